@@ -1,0 +1,15 @@
+"""Customer relationship lifecycle and customer lifetime value (CLV) analysis.
+
+Modules, one per concept:
+
+- :mod:`analysis.data` loads the shipped real data and a user's own log;
+  :mod:`analysis.validate` checks it.
+- :mod:`analysis.rfm` summarises a log per customer (frequency, recency, T, monetary value).
+- :mod:`analysis.simulate` generates logs with known truth.
+- :mod:`analysis.models` holds the probabilistic CLV models; :mod:`analysis.clv`
+  turns them (or formulas, or Markov chains) into discounted CLV.
+- :mod:`analysis.lifecycle` assigns the four relationship stages.
+- :mod:`analysis.plots` draws the study's figures.
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,175 @@
+"""Loading transaction logs: the shipped real data (CDNOW, donations) and a user's own files.
+
+All I/O of the package lives here (and in the report runner). Files are only
+ever read, never written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from . import config
+from .validate import DataValidationError, validate_transactions
+
+__all__ = [
+    "load_cdnow",
+    "load_cdnow_summary",
+    "load_donations",
+    "load_transactions",
+    "DataValidationError",
+]
+
+
+def _require_file(path: Path, what: str) -> Path:
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{what} not found at {path}. The project ships it under data/raw/; "
+            "restore it with `git checkout data/raw` or set ANALYSIS_ROOT to the project folder."
+        )
+    return path
+
+
+def load_cdnow(sample: bool = False) -> pd.DataFrame:
+    """Load the CDNOW transaction log shipped in ``data/raw/cdnow``.
+
+    Parameters
+    ----------
+    sample : bool
+        False for the master file (23,570 customers, 69,659 transactions);
+        True for the 1/10 sample (2,357 customers, ids 1..2357 as in the
+        published weekly summary).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id`` (int), ``date`` (datetime64), ``amount`` (float, US
+        dollars), ``quantity`` (int, number of CDs), sorted by customer and date.
+    """
+    if sample:
+        path = _require_file(config.CDNOW_SAMPLE, "CDNOW sample")
+        raw = pd.read_csv(
+            path,
+            sep=r"\s+",
+            header=None,
+            names=["master_id", "customer_id", "date", "quantity", "amount"],
+        )
+    else:
+        path = _require_file(config.CDNOW_MASTER, "CDNOW master file")
+        raw = pd.read_csv(path, sep=r"\s+", header=0)
+        raw = raw.rename(
+            columns={"number_of_cds": "quantity", "dollar_value": "amount"}
+        )
+    out = pd.DataFrame(
+        {
+            "customer_id": raw["customer_id"].astype("int64"),
+            "date": pd.to_datetime(raw["date"].astype(str), format="%Y%m%d"),
+            "amount": raw["amount"].astype(float),
+            "quantity": raw["quantity"].astype("int64"),
+        }
+    )
+    out = out.sort_values(["customer_id", "date"], kind="stable").reset_index(drop=True)
+    return out
+
+
+def load_cdnow_summary() -> pd.DataFrame:
+    """Load the published lifetimes-format weekly summary of the CDNOW sample.
+
+    Calibration period 1997-01-01 to 1997-09-30, weekly units. Indexed by
+    ``customer_id`` (1..2357) with ``frequency``, ``recency`` and ``T``.
+    """
+    path = _require_file(config.CDNOW_SAMPLE_SUMMARY, "CDNOW weekly summary")
+    df = pd.read_csv(path).rename(columns={"ID": "customer_id"})
+    return df.set_index("customer_id")
+
+
+def load_donations() -> pd.DataFrame:
+    """Load the donations summary of Fader, Hardie & Shang (2010), the BG/BB example.
+
+    11,104 donors of the 1995 cohort, 6 annual opportunities (1996-2001),
+    compressed: one row per (frequency, recency) pattern with ``n_periods`` and
+    ``weight`` (number of donors).
+    """
+    path = _require_file(config.DONATIONS, "donations summary")
+    df = pd.read_csv(path).rename(columns={"periods": "n_periods", "weights": "weight"})
+    return df[["frequency", "recency", "n_periods", "weight"]]
+
+
+def load_transactions(
+    path: str | Path,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    date_format: str | None = None,
+    quantity: str | None = None,
+    cost: str | None = None,
+    observation_end=None,
+    returns: str = "error",
+    duplicates: str = "warn",
+    **read_kwargs,
+) -> pd.DataFrame:
+    """Read and validate a user's transaction log from CSV or Parquet.
+
+    Parameters
+    ----------
+    path : str or Path
+        A ``.csv`` (optionally compressed, e.g. ``.csv.gz``) or ``.parquet`` file.
+        It is only read.
+    customer_id, date, amount : str
+        The file's column names for the customer id, purchase date and value.
+    date_format : str, optional
+        ``strftime`` format of the dates, e.g. ``"%Y%m%d"``; inferred when None.
+    quantity, cost : str, optional
+        Column names for items per purchase and cost to serve, if present.
+    observation_end : date-like, optional
+        Purchases after it are reported as an error.
+    returns : {"error", "drop", "keep"}
+        Policy for negative amounts; see :mod:`analysis.validate`.
+    duplicates : {"warn", "drop", "error"}
+        Policy for exact duplicate rows; see :mod:`analysis.validate`.
+    **read_kwargs
+        Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``, ``decimal=","``).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``date``, ``amount``, ``quantity`` (and ``cost``), sorted.
+
+    Raises
+    ------
+    DataValidationError
+        With the column, the offending lines and what to do.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no transaction log at {path}")
+    name = path.name.lower()
+    if name.endswith(".parquet") or name.endswith(".pq"):
+        frame = pd.read_parquet(path)
+        line_offset = None
+    else:
+        read_kwargs.setdefault("dtype", {customer_id: str})
+        try:
+            frame = pd.read_csv(path, **read_kwargs)
+        except pd.errors.EmptyDataError:
+            frame = pd.DataFrame()
+        line_offset = 2  # header line + 1-based numbering
+    if len(frame) == 0:
+        raise DataValidationError(
+            f"the transaction log {path} is empty (no rows): there is nothing to analyse."
+        )
+    return validate_transactions(
+        frame,
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        quantity=quantity,
+        cost=cost,
+        date_format=date_format,
+        observation_end=observation_end,
+        returns=returns,
+        duplicates=duplicates,
+        source=str(path),
+        line_offset=line_offset,
+    )

@@ -1,0 +1,379 @@
+"""Shared machinery of the probabilistic CLV models: fitting, standard errors, information criteria.
+
+A model subclass declares its parameter names and required columns and
+implements the per-row log-likelihood (vectorised over rows) and, where
+practical, its gradient. This base class compresses the data, maximises the
+weighted log-likelihood over the logarithm of the (positive) parameters with
+L-BFGS-B, checks convergence, and computes standard errors from the observed
+information (numerical Hessian of the log-likelihood in the natural
+parameters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, stats
+
+from ..validate import DataValidationError
+
+LOG_BOUND = 25.0  # parameters are kept within exp(+-25) ~ [1.4e-11, 7.2e10]
+
+
+class ConvergenceError(RuntimeError):
+    """The optimiser did not find a maximum; the message says what to try."""
+
+
+@dataclass(frozen=True)
+class Convergence:
+    """The optimiser's report for one fit."""
+
+    success: bool
+    message: str
+    iterations: int
+    function_evaluations: int
+    gradient_norm: float
+    at_bound: tuple[str, ...]
+
+    def __str__(self) -> str:  # pragma: no cover - display only
+        state = "converged" if self.success else "NOT converged"
+        bound = f"; at bound: {', '.join(self.at_bound)}" if self.at_bound else ""
+        return (
+            f"{state} after {self.iterations} iterations ({self.function_evaluations} evaluations), "
+            f"|gradient| = {self.gradient_norm:.2e}: {self.message}{bound}"
+        )
+
+
+def _as_frame(data) -> pd.DataFrame:
+    if isinstance(data, pd.DataFrame):
+        return data
+    if isinstance(data, Mapping):
+        return pd.DataFrame(dict(data))
+    raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+
+
+class BaseModel:
+    """Base class of the fitted models. Subclasses set the class attributes and the likelihood."""
+
+    #: parameter names, in the order of the parameter vector (as in the papers)
+    param_names: tuple[str, ...] = ()
+    #: columns the likelihood needs
+    required_columns: tuple[str, ...] = ()
+    #: columns that must hold whole numbers
+    integer_columns: tuple[str, ...] = ()
+    #: default starting values
+    default_start: tuple[float, ...] = ()
+
+    def __init__(self, penalizer: float = 0.0):
+        """Create an unfitted model.
+
+        Parameters
+        ----------
+        penalizer : float
+            L2 penalty on the parameters (0 = maximum likelihood, as in the papers).
+        """
+        self.penalizer = float(penalizer)
+        self.params: pd.Series | None = None
+        self.loglik: float | None = None
+        self.convergence: Convergence | None = None
+        self.n_customers: int = 0
+        self._cov: np.ndarray | None = None
+
+    # ----- to be provided by subclasses -------------------------------------------------
+    def _loglik_rows(self, params: np.ndarray, arrays: dict[str, np.ndarray]) -> np.ndarray:
+        """Log-likelihood of each row (vectorised)."""
+        raise NotImplementedError
+
+    def _loglik_grad_rows(self, params: np.ndarray, arrays: dict[str, np.ndarray]):
+        """Optional: gradient of each row's log-likelihood, shape (n_rows, n_params); None if absent."""
+        return None
+
+    def _check_data(self, frame: pd.DataFrame) -> None:
+        """Optional model-specific checks (e.g. recency <= T)."""
+
+    # ----- data handling -----------------------------------------------------------------
+    def _prepare(self, data) -> dict[str, np.ndarray]:
+        frame = _as_frame(data)
+        missing = [c for c in self.required_columns if c not in frame.columns]
+        if missing:
+            raise DataValidationError(
+                f"{type(self).__name__} needs column(s) {missing}; columns found: "
+                f"{[str(c) for c in frame.columns]}. Build them with analysis.rfm.summarize."
+            )
+        if len(frame) == 0:
+            raise DataValidationError(f"{type(self).__name__}: no rows to fit")
+        cols = list(self.required_columns)
+        values = frame[cols]
+        for col in cols:
+            v = pd.to_numeric(values[col], errors="coerce").to_numpy(dtype=float)
+            bad = ~np.isfinite(v)
+            if bad.any():
+                rows = list(frame.index[bad][:5])
+                raise DataValidationError(
+                    f"column {col!r}: {int(bad.sum())} missing or non-numeric value(s) (rows {rows})."
+                )
+            if (v < 0).any():
+                rows = list(frame.index[v < 0][:5])
+                raise DataValidationError(
+                    f"column {col!r}: {int((v < 0).sum())} negative value(s) (rows {rows}); "
+                    "counts and durations cannot be negative."
+                )
+            if col in self.integer_columns and (v != np.round(v)).any():
+                rows = list(frame.index[v != np.round(v)][:5])
+                raise DataValidationError(f"column {col!r} must hold whole numbers (rows {rows}).")
+        self._check_data(frame)
+        if "weight" in frame.columns:
+            weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float)
+            if not np.all(np.isfinite(weight)) or (weight < 0).any():
+                raise DataValidationError("column 'weight' must hold non-negative numbers")
+            arrays = {c: frame[c].to_numpy(dtype=float) for c in cols}
+        else:
+            # Compress: identical rows share one likelihood evaluation.
+            mat = np.column_stack([frame[c].to_numpy(dtype=float) for c in cols])
+            uniq, counts = np.unique(mat, axis=0, return_counts=True)
+            arrays = {c: uniq[:, i] for i, c in enumerate(cols)}
+            weight = counts.astype(float)
+        arrays["weight"] = weight
+        return arrays
+
+    # ----- fitting ---------------------------------------------------------------------------
+    def _neg_objective(self, log_params: np.ndarray, arrays) -> tuple[float, np.ndarray]:
+        params = np.exp(log_params)
+        w = arrays["weight"]
+        ll = self._loglik_rows(params, arrays)
+        total = float(np.dot(w, ll))
+        grad_rows = self._loglik_grad_rows(params, arrays)
+        pen = self.penalizer * float(np.sum(params**2))
+        if grad_rows is None:
+            return -total + pen, None
+        grad = w @ grad_rows  # d total / d params
+        grad_log = (grad - 2 * self.penalizer * params) * params  # chain rule to log scale
+        return -total + pen, -grad_log
+
+    def fit(
+        self,
+        data,
+        initial_params: Sequence[float] | Mapping[str, float] | None = None,
+        maxiter: int = 2000,
+        tol: float = 1e-10,
+    ):
+        """Estimate the parameters by maximum likelihood.
+
+        Parameters
+        ----------
+        data : DataFrame
+            The model's required columns; an optional ``weight`` column marks
+            compressed data (without it, identical rows are compressed here).
+        initial_params : sequence or mapping, optional
+            Starting values; the model's defaults otherwise.
+        maxiter : int
+            Iteration limit of the optimiser.
+        tol : float
+            Convergence tolerance of the optimiser.
+
+        Returns
+        -------
+        self
+        """
+        arrays = self._prepare(data)
+        self.n_customers = int(round(arrays["weight"].sum()))
+        start = self._start(initial_params, arrays)
+        has_grad = self._loglik_grad_rows(np.asarray(start), arrays) is not None
+
+        def fun(x):
+            with np.errstate(all="ignore"):
+                value, grad = self._neg_objective(x, arrays)
+            if not np.isfinite(value):
+                value = 1e300
+                grad = np.zeros_like(x) if has_grad else None
+            return (value, grad) if has_grad else value
+
+        bounds = [(-LOG_BOUND, LOG_BOUND)] * len(self.param_names)
+        result = optimize.minimize(
+            fun,
+            np.log(start),
+            jac=has_grad,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-8, "maxcor": 30},
+        )
+        # Polish: L-BFGS-B can stop early on flat ridges; a second run from its end is cheap.
+        result2 = optimize.minimize(
+            fun,
+            result.x,
+            jac=has_grad,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"maxiter": maxiter, "ftol": tol * 1e-3, "gtol": 1e-9, "maxcor": 30},
+        )
+        if np.isfinite(result2.fun) and result2.fun <= result.fun:
+            result2.nit += result.nit
+            result2.nfev += result.nfev
+            result = result2
+
+        params = np.exp(result.x)
+        at_bound = tuple(
+            name for name, x in zip(self.param_names, result.x) if abs(x) > LOG_BOUND - 1e-6
+        )
+        loglik = -float(result.fun) + self.penalizer * float(np.sum(params**2))
+        grad_norm = float("nan")
+        if has_grad:
+            _, g = self._neg_objective(result.x, arrays)
+            grad_norm = float(np.max(np.abs(g))) if g is not None else float("nan")
+        self.convergence = Convergence(
+            success=bool(result.success) and np.isfinite(loglik) and not at_bound,
+            message=str(result.message),
+            iterations=int(result.nit),
+            function_evaluations=int(result.nfev),
+            gradient_norm=grad_norm,
+            at_bound=at_bound,
+        )
+        if not np.isfinite(loglik) or loglik <= -1e299:
+            raise ConvergenceError(
+                f"{type(self).__name__}: the log-likelihood is not finite at the optimiser's end "
+                f"({result.message}). Try rescaling the time unit (e.g. weeks instead of days) "
+                "or other initial_params."
+            )
+        if at_bound:
+            raise ConvergenceError(
+                f"{type(self).__name__}: parameter(s) {', '.join(at_bound)} ran to the bound "
+                f"exp(+-{LOG_BOUND:g}) (estimates {dict(zip(self.param_names, params.round(6)))}). "
+                "The data may not identify the model (too few repeat buyers?); try another time "
+                "unit, other initial_params, a small penalizer, or a simpler model."
+            )
+        if not result.success and not self._accept_unconverged(result, arrays):
+            raise ConvergenceError(
+                f"{type(self).__name__}: the optimiser did not converge ({result.message}) "
+                f"after {result.nit} iterations. Try rescaling the time unit (weeks instead of "
+                "days), other initial_params, or a larger maxiter."
+            )
+        self.params = pd.Series(params, index=list(self.param_names), name="estimate")
+        self.loglik = loglik
+        self._cov = self._covariance(params, arrays)
+        return self
+
+    def _accept_unconverged(self, result, arrays) -> bool:
+        # L-BFGS-B sometimes reports "ABNORMAL" line-search ends at a true optimum;
+        # accept when the relative gradient is tiny.
+        x = result.x
+        eps = 1e-5
+        f0 = result.fun
+        grads = []
+        for i in range(len(x)):
+            step = np.zeros_like(x)
+            step[i] = eps
+            with np.errstate(all="ignore"):
+                fp = self._neg_objective(x + step, arrays)[0]
+                fm = self._neg_objective(x - step, arrays)[0]
+            grads.append((fp - fm) / (2 * eps))
+        return bool(np.max(np.abs(grads)) <= 1e-3 * max(1.0, abs(f0)) * 1e-3)
+
+    def _start(self, initial_params, arrays) -> np.ndarray:
+        if initial_params is None:
+            start = np.asarray(self.default_start, dtype=float)
+        elif isinstance(initial_params, Mapping):
+            start = np.asarray([initial_params[k] for k in self.param_names], dtype=float)
+        else:
+            start = np.asarray(initial_params, dtype=float)
+        if start.shape != (len(self.param_names),) or np.any(start <= 0):
+            raise ValueError(
+                f"initial_params must be {len(self.param_names)} positive values for "
+                f"{self.param_names}, got {initial_params!r}"
+            )
+        return start
+
+    def _covariance(self, params: np.ndarray, arrays) -> np.ndarray:
+        """Inverse observed information in the natural parameters (numerical Hessian)."""
+        k = len(params)
+        h = 1e-4 * np.maximum(np.abs(params), 1e-8)
+
+        def ll(p):
+            with np.errstate(all="ignore"):
+                return float(np.dot(arrays["weight"], self._loglik_rows(p, arrays)))
+
+        hess = np.empty((k, k))
+        f0 = ll(params)
+        for i in range(k):
+            for j in range(i, k):
+                if i == j:
+                    ei = np.zeros(k)
+                    ei[i] = h[i]
+                    val = (ll(params + ei) - 2 * f0 + ll(params - ei)) / h[i] ** 2
+                else:
+                    ei = np.zeros(k)
+                    ej = np.zeros(k)
+                    ei[i] = h[i]
+                    ej[j] = h[j]
+                    val = (
+                        ll(params + ei + ej)
+                        - ll(params + ei - ej)
+                        - ll(params - ei + ej)
+                        + ll(params - ei - ej)
+                    ) / (4 * h[i] * h[j])
+                hess[i, j] = hess[j, i] = val
+        try:
+            cov = np.linalg.inv(-hess)
+        except np.linalg.LinAlgError:
+            cov = np.full((k, k), np.nan)
+        return cov
+
+    # ----- reporting -------------------------------------------------------------------------
+    def _require_fit(self) -> None:
+        if self.params is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted yet: call .fit(data) first.")
+
+    @property
+    def standard_errors(self) -> pd.Series:
+        """Standard errors of the estimates (inverse observed information)."""
+        self._require_fit()
+        diag = np.diag(self._cov)
+        se = np.sqrt(np.where(diag > 0, diag, np.nan))
+        return pd.Series(se, index=self.params.index, name="std_error")
+
+    def summary(self) -> pd.DataFrame:
+        """Estimates with standard errors and 95% intervals.
+
+        The interval is computed on the log scale (delta method) so it stays positive.
+        """
+        self._require_fit()
+        est = self.params
+        se = self.standard_errors
+        z = stats.norm.ppf(0.975)
+        log_se = se / est
+        return pd.DataFrame(
+            {
+                "estimate": est,
+                "std_error": se,
+                "lower_95": est * np.exp(-z * log_se),
+                "upper_95": est * np.exp(z * log_se),
+            }
+        )
+
+    @property
+    def n_params(self) -> int:
+        return len(self.param_names)
+
+    @property
+    def aic(self) -> float:
+        """Akaike information criterion, 2k - 2 log L."""
+        self._require_fit()
+        return 2 * self.n_params - 2 * self.loglik
+
+    @property
+    def bic(self) -> float:
+        """Bayesian information criterion, k log n - 2 log L, with n the number of customers."""
+        self._require_fit()
+        return self.n_params * np.log(self.n_customers) - 2 * self.loglik
+
+    def _p(self) -> np.ndarray:
+        self._require_fit()
+        return self.params.to_numpy()
+
+    def __repr__(self) -> str:
+        if self.params is None:
+            return f"{type(self).__name__}(unfitted)"
+        body = ", ".join(f"{k}={v:.4g}" for k, v in self.params.items())
+        return f"{type(self).__name__}({body}; loglik={self.loglik:.2f}, n={self.n_customers})"

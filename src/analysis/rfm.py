@@ -1,0 +1,225 @@
+"""Customer summaries (frequency, recency, T, monetary value) from a transaction log.
+
+Conventions (those users of CLV libraries know):
+
+- ``frequency``: number of *repeat* purchases; purchases on the same day are one purchase.
+- ``recency``: time from the first to the last purchase (0 without repeats).
+- ``T``: time from the first purchase to the end of observation (or calibration).
+- ``monetary_value``: mean value of the repeat purchases (a day's purchases
+  summed), 0 when there are none.
+
+Times are in ``time_unit``: a day count divided by the unit's length in days
+(``D`` 1, ``W`` 7, ``M`` 365.25/12, ``Q`` 365.25/4, ``Y`` 365.25), so a
+summary is exact in days whatever the unit.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from .validate import DataValidationError, check_observation_end, require_columns
+
+TIME_UNITS: dict[str, float] = {
+    "D": 1.0,
+    "W": 7.0,
+    "M": 365.25 / 12.0,
+    "Q": 365.25 / 4.0,
+    "Y": 365.25,
+}
+
+SUMMARY_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
+HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def unit_days(time_unit: str) -> float:
+    """Length of ``time_unit`` in days, with a clear error for unknown units."""
+    try:
+        return TIME_UNITS[time_unit]
+    except KeyError:
+        raise ValueError(
+            f"time_unit must be one of {sorted(TIME_UNITS)}, got {time_unit!r}"
+        ) from None
+
+
+def _day_numbers(dates: pd.Series) -> np.ndarray:
+    values = dates.to_numpy()
+    if not np.issubdtype(values.dtype, np.datetime64):
+        values = pd.to_datetime(dates).to_numpy()
+    return values.astype("datetime64[D]").astype(np.int64)
+
+
+def _customer_days(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray):
+    """Collapse purchases to one row per (customer, day), amounts summed; sorted."""
+    order = np.lexsort((days, codes))
+    c, d, a = codes[order], days[order], amounts[order]
+    new = np.empty(len(c), dtype=bool)
+    new[:1] = True
+    new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
+    starts = np.flatnonzero(new)
+    return c[starts], d[starts], np.add.reduceat(a, starts) if len(a) else a
+
+
+def summarize(
+    transactions: pd.DataFrame,
+    time_unit: str = "W",
+    observation_end=None,
+    calibration_end=None,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+) -> pd.DataFrame:
+    """Summarise a transaction log per customer.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase; see :func:`analysis.data.load_transactions`.
+    time_unit : {"D", "W", "M", "Q", "Y"}
+        Unit of ``recency``, ``T`` and ``duration_holdout``.
+    observation_end : date-like, optional
+        Last day observed (inclusive); defaults to the last purchase date.
+        Purchases after it raise :class:`DataValidationError`.
+    calibration_end : date-like, optional
+        Last day of the calibration period (inclusive). When given, the
+        summary describes the calibration period and adds
+        ``frequency_holdout`` (purchase days in the holdout),
+        ``monetary_value_holdout`` (their mean value, 0 when none) and
+        ``duration_holdout`` (holdout length). Customers whose first purchase
+        falls after it are excluded, with a warning that counts them.
+    customer_id, date, amount : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by ``customer_id`` (sorted), columns ``frequency`` (int),
+        ``recency``, ``T``, ``monetary_value`` and, with ``calibration_end``,
+        the holdout columns.
+    """
+    require_columns(transactions, {"customer_id": customer_id, "date": date, "amount": amount})
+    if len(transactions) == 0:
+        raise DataValidationError("the transaction log is empty (no rows): nothing to summarise.")
+    unit = unit_days(time_unit)
+
+    codes, uniques = pd.factorize(transactions[customer_id], sort=True)
+    if (codes < 0).any():
+        raise DataValidationError(
+            f"column {customer_id!r}: {int((codes < 0).sum())} row(s) have no customer id; "
+            "validate the log with analysis.data.load_transactions first."
+        )
+    days = _day_numbers(transactions[date])
+    amounts = transactions[amount].to_numpy(dtype=float)
+
+    if observation_end is None:
+        end_day = int(days.max())
+    else:
+        end = check_observation_end(
+            pd.DataFrame({"date": transactions[date]}), observation_end, column=date
+        )
+        end_day = int(np.datetime64(end.normalize(), "D").astype(np.int64))
+
+    cal_day = None
+    if calibration_end is not None:
+        cal_day = int(np.datetime64(pd.Timestamp(calibration_end).normalize(), "D").astype(np.int64))
+        if cal_day > end_day:
+            raise ValueError(
+                f"calibration_end {pd.Timestamp(calibration_end).date()} is after the observation end "
+                f"{np.datetime64(end_day, 'D')}; choose an earlier calibration_end."
+            )
+
+    c, d, a = _customer_days(codes, days, amounts)
+    n_customers = len(uniques)
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    cust = c[starts]
+    first_day = d[starts]
+    first_amount = a[starts]
+
+    if cal_day is None:
+        in_cal = np.ones(len(c), dtype=bool)
+        period_end = end_day
+    else:
+        in_cal = d <= cal_day
+        period_end = cal_day
+
+    # Calibration counts: purchase days inside the period, per customer.
+    n_days = np.bincount(c, weights=in_cal, minlength=n_customers)[cust].astype(np.int64)
+    # Rows are sorted by (customer, day), so a customer's calibration days are a
+    # prefix of its block and the last one sits at start + n_days - 1.
+    last_day = d[starts + np.maximum(n_days, 1) - 1]
+    total = np.bincount(c, weights=np.where(in_cal, a, 0.0), minlength=n_customers)[cust]
+
+    frequency = n_days - 1
+    keep = first_day <= period_end
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(frequency > 0, (total - first_amount) / np.maximum(frequency, 1), 0.0)
+    out = pd.DataFrame(
+        {
+            "frequency": frequency,
+            "recency": (last_day - first_day) / unit,
+            "T": (period_end - first_day) / unit,
+            "monetary_value": monetary,
+        },
+        index=pd.Index(uniques[cust], name=customer_id if customer_id else "customer_id"),
+    )
+    out.index.name = "customer_id"
+
+    if cal_day is not None:
+        hold = ~in_cal
+        f_hold = np.bincount(c, weights=hold, minlength=n_customers)[cust]
+        v_hold = np.bincount(c, weights=np.where(hold, a, 0.0), minlength=n_customers)[cust]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["frequency_holdout"] = f_hold.astype(np.int64)
+            out["monetary_value_holdout"] = np.where(f_hold > 0, v_hold / np.maximum(f_hold, 1), 0.0)
+        out["duration_holdout"] = (end_day - cal_day) / unit
+        excluded = int((~keep).sum())
+        out = out.loc[keep]
+        if excluded:
+            warnings.warn(
+                f"{excluded} customer(s) made their first purchase after calibration_end "
+                f"{pd.Timestamp(calibration_end).date()} and are excluded from the summary.",
+                UserWarning,
+                stacklevel=2,
+            )
+    return out
+
+
+def compress(summary: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
+    """Collapse identical summary rows into one row with a ``weight`` (number of customers).
+
+    Parameters
+    ----------
+    summary : DataFrame
+        Per-customer summary (any numeric columns); an existing ``weight``
+        column is summed.
+    columns : list of str, optional
+        Columns that define a pattern; all but ``weight`` by default.
+
+    Returns
+    -------
+    DataFrame
+        Unique rows, sorted, with ``weight``; totals such as
+        ``(frequency * weight).sum()`` equal those of the input.
+    """
+    if columns is None:
+        columns = [c for c in summary.columns if c != "weight"]
+    missing = [c for c in columns if c not in summary.columns]
+    if missing:
+        raise DataValidationError(
+            f"compress: column(s) {missing} not in the summary; columns found: {list(summary.columns)}"
+        )
+    frame = summary[columns].reset_index(drop=True)
+    weight = (
+        summary["weight"].to_numpy(dtype=float)
+        if "weight" in summary.columns
+        else np.ones(len(summary))
+    )
+    frame = frame.assign(weight=weight)
+    out = frame.groupby(columns, sort=True, dropna=False)["weight"].sum().reset_index()
+    if "weight" not in summary.columns or np.all(np.mod(out["weight"], 1) == 0):
+        out["weight"] = out["weight"].astype(np.int64)
+    return out
