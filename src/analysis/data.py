@@ -14,6 +14,7 @@ from . import config
 from .validate import DataValidationError, validate_transactions
 
 __all__ = [
+    "load_dataset",
     "load_cdnow",
     "load_cdnow_summary",
     "load_donations",
@@ -172,4 +173,43 @@ def load_transactions(
         duplicates=duplicates,
         source=str(path),
         line_offset=line_offset,
+    )
+
+
+BUILTIN_DATASETS = ("cdnow", "cdnow_sample")
+
+
+def load_dataset(
+    dataset: str,
+    customer_id: str = "customer_id",
+    date: str = "date",
+    amount: str = "amount",
+    date_format: str | None = None,
+    **kwargs,
+) -> pd.DataFrame:
+    """Load a built-in dataset by name or a user's log by path (what the notebooks' ``dataset`` parameter means).
+
+    Parameters
+    ----------
+    dataset : str
+        ``"cdnow"`` (master file), ``"cdnow_sample"`` (1/10 sample), or a path
+        to a CSV/Parquet log (relative paths are taken from the project root).
+    customer_id, date, amount, date_format, **kwargs
+        Column mapping and options for :func:`load_transactions` (ignored for
+        the built-in datasets).
+    """
+    if dataset == "cdnow":
+        return load_cdnow(sample=False)
+    if dataset == "cdnow_sample":
+        return load_cdnow(sample=True)
+    path = Path(dataset)
+    if not path.is_absolute():
+        path = config.PROJECT_ROOT / path
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"dataset {dataset!r} is neither a built-in dataset {BUILTIN_DATASETS} nor a file "
+            f"(looked for {path})."
+        )
+    return load_transactions(
+        path, customer_id=customer_id, date=date, amount=amount, date_format=date_format, **kwargs
     )

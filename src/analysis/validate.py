@@ -103,7 +103,10 @@ def parse_dates(
         if date_format is not None and pd.api.types.is_numeric_dtype(raw):
             # e.g. CDNOW's 19970101 read as an integer
             raw = raw.astype("Int64").astype(str)
-        parsed = pd.to_datetime(raw, format=date_format, errors="coerce")
+        with warnings.catch_warnings():
+            # pandas warns when it falls back to per-element parsing; failures are reported below.
+            warnings.simplefilter("ignore", UserWarning)
+            parsed = pd.to_datetime(raw, format=date_format, errors="coerce")
     bad = parsed.isna()
     if bad.any():
         labels = values.index[bad.to_numpy()]

@@ -1,3 +1,15 @@
 """Figures of the study. Every function takes ``ax=None``, returns the axes and passes ``**kwargs`` on."""
 
-__all__: list[str] = []
+from .data import (
+    plot_cohorts,
+    plot_purchases_per_customer,
+    plot_repeat_transactions,
+    plot_spend_distribution,
+)
+
+__all__ = [
+    "plot_cohorts",
+    "plot_purchases_per_customer",
+    "plot_repeat_transactions",
+    "plot_spend_distribution",
+]

@@ -1,0 +1,52 @@
+# Customer relationship lifecycle and CLV study.
+# `make report` and `make test` are all a new user needs: each builds the environment first.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+BENCH_VENV := bench/.venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
+PYTEST_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help env report test test-all lab bench clean
+
+help: ## list the targets
+	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+env: $(STAMP) ## create .venv from requirements.lock (re-runs only when the lock changes)
+
+report: $(STAMP) ## build the whole study into reports/ (HTML + executed notebooks + index.html)
+	$(PY) -m analysis.report
+
+test: $(STAMP) ## run the tests (pytest) and check the notebooks' stored outputs (nbval)
+	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" -n 2 $(PYTEST_ARGS) tests
+	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+test-all: $(STAMP) ## run every test, the slow ones included, and the notebooks
+	MPLBACKEND=Agg $(PY) -m pytest -n 2 $(PYTEST_ARGS) tests
+	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+lab: $(STAMP) ## open JupyterLab on the project (the package is importable in every notebook)
+	$(VENV)/bin/jupyter lab --notebook-dir=.
+
+$(BENCH_STAMP): bench/requirements-bench.txt
+	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-bench.txt
+	@touch $(BENCH_STAMP)
+
+bench: $(STAMP) ## benchmark against lifetimes (separate venv); writes reports/bench.md
+	@if [ -f bench/requirements-bench.txt ]; then $(MAKE) --no-print-directory $(BENCH_STAMP); fi
+	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "no benchmarks yet (bench/run.py)"; fi
+
+clean: ## remove generated files (reports, caches, data/interim); never data/raw
+	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +
+	rm -rf data/interim .pytest_cache .hypothesis
+	find . -name __pycache__ -type d -not -path "./.venv/*" -prune -exec rm -rf {} +

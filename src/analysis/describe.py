@@ -1,0 +1,171 @@
+"""Descriptive views of a transaction log: size, span, purchases per customer, spend, repeat activity, cohorts.
+
+Pure functions over the standard log (``customer_id``, ``date``, ``amount``);
+each returns a small, sorted, rounded table ready to display.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .validate import DataValidationError, require_columns
+
+_COLUMNS = {"customer_id": "customer_id", "date": "date", "amount": "amount"}
+
+
+def _check(transactions: pd.DataFrame) -> None:
+    require_columns(transactions, _COLUMNS)
+    if len(transactions) == 0:
+        raise DataValidationError("the transaction log is empty (no rows): nothing to describe.")
+
+
+def log_overview(transactions: pd.DataFrame) -> pd.Series:
+    """Headline facts of a log: customers, transactions, purchase days, span, revenue.
+
+    Returns
+    -------
+    Series
+        Labelled values (counts as int, money rounded to cents, dates as ISO strings).
+    """
+    _check(transactions)
+    days = transactions["date"].dt.normalize()
+    purchase_days = pd.DataFrame({"c": transactions["customer_id"], "d": days}).drop_duplicates()
+    revenue = float(transactions["amount"].sum())
+    n_customers = int(transactions["customer_id"].nunique())
+    first, last = transactions["date"].min(), transactions["date"].max()
+    return pd.Series(
+        {
+            "customers": n_customers,
+            "transactions": int(len(transactions)),
+            "purchase days (customer x day)": int(len(purchase_days)),
+            "first date": first.date().isoformat(),
+            "last date": last.date().isoformat(),
+            "span (days)": int((last.normalize() - first.normalize()).days) + 1,
+            "revenue": round(revenue, 2),
+            "mean transaction value": round(revenue / len(transactions), 2),
+            "mean revenue per customer": round(revenue / n_customers, 2),
+            "share of customers who return": round(
+                float((purchase_days.groupby("c").size() > 1).mean()), 4
+            ),
+        },
+        name="value",
+    )
+
+
+def purchases_per_customer(transactions: pd.DataFrame, cap: int = 10) -> pd.DataFrame:
+    """Distribution of purchase days per customer, the last bucket holding ``cap`` or more.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by the number of purchase days (``"10+"`` style last label) with
+        ``customers`` and ``share``.
+    """
+    _check(transactions)
+    counts = (
+        pd.DataFrame({"c": transactions["customer_id"], "d": transactions["date"].dt.normalize()})
+        .drop_duplicates()
+        .groupby("c")
+        .size()
+    )
+    capped = np.minimum(counts.to_numpy(), cap)
+    table = pd.Series(capped).value_counts().sort_index()
+    labels = [str(i) if i < cap else f"{cap}+" for i in table.index]
+    out = pd.DataFrame(
+        {"customers": table.to_numpy(), "share": (table / table.sum()).round(4).to_numpy()},
+        index=pd.Index(labels, name="purchase days"),
+    )
+    return out
+
+
+def spend_summary(transactions: pd.DataFrame) -> pd.DataFrame:
+    """Quantiles of the transaction value and of revenue per customer.
+
+    Returns
+    -------
+    DataFrame
+        Rows are statistics (mean, quantiles), columns ``per transaction`` and ``per customer``.
+    """
+    _check(transactions)
+    per_customer = transactions.groupby("customer_id")["amount"].sum()
+    stats = ["mean", "min", "10%", "25%", "50%", "75%", "90%", "99%", "max"]
+    q = [0.10, 0.25, 0.50, 0.75, 0.90, 0.99]
+
+    def describe(values: pd.Series) -> list[float]:
+        return [values.mean(), values.min(), *values.quantile(q).to_list(), values.max()]
+
+    return pd.DataFrame(
+        {
+            "per transaction": describe(transactions["amount"]),
+            "per customer": describe(per_customer),
+        },
+        index=pd.Index(stats, name="statistic"),
+    ).round(2)
+
+
+def repeat_transactions(transactions: pd.DataFrame, freq: str = "W") -> pd.DataFrame:
+    """Purchases per calendar period, split into first and repeat purchases.
+
+    A customer's first purchase day is the trial; every later purchase day is a
+    repeat (same-day purchases count once, as in :func:`analysis.rfm.summarize`).
+
+    Parameters
+    ----------
+    freq : str
+        Pandas period alias: ``"D"``, ``"W"`` (weeks ending Sunday), ``"M"``.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by period start date with ``first``, ``repeat`` and ``cumulative_repeat``.
+    """
+    _check(transactions)
+    days = pd.DataFrame(
+        {"c": transactions["customer_id"], "d": transactions["date"].dt.normalize()}
+    ).drop_duplicates()
+    days = days.sort_values(["c", "d"], kind="stable")
+    is_first = ~days["c"].duplicated()
+    period = days["d"].dt.to_period("M" if freq == "M" else freq).dt.start_time
+    table = (
+        pd.DataFrame({"period": period, "first": is_first, "repeat": ~is_first})
+        .groupby("period")[["first", "repeat"]]
+        .sum()
+        .astype(np.int64)
+    )
+    full = pd.period_range(
+        table.index.min(), table.index.max(), freq="M" if freq == "M" else freq
+    ).start_time
+    table = table.reindex(full, fill_value=0)
+    table.index.name = "period"
+    table["cumulative_repeat"] = table["repeat"].cumsum()
+    return table
+
+
+def cohorts(transactions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
+    """First-purchase cohorts: size, share who ever return, and mean revenue per customer.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by cohort (period of the first purchase, as ``YYYY-MM``) with
+        ``customers``, ``returned`` (share with a second purchase day),
+        ``revenue_per_customer``.
+    """
+    _check(transactions)
+    tx = transactions[["customer_id", "date", "amount"]]
+    first = tx.groupby("customer_id")["date"].min().dt.to_period(freq)
+    n_days = (
+        pd.DataFrame({"c": tx["customer_id"], "d": tx["date"].dt.normalize()})
+        .drop_duplicates()
+        .groupby("c")
+        .size()
+    )
+    revenue = tx.groupby("customer_id")["amount"].sum()
+    frame = pd.DataFrame({"cohort": first.astype(str), "returned": n_days > 1, "revenue": revenue})
+    out = frame.groupby("cohort").agg(
+        customers=("returned", "size"),
+        returned=("returned", "mean"),
+        revenue_per_customer=("revenue", "mean"),
+    )
+    return out.round({"returned": 4, "revenue_per_customer": 2})
