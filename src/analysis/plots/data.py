@@ -64,6 +64,7 @@ def plot_repeat_transactions(table: pd.DataFrame, calibration_end=None, ax=None,
                     xytext=(4, 0), textcoords="offset points", fontsize=8)
     ax.set_xlabel("period")
     ax.set_ylabel("purchases")
+    ax.tick_params(axis="x", rotation=30)
     ax.set_title("Purchases per period")
     ax.legend(frameon=False)
     return ax
@@ -81,5 +82,6 @@ def plot_cohorts(table: pd.DataFrame, ax=None, **kwargs):
     right.plot(table.index.astype(str), table["returned"], color="black", marker="o")
     right.set_ylabel("share who return")
     right.set_ylim(0, 1)
+    right.grid(False)
     ax.set_title("Acquisition cohorts")
     return ax
