@@ -1,0 +1,170 @@
+"""Holdout validation of transaction models: predicted versus actual purchases after calibration.
+
+A model fitted on the calibration period predicts each customer's purchases
+in the holdout period, conditional on her calibration history
+(``model.expected_purchases(duration, data)``). The papers (Fader, Hardie &
+Lee 2005; Fader, Hardie & Shang 2010) show the comparison grouped by the
+number of calibration repeat purchases, the last group censored ("7+"),
+and this module adds error metrics per customer and in total.
+
+The data are a calibration summary with the holdout columns that
+:func:`analysis.rfm.summarize` adds with ``calibration_end``:
+``frequency_holdout`` (actual holdout purchases) and ``duration_holdout``
+(holdout length, in the model's time unit; for BG/BB the number of holdout
+opportunities). An optional ``weight`` column (compressed data) weights
+every average.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..validate import DataValidationError
+
+__all__ = ["holdout_predictions", "holdout_table", "holdout_errors"]
+
+
+def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFrame:
+    """Actual and predicted holdout purchases per customer.
+
+    Parameters
+    ----------
+    model : fitted transaction model
+        Anything with ``expected_purchases(t, data)`` returning purchases in
+        the ``t`` time units after each customer's calibration end.
+    data : DataFrame
+        Calibration summary with ``frequency`` and ``frequency_holdout``; an
+        optional ``weight``.
+    duration : float, optional
+        Holdout length; by default the ``duration_holdout`` column (customers
+        with different lengths are predicted group by group).
+
+    Returns
+    -------
+    DataFrame
+        Indexed like ``data``: ``frequency``, ``actual``, ``predicted``, ``weight``.
+    """
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a DataFrame, got {type(data).__name__}")
+    missing = [c for c in ("frequency", "frequency_holdout") if c not in data.columns]
+    if duration is None and "duration_holdout" not in data.columns:
+        missing.append("duration_holdout")
+    if missing:
+        raise DataValidationError(
+            f"holdout validation needs column(s) {missing}; build the summary with "
+            "analysis.rfm.summarize(..., calibration_end=...) or pass duration=."
+        )
+    if duration is None:
+        durations = data["duration_holdout"].to_numpy(dtype=float)
+    else:
+        durations = np.full(len(data), float(duration))
+    if np.any(~np.isfinite(durations)) or np.any(durations < 0):
+        raise DataValidationError("holdout durations must be finite and >= 0")
+    predicted = np.empty(len(data))
+    for value in np.unique(durations):
+        rows = np.flatnonzero(durations == value)
+        part = data.iloc[rows]
+        pred = model.expected_purchases(value, part)
+        predicted[rows] = np.asarray(pred, dtype=float)
+    weight = data["weight"].to_numpy(dtype=float) if "weight" in data.columns else np.ones(len(data))
+    return pd.DataFrame(
+        {
+            "frequency": data["frequency"].to_numpy(),
+            "actual": data["frequency_holdout"].to_numpy(dtype=float),
+            "predicted": predicted,
+            "weight": weight,
+        },
+        index=data.index,
+    )
+
+
+def _groups(frequency: np.ndarray, max_frequency: int) -> pd.Categorical:
+    labels = [str(k) for k in range(max_frequency)] + [f"{max_frequency}+"]
+    codes = np.minimum(frequency.astype(np.int64), max_frequency)
+    return pd.Categorical.from_codes(codes, categories=labels, ordered=True)
+
+
+def holdout_table(model, data: pd.DataFrame, max_frequency: int = 7, duration=None) -> pd.DataFrame:
+    """Mean actual versus predicted holdout purchases, grouped by calibration frequency.
+
+    Parameters
+    ----------
+    model : fitted transaction model
+        See :func:`holdout_predictions`.
+    data : DataFrame
+        Calibration summary with holdout columns.
+    max_frequency : int
+        Frequencies at or above it form the last, censored group ("7+" by default).
+    duration : float, optional
+        Holdout length; the ``duration_holdout`` column by default.
+
+    Returns
+    -------
+    DataFrame
+        Index ``frequency`` ("0", "1", ..., "7+"), columns ``customers``,
+        ``actual`` and ``predicted`` (mean holdout purchases per customer),
+        ``error`` (predicted - actual); groups without customers are left out.
+    """
+    if int(max_frequency) != max_frequency or max_frequency < 1:
+        raise ValueError(f"max_frequency must be a whole number >= 1, got {max_frequency!r}")
+    pred = holdout_predictions(model, data, duration)
+    groups = _groups(pred["frequency"].to_numpy(), int(max_frequency))
+    w = pred["weight"]
+    frame = pd.DataFrame(
+        {
+            "group": groups,
+            "w": w.to_numpy(),
+            "wa": (w * pred["actual"]).to_numpy(),
+            "wp": (w * pred["predicted"]).to_numpy(),
+        }
+    )
+    sums = frame.groupby("group", observed=True)[["w", "wa", "wp"]].sum()
+    table = pd.DataFrame(
+        {
+            "customers": sums["w"],
+            "actual": sums["wa"] / sums["w"],
+            "predicted": sums["wp"] / sums["w"],
+        }
+    )
+    table["error"] = table["predicted"] - table["actual"]
+    table.index = pd.Index(table.index.astype(str), name="frequency")
+    if np.all(np.mod(table["customers"], 1) == 0):
+        table["customers"] = table["customers"].astype(np.int64)
+    return table
+
+
+def holdout_errors(model, data: pd.DataFrame, duration=None) -> pd.Series:
+    """Error metrics of the holdout predictions.
+
+    Returns
+    -------
+    Series
+        ``customers``; ``mae`` (mean absolute error per customer);
+        ``rmse``; ``total_actual`` and ``total_predicted`` holdout purchases;
+        ``total_relative_error`` ((predicted - actual) / actual, in total);
+        ``correlation`` (customer-level, weighted Pearson).
+    """
+    pred = holdout_predictions(model, data, duration)
+    w = pred["weight"].to_numpy()
+    a = pred["actual"].to_numpy()
+    p = pred["predicted"].to_numpy()
+    total_w = w.sum()
+    err = p - a
+    total_a = float(np.dot(w, a))
+    total_p = float(np.dot(w, p))
+    ma, mp = np.dot(w, a) / total_w, np.dot(w, p) / total_w
+    cov = np.dot(w, (a - ma) * (p - mp))
+    var = np.dot(w, (a - ma) ** 2) * np.dot(w, (p - mp) ** 2)
+    return pd.Series(
+        {
+            "customers": float(total_w),
+            "mae": float(np.dot(w, np.abs(err)) / total_w),
+            "rmse": float(np.sqrt(np.dot(w, err**2) / total_w)),
+            "total_actual": total_a,
+            "total_predicted": total_p,
+            "total_relative_error": (total_p - total_a) / total_a if total_a > 0 else float("nan"),
+            "correlation": float(cov / np.sqrt(var)) if var > 0 else float("nan"),
+        },
+        name="holdout_errors",
+    )

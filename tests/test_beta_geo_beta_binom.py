@@ -1,0 +1,245 @@
+"""Tests of the BG/BB model: the published donations fit, predictions against independent sums, robustness."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import optimize
+
+from analysis.data import load_donations
+from analysis.models import BetaGeoBetaBinom, ConvergenceError
+from analysis.simulate import simulate_bgbb
+from analysis.validate import DataValidationError
+
+PUBLISHED = {"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783}  # FHS (2010), Table 2
+
+
+def sig3(x: float) -> float:
+    return float(f"{x:.3g}")
+
+
+@pytest.fixture(scope="module")
+def donations():
+    return load_donations()
+
+
+@pytest.fixture(scope="module")
+def fitted(donations):
+    return BetaGeoBetaBinom().fit(donations)
+
+
+def model_with(params) -> BetaGeoBetaBinom:
+    m = BetaGeoBetaBinom()
+    m.params = pd.Series(params, index=list(m.param_names), dtype=float)
+    return m
+
+
+def test_donations_published_estimates(fitted, donations):
+    assert donations["weight"].sum() == 11_104
+    for name, value in PUBLISHED.items():
+        assert sig3(fitted.params[name]) == sig3(value), (name, fitted.params[name])
+    assert fitted.loglik == pytest.approx(-33_225.6, abs=0.05)
+    assert fitted.convergence.success
+    assert fitted.n_customers == 11_104
+    assert fitted.bic == pytest.approx(4 * np.log(11_104) - 2 * fitted.loglik)
+    assert (fitted.standard_errors > 0).all()
+
+
+def test_compression_gives_identical_estimates(donations, fitted):
+    expanded = donations.loc[donations.index.repeat(donations["weight"])].drop(columns="weight")
+    assert len(expanded) == 11_104
+    again = BetaGeoBetaBinom().fit(expanded.reset_index(drop=True))
+    np.testing.assert_allclose(again.params, fitted.params, rtol=1e-6)
+    assert again.loglik == pytest.approx(fitted.loglik, rel=1e-10)
+
+
+def test_gradient_matches_numerical(donations):
+    model = BetaGeoBetaBinom()
+    arrays = model._prepare(donations)
+    point = np.array([0.9, 1.3, 0.5, 4.0])
+
+    def total(params):
+        return float(np.dot(arrays["weight"], model._loglik_rows(params, arrays)))
+
+    numeric = optimize.approx_fprime(point, total, 1e-7)
+    analytic = arrays["weight"] @ model._loglik_grad_rows(point, arrays)
+    np.testing.assert_allclose(analytic, numeric, rtol=1e-4)
+
+
+def test_likelihood_by_hand_for_one_customer():
+    # x=1, t_x=2, n=3: alive through 3 with one purchase, or died before 3 (i = 0).
+    a, b, g, d = 1.2, 0.8, 0.6, 2.5
+    from scipy.special import beta as B
+
+    expected = B(a + 1, b + 2) / B(a, b) * B(g, d + 3) / B(g, d) + B(a + 1, b + 1) / B(a, b) * B(g + 1, d + 2) / B(g, d)
+    model = BetaGeoBetaBinom()
+    arrays = {"frequency": np.array([1.0]), "recency": np.array([2.0]), "n_periods": np.array([3.0])}
+    assert np.exp(model._loglik_rows(np.array([a, b, g, d]), arrays))[0] == pytest.approx(expected, rel=1e-12)
+
+
+def test_probability_of_purchases_sums_to_one_and_matches_mean(fitted):
+    probs = fitted.probability_of_purchases(np.arange(7), 6)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.dot(np.arange(7), probs) == pytest.approx(fitted.expected_purchases(6), rel=1e-10)
+    assert fitted.probability_of_purchases(7, 6) == 0.0
+    # the fitted model reproduces the observed frequency distribution of the donations closely
+    don = load_donations()
+    observed = don.groupby("frequency")["weight"].sum().reindex(range(7)).to_numpy() / 11_104
+    np.testing.assert_allclose(probs, observed, atol=0.01)
+
+
+@pytest.mark.parametrize("gamma", [0.657, 1.0, 1.0 + 1e-9, 3.0])
+def test_unconditional_expectation_equals_explicit_sum(gamma):
+    model = model_with([1.2, 0.75, gamma, 2.78])
+    from scipy.special import betaln
+
+    t = np.arange(1, 41)
+    alive = np.exp(betaln(gamma, 2.78 + t) - betaln(gamma, 2.78))
+    expected = 1.2 / 1.95 * np.cumsum(alive)
+    got = model.expected_purchases(t)
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    assert model.expected_purchases(0) == 0.0
+
+
+def test_conditional_expectation_equals_sum_of_alive_probabilities(fitted, donations):
+    # E[X(n*) | history] = (alpha + x)/(alpha + beta + n) * sum_s P(alive at n + s | history)
+    a, b = fitted.params[["alpha", "beta"]]
+    x, n = donations["frequency"], donations["n_periods"]
+    alive = sum(fitted.p_alive(donations, s) for s in range(1, 6))
+    expected = (a + x) / (a + b + n) * alive
+    got = fitted.expected_purchases(5, donations)
+    np.testing.assert_allclose(got, expected, rtol=1e-9)
+    assert got.index.equals(donations.index)
+    # more past transactions and more recent ones mean more future ones
+    pa = fitted.p_alive(donations)
+    assert ((pa >= 0) & (pa <= 1)).all()
+    # customers active at the last opportunity (t_x = n) are alive for sure at n: the highest p_alive,
+    # B(gamma, delta+n+1)/B(gamma, delta+n) = (delta+n)/(gamma+delta+n), whatever their frequency
+    g, d = fitted.params[["gamma", "delta"]]
+    recent = donations["recency"] == donations["n_periods"]
+    np.testing.assert_allclose(pa[recent], (d + 6) / (g + d + 6), rtol=1e-12)
+    assert (pa[~recent] < pa[recent].min()).all()
+
+
+def test_conditional_expectation_matches_simulated_holdout():
+    params = (1.2, 0.75, 0.66, 2.78)
+    sim = simulate_bgbb(200_000, *params, n_periods=6, seed=3, n_holdout=5)
+    model = model_with(list(params))
+    predicted = model.expected_purchases(5, sim.data)
+    by_group = pd.DataFrame({"f": sim.data["frequency"], "act": sim.data["frequency_holdout"], "pred": predicted})
+    means = by_group.groupby("f")[["act", "pred"]].mean()
+    np.testing.assert_allclose(means["pred"], means["act"], rtol=0.03, atol=0.005)
+
+
+def test_dert_closed_form_matches_numerical_sum(fitted, donations):
+    a, b = fitted.params[["alpha", "beta"]]
+    x, n = donations["frequency"], donations["n_periods"]
+    d = 0.10
+    s = np.arange(1, 450)  # 1.1**-450 < 1e-18
+    numeric = sum(
+        (1 + d) ** -k * (a + x) / (a + b + n) * fitted.p_alive(donations, k) for k in s
+    )
+    np.testing.assert_allclose(fitted.dert(donations, d), numeric, rtol=1e-8)
+    # a higher discount rate lowers the value
+    assert (fitted.dert(donations, 0.2) < fitted.dert(donations, 0.1)).all()
+    with pytest.raises(ValueError, match="discount_rate"):
+        fitted.dert(donations, 0.0)
+
+
+def test_invalid_histories_raise():
+    good = dict(frequency=[2], recency=[4], n_periods=[6])
+    for bad, match in [
+        (dict(good, frequency=[5]), "frequency > recency"),
+        (dict(good, recency=[7]), "recency > n_periods"),
+        (dict(frequency=[0], recency=[3], n_periods=[6]), "recency != 0"),
+        (dict(good, frequency=[1.5]), "whole numbers"),
+    ]:
+        with pytest.raises(DataValidationError, match=match):
+            BetaGeoBetaBinom().fit(pd.DataFrame(bad))
+
+
+def test_recovers_simulated_truth_100k():
+    sim = simulate_bgbb(100_000, 1.204, 0.750, 0.657, 2.783, n_periods=6, seed=21)
+    model = BetaGeoBetaBinom().fit(sim.data)
+    z = (model.params - sim.params) / model.standard_errors
+    assert (z.abs() < 3).all(), model.summary().assign(truth=sim.params, z=z)
+
+
+def test_varying_number_of_opportunities():
+    # customers acquired at different times have different n; a long history is handled in chunks
+    sim = simulate_bgbb(9_000, 0.8, 2.0, 0.5, 8.0, n_periods=np.tile([5, 20, 60], 3000), seed=8)
+    model = BetaGeoBetaBinom().fit(sim.data)
+    z = (model.params - sim.params) / model.standard_errors
+    assert (z.abs() < 3).all(), model.summary().assign(truth=sim.params, z=z)
+
+
+def test_chunked_likelihood_equals_one_pass(monkeypatch):
+    import analysis.models.beta_geo_beta_binom as module
+
+    sim = simulate_bgbb(500, 0.8, 2.0, 0.5, 8.0, n_periods=40, seed=9)
+    model = BetaGeoBetaBinom()
+    arrays = model._prepare(sim.data)
+    point = np.array([0.8, 2.0, 0.5, 8.0])
+    whole = model._loglik_rows(point, arrays), model._loglik_grad_rows(point, arrays)
+    monkeypatch.setattr(module, "_MAX_GRID", 100)  # a few rows per chunk
+    assert len(list(model._chunks(arrays))) > 5
+    np.testing.assert_allclose(model._loglik_rows(point, arrays), whole[0], rtol=1e-13)
+    np.testing.assert_allclose(model._loglik_grad_rows(point, arrays), whole[1], rtol=1e-13)
+
+
+def test_everyone_always_buying_raises_convergence_error():
+    data = pd.DataFrame({"frequency": [6] * 50 + [5], "recency": [6] * 50 + [6], "n_periods": 6})
+    with pytest.raises(ConvergenceError):
+        BetaGeoBetaBinom().fit(data)
+
+
+def test_extreme_inputs_are_finite_without_warnings():
+    data = pd.DataFrame(
+        {
+            "frequency": [0, 4000, 5000, 1, 0],
+            "recency": [0, 4999, 5000, 1, 0],
+            "n_periods": [5000, 5000, 5000, 5000, 1],
+        }
+    )
+    arrays = {c: data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods")}
+    with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
+        warnings.simplefilter("error")
+        for params in ([1.2, 0.75, 0.66, 2.78], [1e-8, 1e-8, 1e-8, 1e-8], [1e8, 1e8, 1e8, 1e8], [50, 0.01, 1.0, 1e6]):
+            model = model_with(params)
+            ll = model._loglik_rows(np.array(params, dtype=float), arrays)
+            grad = model._loglik_grad_rows(np.array(params, dtype=float), arrays)
+            assert np.all(np.isfinite(ll)) and np.all(np.isfinite(grad)), params
+            for values in (
+                model.expected_purchases(10_000, data),
+                model.p_alive(data),
+                model.dert(data, 0.01),
+                model.expected_purchases(np.array([1e6])),
+            ):
+                assert np.all(np.isfinite(values)), params
+        prob = model_with([1.2, 0.75, 0.66, 2.78]).probability_of_purchases(np.arange(301), 300)
+    assert prob.sum() == pytest.approx(1.0, abs=1e-10)
+
+
+@pytest.mark.parametrize(
+    "b, c, d",
+    [
+        (0.5, 100.5, 0.1),  # scipy's hyp2f1 returns inf here
+        (1e3, 1e3 + 0.7, 0.001),  # and nan here (long histories)
+        (1e6, 1e6 + 4.0, 0.01),
+        (1e8, 1e8 + 1e-3, 0.1),
+        (3.5, 4.2, 0.1),  # a regular case scipy handles
+    ],
+)
+def test_hypergeometric_series_against_direct_sum(b, c, d):
+    from scipy.special import logsumexp
+
+    from analysis.models.beta_geo_beta_binom import _hyp2f1_one
+
+    z = 1 / (1 + d)
+    k = np.arange(int(60 / d) + 1000, dtype=float)
+    log_terms = np.concatenate([[0.0], np.cumsum(np.log((b + k) / (c + k)))])[:-1] + k * np.log(z)
+    reference = np.exp(logsumexp(log_terms))
+    assert _hyp2f1_one(np.array([b]), np.array([c]), z)[0] == pytest.approx(reference, rel=1e-9)
