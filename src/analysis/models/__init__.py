@@ -6,5 +6,15 @@ and vectorised predictions.
 """
 
 from .base import BaseModel, Convergence, ConvergenceError
+from .beta_geo import BetaGeo
+from .modified_beta_geo import ModifiedBetaGeo
+from .pareto_nbd import ParetoNBD
+from .beta_geo_beta_binom import BetaGeoBetaBinom
+from .gamma_gamma import GammaGamma
+from .shifted_beta_geo import ShiftedBetaGeo
+from .validation import holdout_errors, holdout_predictions, holdout_table
 
 __all__ = ["BaseModel", "Convergence", "ConvergenceError"]
+__all__ += ["BetaGeoBetaBinom", "GammaGamma", "ShiftedBetaGeo"]
+__all__ += ["holdout_errors", "holdout_predictions", "holdout_table"]
+__all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]

@@ -1,0 +1,330 @@
+"""Simulators for the continuous-time "buy till you die" models: BG/NBD, MBG/NBD, Pareto/NBD.
+
+Each customer is acquired (makes her first purchase) at a uniform random
+moment of an acquisition window, then buys and drops out as the model says;
+every purchase (the first included) has a Gamma-Gamma value: per customer
+nu ~ Gamma(q, rate gamma), each purchase ~ Gamma(p, rate nu). Everything is
+vectorised over customers and purchases (a million customers take seconds):
+
+* purchase counts come from the model's structure, never from stepping in
+  time: for the BG/NBD the purchases made are min(N, K), N ~ Poisson(lambda W)
+  arrivals ignoring dropout and K the geometric index of the purchase after
+  which she drops out; for the Pareto/NBD N ~ Poisson(lambda min(tau, W))
+  with tau her exponential lifetime;
+* their times are order statistics of uniforms, drawn already sorted as
+  normalised partial sums of exponentials, so no sort is needed.
+
+The summary holds the exact continuous-time ``frequency``, ``recency``, ``T``
+and ``monetary_value`` (so parameter recovery is not blurred by rounding
+times to days); the transaction log holds dates, optionally floored to days
+(then purchases on one day merge in :func:`analysis.rfm.summarize`).
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from ..rfm import unit_days
+
+__all__ = ["BTYDSimulation", "simulate_bgnbd", "simulate_mbgnbd", "simulate_paretonbd"]
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+class BTYDSimulation(NamedTuple):
+    """What the BTYD simulators return; unpacks as ``transactions, summary, params, truth``."""
+
+    #: the log: customer_id, date (datetime64), amount, quantity; None if not requested
+    transactions: pd.DataFrame | None
+    #: exact continuous-time summary per customer (index customer_id), in the chosen time unit
+    summary: pd.DataFrame
+    #: the true parameters (model and spend) and the time unit
+    params: dict
+    #: per-customer truth: lambda, p or mu, alive (at observation_end), nu, mean_spend, acquired
+    truth: pd.DataFrame
+
+
+def _positive(name: str, value) -> float:
+    value = float(value)
+    if not (np.isfinite(value) and value > 0):
+        raise ValueError(f"{name} must be a positive number, got {value!r}")
+    return value
+
+
+def _window(n_customers, acquisition_start, acquisition_end, observation_end, holdout_end,
+            time_unit, rng):
+    """Acquisition moments (days since acquisition_start) and window lengths in time units."""
+    n = int(n_customers)
+    if n != n_customers or n < 1:
+        raise ValueError(f"n_customers must be a positive whole number, got {n_customers!r}")
+    unit = unit_days(time_unit)
+    start = pd.Timestamp(acquisition_start).normalize()
+    acq_end = pd.Timestamp(acquisition_end).normalize()
+    obs_end = pd.Timestamp(observation_end).normalize()
+    if acq_end < start:
+        raise ValueError("acquisition_end must not be before acquisition_start")
+    if obs_end < acq_end:
+        raise ValueError("observation_end must not be before acquisition_end")
+    acq_days = (acq_end - start).days + 1  # whole days, both ends included
+    end_days = (obs_end - start).days + 1  # observation runs to the end of observation_end
+    hold_days = 0.0
+    if holdout_end is not None:
+        h_end = pd.Timestamp(holdout_end).normalize()
+        if h_end <= obs_end:
+            raise ValueError("holdout_end must be after observation_end")
+        hold_days = float((h_end - obs_end).days)
+    birth = rng.random(n) * acq_days
+    T = (end_days - birth) / unit
+    H = hold_days / unit
+    return start, birth, T, H, unit
+
+
+def _sorted_times(rng, counts, window, extra):
+    """For each customer, the first ``counts`` of sorted uniforms on (0, window).
+
+    Sorted uniforms are normalised partial sums of exponentials: with E_1..E_(m+1)
+    i.i.d. Exp(1), U_(i) = S_i / S_(m+1). When only the first c of m uniforms
+    are wanted, S_(m+1) = S_c + Gamma(m + 1 - c); ``extra`` is m + 1 - c.
+    Returns (customer index of each purchase, purchase times), grouped by customer, sorted.
+    """
+    counts = counts.astype(np.int64)
+    total = int(counts.sum())
+    cust = np.repeat(np.arange(counts.size), counts)
+    e = rng.standard_exponential(total)
+    cs = np.concatenate([[0.0], np.cumsum(e)])
+    starts = np.cumsum(counts) - counts
+    s = cs[1:] - cs[starts][cust]  # partial sums restarted at every customer
+    last = np.zeros(counts.size)
+    has = counts > 0
+    last[has] = s[starts[has] + counts[has] - 1]
+    norm = last + rng.standard_gamma(np.maximum(extra, 1e-300))
+    times = window[cust] * s / norm[cust]
+    return cust, times
+
+
+def _assemble(rng, cust, times, T, H, birth, start, unit, params, truth, spend, floor_dates,
+              transactions, n):
+    """Summary, truth frame and (optionally) the log from purchase times after the first."""
+    p_sp, q_sp, g_sp = spend
+    nu = rng.gamma(q_sp, 1.0 / g_sp, size=n)
+    amount = rng.gamma(p_sp, 1.0 / nu[cust]) if cust.size else np.zeros(0)
+    in_cal = times <= T[cust]
+    x = np.bincount(cust, weights=in_cal, minlength=n).astype(np.int64)
+    counts = np.bincount(cust, minlength=n)
+    starts = np.cumsum(counts) - counts
+    recency = np.zeros(n)
+    has = x > 0
+    recency[has] = times[starts[has] + x[has] - 1]  # times are sorted within customer
+    spend_cal = np.bincount(cust, weights=np.where(in_cal, amount, 0.0), minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(has, spend_cal / np.maximum(x, 1), 0.0)
+    ids = pd.RangeIndex(n, name="customer_id")
+    summary = pd.DataFrame(
+        {"frequency": x, "recency": recency, "T": T, "monetary_value": monetary}, index=ids
+    )
+    if H > 0:
+        hold = ~in_cal
+        xh = np.bincount(cust, weights=hold, minlength=n).astype(np.int64)
+        sh = np.bincount(cust, weights=np.where(hold, amount, 0.0), minlength=n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            summary["frequency_holdout"] = xh
+            summary["monetary_value_holdout"] = np.where(xh > 0, sh / np.maximum(xh, 1), 0.0)
+        summary["duration_holdout"] = H
+    acquired = start + pd.to_timedelta(np.floor(birth), unit="D")
+    truth = pd.DataFrame(truth, index=ids)
+    truth["nu"] = nu
+    truth["mean_spend"] = p_sp / nu
+    truth["acquired"] = acquired
+    log = None
+    if transactions:
+        first_amount = rng.gamma(p_sp, 1.0 / nu)
+        all_cust = np.concatenate([np.arange(n), cust])
+        all_days = np.concatenate([birth, birth[cust] + times * unit])
+        all_amount = np.concatenate([first_amount, amount])
+        order = np.argsort(all_cust, kind="stable")  # first purchase, then the later ones, in time
+        all_cust, all_days, all_amount = all_cust[order], all_days[order], all_amount[order]
+        if floor_dates:
+            all_days = np.floor(all_days)
+        dates = start.to_datetime64() + (all_days * _NS_PER_DAY).astype("timedelta64[ns]")
+        log = pd.DataFrame(
+            {
+                "customer_id": all_cust.astype(np.int64),
+                "date": pd.to_datetime(dates),
+                "amount": np.round(all_amount, 2),
+                "quantity": np.ones(all_cust.size, dtype=np.int64),
+            }
+        )
+    return summary, truth, log
+
+
+def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, spend, acquisition_start,
+                 acquisition_end, observation_end, holdout_end, time_unit, floor_dates,
+                 transactions, seed):
+    rng = np.random.default_rng(seed)
+    r, alpha, a, b = (_positive(k, v) for k, v in (("r", r), ("alpha", alpha), ("a", a), ("b", b)))
+    spend = tuple(_positive(k, v) for k, v in zip(("p", "q", "gamma"), spend))
+    start, birth, T, H, unit = _window(
+        n_customers, acquisition_start, acquisition_end, observation_end, holdout_end, time_unit,
+        rng,
+    )
+    n = T.size
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    p = rng.beta(a, b, size=n)
+    W = T + H
+    N = rng.poisson(lam * W)
+    # K: index of the purchase after which she drops out (BG/NBD: 1, 2, ...; MBG/NBD: 0, 1, ...)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        K = np.floor(np.log(rng.random(n)) / np.log1p(-p)) + (1 - extra_dropout)
+    K = np.where(np.isfinite(K), K, np.inf)
+    made = np.minimum(N, K).astype(np.int64)
+    cust, times = _sorted_times(rng, made, W, N + 1 - made)
+    params = {"r": r, "alpha": alpha, "a": a, "b": b, "p": spend[0], "q": spend[1],
+              "gamma": spend[2], "time_unit": time_unit}
+    summary, truth, log = _assemble(
+        rng, cust, times, T, H, birth, start, unit, params, None, spend, floor_dates,
+        transactions, n,
+    )
+    truth["lambda"] = lam
+    truth["p"] = p
+    x = summary["frequency"].to_numpy()
+    truth["alive"] = x < K  # dropped out iff her K-th purchase happened by T
+    truth = truth[["lambda", "p", "alive", "nu", "mean_spend", "acquired"]]
+    return BTYDSimulation(log, summary, params, truth)
+
+
+_DEFAULTS = dict(
+    p=6.0,
+    q=4.0,
+    gamma=15.0,
+    acquisition_start="2024-01-01",
+    acquisition_end="2024-03-31",
+    observation_end="2024-12-31",
+    holdout_end=None,
+    time_unit="D",
+    floor_dates=True,
+    transactions=True,
+    seed=None,
+)
+
+_COMMON_DOC = """
+    p, q, gamma : float
+        Gamma-Gamma spend: nu ~ Gamma(q, rate gamma) per customer, each purchase
+        value ~ Gamma(p, rate nu) (mean spend per purchase p / nu).
+    acquisition_start, acquisition_end : date-like
+        Window of first purchases (both days included); acquisition moments are uniform in it.
+    observation_end : date-like
+        Last day observed (included): the end of the calibration period.
+    holdout_end : date-like, optional
+        If given, the process runs on to the end of this day and the summary
+        gets ``frequency_holdout``, ``monetary_value_holdout`` and
+        ``duration_holdout`` (purchases after observation_end).
+    time_unit : {"D", "W", "M", "Q", "Y"}
+        Unit of the rates (the parameters) and of the summary's times.
+    floor_dates : bool
+        Floor the log's purchase moments to calendar days.
+    transactions : bool
+        Build the transaction log (False skips it when only the summary is needed).
+    seed : int, optional
+        Seed of ``np.random.default_rng``.
+
+    Returns
+    -------
+    BTYDSimulation
+        ``transactions``, ``summary`` (exact, continuous time), ``params`` and
+        ``truth`` (per customer; ``alive`` is at the end of observation_end).
+"""
+
+
+def simulate_bgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
+                   **kwargs) -> BTYDSimulation:
+    """Simulate a BG/NBD customer base with Gamma-Gamma spend.
+
+    Purchase rate lambda ~ Gamma(r, rate alpha) per time unit; after every
+    repeat purchase the customer drops out with probability p ~ Beta(a, b).
+    """
+    opts = {**_DEFAULTS, **kwargs}
+    unknown = set(kwargs) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
+    return _simulate_bg(
+        n_customers, r, alpha, a, b, 0, (opts["p"], opts["q"], opts["gamma"]),
+        opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
+        opts["holdout_end"], opts["time_unit"], opts["floor_dates"], opts["transactions"],
+        opts["seed"],
+    )
+
+
+def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
+                    **kwargs) -> BTYDSimulation:
+    """Simulate an MBG/NBD customer base with Gamma-Gamma spend.
+
+    As :func:`simulate_bgnbd`, but the customer may also drop out right after
+    her first purchase (probability p), as in Batislam, Denizel & Filiztekin (2007).
+    """
+    opts = {**_DEFAULTS, **kwargs}
+    unknown = set(kwargs) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
+    return _simulate_bg(
+        n_customers, r, alpha, a, b, 1, (opts["p"], opts["q"], opts["gamma"]),
+        opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
+        opts["holdout_end"], opts["time_unit"], opts["floor_dates"], opts["transactions"],
+        opts["seed"],
+    )
+
+
+def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta: float,
+                       **kwargs) -> BTYDSimulation:
+    """Simulate a Pareto/NBD customer base with Gamma-Gamma spend.
+
+    Purchase rate lambda ~ Gamma(r, rate alpha) and dropout rate
+    mu ~ Gamma(s, rate beta) per time unit; the lifetime is Exp(mu).
+    """
+    opts = {**_DEFAULTS, **kwargs}
+    unknown = set(kwargs) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
+    rng = np.random.default_rng(opts["seed"])
+    r, alpha, s, beta = (
+        _positive(k, v) for k, v in (("r", r), ("alpha", alpha), ("s", s), ("beta", beta))
+    )
+    spend = tuple(_positive(k, opts[k]) for k in ("p", "q", "gamma"))
+    start, birth, T, H, unit = _window(
+        n_customers, opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
+        opts["holdout_end"], opts["time_unit"], rng,
+    )
+    n = T.size
+    lam = rng.gamma(r, 1.0 / alpha, size=n)
+    mu = rng.gamma(s, 1.0 / beta, size=n)
+    with np.errstate(divide="ignore"):
+        tau = rng.standard_exponential(n) / mu
+    active = np.minimum(tau, T + H)
+    made = rng.poisson(lam * active)
+    cust, times = _sorted_times(rng, made, active, np.ones(n))
+    params = {"r": r, "alpha": alpha, "s": s, "beta": beta, "p": spend[0], "q": spend[1],
+              "gamma": spend[2], "time_unit": opts["time_unit"]}
+    summary, truth, log = _assemble(
+        rng, cust, times, T, H, birth, start, unit, params, None, spend, opts["floor_dates"],
+        opts["transactions"], n,
+    )
+    truth["lambda"] = lam
+    truth["mu"] = mu
+    truth["alive"] = tau > T
+    truth = truth[["lambda", "mu", "alive", "nu", "mean_spend", "acquired"]]
+    return BTYDSimulation(log, summary, params, truth)
+
+
+for _f in (simulate_bgnbd, simulate_mbgnbd, simulate_paretonbd):
+    _f.__doc__ += (
+        """
+    Parameters
+    ----------
+    n_customers : int
+        Number of customers.
+    r, alpha, ...: float
+        The model's parameters, rates per ``time_unit``."""
+        + _COMMON_DOC
+    )

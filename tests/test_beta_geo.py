@@ -1,0 +1,333 @@
+"""BG/NBD: published CDNOW estimates, simulated truth, predictions and numerical robustness."""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.integrate import quad
+from scipy.special import betaln, hyp2f1
+
+from analysis.models import BetaGeo, ConvergenceError
+from analysis.models._special import bg_h, bg_laplace_h
+from analysis.rfm import compress
+from analysis.simulate import simulate_bgnbd
+from analysis.validate import DataValidationError
+
+COLS = ["frequency", "recency", "T"]
+TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+SIM_WINDOW = dict(
+    acquisition_start="2024-01-01",
+    acquisition_end="2024-03-31",
+    observation_end="2024-12-31",
+    time_unit="W",
+    transactions=False,
+)
+
+
+@pytest.fixture(scope="module")
+def cdnow_fit(cdnow_sample_summary):
+    return BetaGeo().fit(cdnow_sample_summary[COLS])
+
+
+def agrees_to_3_significant_figures(estimate: float, published: float) -> bool:
+    """Within half a unit of the third significant figure of the published value."""
+    unit = 10.0 ** (np.floor(np.log10(abs(published))) - 2)
+    return abs(estimate - published) <= 0.5 * unit
+
+
+# ----- published results ------------------------------------------------------------------------
+
+
+def test_cdnow_estimates_match_fader_hardie_lee_2005(cdnow_fit):
+    # Fader, Hardie & Lee (2005), CDNOW 1/10 sample, weeks 1-39 calibration
+    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
+    for name, value in published.items():
+        assert agrees_to_3_significant_figures(cdnow_fit.params[name], value), name
+    assert cdnow_fit.loglik == pytest.approx(-9582.4, abs=0.05)
+    se = cdnow_fit.standard_errors
+    assert np.all(np.isfinite(se)) and np.all(se > 0)
+    # standard errors are small next to the estimates, but not absurdly so
+    assert np.all(se / cdnow_fit.params < 0.5)
+    assert cdnow_fit.convergence.success
+    assert cdnow_fit.aic == pytest.approx(2 * 4 + 2 * 9582.43, abs=0.1)
+    assert cdnow_fit.bic == pytest.approx(4 * np.log(2357) + 2 * 9582.43, abs=0.1)
+    table = cdnow_fit.summary()
+    assert list(table.columns) == ["estimate", "std_error", "lower_95", "upper_95"]
+    assert (table["lower_95"] < table["estimate"]).all() and (table["estimate"] < table["upper_95"]).all()
+
+
+def test_cdnow_holdout_forecast(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary
+    assert data["frequency_holdout"].sum() == 1882  # the actual weeks 40-78 repeat purchases
+    predicted = cdnow_fit.expected_purchases(39, data)
+    assert predicted.index.equals(data.index)
+    # each customer's expectation equals FHL 2005 eq. (10) evaluated with scipy's hyp2f1
+    # (reliable for these arguments)
+    x, tx, T = (data[c].to_numpy() for c in COLS)
+    r, alpha, a, b = cdnow_fit.params
+    w = 39 / (alpha + T + 39)
+    num = (a + b + x - 1) / (a - 1) * (
+        1 - ((alpha + T) / (alpha + T + 39)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, w)
+    )
+    den = 1 + (x > 0) * a / np.maximum(b + x - 1, 1e-12) * ((alpha + T) / (alpha + tx)) ** (r + x)
+    np.testing.assert_allclose(predicted, num / den, rtol=1e-9)
+    # The BG/NBD under-forecasts the CDNOW holdout total of 1,882 (FHL 2005)
+    total = predicted.sum()
+    assert 0.85 * 1882 < total < 1882
+    # per calibration-frequency group, the forecast follows the actual holdout means
+    grouped = data.assign(pred=predicted).groupby(np.minimum(data["frequency"], 7))
+    means = grouped[["frequency_holdout", "pred"]].mean()
+    assert np.corrcoef(means["frequency_holdout"], means["pred"])[0, 1] > 0.98
+
+
+def test_weights_give_the_same_estimates(cdnow_sample_summary, cdnow_fit):
+    compressed = compress(cdnow_sample_summary[COLS])
+    assert len(compressed) < len(cdnow_sample_summary)
+    weighted = BetaGeo().fit(compressed)
+    np.testing.assert_allclose(weighted.params, cdnow_fit.params, rtol=1e-6)
+    assert weighted.loglik == pytest.approx(cdnow_fit.loglik, abs=1e-6)
+    np.testing.assert_allclose(weighted.standard_errors, cdnow_fit.standard_errors, rtol=1e-4)
+
+
+def test_gradient_matches_finite_differences(cdnow_sample_summary):
+    model = BetaGeo()
+    arrays = model._prepare(cdnow_sample_summary[COLS])
+    p0 = np.array([0.3, 5.0, 0.6, 3.0])
+    w = arrays["weight"]
+    grad = w @ model._loglik_grad_rows(p0, arrays)
+    for i in range(4):
+        step = np.zeros(4)
+        step[i] = 1e-6 * p0[i]
+        fd = (w @ model._loglik_rows(p0 + step, arrays) - w @ model._loglik_rows(p0 - step, arrays)) / (
+            2 * step[i]
+        )
+        assert grad[i] == pytest.approx(fd, rel=1e-6, abs=1e-4)
+
+
+# ----- simulated truth ----------------------------------------------------------------------------
+
+
+def _recovers(n, seed):
+    sim = simulate_bgnbd(n, **TRUTH, seed=seed, **SIM_WINDOW)
+    model = BetaGeo().fit(sim.summary)
+    z = (model.params - pd.Series(TRUTH)) / model.standard_errors
+    assert np.all(np.abs(z) < 3), z.to_dict()
+
+
+def test_recovers_parameters_20k():
+    _recovers(20_000, seed=11)
+
+
+def test_recovers_parameters_100k():  # ~2 s
+    _recovers(100_000, seed=12)
+
+
+def test_new_customer_expectation_matches_simulation():
+    # one acquisition day, so every customer has nearly the same T; compare
+    # the mean of the model's E[X(T_i)] with the simulated mean frequency
+    sim = simulate_bgnbd(
+        100_000, **TRUTH, seed=3, acquisition_start="2024-01-01", acquisition_end="2024-01-01",
+        observation_end="2024-12-31", time_unit="W", transactions=False,
+    )
+    model = BetaGeo.from_params(TRUTH)
+    T = sim.summary["T"].to_numpy()
+    expected = model.expected_purchases(T).mean()
+    x = sim.summary["frequency"]
+    assert x.mean() == pytest.approx(expected, abs=4 * x.std() / np.sqrt(len(x)))
+    # distribution of the count: P(X(T) = n) against the simulated shares
+    for n in range(4):
+        share = (x == n).mean()
+        prob = model.probability_of_purchases(n, T).mean()
+        assert share == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / len(x)))
+
+
+def test_conditional_expectation_matches_simulated_holdout():
+    sim = simulate_bgnbd(
+        100_000, **TRUTH, seed=5, holdout_end="2025-06-30", **SIM_WINDOW
+    )
+    data = sim.summary
+    model = BetaGeo.from_params(TRUTH)
+    predicted = model.expected_purchases(data["duration_holdout"].iloc[0], data)
+    actual = data["frequency_holdout"]
+    assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
+    # p_alive is calibrated: average P(alive) equals the share truly alive
+    p = model.p_alive(data)
+    alive = sim.truth["alive"]
+    assert p.mean() == pytest.approx(alive.mean(), abs=4 * np.sqrt(0.25 / len(p)))
+
+
+# ----- predictions --------------------------------------------------------------------------------
+
+
+def test_predictions_basic_properties(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary
+    p = cdnow_fit.p_alive(data)
+    assert p.index.equals(data.index)
+    assert ((p >= 0) & (p <= 1)).all()
+    assert (p[data["frequency"] == 0] == 1).all()
+    t = np.array([0.0, 1, 5, 39, 52, 200, 1000])
+    e = cdnow_fit.expected_purchases(t)
+    assert e[0] == 0 and np.all(np.diff(e) > 0)
+    assert isinstance(cdnow_fit.expected_purchases(39.0), float)
+    cond = np.column_stack([cdnow_fit.expected_purchases(tt, data) for tt in t[1:]])
+    assert np.all(np.diff(cond, axis=1) > 0)
+    probs = cdnow_fit.probability_of_purchases(np.arange(400), 39)
+    assert probs.sum() == pytest.approx(1.0, abs=1e-10)
+    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases(39), rel=1e-8)
+
+
+def test_new_customer_expectation_equals_published_closed_form(cdnow_fit):
+    r, alpha, a, b = cdnow_fit.params
+    for t in [1.0, 10.0, 39.0, 78.0]:
+        z = t / (alpha + t)
+        closed = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+        assert cdnow_fit.expected_purchases(t) == pytest.approx(closed, rel=1e-10)
+
+
+def test_dert_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary.iloc[:2]
+    delta = np.log(1.15) / 52
+    dert = cdnow_fit.dert(data, delta)
+    r, alpha, a, b = cdnow_fit.params
+    p_alive = cdnow_fit.p_alive(data)
+    for cid, row in data.iterrows():
+        x, T = row["frequency"], row["T"]
+        # DERT = delta * int_0^inf exp(-delta t) E[Y(t)] dt, E[Y(t)] = P(alive) h(t / (alpha + T))
+        f = lambda t: np.exp(-delta * t) * bg_h(a, b + x, r + x, t / (alpha + T))  # noqa: E731
+        ref = p_alive[cid] * delta * quad(f, 0, np.inf, epsrel=1e-10, limit=200)[0]
+        assert dert[cid] == pytest.approx(ref, rel=1e-7)
+    assert (dert > cdnow_fit.expected_purchases(52, data)).all()
+
+
+# ----- the special function h -------------------------------------------------------------------
+
+
+def _h_reference(A, B, R, z):
+    """Adaptive quadrature: over log p on (0, 1/2], over p on [1/2, 1)."""
+    lb = betaln(A, B)
+
+    def in_log_p(y):
+        p = np.exp(y)
+        return np.exp((A - 1) * y + (B - 1) * np.log1p(-p) - lb) * -np.expm1(-R * np.log1p(p * z))
+
+    def in_p(p):  # the factor (1-p)^(B-1) is quad's algebraic weight
+        return np.exp((A - 2) * np.log(p) - lb) * -np.expm1(-R * np.log1p(p * z))
+
+    kink = -np.log(z * R)
+    cuts = sorted({-400.0, -np.log(2.0)} | {c for c in (kink - 3, kink + 3) if -400 < c < -np.log(2.0)})
+    total = sum(
+        quad(in_log_p, lo, hi, epsabs=0, epsrel=1e-12, limit=500)[0] for lo, hi in zip(cuts[:-1], cuts[1:])
+    )
+    upper = quad(in_p, 0.5, 1.0, weight="alg", wvar=(0.0, B - 1.0), epsabs=0, epsrel=1e-12, limit=500)
+    return total + upper[0]
+
+
+@pytest.mark.parametrize(
+    "A,B,R,z",
+    [
+        (0.793, 2.426, 0.243, 10.0),
+        (0.793, 30.4, 30.2, 3.0),
+        (1.0, 2.0, 1.5, 5.0),  # a = 1: removable singularity of the closed form
+        (0.3, 0.4, 0.5, 2.0),  # a + b < 1
+        (0.5, 2.4, 3.0, 1e4),  # long horizon
+        (2.5, 0.3, 300.0, 1.0),  # many purchases, strong cancellation in the series
+        (0.05, 300.0, 300.2, 1e8),
+    ],
+)
+def test_h_matches_direct_integration(A, B, R, z):
+    assert bg_h(A, B, R, z) == pytest.approx(_h_reference(A, B, R, z), rel=1e-8)
+
+
+def test_laplace_of_h_matches_direct_integration():
+    A, B, R, kappa = 0.8, 3.4, 1.24, 0.05
+    ref = kappa * quad(lambda z: np.exp(-kappa * z) * bg_h(A, B, R, z), 0, np.inf, epsrel=1e-11, limit=400)[0]
+    assert bg_laplace_h(A, B, R, kappa) == pytest.approx(ref, rel=1e-9)
+
+
+# ----- robustness ---------------------------------------------------------------------------------
+
+
+def _all_predictions(model, data):
+    out = [
+        model.p_alive(data).to_numpy(),
+        model.expected_purchases(39, data).to_numpy(),
+        model.expected_purchases(1e4, data).to_numpy(),
+        model.dert(data, 0.002).to_numpy(),
+        np.atleast_1d(model.expected_purchases(np.array([0.1, 39, 1e5]))),
+        model.probability_of_purchases(np.arange(5), 39.0),
+    ]
+    for arr in out:
+        assert np.all(np.isfinite(arr)), arr
+        assert np.all(arr >= 0)
+    return out
+
+
+def test_heavy_buyers_and_long_T():
+    data = pd.DataFrame(
+        {
+            "frequency": [0, 1, 5, 300, 450, 1000],
+            "recency": [0.0, 2.0, 30.0, 520.0, 9000.0, 9999.0],
+            "T": [39.0, 39.0, 39.0, 520.0, 1e4, 1e4],
+        }
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = BetaGeo.from_params(TRUTH)
+        ll = model._loglik_rows(model.params.to_numpy(), model._prepare(data))
+        assert np.all(np.isfinite(ll))
+        _all_predictions(model, data)
+        p = model.p_alive(data)
+        assert p.iloc[0] == 1.0 and p.iloc[-1] > 0.9  # a very recent heavy buyer is alive
+
+
+def test_a_plus_b_below_one():
+    data = pd.DataFrame({"frequency": [0, 2, 10], "recency": [0.0, 10.0, 30.0], "T": [40.0] * 3})
+    model = BetaGeo.from_params({"r": 0.5, "alpha": 5.0, "a": 0.3, "b": 0.4})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        preds = _all_predictions(model, data)
+    e = model.expected_purchases(np.array([1.0, 10, 100, 1000]))
+    assert np.all(np.diff(e) > 0)
+    # a < 1: E[X(t)] grows without bound, like t^(1-a)
+    assert model.expected_purchases(1e6) > 10 * model.expected_purchases(1e3)
+    assert preds[5].sum() < 1
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"r": 1e-9, "alpha": 1e9, "a": 1e-9, "b": 1e9},
+        {"r": 1e9, "alpha": 1e-9, "a": 1e9, "b": 1e-9},
+        {"r": 1e-9, "alpha": 1e-9, "a": 1e9, "b": 1e9},
+        {"r": 5e3, "alpha": 1e3, "a": 1e-6, "b": 1e-6},
+    ],
+)
+def test_extreme_parameters_give_finite_predictions(params):
+    data = pd.DataFrame({"frequency": [0, 3, 300], "recency": [0.0, 20.0, 38.0], "T": [39.0] * 3})
+    model = BetaGeo.from_params(params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ll = model._loglik_rows(model.params.to_numpy(), model._prepare(data))
+        assert np.all(np.isfinite(ll))
+        _all_predictions(model, data)
+
+
+def test_unfittable_data_raises_convergence_error():
+    # nobody ever comes back: the likelihood keeps rising as r -> 0
+    data = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)})
+    with pytest.raises(ConvergenceError, match="bound|converge"):
+        BetaGeo().fit(data)
+
+
+def test_invalid_data_is_rejected():
+    with pytest.raises(DataValidationError, match="recency exceeds T"):
+        BetaGeo().fit(pd.DataFrame({"frequency": [1], "recency": [5.0], "T": [4.0]}))
+    with pytest.raises(DataValidationError, match="frequency 0"):
+        BetaGeo().fit(pd.DataFrame({"frequency": [0], "recency": [5.0], "T": [6.0]}))
+    with pytest.raises(DataValidationError, match="needs column"):
+        BetaGeo().fit(pd.DataFrame({"frequency": [0], "T": [6.0]}))
+    with pytest.raises(RuntimeError, match="not fitted"):
+        BetaGeo().p_alive(pd.DataFrame({"frequency": [0], "recency": [0.0], "T": [6.0]}))
