@@ -13,3 +13,8 @@ __all__ = [
     "plot_repeat_transactions",
     "plot_spend_distribution",
 ]
+
+from .lifecycle import *  # noqa: E402,F401,F403
+from .lifecycle import __all__ as _lifecycle_all  # noqa: E402
+
+__all__ += _lifecycle_all
