@@ -10,7 +10,7 @@ BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-all lab bench clean
+.PHONY: help env report test test-all lab bench notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -33,6 +33,14 @@ test: $(STAMP) ## run the tests (pytest) and check the notebooks' stored outputs
 test-all: $(STAMP) ## run every test, the slow ones included, and the notebooks
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 $(PYTEST_ARGS) tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+notebooks: $(STAMP) ## rebuild the study notebooks from notebooks/_build/*.py and store fresh outputs
+	@for script in notebooks/_build/[0-9][0-9]_*.py; do \
+		echo "building $$script"; $(PY) $$script || exit 1; \
+	done
+	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do \
+		../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; \
+	done
 
 lab: $(STAMP) ## open JupyterLab on the project (the package is importable in every notebook)
 	$(VENV)/bin/jupyter lab --notebook-dir=.

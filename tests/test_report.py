@@ -46,3 +46,17 @@ def test_parameter_values_parse_as_json_or_text():
     assert report._parse_value("0.1") == 0.1
     assert report._parse_value("cdnow_sample") == "cdnow_sample"
     assert report._parse_value('"W"') == "W"
+
+
+def test_papermill_reads_every_parameter():
+    import papermill as pm
+
+    for nb_path in report.discover_notebooks():
+        nb = json.loads(nb_path.read_text())
+        cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
+        declared = [
+            ln.split(":")[0].strip()
+            for ln in "".join(cell["source"]).splitlines()
+            if ln.strip() and not ln.startswith("#")
+        ]
+        assert list(pm.inspect_notebook(str(nb_path))) == declared, nb_path.name
