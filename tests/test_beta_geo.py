@@ -331,3 +331,146 @@ def test_invalid_data_is_rejected():
         BetaGeo().fit(pd.DataFrame({"frequency": [0], "T": [6.0]}))
     with pytest.raises(RuntimeError, match="not fitted"):
         BetaGeo().p_alive(pd.DataFrame({"frequency": [0], "recency": [0.0], "T": [6.0]}))
+
+
+# ----- P(alive) beyond the observation end ------------------------------------------------------
+
+
+def _p_alive_reference(params, x, tx, T, t, extra_dropout=0):
+    """P(alive at T + t | x, t_x, T) by direct integration over p, lambda integrated analytically.
+
+    Alive at T + t: no dropout after the x repeat purchases (nor at time 0 for the
+    MBG/NBD) and no dropout purchase in (T, T + t]; given lambda and p that has
+    probability (1-p)^(x+d) exp(-lambda p t), which with the history's
+    lambda^x e^(-lambda T) and lambda ~ Gamma(r, alpha) integrates over lambda to
+    (alpha + T + p t)^-(r+x). Normalised by the whole likelihood (alive at T, or
+    dropped out right after the last purchase).
+    """
+    r, alpha, a, b = params
+    d = extra_dropout
+    lb = betaln(a, b)
+
+    def alive(p, tt):
+        return np.exp(
+            (a - 1) * np.log(p) + (b + x + d - 1) * np.log1p(-p) - lb
+            - (r + x) * np.log((alpha + T + p * tt) / (alpha + T))
+        )
+
+    def dead(p):
+        return np.exp(
+            a * np.log(p) + (b + x + d - 2) * np.log1p(-p) - lb
+            - (r + x) * np.log((alpha + tx) / (alpha + T))
+        )
+
+    kw = dict(epsabs=0, epsrel=1e-12, limit=400, points=[1e-6, 1e-4, 1e-2])
+    num = quad(alive, 0, 1, args=(t,), **kw)[0]
+    den = quad(alive, 0, 1, args=(0.0,), **kw)[0]
+    if x + d > 0:
+        den += quad(dead, 0, 1, **kw)[0]
+    return num / den
+
+
+def test_p_alive_at_zero_is_todays_p_alive(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary
+    today = cdnow_fit.p_alive(data)
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, 0), today)
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, np.zeros(len(data))), today)
+    # the returned Series is the caller's: changing it leaves later results alone
+    today.iloc[:] = -1.0
+    assert (cdnow_fit.p_alive(data) >= 0).all()
+
+
+def test_p_alive_decreases_with_time_ahead(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary
+    t = [0.0, 0.5, 1.0, 5.0, 39.0, 52.0, 156.0, 1e3, 1e5]
+    p = np.column_stack([cdnow_fit.p_alive(data, tt).to_numpy() for tt in t])
+    assert np.all(np.diff(p, axis=1) < 0)
+    assert np.all(p > 0) and np.all(p <= 1)
+    # a customer without repeat purchases is alive today but may drop out after her next ones
+    zero = (data["frequency"] == 0).to_numpy()
+    assert np.all(p[zero, 0] == 1) and np.all(p[zero, 6] < 1)
+    # one value per customer gives each customer's own horizon
+    horizons = np.resize(t, len(data))
+    mixed = cdnow_fit.p_alive(data, horizons).to_numpy()
+    column = np.resize(np.arange(len(t)), len(data))
+    np.testing.assert_allclose(mixed, p[np.arange(len(data)), column], rtol=1e-14)
+    with pytest.raises(ValueError, match="non-negative"):
+        cdnow_fit.p_alive(data, -1.0)
+
+
+def test_p_alive_ahead_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary[COLS]
+    picked = data.loc[[data.index[data["frequency"] == k][0] for k in (0, 1, 5, 29)]]
+    for t in (1.0, 52.0, 1000.0):
+        p = cdnow_fit.p_alive(picked, t).to_numpy()
+        params = cdnow_fit.params.to_numpy()
+        ref = [_p_alive_reference(params, *row, t) for row in picked.to_numpy()]
+        np.testing.assert_allclose(p, ref, rtol=1e-10)
+
+
+def test_p_alive_ahead_matches_simulated_survival():
+    # Given the simulated truth, a customer alive at T with rates lambda, p survives
+    # t more time units with probability exp(-lambda p t): summed over customers that
+    # is what the model predicts from the histories alone (both estimate the same total).
+    sim = simulate_bgnbd(20_000, **TRUTH, seed=41, **SIM_WINDOW)
+    model = BetaGeo.from_params(TRUTH)
+    truth = sim.truth
+    for t in (52.0, 260.0):
+        predicted = model.p_alive(sim.summary, t).to_numpy()
+        rate = truth["lambda"].to_numpy() * truth["p"].to_numpy()  # of dropout purchases
+        survived = truth["alive"].to_numpy() * np.exp(-rate * t)
+        diff = survived - predicted
+        # 4 standard errors; the posterior Beta(a, b) instead of Beta(a, b+x) is off by ~15
+        assert abs(diff.sum()) < 4 * diff.std() * np.sqrt(len(diff)), (t, diff.sum())
+
+
+def test_p_alive_ahead_heavy_buyers_long_T_large_t():
+    data = pd.DataFrame(
+        {
+            "frequency": [0, 1, 5, 300, 450, 1000],
+            "recency": [0.0, 2.0, 30.0, 520.0, 9000.0, 9999.0],
+            "T": [39.0, 39.0, 39.0, 520.0, 1e4, 1e4],
+        }
+    )
+    model = BetaGeo.from_params(TRUTH)
+    t = [0.0, 1.0, 52.0, 1e3, 1e6, 1e9]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in t])
+    assert np.all(np.isfinite(p)) and np.all(p > 0) and np.all(p <= 1)
+    assert np.all(np.diff(p, axis=1) < 0)
+    for row, values in zip(data.to_numpy()[3:], p[3:]):
+        ref = [_p_alive_reference(model.params.to_numpy(), *row, tt) for tt in (52.0, 1e3)]
+        np.testing.assert_allclose(values[2:4], ref, rtol=1e-8)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"r": 0.5, "alpha": 5.0, "a": 0.3, "b": 0.4},  # a + b < 1
+        {"r": 0.25, "alpha": 4.0, "a": 2000.0, "b": 4000.0},  # sharply peaked Beta
+        {"r": 1e-9, "alpha": 1e9, "a": 1e-9, "b": 1e9},
+        {"r": 1e9, "alpha": 1e-9, "a": 1e9, "b": 1e-9},
+        {"r": 1e-9, "alpha": 1e-9, "a": 1e9, "b": 1e9},
+        {"r": 5e3, "alpha": 1e3, "a": 1e-6, "b": 1e-6},
+    ],
+)
+def test_p_alive_ahead_extreme_parameters(params):
+    data = pd.DataFrame({"frequency": [0, 3, 300], "recency": [0.0, 20.0, 38.0], "T": [39.0] * 3})
+    model = BetaGeo.from_params(params)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in (0.0, 1.0, 52.0, 1e4)])
+    assert np.all(np.isfinite(p)) and np.all(p >= 0) and np.all(p <= 1)
+    assert np.all(np.diff(p, axis=1) <= 0)
+
+
+def test_p_alive_ahead_sharply_peaked_dropout_probability():
+    # a, b in the thousands: nearly the same p for everyone, a regime where
+    # scipy's hyp2f1 returns NaN and series in the hypergeometric argument lose digits
+    model = BetaGeo.from_params({"r": 0.25, "alpha": 4.0, "a": 2000.0, "b": 4000.0})
+    data = pd.DataFrame({"frequency": [0, 3, 30], "recency": [0.0, 20.0, 38.0], "T": [39.0] * 3})
+    for t in (52.0, 1e4):
+        p = model.p_alive(data, t).to_numpy()
+        ref = [_p_alive_reference(model.params.to_numpy(), *row, t) for row in data.to_numpy()]
+        np.testing.assert_allclose(p, ref, rtol=1e-9)

@@ -342,3 +342,92 @@ def test_clv_weekly_and_daily_summaries_agree(cdnow_weekly_daily):
     wrong = customer_lifetime_value(transactions, 30.0, weekly, time_unit="D")["clv"].sum()
     right = customer_lifetime_value(transactions, 30.0, weekly, time_unit="W")["clv"].sum()
     assert wrong > 2 * right
+
+
+# ----------------------------------------------------------------------------------------------
+# costs while alive with the continuous-time models
+# ----------------------------------------------------------------------------------------------
+WEEKS_PER_YEAR = 365.25 / 7
+
+
+def _discounted_alive_weeks(model, data, years=3.0, rate=0.10, n_steps=2000):
+    """Integral over the horizon of P(alive at T + t) (1 + rate)^-(t in years) dt, fine midpoints.
+
+    All steps in one call: each customer repeated once per step, with her own t.
+    """
+    horizon = years * WEEKS_PER_YEAR
+    mids = (np.arange(n_steps) + 0.5) * horizon / n_steps
+    stacked = data.iloc[np.repeat(np.arange(len(data)), n_steps)].reset_index(drop=True)
+    alive = model.p_alive(stacked, np.tile(mids, len(data))).to_numpy().reshape(len(data), n_steps)
+    discount = (1.0 + rate) ** -(mids / WEEKS_PER_YEAR)
+    return pd.Series(alive @ discount * horizon / n_steps, index=data.index)
+
+
+@pytest.fixture(scope="module")
+def cdnow_bgnbd(cdnow_sample_summary):
+    from analysis.models import BetaGeo
+
+    return BetaGeo().fit(cdnow_sample_summary)
+
+
+def test_clv_cost_per_period_is_the_discounted_alive_time(cdnow_bgnbd, cdnow_sample_summary):
+    data = cdnow_sample_summary
+    cost = 0.05  # per week alive
+    base = customer_lifetime_value(cdnow_bgnbd, 30.0, data, margin=0.3)
+    costed = customer_lifetime_value(cdnow_bgnbd, 30.0, data, margin=0.3, cost_per_period=cost)
+    # the cost leaves the margin alone and comes off the value, for every customer
+    np.testing.assert_array_equal(costed["discounted_margin"], base["discounted_margin"])
+    assert (base["discounted_cost"] == 0).all() and (costed["discounted_cost"] > 0).all()
+    np.testing.assert_allclose(base["clv"] - costed["clv"], costed["discounted_cost"], rtol=1e-12)
+    # ... and equals the cost times the discounted expected weeks alive, computed independently
+    picked = data.iloc[::120]
+    weeks = _discounted_alive_weeks(cdnow_bgnbd, picked)
+    assert weeks.min() > 0.5 and weeks.max() < 3 * WEEKS_PER_YEAR
+    drop = (base["clv"] - costed["clv"]).loc[picked.index]
+    np.testing.assert_allclose(drop, cost * weeks, rtol=1e-3)  # monthly midpoint steps
+    weekly = customer_lifetime_value(
+        cdnow_bgnbd, 30.0, picked, margin=0.3, cost_per_period=cost, steps_per_year=52
+    )
+    np.testing.assert_allclose(weekly["discounted_cost"], cost * weeks, rtol=5e-5)
+
+
+def test_clv_with_cost_weekly_and_daily_summaries_agree(cdnow_weekly_daily):
+    from analysis.models import BetaGeo
+
+    weekly, daily = cdnow_weekly_daily
+    results = []
+    for summary, unit, cost in ((weekly, "W", 0.05), (daily, "D", 0.05 / 7)):
+        transactions = BetaGeo().fit(summary)
+        spend = GammaGamma().fit(summary[summary["frequency"] > 0])
+        results.append(
+            customer_lifetime_value(
+                transactions, spend, summary, time_unit=unit, margin=0.3, cost_per_period=cost
+            )
+        )
+    w, d = results
+    assert w.index.equals(d.index)
+    assert (w["discounted_cost"] > 0).all()
+    assert d["discounted_cost"].sum() == pytest.approx(w["discounted_cost"].sum(), rel=0.01)
+    assert d["clv"].sum() == pytest.approx(w["clv"].sum(), rel=0.01)
+    np.testing.assert_allclose(d["clv"], w["clv"], rtol=0.01, atol=0.01)
+
+
+@pytest.mark.parametrize("name", ["ModifiedBetaGeo", "ParetoNBD"])
+def test_clv_cost_per_period_with_other_count_models(name, cdnow_sample_summary):
+    from analysis import models
+
+    data = cdnow_sample_summary
+    model = getattr(models, name)().fit(data)
+    picked = data.iloc[::200]
+    out = customer_lifetime_value(model, 30.0, picked, margin=0.3, cost_per_period=0.05)
+    weeks = _discounted_alive_weeks(model, picked)
+    np.testing.assert_allclose(out["discounted_cost"], 0.05 * weeks, rtol=1e-3)
+
+
+def test_clv_does_not_hide_errors_inside_p_alive(three_customers):
+    class Broken(ConstantRate):
+        def p_alive(self, data, t=0.0):
+            raise TypeError("a bug inside the model")
+
+    with pytest.raises(TypeError, match="a bug inside the model"):
+        customer_lifetime_value(Broken(1.0), 10.0, three_customers, cost_per_period=1.0)

@@ -290,3 +290,93 @@ def test_unfittable_data_raises_convergence_error():
     data = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)})
     with pytest.raises(ConvergenceError, match="bound|converge"):
         ParetoNBD().fit(data)
+
+
+# ----- P(alive) beyond the observation end ------------------------------------------------------
+
+
+def _p_alive_reference(params, x, tx, T, t):
+    """P(alive at T + t | x, t_x, T) by direct integration over mu (and the dropout time).
+
+    lambda is integrated analytically: alive at T + t contributes
+    (alpha+T)^-(r+x) E[exp(-mu (T+t))], dropout at tau in (t_x, T] contributes
+    (alpha+tau)^-(r+x) E[mu exp(-mu tau)], with mu ~ Gamma(s, beta). In v = mu^s the
+    Gamma density is smooth (no mu^(s-1) singularity at 0).
+    """
+    r, alpha, s, beta = params
+    const = s * np.log(beta) - gammaln(s) - np.log(s)  # mu^(s-1) d mu = dv / s
+    kw = dict(epsabs=0, epsrel=1e-12, limit=400)
+
+    def mean_over_mu(power, rate):  # E[mu^power exp(-mu rate)]
+        f = lambda v: v ** (power / s) * np.exp(const - (beta + rate) * v ** (1 / s))  # noqa: E731
+        return quad(f, 0, np.inf, **kw)[0]
+
+    def alive(tt):
+        return (alpha + T) ** -(r + x) * mean_over_mu(0, T + tt)
+
+    def dead_at(tau):
+        return (alpha + tau) ** -(r + x) * mean_over_mu(1, tau)
+
+    dead = quad(dead_at, tx, T, **kw)[0] if T > tx else 0.0
+    return alive(t) / (alive(0.0) + dead)
+
+
+def test_p_alive_at_zero_is_todays_p_alive_and_decreases(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, 0), cdnow_fit.p_alive(data))
+    t = [0.0, 0.5, 5.0, 52.0, 156.0, 1e3, 1e5]
+    p = np.column_stack([cdnow_fit.p_alive(data, tt).to_numpy() for tt in t])
+    assert np.all(np.diff(p, axis=1) < 0) and np.all(p > 0) and np.all(p <= 1)
+    # the ratio to today's P(alive) depends on T only: ((beta+T)/(beta+T+t))^s
+    r, alpha, s, beta = cdnow_fit.params
+    T = data["T"].to_numpy()
+    np.testing.assert_allclose(p[:, 3] / p[:, 0], ((beta + T) / (beta + T + 52.0)) ** s, rtol=1e-13)
+    with pytest.raises(ValueError, match="non-negative"):
+        cdnow_fit.p_alive(data, -0.5)
+
+
+def test_p_alive_ahead_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary[COLS]
+    picked = data.loc[[data.index[data["frequency"] == k][0] for k in (0, 1, 5, 29)]]
+    for t in (1.0, 52.0, 1000.0):
+        p = cdnow_fit.p_alive(picked, t).to_numpy()
+        params = cdnow_fit.params.to_numpy()
+        ref = [_p_alive_reference(params, *row, t) for row in picked.to_numpy()]
+        np.testing.assert_allclose(p, ref, rtol=1e-9)
+
+
+def test_p_alive_ahead_matches_simulated_survival():
+    # a customer alive at T with dropout rate mu survives t more with probability
+    # exp(-mu t) (memoryless lifetimes); summed over customers, what the model predicts.
+    # Forgetting that survival to T updates mu (Gamma(s, beta) for Gamma(s, beta+T)) is
+    # off by more than 50 standard errors.
+    sim = simulate_paretonbd(50_000, **TRUTH, seed=25, **SIM_WINDOW)
+    model = ParetoNBD.from_params(TRUTH)
+    truth = sim.truth
+    for t in (52.0, 260.0):
+        predicted = model.p_alive(sim.summary, t).to_numpy()
+        survived = truth["alive"].to_numpy() * np.exp(-truth["mu"].to_numpy() * t)
+        diff = survived - predicted
+        assert abs(diff.sum()) < 4 * diff.std() * np.sqrt(len(diff)), (t, diff.sum())
+
+
+def test_p_alive_ahead_heavy_buyers_long_T_large_t():
+    data = pd.DataFrame(
+        {
+            "frequency": [0, 1, 5, 300, 450, 1000],
+            "recency": [0.0, 2.0, 30.0, 520.0, 9000.0, 9999.0],
+            "T": [39.0, 39.0, 39.0, 520.0, 1e4, 1e4],
+        }
+    )
+    extremes = [
+        {"r": 1e-9, "alpha": 1e9, "s": 1e-9, "beta": 1e9},
+        {"r": 1e9, "alpha": 1e-9, "s": 1e9, "beta": 1e-9},
+    ]
+    for params in [TRUTH, *extremes]:
+        model = ParetoNBD.from_params(params)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            t = (0.0, 1.0, 52.0, 1e6, 1e12)
+            p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in t])
+        assert np.all(np.isfinite(p)) and np.all(p >= 0) and np.all(p <= 1)
+        assert np.all(np.diff(p, axis=1) <= 0)

@@ -16,6 +16,7 @@ formulas and for :func:`customer_lifetime_value`, per step of the chain for
 
 from __future__ import annotations
 
+import inspect
 import numbers
 
 import numpy as np
@@ -441,16 +442,18 @@ def _spend_per_purchase(spend_model, data: pd.DataFrame) -> np.ndarray:
 
 def _p_alive_at(model, data: pd.DataFrame, t: float) -> np.ndarray:
     """Probability alive ``t`` time units after each customer's observation end, from the model."""
+    # ask the signature, not the call: a TypeError raised inside p_alive is a real error
+    # and must not be reported as a missing feature
     try:
-        value = model.p_alive(data, t)
-    except TypeError as exc:
+        inspect.signature(model.p_alive).bind(data, t)
+    except (AttributeError, TypeError) as exc:
         raise ValueError(
             f"cost_per_period needs the probability that a customer is still alive in the "
             f"future, but {type(model).__name__}.p_alive(data, t) is not available ({exc}). "
             "Charge costs per purchase instead (cost_per_purchase=) or use a model that "
             "projects survival."
         ) from None
-    return np.asarray(value, dtype=float)
+    return np.asarray(model.p_alive(data, t), dtype=float)
 
 
 def customer_lifetime_value(
@@ -492,8 +495,9 @@ def customer_lifetime_value(
         cost that stops when the relationship ends); its expectation uses the
         model's probability of being alive at each step's midpoint
         (``model.p_alive(data, t)``; each discrete opportunity while alive for
-        BG/BB) and it is discounted like the purchases. A model that cannot
-        project survival raises when this cost is non-zero. ``cost_per_purchase``
+        BG/BB) and it is discounted like the purchases. BG/NBD, MBG/NBD,
+        Pareto/NBD and BG/BB project survival; a model that cannot raises
+        when this cost is non-zero. ``cost_per_purchase``
         is charged per expected purchase (handling, shipping) and discounted
         with the purchases.
 

@@ -18,13 +18,137 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-from scipy.special import betainc, betaln, digamma, expit, gammaln
+from scipy.special import betainc, betaln, digamma, expit, gammaln, logsumexp
 
 from ..validate import DataValidationError
-from ._special import bg_h, bg_laplace_h
+from ._special import _TS, _chunks, bg_h, bg_laplace_h
 from .base import BaseModel, unique_rows
 
 __all__ = ["BetaGeo"]
+
+# ----------------------------------------------------------------------------------------------
+# survival of an alive BG/NBD customer: S(A, B, R, z) = E[(1 + p z)^-R], p ~ Beta(A, B)
+
+_SURVIVAL_ERR_OK = 1e-6  # accepted step-halving difference (the fine rule's error is ~its square)
+_SURVIVAL_SERIES_MIN = 0.05  # below, 1 - A/(A+B) h loses relative digits
+
+
+def _sinh_nodes(step: float = 1.0 / 16.0, tmax: float = 4.5):
+    """Nodes v = pi sinh(tau) on the real line and log weights, tau = -tmax..tmax by ``step``."""
+    tau = np.arange(-tmax, tmax + step / 2, step)
+    return np.pi * np.sinh(tau), np.log(step * np.pi * np.cosh(tau))
+
+
+_SINH = _sinh_nodes()
+
+
+def _log_survival_logit(A, B, R, z):
+    """log S by a double-exponential rule in u = logit(p), centred on the integrand's peak.
+
+    In u the integrand is exp(A u - (A+B) log(1 + e^u) - R log(1 + z sigmoid(u))),
+    smooth with a single peak for the Beta part; the nodes
+    u = u0 + scale * pi sinh(tau) are centred on the peak u0 (found by
+    bisection) and scaled by the curvature there, so a sharply peaked Beta
+    (a, b in the thousands) is resolved as well as a flat one. Returns the log
+    and an error estimate: the relative difference to the rule with twice the
+    step, or the weight of the outermost nodes if larger (a tail cut short).
+    """
+    v, log_wv = _SINH
+    lz = np.log(z)
+
+    def slope(u):
+        s = expit(u)
+        return A - (A + B) * s - R * z * s * (1.0 - s) / (1.0 + z * s)
+
+    lo, hi = np.full(A.shape, -745.0), np.full(A.shape, 745.0)
+    for _ in range(60):  # slope > 0 at -745 and < 0 at 745
+        mid = 0.5 * (lo + hi)
+        up = slope(mid) > 0
+        lo, hi = np.where(up, mid, lo), np.where(up, hi, mid)
+    u0 = 0.5 * (lo + hi)
+    s0 = expit(u0)
+    ds = s0 * (1.0 - s0)
+    bend = ((1.0 - 2.0 * s0) * (1.0 + z * s0) - z * ds) / (1.0 + z * s0) ** 2
+    curv = -(A + B) * ds - R * z * ds * bend  # second derivative of the log integrand
+    with np.errstate(divide="ignore", invalid="ignore"):
+        scale = 1.0 / np.sqrt(-curv)
+    fallback = np.sqrt(1.0 / A + 1.0 / B)  # the Beta's own width in u
+    scale = np.where((curv < 0) & np.isfinite(scale) & (scale > 0), scale, fallback)
+    out = np.empty(A.shape[0])
+    err = np.empty(A.shape[0])
+    for sl in _chunks(A.shape[0], v.size):
+        a, b, r = A[sl, None], B[sl, None], R[sl, None]
+        u = u0[sl, None] + scale[sl, None] * v
+        sp_neg = np.logaddexp(0.0, -u)  # -log sigmoid(u); log(1 + e^u) = u + sp_neg
+        g = -b * u - (a + b) * sp_neg - r * np.logaddexp(0.0, lz[sl, None] - sp_neg) + log_wv
+        top = g.max(axis=1, keepdims=True)
+        e = np.exp(g - top)
+        total = e.sum(axis=1)
+        fine = top[:, 0] + np.log(total)
+        halving = np.abs(2.0 * e[:, ::2].sum(axis=1) / total - 1.0)
+        ends = np.maximum(e[:, 0], e[:, -1]) / total
+        err[sl] = np.maximum(halving, ends)
+        out[sl] = fine + np.log(scale[sl]) - betaln(A[sl], B[sl])
+    return np.minimum(out, 0.0), np.where(np.isfinite(err), err, np.inf)
+
+
+def _log_survival_log_p(A, B, R, z):
+    """log S by tanh-sinh quadrature in log p (mass piled up at p = 0, e.g. A tiny).
+
+    Returns the log and the step-halving error estimate, as :func:`_log_survival_logit`.
+    """
+    log_x, log_1mx, log_w, log_cut = _TS
+    out = np.empty(A.shape[0])
+    err = np.empty(A.shape[0])
+    for sl in _chunks(A.shape[0], log_x.size):
+        a, b, r, lz = A[sl, None], B[sl, None], R[sl, None], np.log(z[sl])[:, None]
+        g = (a - 1.0) * log_x + (b - 1.0) * log_1mx - r * np.logaddexp(0.0, log_x + lz) + log_w
+        # beyond the last nodes: p^(A-1) on p < cut (where p z is negligible), and
+        # (1-p)^(B-1) (1+z)^-R on 1 - p < cut
+        left = a * log_cut - np.log(a)
+        right = b * log_cut - np.log(b) - r * np.logaddexp(0.0, lz)
+        fine = logsumexp(np.concatenate([g, left, right], axis=1), axis=1)
+        coarse = logsumexp(np.concatenate([g[:, ::2] + np.log(2.0), left, right], axis=1), axis=1)
+        with np.errstate(invalid="ignore"):
+            err[sl] = np.abs(np.expm1(coarse - fine))
+        out[sl] = fine - betaln(A[sl], B[sl])
+    return np.minimum(out, 0.0), np.where(np.isfinite(err), err, np.inf)
+
+
+def _bg_log_survival(A, B, R, z):
+    """log E[(1 + p z)^-R] for p ~ Beta(A, B): the BG/NBD survival factor, vectorised.
+
+    The value is 2F1(R, A; A+B; -z), where scipy's hyp2f1 fails for large
+    parameters. It is integrated over logit(p) around the integrand's peak
+    (:func:`_log_survival_logit`); where that rule's own error estimate is
+    poor (the Beta piles its mass at p = 0 or 1, a or b tiny) the identity
+    E[(1 + p z)^-R] = 1 - A/(A+B) h(A+1, B, R, z) with the stable
+    h = E[(1 - (1 + p z)^-R)/p] of :func:`._special.bg_h` is used, or,
+    where that difference is small and loses relative digits, a tanh-sinh
+    quadrature in log p. Returns 0 where z = 0.
+    """
+    A, B, R, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (A, B, R, z)))
+    shape = A.shape
+    A, B, R, z = (v.ravel() for v in (A, B, R, z))
+    out = np.zeros(A.shape[0])
+    idx = np.flatnonzero(z > 0)
+    if idx.size:
+        log_s, err = _log_survival_logit(A[idx], B[idx], R[idx], z[idx])
+        out[idx] = log_s
+        idx = idx[~(err < _SURVIVAL_ERR_OK)]
+    if idx.size:
+        a, b = A[idx], B[idx]
+        surv = 1.0 - a / (a + b) * bg_h(a + 1.0, b, R[idx], z[idx])
+        series = surv >= _SURVIVAL_SERIES_MIN
+        out[idx[series]] = np.log(np.minimum(surv[series], 1.0))
+        idx, surv = idx[~series], surv[~series]
+    if idx.size:
+        log_s, err = _log_survival_log_p(A[idx], B[idx], R[idx], z[idx])
+        # last resort where neither quadrature resolves the integrand: the difference, if positive
+        use_diff = ~(err < _SURVIVAL_ERR_OK) & (surv > 1e-8)
+        with np.errstate(divide="ignore"):
+            out[idx] = np.where(use_diff, np.log(np.where(use_diff, surv, 1.0)), log_s)
+    return out.reshape(shape)
 
 
 class _CountModel(BaseModel):
@@ -113,6 +237,19 @@ class _CountModel(BaseModel):
     def _unique(mat):
         uniq, _, inv = unique_rows(mat, return_inverse=True)
         return uniq, inv
+
+    @staticmethod
+    def _time_ahead(t, shape):
+        """``t`` of ``p_alive(data, t)`` broadcast to one value per customer, checked."""
+        t_arr = np.broadcast_to(np.asarray(t, dtype=float), shape)
+        bad = ~(np.isfinite(t_arr) & (t_arr >= 0))
+        if bad.any():
+            shown = t if np.ndim(t) == 0 else f"{int(bad.sum())} bad value(s), e.g. {t_arr[bad][0]}"
+            raise ValueError(
+                "t (time after the observation end, in the data's time unit) must be finite "
+                f"and non-negative; got {shown}"
+            )
+        return t_arr
 
     def _expected_new(self, t):
         """E[X(t)] of a new customer, with the checks shared by all models."""
@@ -210,21 +347,63 @@ class BetaGeo(_CountModel):
                 -np.inf,
             )
 
-    def p_alive(self, data) -> pd.Series:
-        """Probability that each customer is still alive at the end of her observation (T).
+    def p_alive(self, data, t=0.0) -> pd.Series:
+        """Probability that each customer is alive ``t`` time units after her observation end.
+
+        At ``t = 0`` (the default) this is P(alive at T | x, t_x, T) of Fader,
+        Hardie & Lee (2005). For ``t > 0`` it is P(alive at T + t | history)
+        = P(alive at T | history) * E[(1 + p t/(alpha+T))^-(r+x)],
+        p ~ Beta(a, b+x) (MBG/NBD: Beta(a, b+x+1)).
+
+        Derivation: given lambda and p, the history and survival to T have
+        likelihood lambda^x e^(-lambda T) (1-p)^x (one more factor 1-p for the
+        MBG/NBD dropout at time 0), so given alive at T the posterior is
+        lambda ~ Gamma(r+x, rate alpha+T) and, independently, p ~ Beta(a, b+x)
+        (b+x+1). An alive customer drops out at purchases that come at
+        Poisson rate lambda, each ending the relationship with probability p:
+        the dropouts form a Poisson process of rate lambda p, so
+        P(alive at T+t | alive at T, lambda, p) = exp(-lambda p t). Averaging
+        over lambda gives (1 + p t/(alpha+T))^-(r+x), and over p the
+        hypergeometric value 2F1(r+x, a; a+b+x; -t/(alpha+T)), where scipy's
+        hyp2f1 fails for heavy buyers; it is integrated numerically over
+        logit(p), with checked error (see ``_bg_log_survival``).
 
         Parameters
         ----------
         data : DataFrame
             ``frequency``, ``recency``, ``T``.
+        t : float or array
+            Time after the observation end, in the data's time unit (>= 0);
+            a scalar or one value per customer.
 
         Returns
         -------
         Series
-            Indexed like ``data``; 1 for customers without repeat purchases (BG/NBD).
+            Indexed like ``data``. At ``t = 0`` it is 1 for BG/NBD customers
+            without repeat purchases; it decreases in ``t``.
         """
         index, x, tx, T = self._customers(data)
-        return pd.Series(expit(-self._log_odds_dead(x, tx, T)), index=index, name="p_alive")
+        t_arr = self._time_ahead(t, x.shape)
+        # shared with expected_purchases: a CLV asks for both at many horizons
+        p = self._memo("p_alive", (x, tx, T), lambda: expit(-self._log_odds_dead(x, tx, T)))
+        if np.any(t_arr > 0):
+            p = p * np.exp(self._log_survival(x, T, t))
+        else:
+            p = p.copy()  # never hand out the cached array
+        return pd.Series(p, index=index, name="p_alive")
+
+    def _log_survival(self, x, T, t):
+        """log P(alive at T + t | alive at T, x, T) per customer (t scalar or per customer)."""
+        r, alpha, a, b = self._p()
+        if np.ndim(t) == 0:
+            uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
+            ux, uT = uniq[:, 0], uniq[:, 1]
+            ut = float(t)
+        else:
+            t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
+            uniq, inv = self._unique(np.column_stack([x, T, t_arr]))
+            ux, uT, ut = uniq[:, 0], uniq[:, 1], uniq[:, 2]
+        return _bg_log_survival(a, b + ux + self._extra_dropout, r + ux, ut / (alpha + uT))[inv]
 
     def _new_customer_h(self, t):
         r, alpha, a, b = self._p()

@@ -15,6 +15,15 @@ after every repeat purchase:
 
 with h(A, B, R, z) = E[(1 - (1+pz)^-R)/p], p ~ Beta(A, B) (the published
 closed forms with 2F1 are the same expressions).
+
+Survival beyond T (``p_alive(data, t)``): the history with survival to T has
+likelihood lambda^x e^(-lambda T) (1-p)^(x+1) (x+1 dropout chances survived,
+the one at time 0 included), so given alive at T, lambda ~ Gamma(r+x,
+alpha+T) and p ~ Beta(a, b+x+1), and
+
+    P(alive at T+t | x, t_x, T) = P(alive | x, t_x, T) E[(1 + p t/(alpha+T))^-(r+x)],
+
+the expectation over p ~ Beta(a, b+x+1) (BG/NBD: Beta(a, b+x)).
 """
 
 from __future__ import annotations

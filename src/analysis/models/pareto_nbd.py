@@ -151,22 +151,40 @@ class ParetoNBD(_CountModel):
 
         return self._memo("log_p_alive", (x, tx, T), compute)
 
-    def p_alive(self, data) -> pd.Series:
-        """Probability that each customer is still alive at the end of her observation (T).
+    def p_alive(self, data, t=0.0) -> pd.Series:
+        """Probability that each customer is alive ``t`` time units after her observation end.
+
+        At ``t = 0`` (the default) this is P(alive at T | x, t_x, T)
+        (Schmittlein, Morrison & Colombo 1987). For ``t > 0``:
+
+            P(alive at T+t | history) = P(alive at T | history) ((beta+T)/(beta+T+t))^s.
+
+        Derivation: given lambda and mu, the history together with survival
+        to T has likelihood lambda^x e^(-lambda T) e^(-mu T), which factorises,
+        so given alive at T the dropout rate mu ~ Gamma(s, rate beta+T) whatever
+        the purchases (x, t_x); the exponential lifetime is memoryless, so
+        P(alive at T+t | alive at T, mu) = e^(-mu t), and its average over that
+        Gamma is ((beta+T)/(beta+T+t))^s.
 
         Parameters
         ----------
         data : DataFrame
             ``frequency``, ``recency``, ``T``.
+        t : float or array
+            Time after the observation end, in the data's time unit (>= 0);
+            a scalar or one value per customer.
 
         Returns
         -------
         Series
-            Indexed like ``data``.
+            Indexed like ``data``; decreasing in ``t``.
         """
         self._require_fit()
         index, x, tx, T = self._customers(data)
-        return pd.Series(np.exp(self._log_p_alive(x, tx, T)), index=index, name="p_alive")
+        t_arr = self._time_ahead(t, x.shape)
+        s, beta = self._p()[2:]
+        log_p = self._log_p_alive(x, tx, T) - s * np.log1p(t_arr / (beta + T))
+        return pd.Series(np.exp(log_p), index=index, name="p_alive")
 
     def _new_customer_h(self, t):
         r, alpha, s, beta = self._p()
