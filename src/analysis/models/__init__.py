@@ -12,9 +12,9 @@ from .pareto_nbd import ParetoNBD
 from .beta_geo_beta_binom import BetaGeoBetaBinom
 from .gamma_gamma import GammaGamma
 from .shifted_beta_geo import ShiftedBetaGeo
-from .validation import holdout_errors, holdout_predictions, holdout_table
+from .validation import holdout_errors, holdout_predictions, holdout_table, tracking_table
 
 __all__ = ["BaseModel", "Convergence", "ConvergenceError"]
 __all__ += ["BetaGeoBetaBinom", "GammaGamma", "ShiftedBetaGeo"]
-__all__ += ["holdout_errors", "holdout_predictions", "holdout_table"]
+__all__ += ["holdout_errors", "holdout_predictions", "holdout_table", "tracking_table"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]

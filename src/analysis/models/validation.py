@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..validate import DataValidationError
 
-__all__ = ["holdout_predictions", "holdout_table", "holdout_errors"]
+__all__ = ["holdout_predictions", "holdout_table", "holdout_errors", "tracking_table"]
 
 
 def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFrame:
@@ -168,3 +168,120 @@ def holdout_errors(model, data: pd.DataFrame, duration=None) -> pd.Series:
         },
         name="holdout_errors",
     )
+
+
+def tracking_table(
+    models,
+    transactions: pd.DataFrame,
+    calibration_end,
+    observation_end=None,
+    time_unit: str = "W",
+    customer_id: str = "customer_id",
+    date: str = "date",
+) -> pd.DataFrame:
+    """Cumulative repeat purchases of the calibration cohort by calendar time: actual and expected.
+
+    The classic tracking figure of Fader, Hardie & Lee (2005): the customers
+    whose first purchase falls in the calibration period are followed period
+    by period to the end of observation. A model's expected cumulative repeat
+    purchases at calendar time e is the sum over customers of
+    ``model.expected_purchases(e - t_i)`` (the new-customer expectation,
+    measured from each customer's first purchase time t_i; 0 before it), so
+    the curve after the calibration end is a forecast made from the
+    calibration fit alone. Purchases on one day count once, as in
+    :func:`analysis.rfm.summarize`.
+
+    Parameters
+    ----------
+    models : fitted model or mapping of name to fitted model
+        Anything with ``expected_purchases(t)`` for a new customer (t an
+        array in ``time_unit``). A single model gets the column ``predicted``.
+    transactions : DataFrame
+        The log, with ``customer_id`` and ``date`` columns.
+    calibration_end : date-like
+        Last day of the calibration period; it defines the cohort (customers
+        who first bought by then) and the ``calibration`` flag.
+    observation_end : date-like, optional
+        Last day followed; the last purchase date by default.
+    time_unit : {"D", "W", "M", "Q", "Y"}
+        Length of a tracking period and the models' time unit.
+    customer_id, date : str
+        Column names.
+
+    Returns
+    -------
+    DataFrame
+        Index ``period`` (1, 2, ...), one row per period of ``time_unit``
+        from the cohort's first purchase day to ``observation_end``, aligned
+        so that a period ends exactly at ``calibration_end`` (the first and
+        the last period may be shorter). Columns ``date`` (last day of the
+        period), ``time`` (its end in ``time_unit`` since the cohort's first
+        purchase day), ``calibration`` (the period ends by
+        ``calibration_end``), ``actual`` (cumulative repeat purchases) and one
+        column of expected cumulative repeat purchases per model.
+    """
+    from ..rfm import unit_days
+
+    for col in (customer_id, date):
+        if col not in transactions.columns:
+            raise DataValidationError(
+                f"tracking_table needs column {col!r}; columns found: {list(transactions.columns)}"
+            )
+    if not isinstance(models, dict):
+        models = {"predicted": models}
+    unit = unit_days(time_unit)
+    dates = pd.to_datetime(transactions[date]).dt.normalize().to_numpy()
+    day_numbers = dates.astype("datetime64[D]").astype(np.int64)
+    days = pd.DataFrame({"c": transactions[customer_id].to_numpy(), "d": day_numbers})
+    days = days.drop_duplicates()
+    days = days.sort_values(["c", "d"], kind="stable")
+    first = days.groupby("c", sort=False)["d"].transform("min").to_numpy()
+    cal_day = int(np.datetime64(pd.Timestamp(calibration_end).normalize(), "D").astype(np.int64))
+    in_cohort = first <= cal_day
+    if not in_cohort.any():
+        raise DataValidationError(
+            f"no customer made a first purchase by calibration_end {calibration_end!r}; "
+            "choose a later calibration end."
+        )
+    d = days["d"].to_numpy()[in_cohort]
+    first = first[in_cohort]
+    if observation_end is None:
+        end_day = int(d.max())
+    else:
+        end = pd.Timestamp(observation_end).normalize()
+        end_day = int(np.datetime64(end, "D").astype(np.int64))
+        if end_day < cal_day:
+            raise ValueError(
+                f"observation_end {observation_end!r} is before calibration_end {calibration_end!r}"
+            )
+    start = int(first.min())
+    # periods are aligned on the calibration end, so that one period ends exactly there
+    # (the first period and the last may be shorter than a unit)
+    before = cal_day - unit * np.arange(int(np.floor((cal_day - start) / unit)), 0, -1)
+    n_after = int(np.ceil((end_day - cal_day) / unit - 1e-9))
+    after = np.minimum(cal_day + unit * np.arange(1, n_after + 1), end_day)
+    edges = np.r_[before[before > start], float(cal_day), after]  # in days
+    n_periods = len(edges)
+    repeat_days = np.sort(d[d > first])  # a customer's later purchase days
+    repeat_days = repeat_days[repeat_days <= end_day]
+    actual = np.searchsorted(repeat_days, edges, side="right")
+
+    customers = days["c"].to_numpy()[in_cohort]
+    is_first_row = np.r_[True, customers[1:] != customers[:-1]]  # rows are sorted by customer
+    starts, counts = np.unique(first[is_first_row], return_counts=True)
+    ages = np.clip((edges[None, :] - starts[:, None]) / unit, 0.0, None)  # (first days, periods)
+    out = pd.DataFrame(
+        {
+            "date": pd.to_datetime(np.floor(edges).astype(np.int64), unit="D"),
+            "time": (edges - start) / unit,
+            "calibration": edges <= cal_day,
+            "actual": actual.astype(np.int64),
+        },
+        index=pd.RangeIndex(1, n_periods + 1, name="period"),
+    )
+    for name, model in models.items():
+        expected = np.asarray(model.expected_purchases(ages.ravel()), dtype=float)
+        expected = expected.reshape(ages.shape)
+        out[str(name)] = counts @ expected
+    return out
+

@@ -18,3 +18,8 @@ from .lifecycle import *  # noqa: E402,F401,F403
 from .lifecycle import __all__ as _lifecycle_all  # noqa: E402
 
 __all__ += _lifecycle_all
+
+from .clv import *  # noqa: E402,F401,F403
+from .clv import __all__ as _clv_all  # noqa: E402
+
+__all__ += _clv_all

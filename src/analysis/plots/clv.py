@@ -1,0 +1,164 @@
+"""Figures of the CLV study: holdout checks, tracking, distribution and concentration of value.
+
+Each function takes a table from :mod:`analysis.clv_report`,
+:mod:`analysis.models.validation` or the CLV functions, ``ax=None`` (a new
+figure when omitted), passes ``**kwargs`` to the main drawing call and
+returns the axes.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import seaborn as sns
+
+from ..clv_report import concentration
+
+__all__ = [
+    "plot_holdout_by_frequency",
+    "plot_tracking",
+    "plot_clv_distribution",
+    "plot_concentration",
+    "plot_frequency_recency",
+]
+
+_NOT_MODELS = {"customers", "actual", "date", "time", "calibration"}
+
+
+def _axes(ax, figsize=(7, 4)):
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    return ax
+
+
+def _model_columns(table: pd.DataFrame) -> list[str]:
+    return [c for c in table.columns if c not in _NOT_MODELS]
+
+
+def plot_holdout_by_frequency(table: pd.DataFrame, ax=None, **kwargs):
+    """Mean holdout purchases by calibration frequency: actual (black) and each model (dashed).
+
+    ``table`` comes from :func:`analysis.clv_report.holdout_comparison`
+    (columns ``customers``, ``actual`` and one per model); ``**kwargs`` go to
+    the models' lines.
+    """
+    ax = _axes(ax)
+    x = np.arange(len(table))
+    ax.plot(x, table["actual"], color="black", marker="o", linewidth=2, label="actual")
+    kwargs.setdefault("linestyle", "--")
+    kwargs.setdefault("marker", ".")
+    models = _model_columns(table)
+    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models):
+        ax.plot(x, table[name], **{"color": color, "label": str(name), **kwargs})
+    ax.set_xticks(x)
+    ax.set_xticklabels([str(i) for i in table.index])
+    ax.set_xlabel("repeat purchases in the calibration period")
+    ax.set_ylabel("mean purchases in the holdout")
+    ax.set_title("Holdout purchases by calibration frequency")
+    ax.legend(frameon=False)
+    return ax
+
+
+def plot_tracking(table: pd.DataFrame, cumulative: bool = True, ax=None, **kwargs):
+    """Repeat purchases of the calibration cohort over time: actual and each model.
+
+    ``table`` comes from :func:`analysis.models.validation.tracking_table`
+    (cumulative counts); the calibration end is dotted. With ``cumulative=False`` the
+    purchases per period are drawn. ``**kwargs`` go to the models' lines.
+    """
+    ax = _axes(ax, figsize=(8, 4))
+    values = table[["actual", *_model_columns(table)]]
+    if not cumulative:
+        values = values.diff().fillna(values.iloc[0])
+    x = table["time"].to_numpy()
+    ax.plot(x, values["actual"], color="black", linewidth=2, label="actual")
+    kwargs.setdefault("linestyle", "--")
+    models = _model_columns(table)
+    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models):
+        ax.plot(x, values[name], **{"color": color, "label": str(name), **kwargs})
+    if table["calibration"].any() and not table["calibration"].all():
+        end = float(x[np.flatnonzero(table["calibration"].to_numpy())[-1]])
+        ax.axvline(end, color="grey", linestyle=":", linewidth=1)
+        ax.annotate("calibration | holdout", (end, 0.98), xycoords=("data", "axes fraction"),
+                    ha="center", va="top", fontsize=8, color="grey",
+                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+    ax.set_xlim(0, x[-1])
+    ax.set_xlabel("periods since the cohort's first purchase day")
+    ax.set_ylabel("cumulative repeat purchases" if cumulative else "repeat purchases per period")
+    ax.set_title("Tracking repeat purchases" + (" (cumulative)" if cumulative else " (per period)"))
+    ax.legend(frameon=False, loc="upper left" if cumulative else "upper right")
+    return ax
+
+
+def plot_clv_distribution(values: pd.Series, floor: float = 0.01, ax=None, **kwargs):
+    """Histogram of CLV per customer on a log scale, median and mean marked.
+
+    Customers with a value below ``floor`` (log scale cannot show 0) are
+    counted in the x-axis label. ``**kwargs`` go to :func:`seaborn.histplot`.
+    """
+    ax = _axes(ax)
+    v = np.asarray(values, dtype=float)
+    shown = v[v >= floor]
+    kwargs.setdefault("bins", 40)
+    kwargs.setdefault("log_scale", True)
+    if len(shown):
+        sns.histplot(shown, ax=ax, **kwargs)
+    for stat, style in ((float(np.median(v)), "--"), (float(np.mean(v)), ":")):
+        if stat >= floor:
+            ax.axvline(stat, color="black", linestyle=style, linewidth=1)
+    ax.annotate(f"median {np.median(v):.2f}\nmean {np.mean(v):.2f}", (0.98, 0.95),
+                xycoords="axes fraction", ha="right", va="top", fontsize=8)
+    below = int((v < floor).sum())
+    ax.set_xlabel(f"CLV per customer (log scale; {below} below {floor:g} not shown)")
+    ax.set_ylabel("customers")
+    name = getattr(values, "name", None)
+    ax.set_title("Distribution of CLV" + (f" ({name})" if name else ""))
+    return ax
+
+
+def plot_concentration(values, ax=None, **kwargs):
+    """Concentration curves: share of total value held by the most valuable share of customers.
+
+    ``values`` is a Series (one curve) or a DataFrame with one column of
+    per-customer value per method (one curve each); the diagonal is equal
+    value for everyone. ``**kwargs`` go to every curve.
+    """
+    ax = _axes(ax, figsize=(5.5, 5))
+    frame = values.to_frame() if isinstance(values, pd.Series) else values
+    kwargs.setdefault("linewidth", 1.8)
+    for color, name in zip(sns.color_palette(n_colors=max(1, frame.shape[1])), frame.columns):
+        curve = concentration(frame[name])
+        ax.plot(curve["share_of_customers"], curve["share_of_value"],
+                **{"color": color, "label": str(name), **kwargs})
+    ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="equal value")
+    for share in (0.1, 0.2):
+        ax.axvline(share, color="grey", linewidth=0.6, alpha=0.6)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, max(1.0, ax.get_ylim()[1]))
+    ax.set_xlabel("share of customers (most valuable first)")
+    ax.set_ylabel("share of total value")
+    ax.set_title("Concentration of customer value")
+    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    return ax
+
+
+def plot_frequency_recency(grid: pd.DataFrame, label: str = "value", ax=None, **kwargs):
+    """Heatmap of a per-customer quantity averaged by frequency (rows) and recency (columns).
+
+    ``grid`` comes from :func:`analysis.clv_report.mean_by_frequency_recency`;
+    ``label`` names the quantity on the colour bar. Empty cells stay blank.
+    ``**kwargs`` go to :func:`seaborn.heatmap`.
+    """
+    ax = _axes(ax, figsize=(7, 4.5))
+    kwargs.setdefault("annot", True)
+    kwargs.setdefault("fmt", ".2g")
+    kwargs.setdefault("cmap", "viridis")
+    kwargs.setdefault("annot_kws", {"fontsize": 8})
+    kwargs.setdefault("cbar_kws", {"label": label})
+    sns.heatmap(grid.iloc[::-1], ax=ax, **kwargs)  # highest frequency on top
+    ax.grid(False)
+    ax.set_xlabel("recency: time from the first to the last purchase")
+    ax.set_ylabel("repeat purchases (frequency)")
+    ax.set_title(f"{label} by frequency and recency")
+    return ax
