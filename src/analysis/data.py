@@ -108,6 +108,7 @@ def load_transactions(
     observation_end=None,
     returns: str = "error",
     duplicates: str = "warn",
+    engine: str = "pandas",
     **read_kwargs,
 ) -> pd.DataFrame:
     """Read and validate a user's transaction log from CSV or Parquet.
@@ -129,8 +130,13 @@ def load_transactions(
         Policy for negative amounts; see :mod:`analysis.validate`.
     duplicates : {"warn", "drop", "error"}
         Policy for exact duplicate rows; see :mod:`analysis.validate`.
+    engine : {"pandas", "duckdb"}
+        Reader of the file: pandas, or DuckDB (parallel CSV parsing, see
+        :func:`analysis.engines.read_log_duckdb`). The validation is the same.
     **read_kwargs
-        Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``, ``decimal=","``).
+        Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``, ``decimal=","``),
+        or with ``engine="duckdb"`` to DuckDB's ``read_csv`` (e.g. ``delim=";"``,
+        ``decimal_separator=","``).
 
     Returns
     -------
@@ -146,7 +152,14 @@ def load_transactions(
     if not path.is_file():
         raise FileNotFoundError(f"no transaction log at {path}")
     name = path.name.lower()
-    if name.endswith(".parquet") or name.endswith(".pq"):
+    if engine not in ("pandas", "duckdb"):
+        raise ValueError(f"engine must be 'pandas' or 'duckdb', got {engine!r}")
+    if engine == "duckdb":
+        from .engines import read_log_duckdb
+
+        frame = read_log_duckdb(path, customer_id=customer_id, **read_kwargs)
+        line_offset = None if name.endswith((".parquet", ".pq")) else 2
+    elif name.endswith(".parquet") or name.endswith(".pq"):
         frame = pd.read_parquet(path)
         line_offset = None
     else:

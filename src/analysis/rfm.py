@@ -65,20 +65,23 @@ def _customer_days(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray):
 
 
 def summarize(
-    transactions: pd.DataFrame,
+    transactions,
     time_unit: str = "W",
     observation_end=None,
     calibration_end=None,
     customer_id: str = "customer_id",
     date: str = "date",
     amount: str = "amount",
+    engine: str | None = None,
 ) -> pd.DataFrame:
     """Summarise a transaction log per customer.
 
     Parameters
     ----------
-    transactions : DataFrame
+    transactions : DataFrame, str or Path
         One row per purchase; see :func:`analysis.data.load_transactions`.
+        Or the path of a CSV or Parquet log (a glob or folder of Parquet
+        files too), summarised without loading it into pandas.
     time_unit : {"D", "W", "M", "Q", "Y"}
         Unit of ``recency``, ``T`` and ``duration_holdout``.
     observation_end : date-like, optional
@@ -93,6 +96,11 @@ def summarize(
         falls after it are excluded, with a warning that counts them.
     customer_id, date, amount : str
         Column names.
+    engine : {"pandas", "duckdb"}, optional
+        ``"pandas"`` (default for a DataFrame) computes in memory;
+        ``"duckdb"`` (default for a path) aggregates inside DuckDB for logs
+        larger than memory, see :mod:`analysis.engines`. Both give identical
+        results.
 
     Returns
     -------
@@ -101,6 +109,20 @@ def summarize(
         ``recency``, ``T``, ``monetary_value`` and, with ``calibration_end``,
         the holdout columns.
     """
+    from . import engines  # imported here: engines builds on this module
+
+    if engine is None:
+        engine = "duckdb" if engines.is_log_path(transactions) else "pandas"
+    if engine not in engines.ENGINES:
+        raise ValueError(f"engine must be one of {engines.ENGINES}, got {engine!r}")
+    if engine == "duckdb":
+        return engines.summarize_duckdb(
+            transactions, time_unit, observation_end, calibration_end,
+            customer_id, date, amount, _stacklevel=3,
+        )
+    if engines.is_log_path(transactions):
+        transactions = engines.read_log(transactions, date=date)
+
     require_columns(transactions, {"customer_id": customer_id, "date": date, "amount": amount})
     if len(transactions) == 0:
         raise DataValidationError("the transaction log is empty (no rows): nothing to summarise.")

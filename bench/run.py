@@ -1,0 +1,466 @@
+"""Benchmark: our package against lifetimes 0.11.3 on the same synthetic logs (``make bench``).
+
+Each side runs in its own interpreter: ours with the project's environment,
+lifetimes with bench/.venv-bench (see bench/README.md). Both read the same
+seeded Parquet log (written once by bench/make_data.py) and time the same
+steps: summary from the log, BG/NBD fit, Pareto/NBD fit, Gamma-Gamma fit and
+3-year CLV of every customer at 10% a year. Every run is a fresh process, the
+two sides alternating, so the peak memory (ru_maxrss) is one run's.
+
+The table gives medians over the runs, the ratio lifetimes / ours per step and
+end to end (summary + BG/NBD + Gamma-Gamma + CLV), and, so that speed never
+hides a worse fit, the log-likelihood of both sides' parameters evaluated on
+the same summary by the same code (ours; lifetimes' likelihood as a cross-check).
+
+Usage:
+    .venv/bin/python bench/run.py                       # 100,000 and 1,000,000 customers, 3 runs
+    .venv/bin/python bench/run.py --sizes 100000 --runs 5
+    .venv/bin/python bench/run.py --lifetimes-runs 1    # the slow baseline only once
+    .venv/bin/python bench/run.py --lifetimes-pareto-runs 3   # lifetimes' Pareto/NBD in every run
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as _dt
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import common  # bench/ is on sys.path: it is the script's folder
+
+DEFAULT_BENCH_PYTHON = common.BENCH_DIR / ".venv-bench" / "bin" / "python"
+STEP_LABELS = {
+    "summary": "summary from the log (Parquet)",
+    "bgnbd": "BG/NBD fit",
+    "paretonbd": "Pareto/NBD fit",
+    "gammagamma": "Gamma-Gamma fit",
+    "clv": "CLV, every customer (3 y, 10%)",
+}
+MODEL_LABELS = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "gammagamma": "Gamma-Gamma"}
+TARGETS = {"end_to_end": 10.0, "paretonbd": 50.0}
+
+
+def _child(python, script, args, timeout):
+    cmd = [str(python), str(common.BENCH_DIR / script), *map(str, args)]
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return time.perf_counter() - start
+
+
+def _load() -> str:
+    try:
+        return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+    except OSError:  # pragma: no cover
+        return "n/a"
+
+
+def _median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def _fmt_s(v):
+    if v is None:
+        return "-"
+    return f"{v:.2f}" if v < 100 else f"{v:.0f}"
+
+
+def _fmt_ratio(a, b):
+    if a is None or b is None or b <= 0:
+        return "-"
+    return f"{a / b:.1f}x"
+
+
+def bench_size(n, args, out_dir):
+    from make_data import make_log
+
+    path = make_log(n)
+    runs = {"ours": [], "lifetimes": []}
+    lifetimes_runs = args.runs if args.lifetimes_runs is None else args.lifetimes_runs
+    loads = [_load()]
+    for i in range(max(args.runs, lifetimes_runs)):
+        sides = ["ours", "lifetimes"] if i % 2 == 0 else ["lifetimes", "ours"]
+        for side in sides:
+            if side == "ours" and i < args.runs:
+                res = out_dir / f"ours_{n}_{i}.json"
+                extra = ["--clv-out", out_dir / f"clv_ours_{n}.npy"] if i == 0 else []
+                wall = _child(
+                    args.ours_python,
+                    "side_ours.py",
+                    [path, res, "--steps", *args.steps, *extra],
+                    args.timeout,
+                )
+            elif side == "lifetimes" and i < lifetimes_runs and not args.skip_lifetimes:
+                res = out_dir / f"lifetimes_{n}_{i}.json"
+                extra = ["--clv-out", out_dir / f"clv_lifetimes_{n}.npy"] if i == 0 else []
+                steps = [
+                    s for s in args.steps if s != "paretonbd" or i < args.lifetimes_pareto_runs
+                ]
+                if args.reuse_lifetimes and res.exists():
+                    # lifetimes does not change between our iterations: keep its timings
+                    runs[side].append({**common.read_json(res), "reused": True})
+                    common.log(f"n={n:,} run {i + 1} lifetimes: reused {res.name}")
+                    continue
+                wall = _child(
+                    args.bench_python,
+                    "side_lifetimes.py",
+                    [path, res, "--steps", *steps, *extra],
+                    args.timeout,
+                )
+            else:
+                continue
+            result = common.read_json(res)
+            result["process_seconds"] = wall
+            result["load"] = _load()
+            common.write_json(res, result)
+            runs[side].append(result)
+            common.log(
+                f"n={n:,} run {i + 1} {side}: "
+                + ", ".join(f"{k} {v:.2f}s" for k, v in result["seconds"].items())
+                + f"; peak {result['peak_rss_mb']:.0f} MiB"
+            )
+    loads.append(_load())
+
+    agreement = {}
+    if runs["lifetimes"]:
+        params = {
+            side: {m: runs[side][0][m]["params"] for m in MODEL_LABELS if m in runs[side][0]}
+            for side in ("ours", "lifetimes")
+        }
+        params_path = out_dir / f"params_{n}.json"
+        common.write_json(params_path, params)
+        _child(
+            args.ours_python,
+            "side_ours.py",
+            [path, out_dir / f"ll_ours_{n}.json", "--eval", params_path],
+            args.timeout,
+        )
+        _child(
+            args.bench_python,
+            "side_lifetimes.py",
+            [path, out_dir / f"ll_lifetimes_{n}.json", "--eval", params_path],
+            args.timeout,
+        )
+        agreement["ll_ours_code"] = common.read_json(out_dir / f"ll_ours_{n}.json")
+        agreement["ll_lifetimes_code"] = common.read_json(out_dir / f"ll_lifetimes_{n}.json")
+        agreement["params"] = params
+        agreement["summary"] = _compare_summaries(path, args, out_dir, n)
+        agreement["clv"] = _compare_clv(out_dir, n)
+    return {"n": n, "path": str(path), "runs": runs, "agreement": agreement, "load": loads}
+
+
+def _compare_summaries(path, args, out_dir, n):
+    import numpy as np
+    import pandas as pd
+
+    a_path, b_path = (
+        out_dir / f"summary_ours_{n}.parquet",
+        out_dir / f"summary_lifetimes_{n}.parquet",
+    )
+    _child(
+        args.ours_python,
+        "side_ours.py",
+        [path, out_dir / "unused.json", "--summary-out", a_path],
+        args.timeout,
+    )
+    _child(
+        args.bench_python,
+        "side_lifetimes.py",
+        [path, out_dir / "unused.json", "--summary-out", b_path],
+        args.timeout,
+    )
+    a, b = pd.read_parquet(a_path), pd.read_parquet(b_path)
+    b = b.reindex(a.index)
+    diffs = {
+        c: float(np.nanmax(np.abs(a[c].to_numpy(float) - b[c].to_numpy(float))))
+        for c in ["frequency", "recency", "T", "monetary_value"]
+    }
+    return {
+        "same_customers": bool(len(a) == len(b) and not b.isna().any().any()),
+        "max_abs_diff": diffs,
+    }
+
+
+def _compare_clv(out_dir, n):
+    import numpy as np
+
+    a_path, b_path = out_dir / f"clv_ours_{n}.npy", out_dir / f"clv_lifetimes_{n}.npy"
+    if not (a_path.exists() and b_path.exists()):
+        return {}
+    a, b = np.load(a_path), np.load(b_path)
+    rel = np.abs(a - b) / np.maximum(np.abs(b), 1e-9)
+    return {
+        "mean_ours": float(a.mean()),
+        "mean_lifetimes": float(b.mean()),
+        "correlation": float(np.corrcoef(a, b)[0, 1]),
+        "median_rel_diff": float(np.median(rel)),
+    }
+
+
+def render(results, args) -> str:
+    import duckdb
+    import numpy as np
+    import pandas as pd
+
+    lines = [
+        "# Benchmark: analysis vs lifetimes 0.11.3",
+        "",
+        (
+            f"Generated {_dt.datetime.now().isoformat(timespec='seconds')} by `bench/run.py` "
+            f"({args.runs} run(s) of ours, "
+            f"{args.runs if args.lifetimes_runs is None else args.lifetimes_runs} of lifetimes, "
+            f"its Pareto/NBD fit in {args.lifetimes_pareto_runs} of them; medians). "
+            f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
+            f"numpy {np.__version__}, pandas {pd.__version__}, duckdb {duckdb.__version__}; "
+            "lifetimes side: bench/requirements-bench.txt."
+        ),
+        "",
+        (
+            "Seconds are medians of the steps inside each process (imports excluded): wall "
+            "clock, and CPU time of the process (all its threads; less sensitive to other work "
+            "on the machine, but DuckDB's and BLAS's threads add up). Ratio = lifetimes / ours "
+            "(higher is better for us). Peak memory is the child process's ru_maxrss (imports "
+            "included). Load average is the machine's (1/5/15 min) before and after: other "
+            "work on the machine inflates wall times of both sides."
+        ),
+        "",
+    ]
+    for res in results:
+        n = res["n"]
+        ours, lt = res["runs"]["ours"], res["runs"]["lifetimes"]
+        lines += [
+            f"## {n:,} customers",
+            "",
+            (
+                f"Log: `{Path(res['path']).relative_to(common.ROOT)}`; load average "
+                f"{res['load'][0]} before, {res['load'][1]} after."
+            ),
+            "",
+        ]
+        lines += [
+            "| step | ours (s) | lifetimes (s) | ratio | ours CPU (s) | lifetimes CPU (s) | CPU ratio |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        med, cpu = {}, {}
+        for side, rs in (("ours", ours), ("lifetimes", lt)):
+            med[side] = {s: _median([r["seconds"].get(s) for r in rs]) for s in args.steps}
+            cpu[side] = {
+                s: _median([r.get("cpu_seconds", {}).get(s) for r in rs]) for s in args.steps
+            }
+            e2e = [
+                sum(r["seconds"][s] for s in common.END_TO_END)
+                for r in rs
+                if all(s in r["seconds"] for s in common.END_TO_END)
+            ]
+            e2e_cpu = [
+                sum(r["cpu_seconds"][s] for s in common.END_TO_END)
+                for r in rs
+                if all(s in r.get("cpu_seconds", {}) for s in common.END_TO_END)
+            ]
+            med[side]["end_to_end"] = _median(e2e)
+            cpu[side]["end_to_end"] = _median(e2e_cpu)
+            med[side]["peak"] = _median([r["peak_rss_mb"] for r in rs])
+            med[side]["process"] = _median([r.get("process_seconds") for r in rs])
+
+        def row(label, key, bold=False, med=med, cpu=cpu):
+            cells = [
+                _fmt_s(med["ours"].get(key)),
+                _fmt_s(med["lifetimes"].get(key)),
+                _fmt_ratio(med["lifetimes"].get(key), med["ours"].get(key)),
+                _fmt_s(cpu["ours"].get(key)),
+                _fmt_s(cpu["lifetimes"].get(key)),
+                _fmt_ratio(cpu["lifetimes"].get(key), cpu["ours"].get(key)),
+            ]
+            if bold:
+                cells = [f"**{c}**" for c in cells]
+            return f"| {label} | " + " | ".join(cells) + " |"
+
+        for s in args.steps:
+            lines.append(row(STEP_LABELS[s], s))
+        lines.append(
+            row("**end to end** (summary + BG/NBD + Gamma-Gamma + CLV)", "end_to_end", True)
+        )
+        lines.append(
+            f"| whole process incl. imports, all steps | {_fmt_s(med['ours']['process'])} | "
+            f"{_fmt_s(med['lifetimes']['process'])} | "
+            f"{_fmt_ratio(med['lifetimes']['process'], med['ours']['process'])} | | | |"
+        )
+        lines.append(
+            f"| peak memory (MiB) | {med['ours']['peak']:.0f} | "
+            + (
+                f"{med['lifetimes']['peak']:.0f} | "
+                f"{med['ours']['peak'] / med['lifetimes']['peak']:.2f} (ours / lifetimes) | | | |"
+                if med["lifetimes"]["peak"]
+                else "- | - | | | |"
+            )
+        )
+        lines.append("")
+        per_run = "; ".join(
+            f"{side}: "
+            + ", ".join(
+                f"{s} [" + ", ".join(_fmt_s(r["seconds"].get(s)) for r in rs) + "]"
+                for s in args.steps
+            )
+            for side, rs in (("ours", ours), ("lifetimes", lt))
+            if rs
+        )
+        lines += [f"Every run (s): {per_run}.", ""]
+        if any(r.get("reused") for r in lt):
+            lines += [
+                (
+                    "lifetimes' timings were reused from an earlier run (`--reuse-lifetimes`), "
+                    "measured under another machine load: compare the CPU columns."
+                ),
+                "",
+            ]
+
+        ag = res["agreement"]
+        if ag:
+            lines += [
+                (
+                    "Fit quality: log-likelihood of each side's parameters on the same summary "
+                    "(higher is better; difference = ours - lifetimes, > -0.01 counts as "
+                    "at least as good)."
+                ),
+                "",
+                "| model | LL ours | LL lifetimes | difference | difference, lifetimes' code |",
+                "|---|---:|---:|---:|---:|",
+            ]
+            a, b = ag["ll_ours_code"], ag["ll_lifetimes_code"]
+            for m, label in MODEL_LABELS.items():
+                if m not in a.get("ours", {}) or m not in a.get("lifetimes", {}):
+                    continue
+                lines.append(
+                    f"| {label} | {a['ours'][m]:.3f} | {a['lifetimes'][m]:.3f} | "
+                    f"{a['ours'][m] - a['lifetimes'][m]:+.2e} | "
+                    f"{b['ours'][m] - b['lifetimes'][m]:+.2e} |"
+                )
+            lines += ["", "| model | parameters, ours | parameters, lifetimes |", "|---|---|---|"]
+            for m, label in MODEL_LABELS.items():
+                po, pl = ag["params"]["ours"].get(m), ag["params"]["lifetimes"].get(m)
+                if po and pl:
+                    lines.append(
+                        f"| {label} | "
+                        + ", ".join(f"{k} {v:.5g}" for k, v in po.items())
+                        + " | "
+                        + ", ".join(f"{k} {v:.5g}" for k, v in pl.items())
+                        + " |"
+                    )
+            sm = ag["summary"]
+            lines += [
+                "",
+                "Summaries: same customers: "
+                f"{sm['same_customers']}; largest absolute difference per column: "
+                + ", ".join(f"{k} {v:.2e}" for k, v in sm["max_abs_diff"].items())
+                + ".",
+            ]
+            if ag["clv"]:
+                c = ag["clv"]
+                lines += [
+                    (
+                        f"CLV: mean {c['mean_ours']:.3f} (ours) vs {c['mean_lifetimes']:.3f} (lifetimes), "
+                        f"correlation {c['correlation']:.6f}, median relative difference "
+                        f"{c['median_rel_diff']:.2%}. The definitions differ slightly: ours discounts "
+                        "each monthly step at its midpoint with 365.25/12 days a month; lifetimes "
+                        "discounts at each month's end with 4.345 weeks a month."
+                    )
+                ]
+            lines.append("")
+        if ours and lt:
+            e2e = med["lifetimes"]["end_to_end"] / med["ours"]["end_to_end"]
+            checks = [
+                (
+                    f"end to end {e2e:.1f}x (target >= {TARGETS['end_to_end']:.0f}x): "
+                    f"{'met' if e2e >= TARGETS['end_to_end'] else 'NOT met'}"
+                )
+            ]
+            if "paretonbd" in args.steps and med["lifetimes"].get("paretonbd"):
+                pr = med["lifetimes"]["paretonbd"] / med["ours"]["paretonbd"]
+                ll_ok = (
+                    ag
+                    and ag["ll_ours_code"]["ours"]["paretonbd"]
+                    >= ag["ll_ours_code"]["lifetimes"]["paretonbd"] - 0.01
+                )
+                checks.append(
+                    f"Pareto/NBD {pr:.1f}x (target >= {TARGETS['paretonbd']:.0f}x) with "
+                    f"log-likelihood {'at least as good' if ll_ok else 'WORSE'}: "
+                    f"{'met' if pr >= TARGETS['paretonbd'] and ll_ok else 'NOT met'}"
+                )
+            mem_ok = med["ours"]["peak"] <= med["lifetimes"]["peak"]
+            checks.append(
+                f"peak memory {med['ours']['peak']:.0f} vs {med['lifetimes']['peak']:.0f} MiB: "
+                f"{'met' if mem_ok else 'NOT met'}"
+            )
+            lines += ["Targets: " + "; ".join(checks) + ".", ""]
+    return "\n".join(lines)
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", nargs="+", type=int, default=[100_000, 1_000_000])
+    parser.add_argument("--runs", type=int, default=3, help="runs of our side (median)")
+    parser.add_argument(
+        "--lifetimes-runs",
+        type=int,
+        default=None,
+        help="runs of lifetimes (default: --runs); its Pareto/NBD fit is slow",
+    )
+    parser.add_argument(
+        "--lifetimes-pareto-runs",
+        type=int,
+        default=1,
+        help="runs in which lifetimes also fits the Pareto/NBD (minutes per fit "
+        "at 1,000,000 customers)",
+    )
+    parser.add_argument("--steps", nargs="+", default=common.STEPS, choices=common.STEPS)
+    parser.add_argument("--skip-lifetimes", action="store_true", help="time our side only")
+    parser.add_argument(
+        "--render-only",
+        action="store_true",
+        help="only rewrite the table from the last run's data/interim/bench/out/results.json",
+    )
+    parser.add_argument(
+        "--reuse-lifetimes",
+        action="store_true",
+        help="reuse lifetimes' results of an earlier run (data/interim/bench/out) when present",
+    )
+    parser.add_argument(
+        "--bench-python",
+        default=str(DEFAULT_BENCH_PYTHON),
+        help="interpreter with lifetimes (bench/.venv-bench)",
+    )
+    parser.add_argument("--ours-python", default=sys.executable)
+    parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process")
+    parser.add_argument("--output", default=str(common.ROOT / "reports" / "bench.md"))
+    args = parser.parse_args(argv)
+    if not args.skip_lifetimes and not Path(args.bench_python).exists():
+        parser.error(
+            f"{args.bench_python} not found: create the bench environment first "
+            "(see bench/README.md) or pass --skip-lifetimes"
+        )
+    for step in common.END_TO_END:
+        if step not in args.steps:
+            args.steps.append(step)
+    args.steps = [s for s in common.STEPS if s in args.steps]
+    out_dir = common.OUT_DIR
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if args.render_only:
+        results = common.read_json(out_dir / "results.json")
+    else:
+        results = [bench_size(n, args, out_dir) for n in args.sizes]
+        common.write_json(out_dir / "results.json", results)
+    text = render(results, args)
+    Path(args.output).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.output).write_text(text + "\n")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Our side of the benchmark: one run of every step in a fresh interpreter (the project's .venv).
+
+Usage: .venv/bin/python bench/side_ours.py LOG.parquet OUT.json [--steps ...] [--clv-out FILE.npy]
+
+Prints nothing on stdout; writes seconds per step, fitted parameters, the
+models' own log-likelihoods and the peak memory of this process to OUT.json.
+With ``--eval PARAMS.json`` it instead evaluates our log-likelihoods at the
+parameter sets in PARAMS.json (both sides' fits) on our summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import warnings
+
+import common  # bench/ is on sys.path: it is the script's folder
+
+
+def run(log_path: str, steps: list[str], engine: str | None, clv_out: str | None) -> dict:
+    import numpy as np
+
+    from analysis import rfm
+    from analysis.clv import customer_lifetime_value
+    from analysis.models.beta_geo import BetaGeo
+    from analysis.models.gamma_gamma import GammaGamma
+    from analysis.models.pareto_nbd import ParetoNBD
+
+    timer = common.Timer()
+    out: dict = {"side": "ours", "engine": engine or "default"}
+    summary = timer(
+        "summary",
+        rfm.summarize,
+        log_path,
+        time_unit=common.TIME_UNIT,
+        observation_end=common.OBSERVATION_END,
+        engine=engine,
+    )
+    out["n_customers"] = len(summary)
+    bg = None
+    if "bgnbd" in steps or "clv" in steps:
+        bg = timer("bgnbd", BetaGeo().fit, summary)
+        out["bgnbd"] = {"params": bg.params.to_dict(), "loglik": bg.loglik}
+    if "paretonbd" in steps:
+        pn = timer("paretonbd", ParetoNBD().fit, summary)
+        out["paretonbd"] = {"params": pn.params.to_dict(), "loglik": pn.loglik}
+    gg = None
+    if "gammagamma" in steps or "clv" in steps:
+
+        def fit_gg():
+            return GammaGamma().fit(summary[summary["frequency"] > 0])
+
+        gg = timer("gammagamma", fit_gg)
+        out["gammagamma"] = {"params": gg.params.to_dict(), "loglik": gg.loglik}
+    if "clv" in steps:
+        clv = timer(
+            "clv",
+            customer_lifetime_value,
+            bg,
+            gg,
+            summary,
+            horizon_years=common.HORIZON_YEARS,
+            annual_discount_rate=common.ANNUAL_DISCOUNT,
+            time_unit=common.TIME_UNIT,
+        )["clv"].to_numpy()
+        out["clv"] = {"mean": float(np.mean(clv)), "sum": float(np.sum(clv))}
+        if clv_out:
+            np.save(clv_out, clv)
+    out["seconds"] = timer.seconds
+    out["cpu_seconds"] = timer.cpu_seconds
+    out["peak_rss_mb"] = common.peak_rss_mb()
+    return out
+
+
+def evaluate(log_path: str, params_path: str) -> dict:
+    """Our log-likelihood (totals) at each parameter set, on our summary of the log."""
+    import numpy as np
+
+    from analysis import rfm
+    from analysis.models.beta_geo import BetaGeo
+    from analysis.models.gamma_gamma import GammaGamma
+    from analysis.models.pareto_nbd import ParetoNBD
+
+    summary = rfm.summarize(
+        log_path, time_unit=common.TIME_UNIT, observation_end=common.OBSERVATION_END
+    )
+    repeat = summary[summary["frequency"] > 0]
+    models = {
+        "bgnbd": (BetaGeo, summary),
+        "paretonbd": (ParetoNBD, summary),
+        "gammagamma": (GammaGamma, repeat),
+    }
+    out = {}
+    for label, sets in common.read_json(params_path).items():
+        res = {}
+        for name, params in sets.items():
+            cls, data = models[name]
+            model = cls()
+            arrays = model._prepare(data)
+            theta = np.array([params[k] for k in cls.param_names], dtype=float)
+            res[name] = float(np.dot(arrays["weight"], model._loglik_rows(theta, arrays)))
+        out[label] = res
+    return out
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("log")
+    parser.add_argument("out")
+    parser.add_argument("--steps", nargs="+", default=common.STEPS, choices=common.STEPS)
+    parser.add_argument(
+        "--engine",
+        choices=["pandas", "duckdb"],
+        default=None,
+        help="summary engine (default: duckdb, as for any path)",
+    )
+    parser.add_argument("--clv-out", default=None, help="save per-customer CLV (sorted by id) here")
+    parser.add_argument(
+        "--eval",
+        default=None,
+        metavar="PARAMS.json",
+        help="only evaluate our log-likelihoods at the parameter sets in this file",
+    )
+    parser.add_argument("--summary-out", default=None, help="only save our summary (Parquet)")
+    args = parser.parse_args(argv)
+    warnings.simplefilter("ignore")
+    if args.eval:
+        common.write_json(args.out, evaluate(args.log, args.eval))
+        return
+    if args.summary_out:
+        from analysis import rfm
+
+        rfm.summarize(
+            args.log, time_unit=common.TIME_UNIT, observation_end=common.OBSERVATION_END
+        ).to_parquet(args.summary_out)
+        return
+    common.write_json(args.out, run(args.log, args.steps, args.engine, args.clv_out))
+
+
+if __name__ == "__main__":
+    main()
