@@ -60,3 +60,12 @@ def test_papermill_reads_every_parameter():
             if ln.strip() and not ln.startswith("#")
         ]
         assert list(pm.inspect_notebook(str(nb_path))) == declared, nb_path.name
+
+
+def test_unknown_parameter_is_rejected_with_the_known_ones(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit):
+        report.main(["--only", "01_data", "-p", "discount_rat", "0.1"])
+    err = capsys.readouterr().err
+    assert "no notebook has parameter(s) ['discount_rat']" in err and "'dataset'" in err

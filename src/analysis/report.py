@@ -60,10 +60,17 @@ def run_notebook(
 
     output_dir.mkdir(parents=True, exist_ok=True)
     out = output_dir / notebook.name
+    declared = set(pm.inspect_notebook(str(notebook)))
+    parameters = parameters or {}
+    # A parameter given for the whole study applies to the notebooks that declare it.
+    used = {k: v for k, v in parameters.items() if k in declared}
+    unused = sorted(set(parameters) - declared)
+    if unused and progress:
+        print(f"  ({notebook.name} has no parameter(s) {', '.join(unused)}; not applied)", flush=True)
     pm.execute_notebook(
         str(notebook),
         str(out),
-        parameters=parameters or {},
+        parameters=used,
         kernel_name=kernel_name,
         cwd=str(notebook.parent),
         progress_bar=progress,
@@ -164,6 +171,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
     args = parser.parse_args(argv)
     notebooks = discover_notebooks()
+    known = set()
+    if args.parameter:
+        import papermill as pm
+
+        for nb in notebooks:
+            known |= set(pm.inspect_notebook(str(nb)))
+        typos = sorted({name for name, _ in args.parameter} - known)
+        if typos:
+            parser.error(f"no notebook has parameter(s) {typos}; known: {sorted(known)}")
     if args.only:
         wanted = {name.removesuffix(".ipynb") for name in args.only}
         unknown = wanted - {nb.stem for nb in notebooks}
