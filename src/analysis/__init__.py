@@ -8,8 +8,13 @@ Modules, one per concept:
 - :mod:`analysis.simulate` generates logs with known truth.
 - :mod:`analysis.models` holds the probabilistic CLV models; :mod:`analysis.clv`
   turns them (or formulas, or Markov chains) into discounted CLV.
-- :mod:`analysis.lifecycle` assigns the four relationship stages.
-- :mod:`analysis.plots` draws the study's figures.
+- :mod:`analysis.describe` gives the descriptive tables of a log.
+- :mod:`analysis.engines` summarises logs larger than memory inside DuckDB.
+- :mod:`analysis.lifecycle` assigns the four relationship stages;
+  :mod:`analysis.lifecycle_hmm` is the hidden-Markov-model comparison.
+- :mod:`analysis.clv_report` builds the comparison tables of the CLV report.
+- :mod:`analysis.plots` draws the study's figures; :mod:`analysis.report` runs
+  the notebooks into ``reports/``.
 """
 
 __version__ = "0.1.0"
