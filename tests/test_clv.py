@@ -431,3 +431,38 @@ def test_clv_does_not_hide_errors_inside_p_alive(three_customers):
 
     with pytest.raises(TypeError, match="a bug inside the model"):
         customer_lifetime_value(Broken(1.0), 10.0, three_customers, cost_per_period=1.0)
+
+
+class _OneHorizonAtATime:
+    """A count model seen through ``expected_purchases(t)`` and ``p_alive(data, t)`` only.
+
+    Hides the models' grid methods, so that customer_lifetime_value takes its
+    step-by-step path: the reference for the grid path.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def expected_purchases(self, t, data):
+        return self.model.expected_purchases(t, data)
+
+    def p_alive(self, data, t=0.0):
+        return self.model.p_alive(data, t)
+
+
+@pytest.mark.parametrize("name", ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"])
+def test_clv_grid_path_equals_one_horizon_at_a_time(name, cdnow_sample_summary):
+    from analysis import models
+
+    data = cdnow_sample_summary
+    model = getattr(models, name)().fit(data)
+    spend = GammaGamma().fit(data[data["frequency"] > 0])
+    assert hasattr(model, "expected_purchases_grid") and hasattr(model, "p_alive_grid")
+    kwargs = dict(margin=0.3, cost_per_period=0.05, cost_per_purchase=0.5, horizon_years=2.5)
+    fast = customer_lifetime_value(model, spend, data, **kwargs)
+    slow = customer_lifetime_value(_OneHorizonAtATime(model), spend, data, **kwargs)
+    assert fast.index.equals(slow.index) and list(fast.columns) == list(slow.columns)
+    assert (fast["discounted_cost"] > 0).all()
+    np.testing.assert_array_equal(fast["expected_purchases"], slow["expected_purchases"])
+    for col in fast.columns:
+        np.testing.assert_allclose(fast[col], slow[col], rtol=1e-12, atol=1e-13, err_msg=col)

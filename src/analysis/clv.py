@@ -507,7 +507,10 @@ def customer_lifetime_value(
     ----------
     transaction_model : fitted model
         With ``expected_purchases(t, data)`` (purchases in (T, T + t]
-        conditional on each customer's history, t in the data's unit).
+        conditional on each customer's history, t in the data's unit). A
+        model with ``expected_purchases_grid(ts, data)`` (and
+        ``p_alive_grid``: BG/NBD, MBG/NBD, Pareto/NBD) is asked for all step
+        edges at once, with the same values.
     spend_model : GammaGamma, float or Series
         A fitted :class:`analysis.models.GammaGamma` (its ``expected_spend``),
         one spend per purchase for everyone, or a Series by customer.
@@ -570,16 +573,29 @@ def customer_lifetime_value(
         horizon = horizon_years * units_per_year
         n_steps = max(1, int(np.ceil(horizon_years * steps_per_year - 1e-9)))
         edges = np.linspace(0.0, horizon, n_steps + 1)
-        for k in range(1, n_steps + 1):
-            cum = np.asarray(transaction_model.expected_purchases(edges[k], data), dtype=float)
-            mid = 0.5 * (edges[k - 1] + edges[k])
-            factor = np.exp(-log_disc * mid / units_per_year)
-            disc_purchases += (cum - cum_prev) * factor
-            if cost_per_period:
-                disc_alive_time += (
-                    _p_alive_at(transaction_model, data, mid) * (edges[k] - edges[k - 1]) * factor
-                )
-            cum_prev = cum
+        mids = 0.5 * (edges[:-1] + edges[1:])
+        widths = np.diff(edges)
+        factors = np.exp(-log_disc * mids / units_per_year)
+        if hasattr(transaction_model, "expected_purchases_grid"):
+            # all step edges at once: the data validated and its distinct rows found once
+            grid = transaction_model.expected_purchases_grid(edges[1:], data)
+            disc_purchases = grid.increments().combine(factors)
+            cum_prev = grid.at(n_steps - 1)
+        else:
+            for k in range(n_steps):
+                cum = transaction_model.expected_purchases(edges[k + 1], data)
+                cum = np.asarray(cum, dtype=float)
+                disc_purchases += (cum - cum_prev) * factors[k]
+                cum_prev = cum
+        if cost_per_period:
+            if hasattr(transaction_model, "p_alive_grid"):
+                alive = transaction_model.p_alive_grid(mids, data)
+                disc_alive_time = alive.combine(widths * factors)
+            else:
+                for k in range(n_steps):
+                    disc_alive_time += (
+                        _p_alive_at(transaction_model, data, mids[k]) * widths[k] * factors[k]
+                    )
     expected = cum_prev
     discounted_margin = disc_purchases * spend * float(margin)
     discounted_cost = float(cost_per_period) * disc_alive_time + float(cost_per_purchase) * disc_purchases

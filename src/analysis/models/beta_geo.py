@@ -22,7 +22,7 @@ from scipy.special import betainc, betaln, digamma, expit, gammaln, logsumexp
 
 from ..validate import DataValidationError
 from ._special import _TS, _chunks, bg_h, bg_laplace_h
-from .base import BaseModel, unique_rows
+from .base import BaseModel, CustomerGrid, unique_rows
 
 __all__ = ["BetaGeo"]
 
@@ -251,6 +251,72 @@ class _CountModel(BaseModel):
             )
         return t_arr
 
+    # ----- predictions at many horizons at once ---------------------------------------------------
+    @staticmethod
+    def _grid_times(ts) -> np.ndarray:
+        ts = np.asarray(ts, dtype=float)
+        if ts.ndim != 1 or ts.size == 0:
+            raise ValueError(f"ts must be a non-empty 1-d sequence of times, got shape {ts.shape}")
+        if not np.all(np.isfinite(ts) & (ts >= 0)):
+            raise ValueError(
+                "ts (times after the observation end, in the data's time unit) must be finite "
+                f"and non-negative; got {ts.tolist()[:10]}"
+            )
+        return ts
+
+    def _grid(self, ts, data, alive_values) -> CustomerGrid:
+        """P(alive at T) per customer times ``alive_values(x, T, ts)`` on the distinct (x, T)."""
+        self._require_fit()
+        ts = self._grid_times(ts)
+        index, x, tx, T = self._customers(data)
+        uniq, inv = self._unique(np.column_stack([x, T]))
+        ux, uT = uniq[:, :1], uniq[:, 1:]  # columns: broadcast against the row of times
+        values = np.asarray(alive_values(ux, uT, ts[None, :]), dtype=float)
+        return CustomerGrid(index, ts, self._p_alive_now(x, tx, T), values, inv)
+
+    def expected_purchases_grid(self, ts, data) -> CustomerGrid:
+        """Each customer's expected purchases in (T, T + t] for every t in ``ts``, at once.
+
+        The same values as ``expected_purchases(t, data)`` for each ``t``, with
+        the data validated and the distinct (frequency, T) rows found once,
+        and the model's special functions evaluated on those rows only. A CLV
+        asks for dozens of horizons for the same customers.
+
+        Parameters
+        ----------
+        ts : sequence of float
+            Window lengths (>= 0) in the data's time unit.
+        data : DataFrame
+            ``frequency``, ``recency``, ``T``.
+
+        Returns
+        -------
+        CustomerGrid
+            Factored customers x ``ts`` values: ``.at(j)``, ``.combine(weights)``,
+            ``.increments()``, ``.to_frame()``.
+        """
+        return self._grid(ts, data, self._alive_purchases)
+
+    def p_alive_grid(self, ts, data) -> CustomerGrid:
+        """P(alive) ``t`` after each customer's observation end, for every t in ``ts``.
+
+        The same values as ``p_alive(data, t)`` for each ``t`` (see
+        :meth:`expected_purchases_grid` for the form of the result).
+        """
+        return self._grid(ts, data, self._alive_survival)
+
+    def _p_alive_now(self, x, tx, T) -> np.ndarray:
+        """P(alive at T | x, t_x, T) per customer."""
+        raise NotImplementedError
+
+    def _alive_purchases(self, x, T, t):
+        """Expected purchases in (T, T + t] of a customer alive at T (arrays broadcast)."""
+        raise NotImplementedError
+
+    def _alive_survival(self, x, T, t):
+        """P(alive at T + t | alive at T, x, T) (arrays broadcast)."""
+        raise NotImplementedError
+
     def _expected_new(self, t):
         """E[X(t)] of a new customer, with the checks shared by all models."""
         t_arr = np.asarray(t, dtype=float)
@@ -409,6 +475,17 @@ class BetaGeo(_CountModel):
         r, alpha, a, b = self._p()
         return bg_h(a, b, r, np.asarray(t, dtype=float) / alpha)
 
+    def _p_alive_now(self, x, tx, T):
+        return expit(-self._log_odds_dead(x, tx, T))
+
+    def _alive_purchases(self, x, T, t):
+        r, alpha, a, b = self._p()
+        return bg_h(a, b + x + self._extra_dropout, r + x, t / (alpha + T))
+
+    def _alive_survival(self, x, T, t):
+        r, alpha, a, b = self._p()
+        return np.exp(_bg_log_survival(a, b + x + self._extra_dropout, r + x, t / (alpha + T)))
+
     def expected_purchases(self, t, data=None):
         """Expected number of purchases in a window of length ``t``.
 
@@ -431,7 +508,6 @@ class BetaGeo(_CountModel):
         t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
         if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
             raise ValueError("t must be finite and non-negative")
-        r, alpha, a, b = self._p()
         # h depends on (x, T, t) only: evaluate it on the distinct combinations
         if np.ndim(t) == 0:
             uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
@@ -440,7 +516,7 @@ class BetaGeo(_CountModel):
         else:
             uniq, inv = self._unique(np.column_stack([x, T, t_arr]))
             ux, uT, ut = uniq[:, 0], uniq[:, 1], uniq[:, 2]
-        h = bg_h(a, b + ux + self._extra_dropout, r + ux, ut / (alpha + uT))[inv]
+        h = self._alive_purchases(ux, uT, ut)[inv]
         p = self._memo("p_alive", (x, tx, T), lambda: expit(-self._log_odds_dead(x, tx, T)))
         return pd.Series(p * h, index=index, name="expected_purchases")
 

@@ -81,32 +81,65 @@ class GammaGamma(BaseModel):
         p, q = 2.0, 3.0
         return np.array([p, q, m * (q - 1) / p])
 
-    def _loglik_rows(self, params, arrays):
-        p, q, g = params
-        x = arrays["frequency"]
-        z = arrays["monetary_value"]
+    def __init__(self, penalizer: float = 0.0):
+        super().__init__(penalizer=penalizer)
+        self._cache_key = self._cache_arrays = self._cache_val = None
+
+    def fit(self, data, initial_params=None, maxiter: int = 2000, tol: float = 1e-10):
+        """Estimate the parameters by maximum likelihood (see :meth:`BaseModel.fit`)."""
+        try:
+            return super().fit(data, initial_params=initial_params, maxiter=maxiter, tol=tol)
+        finally:
+            self._cache_key = self._cache_arrays = self._cache_val = None
+
+    def _precompute(self, arrays):
+        # the parameter-free parts of each row, once per fit
+        x, z = arrays["frequency"], arrays["monetary_value"]
+        ux, inv = np.unique(x, return_inverse=True)
+        arrays["_x_unique"] = ux
+        arrays["_x_index"] = inv.astype(np.int64)
+        arrays["_log_x"] = np.log(x)
+        arrays["_log_z"] = np.log(z)
+        arrays["_xz"] = x * z
+        return arrays
+
+    def _pieces(self, params, arrays):
+        """Log-likelihood per row and its gradient (one pass, cached for the last parameters).
+
+        The optimiser asks for value and gradient at the same point; the
+        Gamma functions depend on the data only through x, so they are
+        evaluated on its distinct values (a few dozen).
+        """
+        key = params.tobytes()
+        if self._cache_key == key and self._cache_arrays is arrays:
+            return self._cache_val
+        p, q, g = (float(v) for v in params)
+        x, xi, ux = arrays["frequency"], arrays["_x_index"], arrays["_x_unique"]
+        lx, lz, xz = arrays["_log_x"], arrays["_log_z"], arrays["_xz"]
+        pu = p * ux
+        const_x = gammaln(pu + q) - gammaln(pu) - gammaln(q)
+        psi_all = digamma(pu + q)
         px = p * x
-        return (
-            gammaln(px + q)
-            - gammaln(px)
-            - gammaln(q)
-            + q * np.log(g)
-            + (px - 1) * np.log(z)
-            + px * np.log(x)
-            - (px + q) * np.log(g + x * z)
-        )
+        log_gxz = np.log(g + xz)
+        ll = const_x[xi] + q * np.log(g) + (px - 1) * lz + px * lx - (px + q) * log_gxz
+        # rows x parameters in C order, as np.column_stack gives: the weighted sum w @ grad
+        # then adds in the same order as before the cache (the fits reproduce to the last bit)
+        grad = np.empty((x.shape[0], 3))
+        grad[:, 0] = x * ((psi_all - digamma(pu))[xi] + lz + lx - log_gxz)
+        grad[:, 1] = (psi_all - digamma(q))[xi] + np.log(g) - log_gxz
+        grad[:, 2] = q / g - (px + q) / (g + xz)
+        self._cache_key, self._cache_arrays, self._cache_val = key, arrays, (ll, grad)
+        return self._cache_val
+
+    def _loglik_rows(self, params, arrays):
+        if "_x_index" not in arrays:
+            arrays = self._precompute(dict(arrays))
+        return self._pieces(np.asarray(params, dtype=float), arrays)[0]
 
     def _loglik_grad_rows(self, params, arrays):
-        p, q, g = params
-        x = arrays["frequency"]
-        z = arrays["monetary_value"]
-        px = p * x
-        psi_all = digamma(px + q)
-        log_gxz = np.log(g + x * z)
-        d_p = x * (psi_all - digamma(px) + np.log(z) + np.log(x) - log_gxz)
-        d_q = psi_all - digamma(q) + np.log(g) - log_gxz
-        d_g = q / g - (px + q) / (g + x * z)
-        return np.column_stack([d_p, d_q, d_g])
+        if "_x_index" not in arrays:
+            arrays = self._precompute(dict(arrays))
+        return self._pieces(np.asarray(params, dtype=float), arrays)[1]
 
     # ----- predictions -----------------------------------------------------------------------
     @property

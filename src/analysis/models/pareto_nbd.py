@@ -186,6 +186,18 @@ class ParetoNBD(_CountModel):
         log_p = self._log_p_alive(x, tx, T) - s * np.log1p(t_arr / (beta + T))
         return pd.Series(np.exp(log_p), index=index, name="p_alive")
 
+    def _p_alive_now(self, x, tx, T):
+        return np.exp(self._log_p_alive(x, tx, T))
+
+    def _alive_purchases(self, x, T, t):
+        r, alpha, s, beta = self._p()
+        L1 = np.log1p(t / (beta + T))
+        return (r + x) / (alpha + T) * (beta + T) * L1 * exprel(-(s - 1.0) * L1)
+
+    def _alive_survival(self, x, T, t):
+        s, beta = self._p()[2:]
+        return np.exp(-s * np.log1p(t / (beta + T)))
+
     def _new_customer_h(self, t):
         r, alpha, s, beta = self._p()
         L0 = np.log1p(np.asarray(t, dtype=float) / beta)
@@ -214,9 +226,7 @@ class ParetoNBD(_CountModel):
         t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
         if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
             raise ValueError("t must be finite and non-negative")
-        r, alpha, s, beta = self._p()
-        L1 = np.log1p(t_arr / (beta + T))
-        alive_rate = (r + x) / (alpha + T) * (beta + T) * L1 * exprel(-(s - 1.0) * L1)
+        alive_rate = self._alive_purchases(x, T, t_arr)
         p = np.exp(self._log_p_alive(x, tx, T))
         return pd.Series(p * alive_rate, index=index, name="expected_purchases")
 
