@@ -1,13 +1,11 @@
-import nbformat as nbf
-nb = nbf.v4.new_notebook()
-nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-nb.metadata["language_info"] = {"name": "python"}
-C = []
-def md(s): C.append(nbf.v4.new_markdown_cell(s.strip()))
-def code(s, tags=None):
-    c = nbf.v4.new_code_cell(s.strip())
-    if tags: c.metadata["tags"] = tags
-    C.append(c)
+"""Build notebooks/01_data.ipynb (cells only; `make notebooks` rebuilds and re-executes it)."""
+
+from __future__ import annotations
+
+from nbtools import NotebookBuilder
+
+builder = NotebookBuilder("01_data")
+md, code = builder.md, builder.code
 
 md("""
 # 1. The transaction log: who buys, how often, and how much
@@ -139,5 +137,4 @@ assert len(transactions) > 0 and transactions["customer_id"].nunique() == len(rf
 assert (summary["recency"] <= summary["T"]).all() and (summary["frequency"] >= 0).all()
 assert per_customer["customers"].sum() == transactions["customer_id"].nunique()
 ''')
-nb.cells = C
-nbf.write(nb, str(__import__("pathlib").Path(__file__).resolve().parents[1] / "01_data.ipynb"))
+builder.write()

@@ -9,26 +9,10 @@ readable place. Edit here, rebuild, re-execute.
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbtools import NotebookBuilder
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parents[1] / "02_lifecycle.ipynb"
-
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, tags: list[str] | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    cells.append(cell)
-
+builder = NotebookBuilder("02_lifecycle")
+md, code = builder.md, builder.code
 
 md(r"""
 # 2. The relationship lifecycle: exploration, formation, stability, decline
@@ -553,8 +537,4 @@ assert int((with_p_alive["stage"] != stages["stage"]).sum()) >= 0 and with_p_ali
 assert scores.loc["macro", "f1"] >= 0.70, "classifier accuracy on the simulator dropped"
 ''')
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+builder.write()

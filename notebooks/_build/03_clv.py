@@ -9,26 +9,10 @@ readable place. Edit here, rebuild, re-execute.
 
 from __future__ import annotations
 
-from pathlib import Path
+from nbtools import NotebookBuilder
 
-import nbformat
-from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
-
-OUT = Path(__file__).resolve().parents[1] / "03_clv.ipynb"
-
-cells = []
-
-
-def md(text: str) -> None:
-    cells.append(new_markdown_cell(text.strip("\n")))
-
-
-def code(text: str, tags: list[str] | None = None) -> None:
-    cell = new_code_cell(text.strip("\n"))
-    if tags:
-        cell.metadata["tags"] = tags
-    cells.append(cell)
-
+builder = NotebookBuilder("03_clv")
+md, code = builder.md, builder.code
 
 md(r"""
 # 3. Customer lifetime value: what is each customer worth, and which method to trust?
@@ -379,8 +363,4 @@ assert len(values) == len(whole) and values.index.equals(whole.index)
 assert np.allclose(value["clv"], values[clv_model])
 ''')
 
-nb = new_notebook(cells=cells)
-nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
-nb.metadata["language_info"] = {"name": "python"}
-nbformat.write(nb, OUT)
-print(f"wrote {OUT}")
+builder.write()
