@@ -508,3 +508,74 @@ def test_grids_equal_one_horizon_at_a_time(cdnow_fit, cdnow_sample_summary):
         cdnow_fit.p_alive_grid(2.0, data)
     with pytest.raises(RuntimeError, match="not fitted"):
         BetaGeo().expected_purchases_grid(ts, data)
+
+
+# ----- h for a sharply peaked dropout probability (a, b in the thousands) ------------------------
+
+
+def _peaked_quad(log_f, A, B):
+    """quad of exp(log_f(p)) over p within 40 sd of the mode of Beta(A, B) (A, B > 1), in pieces."""
+    m = (A - 1.0) / (A + B - 2.0)
+    sd = np.sqrt(m * (1.0 - m) / (A + B + 1.0))
+    cuts = [min(max(m + k * sd, 1e-300), 1.0 - 1e-16) for k in (-40, -10, -3, -1, 0, 1, 3, 10, 40)]
+    return sum(
+        quad(lambda p: np.exp(log_f(p)), lo, hi, epsabs=0, epsrel=1e-13, limit=200)[0]
+        for lo, hi in zip(cuts[:-1], cuts[1:])
+        if hi > lo
+    )
+
+
+def _h_reference_peaked(A, B, R, z):
+    """The defining integral of h by quad, for a Beta sharply peaked inside (0, 1)."""
+    lb = betaln(A, B)
+
+    def log_f(p):
+        return (A - 2) * np.log(p) + (B - 1) * np.log1p(-p) - lb + np.log(-np.expm1(-R * np.log1p(p * z)))
+
+    return _peaked_quad(log_f, A, B)
+
+
+@pytest.mark.parametrize("z", [0.01, 1.0, 10.0, 19.5, 100.0, 1e4, 1e6])
+@pytest.mark.parametrize(
+    "A,B,R",
+    [(2000.0, 4000.0, 0.25), (2000.0, 4000.0, 30.0), (2000.0, 4300.0, 300.25), (40.0, 60.0, 5.0),
+     (3e4, 2e3, 1000.0), (1e5, 1e5, 0.25)],
+)
+def test_h_sharply_peaked_beta_matches_direct_integration(A, B, R, z):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = bg_h(A, B, R, z)
+    assert h == pytest.approx(_h_reference_peaked(A, B, R, z), rel=1e-9)
+
+
+def test_h_sharply_peaked_vectorised_and_finite():
+    z = np.array([0.0, 1e-3, 10.0, 100.0, 1e4, 1e6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        h = bg_h(2000.0, 4000.0, 3.0, z)
+    assert np.all(np.isfinite(h)) and h[0] == 0.0 and np.all(np.diff(h) > 0)
+    np.testing.assert_allclose(h[1:], [bg_h(2000.0, 4000.0, 3.0, v) for v in z[1:]], rtol=1e-14)
+
+
+def test_expected_purchases_sharply_peaked_matches_direct_integration():
+    r, alpha, a, b = 0.25, 4.0, 2000.0, 4000.0
+    model = BetaGeo.from_params({"r": r, "alpha": alpha, "a": a, "b": b})
+    data = pd.DataFrame({"frequency": [0, 3, 300], "recency": [0.0, 20.0, 38.0], "T": [39.0] * 3})
+    for t in (52.0, 520.0, 4e4):  # z = t / (alpha + T) from ~1.2 to ~930
+        got = model.expected_purchases(t, data).to_numpy()
+        for i, (x, tx, T) in enumerate(data.to_numpy()):
+            z = t / (alpha + T)
+            lb = betaln(a, b)
+
+            def alive(p):  # Beta prior times the likelihood of the history if alive at T (up to a constant)
+                return (a - 1) * np.log(p) + (b + x - 1) * np.log1p(-p) - lb
+
+            def dead(p):  # ... if she dropped out right after her last purchase
+                return a * np.log(p) + (b + x - 2) * np.log1p(-p) - lb - (r + x) * np.log((alpha + tx) / (alpha + T))
+
+            def purchases(p):  # alive: E over the posterior Gamma(r + x, alpha + T) rate of (1 - e^(-lambda p t)) / p
+                return alive(p) + np.log(-np.expm1(-(r + x) * np.log1p(p * z))) - np.log(p)
+
+            norm = _peaked_quad(alive, a, b + x) + (_peaked_quad(dead, a + 1, b + x - 1) if x > 0 else 0.0)
+            ref = _peaked_quad(purchases, a - 1, b + x) / norm
+            assert got[i] == pytest.approx(ref, rel=1e-9), (x, t)

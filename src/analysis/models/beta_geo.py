@@ -21,7 +21,7 @@ import pandas as pd
 from scipy.special import betainc, betaln, digamma, expit, gammaln, logsumexp
 
 from ..validate import DataValidationError
-from ._special import _TS, _chunks, bg_h, bg_laplace_h
+from ._special import _SINH, _TS, _chunks, bg_h, bg_laplace_h
 from .base import BaseModel, CustomerGrid, unique_rows
 
 __all__ = ["BetaGeo"]
@@ -31,15 +31,6 @@ __all__ = ["BetaGeo"]
 
 _SURVIVAL_ERR_OK = 1e-6  # accepted step-halving difference (the fine rule's error is ~its square)
 _SURVIVAL_SERIES_MIN = 0.05  # below, 1 - A/(A+B) h loses relative digits
-
-
-def _sinh_nodes(step: float = 1.0 / 16.0, tmax: float = 4.5):
-    """Nodes v = pi sinh(tau) on the real line and log weights, tau = -tmax..tmax by ``step``."""
-    tau = np.arange(-tmax, tmax + step / 2, step)
-    return np.pi * np.sinh(tau), np.log(step * np.pi * np.cosh(tau))
-
-
-_SINH = _sinh_nodes()
 
 
 def _log_survival_logit(A, B, R, z):
