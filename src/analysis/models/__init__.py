@@ -5,7 +5,7 @@ Every model follows one interface: ``Model().fit(data) -> self``, then
 and vectorised predictions.
 """
 
-from .base import BaseModel, Convergence, ConvergenceError
+from .base import BaseModel, Convergence, ConvergenceError, OnePassModel
 from .beta_geo import BetaGeo
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
@@ -14,7 +14,7 @@ from .gamma_gamma import GammaGamma
 from .shifted_beta_geo import ShiftedBetaGeo
 from .validation import holdout_errors, holdout_predictions, holdout_table, tracking_table
 
-__all__ = ["BaseModel", "Convergence", "ConvergenceError"]
+__all__ = ["BaseModel", "Convergence", "ConvergenceError", "OnePassModel"]
 __all__ += ["BetaGeoBetaBinom", "GammaGamma", "ShiftedBetaGeo"]
 __all__ += ["holdout_errors", "holdout_predictions", "holdout_table", "tracking_table"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]

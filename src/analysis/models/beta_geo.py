@@ -22,7 +22,7 @@ from scipy.special import betainc, betaln, digamma, expit, gammaln, logsumexp
 
 from ..validate import DataValidationError
 from ._special import _SINH, _TS, _chunks, bg_h, bg_laplace_h
-from .base import BaseModel, CustomerGrid, unique_rows
+from .base import CustomerGrid, OnePassModel, unique_rows
 
 __all__ = ["BetaGeo"]
 
@@ -142,10 +142,10 @@ def _bg_log_survival(A, B, R, z):
     return out.reshape(shape)
 
 
-class _CountModel(BaseModel):
+class _CountModel(OnePassModel):
     """Plumbing shared by the continuous-time models (BG/NBD, MBG/NBD, Pareto/NBD).
 
-    Data checks, starting values, the one-entry likelihood cache, the
+    Data checks, starting values, the
     prediction cache and the new-customer expectation wrapper.
     """
 
@@ -153,18 +153,11 @@ class _CountModel(BaseModel):
     integer_columns = ("frequency",)
     default_start = (1.0, 1.0, 1.0, 1.0)
 
-    def __init__(self, penalizer: float = 0.0):
-        super().__init__(penalizer=penalizer)
-        self._cache_key = None
-        self._cache_arrays = None
-        self._cache_val = None
-
     def fit(self, data, initial_params=None, maxiter: int = 2000, tol: float = 1e-10):
         """Estimate the parameters by maximum likelihood (see :meth:`BaseModel.fit`)."""
         try:
             return super().fit(data, initial_params=initial_params, maxiter=maxiter, tol=tol)
         finally:
-            self._cache_key = self._cache_arrays = self._cache_val = None
             self.__dict__.pop("_prediction_cache", None)
 
     # ----- data -------------------------------------------------------------------------------
@@ -336,12 +329,7 @@ class BetaGeo(_CountModel):
 
     # ----- likelihood -------------------------------------------------------------------------
     def _pieces(self, params, arrays):
-        """Log-likelihood per row and its gradient (one pass, cached for the last parameters)."""
-        # one-entry cache: the optimiser asks for value and gradient at the same point.
-        # The arrays object itself is kept, so a new dict can never be mistaken for it.
-        key = params.tobytes()
-        if self._cache_key == key and self._cache_arrays is arrays:
-            return self._cache_val
+        """Log-likelihood per row and its gradient in one pass (cached by :class:`OnePassModel`)."""
         r, alpha, a, b = (float(v) for v in params)
         d = self._extra_dropout
         x, tx, T = arrays["frequency"], arrays["recency"], arrays["T"]
@@ -376,18 +364,7 @@ class BetaGeo(_CountModel):
         grad[2] = g_a_x[xi] + w2 / a
         grad[3] = g_b_x[xi] - w2 * inv_b_x[xi]
         grad = grad.T
-        self._cache_key, self._cache_arrays, self._cache_val = key, arrays, (ll, grad)
         return ll, grad
-
-    def _loglik_rows(self, params, arrays):
-        if "_x_index" not in arrays:
-            arrays = self._precompute(dict(arrays))
-        return self._pieces(np.asarray(params, dtype=float), arrays)[0]
-
-    def _loglik_grad_rows(self, params, arrays):
-        if "_x_index" not in arrays:
-            arrays = self._precompute(dict(arrays))
-        return self._pieces(np.asarray(params, dtype=float), arrays)[1]
 
     # ----- predictions ------------------------------------------------------------------------
     def _log_odds_dead(self, x, tx, T):

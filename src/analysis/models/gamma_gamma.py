@@ -28,12 +28,12 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
-from .base import BaseModel, _as_frame
+from .base import OnePassModel, _as_frame
 
 __all__ = ["GammaGamma"]
 
 
-class GammaGamma(BaseModel):
+class GammaGamma(OnePassModel):
     """Gamma-Gamma spend model with parameters ``p, q, gamma``.
 
     Examples
@@ -81,17 +81,6 @@ class GammaGamma(BaseModel):
         p, q = 2.0, 3.0
         return np.array([p, q, m * (q - 1) / p])
 
-    def __init__(self, penalizer: float = 0.0):
-        super().__init__(penalizer=penalizer)
-        self._cache_key = self._cache_arrays = self._cache_val = None
-
-    def fit(self, data, initial_params=None, maxiter: int = 2000, tol: float = 1e-10):
-        """Estimate the parameters by maximum likelihood (see :meth:`BaseModel.fit`)."""
-        try:
-            return super().fit(data, initial_params=initial_params, maxiter=maxiter, tol=tol)
-        finally:
-            self._cache_key = self._cache_arrays = self._cache_val = None
-
     def _precompute(self, arrays):
         # the parameter-free parts of each row, once per fit
         x, z = arrays["frequency"], arrays["monetary_value"]
@@ -104,15 +93,12 @@ class GammaGamma(BaseModel):
         return arrays
 
     def _pieces(self, params, arrays):
-        """Log-likelihood per row and its gradient (one pass, cached for the last parameters).
+        """Log-likelihood per row and its gradient in one pass (cached by :class:`OnePassModel`).
 
         The optimiser asks for value and gradient at the same point; the
         Gamma functions depend on the data only through x, so they are
         evaluated on its distinct values (a few dozen).
         """
-        key = params.tobytes()
-        if self._cache_key == key and self._cache_arrays is arrays:
-            return self._cache_val
         p, q, g = (float(v) for v in params)
         x, xi, ux = arrays["frequency"], arrays["_x_index"], arrays["_x_unique"]
         lx, lz, xz = arrays["_log_x"], arrays["_log_z"], arrays["_xz"]
@@ -128,18 +114,7 @@ class GammaGamma(BaseModel):
         grad[:, 0] = x * ((psi_all - digamma(pu))[xi] + lz + lx - log_gxz)
         grad[:, 1] = (psi_all - digamma(q))[xi] + np.log(g) - log_gxz
         grad[:, 2] = q / g - (px + q) / (g + xz)
-        self._cache_key, self._cache_arrays, self._cache_val = key, arrays, (ll, grad)
-        return self._cache_val
-
-    def _loglik_rows(self, params, arrays):
-        if "_x_index" not in arrays:
-            arrays = self._precompute(dict(arrays))
-        return self._pieces(np.asarray(params, dtype=float), arrays)[0]
-
-    def _loglik_grad_rows(self, params, arrays):
-        if "_x_index" not in arrays:
-            arrays = self._precompute(dict(arrays))
-        return self._pieces(np.asarray(params, dtype=float), arrays)[1]
+        return ll, grad
 
     # ----- predictions -----------------------------------------------------------------------
     @property

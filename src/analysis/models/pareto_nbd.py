@@ -43,6 +43,7 @@ class ParetoNBD(_CountModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    _precomputed_marker = "_pair_tx"
 
     def _precompute(self, arrays):
         arrays = super()._precompute(arrays)
@@ -92,11 +93,7 @@ class ParetoNBD(_CountModel):
         return -k * lc + lj, grad
 
     def _pieces(self, params, arrays):
-        # one-entry cache: the optimiser asks for value and gradient at the same point.
-        # The arrays object itself is kept, so a new dict can never be mistaken for it.
-        key = params.tobytes()
-        if self._cache_key == key and self._cache_arrays is arrays:
-            return self._cache_val
+        """Log-likelihood per row, its gradient, and log P(alive) per row, in one pass."""
         r, alpha, s, beta = (float(v) for v in params)
         x, T = arrays["frequency"], arrays["T"]
         ux, xi = arrays["_x_unique"], arrays["_x_index"]
@@ -127,27 +124,13 @@ class ParetoNBD(_CountModel):
         grad[:, 1] += r / alpha - w1 * (r + x) / (alpha + T)
         grad[:, 2] += np.log(beta) - w1 * lT_b + w2 / s
         grad[:, 3] += s / beta - w1 * s / (beta + T)
-        self._cache_key, self._cache_arrays = key, arrays
-        self._cache_val = (ll, grad, u1 - m)
-        return self._cache_val
-
-    def _loglik_rows(self, params, arrays):
-        if "_pair_tx" not in arrays:
-            arrays = self._precompute(dict(arrays))
-        return self._pieces(np.asarray(params, dtype=float), arrays)[0]
-
-    def _loglik_grad_rows(self, params, arrays):
-        if "_pair_tx" not in arrays:
-            arrays = self._precompute(dict(arrays))
-        return self._pieces(np.asarray(params, dtype=float), arrays)[1]
+        return ll, grad, u1 - m
 
     # ----- predictions ------------------------------------------------------------------------
     def _log_p_alive(self, x, tx, T):
         def compute():
             arrays = self._precompute({"frequency": x, "recency": tx, "T": T})
-            out = self._pieces(self._p(), arrays)[2]
-            self._cache_key = self._cache_arrays = self._cache_val = None
-            return out
+            return self._pieces(self._p(), arrays)[2]
 
         return self._memo("log_p_alive", (x, tx, T), compute)
 
