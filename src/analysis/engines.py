@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .rfm import unit_days
+from .rfm import _calibration_day, _customer_totals, _summary_columns, _summary_frame, unit_days
 from .validate import DataValidationError, _where, require_columns
 
 __all__ = [
@@ -264,43 +264,6 @@ def _amount_expression(column: str, sql_type: str) -> str:
     return f"CAST({col} AS DOUBLE)"
 
 
-def _reduce_sorted(new_customer: np.ndarray, d: np.ndarray, a: np.ndarray, cal_day):
-    """Per-customer totals of rows sorted by (customer, day, position); mirrors :func:`analysis.rfm.summarize`.
-
-    Every customer's rows must be complete in the batch. The same numpy
-    reductions as the pandas engine (``add.reduceat`` per day, sequential
-    ``bincount`` per customer) make the sums bit-identical.
-    """
-    c = np.cumsum(new_customer) - 1
-    new = np.empty(len(c), dtype=bool)
-    new[:1] = True
-    new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
-    day_starts = np.flatnonzero(new)
-    c, d, a = c[day_starts], d[day_starts], np.add.reduceat(a, day_starts)
-
-    n_customers = int(c[-1]) + 1
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    cust = c[starts]
-    first_day = d[starts]
-    first_amount = a[starts]
-    in_cal = np.ones(len(c), dtype=bool) if cal_day is None else d <= cal_day
-    n_days = np.bincount(c, weights=in_cal, minlength=n_customers)[cust].astype(np.int64)
-    last_day = d[starts + np.maximum(n_days, 1) - 1]
-    total = np.bincount(c, weights=np.where(in_cal, a, 0.0), minlength=n_customers)[cust]
-    out = {
-        "first_day": first_day,
-        "first_amount": first_amount,
-        "n_days": n_days,
-        "last_day": last_day,
-        "total": total,
-    }
-    if cal_day is not None:
-        hold = ~in_cal
-        out["f_hold"] = np.bincount(c, weights=hold, minlength=n_customers)[cust]
-        out["v_hold"] = np.bincount(c, weights=np.where(hold, a, 0.0), minlength=n_customers)[cust]
-    return out
-
-
 def _change_mask(ids) -> np.ndarray:
     """True where a row's id differs from the previous row's (first row True); any Arrow type."""
     import pyarrow.compute as pc
@@ -506,16 +469,7 @@ def _summarize(
             )
         end_day = end_day_given
 
-    cal_day = None
-    if calibration_end is not None:
-        cal_day = int(
-            np.datetime64(pd.Timestamp(calibration_end).normalize(), "D").astype(np.int64)
-        )
-        if cal_day > end_day:
-            raise ValueError(
-                f"calibration_end {pd.Timestamp(calibration_end).date()} is after the observation end "
-                f"{np.datetime64(end_day, 'D')}; choose an earlier calibration_end."
-            )
+    cal_day = _calibration_day(calibration_end, end_day)
 
     # ----- pass 2: sorted rows, reduced batch by batch ----------------------------------------
     import pyarrow as pa
@@ -523,8 +477,8 @@ def _summarize(
     period_end = end_day if cal_day is None else cal_day
 
     def finish(new_customer, days, amounts):
-        totals = _reduce_sorted(new_customer, days, amounts, cal_day)
-        return _summary_columns(totals, unit, period_end, end_day, cal_day)
+        totals = _customer_totals(new_customer, days, amounts, cal_day)
+        return _summary_columns(totals, unit, period_end, cal_day)
 
     reader = con.sql(
         "SELECT cid, day, amt FROM analysis_src ORDER BY cid, day, fkey, rn"
@@ -579,48 +533,7 @@ def _summarize(
     for key in list(parts[0]):
         columns[key] = np.concatenate([part.pop(key) for part in parts])
     del parts
-    keep = columns.pop("_keep")
-    out = pd.DataFrame(columns, index=index, copy=False)
-    out.index.name = "customer_id"
-    if cal_day is not None:
-        out["duration_holdout"] = (end_day - cal_day) / unit
-        excluded = int((~keep).sum())
-        out = out.loc[keep]
-        if excluded:
-            warnings.warn(
-                f"{excluded} customer(s) made their first purchase after calibration_end "
-                f"{pd.Timestamp(calibration_end).date()} and are excluded from the summary.",
-                UserWarning,
-                stacklevel=stacklevel,
-            )
-    return out
-
-
-def _summary_columns(totals: dict, unit: float, period_end: int, end_day: int, cal_day) -> dict:
-    """The summary's columns from per-customer totals: the arithmetic of :func:`analysis.rfm.summarize`."""
-    first_day = totals["first_day"]
-    frequency = totals["n_days"] - 1
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(
-            frequency > 0,
-            (totals["total"] - totals["first_amount"]) / np.maximum(frequency, 1),
-            0.0,
-        )
-    out = {
-        "frequency": frequency,
-        "recency": (totals["last_day"] - first_day) / unit,
-        "T": (period_end - first_day) / unit,
-        "monetary_value": monetary,
-        "_keep": first_day <= period_end,
-    }
-    if cal_day is not None:
-        f_hold, v_hold = totals["f_hold"], totals["v_hold"]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["frequency_holdout"] = f_hold.astype(np.int64)
-            out["monetary_value_holdout"] = np.where(
-                f_hold > 0, v_hold / np.maximum(f_hold, 1), 0.0
-            )
-    return out
+    return _summary_frame(columns, index, unit, end_day, cal_day, calibration_end, stacklevel)
 
 
 def _positions(con, condition: str, frame_index) -> pd.Index:

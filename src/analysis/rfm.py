@@ -53,15 +53,102 @@ def _day_numbers(dates: pd.Series) -> np.ndarray:
     return values.astype("datetime64[D]").astype(np.int64)
 
 
-def _customer_days(codes: np.ndarray, days: np.ndarray, amounts: np.ndarray):
-    """Collapse purchases to one row per (customer, day), amounts summed; sorted."""
-    order = np.lexsort((days, codes))
-    c, d, a = codes[order], days[order], amounts[order]
+def _customer_totals(new_customer: np.ndarray, d: np.ndarray, a: np.ndarray, cal_day):
+    """Per-customer totals of purchase rows sorted by (customer, day, position in the log).
+
+    ``new_customer`` marks each customer's first row. A day's purchases are
+    summed (``add.reduceat``), then counted and totalled per customer
+    (``bincount``); both engines use this function, so their sums agree to the
+    last bit. With ``cal_day`` the totals cover the calibration period and the
+    holdout's are added (``f_hold``, ``v_hold``).
+    """
+    c = np.cumsum(new_customer) - 1
     new = np.empty(len(c), dtype=bool)
     new[:1] = True
     new[1:] = (c[1:] != c[:-1]) | (d[1:] != d[:-1])
-    starts = np.flatnonzero(new)
-    return c[starts], d[starts], np.add.reduceat(a, starts) if len(a) else a
+    day_starts = np.flatnonzero(new)
+    c, d, a = c[day_starts], d[day_starts], np.add.reduceat(a, day_starts)
+
+    n_customers = int(c[-1]) + 1
+    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+    cust = c[starts]
+    in_cal = np.ones(len(c), dtype=bool) if cal_day is None else d <= cal_day
+    n_days = np.bincount(c, weights=in_cal, minlength=n_customers)[cust].astype(np.int64)
+    totals = {
+        "first_day": d[starts],
+        "first_amount": a[starts],
+        "n_days": n_days,
+        # A customer's calibration days are a prefix of its block: the last sits at start + n - 1.
+        "last_day": d[starts + np.maximum(n_days, 1) - 1],
+        "total": np.bincount(c, weights=np.where(in_cal, a, 0.0), minlength=n_customers)[cust],
+    }
+    if cal_day is not None:
+        hold = ~in_cal
+        totals["f_hold"] = np.bincount(c, weights=hold, minlength=n_customers)[cust]
+        totals["v_hold"] = np.bincount(c, weights=np.where(hold, a, 0.0), minlength=n_customers)[cust]
+    return totals
+
+
+def _summary_columns(totals: dict, unit: float, period_end: int, cal_day) -> dict:
+    """The summary's columns from per-customer totals, plus ``_keep`` (first purchase in the period)."""
+    first_day = totals["first_day"]
+    frequency = totals["n_days"] - 1
+    with np.errstate(invalid="ignore", divide="ignore"):
+        monetary = np.where(
+            frequency > 0,
+            (totals["total"] - totals["first_amount"]) / np.maximum(frequency, 1),
+            0.0,
+        )
+    out = {
+        "frequency": frequency,
+        "recency": (totals["last_day"] - first_day) / unit,
+        "T": (period_end - first_day) / unit,
+        "monetary_value": monetary,
+        "_keep": first_day <= period_end,
+    }
+    if cal_day is not None:
+        f_hold, v_hold = totals["f_hold"], totals["v_hold"]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out["frequency_holdout"] = f_hold.astype(np.int64)
+            out["monetary_value_holdout"] = np.where(
+                f_hold > 0, v_hold / np.maximum(f_hold, 1), 0.0
+            )
+    return out
+
+
+def _calibration_day(calibration_end, end_day: int) -> int | None:
+    """``calibration_end`` as a day number, checked to lie within the observation."""
+    if calibration_end is None:
+        return None
+    cal_day = int(np.datetime64(pd.Timestamp(calibration_end).normalize(), "D").astype(np.int64))
+    if cal_day > end_day:
+        raise ValueError(
+            f"calibration_end {pd.Timestamp(calibration_end).date()} is after the observation end "
+            f"{np.datetime64(end_day, 'D')}; choose an earlier calibration_end."
+        )
+    return cal_day
+
+
+def _summary_frame(
+    columns: dict, index: pd.Index, unit: float, end_day: int, cal_day, calibration_end, stacklevel
+) -> pd.DataFrame:
+    """Assemble the summary frame; with a calibration split, add the holdout length and drop
+    (with a warning that counts them) the customers first seen after ``calibration_end``."""
+    keep = columns.pop("_keep")
+    out = pd.DataFrame(columns, index=index, copy=False)
+    out.index.name = "customer_id"
+    if cal_day is not None:
+        out["duration_holdout"] = (end_day - cal_day) / unit
+        excluded = int((~keep).sum())
+        out = out.loc[keep]
+        if excluded:
+            warnings.warn(
+                f"{excluded} customer(s) made their first purchase after calibration_end "
+                f"{pd.Timestamp(calibration_end).date()} and are excluded from the summary.",
+                UserWarning,
+                stacklevel=stacklevel + 1,
+            )
+    return out
 
 
 def summarize(
@@ -145,69 +232,17 @@ def summarize(
         )
         end_day = int(np.datetime64(end.normalize(), "D").astype(np.int64))
 
-    cal_day = None
-    if calibration_end is not None:
-        cal_day = int(np.datetime64(pd.Timestamp(calibration_end).normalize(), "D").astype(np.int64))
-        if cal_day > end_day:
-            raise ValueError(
-                f"calibration_end {pd.Timestamp(calibration_end).date()} is after the observation end "
-                f"{np.datetime64(end_day, 'D')}; choose an earlier calibration_end."
-            )
+    cal_day = _calibration_day(calibration_end, end_day)
+    period_end = end_day if cal_day is None else cal_day
 
-    c, d, a = _customer_days(codes, days, amounts)
-    n_customers = len(uniques)
-    starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
-    cust = c[starts]
-    first_day = d[starts]
-    first_amount = a[starts]
-
-    if cal_day is None:
-        in_cal = np.ones(len(c), dtype=bool)
-        period_end = end_day
-    else:
-        in_cal = d <= cal_day
-        period_end = cal_day
-
-    # Calibration counts: purchase days inside the period, per customer.
-    n_days = np.bincount(c, weights=in_cal, minlength=n_customers)[cust].astype(np.int64)
-    # Rows are sorted by (customer, day), so a customer's calibration days are a
-    # prefix of its block and the last one sits at start + n_days - 1.
-    last_day = d[starts + np.maximum(n_days, 1) - 1]
-    total = np.bincount(c, weights=np.where(in_cal, a, 0.0), minlength=n_customers)[cust]
-
-    frequency = n_days - 1
-    keep = first_day <= period_end
-    with np.errstate(invalid="ignore", divide="ignore"):
-        monetary = np.where(frequency > 0, (total - first_amount) / np.maximum(frequency, 1), 0.0)
-    out = pd.DataFrame(
-        {
-            "frequency": frequency,
-            "recency": (last_day - first_day) / unit,
-            "T": (period_end - first_day) / unit,
-            "monetary_value": monetary,
-        },
-        index=pd.Index(uniques[cust], name=customer_id if customer_id else "customer_id"),
-    )
-    out.index.name = "customer_id"
-
-    if cal_day is not None:
-        hold = ~in_cal
-        f_hold = np.bincount(c, weights=hold, minlength=n_customers)[cust]
-        v_hold = np.bincount(c, weights=np.where(hold, a, 0.0), minlength=n_customers)[cust]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out["frequency_holdout"] = f_hold.astype(np.int64)
-            out["monetary_value_holdout"] = np.where(f_hold > 0, v_hold / np.maximum(f_hold, 1), 0.0)
-        out["duration_holdout"] = (end_day - cal_day) / unit
-        excluded = int((~keep).sum())
-        out = out.loc[keep]
-        if excluded:
-            warnings.warn(
-                f"{excluded} customer(s) made their first purchase after calibration_end "
-                f"{pd.Timestamp(calibration_end).date()} and are excluded from the summary.",
-                UserWarning,
-                stacklevel=2,
-            )
-    return out
+    # Stable sort: within a day, rows keep their order in the log (as in the DuckDB engine).
+    order = np.lexsort((days, codes))
+    c = codes[order]
+    new_customer = np.r_[True, c[1:] != c[:-1]]
+    totals = _customer_totals(new_customer, days[order], amounts[order], cal_day)
+    columns = _summary_columns(totals, unit, period_end, cal_day)
+    index = pd.Index(uniques[c[new_customer]])
+    return _summary_frame(columns, index, unit, end_day, cal_day, calibration_end, stacklevel=2)
 
 
 def compress(summary: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
