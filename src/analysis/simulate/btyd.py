@@ -160,16 +160,30 @@ def _assemble(rng, cust, times, T, H, birth, start, unit, params, truth, spend, 
     return summary, truth, log
 
 
-def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, spend, acquisition_start,
-                 acquisition_end, observation_end, holdout_end, time_unit, floor_dates,
-                 transactions, seed):
-    rng = np.random.default_rng(seed)
-    r, alpha, a, b = (_positive(k, v) for k, v in (("r", r), ("alpha", alpha), ("a", a), ("b", b)))
-    spend = tuple(_positive(k, v) for k, v in zip(("p", "q", "gamma"), spend))
-    start, birth, T, H, unit = _window(
-        n_customers, acquisition_start, acquisition_end, observation_end, holdout_end, time_unit,
-        rng,
+def _setup(n_customers, process: dict, kwargs: dict):
+    """Options, generator, checked parameters, spend and the observation window of one simulation."""
+    unknown = set(kwargs) - set(_DEFAULTS)
+    if unknown:
+        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
+    opts = {**_DEFAULTS, **kwargs}
+    rng = np.random.default_rng(opts["seed"])
+    process = {k: _positive(k, v) for k, v in process.items()}
+    spend = tuple(_positive(k, opts[k]) for k in ("p", "q", "gamma"))
+    window = _window(
+        n_customers, opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
+        opts["holdout_end"], opts["time_unit"], rng,
     )
+    params = {**process, "p": spend[0], "q": spend[1], "gamma": spend[2],
+              "time_unit": opts["time_unit"]}
+    return opts, rng, spend, window, params
+
+
+def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
+    opts, rng, spend, window, params = _setup(
+        n_customers, {"r": r, "alpha": alpha, "a": a, "b": b}, kwargs
+    )
+    r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
+    start, birth, T, H, unit = window
     n = T.size
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     p = rng.beta(a, b, size=n)
@@ -181,11 +195,9 @@ def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, spend, acquisition_
     K = np.where(np.isfinite(K), K, np.inf)
     made = np.minimum(N, K).astype(np.int64)
     cust, times = _sorted_times(rng, made, W, N + 1 - made)
-    params = {"r": r, "alpha": alpha, "a": a, "b": b, "p": spend[0], "q": spend[1],
-              "gamma": spend[2], "time_unit": time_unit}
     summary, truth, log = _assemble(
-        rng, cust, times, T, H, birth, start, unit, params, None, spend, floor_dates,
-        transactions, n,
+        rng, cust, times, T, H, birth, start, unit, params, None, spend, opts["floor_dates"],
+        opts["transactions"], n,
     )
     truth["lambda"] = lam
     truth["p"] = p
@@ -245,16 +257,7 @@ def simulate_bgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
     Purchase rate lambda ~ Gamma(r, rate alpha) per time unit; after every
     repeat purchase the customer drops out with probability p ~ Beta(a, b).
     """
-    opts = {**_DEFAULTS, **kwargs}
-    unknown = set(kwargs) - set(_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
-    return _simulate_bg(
-        n_customers, r, alpha, a, b, 0, (opts["p"], opts["q"], opts["gamma"]),
-        opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
-        opts["holdout_end"], opts["time_unit"], opts["floor_dates"], opts["transactions"],
-        opts["seed"],
-    )
+    return _simulate_bg(n_customers, r, alpha, a, b, 0, kwargs)
 
 
 def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
@@ -264,16 +267,7 @@ def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float
     As :func:`simulate_bgnbd`, but the customer may also drop out right after
     her first purchase (probability p), as in Batislam, Denizel & Filiztekin (2007).
     """
-    opts = {**_DEFAULTS, **kwargs}
-    unknown = set(kwargs) - set(_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
-    return _simulate_bg(
-        n_customers, r, alpha, a, b, 1, (opts["p"], opts["q"], opts["gamma"]),
-        opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
-        opts["holdout_end"], opts["time_unit"], opts["floor_dates"], opts["transactions"],
-        opts["seed"],
-    )
+    return _simulate_bg(n_customers, r, alpha, a, b, 1, kwargs)
 
 
 def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta: float,
@@ -283,19 +277,11 @@ def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta:
     Purchase rate lambda ~ Gamma(r, rate alpha) and dropout rate
     mu ~ Gamma(s, rate beta) per time unit; the lifetime is Exp(mu).
     """
-    opts = {**_DEFAULTS, **kwargs}
-    unknown = set(kwargs) - set(_DEFAULTS)
-    if unknown:
-        raise TypeError(f"unknown argument(s) {sorted(unknown)}")
-    rng = np.random.default_rng(opts["seed"])
-    r, alpha, s, beta = (
-        _positive(k, v) for k, v in (("r", r), ("alpha", alpha), ("s", s), ("beta", beta))
+    opts, rng, spend, window, params = _setup(
+        n_customers, {"r": r, "alpha": alpha, "s": s, "beta": beta}, kwargs
     )
-    spend = tuple(_positive(k, opts[k]) for k in ("p", "q", "gamma"))
-    start, birth, T, H, unit = _window(
-        n_customers, opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
-        opts["holdout_end"], opts["time_unit"], rng,
-    )
+    r, alpha, s, beta = (params[k] for k in ("r", "alpha", "s", "beta"))
+    start, birth, T, H, unit = window
     n = T.size
     lam = rng.gamma(r, 1.0 / alpha, size=n)
     mu = rng.gamma(s, 1.0 / beta, size=n)
@@ -304,8 +290,6 @@ def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta:
     active = np.minimum(tau, T + H)
     made = rng.poisson(lam * active)
     cust, times = _sorted_times(rng, made, active, np.ones(n))
-    params = {"r": r, "alpha": alpha, "s": s, "beta": beta, "p": spend[0], "q": spend[1],
-              "gamma": spend[2], "time_unit": opts["time_unit"]}
     summary, truth, log = _assemble(
         rng, cust, times, T, H, birth, start, unit, params, None, spend, opts["floor_dates"],
         opts["transactions"], n,
