@@ -20,6 +20,13 @@ def _check(transactions: pd.DataFrame) -> None:
         raise DataValidationError("the transaction log is empty (no rows): nothing to describe.")
 
 
+def _purchase_days(transactions: pd.DataFrame) -> pd.DataFrame:
+    """One row per (customer ``c``, day ``d``): a day's purchases count as one purchase."""
+    return pd.DataFrame(
+        {"c": transactions["customer_id"], "d": transactions["date"].dt.normalize()}
+    ).drop_duplicates()
+
+
 def log_overview(transactions: pd.DataFrame) -> pd.Series:
     """Headline facts of a log: customers, transactions, purchase days, span, revenue.
 
@@ -29,8 +36,7 @@ def log_overview(transactions: pd.DataFrame) -> pd.Series:
         Labelled values (counts as int, money rounded to cents, dates as ISO strings).
     """
     _check(transactions)
-    days = transactions["date"].dt.normalize()
-    purchase_days = pd.DataFrame({"c": transactions["customer_id"], "d": days}).drop_duplicates()
+    purchase_days = _purchase_days(transactions)
     revenue = float(transactions["amount"].sum())
     n_customers = int(transactions["customer_id"].nunique())
     first, last = transactions["date"].min(), transactions["date"].max()
@@ -63,12 +69,7 @@ def purchases_per_customer(transactions: pd.DataFrame, cap: int = 10) -> pd.Data
         ``customers`` and ``share``.
     """
     _check(transactions)
-    counts = (
-        pd.DataFrame({"c": transactions["customer_id"], "d": transactions["date"].dt.normalize()})
-        .drop_duplicates()
-        .groupby("c")
-        .size()
-    )
+    counts = _purchase_days(transactions).groupby("c").size()
     capped = np.minimum(counts.to_numpy(), cap)
     table = pd.Series(capped).value_counts().sort_index()
     labels = [str(i) if i < cap else f"{cap}+" for i in table.index]
@@ -121,9 +122,7 @@ def repeat_transactions(transactions: pd.DataFrame, freq: str = "W") -> pd.DataF
         Indexed by period start date with ``first``, ``repeat`` and ``cumulative_repeat``.
     """
     _check(transactions)
-    days = pd.DataFrame(
-        {"c": transactions["customer_id"], "d": transactions["date"].dt.normalize()}
-    ).drop_duplicates()
+    days = _purchase_days(transactions)
     days = days.sort_values(["c", "d"], kind="stable")
     is_first = ~days["c"].duplicated()
     period = days["d"].dt.to_period("M" if freq == "M" else freq).dt.start_time
@@ -156,8 +155,7 @@ def cohorts(transactions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
     tx = transactions[["customer_id", "date", "amount"]]
     first = tx.groupby("customer_id")["date"].min().dt.to_period(freq)
     n_days = (
-        pd.DataFrame({"c": tx["customer_id"], "d": tx["date"].dt.normalize()})
-        .drop_duplicates()
+        _purchase_days(tx)
         .groupby("c")
         .size()
     )
