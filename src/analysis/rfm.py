@@ -194,7 +194,8 @@ def summarize(
     DataFrame
         Indexed by ``customer_id`` (sorted), columns ``frequency`` (int),
         ``recency``, ``T``, ``monetary_value`` and, with ``calibration_end``,
-        the holdout columns.
+        the holdout columns. ``attrs["time_unit"]`` records ``time_unit``
+        (the models fitted on the summary take their time unit from it).
     """
     from . import engines  # imported here: engines builds on this module
 
@@ -203,10 +204,12 @@ def summarize(
     if engine not in engines.ENGINES:
         raise ValueError(f"engine must be one of {engines.ENGINES}, got {engine!r}")
     if engine == "duckdb":
-        return engines.summarize_duckdb(
+        out = engines.summarize_duckdb(
             transactions, time_unit, observation_end, calibration_end,
             customer_id, date, amount, _stacklevel=3,
         )
+        out.attrs["time_unit"] = time_unit  # the models read their time unit from here
+        return out
     if engines.is_log_path(transactions):
         transactions = engines.read_log(transactions, date=date)
 
@@ -242,7 +245,9 @@ def summarize(
     totals = _customer_totals(new_customer, days[order], amounts[order], cal_day)
     columns = _summary_columns(totals, unit, period_end, cal_day)
     index = pd.Index(uniques[c[new_customer]])
-    return _summary_frame(columns, index, unit, end_day, cal_day, calibration_end, stacklevel=2)
+    out = _summary_frame(columns, index, unit, end_day, cal_day, calibration_end, stacklevel=2)
+    out.attrs["time_unit"] = time_unit  # the models read their time unit from here
+    return out
 
 
 def compress(summary: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
