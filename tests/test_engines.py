@@ -24,6 +24,19 @@ OPTIONS = [
 ]
 
 
+@pytest.fixture
+def saved_registry():
+    """Restore the engine registry after a test that changes it."""
+    saved = {name: engines.get(name) for name in engines.names()}
+    yield
+    for name in engines.names():
+        if name not in saved:
+            engines.unregister(name)
+    for name, engine in saved.items():
+        engines.register(name, engine.summarize, engine.read, replace=True)
+    assert engines.names() == tuple(saved)
+
+
 def both(transactions, **kwargs):
     """Summaries by both engines, with the warnings each raised."""
     out = {}
@@ -85,13 +98,16 @@ def test_small_log_files_identical(small_log, tmp_path, fmt, kwargs):
         pd.testing.assert_frame_equal(out, expected, check_exact=True)
 
 
-def test_path_defaults_to_duckdb_and_str_path_works(small_log, tmp_path, monkeypatch):
+def test_path_defaults_to_duckdb_and_str_path_works(small_log, tmp_path, saved_registry):
     path = tmp_path / "log.parquet"
     small_log.to_parquet(path, index=False)
     calls = []
-    original = engines.summarize_duckdb
-    monkeypatch.setattr(
-        engines, "summarize_duckdb", lambda *a, **k: calls.append(1) or original(*a, **k)
+    original = engines.get("duckdb")
+    engines.register(
+        "duckdb",
+        lambda *a, **k: calls.append(1) or original.summarize(*a, **k),
+        original.read,
+        replace=True,
     )
     out = rfm.summarize(str(path), time_unit="D")
     assert calls == [1]
@@ -370,3 +386,104 @@ def test_load_transactions_duckdb_keeps_validation_messages(tmp_path):
     assert list(frame["customer_id"]) == ["007", "008", "009"]  # ids stay text
     with pytest.raises(ValueError, match="engine must be"):
         data.load_transactions(path, engine="polars")
+
+
+# ----- the engine registry -----------------------------------------------------------------------
+def test_builtin_engines_are_registered():
+    assert engines.names()[:2] == ("pandas", "duckdb")
+    assert engines.get("duckdb").summarize is engines.summarize_duckdb
+    assert engines.get("duckdb").read is engines.read_log_duckdb
+    assert engines.get("pandas").read is None  # files are read by load_transactions' pandas reader
+    assert engines.default_engine("log.parquet") == "duckdb"
+    assert engines.default_engine(pd.DataFrame()) == "pandas"
+
+
+@pytest.mark.parametrize("name", engines.names())
+@pytest.mark.parametrize("kwargs", [{}, {"calibration_end": "2020-01-10", "time_unit": "D"}])
+def test_every_registered_engine_matches_pandas(small_log, tmp_path, name, kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # customer b is first seen after calibration_end
+        expected = rfm.summarize(small_log, engine="pandas", **kwargs)
+        path = tmp_path / "log.parquet"
+        small_log.to_parquet(path, index=False)
+        for source in (small_log, path):
+            out = rfm.summarize(source, engine=name, **kwargs)
+            pd.testing.assert_frame_equal(out, expected, check_exact=True)
+            assert out.attrs["time_unit"] == kwargs.get("time_unit", "W")
+
+
+def test_unknown_engine_lists_the_registered_ones(small_log, tmp_path):
+    expected = f"engine must be one of {engines.names()}, got 'spark'"
+    for call in (
+        lambda: rfm.summarize(small_log, engine="spark"),
+        lambda: engines.get("spark"),
+    ):
+        with pytest.raises(ValueError) as info:
+            call()
+        assert str(info.value) == expected
+        assert "'pandas'" in str(info.value) and "'duckdb'" in str(info.value)
+    path = tmp_path / "log.csv"
+    small_log.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=re.escape(expected)):
+        data.load_transactions(path, engine="spark")
+
+
+def test_a_registered_engine_is_called_by_summarize_and_load_transactions(
+    small_log, tmp_path, saved_registry
+):
+    calls = []
+
+    def fake_summarize(transactions, **kwargs):
+        calls.append(("summarize", kwargs))
+        return rfm.summarize(transactions, engine="pandas", time_unit=kwargs["time_unit"]).head(1)
+
+    def fake_read(path, **kwargs):
+        calls.append(("read", kwargs))
+        return small_log.assign(date=small_log["date"].dt.strftime("%Y-%m-%d"))
+
+    engines.register("fake", fake_summarize, fake_read)
+    assert engines.names()[-1] == "fake"
+    out = rfm.summarize(small_log, time_unit="D", customer_id="customer_id", engine="fake")
+    assert len(out) == 1 and out.attrs["time_unit"] == "D"
+    ((kind, kwargs),) = calls
+    assert kind == "summarize"
+    assert kwargs == {
+        "time_unit": "D",
+        "observation_end": None,
+        "calibration_end": None,
+        "customer_id": "customer_id",
+        "date": "date",
+        "amount": "amount",
+        "stacklevel": 3,
+    }
+    path = tmp_path / "anything.csv"
+    path.write_text("not read by the fake engine\n")
+    frame = data.load_transactions(path, engine="fake", sep=";")
+    assert calls[-1] == ("read", {"customer_id": "customer_id", "sep": ";"})
+    assert len(frame) == len(small_log)
+    with pytest.raises(ValueError, match="already registered"):
+        engines.register("fake", fake_summarize)
+    assert engines.unregister("fake").summarize is fake_summarize
+    assert "fake" not in engines.names()
+    with pytest.raises(ValueError, match="engine must be one of"):
+        rfm.summarize(small_log, engine="fake")
+    with pytest.raises(TypeError, match="callable"):
+        engines.register("broken", "not a function")
+
+
+def test_engines_do_not_import_rfm():
+    import ast
+    from pathlib import Path
+
+    folder = Path(engines.__file__).parent
+    for module in folder.glob("*.py"):
+        tree = ast.parse(module.read_text())
+        imported = [
+            (node.module or "") + "".join(f".{a.name}" for a in node.names)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.ImportFrom) and node.level > 0
+        ]
+        assert not any("rfm" in name or "data" in name.split(".") for name in imported), (
+            module.name,
+            imported,
+        )

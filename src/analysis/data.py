@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import config
+from . import config, engines
 from .validate import DataValidationError, validate_transactions
 
 __all__ = [
@@ -130,8 +130,9 @@ def load_transactions(
         Policy for negative amounts; see :mod:`analysis.validate`.
     duplicates : {"warn", "drop", "error"}
         Policy for exact duplicate rows; see :mod:`analysis.validate`.
-    engine : {"pandas", "duckdb"}
-        Reader of the file: pandas, or DuckDB (parallel CSV parsing, see
+    engine : str
+        A registered engine (:func:`analysis.engines.names`) whose reader reads
+        the file: pandas, or DuckDB (parallel CSV parsing, see
         :func:`analysis.engines.read_log_duckdb`). The validation is the same.
     **read_kwargs
         Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``, ``decimal=","``),
@@ -152,12 +153,9 @@ def load_transactions(
     if not path.is_file():
         raise FileNotFoundError(f"no transaction log at {path}")
     name = path.name.lower()
-    if engine not in ("pandas", "duckdb"):
-        raise ValueError(f"engine must be 'pandas' or 'duckdb', got {engine!r}")
-    if engine == "duckdb":
-        from .engines import read_log_duckdb
-
-        frame = read_log_duckdb(path, customer_id=customer_id, **read_kwargs)
+    reader = engines.get(engine).read  # a ValueError names the registered engines
+    if reader is not None:
+        frame = reader(path, customer_id=customer_id, **read_kwargs)
         line_offset = None if name.endswith((".parquet", ".pq")) else 2
     elif name.endswith(".parquet") or name.endswith(".pq"):
         frame = pd.read_parquet(path)

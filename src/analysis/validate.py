@@ -39,7 +39,7 @@ class DataQualityWarning(UserWarning):
     """Something in the log was kept or dropped by a documented policy; the message says which rows."""
 
 
-def _where(labels: Sequence, source: str | None, line_offset: int | None) -> str:
+def where_rows(labels: Sequence, source: str | None, line_offset: int | None) -> str:
     """Describe rows as file lines (when read from a file) or index labels, showing at most a few."""
     labels = list(labels)
     shown = labels[:MAX_SHOWN]
@@ -117,7 +117,7 @@ def parse_dates(
         )
         raise DataValidationError(
             f"column {column!r}: {int(bad.sum())} value(s) could not be read as dates "
-            f"({_examples(values, labels, line_offset)}; {_where(labels, source, line_offset)}). "
+            f"({_examples(values, labels, line_offset)}; {where_rows(labels, source, line_offset)}). "
             f"Fix or remove those rows; {fmt_hint}."
         )
     return parsed.astype("datetime64[ns]")
@@ -200,7 +200,7 @@ def validate_transactions(
         labels = df.index[missing_id.to_numpy()]
         raise DataValidationError(
             f"column {customer_id!r}: {int(missing_id.sum())} row(s) have no customer id "
-            f"({_where(labels, source, line_offset)}). Every purchase needs a customer; "
+            f"({where_rows(labels, source, line_offset)}). Every purchase needs a customer; "
             "remove those rows or fill in the id."
         )
 
@@ -215,7 +215,7 @@ def validate_transactions(
             labels = df.index[bad.to_numpy()]
             raise DataValidationError(
                 f"column {name!r}: {int(bad.sum())} value(s) are not numbers "
-                f"({_examples(df[role], labels, line_offset)}; {_where(labels, source, line_offset)}). "
+                f"({_examples(df[role], labels, line_offset)}; {where_rows(labels, source, line_offset)}). "
                 "Remove currency symbols and thousands separators, or drop those rows."
             )
         df[role] = numeric.astype(float)
@@ -227,7 +227,7 @@ def validate_transactions(
             labels = df.index[bad.to_numpy()]
             raise DataValidationError(
                 f"column {quantity!r}: {int(bad.sum())} value(s) are not non-negative whole numbers "
-                f"({_examples(df['quantity'], labels, line_offset)}; {_where(labels, source, line_offset)})."
+                f"({_examples(df['quantity'], labels, line_offset)}; {where_rows(labels, source, line_offset)})."
             )
         df["quantity"] = q.astype("int64")
     else:
@@ -240,13 +240,13 @@ def validate_transactions(
         if returns == "error":
             raise DataValidationError(
                 f"column {amount!r}: {n} negative amount(s), usually returns or refunds "
-                f"({_where(labels, source, line_offset)}). Pass returns='drop' to remove them "
+                f"({where_rows(labels, source, line_offset)}). Pass returns='drop' to remove them "
                 "or returns='keep' to keep them as negative revenue."
             )
         if returns == "drop":
             warnings.warn(
                 f"dropped {n} row(s) with negative {amount!r} (returns='drop'): "
-                f"{_where(labels, source, line_offset)}",
+                f"{where_rows(labels, source, line_offset)}",
                 DataQualityWarning,
                 stacklevel=2,
             )
@@ -256,7 +256,7 @@ def validate_transactions(
     if dup.any():
         labels = df.index[dup.to_numpy()]
         n = int(dup.sum())
-        text = f"{n} row(s) are exact duplicates of an earlier row ({_where(labels, source, line_offset)})"
+        text = f"{n} row(s) are exact duplicates of an earlier row ({where_rows(labels, source, line_offset)})"
         if duplicates == "error":
             raise DataValidationError(
                 text + ". Pass duplicates='warn' to keep them (repeat orders on one day) "
@@ -308,7 +308,7 @@ def check_observation_end(
         labels = transactions.index[late.to_numpy()]
         raise DataValidationError(
             f"column {column!r}: {int(late.sum())} purchase(s) after observation_end "
-            f"{end.date()} (latest {dates.max().date()}; {_where(labels, source, line_offset)}). "
+            f"{end.date()} (latest {dates.max().date()}; {where_rows(labels, source, line_offset)}). "
             "Pass a later observation_end, or filter the log to the observation window first."
         )
     return end

@@ -1,4 +1,4 @@
-"""Customer summaries computed by DuckDB, for transaction logs larger than memory.
+"""The DuckDB summary engine, for transaction logs larger than memory.
 
 :func:`analysis.rfm.summarize` dispatches here with ``engine="duckdb"`` (the
 default when it is given a path). The log is never loaded into pandas:
@@ -16,135 +16,34 @@ Why sort instead of ``GROUP BY``: the summary sums floating-point amounts, and
 a sum's last bit depends on the order of its terms. The pandas engine adds a
 customer's purchases in (day, position) order; a parallel hash aggregate adds
 them in whatever order its threads meet them, so a few customers would differ
-in the last bit. Reducing sorted batches with the same numpy operations as
-:mod:`analysis.rfm` gives bit-identical summaries, and measured on two cores it
-is also faster than a two-level ``GROUP BY`` (high-cardinality hash tables
-are DuckDB's slow case).
+in the last bit. Reducing sorted batches with the same numpy operations
+(:mod:`analysis.engines.kernel`) gives bit-identical summaries, and measured
+on two cores it is also faster than a two-level ``GROUP BY``
+(high-cardinality hash tables are DuckDB's slow case).
 
 Memory stays bounded by DuckDB's ``memory_limit``, one batch, and the summary
 itself (about 40 bytes per customer).
+
+:func:`read_log_duckdb` is the engine's file reader for
+:func:`analysis.data.load_transactions` (parallel CSV parsing).
 """
 
 from __future__ import annotations
 
-import glob as _glob
 import os
 import tempfile
-import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from .rfm import _calibration_day, _customer_totals, _summary_columns, _summary_frame, unit_days
-from .validate import DataValidationError, _where, require_columns
+from ..units import unit_days
+from ..validate import DataValidationError, require_columns, where_rows
+from .files import is_log_path, log_files
+from .kernel import calibration_day, customer_totals, summary_columns, summary_frame
 
-__all__ = [
-    "ENGINES",
-    "is_log_path",
-    "log_files",
-    "read_log",
-    "read_log_duckdb",
-    "summarize_duckdb",
-]
+__all__ = ["read_log_duckdb", "summarize_duckdb"]
 
-#: engines accepted by :func:`analysis.rfm.summarize` and :func:`analysis.data.load_transactions`
-ENGINES = ("pandas", "duckdb")
-
-PARQUET_SUFFIXES = (".parquet", ".pq")
-CSV_SUFFIXES = (".csv", ".csv.gz", ".csv.bz2", ".csv.zst", ".tsv", ".txt")
-_GLOB_CHARS = set("*?[")
 _EPOCH = "DATE '1970-01-01'"
-
-
-# ----- files ---------------------------------------------------------------------------------
-def is_log_path(obj) -> bool:
-    """True when ``obj`` names a file, folder or glob pattern (str or Path), not a DataFrame."""
-    return isinstance(obj, (str, os.PathLike))
-
-
-def _kind(name: str) -> str:
-    low = name.lower()
-    if low.endswith(PARQUET_SUFFIXES):
-        return "parquet"
-    if low.endswith(CSV_SUFFIXES):
-        return "csv"
-    raise ValueError(
-        f"cannot tell the format of {name!r}: name the file .csv (optionally .csv.gz) or .parquet."
-    )
-
-
-def log_files(path: str | os.PathLike) -> tuple[list[str], str]:
-    """Expand a log path to its files, in the order they are read.
-
-    Parameters
-    ----------
-    path : str or Path
-        A ``.csv`` (optionally compressed) or ``.parquet`` file, a glob such as
-        ``"logs/*.parquet"``, or a folder (all its ``*.parquet`` files).
-
-    Returns
-    -------
-    files : list of str
-        Sorted by name; the log is their concatenation in this order.
-    kind : {"csv", "parquet"}
-    """
-    text = os.fspath(path)
-    p = Path(text)
-    if p.is_dir():
-        files = sorted(str(f) for f in p.glob("*.parquet"))
-        if not files:
-            raise FileNotFoundError(f"the folder {text} holds no *.parquet file")
-    elif _GLOB_CHARS & set(text):
-        files = sorted(f for f in _glob.glob(text) if Path(f).is_file())
-        if not files:
-            raise FileNotFoundError(f"no file matches {text!r}")
-    elif p.is_file():
-        files = [text]
-    else:
-        raise FileNotFoundError(f"no transaction log at {text}")
-    kinds = {_kind(f) for f in files}
-    if len(kinds) > 1:
-        raise ValueError(f"{text!r} mixes CSV and Parquet files; summarise one format at a time.")
-    return files, kinds.pop()
-
-
-def read_log(path: str | os.PathLike, date: str | None = None) -> pd.DataFrame:
-    """Read a CSV or Parquet log (or several, concatenated) into pandas, as the pandas engine sees it.
-
-    Parameters
-    ----------
-    path : str or Path
-        File, glob or folder; see :func:`log_files`.
-    date : str, optional
-        Name of the date column, converted with :func:`pandas.to_datetime`
-        when it was read as text.
-
-    Returns
-    -------
-    DataFrame
-        All columns, with a fresh ``RangeIndex`` over the concatenated files.
-    """
-    files, kind = log_files(path)
-    frames = []
-    for f in files:
-        if kind == "parquet":
-            frames.append(pd.read_parquet(f))
-        else:
-            try:
-                frames.append(pd.read_csv(f))
-            except pd.errors.EmptyDataError:
-                frames.append(pd.DataFrame())
-    frame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
-    text_dates = (
-        date is not None
-        and date in frame.columns
-        and len(frame) > 0
-        and not pd.api.types.is_datetime64_any_dtype(frame[date])
-    )
-    if text_dates:
-        frame[date] = pd.to_datetime(frame[date])
-    return frame
 
 
 def _sql_str(text: str) -> str:
@@ -295,7 +194,7 @@ def summarize_duckdb(
     threads: int | None = None,
     temp_directory: str | os.PathLike | None = None,
     batch_rows: int = 1_000_000,
-    _stacklevel: int = 2,
+    stacklevel: int = 2,
 ) -> pd.DataFrame:
     """Summarise a transaction log per customer inside DuckDB; same result as the pandas engine.
 
@@ -316,6 +215,9 @@ def summarize_duckdb(
         Where DuckDB spills; a fresh temporary folder (removed afterwards) when None.
     batch_rows : int
         Rows per Arrow batch handed to numpy.
+    stacklevel : int
+        Stack level of the warning about customers first seen after
+        ``calibration_end``; 2 points at the caller of this function.
 
     Returns
     -------
@@ -337,7 +239,7 @@ def summarize_duckdb(
                 date,
                 amount,
                 batch_rows,
-                _stacklevel + 1,
+                stacklevel + 1,
             )
         finally:
             con.close()
@@ -374,12 +276,8 @@ def _summarize(
         frame_index = transactions.index
         index_dtype = pd.factorize(transactions[customer_id].iloc[:0], sort=True)[1].dtype
         con.register("analysis_log", slim)
-        types = dict(
-            zip(
-                con.sql("SELECT * FROM analysis_log LIMIT 0").columns,
-                (str(t) for t in con.sql("SELECT * FROM analysis_log LIMIT 0").types),
-            )
-        )
+        head = con.sql("SELECT * FROM analysis_log LIMIT 0")
+        types = dict(zip(head.columns, (str(t) for t in head.types), strict=True))
         day = _day_expression("raw_date", types["raw_date"], date)
         amt = _amount_expression("raw_amount", types["raw_amount"])
         source = (
@@ -400,7 +298,7 @@ def _summarize(
             head = con.sql(f"SELECT * FROM {rel} LIMIT 0")
             columns, sql_types = head.columns, [str(t) for t in head.types]
         require_columns(pd.DataFrame(columns=columns), mapping)
-        types = dict(zip(columns, sql_types))
+        types = dict(zip(columns, sql_types, strict=True))
         day = _day_expression(date, types[date], date)
         amt = _amount_expression(amount, types[amount])
         source = (
@@ -447,14 +345,14 @@ def _summarize(
         rows = _positions(con, "day IS NULL", frame_index)
         raise DataValidationError(
             f"column {date!r}: {int(n_bad_date)} value(s) are missing or could not be read as dates "
-            f"({_where(rows, None, None)}). Store ISO dates (YYYY-MM-DD), or read the log with "
+            f"({where_rows(rows, None, None)}). Store ISO dates (YYYY-MM-DD), or read the log with "
             "analysis.data.load_transactions(date_format=...) and summarise the frame."
         )
     if n_bad_amount:
         rows = _positions(con, "amt IS NULL AND raw_amount IS NOT NULL", frame_index)
         raise DataValidationError(
             f"column {amount!r}: {int(n_bad_amount)} value(s) are not numbers "
-            f"({_where(rows, None, None)}); validate the log with analysis.data.load_transactions first."
+            f"({where_rows(rows, None, None)}); validate the log with analysis.data.load_transactions first."
         )
     if end_day_given is None:
         end_day = int(max_day)
@@ -464,12 +362,12 @@ def _summarize(
             raise DataValidationError(
                 f"column {date!r}: {int(n_late)} purchase(s) after observation_end "
                 f"{end.date()} (latest {np.datetime64(int(max_day), 'D').astype(object)}; "
-                f"{_where(rows, None, None)}). "
+                f"{where_rows(rows, None, None)}). "
                 "Pass a later observation_end, or filter the log to the observation window first."
             )
         end_day = end_day_given
 
-    cal_day = _calibration_day(calibration_end, end_day)
+    cal_day = calibration_day(calibration_end, end_day)
 
     # ----- pass 2: sorted rows, reduced batch by batch ----------------------------------------
     import pyarrow as pa
@@ -477,8 +375,8 @@ def _summarize(
     period_end = end_day if cal_day is None else cal_day
 
     def finish(new_customer, days, amounts):
-        totals = _customer_totals(new_customer, days, amounts, cal_day)
-        return _summary_columns(totals, unit, period_end, cal_day)
+        totals = customer_totals(new_customer, days, amounts, cal_day)
+        return summary_columns(totals, unit, period_end, cal_day)
 
     reader = con.sql(
         "SELECT cid, day, amt FROM analysis_src ORDER BY cid, day, fkey, rn"
@@ -533,7 +431,7 @@ def _summarize(
     for key in list(parts[0]):
         columns[key] = np.concatenate([part.pop(key) for part in parts])
     del parts
-    return _summary_frame(columns, index, unit, end_day, cal_day, calibration_end, stacklevel)
+    return summary_frame(columns, index, unit, end_day, cal_day, calibration_end, stacklevel)
 
 
 def _positions(con, condition: str, frame_index) -> pd.Index:
@@ -552,5 +450,5 @@ def _positions(con, condition: str, frame_index) -> pd.Index:
         labels = list(frame_index[positions])
     else:
         labels = positions
-    # _where shows at most five labels and counts the rest.
+    # where_rows shows at most five labels and counts the rest.
     return pd.Index(labels + [None] * (int(count) - len(labels)), dtype=object)
