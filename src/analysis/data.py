@@ -2,6 +2,14 @@
 
 All I/O of the package lives here (and in the report runner). Files are only
 ever read, never written.
+
+A user's file goes through :func:`analysis.validate.validate_transactions`:
+duplicate rows are judged on every column of the file (two lines with the same
+customer, date and amount but different invoice numbers are two orders), and
+text dates such as ``03/04/1997`` are read in the one day/month order that reads
+every value, with a warning when both orders would (pass ``dayfirst=`` or
+``date_format=`` to decide). With ``engine="duckdb"`` the date column is read
+as text so that the same rules apply.
 """
 
 from __future__ import annotations
@@ -109,6 +117,7 @@ def load_transactions(
     returns: str = "error",
     duplicates: str = "warn",
     engine: str = "pandas",
+    dayfirst: bool | None = None,
     **read_kwargs,
 ) -> pd.DataFrame:
     """Read and validate a user's transaction log from CSV or Parquet.
@@ -121,7 +130,8 @@ def load_transactions(
     customer_id, date, amount : str
         The file's column names for the customer id, purchase date and value.
     date_format : str, optional
-        ``strftime`` format of the dates, e.g. ``"%Y%m%d"``; inferred when None.
+        ``strftime`` format of the dates, e.g. ``"%Y%m%d"`` or ``"%d/%m/%Y"``;
+        inferred from the first values when None.
     quantity, cost : str, optional
         Column names for items per purchase and cost to serve, if present.
     observation_end : date-like, optional
@@ -129,11 +139,22 @@ def load_transactions(
     returns : {"error", "drop", "keep"}
         Policy for negative amounts; see :mod:`analysis.validate`.
     duplicates : {"warn", "drop", "error"}
-        Policy for exact duplicate rows; see :mod:`analysis.validate`.
+        Policy for rows identical in every column of the file to an earlier
+        row; see :mod:`analysis.validate`. Rows sharing only customer, date and
+        amount (e.g. different invoice numbers) are kept as separate orders.
     engine : str
         A registered engine (:func:`analysis.engines.names`) whose reader reads
         the file: pandas, or DuckDB (parallel CSV parsing, see
-        :func:`analysis.engines.read_log_duckdb`). The validation is the same.
+        :func:`analysis.engines.read_log_duckdb`). The validation is the same;
+        DuckDB reads the date column of a CSV as text (unless ``types`` or a
+        ``dateformat``/``timestampformat`` option is given for it), so that
+        dates are parsed by the same rules as with pandas.
+    dayfirst : bool, optional
+        For text dates such as ``03/04/1997``: True reads them day-first (3
+        April), False month-first (4 March). When None, the one order that
+        reads every value is used; if both do, month-first with a
+        :class:`~analysis.validate.DataQualityWarning`. Ignored when
+        ``date_format`` is given.
     **read_kwargs
         Passed to :func:`pandas.read_csv` (e.g. ``sep=";"``, ``decimal=","``),
         or with ``engine="duckdb"`` to DuckDB's ``read_csv`` (e.g. ``delim=";"``,
@@ -148,6 +169,11 @@ def load_transactions(
     ------
     DataValidationError
         With the column, the offending lines and what to do.
+
+    Warns
+    -----
+    DataQualityWarning
+        For rows kept or dropped by a policy, and for ambiguous day/month dates.
     """
     path = Path(path)
     if not path.is_file():
@@ -155,6 +181,8 @@ def load_transactions(
     name = path.name.lower()
     reader = engines.get(engine).read  # a ValueError names the registered engines
     if reader is not None:
+        if engine == "duckdb" and not name.endswith((".parquet", ".pq")):
+            read_kwargs = _dates_as_text(read_kwargs, date)
         frame = reader(path, customer_id=customer_id, **read_kwargs)
         line_offset = None if name.endswith((".parquet", ".pq")) else 2
     elif name.endswith(".parquet") or name.endswith(".pq"):
@@ -184,7 +212,22 @@ def load_transactions(
         duplicates=duplicates,
         source=str(path),
         line_offset=line_offset,
+        dayfirst=dayfirst,
     )
+
+
+def _dates_as_text(read_kwargs: dict, date: str) -> dict:
+    """DuckDB CSV options with the date column read as text, unless the caller typed it.
+
+    DuckDB's sniffer reads ``03/04/1997`` day-first without a word; as text,
+    the dates go through :func:`analysis.validate.parse_dates` like pandas'.
+    """
+    types = read_kwargs.get("types") or {}
+    if not isinstance(types, dict) or date in types:
+        return read_kwargs
+    if any(key in read_kwargs for key in ("dateformat", "timestampformat")):
+        return read_kwargs
+    return {**read_kwargs, "types": {**types, date: "VARCHAR"}}
 
 
 BUILTIN_DATASETS = ("cdnow", "cdnow_sample")
@@ -196,6 +239,9 @@ def load_dataset(
     date: str = "date",
     amount: str = "amount",
     date_format: str | None = None,
+    dayfirst: bool | None = None,
+    returns: str = "error",
+    duplicates: str = "warn",
     **kwargs,
 ) -> pd.DataFrame:
     """Load a built-in dataset by name or a user's log by path (what the notebooks' ``dataset`` parameter means).
@@ -205,9 +251,14 @@ def load_dataset(
     dataset : str
         ``"cdnow"`` (master file), ``"cdnow_sample"`` (1/10 sample), or a path
         to a CSV/Parquet log (relative paths are taken from the project root).
-    customer_id, date, amount, date_format, **kwargs
+    customer_id, date, amount, date_format, dayfirst, returns, duplicates, **kwargs
         Column mapping and options for :func:`load_transactions` (ignored for
-        the built-in datasets).
+        the built-in datasets, which are clean and read with their known format).
+
+    Returns
+    -------
+    DataFrame
+        ``customer_id``, ``date``, ``amount``, ``quantity`` (and ``cost``), sorted.
     """
     if dataset == "cdnow":
         return load_cdnow(sample=False)
@@ -222,5 +273,13 @@ def load_dataset(
             f"(looked for {path})."
         )
     return load_transactions(
-        path, customer_id=customer_id, date=date, amount=amount, date_format=date_format, **kwargs
+        path,
+        customer_id=customer_id,
+        date=date,
+        amount=amount,
+        date_format=date_format,
+        dayfirst=dayfirst,
+        returns=returns,
+        duplicates=duplicates,
+        **kwargs,
     )
