@@ -8,6 +8,7 @@ STAMP := $(VENV)/.installed-stamp
 BENCH_VENV := bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 PYTEST_ARGS ?=
+LAB_ARGS ?=
 
 .DEFAULT_GOAL := help
 .PHONY: help env report test test-all lab bench notebooks clean
@@ -42,8 +43,8 @@ notebooks: $(STAMP) ## rebuild the study notebooks from notebooks/_build/*.py an
 		../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; \
 	done
 
-lab: $(STAMP) ## open JupyterLab on the project (the package is importable in every notebook)
-	$(VENV)/bin/jupyter lab --notebook-dir=.
+lab: $(STAMP) ## open JupyterLab on the project (--allow-root added for root; more flags: LAB_ARGS="--port=9999")
+	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) $(LAB_ARGS)
 
 $(BENCH_STAMP): bench/requirements-bench.txt
 	@test -x $(BENCH_VENV)/bin/python || $(PYTHON) -m venv $(BENCH_VENV)

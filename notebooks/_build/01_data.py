@@ -20,6 +20,9 @@ customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
 amount_column: str = "amount"  # your log's purchase value column
 date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
+dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
+returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
+duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
 time_unit: str = "W"  # unit of recency and T in the customer summary: "D", "W" or "M"
 calibration_end: str = "1997-09-30"  # last day used to fit models; empty: no holdout split
 observation_end: str = "1998-06-30"  # last day observed; empty: the last purchase date
@@ -29,13 +32,14 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import data, describe, plots, rfm
+from analysis import data, describe, plots, report, rfm
 
+report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.precision", 2)
 transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
-    date_format=date_format or None,
+    date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
 ''')
 md("""

@@ -27,7 +27,10 @@ dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
 amount_column: str = "amount"  # your log's purchase value column
-date_format: str = ""  # strftime format of your dates, e.g. %Y%m%d; empty to infer
+date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
+dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
+returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
+duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
 observation_end: str = "1998-06-30"  # last day observed; empty for the last purchase date
 period: str = "M"  # length of a period for the stages: "W", "M" or "Q"
 cohort: str = "W"  # length of a first-purchase cohort ("W" suits CDNOW's 12 weeks of acquisition)
@@ -61,8 +64,9 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import data, lifecycle, lifecycle_hmm, plots, simulate
+from analysis import data, lifecycle, lifecycle_hmm, plots, report, simulate
 
+report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
@@ -74,7 +78,7 @@ thresholds = dict(
 observed_to = observation_end or None
 transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
-    date_format=date_format or None,
+    date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
 ''')
 

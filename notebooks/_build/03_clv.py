@@ -31,7 +31,10 @@ dataset: str = "cdnow_sample"  # "cdnow_sample" (published results apply), "cdno
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
 amount_column: str = "amount"  # your log's purchase value column
-date_format: str = ""  # strftime format of your dates, e.g. %Y%m%d; empty to infer
+date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
+dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
+returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
+duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
 time_unit: str = "W"  # time unit of the models: "D", "W" or "M"
 calibration_end: str = "1997-09-30"  # last day of the calibration period, the models are fitted up to it
 observation_end: str = "1998-06-30"  # last day observed; the holdout runs from the calibration end to it
@@ -50,9 +53,10 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from analysis import clv, clv_report, data, models, plots, rfm
+from analysis import clv, clv_report, data, models, plots, report, rfm
 from analysis.models.validation import tracking_table
 
+report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
@@ -60,7 +64,7 @@ published = clv_report.PUBLISHED_CDNOW
 published_applies = (dataset == "cdnow_sample" and time_unit == "W" and calibration_end == "1997-09-30")
 transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
-    date_format=date_format or None,
+    date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
 calibration = rfm.summarize(transactions, time_unit, observation_end=observation_end, calibration_end=calibration_end)
 whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
