@@ -89,12 +89,12 @@ def test_missing_holdout_columns(summary):
 
 def test_bgbb_on_simulated_holdout_tracks_actuals():
     sim = simulate_bgbb(50_000, 1.2, 0.75, 0.66, 2.78, n_periods=6, seed=12, n_holdout=5)
-    model = BetaGeoBetaBinom().fit(sim.data)
-    table = holdout_table(model, sim.data, max_frequency=6)
+    model = BetaGeoBetaBinom().fit(sim.summary)
+    table = holdout_table(model, sim.summary, max_frequency=6)
     assert list(table.index) == ["0", "1", "2", "3", "4", "5", "6+"]
     assert table["customers"].sum() == 50_000
     np.testing.assert_allclose(table["predicted"], table["actual"], rtol=0.06, atol=0.01)
-    errors = holdout_errors(model, sim.data)
+    errors = holdout_errors(model, sim.summary)
     assert abs(errors["total_relative_error"]) < 0.03
     assert errors["correlation"] > 0.6
 

@@ -166,7 +166,7 @@ logs = st.lists(
 
 
 def _frame(rows):
-    cust, day, amount = zip(*rows)
+    cust, day, amount = zip(*rows, strict=True)
     return pd.DataFrame(
         {
             "customer_id": np.array(cust),

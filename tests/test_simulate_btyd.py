@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis.rfm import summarize
-from analysis.simulate import BTYDSimulation, simulate_bgnbd, simulate_mbgnbd, simulate_paretonbd
+from analysis.simulate import Simulation, simulate_bgnbd, simulate_mbgnbd, simulate_paretonbd
 
 WINDOW = dict(acquisition_start="2024-01-01", acquisition_end="2024-03-31", observation_end="2024-12-31")
 
@@ -18,8 +18,8 @@ def bg_sim():
 
 
 def test_outputs_and_columns(bg_sim):
-    assert isinstance(bg_sim, BTYDSimulation)
-    log, summary, params, truth = bg_sim
+    assert isinstance(bg_sim, Simulation) and bg_sim.stages is None
+    log, summary, params, truth = bg_sim.transactions, bg_sim.summary, bg_sim.params, bg_sim.truth
     assert list(log.columns) == ["customer_id", "date", "amount", "quantity"]
     assert np.issubdtype(log["date"].dtype, np.datetime64)
     assert (log["date"] == log["date"].dt.normalize()).all()  # floored to days
@@ -47,7 +47,7 @@ def test_seeded_and_reproducible():
 
 
 def test_log_and_exact_summary_agree_up_to_day_rounding(bg_sim):
-    log, summary, _, _ = bg_sim
+    log, summary = bg_sim.transactions, bg_sim.summary
     # every purchase is a row of the log: calibration rows minus the first = frequency
     in_cal = log["date"] <= pd.Timestamp("2024-12-31")
     rows_cal = in_cal.groupby(log["customer_id"]).sum().reindex(summary.index)

@@ -7,19 +7,19 @@ import pandas as pd
 import pytest
 from pandas.testing import assert_frame_equal
 
-from analysis.simulate import SimulatedLifecycle, simulate_lifecycle
+from analysis.simulate import Simulation, simulate_lifecycle
 from analysis.simulate.lifecycle import STAGES
 
 E, F, S, D = STAGES
 
 
 @pytest.fixture(scope="module")
-def sim() -> SimulatedLifecycle:
+def sim() -> Simulation:
     return simulate_lifecycle(3000, 24, seed=7)
 
 
 def test_returns_log_truth_and_customers(sim):
-    log, truth, customers = sim
+    log, truth, customers = sim.transactions, sim.stages, sim.truth
     assert list(log.columns) == ["customer_id", "date", "amount", "quantity"]
     assert list(truth.columns) == ["customer_id", "period", "age", "stage", "rate", "spend_per_purchase"]
     assert len(customers) == 3000 and customers.index.name == "customer_id"
@@ -40,7 +40,7 @@ def test_same_seed_same_log_other_seed_other_log():
 
 
 def test_truth_rows_run_from_acquisition_to_the_end(sim):
-    _, truth, customers = sim
+    truth, customers = sim.stages, sim.truth
     first = truth.groupby("customer_id")["period"].min()
     assert (first == customers["acquisition_period"]).all()
     assert (truth.groupby("customer_id")["period"].max().astype(str) == "2021-12").all()
@@ -48,7 +48,7 @@ def test_truth_rows_run_from_acquisition_to_the_end(sim):
 
 
 def test_first_purchase_falls_in_the_acquisition_period(sim):
-    log, _, customers = sim
+    log, customers = sim.transactions, sim.truth
     first = log.groupby("customer_id")["date"].min().dt.to_period("M")
     assert (first == customers["acquisition_period"]).all()
 
@@ -58,7 +58,7 @@ def test_truth_respects_the_order_of_the_stages(sim):
     code = truth["stage"].cat.codes.to_numpy()
     same = truth["customer_id"].to_numpy()[1:] == truth["customer_id"].to_numpy()[:-1]
     a, b = code[:-1][same], code[1:][same]
-    pairs = set(zip(a.tolist(), b.tolist()))
+    pairs = set(zip(a.tolist(), b.tolist(), strict=True))
     assert (0, 2) not in pairs  # never exploration -> stability
     assert {x for x, y in pairs if y == 2} <= {1, 2}
     assert {y for x, y in pairs if x == 3} == {3}  # decline is absorbing in the simulator
@@ -66,7 +66,7 @@ def test_truth_respects_the_order_of_the_stages(sim):
 
 
 def test_every_path_occurs(sim):
-    customers = sim.customers
+    customers = sim.truth
     fates = customers["fate"].value_counts()
     assert set(fates.index) == {"trial failed", "declined in formation", "declined from stability"}
     assert fates["trial failed"] / len(customers) == pytest.approx(0.4, abs=0.03)
@@ -90,7 +90,7 @@ def test_rates_and_spend_follow_the_lifecycle(sim):
 
 
 def test_observed_purchases_match_the_rates(sim):
-    log, truth, _ = sim
+    log, truth = sim.transactions, sim.stages
     purchases = log.assign(period=log["date"].dt.to_period("M")).groupby(["customer_id", "period"]).size()
     merged = truth.set_index(["customer_id", "period"]).join(purchases.rename("n")).fillna({"n": 0})
     later = merged.loc[merged["age"] > 0]  # the acquisition period holds the forced first purchase
@@ -98,7 +98,7 @@ def test_observed_purchases_match_the_rates(sim):
 
 
 def test_stage_durations_have_the_requested_means():
-    customers = simulate_lifecycle(20000, 6, seed=11, exploration_mean=3.0, stability_mean=12.0).customers
+    customers = simulate_lifecycle(20000, 6, seed=11, exploration_mean=3.0, stability_mean=12.0).truth
     assert customers["exploration_periods"].mean() == pytest.approx(3.0, abs=0.05)
     assert customers["exploration_periods"].min() == 1
     stable = customers.loc[customers["stability_periods"] > 0, "stability_periods"]
@@ -130,5 +130,5 @@ def test_invalid_settings_raise(kwargs, match):
 def test_no_decline_hazard_and_no_failures_keeps_everyone_forming_or_stable():
     sim = simulate_lifecycle(300, 12, seed=5, p_fail_exploration=0.0, decline_hazard_formation=0.0,
                              stability_mean=1000.0)
-    assert (sim.customers["fate"] == "declined from stability").all()  # planned, beyond the window
-    assert np.isin(sim.customers["final_stage"].astype(str), [E, F, S]).all()
+    assert (sim.truth["fate"] == "declined from stability").all()  # planned, beyond the window
+    assert np.isin(sim.truth["final_stage"].astype(str), [E, F, S]).all()

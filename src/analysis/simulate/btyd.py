@@ -22,29 +22,15 @@ times to days); the transaction log holds dates, optionally floored to days
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 
-from ..rfm import unit_days
+from ..units import unit_days
+from .result import Simulation
 
-__all__ = ["BTYDSimulation", "simulate_bgnbd", "simulate_mbgnbd", "simulate_paretonbd"]
+__all__ = ["simulate_bgnbd", "simulate_mbgnbd", "simulate_paretonbd"]
 
 _NS_PER_DAY = 86_400 * 10**9
-
-
-class BTYDSimulation(NamedTuple):
-    """What the BTYD simulators return; unpacks as ``transactions, summary, params, truth``."""
-
-    #: the log: customer_id, date (datetime64), amount, quantity; None if not requested
-    transactions: pd.DataFrame | None
-    #: exact continuous-time summary per customer (index customer_id), in the chosen time unit
-    summary: pd.DataFrame
-    #: the true parameters (model and spend) and the time unit
-    params: dict
-    #: per-customer truth: lambda, p or mu, alive (at observation_end), nu, mean_spend, acquired
-    truth: pd.DataFrame
 
 
 def _positive(name: str, value) -> float:
@@ -204,7 +190,7 @@ def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
     x = summary["frequency"].to_numpy()
     truth["alive"] = x < K  # dropped out iff her K-th purchase happened by T
     truth = truth[["lambda", "p", "alive", "nu", "mean_spend", "acquired"]]
-    return BTYDSimulation(log, summary, params, truth)
+    return Simulation(transactions=log, summary=summary, params=params, truth=truth)
 
 
 _DEFAULTS = dict(
@@ -244,14 +230,18 @@ _COMMON_DOC = """
 
     Returns
     -------
-    BTYDSimulation
-        ``transactions``, ``summary`` (exact, continuous time), ``params`` and
-        ``truth`` (per customer; ``alive`` is at the end of observation_end).
+    Simulation
+        ``transactions`` (``customer_id, date, amount, quantity``; None with
+        ``transactions=False``), ``summary`` (exact, continuous time, index
+        ``customer_id``), ``params`` (the model's and the spend parameters and
+        ``time_unit``) and ``truth`` (per customer: ``lambda``, ``p`` or
+        ``mu``, ``alive`` at the end of observation_end, ``nu``,
+        ``mean_spend``, ``acquired``); no ``stages``.
 """
 
 
 def simulate_bgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
-                   **kwargs) -> BTYDSimulation:
+                   **kwargs) -> Simulation:
     """Simulate a BG/NBD customer base with Gamma-Gamma spend.
 
     Purchase rate lambda ~ Gamma(r, rate alpha) per time unit; after every
@@ -261,7 +251,7 @@ def simulate_bgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
 
 
 def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
-                    **kwargs) -> BTYDSimulation:
+                    **kwargs) -> Simulation:
     """Simulate an MBG/NBD customer base with Gamma-Gamma spend.
 
     As :func:`simulate_bgnbd`, but the customer may also drop out right after
@@ -271,7 +261,7 @@ def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float
 
 
 def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta: float,
-                       **kwargs) -> BTYDSimulation:
+                       **kwargs) -> Simulation:
     """Simulate a Pareto/NBD customer base with Gamma-Gamma spend.
 
     Purchase rate lambda ~ Gamma(r, rate alpha) and dropout rate
@@ -298,7 +288,7 @@ def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta:
     truth["mu"] = mu
     truth["alive"] = tau > T
     truth = truth[["lambda", "mu", "alive", "nu", "mean_spend", "acquired"]]
-    return BTYDSimulation(log, summary, params, truth)
+    return Simulation(transactions=log, summary=summary, params=params, truth=truth)
 
 
 for _f in (simulate_bgnbd, simulate_mbgnbd, simulate_paretonbd):

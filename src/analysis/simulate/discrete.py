@@ -2,32 +2,23 @@
 
 Each draws every customer's latent values from the model's mixing
 distributions and then the observed summary, fully vectorised, from
-``np.random.default_rng(seed)``. Each returns a :class:`Simulation` that
-unpacks as ``data, params, latent``: the summary in the form the model's
-``fit`` expects, the true parameters, and the per-customer truth.
+``np.random.default_rng(seed)``. Each returns a
+:class:`~analysis.simulate.result.Simulation` without a transaction log:
+``summary`` in the form the model's ``fit`` expects, ``params`` (the true
+parameters, named as in the model's ``params``; ``pd.Series(sim.params)``
+lines up with a fitted model's) and ``truth``, the per-customer latent values.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["Simulation", "simulate_bgbb", "simulate_sbg", "simulate_gamma_gamma"]
+from .result import Simulation
+
+__all__ = ["simulate_bgbb", "simulate_sbg", "simulate_gamma_gamma"]
 
 _TINY = 1e-300
-
-
-class Simulation(NamedTuple):
-    """What the simulators return; unpacks as ``data, params, latent``."""
-
-    #: the observed summary, one row per customer (index ``customer_id`` 0..n-1)
-    data: pd.DataFrame
-    #: the true parameters, named as in the model's ``params``
-    params: pd.Series
-    #: the per-customer truth (latent propensities, lifetimes)
-    latent: pd.DataFrame
 
 
 def _positive(name: str, value: float) -> float:
@@ -97,15 +88,15 @@ def simulate_bgbb(
     Returns
     -------
     Simulation
-        ``data``: ``frequency, recency, n_periods`` (+ holdout columns);
-        ``params``; ``latent``: ``p, theta, lifetime`` (opportunities alive,
+        ``summary``: ``frequency, recency, n_periods`` (+ holdout columns);
+        ``params``; ``truth``: ``p, theta, lifetime`` (opportunities alive,
         may exceed the observation) and ``alive`` (at opportunity n_periods + 1).
     """
     n = _count("n_customers", n_customers)
-    params = pd.Series(
-        {k: _positive(k, v) for k, v in zip(("alpha", "beta", "gamma", "delta"), (alpha, beta, gamma, delta))},
-        name="true",
-    )
+    params = {
+        k: _positive(k, v)
+        for k, v in zip(("alpha", "beta", "gamma", "delta"), (alpha, beta, gamma, delta), strict=True)
+    }
     periods = np.broadcast_to(np.asarray(n_periods, dtype=float), (n,)).copy()
     if np.any(periods < 1) or np.any(periods != np.round(periods)):
         raise ValueError(f"n_periods must be whole numbers >= 1, got {n_periods!r}")
@@ -121,7 +112,7 @@ def simulate_bgbb(
     has = recency >= 1
     earlier = rng.binomial(np.maximum(recency - 1, 0).astype(np.int64), p)
     frequency = np.where(has, 1 + earlier, 0)
-    data = pd.DataFrame(
+    summary = pd.DataFrame(
         {
             "frequency": frequency.astype(np.int64),
             "recency": recency.astype(np.int64),
@@ -131,13 +122,13 @@ def simulate_bgbb(
     )
     if n_holdout:
         alive_holdout = np.clip(lifetime - periods, 0, n_holdout).astype(np.int64)
-        data["frequency_holdout"] = rng.binomial(alive_holdout, p).astype(np.int64)
-        data["duration_holdout"] = int(n_holdout)
-    latent = pd.DataFrame(
+        summary["frequency_holdout"] = rng.binomial(alive_holdout, p).astype(np.int64)
+        summary["duration_holdout"] = int(n_holdout)
+    truth = pd.DataFrame(
         {"p": p, "theta": theta, "lifetime": lifetime, "alive": lifetime >= periods + 1},
-        index=data.index,
+        index=summary.index,
     )
-    return Simulation(data, params, latent)
+    return Simulation(transactions=None, summary=summary, params=params, truth=truth)
 
 
 def simulate_sbg(
@@ -155,23 +146,23 @@ def simulate_sbg(
     Returns
     -------
     Simulation
-        ``data``: ``T`` (periods observed, min(T, n_periods)) and ``churned``
-        (True when she churned within the observation); ``latent``:
-        ``theta`` and the true ``lifetime`` T.
+        ``summary``: ``T`` (periods observed, min(T, n_periods)) and
+        ``churned`` (True when she churned within the observation);
+        ``params``; ``truth``: ``theta`` and the true ``lifetime`` T.
     """
     n = _count("n_customers", n_customers)
     periods = _count("n_periods", n_periods)
-    params = pd.Series({"alpha": _positive("alpha", alpha), "beta": _positive("beta", beta)}, name="true")
+    params = {"alpha": _positive("alpha", alpha), "beta": _positive("beta", beta)}
     rng = np.random.default_rng(seed)
     theta = rng.beta(alpha, beta, n)
     lifetime = 1 + _geometric0(rng, theta)
     churned = lifetime <= periods
-    data = pd.DataFrame(
+    summary = pd.DataFrame(
         {"T": np.minimum(lifetime, periods).astype(np.int64), "churned": churned},
         index=pd.RangeIndex(n, name="customer_id"),
     )
-    latent = pd.DataFrame({"theta": theta, "lifetime": lifetime}, index=data.index)
-    return Simulation(data, params, latent)
+    truth = pd.DataFrame({"theta": theta, "lifetime": lifetime}, index=summary.index)
+    return Simulation(transactions=None, summary=summary, params=params, truth=truth)
 
 
 def simulate_gamma_gamma(
@@ -203,13 +194,11 @@ def simulate_gamma_gamma(
     Returns
     -------
     Simulation
-        ``data``: ``frequency, monetary_value``; ``latent``: ``nu`` and the
-        customer's true mean spend ``mean_spend`` = p / nu.
+        ``summary``: ``frequency, monetary_value``; ``params``; ``truth``:
+        ``nu`` and the customer's true mean spend ``mean_spend`` = p / nu.
     """
     n = _count("n_customers", n_customers)
-    params = pd.Series(
-        {"p": _positive("p", p), "q": _positive("q", q), "gamma": _positive("gamma", gamma)}, name="true"
-    )
+    params = {"p": _positive("p", p), "q": _positive("q", q), "gamma": _positive("gamma", gamma)}
     rng = np.random.default_rng(seed)
     if frequency is None:
         x = 1 + rng.poisson(2.0, n)
@@ -221,9 +210,9 @@ def simulate_gamma_gamma(
     nu = rng.gamma(q, 1.0 / gamma, n)
     nu = np.maximum(nu, _TINY)
     zbar = rng.gamma(p * x, 1.0 / (nu * x))
-    data = pd.DataFrame(
+    summary = pd.DataFrame(
         {"frequency": np.asarray(x, dtype=np.int64), "monetary_value": zbar},
         index=pd.RangeIndex(n, name="customer_id"),
     )
-    latent = pd.DataFrame({"nu": nu, "mean_spend": p / nu}, index=data.index)
-    return Simulation(data, params, latent)
+    truth = pd.DataFrame({"nu": nu, "mean_spend": p / nu}, index=summary.index)
+    return Simulation(transactions=None, summary=summary, params=params, truth=truth)

@@ -28,25 +28,13 @@ purchase.
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 import pandas as pd
 
-__all__ = ["simulate_lifecycle", "SimulatedLifecycle", "STAGES"]
+from ..units import STAGES
+from .result import Simulation
 
-STAGES = ("exploration", "formation", "stability", "decline")
-
-
-class SimulatedLifecycle(NamedTuple):
-    """What :func:`simulate_lifecycle` returns; unpacks as ``log, truth, customers``."""
-
-    #: the log: ``customer_id, date, amount, quantity``, sorted by customer and date
-    transactions: pd.DataFrame
-    #: the truth per customer and period: ``customer_id, period, age, stage, rate, spend_per_purchase``
-    stages: pd.DataFrame
-    #: the truth per customer: acquisition period, peak rate, stage durations and fate
-    customers: pd.DataFrame
+__all__ = ["simulate_lifecycle", "STAGES"]
 
 
 def _geometric(rng: np.random.Generator, mean: float, size: int) -> np.ndarray:
@@ -80,7 +68,7 @@ def simulate_lifecycle(
     trial_spend_ratio: float = 0.6,
     spend_shape: float = 4.0,
     unit_price: float = 15.0,
-) -> SimulatedLifecycle:
+) -> Simulation:
     """Simulate a transaction log with known lifecycle stages per customer and period.
 
     Parameters
@@ -135,11 +123,12 @@ def simulate_lifecycle(
 
     Returns
     -------
-    SimulatedLifecycle
-        ``transactions`` (``customer_id, date, amount, quantity``), ``stages``
+    Simulation
+        ``transactions`` (``customer_id, date, amount, quantity``), no
+        ``summary``, ``params`` (every argument but ``seed``), ``stages``
         (the truth per customer and period from acquisition to the last period:
         ``customer_id, period, age, stage, rate, spend_per_purchase``) and
-        ``customers`` (per customer: ``acquisition_period, peak_rate,
+        ``truth`` (per customer: ``acquisition_period, peak_rate,
         spend_per_purchase, exploration_periods, formation_periods,
         stability_periods, decline_start_age, churn``, ``fate`` -- the
         planned path: "trial failed", "declined in formation" or "declined
@@ -165,6 +154,29 @@ def simulate_lifecycle(
         raise ValueError(f"trial_rate_ratio must lie in (0, 1), got {trial_rate_ratio}")
     if exploration_mean < 1 or stability_mean < 1:
         raise ValueError("exploration_mean and stability_mean are in periods and must be at least 1")
+    params = {
+        "n_customers": n_customers,
+        "n_periods": n_periods,
+        "period": period,
+        "start": start,
+        "acquisition_periods": acquisition_periods,
+        "peak_rate_mean": peak_rate_mean,
+        "peak_rate_shape": peak_rate_shape,
+        "trial_rate_ratio": trial_rate_ratio,
+        "exploration_mean": exploration_mean,
+        "p_fail_exploration": p_fail_exploration,
+        "formation_growth": formation_growth,
+        "formation_growth_sigma": formation_growth_sigma,
+        "decline_hazard_formation": decline_hazard_formation,
+        "stability_mean": stability_mean,
+        "decay": decay,
+        "p_churn": p_churn,
+        "spend_mean": spend_mean,
+        "spend_sigma": spend_sigma,
+        "trial_spend_ratio": trial_spend_ratio,
+        "spend_shape": spend_shape,
+        "unit_price": unit_price,
+    }
     rng = np.random.default_rng(seed)
     n = int(n_customers)
 
@@ -236,8 +248,6 @@ def simulate_lifecycle(
     spend_pp = spend[:, None] * spend_ratio
 
     # --- purchases ----------------------------------------------------------
-    cal = np.clip(acq[:, None] + age, 0, n_periods - 1)
-    days_in = period_days[cal]
     # The acquisition purchase falls on a uniform day of the first period; further
     # purchases in that period come at the trial rate over the days left.
     first_offset = np.floor(rng.random(n) * period_days[acq]).astype(np.int64)
@@ -306,4 +316,6 @@ def simulate_lifecycle(
         },
         index=pd.Index(np.arange(1, n + 1, dtype=np.int64), name="customer_id"),
     )
-    return SimulatedLifecycle(transactions, truth, customers)
+    return Simulation(
+        transactions=transactions, summary=None, params=params, truth=customers, stages=truth
+    )
