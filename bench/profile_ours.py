@@ -19,11 +19,13 @@ import common  # bench/ is on sys.path: it is the script's folder
 
 
 def main(argv=None) -> None:
+    from analysis import engines
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("n", nargs="?", type=int, default=1_000_000)
     parser.add_argument("--top", type=int, default=12)
     parser.add_argument("--steps", nargs="+", default=common.STEPS, choices=common.STEPS)
-    parser.add_argument("--engine", choices=["pandas", "duckdb"], default=None)
+    parser.add_argument("--engine", choices=engines.names(), default=None)
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 

@@ -103,13 +103,15 @@ def evaluate(log_path: str, params_path: str) -> dict:
 
 
 def main(argv=None) -> None:
+    from analysis import engines
+
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("log")
     parser.add_argument("out")
     parser.add_argument("--steps", nargs="+", default=common.STEPS, choices=common.STEPS)
     parser.add_argument(
         "--engine",
-        choices=["pandas", "duckdb"],
+        choices=engines.names(),
         default=None,
         help="summary engine (default: duckdb, as for any path)",
     )
