@@ -65,7 +65,24 @@ class DataQualityWarning(UserWarning):
 
 
 def where_rows(labels: Sequence, source: str | None, line_offset: int | None) -> str:
-    """Describe rows as file lines (when read from a file) or index labels, showing at most a few."""
+    """Describe rows as file lines (when read from a file) or index labels, showing at most a few.
+
+    Parameters
+    ----------
+    labels : sequence
+        Index labels of the rows (0-based positions for a file read with a
+        ``RangeIndex``); only the first :data:`MAX_SHOWN` are shown, the rest counted.
+    source : str or None
+        The file's name, appended as ``of <source>``.
+    line_offset : int or None
+        Added to a label to give its file line (2 for a CSV with a header);
+        None to show index labels as ``rows ...``.
+
+    Returns
+    -------
+    str
+        E.g. ``"lines 3, 5 of log.csv"`` or ``"rows 'r1', 'r4'"``.
+    """
     labels = list(labels)
     shown = labels[:MAX_SHOWN]
     if line_offset is not None:
