@@ -11,6 +11,7 @@ parameters).
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,6 +29,27 @@ class ConvergenceError(RuntimeError):
     """The optimiser did not find a maximum; the message says what to try."""
 
 
+class DegenerateDataError(ConvergenceError):
+    """The data cannot identify the model (seen in the data before any optimisation).
+
+    For example no customer ever made a repeat purchase (BG/NBD), nobody
+    churned (sBG) or every customer's mean spend is identical (Gamma-Gamma).
+    A subclass of :class:`ConvergenceError`, because the optimiser would
+    otherwise wander towards a bound; the message says what the data lack.
+    """
+
+
+class BoundaryFitWarning(UserWarning):
+    """A fit ended at the edge of the parameter space or with parameters the data do not identify.
+
+    The estimates may still be the maximum likelihood (a boundary optimum,
+    e.g. no dropout detected, where BG/NBD reduces to the NBD), but some
+    parameters have no finite standard error and predictions that depend on
+    them (P(alive), CLV) inherit that. ``model.boundary`` lists the
+    parameters and ``model.summary()`` marks them.
+    """
+
+
 @dataclass(frozen=True)
 class Convergence:
     """The optimiser's report for one fit."""
@@ -38,10 +60,14 @@ class Convergence:
     function_evaluations: int
     gradient_norm: float
     at_bound: tuple[str, ...]
+    #: parameters at a bound or without a finite standard error (see BaseModel.boundary)
+    not_identified: tuple[str, ...] = ()
 
     def __str__(self) -> str:  # pragma: no cover - display only
         state = "converged" if self.success else "NOT converged"
         bound = f"; at bound: {', '.join(self.at_bound)}" if self.at_bound else ""
+        if self.not_identified:
+            bound += f"; not identified: {', '.join(self.not_identified)}"
         return (
             f"{state} after {self.iterations} iterations ({self.function_evaluations} evaluations), "
             f"|gradient| = {self.gradient_norm:.2e}: {self.message}{bound}"
@@ -152,7 +178,18 @@ def _unique_rows_sorted(mat: np.ndarray, return_inverse: bool):
     return srt[starts], counts, inverse
 
 
-def _as_frame(data) -> pd.DataFrame:
+def as_frame(data) -> pd.DataFrame:
+    """``data`` as a DataFrame: a DataFrame as is, a mapping of columns converted, else TypeError.
+
+    Parameters
+    ----------
+    data : DataFrame or mapping of column name to values
+        The per-customer data given to a model.
+
+    Returns
+    -------
+    DataFrame
+    """
     if isinstance(data, pd.DataFrame):
         return data
     if isinstance(data, Mapping):
@@ -186,6 +223,10 @@ class BaseModel:
         self.convergence: Convergence | None = None
         self.n_customers: int = 0
         self._cov: np.ndarray | None = None
+        #: parameters at a bound or not identified by the data, with the reason (after fit)
+        self.boundary: dict[str, str] = {}
+        #: what a boundary fit means in the model's terms; empty for an interior fit
+        self.boundary_note: str = ""
 
     @classmethod
     def from_params(cls, params, **kwargs):
@@ -224,7 +265,7 @@ class BaseModel:
 
     # ----- data handling -----------------------------------------------------------------
     def _prepare(self, data) -> dict[str, np.ndarray]:
-        frame = _as_frame(data)
+        frame = as_frame(data)
         missing = [c for c in self.required_columns if c not in frame.columns]
         if missing:
             raise DataValidationError(
@@ -280,7 +321,7 @@ class BaseModel:
 
         Returns the frame's index and a dict of float arrays by column name.
         """
-        frame = _as_frame(data)
+        frame = as_frame(data)
         cols = list(self.required_columns if columns is None else columns)
         missing = [c for c in cols if c not in frame.columns]
         if missing:
@@ -343,6 +384,9 @@ class BaseModel:
         """
         arrays = self._prepare(data)
         self.n_customers = int(round(arrays["weight"].sum()))
+        problem = self._degenerate_data(arrays)
+        if problem:
+            raise DegenerateDataError(f"{type(self).__name__}: {problem}")
         start = self._start(initial_params, arrays)
         has_grad = self._loglik_grad_rows(np.asarray(start), arrays) is not None
 
@@ -386,28 +430,16 @@ class BaseModel:
         if has_grad:
             _, g = self._neg_objective(result.x, arrays)
             grad_norm = float(np.max(np.abs(g))) if g is not None else float("nan")
-        self.convergence = Convergence(
-            success=bool(result.success) and np.isfinite(loglik) and not at_bound,
-            message=str(result.message),
-            iterations=int(result.nit),
-            function_evaluations=int(result.nfev),
-            gradient_norm=grad_norm,
-            at_bound=at_bound,
-        )
         if not np.isfinite(loglik) or loglik <= -1e299:
             raise ConvergenceError(
                 f"{type(self).__name__}: the log-likelihood is not finite at the optimiser's end "
                 f"({result.message}). Try rescaling the time unit (e.g. weeks instead of days) "
                 "or other initial_params."
             )
-        if at_bound:
-            raise ConvergenceError(
-                f"{type(self).__name__}: parameter(s) {', '.join(at_bound)} ran to the bound "
-                f"exp(+-{LOG_BOUND:g}) (estimates {dict(zip(self.param_names, params.round(6)))}). "
-                "The data may not identify the model (too few repeat buyers?); try another time "
-                "unit, other initial_params, a small penalizer, or a simpler model."
-            )
-        if not result.success and not self._accept_unconverged(result, arrays):
+        # A run towards a bound ends wherever the likelihood stops rising measurably, so
+        # "stopped early" and "reached the bound" are the same outcome: judged below from
+        # the standard errors and the model's own boundary check, not from the stop.
+        if not at_bound and not result.success and not self._accept_unconverged(result, arrays):
             raise ConvergenceError(
                 f"{type(self).__name__}: the optimiser did not converge ({result.message}) "
                 f"after {result.nit} iterations. Try rescaling the time unit (weeks instead of "
@@ -416,7 +448,72 @@ class BaseModel:
         self.params = pd.Series(params, index=list(self.param_names), name="estimate")
         self.loglik = loglik
         self._cov = self._covariance(params, arrays)
+        self.boundary, self.boundary_note = self._judge_boundary(params, loglik, at_bound, arrays)
+        self.convergence = Convergence(
+            success=bool(result.success or at_bound) and not self.boundary,
+            message=str(result.message),
+            iterations=int(result.nit),
+            function_evaluations=int(result.nfev),
+            gradient_norm=grad_norm,
+            at_bound=at_bound,
+            not_identified=tuple(self.boundary),
+        )
+        if self.boundary:
+            warnings.warn(self.boundary_note, BoundaryFitWarning, stacklevel=2)
         return self
+
+    # ----- degenerate data and boundary fits ----------------------------------------------------
+    #: a 95% interval wider than this factor (upper / lower) means the data do not pin the parameter
+    MAX_INTERVAL_RATIO: float = 1e8
+
+    def _degenerate_data(self, arrays: dict[str, np.ndarray]) -> str | None:
+        """Optional: why the data cannot identify the model (checked before the optimiser), or None.
+
+        Works on the compressed rows (``arrays``, with ``weight``); a message
+        here raises :class:`DegenerateDataError`.
+        """
+        return None
+
+    def _boundary_explanation(self, params, loglik: float, arrays) -> tuple[tuple[str, ...], str] | None:
+        """Optional: a boundary the model recognises, as (parameters, what it means), or None.
+
+        Called after every fit. A model whose likelihood has a known limit
+        (BG/NBD and Pareto/NBD without dropout reduce to the NBD) checks the
+        data against it, so the verdict comes from the data, not from where
+        the optimiser happened to stop.
+        """
+        return None
+
+    def _judge_boundary(self, params, loglik: float, at_bound, arrays) -> tuple[dict[str, str], str]:
+        """Parameters at a bound or not identified, and the note to show with them."""
+        flagged: dict[str, str] = {}
+        se = self.standard_errors.to_numpy()
+        with np.errstate(all="ignore"):
+            log_se = se / params
+            ratio = np.exp(2 * stats.norm.ppf(0.975) * log_se)
+        for name, s, r in zip(self.param_names, se, ratio, strict=True):
+            if name in at_bound:
+                flagged[name] = f"at the bound exp(+-{LOG_BOUND:g})"
+            elif not np.isfinite(s):
+                flagged[name] = "no finite standard error"
+            elif not np.isfinite(r) or r > self.MAX_INTERVAL_RATIO:
+                flagged[name] = "95% interval spans more than 8 orders of magnitude"
+        known = self._boundary_explanation(params, loglik, arrays)
+        if known is not None:
+            names, meaning = known
+            for name in names:
+                flagged.setdefault(name, "not identified (boundary of the model)")
+            return flagged, f"{type(self).__name__}: {meaning}"
+        if not flagged:
+            return {}, ""
+        estimates = ", ".join(f"{k} = {v:.4g}" for k, v in zip(self.param_names, params, strict=True))
+        detail = "; ".join(f"{k}: {why}" for k, why in flagged.items())
+        return flagged, (
+            f"{type(self).__name__}: the data do not identify parameter(s) "
+            f"{', '.join(flagged)} ({detail}; estimates {estimates}). Predictions that depend "
+            "on them are unreliable; try another time unit, a longer observation window, a small "
+            "penalizer, or a simpler model."
+        )
 
     def _accept_unconverged(self, result, arrays) -> bool:
         # L-BFGS-B sometimes reports "ABNORMAL" line-search ends at a true optimum;
@@ -520,14 +617,16 @@ class BaseModel:
     def summary(self) -> pd.DataFrame:
         """Estimates with standard errors and 95% intervals.
 
-        The interval is computed on the log scale (delta method) so it stays positive.
+        The interval is computed on the log scale (delta method) so it stays
+        positive. After a boundary fit (see :attr:`boundary`) a ``note``
+        column says, per parameter, why it is not identified.
         """
         self._require_fit()
         est = self.params
         se = self.standard_errors
         z = stats.norm.ppf(0.975)
         log_se = se / est
-        return pd.DataFrame(
+        table = pd.DataFrame(
             {
                 "estimate": est,
                 "std_error": se,
@@ -535,6 +634,10 @@ class BaseModel:
                 "upper_95": est * np.exp(z * log_se),
             }
         )
+        if self.boundary:
+            # a boundary fit says so beside the numbers it concerns
+            table["note"] = [self.boundary.get(name, "") for name in table.index]
+        return table
 
     @property
     def n_params(self) -> int:

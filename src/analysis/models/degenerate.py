@@ -1,0 +1,163 @@
+"""Degenerate data and boundary fits, judged from the data rather than from the optimiser's path.
+
+Two kinds of trouble look alike at the optimiser's end (a parameter running
+towards 0 or infinity), but call for different words:
+
+- **Data that cannot identify the model**, visible before any fit: no repeat
+  purchase at all, nobody churned, the same mean spend for everyone. The
+  functions ``*_degenerate`` return what is missing (the model then raises
+  :class:`analysis.models.base.DegenerateDataError`).
+- **A legitimate boundary optimum**: the data identify a simpler model that
+  is a limit of the full one. A BG/NBD or Pareto/NBD fit whose likelihood is
+  no better than the NBD's (Poisson purchases with gamma heterogeneity, no
+  dropout) has found "no dropout": P(alive) is 1 for everyone. BG/BB
+  likewise reduces to the beta-binomial. The functions here fit the reduced
+  model (a well-conditioned two-parameter problem) and compare the
+  log-likelihoods, so the verdict does not depend on how far towards the
+  bound the full model's optimiser happened to walk.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import optimize
+from scipy.special import betaln, gammaln
+
+__all__ = [
+    "NO_GAIN",
+    "nbd_max_loglik",
+    "beta_binomial_max_loglik",
+    "count_data_degenerate",
+    "bgbb_data_degenerate",
+    "spend_data_degenerate",
+    "churn_data_degenerate",
+    "reduces_to",
+]
+
+#: the full model "gains nothing" over its limit when its log-likelihood is higher by less than this
+NO_GAIN = 0.05
+
+
+def _maximise(neg_loglik, start) -> float:
+    """The maximum of a two-parameter log-likelihood over positive parameters (log scale)."""
+
+    def fun(z):
+        with np.errstate(all="ignore"):
+            value = neg_loglik(np.exp(z))
+        return value if np.isfinite(value) else 1e300
+
+    best = np.inf
+    for x0 in (np.log(start), np.zeros(len(start))):
+        res = optimize.minimize(fun, x0, method="L-BFGS-B", bounds=[(-25.0, 25.0)] * len(start))
+        best = min(best, float(res.fun))
+    return -best
+
+
+def nbd_max_loglik(frequency, T, weight) -> float:
+    """Maximum log-likelihood of the NBD (no dropout) for repeat purchases ``frequency`` over ``T``.
+
+    Per customer, Gamma(r + x) / Gamma(r) * alpha^r / (alpha + T)^(r + x):
+    the BG/NBD and Pareto/NBD likelihoods in the limit where nobody drops
+    out (the same constant-free form, so the log-likelihoods compare).
+    """
+    x = np.asarray(frequency, dtype=float)
+    t = np.asarray(T, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    rate = float(np.dot(w, x) / max(np.dot(w, t), 1e-300))
+
+    def neg(p):
+        r, alpha = p
+        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + t)
+        return -float(np.dot(w, ll))
+
+    return _maximise(neg, np.array([1.0, 1.0 / max(rate, 1e-6)]))
+
+
+def beta_binomial_max_loglik(frequency, n_periods, weight) -> float:
+    """Maximum log-likelihood of the beta-binomial: BG/BB in the limit of no dropout.
+
+    Per customer B(alpha + x, beta + n - x) / B(alpha, beta), the BG/BB
+    likelihood when every customer stays alive through all n opportunities
+    (the binomial coefficient is absent there too).
+    """
+    x = np.asarray(frequency, dtype=float)
+    n = np.asarray(n_periods, dtype=float)
+    w = np.asarray(weight, dtype=float)
+
+    def neg(p):
+        a, b = p
+        return -float(np.dot(w, betaln(a + x, b + n - x) - betaln(a, b)))
+
+    return _maximise(neg, np.array([1.0, 1.0]))
+
+
+def count_data_degenerate(frequency, weight) -> str | None:
+    """Why (frequency, recency, T) data cannot identify BG/NBD-type models, or None."""
+    x = np.asarray(frequency, dtype=float)
+    w = np.asarray(weight, dtype=float)
+    if not np.any((x > 0) & (w > 0)):
+        return (
+            "no customer made a repeat purchase (frequency is 0 for everyone), so the purchase "
+            "rate cannot be told apart from dropout: the likelihood keeps rising towards a bound "
+            "and the model would not converge. Check the summary (purchases on one day count once; "
+            "is the observation window long enough?) or choose a longer window."
+        )
+    return None
+
+
+def bgbb_data_degenerate(frequency, recency, n_periods, weight) -> str | None:
+    """Why (frequency, recency, n_periods) data cannot identify BG/BB, or None."""
+    x = np.asarray(frequency, dtype=float)
+    tx = np.asarray(recency, dtype=float)
+    n = np.asarray(n_periods, dtype=float)
+    w = np.asarray(weight, dtype=float) > 0
+    if not np.any((x > 0) & w):
+        return (
+            "no customer transacted at any opportunity (frequency is 0 for everyone), so the "
+            "transaction probability cannot be told apart from dropout; the model would not converge."
+        )
+    if np.all(tx[w] == n[w]):
+        return (
+            "every customer transacted at the last opportunity, so nobody can have dropped out "
+            "and the dropout distribution (gamma, delta) is not identified: BG/BB reduces to the "
+            "beta-binomial. Fit a longer history, or model the transactions without dropout."
+        )
+    return None
+
+
+def spend_data_degenerate(monetary_value, weight) -> str | None:
+    """Why Gamma-Gamma cannot be fitted to these mean spends, or None."""
+    z = np.asarray(monetary_value, dtype=float)[np.asarray(weight, dtype=float) > 0]
+    if z.size and np.all(z == z[0]):
+        return (
+            f"every customer's mean spend is identical ({z[0]:g}), so there is no spread between "
+            "customers to estimate: q and gamma run off to infinity together and the fit would not "
+            "converge. Try predicting spend with the common value instead (spend_model=a number)."
+        )
+    return None
+
+
+def churn_data_degenerate(churned, weight, first_period) -> str | None:
+    """Why sBG cannot be fitted to these contract histories, or None.
+
+    ``churned`` marks customers who ended their contract, ``first_period``
+    those who ended it in the first period.
+    """
+    c = np.asarray(churned, dtype=bool)
+    w = np.asarray(weight, dtype=float) > 0
+    if not np.any(c & w):
+        return (
+            "nobody churned, so the churn probability is 0 for everyone and its Beta distribution "
+            "is not identified; the model would not converge. Observe the cohort for longer."
+        )
+    if np.all(np.asarray(first_period, dtype=bool)[w]):
+        return (
+            "every customer churned in the first period, so the churn probability is 1 for "
+            "everyone and its Beta distribution is not identified; the model would not converge."
+        )
+    return None
+
+
+def reduces_to(loglik: float, reduced_loglik: float) -> bool:
+    """True when the full model's log-likelihood is no better than its reduced limit's."""
+    return bool(loglik - reduced_loglik < NO_GAIN)
