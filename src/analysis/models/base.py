@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from ..validate import DataValidationError
+from .degenerate import judge_boundary
 
 LOG_BOUND = 25.0  # parameters are kept within exp(+-25) ~ [1.4e-11, 7.2e10]
 _KEY_LIMIT = 2**62  # combined row keys of unique_rows stay below this (int64)
@@ -106,7 +107,7 @@ class CustomerGrid:
         """Per customer, the value at ``times[j]``."""
         return self.scale * self.values[self.inverse, j]
 
-    def increments(self) -> "CustomerGrid":
+    def increments(self) -> CustomerGrid:
         """The grid of differences between successive times (the first from 0)."""
         steps = np.diff(self.values, axis=1, prepend=0.0)
         return CustomerGrid(self.index, self.times, self.scale, steps, self.inverse)
@@ -486,33 +487,15 @@ class BaseModel:
 
     def _judge_boundary(self, params, loglik: float, at_bound, arrays) -> tuple[dict[str, str], str]:
         """Parameters at a bound or not identified, and the note to show with them."""
-        flagged: dict[str, str] = {}
-        se = self.standard_errors.to_numpy()
-        with np.errstate(all="ignore"):
-            log_se = se / params
-            ratio = np.exp(2 * stats.norm.ppf(0.975) * log_se)
-        for name, s, r in zip(self.param_names, se, ratio, strict=True):
-            if name in at_bound:
-                flagged[name] = f"at the bound exp(+-{LOG_BOUND:g})"
-            elif not np.isfinite(s):
-                flagged[name] = "no finite standard error"
-            elif not np.isfinite(r) or r > self.MAX_INTERVAL_RATIO:
-                flagged[name] = "95% interval spans more than 8 orders of magnitude"
         known = self._boundary_explanation(params, loglik, arrays)
-        if known is not None:
-            names, meaning = known
-            for name in names:
-                flagged.setdefault(name, "not identified (boundary of the model)")
-            return flagged, f"{type(self).__name__}: {meaning}"
-        if not flagged:
-            return {}, ""
-        estimates = ", ".join(f"{k} = {v:.4g}" for k, v in zip(self.param_names, params, strict=True))
-        detail = "; ".join(f"{k}: {why}" for k, why in flagged.items())
-        return flagged, (
-            f"{type(self).__name__}: the data do not identify parameter(s) "
-            f"{', '.join(flagged)} ({detail}; estimates {estimates}). Predictions that depend "
-            "on them are unreliable; try another time unit, a longer observation window, a small "
-            "penalizer, or a simpler model."
+        return judge_boundary(
+            type(self).__name__,
+            dict(zip(self.param_names, params, strict=True)),
+            self.standard_errors.to_numpy(),
+            at_bound,
+            known,
+            bound=LOG_BOUND,
+            max_interval_ratio=self.MAX_INTERVAL_RATIO,
         )
 
     def _accept_unconverged(self, result, arrays) -> bool:

@@ -20,7 +20,7 @@ towards 0 or infinity), but call for different words:
 from __future__ import annotations
 
 import numpy as np
-from scipy import optimize
+from scipy import optimize, stats
 from scipy.special import betaln, gammaln
 
 __all__ = [
@@ -32,6 +32,7 @@ __all__ = [
     "spend_data_degenerate",
     "churn_data_degenerate",
     "reduces_to",
+    "judge_boundary",
 ]
 
 #: the full model "gains nothing" over its limit when its log-likelihood is higher by less than this
@@ -161,3 +162,57 @@ def churn_data_degenerate(churned, weight, first_period) -> str | None:
 def reduces_to(loglik: float, reduced_loglik: float) -> bool:
     """True when the full model's log-likelihood is no better than its reduced limit's."""
     return bool(loglik - reduced_loglik < NO_GAIN)
+
+
+def judge_boundary(
+    model_name: str,
+    estimates: dict[str, float],
+    std_errors,
+    at_bound,
+    known: tuple[tuple[str, ...], str] | None,
+    *,
+    bound: float,
+    max_interval_ratio: float,
+) -> tuple[dict[str, str], str]:
+    """Which parameters a fit leaves unidentified, and the note to show with them.
+
+    A parameter is flagged when it is at the optimiser's bound, has no finite
+    standard error, or its 95% interval (on the log scale) spans more than a
+    factor ``max_interval_ratio``. ``known`` is the model's own reading of a
+    boundary it recognises (parameters, what it means), which names the
+    parameters it concerns and replaces the generic note.
+
+    Returns
+    -------
+    flagged : dict
+        Parameter name -> reason.
+    note : str
+        One paragraph for the warning and the report; empty when nothing is flagged.
+    """
+    names = list(estimates)
+    values = np.asarray([estimates[k] for k in names], dtype=float)
+    se = np.asarray(std_errors, dtype=float)
+    with np.errstate(all="ignore"):
+        ratio = np.exp(2 * stats.norm.ppf(0.975) * se / values)
+    flagged: dict[str, str] = {}
+    for name, s, r in zip(names, se, ratio, strict=True):
+        if name in at_bound:
+            flagged[name] = f"at the bound exp(+-{bound:g})"
+        elif not np.isfinite(s):
+            flagged[name] = "no finite standard error"
+        elif not np.isfinite(r) or r > max_interval_ratio:
+            flagged[name] = f"95% interval spans more than a factor {max_interval_ratio:.0e}"
+    if known is not None:
+        params, meaning = known
+        for name in params:
+            flagged.setdefault(name, "not identified (boundary of the model)")
+        return flagged, f"{model_name}: {meaning}"
+    if not flagged:
+        return {}, ""
+    shown = ", ".join(f"{k} = {v:.4g}" for k, v in zip(names, values, strict=True))
+    detail = "; ".join(f"{k}: {why}" for k, why in flagged.items())
+    return flagged, (
+        f"{model_name}: the data do not identify parameter(s) {', '.join(flagged)} ({detail}; "
+        f"estimates {shown}). Predictions that depend on them are unreliable; try another time "
+        "unit, a longer observation window, a small penalizer, or a simpler model."
+    )
