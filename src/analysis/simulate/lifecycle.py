@@ -1,8 +1,8 @@
 """A transaction log whose customers move through the four lifecycle stages, with the true stage kept.
 
 Each customer is acquired in one of the first ``acquisition_periods`` periods
-(one cohort, as in CDNOW) with a first purchase, and then follows the seeds'
-lifecycle (Dwyer-Schurr-Oh / Chen Mingliang):
+(one cohort, as in CDNOW) with a first purchase, and then follows the
+lifecycle of ``docs/domain.md#stages`` (Dwyer-Schurr-Oh / Chen Mingliang):
 
 - **exploration** (考察期): a trial at a low purchase rate
   (``trial_rate_ratio`` x the customer's peak rate) and small orders, for
