@@ -10,8 +10,9 @@ import pytest
 from scipy.stats import poisson
 
 from analysis import lifecycle as lc
-from analysis import lifecycle_hmm as hmm
-from analysis.simulate import simulate_lifecycle
+from analysis.lifecycle import baum_welch as bw
+from analysis.lifecycle import hmm
+from analysis.simulate import Simulation, simulate_lifecycle, simulate_poisson_hmm
 
 E, F, S, D = range(4)
 MEANS = [0.2, 1.5, 4.0]
@@ -21,7 +22,8 @@ TRANSITION = [[0.85, 0.10, 0.05], [0.10, 0.80, 0.10], [0.05, 0.15, 0.80]]
 
 @pytest.fixture(scope="module")
 def recovered():
-    counts, states = hmm.simulate_poisson_hmm(3000, 12, MEANS, INITIAL, TRANSITION, seed=3, max_start=3)
+    sim = simulate_poisson_hmm(3000, 12, MEANS, INITIAL, TRANSITION, seed=3, max_start=3)
+    counts, states = sim.summary.to_numpy(), sim.truth.to_numpy()
     return counts, states, hmm.fit_stage_hmm(counts, n_states=3, seed=0)
 
 
@@ -32,7 +34,7 @@ def _brute_force(y, e, means, initial, transition):
     total, post, best, best_p = 0.0, np.zeros((len(y), k)), None, -1.0
     for path in itertools.product(range(k), repeat=len(y)):
         p = initial[path[0]]
-        for a, b in zip(path[:-1], path[1:]):
+        for a, b in zip(path[:-1], path[1:], strict=True):
             p *= transition[a, b]
         for t, s in enumerate(path):
             if obs[t]:
@@ -49,19 +51,28 @@ def test_forward_backward_and_viterbi_match_enumeration():
     initial = np.array([0.7, 0.3])
     transition = np.array([[0.8, 0.2], [0.3, 0.7]])
     # customers starting late, with a missing count inside, and a partly observed first period
-    counts = np.array([[np.nan, 0, 3, 2, 0], [1, np.nan, 4, 0, 0], [np.nan, np.nan, 0, 5, np.nan], [2, 2, 0, 0, 1]])
+    counts = np.array(
+        [
+            [np.nan, 0, 3, 2, 0],
+            [1, np.nan, 4, 0, 0],
+            [np.nan, np.nan, 0, 5, np.nan],
+            [2, 2, 0, 0, 1],
+        ]
+    )
     exposure = np.where(np.isnan(counts), np.nan, 1.0)
     exposure[0, 1] = 0.4
-    seq = hmm._sequences(counts, exposure)
-    logb = hmm._log_emissions(seq, means)
-    loglik, gamma, _, _ = hmm._forward_backward(seq, logb, initial, transition)
-    posterior = hmm._to_grid(seq, gamma.transpose(1, 0, 2), np.nan)
-    path = hmm._to_grid(seq, hmm._viterbi(seq, logb, initial, transition), -1)
+    seq = bw.prepare_sequences(counts, exposure)
+    logb = bw.log_emissions(seq, means)
+    loglik, gamma, _, _ = bw.forward_backward(seq, logb, initial, transition)
+    posterior = bw.to_grid(seq, gamma.transpose(1, 0, 2), np.nan)
+    path = bw.to_grid(seq, bw.viterbi(seq, logb, initial, transition), -1)
     expected_ll = 0.0
     for i in range(len(counts)):
         observed = np.flatnonzero(~np.isnan(counts[i]))
         lo, hi = observed[0], observed[-1] + 1
-        ll, post, best = _brute_force(counts[i, lo:hi], exposure[i, lo:hi], means, initial, transition)
+        ll, post, best = _brute_force(
+            counts[i, lo:hi], exposure[i, lo:hi], means, initial, transition
+        )
         expected_ll += ll
         np.testing.assert_allclose(posterior[i, lo:hi], post, rtol=1e-10)
         np.testing.assert_array_equal(path[i, lo:hi], best)
@@ -100,11 +111,33 @@ def test_em_log_likelihood_never_decreases(recovered):
 
 
 def test_identical_customers_are_fitted_as_one_weighted_sequence():
-    counts, _ = hmm.simulate_poisson_hmm(300, 8, MEANS, INITIAL, TRANSITION, seed=5)
+    counts = simulate_poisson_hmm(300, 8, MEANS, INITIAL, TRANSITION, seed=5).summary
     once = hmm.fit_stage_hmm(counts, n_states=2, n_starts=2, seed=1)
     twice = hmm.fit_stage_hmm(np.vstack([counts, counts]), n_states=2, n_starts=2, seed=1)
     assert twice.log_likelihood == pytest.approx(2 * once.log_likelihood, rel=1e-9)
     np.testing.assert_allclose(twice.means, once.means, rtol=1e-9)
+
+
+def test_simulated_counts_come_as_a_simulation():
+    sim = simulate_poisson_hmm(200, 6, MEANS, INITIAL, TRANSITION, seed=1, max_start=2)
+    assert isinstance(sim, Simulation) and sim.transactions is None and sim.stages is None
+    counts, states = sim.summary.to_numpy(), sim.truth.to_numpy()
+    assert counts.shape == states.shape == (200, 6)
+    # NaN exactly before each customer's first period, which is one of 0 .. max_start
+    np.testing.assert_array_equal(np.isnan(counts), states < 0)
+    first = (states >= 0).argmax(axis=1)
+    assert set(first) == {0, 1, 2}
+    assert ((counts[~np.isnan(counts)] >= 0) & (counts[~np.isnan(counts)] % 1 == 0)).all()
+    np.testing.assert_array_equal(sim.params["transition"], TRANSITION)
+    assert sim.params["max_start"] == 2 and sim.params["seed"] == 1
+    # the same seed draws the same counts; the states are the model's
+    again = simulate_poisson_hmm(200, 6, MEANS, INITIAL, TRANSITION, seed=1, max_start=2)
+    np.testing.assert_array_equal(again.summary.to_numpy(), counts)
+    assert set(np.unique(states[states >= 0])) <= {0, 1, 2}
+    with pytest.raises(ValueError, match="summing to 1"):
+        simulate_poisson_hmm(10, 3, MEANS, INITIAL, [[1, 0, 0]] * 2 + [[0.5, 0.6, 0]])
+    with pytest.raises(ValueError, match="shape"):
+        simulate_poisson_hmm(10, 3, MEANS, [0.5, 0.5], TRANSITION)
 
 
 def test_bad_counts_are_refused():
@@ -120,7 +153,9 @@ def test_purchase_counts_remove_the_acquisition_purchase_and_measure_exposure():
     log = pd.DataFrame(
         {
             "customer_id": [1, 1, 1, 1, 2],
-            "date": pd.to_datetime(["2020-01-01", "2020-01-01", "2020-01-20", "2020-03-05", "2020-02-15"]),
+            "date": pd.to_datetime(
+                ["2020-01-01", "2020-01-01", "2020-01-20", "2020-03-05", "2020-02-15"]
+            ),
             "amount": 10.0,
         }
     )

@@ -64,7 +64,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from analysis import data, lifecycle, lifecycle_hmm, plots, report, simulate
+from analysis import data, lifecycle, plots, report, simulate
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -323,12 +323,14 @@ md(r"""
 md(r"""
 ## A model-based signal: BG/NBD probability alive
 
-The classifier can also read the probability that a customer is still active from a fitted BG/NBD model (`analysis.models.BetaGeo`, fitted on the whole log in months and evaluated at the end of every month): a customer whose P(alive) falls below `p_alive_min` (0.3) is in decline. How many customer-months change stage when it is added, and how the current stages line up with P(alive):
+The classifier can also read the probability that a customer is still active from a fitted BG/NBD model (`lifecycle.bgnbd_p_alive` fits `analysis.models.BetaGeo` on the whole log in months and evaluates it at the end of every month; the classifier takes the values and fits nothing itself): a customer whose P(alive) falls below `p_alive_min` (0.3) is in decline. How many customer-months change stage when it is added, and how the current stages line up with P(alive):
 """)
 
 code('''
 with_p_alive = lifecycle.assign_stages(
-    transactions, period=period, observation_end=observed_to, p_alive="bgnbd", **thresholds,
+    transactions, period=period, observation_end=observed_to,
+    p_alive=lifecycle.bgnbd_p_alive(transactions, period=period, observation_end=observed_to),
+    **thresholds,
 )
 int((with_p_alive["stage"] != stages["stage"]).sum())
 ''')
@@ -434,16 +436,16 @@ On the simulated customers the curve by stage has the seeds' shape, including pr
 md(r"""
 ## A model-based comparison: hidden Markov model
 
-The rules above are one reading of a history. Netzer, Lattin and Srinivasan (2008) read it with a model instead: every customer is, each month, in one of a few latent *relationship states* ordered by how much the customer buys, its repeat purchases are Poisson at the state's rate (scaled by the share of the month observed), and it moves between states by a Markov chain shared by all customers. `analysis.lifecycle_hmm` fits this hidden Markov model by EM (Baum-Welch, several seeded starts) and reads the four stages off each customer's most likely state path, relative to the customer's own path: the first month is exploration; a state below the customer's best so far, or the lowest state still held beyond the trial (`trial_periods`, 2 months, like `trial_months`), is decline; a state above the trial level (or a steady level held past the trial) is formation, and stability once it is the customer's peak. So the seeds' order rule holds here too. This is the homogeneous core of their model (no covariates, no customer heterogeneity in the rates), and unlike the rules the path uses the whole history: it is a hindsight reading.
+The rules above are one reading of a history. Netzer, Lattin and Srinivasan (2008) read it with a model instead: every customer is, each month, in one of a few latent *relationship states* ordered by how much the customer buys, its repeat purchases are Poisson at the state's rate (scaled by the share of the month observed), and it moves between states by a Markov chain shared by all customers. `analysis.lifecycle.hmm` fits this hidden Markov model by EM (Baum-Welch, several seeded starts) and reads the four stages off each customer's most likely state path, relative to the customer's own path: the first month is exploration; a state below the customer's best so far, or the lowest state still held beyond the trial (`trial_periods`, 2 months, like `trial_months`), is decline; a state above the trial level (or a steady level held past the trial) is formation, and stability once it is the customer's peak. So the seeds' order rule holds here too. This is the homogeneous core of their model (no covariates, no customer heterogeneity in the rates), and unlike the rules the path uses the whole history: it is a hindsight reading.
 """)
 
 code('''
 %%time
 # NBVAL_IGNORE_OUTPUT
-hmm_counts, hmm_exposure = lifecycle_hmm.purchase_counts(transactions, period=period, observation_end=observed_to)
-hmm_fit = lifecycle_hmm.fit_stage_hmm(hmm_counts, exposure=hmm_exposure, n_states=hmm_states,
-                                      n_starts=hmm_starts, seed=hmm_seed, tol=1e-7)
-hmm_frame = lifecycle_hmm.hmm_stages(transactions, period=period, observation_end=observed_to, model=hmm_fit)
+hmm_counts, hmm_exposure = lifecycle.purchase_counts(transactions, period=period, observation_end=observed_to)
+hmm_fit = lifecycle.fit_stage_hmm(hmm_counts, exposure=hmm_exposure, n_states=hmm_states,
+                                  n_starts=hmm_starts, seed=hmm_seed, tol=1e-7)
+hmm_frame = lifecycle.hmm_stages(transactions, period=period, observation_end=observed_to, model=hmm_fit)
 ''')
 
 md(r"""
@@ -493,8 +495,8 @@ And against the simulator's true stages on the same evaluation seed: F1 per stag
 """)
 
 code('''
-hmm_assigned = lifecycle_hmm.hmm_stages(evaluation.transactions, n_states=hmm_states, n_starts=hmm_starts,
-                                        seed=hmm_seed, tol=1e-7)
+hmm_assigned = lifecycle.hmm_stages(evaluation.transactions, n_states=hmm_states, n_starts=hmm_starts,
+                                    seed=hmm_seed, tol=1e-7)
 hmm_scores = lifecycle.stage_scores(lifecycle.stage_confusion(evaluation.stages, hmm_assigned))
 pd.DataFrame({"rules": scores["f1"], "hmm": hmm_scores["f1"]}).round(3)
 ''')

@@ -10,8 +10,10 @@ Modules, one per concept:
   turns them (or formulas, or Markov chains) into discounted CLV.
 - :mod:`analysis.describe` gives the descriptive tables of a log.
 - :mod:`analysis.engines` summarises logs larger than memory inside DuckDB.
-- :mod:`analysis.lifecycle` assigns the four relationship stages;
-  :mod:`analysis.lifecycle_hmm` is the hidden-Markov-model comparison.
+- :mod:`analysis.panel` builds the customer x period panel of a log.
+- :mod:`analysis.lifecycle` assigns the four relationship stages (one module
+  per concept: stages, signals, chain, curve, cohorts, evaluate, and the
+  hidden-Markov-model comparison in :mod:`analysis.lifecycle.hmm`).
 - :mod:`analysis.clv_report` builds the comparison tables of the CLV report.
 - :mod:`analysis.plots` draws the study's figures; :mod:`analysis.report` runs
   the notebooks into ``reports/``.

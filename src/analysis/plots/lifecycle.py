@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..lifecycle import STAGES
+from ..units import STAGES
 
 __all__ = [
     "STAGE_COLORS",

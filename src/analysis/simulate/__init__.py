@@ -25,3 +25,6 @@ from .lifecycle import simulate_lifecycle  # noqa: E402
 
 __all__ += ["simulate_lifecycle"]
 
+from .hmm import simulate_poisson_hmm  # noqa: E402
+
+__all__ += ["simulate_poisson_hmm"]

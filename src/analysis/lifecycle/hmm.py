@@ -7,7 +7,9 @@ rate (state 0 is the lowest, "dormant" when its mean is near zero), and the
 customer moves between them by a Markov chain whose initial-state
 probabilities and transition matrix are shared by all customers. The model is
 fitted by EM (Baum-Welch with a scaled forward-backward pass, vectorised over
-customers; only the periods are looped over) from several seeded starts.
+customers; only the periods are looped over; :mod:`analysis.lifecycle.baum_welch`)
+from several seeded starts. The counts come from the log's customer x period
+panel (:func:`analysis.panel.build_panel`), as the rules' do.
 
 This is the homogeneous core of Netzer et al.: no covariates in the
 transitions and no customer heterogeneity in the rates, so a state is an
@@ -30,21 +32,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammaln, xlogy
 
-from .lifecycle import STAGES, _build_grid
+from ..panel import build_panel
+from ..units import STAGES
+from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
+from .baum_welch import em, forward_backward, log_emissions, prepare_sequences, to_grid, viterbi
 
 __all__ = [
     "StageHMM",
     "purchase_counts",
     "fit_stage_hmm",
-    "simulate_poisson_hmm",
     "map_states_to_stages",
     "hmm_stages",
 ]
-
-_EXPLORATION, _FORMATION, _STABILITY, _DECLINE = range(4)
-_MIN_MEAN = 1e-8  # a state's rate is kept positive so that its log-likelihood stays finite
 
 
 @dataclass
@@ -129,201 +129,21 @@ def purchase_counts(
     counts, exposure : DataFrame
         Indexed by ``customer_id`` (sorted), one column per calendar period.
     """
-    grid = _build_grid(transactions, period, observation_end)
-    n, m = grid.purchases.shape
-    counts = grid.purchases.astype(float)
-    counts[np.arange(n), grid.first_col] -= 1.0
-    start = np.maximum(grid.period_start[None, :], grid.first_day[:, None] + 1)
-    exposure = np.clip(grid.period_end[None, :] - start + 1, 0, None) / grid.unit
+    panel = build_panel(transactions, period, observation_end)
+    n, m = panel.shape
+    counts = panel.purchases.astype(float)
+    counts[np.arange(n), panel.first_column] -= 1.0
+    start = np.maximum(panel.period_start[None, :], panel.first_day[:, None] + 1)
+    exposure = np.clip(panel.period_end[None, :] - start + 1, 0, None) / panel.days_per_period
     # a calendar month is 28-31 days: a full period is exposure 1
-    full = (grid.period_end - grid.period_start + 1) / grid.unit
+    full = (panel.period_end - panel.period_start + 1) / panel.days_per_period
     exposure = np.minimum(exposure / full[None, :], 1.0)
-    before = ~grid.active
+    before = ~panel.active
     counts[before] = np.nan
     exposure[before] = np.nan
-    index = pd.Index(grid.ids, name="customer_id")
-    columns = pd.Index(grid.periods, name="period")
+    index = pd.Index(panel.customer_ids, name="customer_id")
+    columns = pd.Index(panel.periods, name="period")
     return pd.DataFrame(counts, index, columns), pd.DataFrame(exposure, index, columns)
-
-
-@dataclass
-class _Sequences:
-    """The observed stretch of every distinct customer sequence, left-aligned and sorted by length (longest first)."""
-
-    # time-major (position x sequence), so that every step of the recursions reads contiguous memory
-    y: np.ndarray  # (L, u) counts, 0 where missing
-    e: np.ndarray  # (L, u) exposure, 0 where missing
-    observed: np.ndarray  # (L, u) bool
-    weight: np.ndarray  # (u,) customers with this sequence
-    lengths: np.ndarray  # (u,) length of each sequence
-    n_at: np.ndarray  # (L,) sequences still running at position t (a prefix of the rows)
-    const: float  # sum over customers of the count terms that do not depend on the states
-    # back to the customers x calendar periods grid:
-    row: np.ndarray  # (n,) row of each customer in the sequences
-    start: np.ndarray  # (n,) column of each customer's first observed period
-    length: np.ndarray  # (n,) observed stretch, in periods
-    shape: tuple
-
-
-def _sequences(counts, exposure) -> _Sequences:
-    y = np.asarray(counts, dtype=float)
-    if y.ndim != 2:
-        raise ValueError(f"counts must be a customers x periods matrix, got {y.ndim} dimension(s)")
-    if exposure is None:
-        e = np.where(np.isnan(y), np.nan, 1.0)
-    else:
-        e = np.asarray(exposure, dtype=float)
-        if e.shape != y.shape:
-            raise ValueError(f"exposure has shape {e.shape}, counts {y.shape}; they must match")
-    observed = ~np.isnan(y)
-    y0 = np.where(observed, y, 0.0)
-    bad = observed & ((y0 < 0) | (y0 != np.round(y0)))
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(f"counts must be whole numbers >= 0; row {i}, column {j} is {y[i, j]}")
-    bad = observed & ~(np.nan_to_num(e, nan=-1.0) >= 0)
-    if bad.any():
-        i, j = np.argwhere(bad)[0]
-        raise ValueError(f"exposure must be >= 0 where a count is observed; row {i}, column {j} is {e[i, j]}")
-    has = observed.any(axis=1)
-    if not has.all():
-        raise ValueError(
-            f"{int((~has).sum())} customer(s) (first: row {int(np.argmin(has))}) have no observed period; drop them"
-        )
-    n, m = y.shape
-    start = observed.argmax(axis=1)
-    end = m - 1 - observed[:, ::-1].argmax(axis=1)
-    length = end - start + 1
-    # left-align: position j of customer i is calendar column start_i + j
-    cols = np.minimum(start[:, None] + np.arange(m)[None, :], m - 1)
-    inside = np.arange(m)[None, :] < length[:, None]
-    rows = np.arange(n)[:, None]
-    obs = inside & observed[rows, cols]
-    yl = np.where(obs, y0[rows, cols], 0.0)
-    el = np.where(obs, np.nan_to_num(e)[rows, cols], 0.0)
-    # identical sequences share their likelihood terms: fit on the distinct ones, weighted
-    key = np.concatenate([length[:, None], np.where(obs, yl, -1.0), el], axis=1)
-    uniq, inverse, weight = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
-    order = np.argsort(-uniq[:, 0], kind="stable")
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
-    uniq, weight = uniq[order], weight[order]
-    u_len = uniq[:, 0].astype(np.int64)
-    u_obs = uniq[:, 1 : m + 1] >= 0
-    u_y = np.where(u_obs, uniq[:, 1 : m + 1], 0.0)
-    u_e = uniq[:, m + 1 :]
-    # y log(e mu) - e mu - log y! = y log mu - e mu + [y log e - log y!]
-    const = float(np.sum(weight[:, None] * np.where(u_obs, xlogy(u_y, u_e) - gammaln(u_y + 1.0), 0.0)))
-    n_at = (u_len[None, :] > np.arange(m)[:, None]).sum(axis=1)
-    keep = int(u_len.max())
-    return _Sequences(
-        y=np.ascontiguousarray(u_y[:, :keep].T), e=np.ascontiguousarray(u_e[:, :keep].T),
-        observed=np.ascontiguousarray(u_obs[:, :keep].T), weight=weight.astype(float), lengths=u_len,
-        n_at=n_at[:keep], const=const, row=rank[inverse], start=start, length=length, shape=(n, m),
-    )
-
-
-# --------------------------------------------------------------------------
-# Forward-backward, Viterbi, EM
-# --------------------------------------------------------------------------
-
-
-def _log_emissions(seq: _Sequences, means):
-    """log P(count | state) less the state-free terms (in ``seq.const``); 0 where the count is missing."""
-    logb = seq.y[..., None] * np.log(means)[None, None, :] - seq.e[..., None] * means[None, None, :]
-    logb[~seq.observed] = 0.0
-    return logb
-
-
-def _forward_backward(seq: _Sequences, logb, initial, transition):
-    """Scaled forward-backward on all sequences at once: (log-likelihood, gamma, expected transitions, gamma at t=0)."""
-    m, u, k = logb.shape
-    shift = logb.max(axis=2, keepdims=True)
-    b = np.exp(logb - shift)
-    alpha = np.zeros((m, u, k))
-    scale = np.ones((m, u))
-    for t in range(m):
-        r = seq.n_at[t]
-        a = (initial[None, :] if t == 0 else alpha[t - 1, :r] @ transition) * b[t, :r]
-        s = a.sum(axis=1)
-        alpha[t, :r] = a / s[:, None]
-        scale[t, :r] = s
-    loglik = float((np.log(scale).sum(axis=0) + shift[..., 0].sum(axis=0)) @ seq.weight) + seq.const
-    beta = np.ones((m, u, k))
-    xi = np.zeros((k, k))
-    for t in range(m - 2, -1, -1):
-        r = seq.n_at[t + 1]
-        nxt = b[t + 1, :r] * beta[t + 1, :r] / scale[t + 1, :r, None]
-        xi += transition * ((seq.weight[:r, None] * alpha[t, :r]).T @ nxt)
-        beta[t, :r] = nxt @ transition.T
-    gamma = alpha * beta
-    total = gamma.sum(axis=2, keepdims=True)
-    gamma /= np.where(total > 0, total, 1.0)
-    return loglik, gamma, xi, seq.weight @ gamma[0]
-
-
-def _viterbi(seq: _Sequences, logb, initial, transition):
-    m, u, k = logb.shape
-    with np.errstate(divide="ignore"):
-        log_a, log_pi = np.log(transition), np.log(initial)
-    delta = np.zeros((m, u, k))
-    back = np.zeros((m, u, k), dtype=np.int64)
-    delta[0] = log_pi[None, :] + logb[0]
-    for t in range(1, m):
-        r = seq.n_at[t]
-        scores = delta[t - 1, :r, :, None] + log_a[None]
-        back[t, :r] = scores.argmax(axis=1)
-        delta[t, :r] = scores.max(axis=1) + logb[t, :r]
-    lengths = seq.lengths
-    rows = np.arange(u)
-    path = np.full((u, m), -1, dtype=np.int64)
-    cur = delta[lengths - 1, rows].argmax(axis=1)
-    path[rows, lengths - 1] = cur
-    for t in range(m - 2, -1, -1):
-        on = lengths - 1 > t
-        cur = np.where(on, back[t + 1, rows, cur], cur)
-        path[on, t] = cur[on]
-    return path
-
-
-def _sorted(means, initial, transition):
-    order = np.argsort(means, kind="stable")
-    return means[order], initial[order], transition[np.ix_(order, order)]
-
-
-def _em(seq: _Sequences, means, initial, transition, max_iter, tol, history=None):
-    history = [] if history is None else list(history)
-    converged = False
-    wy = seq.y * seq.weight[None, :]
-    we = seq.e * seq.weight[None, :]
-    for _ in range(max_iter):
-        loglik, gamma, xi, init_sum = _forward_backward(seq, _log_emissions(seq, means), initial, transition)
-        history.append(loglik)
-        if len(history) > 1 and history[-1] - history[-2] < tol * (1.0 + abs(history[-1])):
-            converged = True
-            break
-        exposure = np.einsum("tuk,tu->k", gamma, we)
-        hits = np.einsum("tuk,tu->k", gamma, wy)
-        means = np.where(exposure > 0, hits / np.where(exposure > 0, exposure, 1.0), means)
-        means = np.maximum(means, _MIN_MEAN)
-        initial = init_sum / init_sum.sum()
-        rows = xi.sum(axis=1, keepdims=True)
-        transition = np.where(rows > 0, xi / np.where(rows > 0, rows, 1.0), transition)
-        # a relabelling leaves the likelihood unchanged, so EM stays monotone with ordered states
-        means, initial, transition = _sorted(means, initial, transition)
-    return means, initial, transition, np.asarray(history), converged
-
-
-def _to_grid(seq: _Sequences, values, fill):
-    """Sequence-aligned values (u, L, ...) back onto the customers x calendar periods grid."""
-    n, m = seq.shape
-    out = np.full((n, m) + values.shape[2:], fill, dtype=values.dtype)
-    cols = np.arange(m)
-    inside = (cols[None, :] >= seq.start[:, None]) & (cols[None, :] < (seq.start + seq.length)[:, None])
-    rows, cc = np.nonzero(inside)
-    out[rows, cc] = values[seq.row[rows], cc - seq.start[rows]]
-    return out
 
 
 def fit_stage_hmm(
@@ -373,7 +193,7 @@ def fit_stage_hmm(
     if n_starts < 1:
         raise ValueError(f"n_starts must be at least 1, got {n_starts}")
     k = int(n_states)
-    seq = _sequences(counts, exposure)
+    seq = prepare_sequences(counts, exposure)
     total_e = float(seq.weight @ seq.e.sum(axis=0))
     level = max(float(seq.weight @ seq.y.sum(axis=0)) / max(total_e, 1e-12), 1e-3)
     rng = np.random.default_rng(seed)
@@ -383,57 +203,30 @@ def fit_stage_hmm(
         means0 = np.sort(rng.exponential(2.0 * level, k)) + 1e-3 * level * np.arange(1, k + 1)
         initial0 = rng.dirichlet(np.ones(k))
         transition0 = 0.7 * np.eye(k) + 0.3 * rng.dirichlet(np.ones(k), size=k)
-        fit = _em(seq, means0, initial0, transition0, min(start_iter, max_iter), tol)
+        fit = em(seq, means0, initial0, transition0, min(start_iter, max_iter), tol)
         finals.append(fit[3][-1])
         if best is None or fit[3][-1] > best[3][-1]:
             best = fit
     means, initial, transition, history, converged = best
     if not converged and len(history) < max_iter:
-        means, initial, transition, history, converged = _em(
+        means, initial, transition, history, converged = em(
             seq, means, initial, transition, max_iter - len(history) + 1, tol, history[:-1]
         )
-    logb = _log_emissions(seq, means)
-    loglik, gamma, _, _ = _forward_backward(seq, logb, initial, transition)
-    path = _viterbi(seq, logb, initial, transition)
+    logb = log_emissions(seq, means)
+    loglik, gamma, _, _ = forward_backward(seq, logb, initial, transition)
+    path = viterbi(seq, logb, initial, transition)
     return StageHMM(
-        means=means, initial=initial, transition=transition, log_likelihood=loglik,
-        history=history, n_iter=len(history), converged=converged,
-        posterior=_to_grid(seq, gamma.transpose(1, 0, 2), np.nan), path=_to_grid(seq, path, -1),
+        means=means,
+        initial=initial,
+        transition=transition,
+        log_likelihood=loglik,
+        history=history,
+        n_iter=len(history),
+        converged=converged,
+        posterior=to_grid(seq, gamma.transpose(1, 0, 2), np.nan),
+        path=to_grid(seq, path, -1),
         start_log_likelihoods=np.asarray(finals),
     )
-
-
-def simulate_poisson_hmm(
-    n_customers: int,
-    n_periods: int,
-    means,
-    initial,
-    transition,
-    seed: int | None = 0,
-    max_start: int = 0,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Counts from a known Poisson hidden Markov model (for tests): customers start in periods 0..max_start.
-
-    Returns
-    -------
-    counts : ndarray (n, m)
-        Poisson counts, NaN before each customer's first period.
-    states : ndarray (n, m)
-        The true states, -1 before the first period.
-    """
-    rng = np.random.default_rng(seed)
-    means, initial, transition = (np.asarray(x, dtype=float) for x in (means, initial, transition))
-    n, m = int(n_customers), int(n_periods)
-    start = rng.integers(0, max_start + 1, n)
-    states = np.full((n, m), -1, dtype=np.int64)
-    cum_a = np.cumsum(transition, axis=1)
-    s = np.searchsorted(np.cumsum(initial), rng.random(n), side="right")
-    for t in range(m):
-        nxt = np.minimum((cum_a[s] < rng.random(n)[:, None]).sum(axis=1), len(means) - 1)
-        s = np.where(start == t, s, np.where(start < t, nxt, s))
-        states[:, t] = np.where(start <= t, s, -1)
-    counts = np.where(states >= 0, rng.poisson(means[np.maximum(states, 0)]), np.nan)
-    return counts.astype(float), states
 
 
 # --------------------------------------------------------------------------
@@ -486,15 +279,15 @@ def map_states_to_stages(path: np.ndarray, trial_periods: int = 2) -> np.ndarray
         past_trial = t - start > trial_periods
         dec = later & ((s < best) | ((s == 0) & past_trial))
         established = later & ~dec & ((s > base) | past_trial)
-        stab = established & (s == peak) & ((prev == _FORMATION) | (prev == _STABILITY))
+        stab = established & (s == peak) & ((prev == FORMATION) | (prev == STABILITY))
         form = established & ~stab
         flat = later & ~dec & ~established
         new = np.full(n, -1, dtype=np.int8)
-        new[first] = _EXPLORATION
-        new[dec] = _DECLINE
-        new[stab] = _STABILITY
-        new[form] = _FORMATION
-        new[flat] = np.where(prev[flat] == _DECLINE, _DECLINE, _EXPLORATION)
+        new[first] = EXPLORATION
+        new[dec] = DECLINE
+        new[stab] = STABILITY
+        new[form] = FORMATION
+        new[flat] = np.where(prev[flat] == DECLINE, DECLINE, EXPLORATION)
         stage[:, t] = new
         prev = np.where(on, new, prev)
         best = np.where(on, np.maximum(best, s), best)
@@ -564,7 +357,9 @@ def hmm_stages(
             "state": state,
             "state_mean": model.means[state],
             "state_probability": model.posterior[rows, cols, state],
-            "stage": pd.Categorical.from_codes(stage[rows, cols], categories=list(STAGES), ordered=True),
+            "stage": pd.Categorical.from_codes(
+                stage[rows, cols], categories=list(STAGES), ordered=True
+            ),
         }
     )
     frame.attrs["period"] = period

@@ -1,0 +1,90 @@
+"""The customer relationship lifecycle: four stages per customer and period, their chain, curve and cohorts.
+
+The stages are those of the Dwyer-Schurr-Oh / Chen Mingliang model
+(``docs/domain.md#lifecycle``): exploration, formation, stability and decline
+(:data:`analysis.units.STAGES`). One module per concept:
+
+- :mod:`~analysis.lifecycle.stages`: the thresholds (:data:`THRESHOLDS`,
+  :func:`thresholds_table`) and the rule classifier (:func:`assign_stages`,
+  :func:`current_stage`, :func:`stage_mix`);
+- :mod:`~analysis.lifecycle.signals`: what the rules read -- the pace tests
+  and P(alive) from a fitted BG/NBD (:func:`bgnbd_p_alive`);
+- :mod:`~analysis.lifecycle.chain`: the stages as a Markov chain
+  (:func:`transition_counts`, :func:`transition_matrix`,
+  :func:`project_stage_mix`, :func:`stage_rewards`, :func:`stage_clv`);
+- :mod:`~analysis.lifecycle.curve`: the lifecycle curve (:func:`lifecycle_curve`);
+- :mod:`~analysis.lifecycle.cohorts`: cohort retention, relationship
+  survival and the log-rank test;
+- :mod:`~analysis.lifecycle.evaluate`: accuracy against a known truth
+  (:func:`stage_confusion`, :func:`stage_scores`,
+  :func:`simulation_accuracy`), threshold tuning and sensitivity;
+- :mod:`~analysis.lifecycle.hmm`: the hidden Markov model comparison
+  (Netzer, Lattin & Srinivasan 2008), fitted by
+  :mod:`~analysis.lifecycle.baum_welch`.
+
+Every period-by-period view reads the log's customer x period panel
+(:func:`analysis.panel.build_panel`). The names below are re-exported here,
+so ``from analysis.lifecycle import assign_stages`` works.
+"""
+
+from __future__ import annotations
+
+from ..units import STAGES
+from .chain import (
+    project_stage_mix,
+    stage_clv,
+    stage_rewards,
+    transition_counts,
+    transition_matrix,
+)
+from .cohorts import cohort_retention, relationship_survival, survival_logrank
+from .curve import lifecycle_curve
+from .evaluate import (
+    simulation_accuracy,
+    stage_confusion,
+    stage_scores,
+    threshold_sensitivity,
+    tune_thresholds,
+)
+from .hmm import StageHMM, fit_stage_hmm, hmm_stages, map_states_to_stages, purchase_counts
+from .signals import bgnbd_p_alive
+from .stages import (
+    REASONS,
+    THRESHOLDS,
+    Threshold,
+    assign_stages,
+    current_stage,
+    stage_mix,
+    thresholds_table,
+)
+
+__all__ = [
+    "STAGES",
+    "THRESHOLDS",
+    "Threshold",
+    "thresholds_table",
+    "assign_stages",
+    "current_stage",
+    "stage_mix",
+    "bgnbd_p_alive",
+    "transition_counts",
+    "transition_matrix",
+    "project_stage_mix",
+    "stage_rewards",
+    "stage_clv",
+    "lifecycle_curve",
+    "cohort_retention",
+    "relationship_survival",
+    "stage_confusion",
+    "stage_scores",
+    "tune_thresholds",
+    "simulation_accuracy",
+    "threshold_sensitivity",
+    "survival_logrank",
+    "REASONS",
+    "StageHMM",
+    "purchase_counts",
+    "fit_stage_hmm",
+    "map_states_to_stages",
+    "hmm_stages",
+]

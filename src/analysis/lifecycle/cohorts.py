@@ -1,0 +1,176 @@
+"""Cohort views of the relationship: retention by first-purchase cohort, relationship survival.
+
+:func:`cohort_retention` reads only the log (it uses no stages): the share
+of each first-purchase cohort buying at every relationship age.
+:func:`relationship_survival` and :func:`survival_logrank` read a stages
+frame: how long relationships last before their first decline
+(Kaplan-Meier, log-rank test; statsmodels).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..panel import build_panel
+from ..validate import DataValidationError
+from ._common import require_stages
+
+__all__ = ["cohort_retention", "relationship_survival", "survival_logrank"]
+
+
+def cohort_retention(
+    transactions: pd.DataFrame,
+    period: str = "M",
+    cohort: str | None = None,
+    observation_end=None,
+) -> pd.DataFrame:
+    """Share of each first-purchase cohort that buys in each period of relationship age.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        The log.
+    period : str
+        Length of an age step (periods since the first purchase's period).
+    cohort : str, optional
+        Length of a cohort (pandas period alias, e.g. ``"M"``, ``"W"``,
+        ``"Q"``); defaults to ``period``.
+    observation_end : date-like, optional
+        Last day observed; ages after it are missing (NaN), not zero.
+
+    Returns
+    -------
+    DataFrame
+        Index ``cohort`` (sorted), column ``customers`` (cohort size) and one
+        column per age 0, 1, ... holding the share of the cohort's customers
+        with a purchase in that period (age 0 is 1 by construction).
+    """
+    cohort = period if cohort is None else cohort
+    panel = build_panel(transactions, period, observation_end)
+    first_dates = pd.to_datetime(panel.first_day.astype("datetime64[D]"))
+    cohorts = pd.PeriodIndex(first_dates, freq=cohort)
+    rows, cols = np.nonzero(panel.active)
+    ages = panel.age[rows, cols]
+    bought = (panel.purchases[rows, cols] > 0).astype(float)
+    frame = pd.DataFrame({"cohort": cohorts[rows], "age": ages, "bought": bought})
+    table = frame.pivot_table(
+        index="cohort", columns="age", values="bought", aggfunc="mean", sort=True
+    )
+    # a cohort whose members are not all observed at an age is shown only over the observed ones
+    sizes = pd.Series(cohorts).value_counts().sort_index()
+    table.columns = pd.Index([int(c) for c in table.columns], name="age")
+    table.insert(0, "customers", sizes.reindex(table.index).astype(np.int64).to_numpy())
+    return table
+
+
+def _relationship_durations(stages: pd.DataFrame) -> pd.DataFrame:
+    """Per customer: periods until the first decline (event) or until observation ends (censored)."""
+    require_stages(stages)
+    frame = stages[["customer_id", "period", "stage"]].sort_values(
+        ["customer_id", "period"], kind="stable"
+    )
+    cust, ids = pd.factorize(frame["customer_id"])
+    per = pd.PeriodIndex(frame["period"]).asi8
+    first = np.full(len(ids), np.iinfo(np.int64).max)
+    np.minimum.at(first, cust, per)
+    last = np.full(len(ids), np.iinfo(np.int64).min)
+    np.maximum.at(last, cust, per)
+    is_dec = frame["stage"].astype(str).to_numpy() == "decline"
+    first_dec = np.full(len(ids), np.iinfo(np.int64).max)
+    np.minimum.at(first_dec, cust[is_dec], per[is_dec])
+    event = first_dec != np.iinfo(np.int64).max
+    duration = np.where(event, first_dec - first, last - first + 1)
+    return pd.DataFrame(
+        {"duration": duration.astype(float), "event": event.astype(int), "first_period": first},
+        index=pd.Index(ids, name="customer_id"),
+    )
+
+
+def _groups(durations: pd.DataFrame, stages: pd.DataFrame, by) -> pd.Series:
+    if by is None:
+        return pd.Series("all", index=durations.index, name="group")
+    if isinstance(by, str) and by == "cohort":
+        freq = stages["period"].dtype.freq
+        labels = pd.PeriodIndex.from_ordinals(durations["first_period"].to_numpy(), freq=freq)
+        return pd.Series(labels.astype(str), index=durations.index, name="group")
+    if isinstance(by, pd.Series):
+        groups = by.reindex(durations.index)
+        if groups.isna().any():
+            missing = groups.index[groups.isna()][:5].tolist()
+            raise DataValidationError(
+                f"by: {int(groups.isna().sum())} customer(s) have no group (e.g. {missing}); "
+                "give a group for every customer in stages."
+            )
+        return groups.astype(str).rename("group")
+    raise TypeError("by must be None, 'cohort' or a Series of groups indexed by customer_id")
+
+
+def relationship_survival(stages: pd.DataFrame, by=None) -> pd.DataFrame:
+    """Kaplan-Meier survival of relationships: the share not yet in decline after t periods.
+
+    A relationship's duration is the number of periods from the first purchase
+    to its first period in decline (the event); relationships never in decline
+    are censored at the end of observation. Estimated with statsmodels'
+    ``SurvfuncRight``.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        Output of :func:`assign_stages`.
+    by : None, "cohort" or Series
+        Groups: none, the first-purchase period, or a Series of segments
+        indexed by ``customer_id``.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``group``, ``time`` (periods; 0 added with survival 1),
+        ``survival``, ``lower`` and ``upper`` (pointwise 95% interval),
+        ``at_risk``, ``events``; sorted by group and time.
+    """
+    from statsmodels.duration.survfunc import SurvfuncRight
+
+    durations = _relationship_durations(stages)
+    groups = _groups(durations, stages, by)
+    parts = []
+    for name in sorted(groups.unique()):
+        sub = durations.loc[groups == name]
+        sf = SurvfuncRight(sub["duration"].to_numpy(), sub["event"].to_numpy())
+        se = np.nan_to_num(sf.surv_prob_se)
+        part = pd.DataFrame(
+            {
+                "group": name,
+                "time": np.r_[0.0, sf.surv_times],
+                "survival": np.r_[1.0, sf.surv_prob],
+                "lower": np.r_[1.0, np.clip(sf.surv_prob - 1.96 * se, 0, 1)],
+                "upper": np.r_[1.0, np.clip(sf.surv_prob + 1.96 * se, 0, 1)],
+                "at_risk": np.r_[len(sub), sf.n_risk].astype(np.int64),
+                "events": np.r_[0, sf.n_events].astype(np.int64),
+            }
+        )
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def survival_logrank(stages: pd.DataFrame, by="cohort") -> pd.Series:
+    """Log-rank test that relationship survival is the same in every group (statsmodels ``survdiff``).
+
+    Returns
+    -------
+    Series
+        ``statistic`` (chi-square), ``df``, ``pvalue``, ``groups``.
+    """
+    from statsmodels.duration.survfunc import survdiff
+
+    durations = _relationship_durations(stages)
+    groups = _groups(durations, stages, by)
+    k = groups.nunique()
+    if k < 2:
+        raise ValueError("the log-rank test needs at least two groups")
+    stat, pvalue = survdiff(
+        durations["duration"].to_numpy(), durations["event"].to_numpy(), groups.to_numpy()
+    )
+    return pd.Series(
+        {"statistic": float(stat), "df": int(k - 1), "pvalue": float(pvalue), "groups": int(k)}
+    )
