@@ -52,7 +52,7 @@ def test_unique_rows_equals_the_sorting_implementation():
     for kind in ("ties", "floats", "summary"):
         mat = _random_rows(rng, 3000, 3, kind)
         for got, want in zip(
-            unique_rows(mat, return_inverse=True), base._unique_rows_sorted(mat, True)
+            unique_rows(mat, return_inverse=True), base._unique_rows_sorted(mat, True), strict=True
         ):
             np.testing.assert_array_equal(got, want)
             assert got.dtype == want.dtype
@@ -71,7 +71,7 @@ def test_unique_rows_many_columns_do_not_overflow_the_key(monkeypatch):
     np.testing.assert_array_equal(inverse, ref[2])
     # the same with a tiny limit, so that every column triggers the renumbering
     monkeypatch.setattr(base, "_KEY_LIMIT", 50)
-    for got, want in zip(unique_rows(mat, return_inverse=True), ref):
+    for got, want in zip(unique_rows(mat, return_inverse=True), ref, strict=True):
         np.testing.assert_array_equal(got, want)
 
 
@@ -98,3 +98,13 @@ def test_unique_rows_with_nan_falls_back_to_sorting():
     np.testing.assert_array_equal(counts, [1, 1, 1])
     np.testing.assert_array_equal(inverse, [1, 0, 2])
     assert uniq[0, 1] == 2.0 and np.isnan(uniq[1:, 1]).all()
+
+
+def test_as_frame_accepts_frames_and_mappings_only():
+    import pandas as pd
+
+    frame = pd.DataFrame({"x": [1, 2]})
+    assert base.as_frame(frame) is frame
+    pd.testing.assert_frame_equal(base.as_frame({"x": [1, 2]}), frame)
+    with pytest.raises(TypeError, match="DataFrame"):
+        base.as_frame([[1, 2]])

@@ -12,11 +12,17 @@ from scipy.special import betaln, hyp2f1
 
 from analysis.models import BetaGeo, ConvergenceError
 from analysis.models._special import bg_h, bg_laplace_h
+from analysis.models.published import BGNBD_CDNOW
 from analysis.rfm import compress
 from analysis.simulate import simulate_bgnbd
+from analysis.units import to_discrete, units_per_year
 from analysis.validate import DataValidationError
-
-from count_model_checks import check_grids_equal_one_horizon_at_a_time
+from count_model_checks import (
+    bg_monte_carlo,
+    check_against_monte_carlo,
+    check_conditional_distribution,
+    check_grids_equal_one_horizon_at_a_time,
+)
 
 COLS = ["frequency", "recency", "T"]
 TRUTH = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
@@ -45,10 +51,10 @@ def agrees_to_3_significant_figures(estimate: float, published: float) -> bool:
 
 def test_cdnow_estimates_match_fader_hardie_lee_2005(cdnow_fit):
     # Fader, Hardie & Lee (2005), CDNOW 1/10 sample, weeks 1-39 calibration
-    published = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}
-    for name, value in published.items():
+    for name, value in BGNBD_CDNOW.params.items():
         assert agrees_to_3_significant_figures(cdnow_fit.params[name], value), name
-    assert cdnow_fit.loglik == pytest.approx(-9582.4, abs=0.05)
+    assert list(BGNBD_CDNOW.params) == list(cdnow_fit.params.index)
+    assert cdnow_fit.loglik == pytest.approx(BGNBD_CDNOW.values["loglik"], abs=0.05)
     se = cdnow_fit.standard_errors
     assert np.all(np.isfinite(se)) and np.all(se > 0)
     # standard errors are small next to the estimates, but not absurdly so
@@ -64,7 +70,7 @@ def test_cdnow_estimates_match_fader_hardie_lee_2005(cdnow_fit):
 def test_cdnow_holdout_forecast(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary
     assert data["frequency_holdout"].sum() == 1882  # the actual weeks 40-78 repeat purchases
-    predicted = cdnow_fit.expected_purchases(39, data)
+    predicted = cdnow_fit.expected_purchases(data, t=39)
     assert predicted.index.equals(data.index)
     # each customer's expectation equals FHL 2005 eq. (10) evaluated with scipy's hyp2f1
     # (reliable for these arguments)
@@ -136,13 +142,13 @@ def test_new_customer_expectation_matches_simulation():
     )
     model = BetaGeo.from_params(TRUTH)
     T = sim.summary["T"].to_numpy()
-    expected = model.expected_purchases(T).mean()
+    expected = model.expected_purchases_new_customer(t=T).mean()
     x = sim.summary["frequency"]
     assert x.mean() == pytest.approx(expected, abs=4 * x.std() / np.sqrt(len(x)))
     # distribution of the count: P(X(T) = n) against the simulated shares
     for n in range(4):
         share = (x == n).mean()
-        prob = model.probability_of_purchases(n, T).mean()
+        prob = model.probability_of_purchases_new_customer(n=n, t=T).mean()
         assert share == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / len(x)))
 
 
@@ -152,7 +158,7 @@ def test_conditional_expectation_matches_simulated_holdout():
     )
     data = sim.summary
     model = BetaGeo.from_params(TRUTH)
-    predicted = model.expected_purchases(data["duration_holdout"].iloc[0], data)
+    predicted = model.expected_purchases(data, t=data["duration_holdout"].iloc[0])
     actual = data["frequency_holdout"]
     assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
     # p_alive is calibrated: average P(alive) equals the share truly alive
@@ -171,14 +177,14 @@ def test_predictions_basic_properties(cdnow_fit, cdnow_sample_summary):
     assert ((p >= 0) & (p <= 1)).all()
     assert (p[data["frequency"] == 0] == 1).all()
     t = np.array([0.0, 1, 5, 39, 52, 200, 1000])
-    e = cdnow_fit.expected_purchases(t)
+    e = cdnow_fit.expected_purchases_new_customer(t=t)
     assert e[0] == 0 and np.all(np.diff(e) > 0)
-    assert isinstance(cdnow_fit.expected_purchases(39.0), float)
-    cond = np.column_stack([cdnow_fit.expected_purchases(tt, data) for tt in t[1:]])
+    assert isinstance(cdnow_fit.expected_purchases_new_customer(t=39.0), float)
+    cond = np.column_stack([cdnow_fit.expected_purchases(data, t=tt) for tt in t[1:]])
     assert np.all(np.diff(cond, axis=1) > 0)
-    probs = cdnow_fit.probability_of_purchases(np.arange(400), 39)
+    probs = cdnow_fit.probability_of_purchases_new_customer(n=np.arange(400), t=39)
     assert probs.sum() == pytest.approx(1.0, abs=1e-10)
-    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases(39), rel=1e-8)
+    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases_new_customer(t=39), rel=1e-8)
 
 
 def test_new_customer_expectation_equals_published_closed_form(cdnow_fit):
@@ -186,22 +192,26 @@ def test_new_customer_expectation_equals_published_closed_form(cdnow_fit):
     for t in [1.0, 10.0, 39.0, 78.0]:
         z = t / (alpha + t)
         closed = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
-        assert cdnow_fit.expected_purchases(t) == pytest.approx(closed, rel=1e-10)
+        assert cdnow_fit.expected_purchases_new_customer(t=t) == pytest.approx(closed, rel=1e-10)
 
 
 def test_dert_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary.iloc[:2]
-    delta = np.log(1.15) / 52
-    dert = cdnow_fit.dert(data, delta)
+    delta = np.log(1.15) / 52  # continuously compounded per week
+    # the same discounting as a yearly effective rate (the model converts it back with units)
+    annual = to_discrete(delta * units_per_year("W"))
+    assert cdnow_fit.time_unit == "W"  # taken from the summary's attrs at fit
+    dert = cdnow_fit.dert(data, annual_discount_rate=annual)
+    np.testing.assert_array_equal(dert, cdnow_fit.dert(data, annual_discount_rate=annual, time_unit="W"))
     r, alpha, a, b = cdnow_fit.params
     p_alive = cdnow_fit.p_alive(data)
     for cid, row in data.iterrows():
         x, T = row["frequency"], row["T"]
         # DERT = delta * int_0^inf exp(-delta t) E[Y(t)] dt, E[Y(t)] = P(alive) h(t / (alpha + T))
-        f = lambda t: np.exp(-delta * t) * bg_h(a, b + x, r + x, t / (alpha + T))  # noqa: E731
+        f = lambda t: np.exp(-delta * t) * bg_h(a, b + x, r + x, t / (alpha + T))  # noqa: E731, B023
         ref = p_alive[cid] * delta * quad(f, 0, np.inf, epsrel=1e-10, limit=200)[0]
         assert dert[cid] == pytest.approx(ref, rel=1e-7)
-    assert (dert > cdnow_fit.expected_purchases(52, data)).all()
+    assert (dert > cdnow_fit.expected_purchases(data, t=52)).all()
 
 
 # ----- the special function h -------------------------------------------------------------------
@@ -221,7 +231,7 @@ def _h_reference(A, B, R, z):
     kink = -np.log(z * R)
     cuts = sorted({-400.0, -np.log(2.0)} | {c for c in (kink - 3, kink + 3) if -400 < c < -np.log(2.0)})
     total = sum(
-        quad(in_log_p, lo, hi, epsabs=0, epsrel=1e-12, limit=500)[0] for lo, hi in zip(cuts[:-1], cuts[1:])
+        quad(in_log_p, lo, hi, epsabs=0, epsrel=1e-12, limit=500)[0] for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)
     )
     upper = quad(in_p, 0.5, 1.0, weight="alg", wvar=(0.0, B - 1.0), epsabs=0, epsrel=1e-12, limit=500)
     return total + upper[0]
@@ -255,11 +265,11 @@ def test_laplace_of_h_matches_direct_integration():
 def _all_predictions(model, data):
     out = [
         model.p_alive(data).to_numpy(),
-        model.expected_purchases(39, data).to_numpy(),
-        model.expected_purchases(1e4, data).to_numpy(),
-        model.dert(data, 0.002).to_numpy(),
-        np.atleast_1d(model.expected_purchases(np.array([0.1, 39, 1e5]))),
-        model.probability_of_purchases(np.arange(5), 39.0),
+        model.expected_purchases(data, t=39).to_numpy(),
+        model.expected_purchases(data, t=1e4).to_numpy(),
+        model.dert(data, annual_discount_rate=0.1, time_unit="W").to_numpy(),
+        np.atleast_1d(model.expected_purchases_new_customer(t=np.array([0.1, 39, 1e5]))),
+        model.probability_of_purchases_new_customer(n=np.arange(5), t=39.0),
     ]
     for arr in out:
         assert np.all(np.isfinite(arr)), arr
@@ -291,10 +301,10 @@ def test_a_plus_b_below_one():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         preds = _all_predictions(model, data)
-    e = model.expected_purchases(np.array([1.0, 10, 100, 1000]))
+    e = model.expected_purchases_new_customer(t=np.array([1.0, 10, 100, 1000]))
     assert np.all(np.diff(e) > 0)
     # a < 1: E[X(t)] grows without bound, like t^(1-a)
-    assert model.expected_purchases(1e6) > 10 * model.expected_purchases(1e3)
+    assert model.expected_purchases_new_customer(t=1e6) > 10 * model.expected_purchases_new_customer(t=1e3)
     assert preds[5].sum() < 1
 
 
@@ -375,8 +385,8 @@ def _p_alive_reference(params, x, tx, T, t, extra_dropout=0):
 def test_p_alive_at_zero_is_todays_p_alive(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary
     today = cdnow_fit.p_alive(data)
-    np.testing.assert_array_equal(cdnow_fit.p_alive(data, 0), today)
-    np.testing.assert_array_equal(cdnow_fit.p_alive(data, np.zeros(len(data))), today)
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, t=0), today)
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, t=np.zeros(len(data))), today)
     # the returned Series is the caller's: changing it leaves later results alone
     today.iloc[:] = -1.0
     assert (cdnow_fit.p_alive(data) >= 0).all()
@@ -385,7 +395,7 @@ def test_p_alive_at_zero_is_todays_p_alive(cdnow_fit, cdnow_sample_summary):
 def test_p_alive_decreases_with_time_ahead(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary
     t = [0.0, 0.5, 1.0, 5.0, 39.0, 52.0, 156.0, 1e3, 1e5]
-    p = np.column_stack([cdnow_fit.p_alive(data, tt).to_numpy() for tt in t])
+    p = np.column_stack([cdnow_fit.p_alive(data, t=tt).to_numpy() for tt in t])
     assert np.all(np.diff(p, axis=1) < 0)
     assert np.all(p > 0) and np.all(p <= 1)
     # a customer without repeat purchases is alive today but may drop out after her next ones
@@ -393,18 +403,18 @@ def test_p_alive_decreases_with_time_ahead(cdnow_fit, cdnow_sample_summary):
     assert np.all(p[zero, 0] == 1) and np.all(p[zero, 6] < 1)
     # one value per customer gives each customer's own horizon
     horizons = np.resize(t, len(data))
-    mixed = cdnow_fit.p_alive(data, horizons).to_numpy()
+    mixed = cdnow_fit.p_alive(data, t=horizons).to_numpy()
     column = np.resize(np.arange(len(t)), len(data))
     np.testing.assert_allclose(mixed, p[np.arange(len(data)), column], rtol=1e-14)
     with pytest.raises(ValueError, match="non-negative"):
-        cdnow_fit.p_alive(data, -1.0)
+        cdnow_fit.p_alive(data, t=-1.0)
 
 
 def test_p_alive_ahead_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary[COLS]
     picked = data.loc[[data.index[data["frequency"] == k][0] for k in (0, 1, 5, 29)]]
     for t in (1.0, 52.0, 1000.0):
-        p = cdnow_fit.p_alive(picked, t).to_numpy()
+        p = cdnow_fit.p_alive(picked, t=t).to_numpy()
         params = cdnow_fit.params.to_numpy()
         ref = [_p_alive_reference(params, *row, t) for row in picked.to_numpy()]
         np.testing.assert_allclose(p, ref, rtol=1e-10)
@@ -418,7 +428,7 @@ def test_p_alive_ahead_matches_simulated_survival():
     model = BetaGeo.from_params(TRUTH)
     truth = sim.truth
     for t in (52.0, 260.0):
-        predicted = model.p_alive(sim.summary, t).to_numpy()
+        predicted = model.p_alive(sim.summary, t=t).to_numpy()
         rate = truth["lambda"].to_numpy() * truth["p"].to_numpy()  # of dropout purchases
         survived = truth["alive"].to_numpy() * np.exp(-rate * t)
         diff = survived - predicted
@@ -438,10 +448,10 @@ def test_p_alive_ahead_heavy_buyers_long_T_large_t():
     t = [0.0, 1.0, 52.0, 1e3, 1e6, 1e9]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in t])
+        p = np.column_stack([model.p_alive(data, t=tt).to_numpy() for tt in t])
     assert np.all(np.isfinite(p)) and np.all(p > 0) and np.all(p <= 1)
     assert np.all(np.diff(p, axis=1) < 0)
-    for row, values in zip(data.to_numpy()[3:], p[3:]):
+    for row, values in zip(data.to_numpy()[3:], p[3:], strict=True):
         ref = [_p_alive_reference(model.params.to_numpy(), *row, tt) for tt in (52.0, 1e3)]
         np.testing.assert_allclose(values[2:4], ref, rtol=1e-8)
 
@@ -462,7 +472,7 @@ def test_p_alive_ahead_extreme_parameters(params):
     model = BetaGeo.from_params(params)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in (0.0, 1.0, 52.0, 1e4)])
+        p = np.column_stack([model.p_alive(data, t=tt).to_numpy() for tt in (0.0, 1.0, 52.0, 1e4)])
     assert np.all(np.isfinite(p)) and np.all(p >= 0) and np.all(p <= 1)
     assert np.all(np.diff(p, axis=1) <= 0)
 
@@ -473,7 +483,7 @@ def test_p_alive_ahead_sharply_peaked_dropout_probability():
     model = BetaGeo.from_params({"r": 0.25, "alpha": 4.0, "a": 2000.0, "b": 4000.0})
     data = pd.DataFrame({"frequency": [0, 3, 30], "recency": [0.0, 20.0, 38.0], "T": [39.0] * 3})
     for t in (52.0, 1e4):
-        p = model.p_alive(data, t).to_numpy()
+        p = model.p_alive(data, t=t).to_numpy()
         ref = [_p_alive_reference(model.params.to_numpy(), *row, t) for row in data.to_numpy()]
         np.testing.assert_allclose(p, ref, rtol=1e-9)
 
@@ -492,7 +502,7 @@ def _peaked_quad(log_f, A, B):
     cuts = [min(max(m + k * sd, 1e-300), 1.0 - 1e-16) for k in (-40, -10, -3, -1, 0, 1, 3, 10, 40)]
     return sum(
         quad(lambda p: np.exp(log_f(p)), lo, hi, epsabs=0, epsrel=1e-13, limit=200)[0]
-        for lo, hi in zip(cuts[:-1], cuts[1:])
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)
         if hi > lo
     )
 
@@ -534,20 +544,42 @@ def test_expected_purchases_sharply_peaked_matches_direct_integration():
     model = BetaGeo.from_params({"r": r, "alpha": alpha, "a": a, "b": b})
     data = pd.DataFrame({"frequency": [0, 3, 300], "recency": [0.0, 20.0, 38.0], "T": [39.0] * 3})
     for t in (52.0, 520.0, 4e4):  # z = t / (alpha + T) from ~1.2 to ~930
-        got = model.expected_purchases(t, data).to_numpy()
+        got = model.expected_purchases(data, t=t).to_numpy()
         for i, (x, tx, T) in enumerate(data.to_numpy()):
             z = t / (alpha + T)
             lb = betaln(a, b)
 
             def alive(p):  # Beta prior times the likelihood of the history if alive at T (up to a constant)
-                return (a - 1) * np.log(p) + (b + x - 1) * np.log1p(-p) - lb
+                return (a - 1) * np.log(p) + (b + x - 1) * np.log1p(-p) - lb  # noqa: B023
 
             def dead(p):  # ... if she dropped out right after her last purchase
-                return a * np.log(p) + (b + x - 2) * np.log1p(-p) - lb - (r + x) * np.log((alpha + tx) / (alpha + T))
+                return a * np.log(p) + (b + x - 2) * np.log1p(-p) - lb - (r + x) * np.log((alpha + tx) / (alpha + T))  # noqa: B023
 
             def purchases(p):  # alive: E over the posterior Gamma(r + x, alpha + T) rate of (1 - e^(-lambda p t)) / p
-                return alive(p) + np.log(-np.expm1(-(r + x) * np.log1p(p * z))) - np.log(p)
+                return alive(p) + np.log(-np.expm1(-(r + x) * np.log1p(p * z))) - np.log(p)  # noqa: B023
 
             norm = _peaked_quad(alive, a, b + x) + (_peaked_quad(dead, a + 1, b + x - 1) if x > 0 else 0.0)
             ref = _peaked_quad(purchases, a - 1, b + x) / norm
             assert got[i] == pytest.approx(ref, rel=1e-9), (x, t)
+
+
+# ----- the conditional distribution of future purchases ------------------------------------------
+
+
+def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(cdnow_fit, cdnow_sample_summary):
+    data = cdnow_sample_summary[COLS]
+    picked = data.iloc[::60]
+    heavy = pd.DataFrame({"frequency": [300, 40], "recency": [520.0, 30.0], "T": [520.0, 39.0]})
+    check_conditional_distribution(cdnow_fit, picked, 39.0, 250)
+    check_conditional_distribution(cdnow_fit, heavy, 10.0, 400)
+    # t = 0: no purchase for sure
+    np.testing.assert_allclose(cdnow_fit.probability_of_purchases(picked, n=0, t=0.0), 1.0)
+
+
+@pytest.mark.parametrize("x,tx,T", [(0, 0.0, 39.0), (2, 30.0, 39.0), (6, 12.0, 39.0)])
+def test_conditional_distribution_matches_monte_carlo_of_the_process(cdnow_fit, x, tx, T):
+    params = cdnow_fit.params.to_numpy()
+    customer = pd.DataFrame({"frequency": [x], "recency": [tx], "T": [T]})
+    probs = [cdnow_fit.probability_of_purchases(customer, n=n, t=52.0).iloc[0] for n in range(6)]
+    counts, weights = bg_monte_carlo(params, x, tx, T, 52.0, seed=x)
+    check_against_monte_carlo(probs, counts, weights, 5)

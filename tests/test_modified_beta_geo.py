@@ -12,8 +12,12 @@ from scipy.special import betaln, gammaln, hyp2f1
 from analysis.models import BetaGeo, ConvergenceError, ModifiedBetaGeo
 from analysis.rfm import compress
 from analysis.simulate import simulate_mbgnbd
-
-from count_model_checks import check_grids_equal_one_horizon_at_a_time
+from count_model_checks import (
+    bg_monte_carlo,
+    check_against_monte_carlo,
+    check_conditional_distribution,
+    check_grids_equal_one_horizon_at_a_time,
+)
 
 COLS = ["frequency", "recency", "T"]
 TRUTH = {"r": 0.5, "alpha": 6.0, "a": 0.9, "b": 1.6}
@@ -76,7 +80,7 @@ def test_predictions_match_batislam_closed_forms(cdnow_fit, cdnow_sample_summary
     r, alpha, a, b = cdnow_fit.params
     for t in (1.0, 39.0, 78.0):
         closed = b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b + 1, a + b, t / (alpha + t)))
-        assert cdnow_fit.expected_purchases(t) == pytest.approx(closed, rel=1e-10)
+        assert cdnow_fit.expected_purchases_new_customer(t=t) == pytest.approx(closed, rel=1e-10)
     x, tx, T = (data[c].to_numpy() for c in COLS)
     alive = 1 / (1 + a / (b + x) * ((alpha + T) / (alpha + tx)) ** (r + x))
     np.testing.assert_allclose(cdnow_fit.p_alive(data), alive, rtol=1e-12)
@@ -84,11 +88,11 @@ def test_predictions_match_batislam_closed_forms(cdnow_fit, cdnow_sample_summary
     cond = (a + b + x) / (a - 1) * (
         1 - ((alpha + T) / (alpha + T + 39)) ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, w)
     )
-    np.testing.assert_allclose(cdnow_fit.expected_purchases(39, data), alive * cond, rtol=1e-9)
+    np.testing.assert_allclose(cdnow_fit.expected_purchases(data, t=39), alive * cond, rtol=1e-9)
     assert (cdnow_fit.p_alive(data)[data["frequency"] == 0] < 1).all()
-    probs = cdnow_fit.probability_of_purchases(np.arange(400), 39.0)
+    probs = cdnow_fit.probability_of_purchases_new_customer(n=np.arange(400), t=39.0)
     assert probs.sum() == pytest.approx(1.0, abs=1e-10)
-    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases(39.0), rel=1e-8)
+    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases_new_customer(t=39.0), rel=1e-8)
 
 
 def test_p_alive_below_bg_nbd_for_non_repeaters(cdnow_fit, cdnow_sample_summary):
@@ -118,11 +122,11 @@ def test_predictions_match_simulation():
     data = sim.summary
     x = data["frequency"]
     T = data["T"].to_numpy()
-    assert x.mean() == pytest.approx(model.expected_purchases(T).mean(), abs=4 * x.std() / np.sqrt(len(x)))
+    assert x.mean() == pytest.approx(model.expected_purchases_new_customer(t=T).mean(), abs=4 * x.std() / np.sqrt(len(x)))
     for n in range(3):
-        prob = model.probability_of_purchases(n, T).mean()
+        prob = model.probability_of_purchases_new_customer(n=n, t=T).mean()
         assert (x == n).mean() == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / len(x)))
-    predicted = model.expected_purchases(data["duration_holdout"].iloc[0], data)
+    predicted = model.expected_purchases(data, t=data["duration_holdout"].iloc[0])
     actual = data["frequency_holdout"]
     assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
     p = model.p_alive(data)
@@ -153,11 +157,12 @@ def test_robust_predictions(params):
         assert np.all(np.isfinite(ll))
         outputs = [
             model.p_alive(data).to_numpy(),
-            model.expected_purchases(39, data).to_numpy(),
-            model.expected_purchases(1e4, data).to_numpy(),
-            model.dert(data, 0.002).to_numpy(),
-            np.atleast_1d(model.expected_purchases(np.array([0.1, 39, 1e5]))),
-            model.probability_of_purchases(np.arange(5), 39.0),
+            model.expected_purchases(data, t=39).to_numpy(),
+            model.expected_purchases(data, t=1e4).to_numpy(),
+            model.dert(data, annual_discount_rate=0.1, time_unit="W").to_numpy(),
+            model.probability_of_purchases(data, n=1, t=39.0).to_numpy(),
+            np.atleast_1d(model.expected_purchases_new_customer(t=np.array([0.1, 39, 1e5]))),
+            model.probability_of_purchases_new_customer(n=np.arange(5), t=39.0),
         ]
     for arr in outputs:
         assert np.all(np.isfinite(arr)) and np.all(arr >= 0), arr
@@ -206,19 +211,19 @@ def _p_alive_reference(params, x, tx, T, t):
 
 def test_p_alive_at_zero_is_todays_p_alive_and_decreases(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary
-    np.testing.assert_array_equal(cdnow_fit.p_alive(data, 0.0), cdnow_fit.p_alive(data))
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, t=0.0), cdnow_fit.p_alive(data))
     t = [0.0, 0.5, 5.0, 52.0, 156.0, 1e3, 1e5]
-    p = np.column_stack([cdnow_fit.p_alive(data, tt).to_numpy() for tt in t])
+    p = np.column_stack([cdnow_fit.p_alive(data, t=tt).to_numpy() for tt in t])
     assert np.all(np.diff(p, axis=1) < 0) and np.all(p > 0) and np.all(p <= 1)
     with pytest.raises(ValueError, match="non-negative"):
-        cdnow_fit.p_alive(data, np.nan)
+        cdnow_fit.p_alive(data, t=np.nan)
 
 
 def test_p_alive_ahead_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary[COLS]
     picked = data.loc[[data.index[data["frequency"] == k][0] for k in (0, 1, 5, 29)]]
     for t in (1.0, 52.0, 1000.0):
-        p = cdnow_fit.p_alive(picked, t).to_numpy()
+        p = cdnow_fit.p_alive(picked, t=t).to_numpy()
         params = cdnow_fit.params.to_numpy()
         ref = [_p_alive_reference(params, *row, t) for row in picked.to_numpy()]
         np.testing.assert_allclose(p, ref, rtol=1e-10)
@@ -232,7 +237,7 @@ def test_p_alive_ahead_matches_simulated_survival():
     model = ModifiedBetaGeo.from_params(TRUTH)
     truth = sim.truth
     for t in (52.0, 260.0):
-        predicted = model.p_alive(sim.summary, t).to_numpy()
+        predicted = model.p_alive(sim.summary, t=t).to_numpy()
         rate = truth["lambda"].to_numpy() * truth["p"].to_numpy()  # of dropout purchases
         survived = truth["alive"].to_numpy() * np.exp(-rate * t)
         diff = survived - predicted
@@ -261,14 +266,31 @@ def test_p_alive_ahead_robust(params):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         t = (0.0, 1.0, 52.0, 1e4, 1e8)
-        p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in t])
+        p = np.column_stack([model.p_alive(data, t=tt).to_numpy() for tt in t])
     assert np.all(np.isfinite(p)) and np.all(p >= 0) and np.all(p <= 1)
     assert np.all(np.diff(p, axis=1) <= 0)
     if params is TRUTH:  # heavy buyers against the reference
-        for row, values in zip(data.to_numpy()[2:], p[2:]):
+        for row, values in zip(data.to_numpy()[2:], p[2:], strict=True):
             ref = _p_alive_reference(model.params.to_numpy(), *row, 52.0)
             assert values[2] == pytest.approx(ref, rel=1e-8)
 
 
 def test_grids_equal_one_horizon_at_a_time(cdnow_fit, cdnow_sample_summary):
     check_grids_equal_one_horizon_at_a_time(cdnow_fit, cdnow_sample_summary)
+
+
+# ----- the conditional distribution of future purchases ------------------------------------------
+
+
+def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(cdnow_fit, cdnow_sample_summary):
+    picked = cdnow_sample_summary[COLS].iloc[::60]
+    check_conditional_distribution(cdnow_fit, picked, 39.0, 250)
+
+
+@pytest.mark.parametrize("x,tx,T", [(0, 0.0, 39.0), (2, 30.0, 39.0), (6, 12.0, 39.0)])
+def test_conditional_distribution_matches_monte_carlo_of_the_process(cdnow_fit, x, tx, T):
+    # the MBG/NBD customer may also have dropped out at time 0: x = 0 is not certainly alive
+    customer = pd.DataFrame({"frequency": [x], "recency": [tx], "T": [T]})
+    probs = [cdnow_fit.probability_of_purchases(customer, n=n, t=52.0).iloc[0] for n in range(6)]
+    counts, weights = bg_monte_carlo(cdnow_fit.params.to_numpy(), x, tx, T, 52.0, 1, seed=10 + x)
+    check_against_monte_carlo(probs, counts, weights, 5)

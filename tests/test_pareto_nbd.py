@@ -12,10 +12,15 @@ from scipy.special import gammaln, hyp2f1
 
 from analysis.models import ConvergenceError, ParetoNBD
 from analysis.models._special import pnbd_dert_factor, pnbd_log_j
+from analysis.models.published import PARETO_NBD_CDNOW
 from analysis.rfm import compress
 from analysis.simulate import simulate_paretonbd
-
-from count_model_checks import check_grids_equal_one_horizon_at_a_time
+from analysis.units import to_discrete, units_per_year
+from count_model_checks import (
+    check_against_monte_carlo,
+    check_conditional_distribution,
+    check_grids_equal_one_horizon_at_a_time,
+)
 
 COLS = ["frequency", "recency", "T"]
 TRUTH = {"r": 0.55, "alpha": 10.5, "s": 0.6, "beta": 11.7}
@@ -59,10 +64,10 @@ def _published_loglik_rows(params, x, tx, T):
 
 def test_cdnow_estimates_match_published(cdnow_fit):
     # Fader, Hardie & Lee (2005): Pareto/NBD on the CDNOW 1/10 sample, weeks 1-39
-    published = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}
-    for name, value in published.items():
+    for name, value in PARETO_NBD_CDNOW.params.items():
         assert agrees_to_3_significant_figures(cdnow_fit.params[name], value), name
-    assert cdnow_fit.loglik == pytest.approx(-9595.0, abs=0.05)
+    assert list(PARETO_NBD_CDNOW.params) == list(cdnow_fit.params.index)
+    assert cdnow_fit.loglik == pytest.approx(PARETO_NBD_CDNOW.values["loglik"], abs=0.05)
     se = cdnow_fit.standard_errors
     assert np.all(np.isfinite(se)) and np.all(se > 0)
     assert cdnow_fit.convergence.success
@@ -102,7 +107,7 @@ def test_gradient_matches_finite_differences(cdnow_sample_summary):
 
 def test_cdnow_holdout_forecast(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary
-    predicted = cdnow_fit.expected_purchases(39, data)
+    predicted = cdnow_fit.expected_purchases(data, t=39)
     # checked against the closed form with scipy's hyp2f1 (P(alive) from the likelihood)
     x, tx, T = (data[c].to_numpy() for c in COLS)
     r, alpha, s, beta = cdnow_fit.params
@@ -141,15 +146,15 @@ def test_predictions_match_simulation():
     new = simulate_paretonbd(50_000, **TRUTH, seed=24, **one_day).summary
     x = new["frequency"]
     T = new["T"].to_numpy()
-    assert x.mean() == pytest.approx(model.expected_purchases(T).mean(), abs=4 * x.std() / np.sqrt(len(x)))
+    assert x.mean() == pytest.approx(model.expected_purchases_new_customer(t=T).mean(), abs=4 * x.std() / np.sqrt(len(x)))
     t_grid, counts = np.unique(np.round(T, 3), return_counts=True)
     for n in range(4):
-        prob = np.average(model.probability_of_purchases(n, t_grid), weights=counts)
+        prob = np.average(model.probability_of_purchases_new_customer(n=n, t=t_grid), weights=counts)
         assert (x == n).mean() == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / len(x)))
     # conditional on the history: holdout purchases and the share alive
     sim = simulate_paretonbd(50_000, **TRUTH, seed=23, holdout_end="2025-06-30", **SIM_WINDOW)
     data = sim.summary
-    predicted = model.expected_purchases(data["duration_holdout"].iloc[0], data)
+    predicted = model.expected_purchases(data, t=data["duration_holdout"].iloc[0])
     actual = data["frequency_holdout"]
     assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
     p = model.p_alive(data)
@@ -164,22 +169,22 @@ def test_prediction_properties(cdnow_fit, cdnow_sample_summary):
     p = cdnow_fit.p_alive(data)
     assert ((p > 0) & (p <= 1)).all() and p.index.equals(data.index)
     t = np.array([0.0, 1, 5, 39, 52, 200, 1000])
-    e = cdnow_fit.expected_purchases(t)
+    e = cdnow_fit.expected_purchases_new_customer(t=t)
     assert e[0] == 0 and np.all(np.diff(e) > 0)
     r, alpha, s, beta = cdnow_fit.params
     closed = r * beta / (alpha * (s - 1)) * (1 - (beta / (beta + 39.0)) ** (s - 1))
-    assert cdnow_fit.expected_purchases(39.0) == pytest.approx(closed, rel=1e-12)
-    cond = np.column_stack([cdnow_fit.expected_purchases(tt, data) for tt in t[1:]])
+    assert cdnow_fit.expected_purchases_new_customer(t=39.0) == pytest.approx(closed, rel=1e-12)
+    cond = np.column_stack([cdnow_fit.expected_purchases(data, t=tt) for tt in t[1:]])
     assert np.all(np.diff(cond, axis=1) > 0)
-    probs = cdnow_fit.probability_of_purchases(np.arange(600), 39.0)
+    probs = cdnow_fit.probability_of_purchases_new_customer(n=np.arange(600), t=39.0)
     assert probs.sum() == pytest.approx(1.0, abs=1e-9)
-    assert np.sum(np.arange(600) * probs) == pytest.approx(cdnow_fit.expected_purchases(39.0), rel=1e-7)
+    assert np.sum(np.arange(600) * probs) == pytest.approx(cdnow_fit.expected_purchases_new_customer(t=39.0), rel=1e-7)
 
 
 def test_s_equal_one_is_the_limit():
     data = pd.DataFrame({"frequency": [0, 4], "recency": [0.0, 20.0], "T": [39.0, 39.0]})
     near = [ParetoNBD.from_params({"r": 0.5, "alpha": 10, "s": s, "beta": 12}) for s in (1 - 1e-7, 1.0, 1 + 1e-7)]
-    values = [m.expected_purchases(52, data).to_numpy() for m in near]
+    values = [m.expected_purchases(data, t=52).to_numpy() for m in near]
     np.testing.assert_allclose(values[1], values[0], rtol=1e-6)
     np.testing.assert_allclose(values[1], values[2], rtol=1e-6)
 
@@ -187,14 +192,15 @@ def test_s_equal_one_is_the_limit():
 def test_dert_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary.iloc[:4]
     delta = np.log(1.15) / 52  # FHL 2005: 15% a year, continuously compounded weekly
-    dert = cdnow_fit.dert(data, delta)
+    # the same discounting as a yearly effective rate (the model converts it back with units)
+    dert = cdnow_fit.dert(data, annual_discount_rate=to_discrete(delta * units_per_year("W")))
     r, alpha, s, beta = cdnow_fit.params
     p_alive = cdnow_fit.p_alive(data)
     for cid, row in data.iterrows():
         x, T = row["frequency"], row["T"]
 
         def expected(t):  # E[Y(t) | alive] (Schmittlein, Morrison & Colombo 1987)
-            return (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+            return (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))  # noqa: B023
 
         f = lambda t: np.exp(-delta * t) * expected(t)  # noqa: E731
         ref = p_alive[cid] * delta * quad(f, 0, np.inf, epsrel=1e-11, limit=400)[0]
@@ -207,9 +213,9 @@ def test_dert_factor_fallback_matches_hyperu_region():
     def reference(ss, yy):  # G = y int_0^inf exp(-y v) (1+v)^-s dv, split where it bends
         f = lambda v: yy * np.exp(-yy * v) * (1 + v) ** -ss  # noqa: E731
         cuts = [0.0, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, np.inf]
-        return sum(quad(f, a, b, epsabs=0, epsrel=1e-12, limit=200)[0] for a, b in zip(cuts[:-1], cuts[1:]))
+        return sum(quad(f, a, b, epsabs=0, epsrel=1e-12, limit=200)[0] for a, b in zip(cuts[:-1], cuts[1:], strict=True))
 
-    ref = [reference(ss, yy) for ss, yy in zip(s, y)]
+    ref = [reference(ss, yy) for ss, yy in zip(s, y, strict=True)]
     np.testing.assert_allclose(pnbd_dert_factor(s, y), ref, rtol=1e-9)
 
 
@@ -226,7 +232,7 @@ def test_j_matches_reference(k, e, eps):
     shift = -e * np.log(eps)  # the integrand's maximum, at rho = 1
     f = lambda y: np.exp(-k * y - e * np.log(eps + u * -np.expm1(-y)) - shift)  # noqa: E731  (y = -log rho)
     edges = np.r_[0.0, np.logspace(-16, 3, 60)]
-    ref = sum(quad(f, a, b, epsabs=0, epsrel=1e-13, limit=200)[0] for a, b in zip(edges[:-1], edges[1:]))
+    ref = sum(quad(f, a, b, epsabs=0, epsrel=1e-13, limit=200)[0] for a, b in zip(edges[:-1], edges[1:], strict=True))
     ref = np.log(ref + quad(f, 1e3, np.inf)[0]) + shift
     assert lj == pytest.approx(ref, abs=1e-9 * max(1.0, abs(ref)))
     if eps > 0.1:  # where scipy's hyp2f1 is reliable
@@ -239,11 +245,12 @@ def test_j_matches_reference(k, e, eps):
 def _check_all_predictions(model, data):
     outputs = [
         model.p_alive(data).to_numpy(),
-        model.expected_purchases(39, data).to_numpy(),
-        model.expected_purchases(1e4, data).to_numpy(),
-        model.dert(data, 0.002).to_numpy(),
-        np.atleast_1d(model.expected_purchases(np.array([0.1, 39, 1e5]))),
-        model.probability_of_purchases(np.arange(5), 39.0),
+        model.expected_purchases(data, t=39).to_numpy(),
+        model.expected_purchases(data, t=1e4).to_numpy(),
+        model.dert(data, annual_discount_rate=0.1, time_unit="W").to_numpy(),
+        model.probability_of_purchases(data, n=1, t=39.0).to_numpy(),
+        np.atleast_1d(model.expected_purchases_new_customer(t=np.array([0.1, 39, 1e5]))),
+        model.probability_of_purchases_new_customer(n=np.arange(5), t=39.0),
     ]
     for arr in outputs:
         assert np.all(np.isfinite(arr)) and np.all(arr >= 0), arr
@@ -325,23 +332,23 @@ def _p_alive_reference(params, x, tx, T, t):
 
 def test_p_alive_at_zero_is_todays_p_alive_and_decreases(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary
-    np.testing.assert_array_equal(cdnow_fit.p_alive(data, 0), cdnow_fit.p_alive(data))
+    np.testing.assert_array_equal(cdnow_fit.p_alive(data, t=0), cdnow_fit.p_alive(data))
     t = [0.0, 0.5, 5.0, 52.0, 156.0, 1e3, 1e5]
-    p = np.column_stack([cdnow_fit.p_alive(data, tt).to_numpy() for tt in t])
+    p = np.column_stack([cdnow_fit.p_alive(data, t=tt).to_numpy() for tt in t])
     assert np.all(np.diff(p, axis=1) < 0) and np.all(p > 0) and np.all(p <= 1)
     # the ratio to today's P(alive) depends on T only: ((beta+T)/(beta+T+t))^s
     r, alpha, s, beta = cdnow_fit.params
     T = data["T"].to_numpy()
     np.testing.assert_allclose(p[:, 3] / p[:, 0], ((beta + T) / (beta + T + 52.0)) ** s, rtol=1e-13)
     with pytest.raises(ValueError, match="non-negative"):
-        cdnow_fit.p_alive(data, -0.5)
+        cdnow_fit.p_alive(data, t=-0.5)
 
 
 def test_p_alive_ahead_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
     data = cdnow_sample_summary[COLS]
     picked = data.loc[[data.index[data["frequency"] == k][0] for k in (0, 1, 5, 29)]]
     for t in (1.0, 52.0, 1000.0):
-        p = cdnow_fit.p_alive(picked, t).to_numpy()
+        p = cdnow_fit.p_alive(picked, t=t).to_numpy()
         params = cdnow_fit.params.to_numpy()
         ref = [_p_alive_reference(params, *row, t) for row in picked.to_numpy()]
         np.testing.assert_allclose(p, ref, rtol=1e-9)
@@ -356,7 +363,7 @@ def test_p_alive_ahead_matches_simulated_survival():
     model = ParetoNBD.from_params(TRUTH)
     truth = sim.truth
     for t in (52.0, 260.0):
-        predicted = model.p_alive(sim.summary, t).to_numpy()
+        predicted = model.p_alive(sim.summary, t=t).to_numpy()
         survived = truth["alive"].to_numpy() * np.exp(-truth["mu"].to_numpy() * t)
         diff = survived - predicted
         assert abs(diff.sum()) < 4 * diff.std() * np.sqrt(len(diff)), (t, diff.sum())
@@ -379,10 +386,47 @@ def test_p_alive_ahead_heavy_buyers_long_T_large_t():
         with warnings.catch_warnings():
             warnings.simplefilter("error")
             t = (0.0, 1.0, 52.0, 1e6, 1e12)
-            p = np.column_stack([model.p_alive(data, tt).to_numpy() for tt in t])
+            p = np.column_stack([model.p_alive(data, t=tt).to_numpy() for tt in t])
         assert np.all(np.isfinite(p)) and np.all(p >= 0) and np.all(p <= 1)
         assert np.all(np.diff(p, axis=1) <= 0)
 
 
 def test_grids_equal_one_horizon_at_a_time(cdnow_fit, cdnow_sample_summary):
     check_grids_equal_one_horizon_at_a_time(cdnow_fit, cdnow_sample_summary)
+
+
+# ----- the conditional distribution of future purchases ------------------------------------------
+
+
+def _pareto_monte_carlo(params, x, tx, T, t, n_draws=400_000, seed=0):
+    """Future purchase counts in (T, T+t] from prior draws of (lambda, mu), weighted by the history.
+
+    The history's likelihood given (lambda, mu): alive at T, lambda^x e^-(lambda+mu) T, or dead
+    at some tau in (t_x, T], lambda^x mu/(lambda+mu) (e^-(lambda+mu) t_x - e^-(lambda+mu) T).
+    An alive customer lives on for an Exp(mu) time (memoryless) and buys at rate lambda.
+    """
+    r, alpha, s, beta = params
+    rng = np.random.default_rng(seed)
+    lam = rng.gamma(r, 1.0 / alpha, n_draws)
+    mu = rng.gamma(s, 1.0 / beta, n_draws)
+    k = lam + mu
+    log_alive = x * np.log(lam) - k * T
+    with np.errstate(divide="ignore"):
+        log_dead = x * np.log(lam) + np.log(mu / k) - k * tx + np.log(-np.expm1(-k * (T - tx)))
+    top = max(log_alive.max(), log_dead.max())
+    life = rng.exponential(1.0 / mu)
+    future = rng.poisson(lam * np.minimum(t, life))
+    return np.r_[future, np.zeros(n_draws)], np.exp(np.r_[log_alive, log_dead] - top)
+
+
+def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(cdnow_fit, cdnow_sample_summary):
+    picked = cdnow_sample_summary[COLS].iloc[::60]
+    check_conditional_distribution(cdnow_fit, picked, 39.0, 250)
+
+
+@pytest.mark.parametrize("x,tx,T", [(0, 0.0, 39.0), (2, 30.0, 39.0), (6, 12.0, 39.0)])
+def test_conditional_distribution_matches_monte_carlo_of_the_process(cdnow_fit, x, tx, T):
+    customer = pd.DataFrame({"frequency": [x], "recency": [tx], "T": [T]})
+    probs = [cdnow_fit.probability_of_purchases(customer, n=n, t=52.0).iloc[0] for n in range(6)]
+    counts, weights = _pareto_monte_carlo(cdnow_fit.params.to_numpy(), x, tx, T, 52.0, seed=20 + x)
+    check_against_monte_carlo(probs, counts, weights, 5)

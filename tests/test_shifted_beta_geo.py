@@ -10,12 +10,16 @@ import pytest
 from scipy import optimize
 
 from analysis.models import ConvergenceError, ShiftedBetaGeo
+from analysis.models.published import SBG_HIGH_END, SBG_REGULAR
 from analysis.models.shifted_beta_geo import RETENTION_EXAMPLE
 from analysis.simulate import simulate_sbg
 from analysis.validate import DataValidationError
 
-# Fader & Hardie (2007), fitted to years 1-7 (survivors at t = 0..7)
-PUBLISHED = {"regular": (0.704, 1.182), "high_end": (0.668, 3.806)}
+# Fader & Hardie (2007), fitted to years 1-7 (survivors at t = 0..7): analysis.models.published
+PUBLISHED = {
+    "regular": (SBG_REGULAR.values["alpha"], SBG_REGULAR.values["beta"]),
+    "high_end": (SBG_HIGH_END.values["alpha"], SBG_HIGH_END.values["beta"]),
+}
 
 
 def sig3(x: float) -> float:
@@ -109,13 +113,23 @@ def test_derl_closed_form_matches_numerical_sum(fits):
         n = renewals + 1
         # alive after n-1 renewals; future payments at renewals n, n+1, ..., the first undiscounted
         numeric = np.sum(m.survival(n + t) / m.survival(n - 1) / (1 + d) ** t)
-        assert m.derl(d, renewals) == pytest.approx(numeric, rel=1e-10)
-    np.testing.assert_allclose(m.derl(d, [0, 1, 4]), [m.derl(d, 0), m.derl(d, 1), m.derl(d, 4)])
+        assert m.derl(discount_rate=d, renewals=renewals) == pytest.approx(numeric, rel=1e-10)
+    np.testing.assert_allclose(m.derl(discount_rate=d, renewals=[0, 1, 4]), [m.derl(discount_rate=d, renewals=0), m.derl(discount_rate=d, renewals=1), m.derl(discount_rate=d, renewals=4)])
     # a customer who has renewed more often is worth more (she is more likely a low-churn type)
-    assert m.derl(d, 10) > m.derl(d, 4) > m.derl(d, 0)
-    assert m.dert(d, 2) == m.derl(d, 2)
+    assert m.derl(discount_rate=d, renewals=10) > m.derl(discount_rate=d, renewals=4) > m.derl(discount_rate=d, renewals=0)
+    # DERT from a yearly rate: for yearly periods the same rate, for monthly ones its monthly equivalent
+    assert m.dert(annual_discount_rate=d, renewals=2, time_unit="Y") == m.derl(discount_rate=d, renewals=2)
+    monthly = m.dert(annual_discount_rate=d, renewals=2, time_unit="M")
+    assert monthly == pytest.approx(m.derl(discount_rate=1.1 ** (1 / 12) - 1, renewals=2), rel=1e-12)
+    with pytest.raises(ValueError, match="time unit"):
+        m.dert(annual_discount_rate=d)  # the survival curve carries no unit
+    assert ShiftedBetaGeo.from_params(m.params, time_unit="Y").dert(annual_discount_rate=d) == (
+        m.derl(discount_rate=d)
+    )
+    with pytest.raises(TypeError):
+        m.derl(d)  # keyword only
     # the expected discounted lifetime of a new customer: first payment + discounted residual
-    new = 1 + m.derl(d, 0) / (1 + d)
+    new = 1 + m.derl(discount_rate=d, renewals=0) / (1 + d)
     assert new == pytest.approx(np.sum(m.survival(t) / (1 + d) ** t), rel=1e-10)
 
 
@@ -183,8 +197,8 @@ def test_extreme_inputs_are_finite_without_warnings():
                 m.survival(t),
                 m.churn_probability(t),
                 m.retention_rate(t),
-                m.derl(0.01, [0, 10, 10**6]),
-                m.derl(1e-4, 3),
+                m.derl(discount_rate=0.01, renewals=[0, 10, 10**6]),
+                m.derl(discount_rate=1e-4, renewals=3),
             ):
                 assert np.all(np.isfinite(values)), (a, b)
             arrays = {"T": t, "churned": np.array([1.0, 0.0, 1.0, 0.0])}

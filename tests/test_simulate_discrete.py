@@ -58,7 +58,7 @@ def test_bgbb_matches_the_model_distribution():
     params = [1.2, 0.75, 0.66, 2.78]
     sim = simulate_bgbb(400_000, *params, n_periods=6, seed=2)
     model = with_params(BetaGeoBetaBinom, params)
-    expected = model.probability_of_purchases(np.arange(7), 6)
+    expected = model.probability_of_purchases_new_customer(n=np.arange(7), t=6)
     observed = np.bincount(sim.summary["frequency"], minlength=7) / 400_000
     se = np.sqrt(expected * (1 - expected) / 400_000)
     assert np.all(np.abs(observed - expected) < 4 * se)

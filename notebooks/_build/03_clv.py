@@ -17,9 +17,9 @@ md, code = builder.md, builder.code
 md(r"""
 # 3. Customer lifetime value: what is each customer worth, and which method to trust?
 
-The seeds define a customer's lifetime value (CLV) as the cash flow the relationship will bring, discounted at the firm's cost of capital, over a horizon of about three years. This report asks two questions of the same transaction log. **What is each customer worth?** And, since the seeds offer several ways to compute it, from a one-line annuity formula to Markov chains and probabilistic "buy till you die" models, **which method should the firm trust?**
+The customer-relationship literature this project follows (summarised in `docs/domain.md`, section CLV) defines a customer's lifetime value (CLV) as the cash flow the relationship will bring, discounted at the firm's cost of capital, over a horizon of about three years. This report asks two questions of the same transaction log. **What is each customer worth?** And, since that literature offers several ways to compute it, from a one-line annuity formula to Markov chains and probabilistic "buy till you die" models, **which method should the firm trust?**
 
-The argument runs in five steps: fit three models of repeat buying and compare them with the published estimates; test their forecasts on a holdout period they never saw; add a model of spend per purchase; value every customer over three years; and set the result beside the seeds' simpler methods, including a backtest of each method on the holdout.
+The argument runs in five steps: fit three models of repeat buying and compare them with the published estimates; test their forecasts on a holdout period they never saw; add a model of spend per purchase; value every customer over three years; and set the result beside the simpler methods, including a backtest of each method on the holdout.
 
 The default log is the **CDNOW sample** (2,357 customers, one tenth of the 23,570 who made a first purchase at the online music retailer CDNOW in the first quarter of 1997, followed to the end of June 1998). It is the log on which the models were published, so our estimates can be checked against the papers: the models are fitted in weeks on the 39 weeks to 30 September 1997 (calibration) and tested on the next 39 weeks (holdout). The published comparison applies only to these defaults; any other log, unit or split runs the same study without it.
 
@@ -53,14 +53,14 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from analysis import clv, clv_report, data, models, plots, report, rfm
+from analysis import clv, data, models, plots, report, rfm, tables
 from analysis.models.validation import tracking_table
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
-published = clv_report.PUBLISHED_CDNOW
+published = tables.PUBLISHED_CDNOW
 published_applies = (dataset == "cdnow_sample" and time_unit == "W" and calibration_end == "1997-09-30")
 transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
@@ -98,11 +98,11 @@ fitted = {
     "Pareto/NBD": models.ParetoNBD().fit(calibration),
     "MBG/NBD": models.ModifiedBetaGeo().fit(calibration),
 }
-clv_report.compare_published(fitted, published if published_applies else None).round(3)
+tables.compare_published(fitted, published if published_applies else None).round(3)
 ''')
 
 code('''
-clv_report.fit_table(fitted).round(1)
+tables.fit_table(fitted).round(1)
 ''')
 
 md(r"""
@@ -116,7 +116,7 @@ A model is useful to the firm if it forecasts what customers do next. Each model
 """)
 
 code('''
-holdout = clv_report.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
+holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
 ax = plots.plot_holdout_by_frequency(holdout)
 ''')
 
@@ -125,7 +125,7 @@ holdout.round(3)
 ''')
 
 code('''
-clv_report.holdout_error_table(fitted, calibration).round(3)
+models.holdout_error_table(fitted, calibration).round(3)
 ''')
 
 md(r"""
@@ -162,7 +162,7 @@ repeat_buyers[["frequency", "monetary_value"]].corr().round(3)
 
 code('''
 spend_model = models.GammaGamma().fit(repeat_buyers)
-clv_report.compare_published({"Gamma-Gamma": spend_model}, published if published_applies else None).round(3)
+tables.compare_published({"Gamma-Gamma": spend_model}, published if published_applies else None).round(3)
 ''')
 
 code('''
@@ -190,7 +190,7 @@ fitted_now = {
     "MBG/NBD": models.ModifiedBetaGeo().fit(whole),
 }
 spend_now = models.GammaGamma().fit(whole.loc[whole["frequency"].gt(0) & whole["monetary_value"].gt(0)])
-clv_report.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]].round(3)
+tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]].round(3)
 ''')
 
 code('''
@@ -210,7 +210,7 @@ The value is concentrated: the curve shows the share of the total three-year val
 """)
 
 code('''
-clv_report.method_summary(value[["clv"]].rename(columns={"clv": clv_model})).round(3)
+tables.method_summary(value[["clv"]].rename(columns={"clv": clv_model})).round(3)
 ''')
 
 code('''
@@ -233,14 +233,14 @@ Where the value sits in the history: the probability of being alive, and the mea
 
 code('''
 ax = plots.plot_frequency_recency(
-    clv_report.mean_by_frequency_recency(whole, fitted_now[clv_model].p_alive(whole), max_frequency),
+    tables.mean_by_frequency_recency(whole, fitted_now[clv_model].p_alive(whole), max_frequency),
     label="P(alive)", fmt=".2f",
 )
 ''')
 
 code('''
 ax = plots.plot_frequency_recency(
-    clv_report.mean_by_frequency_recency(whole, value["clv"], max_frequency), label="mean CLV", fmt=".0f",
+    tables.mean_by_frequency_recency(whole, value["clv"], max_frequency), label="mean CLV", fmt=".0f",
 )
 ''')
 
@@ -249,9 +249,9 @@ md(r"""
 """)
 
 md(r"""
-## 5. The seeds' simpler methods on the same customers
+## 5. The simpler methods on the same customers
 
-The seeds propose simpler ways to value a customer. Each is computed here on the same log, at the same date, with the same margin, horizon and discount rate:
+The same literature proposes simpler ways to value a customer (`docs/domain.md`, sections Formula methods and Markov-chain method). Each is computed here on the same log, at the same date, with the same margin, horizon and discount rate:
 
 - **Formula CLV** (annuity): CLV = (Pr - C) (1 - (1 + r)^-n) / r, with Pr the customer's yearly profit, taken as the margin on her yearly repeat spend so far (repeat spend divided by the time since her first purchase), C = 0, r = `annual_discount_rate`, n = `horizon_years`. It assumes every customer keeps buying at her past pace for the whole horizon.
 - **Retention CLV**: m rho / (1 + d - rho), cut to the horizon (the sum of m rho^t / (1 + d)^t over years t = 1..n), with m the same yearly profit and rho one yearly retention rate for everyone, estimated as the share of the calibration customers who bought again in the holdout, converted to a year.
@@ -259,13 +259,13 @@ The seeds propose simpler ways to value a customer. Each is computed here on the
 """)
 
 code('''
-retention = clv_report.holdout_retention(calibration, time_unit)
+retention = clv.holdout_retention(calibration, time_unit)
 retention.round(3)
 ''')
 
 code('''
-states = clv_report.recency_states(transactions, markov_period, observation_end, max_recency)
-P, R = clv_report.recency_chain(states, margin)
+states = clv.recency_states(transactions, markov_period, observation_end, max_recency)
+P, R = clv.recency_chain(states, margin)
 P.round(3)
 ''')
 
@@ -274,18 +274,18 @@ R.round(2)
 ''')
 
 code('''
-yearly_profit = margin * clv_report.yearly_spend_rate(whole, time_unit)
+yearly_profit = margin * clv.yearly_spend_rate(whole, time_unit)
 values = pd.DataFrame({
     "formula": clv.formula_clv(yearly_profit, 0.0, annual_discount_rate, horizon_years),
-    "retention": clv_report.retention_value(yearly_profit, retention["yearly_retention"], annual_discount_rate, horizon_years),
-    "markov": clv_report.markov_customer_clv(states, P, R, annual_discount_rate, horizon_years, markov_period),
+    "retention": clv.retention_value(yearly_profit, retention["yearly_retention"], annual_discount_rate, horizon_years),
+    "markov": clv.markov_customer_clv(states, P, R, annual_discount_rate, horizon_years, markov_period),
 })
 values = values.join(pd.DataFrame({
     name: clv.customer_lifetime_value(model, spend_now, whole, horizon_years, annual_discount_rate, margin,
                                       time_unit=time_unit)["clv"]
     for name, model in fitted_now.items()
 }))
-clv_report.method_summary(values).round(3)
+tables.method_summary(values).round(3)
 ''')
 
 code('''
@@ -324,22 +324,22 @@ backtest = pd.DataFrame({
                                       time_unit=time_unit)["clv"]
     for name, model in fitted.items()
 })
-backtest["formula"] = clv.formula_clv(clv_report.yearly_spend_rate(calibration, time_unit), 0.0, 0.0,
+backtest["formula"] = clv.formula_clv(clv.yearly_spend_rate(calibration, time_unit), 0.0, 0.0,
                                       retention["holdout_years"])
 ''')
 
 code('''
-states_then = clv_report.recency_states(transactions, markov_period, calibration_end, max_recency)
-backtest["markov"] = clv_report.markov_customer_clv(
-    states_then, *clv_report.recency_chain(states_then), 0.0, retention["holdout_years"], markov_period,
+states_then = clv.recency_states(transactions, markov_period, calibration_end, max_recency)
+backtest["markov"] = clv.markov_customer_clv(
+    states_then, *clv.recency_chain(states_then), 0.0, retention["holdout_years"], markov_period,
 )
-clv_report.value_errors(backtest, actual).round(3)
+models.value_errors(backtest, actual).round(3)
 ''')
 
 md(r"""
 **Reading.** The backtest ranks the methods clearly. The probabilistic models predict the holdout revenue within 15 to 20% (too low, as for the purchases in section 2), with the smallest error per customer. The formula, which assumes that no one leaves, overstates the revenue by 61%, and its error per customer is the largest: it is the method a firm should not use for budgets. The Markov chain, estimated on only nine months, understates the revenue by 37%: the short log has too few returns from long silences, and its per-state values cannot tell customers apart. Ranking customers is hard for every method over nine months (rank correlations of 0.41 to 0.48 with the actual revenue, most customers buy nothing in the holdout); the formula ranks about as well as the models because it uses the same signal, past spend, but it has the level wrong.
 
-So the firm should trust the probabilistic models for the level and for the ranking of value, read them as slightly conservative, and keep the seeds' formulas for what they are good at: a quick, transparent order of magnitude (the annuity formula as an upper bound when retention is unknown) and a teaching device for what drives value (margin, retention, discounting).
+So the firm should trust the probabilistic models for the level and for the ranking of value, read them as slightly conservative, and keep the simple formulas for what they are good at: a quick, transparent order of magnitude (the annuity formula as an upper bound when retention is unknown) and a teaching device for what drives value (margin, retention, discounting).
 """)
 
 md(r"""
@@ -354,7 +354,7 @@ md(r"""
 code('''
 # sanity checks: the published benchmarks, the holdout bookkeeping and the values
 if published_applies:
-    check = clv_report.compare_published({**fitted, "Gamma-Gamma": spend_model}, published).dropna(subset=["published"])
+    check = tables.compare_published({**fitted, "Gamma-Gamma": spend_model}, published).dropna(subset=["published"])
     assert (check["difference_pct"].abs() < 1.0).all(), "estimates differ from the published ones by 1% or more"
 assert all(m.convergence.success for m in [*fitted.values(), *fitted_now.values(), spend_model, spend_now])
 assert holdout["customers"].sum() == len(calibration)

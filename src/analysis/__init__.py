@@ -14,7 +14,8 @@ Modules, one per concept:
 - :mod:`analysis.lifecycle` assigns the four relationship stages (one module
   per concept: stages, signals, chain, curve, cohorts, evaluate, and the
   hidden-Markov-model comparison in :mod:`analysis.lifecycle.hmm`).
-- :mod:`analysis.clv_report` builds the comparison tables of the CLV report.
+- :mod:`analysis.tables` builds the comparison tables of the CLV report;
+  :mod:`analysis.models.published` holds the published values they compare with.
 - :mod:`analysis.plots` draws the study's figures; :mod:`analysis.report` runs
   the notebooks into ``reports/``.
 """

@@ -2,19 +2,41 @@
 
 Every model follows one interface: ``Model().fit(data) -> self``, then
 ``.params``, ``.loglik``, ``.summary()``, ``.aic``, ``.bic``, ``.convergence``
-and vectorised predictions.
+and vectorised predictions. The count models (BG/NBD, MBG/NBD, Pareto/NBD,
+BG/BB) share one prediction interface, :class:`CountModel` (data first, times
+keyword-only, in the model's ``time_unit``), and
+:class:`PurchaseCountDistribution`; see :mod:`.protocol`.
 """
 
-from .base import BaseModel, Convergence, ConvergenceError, OnePassModel
+from .base import (
+    BaseModel,
+    BoundaryFitWarning,
+    Convergence,
+    ConvergenceError,
+    DegenerateDataError,
+    OnePassModel,
+)
 from .beta_geo import BetaGeo
-from .modified_beta_geo import ModifiedBetaGeo
-from .pareto_nbd import ParetoNBD
 from .beta_geo_beta_binom import BetaGeoBetaBinom
 from .gamma_gamma import GammaGamma
+from .modified_beta_geo import ModifiedBetaGeo
+from .pareto_nbd import ParetoNBD
+from .protocol import CountModel, PurchaseCountDistribution
 from .shifted_beta_geo import ShiftedBetaGeo
-from .validation import holdout_errors, holdout_predictions, holdout_table, tracking_table
+from .validation import (
+    holdout_comparison,
+    holdout_error_table,
+    holdout_errors,
+    holdout_predictions,
+    holdout_table,
+    tracking_table,
+    value_errors,
+)
 
 __all__ = ["BaseModel", "Convergence", "ConvergenceError", "OnePassModel"]
+__all__ += ["BoundaryFitWarning", "DegenerateDataError"]
 __all__ += ["BetaGeoBetaBinom", "GammaGamma", "ShiftedBetaGeo"]
 __all__ += ["holdout_errors", "holdout_predictions", "holdout_table", "tracking_table"]
+__all__ += ["holdout_comparison", "holdout_error_table", "value_errors"]
+__all__ += ["CountModel", "PurchaseCountDistribution"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]

@@ -90,7 +90,8 @@ def _tanh_sinh_nodes(step: float = _TS_STEP, tmax: float = _TS_TMAX):
     return log_x, log_1mx, log_w, float(log_cut)
 
 
-_TS = _tanh_sinh_nodes()
+#: the tanh-sinh rule on (0, 1): (log x, log(1 - x), log weight, log of the cut point)
+TANH_SINH_NODES = _tanh_sinh_nodes()
 
 
 def _sinh_nodes(step: float = 1.0 / 16.0, tmax: float = 4.5):
@@ -99,10 +100,27 @@ def _sinh_nodes(step: float = 1.0 / 16.0, tmax: float = 4.5):
     return np.pi * np.sinh(tau), np.log(step * np.pi * np.cosh(tau))
 
 
-_SINH = _sinh_nodes()
+#: the sinh rule on the real line: (nodes v = pi sinh(tau), log weights)
+SINH_NODES = _sinh_nodes()
 
 
-def _chunks(n: int, nodes: int, budget: int = 4_000_000):
+def row_chunks(n: int, nodes: int, budget: int = 4_000_000):
+    """Slices of ``n`` rows such that rows x ``nodes`` stays within ``budget`` cells.
+
+    Parameters
+    ----------
+    n : int
+        Number of rows to cover.
+    nodes : int
+        Columns per row (quadrature nodes).
+    budget : int
+        Largest number of cells (rows x nodes) in one chunk.
+
+    Yields
+    ------
+    slice
+        Consecutive row ranges covering ``0..n``.
+    """
     size = max(1, budget // max(nodes, 1))
     for start in range(0, n, size):
         yield slice(start, min(n, start + size))
@@ -177,9 +195,9 @@ def _h_series_body(A, B, R, z):
 
 def _h_quad(A, B, R, z):
     """h by tanh-sinh quadrature in log space (any z > 0, any A, B, R > 0)."""
-    log_x, log_1mx, log_w, log_cut = _TS
+    log_x, log_1mx, log_w, log_cut = TANH_SINH_NODES
     out = np.empty(A.shape[0])
-    for sl in _chunks(A.shape[0], log_x.size):
+    for sl in row_chunks(A.shape[0], log_x.size):
         a, b, r, lz = A[sl, None], B[sl, None], R[sl, None], np.log(z[sl])[:, None]
         lbeta = betaln(a, b)
         log_l = np.log(r) + log_softplus(log_x + lz)  # log(R log(1 + p z))
@@ -208,7 +226,7 @@ def _h_logit(A, B, R, z):
     estimate: the relative step-halving difference, or the weight of the
     outermost nodes if larger (a tail cut short).
     """
-    v, log_wv = _SINH
+    v, log_wv = SINH_NODES
     lz = np.log(z)
 
     def slope(u):  # d/du of the log integrand; decreasing, > 0 at -745 and < 0 at 745
@@ -232,7 +250,7 @@ def _h_logit(A, B, R, z):
     scale = np.where((curv < 0) & np.isfinite(scale) & (scale > 0), scale, width)
     out = np.empty(A.shape[0])
     err = np.empty(A.shape[0])
-    for sl in _chunks(A.shape[0], v.size):
+    for sl in row_chunks(A.shape[0], v.size):
         a, b, r = A[sl, None], B[sl, None], R[sl, None]
         u = u0[sl, None] + scale[sl, None] * v
         log_p = -np.logaddexp(0.0, -u)
@@ -359,9 +377,9 @@ def _j_series_body(k, e, u, log_eps):
 
 def _j_quad(k, e, u, log_eps):
     """log J and its gradient by tanh-sinh quadrature in log space (any u < 1)."""
-    log_x, log_1mx, log_w, log_cut = _TS
+    log_x, log_1mx, log_w, log_cut = TANH_SINH_NODES
     out = [np.empty(k.shape[0]) for _ in range(4)]
-    for sl in _chunks(k.shape[0], log_x.size):
+    for sl in row_chunks(k.shape[0], log_x.size):
         kk, ee, uu, le = k[sl, None], e[sl, None], u[sl, None], log_eps[sl, None]
         # 1 - u rho = eps + u (1 - rho), without cancellation near rho = 1
         with np.errstate(divide="ignore"):
@@ -406,7 +424,7 @@ def pnbd_log_j(k, e, u, log_eps):
         idx = np.flatnonzero(mask)
         if idx.size:
             res = fun(k[idx], e[idx], u[idx], log_eps[idx])
-            for o, r in zip(out, res):
+            for o, r in zip(out, res, strict=True):
                 o[idx] = r
     return tuple(o.reshape(shape) for o in out)
 
@@ -417,9 +435,9 @@ def pnbd_log_j(k, e, u, log_eps):
 
 def _g_quad(s, y):
     """G(s, y) by tanh-sinh quadrature on w = x/(1-x) in log space."""
-    log_x, log_1mx, log_w, _ = _TS
+    log_x, log_1mx, log_w, _ = TANH_SINH_NODES
     out = np.empty(s.shape[0])
-    for sl in _chunks(s.shape[0], log_x.size):
+    for sl in row_chunks(s.shape[0], log_x.size):
         ss, ly = s[sl, None], np.log(y[sl])[:, None]
         log_wv = log_x - log_1mx  # log w
         w = np.exp(np.minimum(log_wv, 700.0))
@@ -454,22 +472,28 @@ def pnbd_dert_factor(s, y):
 
 
 def pnbd_log_dropout_integral(n, t, r, alpha, s, beta):
-    """log of int_0^t tau^n (alpha+tau)^-(r+n) (beta+tau)^-(s+1) d tau (tanh-sinh, in logs)."""
-    n, t = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
+    """log of int_0^t tau^n (alpha+tau)^-(r+n) (beta+tau)^-(s+1) d tau (tanh-sinh, in logs).
+
+    All six arguments broadcast together, so the parameters may differ by row
+    (a customer's posterior parameters in the conditional distribution).
+    """
+    arrays = (np.asarray(v, dtype=float) for v in (n, t, r, alpha, s, beta))
+    n, t, r, alpha, s, beta = np.broadcast_arrays(*arrays)
     shape = n.shape
-    n, t = n.ravel(), t.ravel()
-    log_x, log_1mx, log_w, _ = _TS
+    n, t, r, alpha, s, beta = (v.ravel() for v in (n, t, r, alpha, s, beta))
+    log_x, log_1mx, log_w, _ = TANH_SINH_NODES
     out = np.full(n.shape[0], -np.inf)
-    pos = t > 0
-    idx = np.flatnonzero(pos)
-    for sl in _chunks(idx.size, log_x.size):
+    idx = np.flatnonzero(t > 0)
+    for sl in row_chunks(idx.size, log_x.size):
         ii = idx[sl]
         nn, lt = n[ii, None], np.log(t[ii])[:, None]
+        rr, ss = r[ii, None], s[ii, None]
+        la, lb = np.log(alpha[ii])[:, None], np.log(beta[ii])[:, None]
         ltau = lt + log_x  # log tau
         g = (
             nn * ltau
-            - (r + nn) * np.logaddexp(np.log(alpha), ltau)
-            - (s + 1.0) * np.logaddexp(np.log(beta), ltau)
+            - (rr + nn) * np.logaddexp(la, ltau)
+            - (ss + 1.0) * np.logaddexp(lb, ltau)
             + lt
             + log_w
         )

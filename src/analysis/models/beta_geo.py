@@ -14,15 +14,11 @@ breaks down (a near 1, a + b <= 1, long horizons).
 
 from __future__ import annotations
 
-import hashlib
-
 import numpy as np
-import pandas as pd
 from scipy.special import betainc, betaln, digamma, expit, gammaln, logsumexp
 
-from ..validate import DataValidationError
-from ._special import _SINH, _TS, _chunks, bg_h, bg_laplace_h
-from .base import CustomerGrid, OnePassModel, unique_rows
+from ._special import SINH_NODES, TANH_SINH_NODES, bg_h, bg_laplace_h, row_chunks
+from .count import ContinuousCountModel
 
 __all__ = ["BetaGeo"]
 
@@ -44,7 +40,7 @@ def _log_survival_logit(A, B, R, z):
     and an error estimate: the relative difference to the rule with twice the
     step, or the weight of the outermost nodes if larger (a tail cut short).
     """
-    v, log_wv = _SINH
+    v, log_wv = SINH_NODES
     lz = np.log(z)
 
     def slope(u):
@@ -67,7 +63,7 @@ def _log_survival_logit(A, B, R, z):
     scale = np.where((curv < 0) & np.isfinite(scale) & (scale > 0), scale, fallback)
     out = np.empty(A.shape[0])
     err = np.empty(A.shape[0])
-    for sl in _chunks(A.shape[0], v.size):
+    for sl in row_chunks(A.shape[0], v.size):
         a, b, r = A[sl, None], B[sl, None], R[sl, None]
         u = u0[sl, None] + scale[sl, None] * v
         sp_neg = np.logaddexp(0.0, -u)  # -log sigmoid(u); log(1 + e^u) = u + sp_neg
@@ -88,10 +84,10 @@ def _log_survival_log_p(A, B, R, z):
 
     Returns the log and the step-halving error estimate, as :func:`_log_survival_logit`.
     """
-    log_x, log_1mx, log_w, log_cut = _TS
+    log_x, log_1mx, log_w, log_cut = TANH_SINH_NODES
     out = np.empty(A.shape[0])
     err = np.empty(A.shape[0])
-    for sl in _chunks(A.shape[0], log_x.size):
+    for sl in row_chunks(A.shape[0], log_x.size):
         a, b, r, lz = A[sl, None], B[sl, None], R[sl, None], np.log(z[sl])[:, None]
         g = (a - 1.0) * log_x + (b - 1.0) * log_1mx - r * np.logaddexp(0.0, log_x + lz) + log_w
         # beyond the last nodes: p^(A-1) on p < cut (where p z is negligible), and
@@ -142,175 +138,39 @@ def _bg_log_survival(A, B, R, z):
     return out.reshape(shape)
 
 
-class _CountModel(OnePassModel):
-    """Plumbing shared by the continuous-time models (BG/NBD, MBG/NBD, Pareto/NBD).
+def _bg_pmf(n, t, r, alpha, a, b, d: int):
+    """P(X(t) = n) of a BG/NBD-type customer, vectorised (all arrays broadcast).
 
-    Data checks, starting values, the
-    prediction cache and the new-customer expectation wrapper.
+    Purchases at Poisson rate lambda ~ Gamma(r, alpha) (rate alpha); after
+    each purchase (and, with ``d = 1`` as in the MBG/NBD, also at time 0) she
+    drops out with probability p ~ Beta(a, b). Either she survives all n + d
+    dropout chances with exactly n purchases (a negative binomial term), or
+    she drops out at the last of them after at least n purchases in (0, t]
+    (Fader, Hardie & Lee 2005, eq. 8).
     """
-
-    required_columns = ("frequency", "recency", "T")
-    integer_columns = ("frequency",)
-    default_start = (1.0, 1.0, 1.0, 1.0)
-
-    def fit(self, data, initial_params=None, maxiter: int = 2000, tol: float = 1e-10):
-        """Estimate the parameters by maximum likelihood (see :meth:`BaseModel.fit`)."""
-        try:
-            return super().fit(data, initial_params=initial_params, maxiter=maxiter, tol=tol)
-        finally:
-            self.__dict__.pop("_prediction_cache", None)
-
-    # ----- data -------------------------------------------------------------------------------
-    def _check_data(self, frame: pd.DataFrame) -> None:
-        x = pd.to_numeric(frame["frequency"], errors="coerce").to_numpy(dtype=float)
-        tx = pd.to_numeric(frame["recency"], errors="coerce").to_numpy(dtype=float)
-        T = pd.to_numeric(frame["T"], errors="coerce").to_numpy(dtype=float)
-        bad = tx > T * (1 + 1e-12) + 1e-12
-        if bad.any():
-            raise DataValidationError(
-                f"recency exceeds T for {int(bad.sum())} customer(s) (rows "
-                f"{list(frame.index[bad][:5])}); recency is measured from the first purchase to "
-                "the last, T from the first purchase to the end of observation."
-            )
-        bad = (x == 0) & (tx > 0)
-        if bad.any():
-            raise DataValidationError(
-                f"{int(bad.sum())} customer(s) have frequency 0 but positive recency (rows "
-                f"{list(frame.index[bad][:5])}); without repeat purchases recency must be 0."
-            )
-
-    def _precompute(self, arrays):
-        ux, inv = np.unique(arrays["frequency"], return_inverse=True)
-        arrays["_x_unique"] = ux
-        arrays["_x_index"] = inv.astype(np.int64)
-        return arrays
-
-    def _start(self, initial_params, arrays):
-        if initial_params is not None:
-            return super()._start(initial_params, arrays)
-        w = arrays["weight"]
-        total_x = float(np.dot(w, arrays["frequency"]))
-        total_t = float(np.dot(w, arrays["T"]))
-        rate = total_x / total_t if total_x > 0 and total_t > 0 else 1.0
-        return np.array([1.0, max(1.0 / rate, 1e-6), 1.0, 1.0])
-
-    # ----- predictions: shared ------------------------------------------------------------------
-    def _memo(self, name, arrays, compute):
-        """Cache per-customer results by content (a hash of the arrays and the parameters).
-
-        A CLV computation asks for predictions at many horizons for the same
-        customers; P(alive) and the distinct (x, T) pairs are then computed once.
-        """
-        digest = hashlib.blake2b(digest_size=16)
-        for arr in arrays:
-            digest.update(np.ascontiguousarray(arr, dtype=float).view(np.uint8))
-        digest.update(np.asarray(self._p(), dtype=float).tobytes())
-        key = (name, digest.digest())
-        cache = self.__dict__.setdefault("_prediction_cache", {})
-        if key not in cache:
-            if len(cache) >= 8:
-                cache.clear()
-            cache[key] = compute()
-        return cache[key]
-
-    def _customers(self, data):
-        index, arr = self._data_arrays(data)
-        return index, arr["frequency"], arr["recency"], arr["T"]
-
-    @staticmethod
-    def _unique(mat):
-        uniq, _, inv = unique_rows(mat, return_inverse=True)
-        return uniq, inv
-
-    @staticmethod
-    def _time_ahead(t, shape):
-        """``t`` of ``p_alive(data, t)`` broadcast to one value per customer, checked."""
-        t_arr = np.broadcast_to(np.asarray(t, dtype=float), shape)
-        bad = ~(np.isfinite(t_arr) & (t_arr >= 0))
-        if bad.any():
-            shown = t if np.ndim(t) == 0 else f"{int(bad.sum())} bad value(s), e.g. {t_arr[bad][0]}"
-            raise ValueError(
-                "t (time after the observation end, in the data's time unit) must be finite "
-                f"and non-negative; got {shown}"
-            )
-        return t_arr
-
-    # ----- predictions at many horizons at once ---------------------------------------------------
-    @staticmethod
-    def _grid_times(ts) -> np.ndarray:
-        ts = np.asarray(ts, dtype=float)
-        if ts.ndim != 1 or ts.size == 0:
-            raise ValueError(f"ts must be a non-empty 1-d sequence of times, got shape {ts.shape}")
-        if not np.all(np.isfinite(ts) & (ts >= 0)):
-            raise ValueError(
-                "ts (times after the observation end, in the data's time unit) must be finite "
-                f"and non-negative; got {ts.tolist()[:10]}"
-            )
-        return ts
-
-    def _grid(self, ts, data, alive_values) -> CustomerGrid:
-        """P(alive at T) per customer times ``alive_values(x, T, ts)`` on the distinct (x, T)."""
-        self._require_fit()
-        ts = self._grid_times(ts)
-        index, x, tx, T = self._customers(data)
-        uniq, inv = self._unique(np.column_stack([x, T]))
-        ux, uT = uniq[:, :1], uniq[:, 1:]  # columns: broadcast against the row of times
-        values = np.asarray(alive_values(ux, uT, ts[None, :]), dtype=float)
-        return CustomerGrid(index, ts, self._p_alive_now(x, tx, T), values, inv)
-
-    def expected_purchases_grid(self, ts, data) -> CustomerGrid:
-        """Each customer's expected purchases in (T, T + t] for every t in ``ts``, at once.
-
-        The same values as ``expected_purchases(t, data)`` for each ``t``, with
-        the data validated and the distinct (frequency, T) rows found once,
-        and the model's special functions evaluated on those rows only. A CLV
-        asks for dozens of horizons for the same customers.
-
-        Parameters
-        ----------
-        ts : sequence of float
-            Window lengths (>= 0) in the data's time unit.
-        data : DataFrame
-            ``frequency``, ``recency``, ``T``.
-
-        Returns
-        -------
-        CustomerGrid
-            Factored customers x ``ts`` values: ``.at(j)``, ``.combine(weights)``,
-            ``.increments()``, ``.to_frame()``.
-        """
-        return self._grid(ts, data, self._alive_purchases)
-
-    def p_alive_grid(self, ts, data) -> CustomerGrid:
-        """P(alive) ``t`` after each customer's observation end, for every t in ``ts``.
-
-        The same values as ``p_alive(data, t)`` for each ``t`` (see
-        :meth:`expected_purchases_grid` for the form of the result).
-        """
-        return self._grid(ts, data, self._alive_survival)
-
-    def _p_alive_now(self, x, tx, T) -> np.ndarray:
-        """P(alive at T | x, t_x, T) per customer."""
-        raise NotImplementedError
-
-    def _alive_purchases(self, x, T, t):
-        """Expected purchases in (T, T + t] of a customer alive at T (arrays broadcast)."""
-        raise NotImplementedError
-
-    def _alive_survival(self, x, T, t):
-        """P(alive at T + t | alive at T, x, T) (arrays broadcast)."""
-        raise NotImplementedError
-
-    def _expected_new(self, t):
-        """E[X(t)] of a new customer, with the checks shared by all models."""
-        t_arr = np.asarray(t, dtype=float)
-        if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
-            raise ValueError("t must be finite and non-negative")
-        out = self._new_customer_h(t_arr)
-        return float(out) if np.ndim(out) == 0 else out
+    n, t, r, alpha, a, b = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (n, t, r, alpha, a, b))
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        log_q = np.log(alpha) - np.log(alpha + t)  # log P(no purchase per NB "success")
+        log_1mq = np.where(t > 0, np.log(t) - np.log(alpha + t), -np.inf)
+        log_nb = (
+            gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * log_q
+            + np.where(n > 0, n * log_1mq, 0.0)
+        )
+        term1 = betaln(a, b + n + d) - betaln(a, b) + log_nb
+        # P(NB >= n) = I_{t/(alpha+t)}(n, r); 1 for n = 0
+        tail = np.where(n > 0, betainc(np.maximum(n, 1), r, t / (alpha + t)), 1.0)
+        has2 = (n + d) > 0
+        term2 = np.where(
+            has2,
+            betaln(a + 1, np.maximum(b + n + d - 1, 1e-300)) - betaln(a, b) + np.log(tail),
+            -np.inf,
+        )
+        return np.exp(np.logaddexp(term1, term2))
 
 
-class BetaGeo(_CountModel):
+class BetaGeo(ContinuousCountModel):
     """BG/NBD: Poisson purchases, dropout after a repeat purchase with probability p.
 
     Parameters (after ``fit``): ``r``, ``alpha`` (purchase-rate heterogeneity,
@@ -318,11 +178,12 @@ class BetaGeo(_CountModel):
 
     Examples
     --------
-    >>> model = BetaGeo().fit(summary)           # doctest: +SKIP
-    >>> model.expected_purchases(39, summary)    # doctest: +SKIP
+    >>> model = BetaGeo().fit(summary)              # doctest: +SKIP
+    >>> model.expected_purchases(summary, t=39)     # doctest: +SKIP
     """
 
     param_names = ("r", "alpha", "a", "b")
+    dropout_params = ("a", "b")
 
     #: opportunities to drop out besides those after repeat purchases (MBG/NBD: 1, at time 0)
     _extra_dropout = 0
@@ -381,187 +242,60 @@ class BetaGeo(_CountModel):
                 -np.inf,
             )
 
-    def p_alive(self, data, t=0.0) -> pd.Series:
-        """Probability that each customer is alive ``t`` time units after her observation end.
-
-        At ``t = 0`` (the default) this is P(alive at T | x, t_x, T) of Fader,
-        Hardie & Lee (2005). For ``t > 0`` it is P(alive at T + t | history)
-        = P(alive at T | history) * E[(1 + p t/(alpha+T))^-(r+x)],
-        p ~ Beta(a, b+x) (MBG/NBD: Beta(a, b+x+1)).
-
-        Derivation: given lambda and p, the history and survival to T have
-        likelihood lambda^x e^(-lambda T) (1-p)^x (one more factor 1-p for the
-        MBG/NBD dropout at time 0), so given alive at T the posterior is
-        lambda ~ Gamma(r+x, rate alpha+T) and, independently, p ~ Beta(a, b+x)
-        (b+x+1). An alive customer drops out at purchases that come at
-        Poisson rate lambda, each ending the relationship with probability p:
-        the dropouts form a Poisson process of rate lambda p, so
-        P(alive at T+t | alive at T, lambda, p) = exp(-lambda p t). Averaging
-        over lambda gives (1 + p t/(alpha+T))^-(r+x), and over p the
-        hypergeometric value 2F1(r+x, a; a+b+x; -t/(alpha+T)), where scipy's
-        hyp2f1 fails for heavy buyers; it is integrated numerically over
-        logit(p), with checked error (see ``_bg_log_survival``).
-
-        Parameters
-        ----------
-        data : DataFrame
-            ``frequency``, ``recency``, ``T``.
-        t : float or array
-            Time after the observation end, in the data's time unit (>= 0);
-            a scalar or one value per customer.
-
-        Returns
-        -------
-        Series
-            Indexed like ``data``. At ``t = 0`` it is 1 for BG/NBD customers
-            without repeat purchases; it decreases in ``t``.
-        """
-        index, x, tx, T = self._customers(data)
-        t_arr = self._time_ahead(t, x.shape)
-        # shared with expected_purchases: a CLV asks for both at many horizons
-        p = self._memo("p_alive", (x, tx, T), lambda: expit(-self._log_odds_dead(x, tx, T)))
-        if np.any(t_arr > 0):
-            p = p * np.exp(self._log_survival(x, T, t))
-        else:
-            p = p.copy()  # never hand out the cached array
-        return pd.Series(p, index=index, name="p_alive")
-
-    def _log_survival(self, x, T, t):
-        """log P(alive at T + t | alive at T, x, T) per customer (t scalar or per customer)."""
-        r, alpha, a, b = self._p()
-        if np.ndim(t) == 0:
-            uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
-            ux, uT = uniq[:, 0], uniq[:, 1]
-            ut = float(t)
-        else:
-            t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-            uniq, inv = self._unique(np.column_stack([x, T, t_arr]))
-            ux, uT, ut = uniq[:, 0], uniq[:, 1], uniq[:, 2]
-        return _bg_log_survival(a, b + ux + self._extra_dropout, r + ux, ut / (alpha + uT))[inv]
-
-    def _new_customer_h(self, t):
-        r, alpha, a, b = self._p()
-        return bg_h(a, b, r, np.asarray(t, dtype=float) / alpha)
-
     def _p_alive_now(self, x, tx, T):
+        """P(alive at T | x, t_x, T) of Fader, Hardie & Lee (2005), eq. 11."""
         return expit(-self._log_odds_dead(x, tx, T))
 
+    def _posterior_b(self, x):
+        """The dropout Beta's b given alive at T: b + x (+1 for the MBG/NBD's time-0 chance)."""
+        return self._p()[3] + x + self._extra_dropout
+
     def _alive_purchases(self, x, T, t):
-        r, alpha, a, b = self._p()
-        return bg_h(a, b + x + self._extra_dropout, r + x, t / (alpha + T))
+        r, alpha, a, _ = self._p()
+        return bg_h(a, self._posterior_b(x), r + x, t / (alpha + T))
 
     def _alive_survival(self, x, T, t):
-        r, alpha, a, b = self._p()
-        return np.exp(_bg_log_survival(a, b + x + self._extra_dropout, r + x, t / (alpha + T)))
+        """P(alive at T + t | alive at T) = E[(1 + p t/(alpha+T))^-(r+x)], p ~ Beta(a, b+x).
 
-    def expected_purchases(self, t, data=None):
-        """Expected number of purchases in a window of length ``t``.
-
-        Parameters
-        ----------
-        t : float or array
-            Window length in the model's time unit.
-        data : DataFrame, optional
-            Without it: the expected repeat purchases in (0, t] of a new
-            customer (measured from her first purchase); returns a float (or an
-            array for array ``t``). With it: each customer's expected purchases
-            in (T, T + t] given her ``frequency``, ``recency`` and ``T``; ``t``
-            is a scalar or one value per customer; returns a Series indexed like
-            ``data``.
+        Given lambda and p, the history and survival to T have likelihood
+        lambda^x e^(-lambda T) (1-p)^x (one more factor 1-p for the MBG/NBD
+        dropout at time 0), so given alive at T the posterior is lambda ~
+        Gamma(r+x, rate alpha+T) and, independently, p ~ Beta(a, b+x)
+        (b+x+1). An alive customer drops out at purchases that come at
+        Poisson rate lambda, each ending the relationship with probability p:
+        the dropouts form a Poisson process of rate lambda p, so P(alive at
+        T+t | alive at T, lambda, p) = exp(-lambda p t). Averaging over lambda
+        gives (1 + p t/(alpha+T))^-(r+x), and over p the hypergeometric value
+        2F1(r+x, a; a+b+x; -t/(alpha+T)), where scipy's hyp2f1 fails for
+        heavy buyers; it is integrated numerically over logit(p), with
+        checked error (see ``_bg_log_survival``).
         """
-        self._require_fit()
-        if data is None:
-            return self._expected_new(t)
-        index, x, tx, T = self._customers(data)
-        t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-        if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
-            raise ValueError("t must be finite and non-negative")
-        # h depends on (x, T, t) only: evaluate it on the distinct combinations
-        if np.ndim(t) == 0:
-            uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
-            ux, uT = uniq[:, 0], uniq[:, 1]
-            ut = float(t)
-        else:
-            uniq, inv = self._unique(np.column_stack([x, T, t_arr]))
-            ux, uT, ut = uniq[:, 0], uniq[:, 1], uniq[:, 2]
-        h = self._alive_purchases(ux, uT, ut)[inv]
-        p = self._memo("p_alive", (x, tx, T), lambda: expit(-self._log_odds_dead(x, tx, T)))
-        return pd.Series(p * h, index=index, name="expected_purchases")
+        r, alpha, a, _ = self._p()
+        return np.exp(_bg_log_survival(a, self._posterior_b(x), r + x, t / (alpha + T)))
 
-    def probability_of_purchases(self, n, t):
-        """P(X(t) = n): probability that a new customer makes n repeat purchases in (0, t].
+    def _alive_pmf(self, x, T, n, t):
+        # alive at T, the next dropout chance comes after the next purchase: d = 0
+        r, alpha, a, _ = self._p()
+        return _bg_pmf(n, t, r + x, alpha + T, a, self._posterior_b(x), 0)
 
-        Parameters
-        ----------
-        n : int or array of int
-            Number of repeat purchases.
-        t : float or array
-            Window length (broadcast with ``n``).
-
-        Returns
-        -------
-        float or ndarray
-        """
-        self._require_fit()
-        n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
-        if np.any(n_arr < 0) or np.any(n_arr != np.round(n_arr)):
-            raise ValueError("n must hold non-negative whole numbers")
-        if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
-            raise ValueError("t must be finite and non-negative")
+    def _new_customer_purchases(self, t):
         r, alpha, a, b = self._p()
-        d = self._extra_dropout
-        with np.errstate(divide="ignore", invalid="ignore"):
-            log_q = np.log(alpha) - np.log(alpha + t_arr)  # log P(no purchase per NB "success")
-            log_1mq = np.where(t_arr > 0, np.log(t_arr) - np.log(alpha + t_arr), -np.inf)
-            log_nb = (
-                gammaln(r + n_arr) - gammaln(r) - gammaln(n_arr + 1) + r * log_q
-                + np.where(n_arr > 0, n_arr * log_1mq, 0.0)
-            )
-            term1 = betaln(a, b + n_arr + d) - betaln(a, b) + log_nb
-            # P(NB >= n) = I_{t/(alpha+t)}(n, r); 1 for n = 0
-            tail = np.where(
-                n_arr > 0, betainc(np.maximum(n_arr, 1), r, t_arr / (alpha + t_arr)), 1.0
-            )
-            has2 = (n_arr + d) > 0
-            term2 = np.where(
-                has2,
-                betaln(a + 1, np.maximum(b + n_arr + d - 1, 1e-300)) - betaln(a, b) + np.log(tail),
-                -np.inf,
-            )
-            out = np.exp(np.logaddexp(term1, term2))
-        return float(out) if out.ndim == 0 else out
+        return bg_h(a, b, r, t / alpha)
 
-    def dert(self, data, discount_rate: float) -> pd.Series:
-        """Discounted expected residual transactions (DERT) of each customer.
-
-        The expected number of future purchases, each discounted by
-        exp(-discount_rate * time until it): the integral of
-        exp(-delta t) dE[Y(t) | history]. No closed form is known for the
-        BG/NBD; it is computed as P(alive) * kappa * int exp(-kappa z) h(z) dz
-        with kappa = delta (alpha + T), by a trapezoidal rule in log z that
-        converges geometrically (relative error ~1e-10).
-
-        Parameters
-        ----------
-        data : DataFrame
-            ``frequency``, ``recency``, ``T``.
-        discount_rate : float
-            Continuously compounded discount rate per time unit of the data
-            (e.g. weekly data and 10% a year: log(1.10) / 52).
-
-        Returns
-        -------
-        Series
-            Indexed like ``data``.
-        """
-        self._require_fit()
-        delta = float(discount_rate)
-        if not (np.isfinite(delta) and delta > 0):
-            raise ValueError(f"discount_rate must be a positive number, got {discount_rate!r}")
-        index, x, tx, T = self._customers(data)
+    def _new_customer_pmf(self, n, t):
         r, alpha, a, b = self._p()
-        uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
-        ux, uT = uniq[:, 0], uniq[:, 1]
-        lap = bg_laplace_h(a, b + ux + self._extra_dropout, r + ux, delta * (alpha + uT))[inv]
-        p = expit(-self._log_odds_dead(x, tx, T))
-        return pd.Series(p * lap, index=index, name="dert")
+        return _bg_pmf(n, t, r, alpha, a, b, self._extra_dropout)
+
+    def _dert_continuous(self, x, tx, T, delta):
+        """P(alive) kappa int exp(-kappa z) h(z) dz with kappa = delta (alpha + T).
+
+        No closed form is known for the BG/NBD DERT; the integral of
+        exp(-delta t) dE[Y(t) | alive] is computed by a trapezoidal rule in
+        log z that converges geometrically (relative error ~1e-10).
+        """
+        r, alpha, a, _ = self._p()
+
+        def laplace(ux, uT, _t):
+            return bg_laplace_h(a, self._posterior_b(ux), r + ux, delta * (alpha + uT))
+
+        return self._alive_now(x, tx, T) * self._per_row(laplace, x, T, 0.0)

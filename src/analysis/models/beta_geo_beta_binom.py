@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import betaln, digamma, gammaln, hyp2f1, logsumexp
+from scipy.special import betaln, digamma, gammaln, logsumexp
 
+from ..units import per_period_rate
 from ..validate import DataValidationError
-from .base import BaseModel, _as_frame
+from .base import BaseModel, CustomerGrid, as_frame, unique_rows
+from .count import TimeUnitMixin, check_counts
+from .degenerate import beta_binomial_max_loglik, bgbb_data_degenerate, reduces_to
+from .hypergeometric import hyp2f1_one
 
 __all__ = ["BetaGeoBetaBinom"]
 
@@ -55,10 +59,17 @@ def _log_alive_sum(g: float, d: float, a: np.ndarray, b: np.ndarray) -> np.ndarr
     return np.where(b > a, out, -np.inf)
 
 
-class BetaGeoBetaBinom(BaseModel):
+class BetaGeoBetaBinom(TimeUnitMixin, BaseModel):
     """BG/BB model with parameters ``alpha, beta`` (transaction) and ``gamma, delta`` (dropout).
 
-    Time is counted in transaction opportunities. Predictions follow FHS (2010).
+    Time is counted in transaction opportunities: every ``t`` of the
+    predictions is a number of future opportunities after each customer's
+    last observed one (``n_periods``). ``time_unit`` is the calendar length
+    of one opportunity ("Y" for a yearly appeal); it converts a yearly
+    discount rate into a rate per opportunity. Predictions follow FHS (2010);
+    for a customer with a history they use the fact that a customer alive at
+    her last opportunity n behaves from then on as a new customer with the
+    posterior parameters (alpha + x, beta + n - x, gamma, delta + n).
     """
 
     #: time is counted in whole transaction opportunities (see analysis.clv.customer_lifetime_value)
@@ -92,6 +103,24 @@ class BetaGeoBetaBinom(BaseModel):
 
     def _check_data(self, frame: pd.DataFrame) -> None:
         self._check_frame(frame)
+
+    # ----- degenerate data and boundary fits ---------------------------------------------------
+    def _degenerate_data(self, arrays):
+        return bgbb_data_degenerate(
+            arrays["frequency"], arrays["recency"], arrays["n_periods"], arrays["weight"]
+        )
+
+    def _boundary_explanation(self, params, loglik, arrays):
+        bb = beta_binomial_max_loglik(arrays["frequency"], arrays["n_periods"], arrays["weight"])
+        if not reduces_to(loglik, bb):
+            return None
+        return ("gamma", "delta"), (
+            f"no dropout detected: the log-likelihood ({loglik:.2f}) is no better than that of "
+            f"the beta-binomial, the same transactions without dropout ({bb:.2f}), so BG/BB "
+            "reduces to it and the dropout parameters (gamma, delta) are not identified. "
+            "P(alive) is 1 for everyone and DERT assumes that no customer ever leaves: an upper "
+            "bound."
+        )
 
     # ----- likelihood ------------------------------------------------------------------------
     @staticmethod
@@ -190,7 +219,7 @@ class BetaGeoBetaBinom(BaseModel):
 
     # ----- helpers for predictions -------------------------------------------------------------
     def _history(self, data):
-        frame = _as_frame(data)
+        frame = as_frame(data)
         missing = [c for c in self.required_columns if c not in frame.columns]
         if missing:
             raise DataValidationError(
@@ -203,130 +232,215 @@ class BetaGeoBetaBinom(BaseModel):
     def _log_lik_history(self, arrays) -> np.ndarray:
         return self._loglik_rows(self._p(), arrays)
 
-    # ----- predictions -----------------------------------------------------------------------
-    def expected_purchases(self, n, data=None):
-        """Expected number of transactions in the next ``n`` opportunities.
+    @staticmethod
+    def _opportunities(t, shape=None) -> np.ndarray:
+        """``t`` (future opportunities) checked as whole numbers >= 0, broadcast to ``shape``."""
+        t_arr = np.asarray(t, dtype=float)
+        if shape is not None:
+            t_arr = np.broadcast_to(t_arr, shape)
+        if not np.all(np.isfinite(t_arr)) or np.any(t_arr < 0) or np.any(t_arr != np.round(t_arr)):
+            raise ValueError(
+                f"t counts future transaction opportunities: whole numbers >= 0, got {t!r}"
+            )
+        return t_arr
 
-        Without ``data``: for a customer just acquired (FHS 2010, eq. 8),
-        E[X(n)] = alpha/(alpha+beta) * sum_{t=1}^{n} B(gamma, delta+t)/B(gamma, delta).
-        With ``data``: conditional on each customer's history (x, t_x, n_periods),
-        transactions in opportunities n_periods+1 .. n_periods+n (eq. 13).
-
-        Parameters
-        ----------
-        n : int or array-like
-            Number of future opportunities (>= 0).
-        data : DataFrame, optional
-            ``frequency``, ``recency``, ``n_periods`` per customer.
-
-        Returns
-        -------
-        float, ndarray or Series
-            A Series indexed like ``data`` when data is given.
-        """
-        a, b, g, d = self._p()
-        n_arr = np.asarray(n, dtype=float)
-        if np.any(n_arr < 0):
-            raise ValueError(f"n must be >= 0, got {n!r}")
-        if data is None:
-            with np.errstate(divide="ignore"):
-                val = a / (a + b) * np.exp(_log_alive_sum(g, d, np.zeros_like(n_arr), n_arr))
-            val = np.where(n_arr > 0, val, 0.0)
-            return float(val) if val.ndim == 0 else val
+    def _distinct_histories(self, data):
+        """Index, per-customer arrays, and the distinct (x, t_x, n) rows with their log-likelihood."""
+        self._require_fit()
         index, arr = self._history(data)
-        x, t_x, m = arr["frequency"], arr["recency"], arr["n_periods"]
-        log_l = self._log_lik_history(arr)
+        mat = np.column_stack([arr["frequency"], arr["recency"], arr["n_periods"]])
+        uniq, _, inv = unique_rows(mat, return_inverse=True)
+        rows = {"frequency": uniq[:, 0], "recency": uniq[:, 1], "n_periods": uniq[:, 2]}
+        return index, rows, inv, self._log_lik_history(rows)
+
+    def _log_alive_now(self, x, m, log_l) -> np.ndarray:
+        """log P(alive at the last observed opportunity m | history) (eq. 11 with t = 0)."""
+        a, b, g, d = self._p()
+        return betaln(a + x, b + m - x) - betaln(a, b) + betaln(g, d + m) - betaln(g, d) - log_l
+
+    def _log_expected(self, x, m, log_l, t) -> np.ndarray:
+        """log E[X(m, m + t) | history] (eq. 13); arrays broadcast."""
+        a, b, g, d = self._p()
         log_p = betaln(a + x + 1, b + m - x) - betaln(a, b)
         with np.errstate(divide="ignore"):
-            log_alive = _log_alive_sum(g, d, m, m + n_arr)
-        val = np.exp(log_p + log_alive - log_l)
-        return pd.Series(val, index=index, name="expected_purchases")
+            return log_p + _log_alive_sum(g, d, m, m + t) - log_l
 
-    def p_alive(self, data, n=1) -> pd.Series:
-        """Probability that each customer is alive at opportunity n_periods + n (eq. 11 for n = 1).
+    def _log_alive_at(self, x, m, log_l, t) -> np.ndarray:
+        """log P(alive at opportunity m + t | history); arrays broadcast."""
+        a, b, g, d = self._p()
+        log_num = betaln(a + x, b + m - x) - betaln(a, b) + betaln(g, d + m + t) - betaln(g, d)
+        return np.minimum(log_num - log_l, 0.0)
 
-        P = B(alpha+x, beta+m-x)/B(alpha,beta) * B(gamma, delta+m+n)/B(gamma,delta) / L,
-        with m = n_periods. The default n = 1 is the next opportunity; n = 0 is
-        the last observed one.
+    # ----- predictions -----------------------------------------------------------------------
+    def expected_purchases(self, data, *, t) -> pd.Series:
+        """Each customer's expected transactions in her next ``t`` opportunities given her history.
+
+        Transactions in opportunities n_periods + 1 .. n_periods + t,
+        conditional on (x, t_x, n_periods) (FHS 2010, eq. 13).
 
         Parameters
         ----------
         data : DataFrame
             ``frequency``, ``recency``, ``n_periods`` per customer.
-        n : int or float
-            Opportunities after the observation end (>= 0).
+        t : int or array of int
+            Number of future transaction opportunities (>= 0); a scalar or one
+            value per customer.
 
         Returns
         -------
         Series
-            Indexed like ``data``.
+            ``expected_purchases``, indexed like ``data``.
         """
-        a, b, g, d = self._p()
-        if not np.all(np.asarray(n, dtype=float) >= 0):
-            raise ValueError(f"n must be >= 0, got {n!r}")
-        index, arr = self._history(data)
-        x, m = arr["frequency"], arr["n_periods"]
-        log_num = betaln(a + x, b + m - x) - betaln(a, b) + betaln(g, d + m + n) - betaln(g, d)
-        val = np.exp(log_num - self._log_lik_history(arr))
-        return pd.Series(np.clip(val, 0.0, 1.0), index=index, name="p_alive")
+        index, rows, inv, log_l = self._distinct_histories(data)
+        t_arr = self._opportunities(t, inv.shape)
+        x, m = rows["frequency"][inv], rows["n_periods"][inv]
+        val = np.exp(self._log_expected(x, m, log_l[inv], t_arr))
+        return pd.Series(val, index=index, name="expected_purchases")
 
-    def probability_of_purchases(self, x, n):
-        """P(X(n) = x): probability that a new customer makes x transactions in n opportunities (eq. 7).
+    def expected_purchases_new_customer(self, *, t):
+        """Expected transactions in the first ``t`` opportunities of a customer just acquired (eq. 8).
 
-        P = C(n,x) B(a+x, b+n-x)/B(a,b) B(g, d+n)/B(g,d)
-            + sum_{i=x}^{n-1} C(i,x) B(a+x, b+i-x)/B(a,b) B(g+1, d+i)/B(g,d).
+        E[X(t)] = alpha/(alpha+beta) * sum_{s=1}^{t} B(gamma, delta+s)/B(gamma, delta).
 
         Parameters
         ----------
-        x, n : int or array-like
-            Number of transactions and of opportunities (broadcast together).
+        t : int or array of int
+            Number of opportunities (>= 0).
 
         Returns
         -------
         float or ndarray
         """
         a, b, g, d = self._p()
-        x_arr, n_arr = np.broadcast_arrays(np.asarray(x, dtype=float), np.asarray(n, dtype=float))
-        shape = x_arr.shape
-        x_arr, n_arr = x_arr.ravel(), n_arr.ravel()
-        if np.any(x_arr != np.round(x_arr)) or np.any(n_arr != np.round(n_arr)) or np.any(n_arr < 0):
-            raise ValueError("x and n must be whole numbers with n >= 0")
-        out = np.zeros(len(x_arr))
-        ok = (x_arr >= 0) & (x_arr <= n_arr)
+        t_arr = self._opportunities(t)
+        with np.errstate(divide="ignore"):
+            val = a / (a + b) * np.exp(_log_alive_sum(g, d, np.zeros_like(t_arr), t_arr))
+        val = np.where(t_arr > 0, val, 0.0)
+        return float(val) if val.ndim == 0 else val
 
-        def log_choose(nn, kk):
-            return gammaln(nn + 1) - gammaln(kk + 1) - gammaln(nn - kk + 1)
+    def p_alive(self, data, *, t=0) -> pd.Series:
+        """Probability that each customer is alive at opportunity n_periods + t (eq. 11 for t = 1).
 
-        if ok.any():
-            xs, ns = x_arr[ok], n_arr[ok]
-            first = (
-                log_choose(ns, xs)
-                + betaln(a + xs, b + ns - xs)
-                - betaln(a, b)
-                + betaln(g, d + ns)
-                - betaln(g, d)
-            )
-            k_max = int(np.max(ns - xs)) if len(ns) else 0
-            i = xs[:, None] + np.arange(k_max)[None, :]
-            valid = i < ns[:, None]
-            i_safe = np.where(valid, i, xs[:, None])
-            rest = (
-                log_choose(i_safe, xs[:, None])
-                + betaln(a + xs[:, None], b + i_safe - xs[:, None])
-                - betaln(a, b)
-                + betaln(g + 1, d + i_safe)
-                - betaln(g, d)
-            )
-            rest = np.where(valid, rest, -np.inf)
-            out[ok] = np.exp(logsumexp(np.column_stack([first, rest]), axis=1))
-        out = out.reshape(shape)
+        P = B(alpha+x, beta+m-x)/B(alpha,beta) * B(gamma, delta+m+t)/B(gamma,delta) / L,
+        with m = n_periods. The default ``t = 0`` is the last observed
+        opportunity; ``t = 1`` the next one (she may die at its start).
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``n_periods`` per customer.
+        t : int or array of int
+            Opportunities after the observation end (>= 0); a scalar or one
+            value per customer.
+
+        Returns
+        -------
+        Series
+            ``p_alive``, indexed like ``data``.
+        """
+        index, rows, inv, log_l = self._distinct_histories(data)
+        t_arr = self._opportunities(t, inv.shape)
+        x, m = rows["frequency"][inv], rows["n_periods"][inv]
+        val = np.exp(self._log_alive_at(x, m, log_l[inv], t_arr))
+        return pd.Series(val, index=index, name="p_alive")
+
+    def _grid(self, data, ts, log_values) -> CustomerGrid:
+        index, rows, inv, log_l = self._distinct_histories(data)
+        ts = np.asarray(ts, dtype=float)
+        if ts.ndim != 1 or ts.size == 0:
+            raise ValueError(f"ts must be a non-empty 1-d sequence of times, got shape {ts.shape}")
+        self._opportunities(ts)
+        x, m = rows["frequency"][:, None], rows["n_periods"][:, None]
+        values = np.exp(log_values(x, m, log_l[:, None], ts[None, :]))
+        return CustomerGrid(index, ts, np.ones(len(inv)), values, inv)
+
+    def expected_purchases_grid(self, data, *, ts) -> CustomerGrid:
+        """``expected_purchases(data, t=t)`` for every t in ``ts`` (opportunities), at once.
+
+        Evaluated on the distinct (frequency, recency, n_periods) rows.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``n_periods`` per customer.
+        ts : sequence of int
+            Numbers of future opportunities (>= 0).
+
+        Returns
+        -------
+        CustomerGrid
+        """
+        return self._grid(data, ts, self._log_expected)
+
+    def p_alive_grid(self, data, *, ts) -> CustomerGrid:
+        """``p_alive(data, t=t)`` for every t in ``ts`` (opportunities), at once."""
+        return self._grid(data, ts, self._log_alive_at)
+
+    def probability_of_purchases(self, data, *, n, t) -> pd.Series:
+        """Probability that each customer makes exactly ``n`` transactions in her next ``t`` opportunities.
+
+        P(alive at n_periods | history) x P_new(n, t; alpha + x, beta + m - x,
+        gamma, delta + m) + (1 - P(alive at n_periods | history)) x [n = 0]:
+        a customer alive at her last opportunity m behaves as a new customer
+        with the posterior parameters; one who died transacts no more. (The
+        conditional distribution of Fader, Hardie & Shang 2010.)
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``n_periods`` per customer.
+        n : int or array of int
+            Number of transactions (>= 0); a scalar or one value per customer.
+        t : int or array of int
+            Number of future opportunities (>= 0); a scalar or one value per customer.
+
+        Returns
+        -------
+        Series
+            ``probability``, indexed like ``data``.
+        """
+        a, b, g, d = self._p()
+        index, rows, inv, log_l = self._distinct_histories(data)
+        n_arr = check_counts(n, inv.shape)
+        t_arr = self._opportunities(t, inv.shape)
+        keys, _, key_inv = unique_rows(np.column_stack([inv, n_arr, t_arr]), return_inverse=True)
+        row, kn, kt = keys[:, 0].astype(np.int64), keys[:, 1], keys[:, 2]
+        x, m = rows["frequency"][row], rows["n_periods"][row]
+        alive = np.exp(self._log_alive_now(x, m, log_l[row]))
+        pmf = _bgbb_pmf(kn, kt, a + x, b + m - x, g, d + m)
+        out = (alive * pmf + (1.0 - alive) * (kn == 0))[key_inv]
+        return pd.Series(out, index=index, name="probability")
+
+    def probability_of_purchases_new_customer(self, *, n, t):
+        """P(X(t) = n): probability that a new customer makes n transactions in t opportunities (eq. 7).
+
+        P = C(t,n) B(a+n, b+t-n)/B(a,b) B(g, d+t)/B(g,d)
+            + sum_{i=n}^{t-1} C(i,n) B(a+n, b+i-n)/B(a,b) B(g+1, d+i)/B(g,d).
+
+        Parameters
+        ----------
+        n : int or array of int
+            Number of transactions (>= 0).
+        t : int or array of int
+            Number of opportunities (>= 0), broadcast with ``n``.
+
+        Returns
+        -------
+        float or ndarray
+            0 where n > t.
+        """
+        a, b, g, d = self._p()
+        out = _bgbb_pmf(check_counts(n), self._opportunities(t), a, b, g, d)
         return float(out) if out.ndim == 0 else out
 
-    def dert(self, data, discount_rate: float) -> pd.Series:
+    def dert(self, data, *, annual_discount_rate: float, time_unit: str | None = None) -> pd.Series:
         """Discounted expected residual transactions of each customer (FHS 2010, eq. 14).
 
         The expected number of future transactions (opportunities n+1, n+2, ...,
-        forever), the one at opportunity n+s discounted by (1+d)^-s:
+        forever), the one at opportunity n+s discounted by (1+d)^-s, with d
+        the rate per opportunity equivalent to ``annual_discount_rate``
+        (:func:`analysis.units.per_period_rate`; for yearly opportunities d is
+        the yearly rate itself):
 
             DERT = B(a+x+1, b+n-x)/B(a,b) * B(g, d+n+1)/(B(g,d) (1+d))
                    * 2F1(1, delta+n+1; gamma+delta+n+1; 1/(1+d)) / L.
@@ -337,20 +451,23 @@ class BetaGeoBetaBinom(BaseModel):
         ----------
         data : DataFrame
             ``frequency``, ``recency``, ``n_periods`` per customer.
-        discount_rate : float
-            Discount rate per opportunity (> 0).
+        annual_discount_rate : float
+            Yearly effective discount rate (> 0), e.g. 0.10.
+        time_unit : str, optional
+            The calendar length of one opportunity ("Y", "Q", ...); by default
+            the model's ``time_unit``.
 
         Returns
         -------
         Series
-            DERT per customer, indexed like ``data``.
+            ``dert``, indexed like ``data``.
         """
         a, b, g, d = self._p()
-        r = float(discount_rate)
+        r = per_period_rate(annual_discount_rate, self.resolve_time_unit(time_unit))
         if not r > 0:
-            raise ValueError(f"discount_rate must be > 0 (per opportunity), got {discount_rate!r}")
-        index, arr = self._history(data)
-        x, m = arr["frequency"], arr["n_periods"]
+            raise ValueError(f"annual_discount_rate must be > 0, got {annual_discount_rate!r}")
+        index, rows, inv, log_l = self._distinct_histories(data)
+        x, m = rows["frequency"], rows["n_periods"]
         log_num = (
             betaln(a + x + 1, b + m - x)
             - betaln(a, b)
@@ -358,85 +475,44 @@ class BetaGeoBetaBinom(BaseModel):
             - betaln(g, d)
             - np.log1p(r)
         )
-        h = _hyp2f1_one(d + m + 1, g + d + m + 1, 1.0 / (1.0 + r))
-        val = np.exp(log_num - self._log_lik_history(arr)) * h
-        return pd.Series(val, index=index, name="dert")
+        h = hyp2f1_one(d + m + 1, g + d + m + 1, 1.0 / (1.0 + r))
+        val = np.exp(log_num - log_l) * h
+        return pd.Series(val[inv], index=index, name="dert")
 
 
-def _hyp2f1_one(b, c, z: float) -> np.ndarray:
-    """2F1(1, b; c; z) = sum_k (b)_k/(c)_k z^k for 0 <= z < 1 and c > b > 0 (DERT, DERL).
+def _log_choose(nn, kk):
+    return gammaln(nn + 1) - gammaln(kk + 1) - gammaln(nn - kk + 1)
 
-    scipy's ``hyp2f1`` is fast but returns nan or inf for large b or c (long
-    histories, near-deterministic parameters). Its value is kept only when it
-    is finite, within the bounds 1 <= F <= 1/(1-z) that the positive,
-    decreasing-ratio series implies, and satisfies the contiguous relation
-    F(b, c) = 1 + (b/c) z F(b+1, c+1); otherwise the series is summed directly
-    (:func:`_hyp2f1_one_series`).
+
+def _bgbb_pmf(n, t, a, b, g, d) -> np.ndarray:
+    """P(X(t) = n) of a customer alive at opportunity 0 with parameters (a, b, g, d) (FHS eq. 7).
+
+    All arguments broadcast (the parameters may differ by row: posterior
+    parameters). 0 where n > t.
     """
-    b = np.asarray(b, dtype=float)
-    c = np.asarray(c, dtype=float)
-    b, c = np.broadcast_arrays(b, c)
-    if not (0 <= z < 1):
-        raise ValueError(f"z must lie in [0, 1), got {z!r}")
-    with np.errstate(all="ignore"):
-        fast = hyp2f1(1.0, b, c, z)
-        shifted = hyp2f1(1.0, b + 1, c + 1, z)
-        relation = 1.0 + b / c * z * shifted
-    upper = 1.0 / (1.0 - z)
-    ok = np.isfinite(fast) & np.isfinite(relation)
-    ok &= (fast >= 1.0 - 1e-12) & (fast <= upper * (1 + 1e-12))
-    with np.errstate(all="ignore"):
-        ok &= np.abs(relation - fast) <= 1e-10 * np.abs(fast)
-    out = np.where(ok, fast, np.nan)
-    if not ok.all():
-        bad = ~ok
-        out[bad] = _hyp2f1_one_series(b[bad], c[bad], z)
-    return out
-
-
-_SERIES_BLOCK = 1 << 16
-_SERIES_MAX_TERMS = 200_000_000
-
-
-def _hyp2f1_one_series(b: np.ndarray, c: np.ndarray, z: float) -> np.ndarray:
-    """Direct series of 2F1(1, b; c; z), summed in blocks of terms for each distinct (b, c).
-
-    Term k is exp(sum_{j<k} -log1p((c-b)/(b+j)) + k log z) <= z^k, so the terms
-    never overflow and the tail after K terms is at most term_K / (1 - z);
-    summation stops when that bound falls below 1e-17 of the total. The number
-    of terms grows like 40 / -log(z) (about 40/d for z = 1/(1+d)).
-    """
-    b = np.asarray(b, dtype=float)
-    c = np.asarray(c, dtype=float)
-    out = np.empty(b.shape)
-    if b.size == 0:
-        return out
-    if z == 0:
-        out[...] = 1.0
-        return out
-    log_z = np.log(z)
-    pairs, inverse = np.unique(np.column_stack([b.ravel(), c.ravel()]), axis=0, return_inverse=True)
-    values = np.empty(len(pairs))
-    for idx, (bb, cc) in enumerate(pairs):
-        alpha = cc - bb
-        total = 0.0
-        log_r = 0.0  # log (b)_k/(c)_k at the block's first k
-        start = 0
-        while True:
-            j = start + np.arange(_SERIES_BLOCK, dtype=float)
-            steps = -np.log1p(alpha / (bb + j))
-            log_terms = log_r + np.concatenate([[0.0], np.cumsum(steps[:-1])]) + j * log_z
-            total += float(np.sum(np.exp(log_terms)))
-            log_r += float(np.sum(steps))
-            start += _SERIES_BLOCK
-            log_next = log_r + start * log_z
-            if np.exp(log_next) / (1.0 - z) <= 1e-17 * total:
-                break
-            if start >= _SERIES_MAX_TERMS:
-                raise ValueError(
-                    f"2F1(1, {bb:g}; {cc:g}; {z:g}) did not converge in {start} terms: the discount "
-                    "rate per period is too small; use a larger rate or a coarser period."
-                )
-        values[idx] = total
-    out[...] = values[inverse.ravel()].reshape(b.shape)
-    return out
+    n, t, a, b, g, d = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (n, t, a, b, g, d))
+    )
+    shape = n.shape
+    n, t, a, b, g, d = (v.ravel() for v in (n, t, a, b, g, d))
+    out = np.zeros(n.shape[0])
+    ok = n <= t
+    if ok.any():
+        ns, ts, aa, bb, gg, dd = (v[ok] for v in (n, t, a, b, g, d))
+        base = -betaln(aa, bb) - betaln(gg, dd)
+        first = _log_choose(ts, ns) + betaln(aa + ns, bb + ts - ns) + betaln(gg, dd + ts) + base
+        k_max = int(np.max(ts - ns))
+        i = ns[:, None] + np.arange(k_max)[None, :]
+        valid = i < ts[:, None]
+        i_safe = np.where(valid, i, ns[:, None])
+        col = (ns[:, None], aa[:, None], bb[:, None], gg[:, None], dd[:, None], base[:, None])
+        nc, ac, bc, gc, dc, basec = col
+        rest = (
+            _log_choose(i_safe, nc)
+            + betaln(ac + nc, bc + i_safe - nc)
+            + betaln(gc + 1, dc + i_safe)
+            + basec
+        )
+        rest = np.where(valid, rest, -np.inf)
+        out[ok] = np.exp(logsumexp(np.column_stack([first, rest]), axis=1))
+    return out.reshape(shape)

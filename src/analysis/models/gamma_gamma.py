@@ -28,7 +28,8 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
-from .base import OnePassModel, _as_frame
+from .base import OnePassModel, as_frame
+from .degenerate import spend_data_degenerate
 
 __all__ = ["GammaGamma"]
 
@@ -68,6 +69,9 @@ class GammaGamma(OnePassModel):
                 f"<= 0 (rows {rows}); the Gamma-Gamma model needs positive spend. Check returns "
                 "(analysis.validate returns= policy) or remove these customers."
             )
+
+    def _degenerate_data(self, arrays):
+        return spend_data_degenerate(arrays["monetary_value"], arrays["weight"])
 
     def _start(self, initial_params, arrays):
         if initial_params is not None:
@@ -142,7 +146,7 @@ class GammaGamma(OnePassModel):
             Expected spend per transaction, indexed like ``data``.
         """
         p, q, g = self._p()
-        frame = _as_frame(data)
+        frame = as_frame(data)
         missing = [c for c in ("frequency", "monetary_value") if c not in frame.columns]
         if missing:
             raise DataValidationError(f"expected_spend needs column(s) {missing}")

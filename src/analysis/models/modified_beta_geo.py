@@ -16,7 +16,7 @@ after every repeat purchase:
 with h(A, B, R, z) = E[(1 - (1+pz)^-R)/p], p ~ Beta(A, B) (the published
 closed forms with 2F1 are the same expressions).
 
-Survival beyond T (``p_alive(data, t)``): the history with survival to T has
+Survival beyond T (``p_alive(data, t=t)``): the history with survival to T has
 likelihood lambda^x e^(-lambda T) (1-p)^(x+1) (x+1 dropout chances survived,
 the one at time 0 included), so given alive at T, lambda ~ Gamma(r+x,
 alpha+T) and p ~ Beta(a, b+x+1), and
@@ -46,6 +46,6 @@ class ModifiedBetaGeo(BetaGeo):
 
     _extra_dropout = 1
 
-    def _new_customer_h(self, t):
+    def _new_customer_purchases(self, t):
         r, alpha, a, b = self._p()
         return b / (a + b) * bg_h(a, b + 1.0, r, np.asarray(t, dtype=float) / alpha)

@@ -25,17 +25,16 @@ customers.
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 from scipy.special import digamma, exprel, gammaln
 
 from ._special import log1mexp, pnbd_dert_factor, pnbd_log_dropout_integral, pnbd_log_j
 from .base import unique_rows
-from .beta_geo import _CountModel
+from .count import ContinuousCountModel
 
 __all__ = ["ParetoNBD"]
 
 
-class ParetoNBD(_CountModel):
+class ParetoNBD(ContinuousCountModel):
     """Pareto/NBD: Poisson purchases while alive, exponential lifetimes.
 
     Parameters (after ``fit``): ``r``, ``alpha`` (purchase rate ~ Gamma(r,
@@ -43,6 +42,7 @@ class ParetoNBD(_CountModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    dropout_params = ("s", "beta")
     _precomputed_marker = "_pair_tx"
 
     def _precompute(self, arrays):
@@ -134,154 +134,81 @@ class ParetoNBD(_CountModel):
 
         return self._memo("log_p_alive", (x, tx, T), compute)
 
-    def p_alive(self, data, t=0.0) -> pd.Series:
-        """Probability that each customer is alive ``t`` time units after her observation end.
-
-        At ``t = 0`` (the default) this is P(alive at T | x, t_x, T)
-        (Schmittlein, Morrison & Colombo 1987). For ``t > 0``:
-
-            P(alive at T+t | history) = P(alive at T | history) ((beta+T)/(beta+T+t))^s.
-
-        Derivation: given lambda and mu, the history together with survival
-        to T has likelihood lambda^x e^(-lambda T) e^(-mu T), which factorises,
-        so given alive at T the dropout rate mu ~ Gamma(s, rate beta+T) whatever
-        the purchases (x, t_x); the exponential lifetime is memoryless, so
-        P(alive at T+t | alive at T, mu) = e^(-mu t), and its average over that
-        Gamma is ((beta+T)/(beta+T+t))^s.
-
-        Parameters
-        ----------
-        data : DataFrame
-            ``frequency``, ``recency``, ``T``.
-        t : float or array
-            Time after the observation end, in the data's time unit (>= 0);
-            a scalar or one value per customer.
-
-        Returns
-        -------
-        Series
-            Indexed like ``data``; decreasing in ``t``.
-        """
-        self._require_fit()
-        index, x, tx, T = self._customers(data)
-        t_arr = self._time_ahead(t, x.shape)
-        s, beta = self._p()[2:]
-        log_p = self._log_p_alive(x, tx, T) - s * np.log1p(t_arr / (beta + T))
-        return pd.Series(np.exp(log_p), index=index, name="p_alive")
-
     def _p_alive_now(self, x, tx, T):
+        """P(alive at T | x, t_x, T) (Schmittlein, Morrison & Colombo 1987)."""
         return np.exp(self._log_p_alive(x, tx, T))
 
     def _alive_purchases(self, x, T, t):
+        """(r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)], s = 1 exactly."""
         r, alpha, s, beta = self._p()
         L1 = np.log1p(t / (beta + T))
         return (r + x) / (alpha + T) * (beta + T) * L1 * exprel(-(s - 1.0) * L1)
 
     def _alive_survival(self, x, T, t):
+        """P(alive at T+t | alive at T) = ((beta+T)/(beta+T+t))^s.
+
+        Given lambda and mu, the history together with survival to T has
+        likelihood lambda^x e^(-lambda T) e^(-mu T), which factorises, so
+        given alive at T the dropout rate mu ~ Gamma(s, rate beta+T) whatever
+        the purchases (x, t_x); the exponential lifetime is memoryless, so
+        P(alive at T+t | alive at T, mu) = e^(-mu t), and its average over
+        that Gamma is ((beta+T)/(beta+T+t))^s.
+        """
         s, beta = self._p()[2:]
         return np.exp(-s * np.log1p(t / (beta + T)))
 
-    def _new_customer_h(self, t):
+    def _alive_pmf(self, x, T, n, t):
+        r, alpha, s, beta = self._p()
+        return _pnbd_pmf(n, t, r + x, alpha + T, s, beta + T)
+
+    def _new_customer_purchases(self, t):
+        """r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)], the s = 1 limit handled exactly."""
         r, alpha, s, beta = self._p()
         L0 = np.log1p(np.asarray(t, dtype=float) / beta)
         return r / alpha * beta * L0 * exprel(-(s - 1.0) * L0)
 
-    def expected_purchases(self, t, data=None):
-        """Expected number of purchases in a window of length ``t``.
-
-        Parameters
-        ----------
-        t : float or array
-            Window length in the model's time unit.
-        data : DataFrame, optional
-            Without it: the expected repeat purchases in (0, t] of a new
-            customer, r beta / (alpha (s-1)) [1 - (beta/(beta+t))^(s-1)]
-            (float, or array for array ``t``). With it: each customer's
-            expected purchases in (T, T+t], P(alive) (r+x)(beta+T) /
-            ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)], as a Series
-            indexed like ``data`` (``t`` scalar or one value per customer). The
-            s = 1 limit is handled exactly.
-        """
-        self._require_fit()
-        if data is None:
-            return self._expected_new(t)
-        index, x, tx, T = self._customers(data)
-        t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-        if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
-            raise ValueError("t must be finite and non-negative")
-        alive_rate = self._alive_purchases(x, T, t_arr)
-        p = np.exp(self._log_p_alive(x, tx, T))
-        return pd.Series(p * alive_rate, index=index, name="expected_purchases")
-
-    def probability_of_purchases(self, n, t):
-        """P(X(t) = n): probability that a new customer makes n repeat purchases in (0, t].
-
-        Alive through t with n purchases, or dropped out at tau < t after n
-        purchases in (0, tau]; the second part is a one-dimensional integral
-        over tau evaluated by tanh-sinh quadrature in logs.
-
-        Parameters
-        ----------
-        n : int or array of int
-        t : float or array (broadcast with ``n``)
-
-        Returns
-        -------
-        float or ndarray
-        """
-        self._require_fit()
-        n_arr, t_arr = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(t, dtype=float))
-        if np.any(n_arr < 0) or np.any(n_arr != np.round(n_arr)):
-            raise ValueError("n must hold non-negative whole numbers")
-        if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
-            raise ValueError("t must be finite and non-negative")
+    def _new_customer_pmf(self, n, t):
         r, alpha, s, beta = self._p()
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lgam = gammaln(r + n_arr) - gammaln(r) - gammaln(n_arr + 1)
-            log_1mq = np.where(t_arr > 0, np.log(t_arr) - np.log(alpha + t_arr), -np.inf)
-            term1 = (
-                lgam
-                + r * (np.log(alpha) - np.log(alpha + t_arr))
-                + np.where(n_arr > 0, n_arr * log_1mq, 0.0)
-                + s * (np.log(beta) - np.log(beta + t_arr))
-            )
-            term2 = (
-                lgam
-                + r * np.log(alpha)
-                + np.log(s)
-                + s * np.log(beta)
-                + pnbd_log_dropout_integral(n_arr, t_arr, r, alpha, s, beta)
-            )
-            out = np.exp(np.logaddexp(term1, term2))
-        return float(out) if out.ndim == 0 else out
+        return _pnbd_pmf(n, t, r, alpha, s, beta)
 
-    def dert(self, data, discount_rate: float) -> pd.Series:
-        """Discounted expected residual transactions (Fader, Hardie & Lee 2005, "RFM and CLV").
+    def _dert_continuous(self, x, tx, T, delta):
+        """Fader, Hardie & Lee (2005, "RFM and CLV"), with U the confluent hypergeometric function:
 
-        DERT = P(alive) (r+x)/(alpha+T) * (beta+T)^s delta^(s-1) U(s, s; delta (beta+T)),
-        with U the confluent hypergeometric function of the second kind
+        DERT = P(alive) (r+x)/(alpha+T) * (beta+T)^s delta^(s-1) U(s, s; delta (beta+T))
+
         (``scipy.special.hyperu``, with a quadrature fallback where it fails).
-
-        Parameters
-        ----------
-        data : DataFrame
-            ``frequency``, ``recency``, ``T``.
-        discount_rate : float
-            Continuously compounded discount rate delta per time unit of the
-            data (the paper uses 15% a year on weekly data: log(1.15)/52 = 0.0027).
-
-        Returns
-        -------
-        Series
-            Indexed like ``data``.
         """
-        self._require_fit()
-        delta = float(discount_rate)
-        if not (np.isfinite(delta) and delta > 0):
-            raise ValueError(f"discount_rate must be a positive number, got {discount_rate!r}")
-        index, x, tx, T = self._customers(data)
         r, alpha, s, beta = self._p()
         uniq, _, inv = unique_rows(T, return_inverse=True)
         g = pnbd_dert_factor(s, delta * (beta + uniq[:, 0]))[inv]
-        p = np.exp(self._log_p_alive(x, tx, T))
-        return pd.Series(p * (r + x) / (alpha + T) * g / delta, index=index, name="dert")
+        return np.exp(self._log_p_alive(x, tx, T)) * (r + x) / (alpha + T) * g / delta
+
+
+def _pnbd_pmf(n, t, r, alpha, s, beta):
+    """P(X(t) = n) of a Pareto/NBD customer alive at time 0, vectorised (arrays broadcast).
+
+    Alive through t with n purchases, or dropped out at tau < t after n
+    purchases in (0, tau]; the second part is a one-dimensional integral over
+    tau evaluated by tanh-sinh quadrature in logs
+    (:func:`._special.pnbd_log_dropout_integral`).
+    """
+    n, t, r, alpha, s, beta = np.broadcast_arrays(
+        *(np.asarray(v, dtype=float) for v in (n, t, r, alpha, s, beta))
+    )
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lgam = gammaln(r + n) - gammaln(r) - gammaln(n + 1)
+        log_1mq = np.where(t > 0, np.log(t) - np.log(alpha + t), -np.inf)
+        term1 = (
+            lgam
+            + r * (np.log(alpha) - np.log(alpha + t))
+            + np.where(n > 0, n * log_1mq, 0.0)
+            + s * (np.log(beta) - np.log(beta + t))
+        )
+        term2 = (
+            lgam
+            + r * np.log(alpha)
+            + np.log(s)
+            + s * np.log(beta)
+            + pnbd_log_dropout_integral(n, t, r, alpha, s, beta)
+        )
+        return np.exp(np.logaddexp(term1, term2))

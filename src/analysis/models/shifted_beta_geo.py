@@ -25,9 +25,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import betaln, digamma
 
+from ..units import per_period_rate
 from ..validate import DataValidationError
 from .base import BaseModel
-from .beta_geo_beta_binom import _hyp2f1_one
+from .count import TimeUnitMixin
+from .degenerate import churn_data_degenerate
+from .hypergeometric import hyp2f1_one
 
 __all__ = ["ShiftedBetaGeo", "RETENTION_EXAMPLE"]
 
@@ -43,10 +46,15 @@ RETENTION_EXAMPLE = pd.DataFrame(
 )
 
 
-class ShiftedBetaGeo(BaseModel):
+class ShiftedBetaGeo(TimeUnitMixin, BaseModel):
     """Shifted-beta-geometric contract-duration model with parameters ``alpha, beta``.
 
-    Time is counted in contract periods (e.g. years).
+    Time is counted in contract periods (e.g. years). ``time_unit`` (a
+    constructor keyword, e.g. "Y" for yearly renewals) is the calendar length
+    of one period; :meth:`dert` needs it to turn a yearly discount rate into
+    a rate per period, :meth:`derl` takes the rate per period directly. A
+    contract model has no per-customer purchase history, so it is not a
+    :class:`~analysis.models.protocol.CountModel`.
     """
 
     param_names = ("alpha", "beta")
@@ -135,6 +143,10 @@ class ShiftedBetaGeo(BaseModel):
                 f"ShiftedBetaGeo: column 'churned' must be True/False (rows {rows})."
             )
 
+    def _degenerate_data(self, arrays):
+        churned = arrays["churned"] == 1
+        return churn_data_degenerate(churned, arrays["weight"], churned & (arrays["T"] == 1))
+
     def _prepare(self, data):
         frame = data
         if isinstance(frame, pd.DataFrame) and "churned" in frame.columns:
@@ -207,7 +219,7 @@ class ShiftedBetaGeo(BaseModel):
             raise ValueError("horizon must be >= 0")
         return float(np.sum(self.survival(np.arange(h)))) if h else 0.0
 
-    def derl(self, discount_rate: float, renewals=0):
+    def derl(self, *, discount_rate: float, renewals=0):
         """Discounted expected residual lifetime (Fader & Hardie 2010), in payments.
 
         For a customer who has made ``renewals`` = n - 1 renewals (she is in her
@@ -221,12 +233,13 @@ class ShiftedBetaGeo(BaseModel):
         Multiply by the margin per period to value the customer's remaining
         contract. ``renewals=0`` is a customer at the end of her first period.
         (The expected discounted lifetime of a customer just acquired, her
-        first payment included, is ``1 + derl(d, 0) / (1 + d)``.)
+        first payment included, is ``1 + derl(discount_rate=d) / (1 + d)``.)
 
         Parameters
         ----------
         discount_rate : float
-            Discount rate per period (> 0).
+            Discount rate per contract period (> 0): per year for yearly
+            renewals; see :meth:`dert` for a yearly rate and another period.
         renewals : int or array-like
             Renewals already made (n - 1 >= 0).
 
@@ -243,13 +256,34 @@ class ShiftedBetaGeo(BaseModel):
             raise ValueError(f"renewals must be whole numbers >= 0, got {renewals!r}")
         n = r + 1
         log_ratio = betaln(a, b + n) - betaln(a, b + n - 1)
-        out = np.exp(log_ratio) * _hyp2f1_one(np.atleast_1d(b + n), np.atleast_1d(a + b + n), 1 / (1 + d))
-        out = out.reshape(np.shape(r))
+        series = hyp2f1_one(np.atleast_1d(b + n), np.atleast_1d(a + b + n), 1 / (1 + d))
+        out = (np.exp(log_ratio) * series).reshape(np.shape(r))
         return _keep_shape(out, renewals)
 
-    def dert(self, discount_rate: float, renewals=0):
-        """Alias of :meth:`derl` (in a contract every active period brings one payment)."""
-        return self.derl(discount_rate, renewals)
+    def dert(self, *, annual_discount_rate: float, renewals=0, time_unit: str | None = None):
+        """:meth:`derl` at the rate per contract period equivalent to a yearly one.
+
+        In a contract every active period brings one payment, so the
+        discounted expected residual transactions are the DERL. The rate per
+        period is :func:`analysis.units.per_period_rate` of
+        ``annual_discount_rate`` for the period's length (``time_unit``, by
+        default the model's): for yearly periods it is the yearly rate itself.
+
+        Parameters
+        ----------
+        annual_discount_rate : float
+            Yearly effective discount rate (> 0), e.g. 0.10.
+        renewals : int or array-like
+            Renewals already made (n - 1 >= 0).
+        time_unit : str, optional
+            Length of one contract period ("M" for monthly renewals, ...).
+
+        Returns
+        -------
+        float or ndarray
+        """
+        rate = per_period_rate(annual_discount_rate, self.resolve_time_unit(time_unit))
+        return self.derl(discount_rate=rate, renewals=renewals)
 
 
 def _keep_shape(out: np.ndarray, like):

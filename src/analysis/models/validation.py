@@ -2,7 +2,7 @@
 
 A model fitted on the calibration period predicts each customer's purchases
 in the holdout period, conditional on her calibration history
-(``model.expected_purchases(duration, data)``). The papers (Fader, Hardie &
+(``model.expected_purchases(data, t=duration)``). The papers (Fader, Hardie &
 Lee 2005; Fader, Hardie & Shang 2010) show the comparison grouped by the
 number of calibration repeat purchases, the last group censored ("7+"),
 and this module adds error metrics per customer and in total.
@@ -13,16 +13,31 @@ The data are a calibration summary with the holdout columns that
 (holdout length, in the model's time unit; for BG/BB the number of holdout
 opportunities). An optional ``weight`` column (compressed data) weights
 every average.
+
+Several models at once: :func:`holdout_comparison` and
+:func:`holdout_error_table`; per-customer values (e.g. CLV against the
+revenue actually earned in the holdout): :func:`value_errors`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
 
+from ..units import unit_days
 from ..validate import DataValidationError
 
-__all__ = ["holdout_predictions", "holdout_table", "holdout_errors", "tracking_table"]
+__all__ = [
+    "holdout_predictions",
+    "holdout_table",
+    "holdout_errors",
+    "tracking_table",
+    "holdout_comparison",
+    "holdout_error_table",
+    "value_errors",
+]
 
 
 def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFrame:
@@ -31,8 +46,9 @@ def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFram
     Parameters
     ----------
     model : fitted transaction model
-        Anything with ``expected_purchases(t, data)`` returning purchases in
-        the ``t`` time units after each customer's calibration end.
+        A :class:`~analysis.models.protocol.CountModel` (anything with
+        ``expected_purchases(data, t=...)`` returning purchases in the ``t``
+        time units after each customer's calibration end).
     data : DataFrame
         Calibration summary with ``frequency`` and ``frequency_holdout``; an
         optional ``weight``.
@@ -65,7 +81,7 @@ def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFram
     for value in np.unique(durations):
         rows = np.flatnonzero(durations == value)
         part = data.iloc[rows]
-        pred = model.expected_purchases(value, part)
+        pred = model.expected_purchases(part, t=value)
         predicted[rows] = np.asarray(pred, dtype=float)
     weight = data["weight"].to_numpy(dtype=float) if "weight" in data.columns else np.ones(len(data))
     return pd.DataFrame(
@@ -185,7 +201,7 @@ def tracking_table(
     whose first purchase falls in the calibration period are followed period
     by period to the end of observation. A model's expected cumulative repeat
     purchases at calendar time e is the sum over customers of
-    ``model.expected_purchases(e - t_i)`` (the new-customer expectation,
+    ``model.expected_purchases_new_customer(t=e - t_i)`` (the new-customer expectation,
     measured from each customer's first purchase time t_i; 0 before it), so
     the curve after the calibration end is a forecast made from the
     calibration fit alone. Purchases on one day count once, as in
@@ -194,8 +210,8 @@ def tracking_table(
     Parameters
     ----------
     models : fitted model or mapping of name to fitted model
-        Anything with ``expected_purchases(t)`` for a new customer (t an
-        array in ``time_unit``). A single model gets the column ``predicted``.
+        Anything with ``expected_purchases_new_customer(t=...)`` (t an array
+        in ``time_unit``). A single model gets the column ``predicted``.
     transactions : DataFrame
         The log, with ``customer_id`` and ``date`` columns.
     calibration_end : date-like
@@ -220,8 +236,6 @@ def tracking_table(
         ``calibration_end``), ``actual`` (cumulative repeat purchases) and one
         column of expected cumulative repeat purchases per model.
     """
-    from ..rfm import unit_days
-
     for col in (customer_id, date):
         if col not in transactions.columns:
             raise DataValidationError(
@@ -280,8 +294,99 @@ def tracking_table(
         index=pd.RangeIndex(1, n_periods + 1, name="period"),
     )
     for name, model in models.items():
-        expected = np.asarray(model.expected_purchases(ages.ravel()), dtype=float)
+        expected = np.asarray(model.expected_purchases_new_customer(t=ages.ravel()), dtype=float)
         expected = expected.reshape(ages.shape)
         out[str(name)] = counts @ expected
     return out
 
+
+
+# ----------------------------------------------------------------------------------------------
+# several models, and per-customer values
+# ----------------------------------------------------------------------------------------------
+def _models(models) -> dict:
+    if not isinstance(models, Mapping) or not models:
+        raise TypeError("models must be a non-empty mapping of a display name to a fitted model")
+    return dict(models)
+
+
+def holdout_comparison(models, data: pd.DataFrame, max_frequency: int = 7) -> pd.DataFrame:
+    """Mean holdout purchases by calibration frequency: actual and each model's prediction.
+
+    :func:`holdout_table` for several models side by side.
+
+    Parameters
+    ----------
+    models : mapping of str to fitted model
+        Display name to a fitted count model.
+    data : DataFrame
+        Calibration summary with holdout columns.
+    max_frequency : int
+        Frequencies at or above it form the last, censored group.
+
+    Returns
+    -------
+    DataFrame
+        Index ``frequency`` ("0", ..., "7+"), columns ``customers``, ``actual``
+        and one column of mean predicted holdout purchases per model.
+    """
+    tables = {
+        name: holdout_table(m, data, max_frequency=max_frequency)
+        for name, m in _models(models).items()
+    }
+    first = next(iter(tables.values()))
+    out = first[["customers", "actual"]].copy()
+    for name, table in tables.items():
+        out[name] = table["predicted"]
+    return out
+
+
+def holdout_error_table(models, data: pd.DataFrame) -> pd.DataFrame:
+    """:func:`holdout_errors` of several models, one row per model (index ``model``)."""
+    table = pd.DataFrame({name: holdout_errors(m, data) for name, m in _models(models).items()}).T
+    table.index.name = "model"
+    return table
+
+
+def value_errors(predicted: pd.DataFrame, actual: pd.Series) -> pd.DataFrame:
+    """How well each column of per-customer predictions matches the actual values.
+
+    Parameters
+    ----------
+    predicted : DataFrame
+        One column per method, indexed by customer.
+    actual : Series
+        The actual value per customer (same index).
+
+    Returns
+    -------
+    DataFrame
+        Index ``method``, columns ``total_predicted``, ``total_actual``,
+        ``total_relative_error`` ((predicted - actual) / actual in total),
+        ``mae`` (mean absolute error per customer) and ``spearman`` (rank
+        correlation of predicted and actual over customers).
+    """
+    missing = predicted.index.difference(actual.index)
+    if len(missing):
+        raise DataValidationError(
+            f"value_errors: {len(missing)} customer(s) of predicted have no actual value "
+            f"(e.g. {list(missing[:5])})."
+        )
+    actual = actual.reindex(predicted.index).astype(float)
+    total_actual = float(actual.sum())
+    rows = {}
+    for name in predicted.columns:
+        p = predicted[name].astype(float)
+        total = float(p.sum())
+        rows[name] = {
+            "total_predicted": total,
+            "total_actual": total_actual,
+            "total_relative_error": (
+                (total - total_actual) / total_actual if total_actual else np.nan
+            ),
+            "mae": float((p - actual).abs().mean()),
+            "spearman": float(p.corr(actual, method="spearman")),
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "method"
+    return table

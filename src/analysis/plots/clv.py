@@ -1,6 +1,6 @@
 """Figures of the CLV study: holdout checks, tracking, distribution and concentration of value.
 
-Each function takes a table from :mod:`analysis.clv_report`,
+Each function takes a table from :mod:`analysis.tables`,
 :mod:`analysis.models.validation` or the CLV functions, ``ax=None`` (a new
 figure when omitted), passes ``**kwargs`` to the main drawing call and
 returns the axes.
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..clv_report import concentration
+from ..tables import concentration
 
 __all__ = [
     "plot_holdout_by_frequency",
@@ -39,7 +39,7 @@ def _model_columns(table: pd.DataFrame) -> list[str]:
 def plot_holdout_by_frequency(table: pd.DataFrame, ax=None, **kwargs):
     """Mean holdout purchases by calibration frequency: actual (black) and each model (dashed).
 
-    ``table`` comes from :func:`analysis.clv_report.holdout_comparison`
+    ``table`` comes from :func:`analysis.models.validation.holdout_comparison`
     (columns ``customers``, ``actual`` and one per model); ``**kwargs`` go to
     the models' lines.
     """
@@ -146,7 +146,7 @@ def plot_concentration(values, ax=None, **kwargs):
 def plot_frequency_recency(grid: pd.DataFrame, label: str = "value", ax=None, **kwargs):
     """Heatmap of a per-customer quantity averaged by frequency (rows) and recency (columns).
 
-    ``grid`` comes from :func:`analysis.clv_report.mean_by_frequency_recency`;
+    ``grid`` comes from :func:`analysis.tables.mean_by_frequency_recency`;
     ``label`` names the quantity on the colour bar. Empty cells stay blank.
     ``**kwargs`` go to :func:`seaborn.heatmap`.
     """

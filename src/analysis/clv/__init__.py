@@ -1,0 +1,58 @@
+"""Customer lifetime value: the closed-form formulas, Markov-chain CLV and CLV from fitted models.
+
+Three families, from the simplest to the richest (``docs/domain.md#clv``), one
+module each:
+
+- :mod:`.formula`: :func:`formula_clv` and :func:`retention_clv`, the closed
+  forms of ``docs/domain.md#formula-methods``, with their inputs from an RFM summary
+  (:func:`yearly_spend_rate`, :func:`holdout_retention`, :func:`retention_value`).
+- :mod:`.markov` (Pfeifer & Carraway 2000): :func:`markov_clv` values
+  customers who move between states (recency buckets, lifecycle stages,
+  brands) by a transition matrix, estimated from counted transitions by
+  :func:`transition_matrix_from_counts`; the brand-switching example of
+  ``docs/domain.md#markov-chain-method`` is :func:`brand_switching_clv`, the recency chain of a log
+  :func:`recency_states`, :func:`recency_chain`, :func:`markov_customer_clv`.
+- :mod:`.model`: :func:`customer_lifetime_value`, a fitted count model ("buy
+  till you die", :class:`analysis.models.protocol.CountModel`) times a spend
+  model, discounted in small steps of calendar time.
+
+Discount rates are per period of the formula (per year for the closed
+forms and for :func:`customer_lifetime_value`, per step of the chain for
+:func:`markov_clv`); yearly rates are converted with :mod:`analysis.units`.
+"""
+
+from .formula import (
+    formula_clv,
+    holdout_retention,
+    retention_clv,
+    retention_value,
+    yearly_spend_rate,
+)
+from .markov import (
+    AbsorbingStateWarning,
+    brand_switching_clv,
+    markov_clv,
+    markov_customer_clv,
+    project_shares,
+    recency_chain,
+    recency_states,
+    transition_matrix_from_counts,
+)
+from .model import customer_lifetime_value
+
+__all__ = [
+    "formula_clv",
+    "retention_clv",
+    "markov_clv",
+    "brand_switching_clv",
+    "project_shares",
+    "customer_lifetime_value",
+    "retention_value",
+    "yearly_spend_rate",
+    "holdout_retention",
+    "AbsorbingStateWarning",
+    "transition_matrix_from_counts",
+    "recency_states",
+    "recency_chain",
+    "markov_customer_clv",
+]

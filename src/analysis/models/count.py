@@ -1,0 +1,504 @@
+"""Shared machinery of the count models: their time unit and the continuous-time plumbing.
+
+- :class:`TimeUnitMixin` gives a model a ``time_unit`` (a constructor
+  keyword, or the ``attrs["time_unit"]`` that :func:`analysis.rfm.summarize`
+  writes on its summary, read by ``fit``) and converts a yearly discount
+  rate into the model's period with :mod:`analysis.units`.
+- :class:`ContinuousCountModel` holds what BG/NBD, MBG/NBD and Pareto/NBD
+  share: data checks, starting values, a prediction cache, and every public
+  prediction of :class:`~analysis.models.protocol.CountModel` and
+  :class:`~analysis.models.protocol.PurchaseCountDistribution`, built on a
+  few model-specific pieces (P(alive) now, and the expectation, survival and
+  purchase distribution of a customer known to be alive).
+
+The predictions for customers with a history rest on one fact shared by the
+three models: given that a customer is alive at her observation end T, her
+future is that of a new customer whose parameters are her posterior ones
+(BG/NBD: r + x, alpha + T, a, b + x; Pareto/NBD: r + x, alpha + T, s,
+beta + T); a customer who has dropped out makes no more purchases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import pandas as pd
+
+from ..units import continuous_rate, unit_days
+from ..validate import DataValidationError
+from .base import CustomerGrid, OnePassModel, unique_rows
+from .degenerate import count_data_degenerate, nbd_max_loglik, reduces_to
+
+__all__ = ["TimeUnitMixin", "ContinuousCountModel", "check_counts"]
+
+
+def check_counts(n, shape: tuple[int, ...] | None = None) -> np.ndarray:
+    """``n`` (numbers of purchases) as a float array of whole numbers >= 0, broadcast to ``shape``.
+
+    Parameters
+    ----------
+    n : int or array-like
+        Numbers of purchases.
+    shape : tuple of int, optional
+        Shape to broadcast to (one value per customer).
+
+    Returns
+    -------
+    ndarray
+    """
+    n_arr = np.asarray(n, dtype=float)
+    if shape is not None:
+        n_arr = np.broadcast_to(n_arr, shape)
+    if not np.all(np.isfinite(n_arr)) or np.any(n_arr < 0) or np.any(n_arr != np.round(n_arr)):
+        raise ValueError(f"n (a number of purchases) must hold whole numbers >= 0, got {n!r}")
+    return n_arr
+
+
+class TimeUnitMixin:
+    """A model that knows the time unit of its data and parameters.
+
+    Put it before the model base class (``class M(TimeUnitMixin, BaseModel)``).
+    The unit comes from the constructor's ``time_unit`` or, at ``fit``, from
+    the data's ``attrs["time_unit"]``; a conflict between the two raises.
+    """
+
+    time_unit: str | None
+
+    def __init__(self, penalizer: float = 0.0, time_unit: str | None = None):
+        """Create an unfitted model.
+
+        Parameters
+        ----------
+        penalizer : float
+            L2 penalty on the parameters (0 = maximum likelihood, as in the papers).
+        time_unit : {"D", "W", "M", "Q", "Y"}, optional
+            The unit of the data's times and so of the parameters; by default
+            taken from ``data.attrs["time_unit"]`` at ``fit``.
+        """
+        super().__init__(penalizer=penalizer)  # type: ignore[call-arg]
+        if time_unit is not None:
+            unit_days(time_unit)
+        self._declared_time_unit = time_unit
+        self.time_unit = time_unit
+
+    def fit(self, data, *args, **kwargs):
+        """Estimate the parameters (see :meth:`BaseModel.fit`) and record the data's time unit.
+
+        The unit is ``data.attrs["time_unit"]`` when present (summaries from
+        :func:`analysis.rfm.summarize` carry it), else the constructor's.
+        """
+        unit = self._declared_time_unit
+        found = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
+        if found is not None:
+            unit_days(found)
+            if unit is not None and found != unit:
+                raise DataValidationError(
+                    f"{type(self).__name__} was created with time_unit={unit!r} but the data are "
+                    f"in {found!r} (data.attrs['time_unit']); the parameters take the data's unit."
+                )
+            unit = found
+        fitted = super().fit(data, *args, **kwargs)  # type: ignore[misc]
+        self.time_unit = unit
+        return fitted
+
+    def resolve_time_unit(self, time_unit: str | None = None) -> str:
+        """``time_unit`` if given, else the model's own, with a clear error when neither is known.
+
+        Parameters
+        ----------
+        time_unit : str, optional
+            An explicit unit ("D", "W", "M", "Q", "Y") that overrides the model's.
+
+        Returns
+        -------
+        str
+        """
+        unit = self.time_unit if time_unit is None else time_unit
+        if unit is None:
+            raise ValueError(
+                f"{type(self).__name__} does not know its time unit: fit it on a summary from "
+                "analysis.rfm.summarize (which records it), create it with time_unit=..., or "
+                "pass time_unit=... here."
+            )
+        unit_days(unit)
+        return unit
+
+
+class ContinuousCountModel(TimeUnitMixin, OnePassModel):
+    """Plumbing and predictions shared by the continuous-time models (BG/NBD, MBG/NBD, Pareto/NBD).
+
+    Data per customer: ``frequency`` x (repeat purchases), ``recency`` t_x
+    and ``T``, in the model's time unit. Subclasses provide the likelihood
+    and the pieces named in the module docstring.
+    """
+
+    #: time is continuous (see analysis.models.protocol.CountModel)
+    discrete_time = False
+
+    required_columns = ("frequency", "recency", "T")
+    integer_columns = ("frequency",)
+    default_start = (1.0, 1.0, 1.0, 1.0)
+
+    def fit(self, data, *args, **kwargs):
+        """Estimate the parameters by maximum likelihood (see :meth:`BaseModel.fit`)."""
+        try:
+            return super().fit(data, *args, **kwargs)
+        finally:
+            self.__dict__.pop("_prediction_cache", None)
+
+    #: the parameters of dropout; in their limit (nobody drops out) the model is the NBD
+    dropout_params: tuple[str, ...] = ()
+
+    # ----- degenerate data and boundary fits ---------------------------------------------------
+    def _degenerate_data(self, arrays):
+        return count_data_degenerate(arrays["frequency"], arrays["weight"])
+
+    def _boundary_explanation(self, params, loglik, arrays):
+        if not self.dropout_params:
+            return None
+        nbd = nbd_max_loglik(arrays["frequency"], arrays["T"], arrays["weight"])
+        if not reduces_to(loglik, nbd):
+            return None
+        dropout = ", ".join(self.dropout_params)
+        return self.dropout_params, (
+            f"no dropout detected: the log-likelihood ({loglik:.2f}) is no better than that of "
+            f"the NBD, the same purchase process without dropout ({nbd:.2f}), so the model "
+            f"reduces to the NBD and its dropout parameters ({dropout}) are not identified. "
+            "P(alive) is 1 for everyone and CLV assumes that no customer ever leaves: an upper "
+            "bound. A longer observation window may reveal dropout."
+        )
+
+    # ----- data -------------------------------------------------------------------------------
+    def _check_data(self, frame: pd.DataFrame) -> None:
+        x = pd.to_numeric(frame["frequency"], errors="coerce").to_numpy(dtype=float)
+        tx = pd.to_numeric(frame["recency"], errors="coerce").to_numpy(dtype=float)
+        T = pd.to_numeric(frame["T"], errors="coerce").to_numpy(dtype=float)
+        bad = tx > T * (1 + 1e-12) + 1e-12
+        if bad.any():
+            raise DataValidationError(
+                f"recency exceeds T for {int(bad.sum())} customer(s) (rows "
+                f"{list(frame.index[bad][:5])}); recency is measured from the first purchase to "
+                "the last, T from the first purchase to the end of observation."
+            )
+        bad = (x == 0) & (tx > 0)
+        if bad.any():
+            raise DataValidationError(
+                f"{int(bad.sum())} customer(s) have frequency 0 but positive recency (rows "
+                f"{list(frame.index[bad][:5])}); without repeat purchases recency must be 0."
+            )
+
+    def _precompute(self, arrays):
+        ux, inv = np.unique(arrays["frequency"], return_inverse=True)
+        arrays["_x_unique"] = ux
+        arrays["_x_index"] = inv.astype(np.int64)
+        return arrays
+
+    def _start(self, initial_params, arrays):
+        if initial_params is not None:
+            return super()._start(initial_params, arrays)
+        w = arrays["weight"]
+        total_x = float(np.dot(w, arrays["frequency"]))
+        total_t = float(np.dot(w, arrays["T"]))
+        rate = total_x / total_t if total_x > 0 and total_t > 0 else 1.0
+        return np.array([1.0, max(1.0 / rate, 1e-6), 1.0, 1.0])
+
+    # ----- helpers ------------------------------------------------------------------------------
+    def _memo(self, name, arrays, compute):
+        """Cache per-customer results by content (a hash of the arrays and the parameters).
+
+        A CLV computation asks for predictions at many horizons for the same
+        customers; P(alive) and the distinct (x, T) pairs are then computed once.
+        """
+        digest = hashlib.blake2b(digest_size=16)
+        for arr in arrays:
+            digest.update(np.ascontiguousarray(arr, dtype=float).view(np.uint8))
+        digest.update(np.asarray(self._p(), dtype=float).tobytes())
+        key = (name, digest.digest())
+        cache = self.__dict__.setdefault("_prediction_cache", {})
+        if key not in cache:
+            if len(cache) >= 8:
+                cache.clear()
+            cache[key] = compute()
+        return cache[key]
+
+    def _customers(self, data):
+        index, arr = self._data_arrays(data)
+        return index, arr["frequency"], arr["recency"], arr["T"]
+
+    @staticmethod
+    def _unique(mat):
+        uniq, _, inv = unique_rows(mat, return_inverse=True)
+        return uniq, inv
+
+    @staticmethod
+    def _time_ahead(t, shape):
+        """``t`` broadcast to one value per customer, checked (finite, >= 0)."""
+        t_arr = np.broadcast_to(np.asarray(t, dtype=float), shape)
+        bad = ~(np.isfinite(t_arr) & (t_arr >= 0))
+        if bad.any():
+            shown = t if np.ndim(t) == 0 else f"{int(bad.sum())} bad value(s), e.g. {t_arr[bad][0]}"
+            raise ValueError(
+                "t (time after the observation end, in the model's time unit) must be finite "
+                f"and non-negative; got {shown}"
+            )
+        return t_arr
+
+    @staticmethod
+    def _new_customer_time(t) -> np.ndarray:
+        t_arr = np.asarray(t, dtype=float)
+        if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
+            raise ValueError(f"t (window length, in the model's time unit) must be finite and >= 0, got {t!r}")
+        return t_arr
+
+    def _alive_now(self, x, tx, T) -> np.ndarray:
+        """P(alive at T | history) per customer, cached (never modify the result in place)."""
+        return self._memo("p_alive_now", (x, tx, T), lambda: self._p_alive_now(x, tx, T))
+
+    def _per_row(self, fn, x, T, t) -> np.ndarray:
+        """``fn(x, T, t)`` evaluated on the distinct (x, T[, t]) rows and expanded per customer."""
+        if np.ndim(t) == 0:
+            uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
+            return np.asarray(fn(uniq[:, 0], uniq[:, 1], float(t)), dtype=float)[inv]
+        t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
+        uniq, inv = self._unique(np.column_stack([x, T, t_arr]))
+        return np.asarray(fn(uniq[:, 0], uniq[:, 1], uniq[:, 2]), dtype=float)[inv]
+
+    # ----- model-specific pieces ------------------------------------------------------------------
+    def _p_alive_now(self, x, tx, T) -> np.ndarray:
+        """P(alive at T | x, t_x, T) per customer."""
+        raise NotImplementedError
+
+    def _alive_purchases(self, x, T, t):
+        """Expected purchases in (T, T + t] of a customer alive at T (arrays broadcast)."""
+        raise NotImplementedError
+
+    def _alive_survival(self, x, T, t):
+        """P(alive at T + t | alive at T, x, T) (arrays broadcast)."""
+        raise NotImplementedError
+
+    def _alive_pmf(self, x, T, n, t):
+        """P(n purchases in (T, T + t] | alive at T, x, T) (arrays of equal shape)."""
+        raise NotImplementedError
+
+    def _new_customer_purchases(self, t):
+        """E[X(t)] of a new customer (t an array)."""
+        raise NotImplementedError
+
+    def _new_customer_pmf(self, n, t):
+        """P(X(t) = n) of a new customer (arrays of equal shape)."""
+        raise NotImplementedError
+
+    def _dert_continuous(self, x, tx, T, delta: float) -> np.ndarray:
+        """DERT per customer at the continuously compounded rate ``delta`` per time unit."""
+        raise NotImplementedError
+
+    # ----- predictions ----------------------------------------------------------------------------
+    def expected_purchases(self, data, *, t) -> pd.Series:
+        """Each customer's expected purchases in (T, T + t] given her history.
+
+        E[Y(t) | x, t_x, T] = P(alive at T | history) x the expected purchases
+        of a customer alive at T.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``T`` in the model's time unit.
+        t : float or array
+            Window length after each customer's observation end, in the
+            model's time unit (>= 0); a scalar or one value per customer.
+
+        Returns
+        -------
+        Series
+            ``expected_purchases``, indexed like ``data``.
+        """
+        self._require_fit()
+        index, x, tx, T = self._customers(data)
+        self._time_ahead(t, x.shape)
+        h = self._per_row(self._alive_purchases, x, T, t)
+        return pd.Series(self._alive_now(x, tx, T) * h, index=index, name="expected_purchases")
+
+    def expected_purchases_new_customer(self, *, t):
+        """Expected repeat purchases in (0, t] of a customer just acquired (time 0: her first purchase).
+
+        Parameters
+        ----------
+        t : float or array
+            Window length in the model's time unit (>= 0).
+
+        Returns
+        -------
+        float or ndarray
+            A float for scalar ``t``.
+        """
+        self._require_fit()
+        out = self._new_customer_purchases(self._new_customer_time(t))
+        return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=float)
+
+    def p_alive(self, data, *, t=0.0) -> pd.Series:
+        """Probability that each customer is alive ``t`` after her observation end.
+
+        P(alive at T + t | history) = P(alive at T | history) x P(alive at
+        T + t | alive at T); ``t = 0`` (the default) gives P(alive now). The
+        model's docstring derives the survival factor.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``T`` in the model's time unit.
+        t : float or array
+            Time after the observation end in the model's time unit (>= 0);
+            a scalar or one value per customer.
+
+        Returns
+        -------
+        Series
+            ``p_alive``, indexed like ``data``; decreasing in ``t``.
+        """
+        self._require_fit()
+        index, x, tx, T = self._customers(data)
+        t_arr = self._time_ahead(t, x.shape)
+        p = self._alive_now(x, tx, T)
+        if np.any(t_arr > 0):
+            p = p * self._per_row(self._alive_survival, x, T, t)
+        else:
+            p = p.copy()  # never hand out the cached array
+        return pd.Series(p, index=index, name="p_alive")
+
+    def probability_of_purchases(self, data, *, n, t) -> pd.Series:
+        """Probability that each customer makes exactly ``n`` purchases in (T, T + t] given her history.
+
+        P(alive at T | history) x P_alive(n) + (1 - P(alive at T | history)) x [n = 0],
+        with P_alive the new-customer distribution at the customer's
+        posterior parameters (see the module docstring): a customer who has
+        dropped out buys nothing.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``T`` in the model's time unit.
+        n : int or array of int
+            Number of purchases (>= 0); a scalar or one value per customer.
+        t : float or array
+            Window length in the model's time unit (>= 0); a scalar or one
+            value per customer.
+
+        Returns
+        -------
+        Series
+            ``probability``, indexed like ``data``.
+        """
+        self._require_fit()
+        index, x, tx, T = self._customers(data)
+        n_arr = check_counts(n, x.shape)
+        t_arr = self._time_ahead(t, x.shape)
+        uniq, inv = self._unique(np.column_stack([x, T, n_arr, t_arr]))
+        alive = self._alive_pmf(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3])[inv]
+        p = self._alive_now(x, tx, T)
+        out = p * alive + (1.0 - p) * (n_arr == 0)
+        return pd.Series(out, index=index, name="probability")
+
+    def probability_of_purchases_new_customer(self, *, n, t):
+        """P(X(t) = n): probability that a customer just acquired makes n repeat purchases in (0, t].
+
+        Parameters
+        ----------
+        n : int or array of int
+            Number of repeat purchases (>= 0).
+        t : float or array
+            Window length in the model's time unit (>= 0), broadcast with ``n``.
+
+        Returns
+        -------
+        float or ndarray
+        """
+        self._require_fit()
+        n_arr, t_arr = np.broadcast_arrays(check_counts(n), self._new_customer_time(t))
+        out = np.asarray(self._new_customer_pmf(n_arr, t_arr), dtype=float)
+        return float(out) if out.ndim == 0 else out
+
+    def dert(self, data, *, annual_discount_rate: float, time_unit: str | None = None) -> pd.Series:
+        """Discounted expected residual transactions (DERT) of each customer.
+
+        The expected number of all future purchases, each discounted by
+        exp(-delta x its time after T), with delta the continuously
+        compounded rate per time unit equivalent to ``annual_discount_rate``
+        (:func:`analysis.units.continuous_rate`: 10% a year on weekly data is
+        delta = log(1.1) x 7 / 365.25). Multiply by the value per purchase to
+        get a customer's residual value.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``T`` in the model's time unit.
+        annual_discount_rate : float
+            Yearly effective discount rate (> 0), e.g. 0.10.
+        time_unit : str, optional
+            The data's time unit; by default the model's (``time_unit``).
+
+        Returns
+        -------
+        Series
+            ``dert``, indexed like ``data``.
+        """
+        self._require_fit()
+        delta = continuous_rate(annual_discount_rate, self.resolve_time_unit(time_unit))
+        if not delta > 0:
+            raise ValueError(f"annual_discount_rate must be > 0, got {annual_discount_rate!r}")
+        index, x, tx, T = self._customers(data)
+        return pd.Series(self._dert_continuous(x, tx, T, delta), index=index, name="dert")
+
+    # ----- predictions at many horizons at once ---------------------------------------------------
+    @staticmethod
+    def _grid_times(ts) -> np.ndarray:
+        ts = np.asarray(ts, dtype=float)
+        if ts.ndim != 1 or ts.size == 0:
+            raise ValueError(f"ts must be a non-empty 1-d sequence of times, got shape {ts.shape}")
+        if not np.all(np.isfinite(ts) & (ts >= 0)):
+            raise ValueError(
+                "ts (times after the observation end, in the model's time unit) must be finite "
+                f"and non-negative; got {ts.tolist()[:10]}"
+            )
+        return ts
+
+    def _grid(self, data, ts, alive_values) -> CustomerGrid:
+        """P(alive at T) per customer times ``alive_values(x, T, ts)`` on the distinct (x, T)."""
+        self._require_fit()
+        ts = self._grid_times(ts)
+        index, x, tx, T = self._customers(data)
+        uniq, inv = self._unique(np.column_stack([x, T]))
+        ux, uT = uniq[:, :1], uniq[:, 1:]  # columns: broadcast against the row of times
+        values = np.asarray(alive_values(ux, uT, ts[None, :]), dtype=float)
+        return CustomerGrid(index, ts, self._alive_now(x, tx, T), values, inv)
+
+    def expected_purchases_grid(self, data, *, ts) -> CustomerGrid:
+        """Each customer's expected purchases in (T, T + t] for every t in ``ts``, at once.
+
+        The same values as ``expected_purchases(data, t=t)`` for each ``t``,
+        with the data validated and the distinct (frequency, T) rows found
+        once, and the model's special functions evaluated on those rows only.
+        A CLV asks for dozens of horizons for the same customers.
+
+        Parameters
+        ----------
+        data : DataFrame
+            ``frequency``, ``recency``, ``T``.
+        ts : sequence of float
+            Window lengths (>= 0) in the model's time unit.
+
+        Returns
+        -------
+        CustomerGrid
+            Factored customers x ``ts`` values: ``.at(j)``, ``.combine(weights)``,
+            ``.increments()``, ``.to_frame()``.
+        """
+        return self._grid(data, ts, self._alive_purchases)
+
+    def p_alive_grid(self, data, *, ts) -> CustomerGrid:
+        """P(alive) ``t`` after each customer's observation end, for every t in ``ts``.
+
+        The same values as ``p_alive(data, t=t)`` for each ``t`` (see
+        :meth:`expected_purchases_grid` for the form of the result).
+        """
+        return self._grid(data, ts, self._alive_survival)

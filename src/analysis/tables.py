@@ -1,0 +1,191 @@
+"""Tables of the CLV report: our estimates next to the published ones, and how value is spread.
+
+Small pure functions over DataFrames and fitted models that the CLV notebook
+(``notebooks/03_clv.ipynb``) displays; the CLV itself is in
+:mod:`analysis.clv`, the holdout evaluation in :mod:`analysis.models.validation`
+and the published values in :mod:`analysis.models.published`.
+
+- :func:`compare_published`, :func:`fit_table`: estimates, standard errors,
+  published values, log-likelihood, AIC and BIC.
+- :func:`concentration`, :func:`method_summary`,
+  :func:`mean_by_frequency_recency`: how value is spread over customers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from .models.published import PUBLISHED_CDNOW
+
+__all__ = [
+    "PUBLISHED_CDNOW",
+    "compare_published",
+    "fit_table",
+    "concentration",
+    "method_summary",
+    "mean_by_frequency_recency",
+]
+
+
+def _models(models) -> dict:
+    if not isinstance(models, Mapping) or not models:
+        raise TypeError("models must be a non-empty mapping of a display name to a fitted model")
+    return dict(models)
+
+
+def compare_published(
+    models, published: Mapping[str, Mapping[str, float]] | None = None
+) -> pd.DataFrame:
+    """Our estimates with standard errors next to published values, parameter by parameter.
+
+    Parameters
+    ----------
+    models : mapping of str to fitted model
+        Each with ``params`` (Series), ``standard_errors`` and ``loglik``.
+    published : mapping, optional
+        Published values by model name and parameter (``"loglik"`` for the
+        log-likelihood); a model or parameter without one gets NaN.
+
+    Returns
+    -------
+    DataFrame
+        MultiIndex (``model``, ``parameter``), the parameters in the model's
+        order and then ``loglik``; columns ``estimate``, ``std_error``,
+        ``published`` and ``difference_pct`` (100 x (estimate - published) / |published|).
+    """
+    published = published or {}
+    rows = []
+    for name, model in _models(models).items():
+        pub = published.get(name, {})
+        se = getattr(model, "standard_errors", None)
+        for par, value in model.params.items():
+            rows.append((name, par, float(value), float(se[par]) if se is not None else np.nan,
+                         pub.get(par, np.nan)))
+        rows.append((name, "loglik", float(model.loglik), np.nan, pub.get("loglik", np.nan)))
+    table = pd.DataFrame(rows, columns=["model", "parameter", "estimate", "std_error", "published"])
+    table["published"] = table["published"].astype(float)
+    difference = table["estimate"] - table["published"]
+    table["difference_pct"] = 100 * difference / table["published"].abs()
+    return table.set_index(["model", "parameter"])
+
+
+def fit_table(models) -> pd.DataFrame:
+    """Log-likelihood, number of parameters, AIC and BIC of each model (lower AIC/BIC is better).
+
+    Returns
+    -------
+    DataFrame
+        Index ``model`` (in the given order), columns ``customers``,
+        ``parameters``, ``loglik``, ``aic``, ``bic``.
+    """
+    rows = {
+        name: {
+            "customers": int(m.n_customers),
+            "parameters": len(m.params),
+            "loglik": float(m.loglik),
+            "aic": float(m.aic),
+            "bic": float(m.bic),
+        }
+        for name, m in _models(models).items()
+    }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "model"
+    return table
+
+
+def concentration(values: pd.Series) -> pd.DataFrame:
+    """Concentration (Lorenz) curve: the share of total value held by the most valuable customers.
+
+    Customers are sorted by value, largest first; row k gives the share of
+    customers in the top k and the share of the total value they hold (row 0
+    is the origin). Negative values are kept (the curve can then exceed 1
+    before it comes back).
+
+    Returns
+    -------
+    DataFrame
+        Index 0..n, columns ``share_of_customers`` and ``share_of_value``.
+    """
+    v = np.sort(np.asarray(values, dtype=float))[::-1]
+    if len(v) == 0 or not np.all(np.isfinite(v)):
+        raise ValueError("concentration needs at least one value, all finite")
+    total = v.sum()
+    if total == 0:
+        raise ValueError("concentration: the values sum to 0, so shares are undefined")
+    return pd.DataFrame(
+        {
+            "share_of_customers": np.arange(len(v) + 1) / len(v),
+            "share_of_value": np.r_[0.0, np.cumsum(v)] / total,
+        }
+    )
+
+
+def method_summary(values: pd.DataFrame, top: tuple[float, ...] = (0.1, 0.2)) -> pd.DataFrame:
+    """Total, mean and median value per method, and the share of value held by the top customers.
+
+    Parameters
+    ----------
+    values : DataFrame
+        One column of per-customer value per method.
+    top : tuple of float
+        Shares of customers; the top ``round(share * n)`` customers (at least one) are counted.
+
+    Returns
+    -------
+    DataFrame
+        Index ``method``, columns ``customers``, ``total``, ``mean``,
+        ``median`` and ``top_10%``, ``top_20%``, ... (shares of the total).
+    """
+    rows = {}
+    for name in values.columns:
+        v = values[name].astype(float)
+        curve = concentration(v)["share_of_value"].to_numpy()
+        row = {"customers": int(v.size), "total": float(v.sum()), "mean": float(v.mean()),
+               "median": float(v.median())}
+        for share in top:
+            k = max(1, int(round(share * v.size)))
+            row[f"top_{share:.0%}"] = float(curve[k])
+        rows[name] = row
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "method"
+    return table
+
+
+def mean_by_frequency_recency(
+    summary: pd.DataFrame, values: pd.Series, max_frequency: int = 7, recency_bins: int = 6
+) -> pd.DataFrame:
+    """Mean of a per-customer value by frequency (rows) and recency (columns) groups.
+
+    Frequencies at or above ``max_frequency`` form one group ("7+");
+    recency is cut into ``recency_bins`` equal intervals from 0 to the
+    largest ``T``. Cells without customers are NaN.
+
+    Returns
+    -------
+    DataFrame
+        Index ``frequency`` ("0", ..., "7+"), columns the recency intervals (strings).
+    """
+    if int(max_frequency) != max_frequency or max_frequency < 1:
+        raise ValueError(f"max_frequency must be a whole number >= 1, got {max_frequency!r}")
+    values = values.reindex(summary.index)
+    freq = np.minimum(summary["frequency"].to_numpy(dtype=np.int64), int(max_frequency))
+    labels = [str(k) for k in range(int(max_frequency))] + [f"{int(max_frequency)}+"]
+    fgroup = pd.Categorical.from_codes(freq, categories=labels, ordered=True)
+    top = float(summary["T"].max())
+    edges = np.linspace(0.0, top if top > 0 else 1.0, int(recency_bins) + 1)
+    width = int(max(0, -np.floor(np.log10(edges[1] - edges[0])))) if edges[1] > edges[0] else 0
+    rlabels = [f"{lo:.{width}f}-{hi:.{width}f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    rgroup = pd.cut(summary["recency"], edges, labels=rlabels, include_lowest=True)
+    table = (
+        pd.DataFrame(
+            {"frequency": fgroup, "recency": rgroup, "value": values.to_numpy(dtype=float)}
+        )
+        .pivot_table(
+            index="frequency", columns="recency", values="value", aggfunc="mean", observed=False
+        )
+    )
+    table.columns = pd.Index([str(c) for c in table.columns], name="recency")
+    return table
