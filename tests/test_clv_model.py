@@ -116,12 +116,13 @@ def test_clv_spend_models(three_customers):
     np.testing.assert_allclose(out["expected_spend"], [1.0, 3.0, 5.0])
     with pytest.raises(ValueError, match=r"no spend for 1 customer"):
         customer_lifetime_value(model, spend.drop("a"), three_customers)
-    gg = GammaGamma.from_params({"p": 6.25, "q": 3.74, "gamma": 15.44}) if hasattr(GammaGamma, "from_params") else None
-    if gg is None:
-        gg = GammaGamma()
-        gg.params = pd.Series([6.25, 3.74, 15.44], index=["p", "q", "gamma"])
+    gg = GammaGamma.from_params({"p": 6.25, "q": 3.74, "gamma": 15.44})
     out = customer_lifetime_value(model, gg, three_customers, horizon_years=1)
-    np.testing.assert_allclose(out["expected_spend"], gg.expected_spend(three_customers))
+    # Gamma-Gamma: p (gamma + x z) / (p x + q - 1), the population mean for x = 0
+    x, z = three_customers["frequency"], three_customers["monetary_value"]
+    np.testing.assert_allclose(out["expected_spend"], 6.25 * (15.44 + x * z) / (6.25 * x + 2.74))
+    # spend and purchases multiply: one purchase a week for a year
+    np.testing.assert_allclose(out["discounted_margin"], out["discounted_purchases"] * out["expected_spend"])
     with pytest.raises(TypeError, match="spend_model"):
         customer_lifetime_value(model, "forty", three_customers)
 
