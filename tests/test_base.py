@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analysis.models import base
-from analysis.models.base import unique_rows
+from analysis.models import base, rows
+from analysis.models.rows import unique_rows
 
 
 def _reference(mat):
@@ -52,7 +52,7 @@ def test_unique_rows_equals_the_sorting_implementation():
     for kind in ("ties", "floats", "summary"):
         mat = _random_rows(rng, 3000, 3, kind)
         for got, want in zip(
-            unique_rows(mat, return_inverse=True), base._unique_rows_sorted(mat, True), strict=True
+            unique_rows(mat, return_inverse=True), rows._unique_rows_sorted(mat, True), strict=True
         ):
             np.testing.assert_array_equal(got, want)
             assert got.dtype == want.dtype
@@ -70,7 +70,7 @@ def test_unique_rows_many_columns_do_not_overflow_the_key(monkeypatch):
     np.testing.assert_array_equal(counts, ref[1])
     np.testing.assert_array_equal(inverse, ref[2])
     # the same with a tiny limit, so that every column triggers the renumbering
-    monkeypatch.setattr(base, "_KEY_LIMIT", 50)
+    monkeypatch.setattr(rows, "_KEY_LIMIT", 50)
     for got, want in zip(unique_rows(mat, return_inverse=True), ref, strict=True):
         np.testing.assert_array_equal(got, want)
 

@@ -8,8 +8,8 @@ import pytest
 
 from analysis.clv import customer_lifetime_value
 from analysis.models import BetaGeo, BetaGeoBetaBinom, GammaGamma
-from analysis.models.base import CustomerGrid
 from analysis.models.protocol import CountModel
+from analysis.models.rows import CustomerGrid
 
 
 def _grid_from_calls(data, ts, one_horizon) -> CustomerGrid:

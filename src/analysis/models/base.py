@@ -21,9 +21,9 @@ from scipy import optimize, stats
 
 from ..validate import DataValidationError
 from .degenerate import judge_boundary
+from .rows import unique_rows
 
 LOG_BOUND = 25.0  # parameters are kept within exp(+-25) ~ [1.4e-11, 7.2e10]
-_KEY_LIMIT = 2**62  # combined row keys of unique_rows stay below this (int64)
 
 
 class ConvergenceError(RuntimeError):
@@ -73,110 +73,6 @@ class Convergence:
             f"{state} after {self.iterations} iterations ({self.function_evaluations} evaluations), "
             f"|gradient| = {self.gradient_norm:.2e}: {self.message}{bound}"
         )
-
-
-@dataclass(frozen=True)
-class CustomerGrid:
-    """A prediction for every customer at several times, stored factored.
-
-    The value for customer i at time ``times[j]`` is
-    ``scale[i] * values[inverse[i], j]``: ``scale`` is per customer (e.g.
-    P(alive) now) and ``values`` per distinct row of what the prediction
-    depends on (e.g. (x, T)), of which a summary has a few thousand. A
-    million customers at 36 times would take 290 MB as a full matrix; factored
-    it takes two vectors and a small table. :meth:`combine` gives linear
-    combinations over the times (e.g. discounted sums) per customer.
-    """
-
-    index: pd.Index
-    times: np.ndarray
-    scale: np.ndarray
-    values: np.ndarray
-    inverse: np.ndarray
-
-    def combine(self, weights) -> np.ndarray:
-        """Per customer, ``sum_j weights[j] * value(times[j])``."""
-        weights = np.asarray(weights, dtype=float)
-        if weights.shape != self.times.shape:
-            raise ValueError(
-                f"one weight per time is needed ({self.times.size}), got shape {weights.shape}"
-            )
-        return self.scale * (self.values @ weights)[self.inverse]
-
-    def at(self, j: int) -> np.ndarray:
-        """Per customer, the value at ``times[j]``."""
-        return self.scale * self.values[self.inverse, j]
-
-    def increments(self) -> CustomerGrid:
-        """The grid of differences between successive times (the first from 0)."""
-        steps = np.diff(self.values, axis=1, prepend=0.0)
-        return CustomerGrid(self.index, self.times, self.scale, steps, self.inverse)
-
-    def to_frame(self) -> pd.DataFrame:
-        """The full customers x times table (large for many customers)."""
-        full = self.scale[:, None] * self.values[self.inverse]
-        return pd.DataFrame(full, index=self.index, columns=pd.Index(self.times, name="t"))
-
-
-def unique_rows(mat: np.ndarray, return_inverse: bool = False):
-    """Unique rows of a 2-d float array (sorted as ``np.unique(axis=0)``) and their counts.
-
-    With ``return_inverse`` also the index of each input row's unique row.
-    Each unique row is the first of its occurrences in ``mat`` (which matters
-    only for -0.0 and 0.0, equal here).
-
-    Each column is factorised by hashing (codes ranked by value), the codes are
-    combined into one integer key per row, and the key is factorised: linear
-    in the rows, where sorting the rows (``np.unique(axis=0)``, or a
-    lexicographic argsort) is not. At a million rows this matters: every fit
-    and prediction compresses its data here.
-    """
-    mat = np.asarray(mat, dtype=float)
-    if mat.ndim == 1:
-        mat = mat[:, None]
-    if mat.shape[0] == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return (mat.copy(), empty, empty) if return_inverse else (mat.copy(), empty)
-    if not np.isfinite(mat).all():
-        return _unique_rows_sorted(mat, return_inverse)
-    key = np.zeros(mat.shape[0], dtype=np.int64)
-    n_keys = 1
-    for j in range(mat.shape[1]):
-        # + 0.0 turns -0.0 into 0.0: equal values must share a code
-        codes, values = pd.factorize(mat[:, j] + 0.0, sort=True)
-        if n_keys * len(values) >= _KEY_LIMIT:
-            # the combined key would overflow int64: renumber the keys so far (at most one per row)
-            key, uniq_keys = pd.factorize(key, sort=True)
-            n_keys = len(uniq_keys)
-        key = key * len(values) + codes
-        n_keys *= len(values)
-    # factorise the key in order of first appearance, then rank the (few) distinct keys
-    codes, keys = pd.factorize(key, sort=False)
-    seen = np.maximum.accumulate(codes)
-    first = np.flatnonzero(np.r_[True, seen[1:] > seen[:-1]])  # row where code c first appears
-    order = np.argsort(keys, kind="stable")
-    rank = np.empty(len(keys), dtype=np.int64)
-    rank[order] = np.arange(len(keys))
-    inverse = rank[codes]
-    counts = np.bincount(inverse, minlength=len(keys))
-    uniq = mat[first[order]]
-    return (uniq, counts, inverse) if return_inverse else (uniq, counts)
-
-
-def _unique_rows_sorted(mat: np.ndarray, return_inverse: bool):
-    """:func:`unique_rows` by a lexicographic sort (rows with NaN: each NaN row is its own row)."""
-    order = np.lexsort(mat.T[::-1])
-    srt = mat[order]
-    new = np.empty(srt.shape[0], dtype=bool)
-    new[0] = True
-    new[1:] = np.any(srt[1:] != srt[:-1], axis=1)
-    starts = np.flatnonzero(new)
-    counts = np.diff(np.r_[starts, srt.shape[0]])
-    if not return_inverse:
-        return srt[starts], counts
-    inverse = np.empty(mat.shape[0], dtype=np.int64)
-    inverse[order] = np.cumsum(new) - 1
-    return srt[starts], counts, inverse
 
 
 def as_frame(data) -> pd.DataFrame:

@@ -27,8 +27,9 @@ import pandas as pd
 
 from ..units import continuous_rate, unit_days
 from ..validate import DataValidationError
-from .base import CustomerGrid, OnePassModel, unique_rows
+from .base import OnePassModel
 from .degenerate import count_data_degenerate, nbd_max_loglik, reduces_to
+from .rows import CustomerGrid, unique_rows
 
 __all__ = ["TimeUnitMixin", "ContinuousCountModel", "check_counts"]
 

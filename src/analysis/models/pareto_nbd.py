@@ -28,8 +28,8 @@ import numpy as np
 from scipy.special import digamma, exprel, gammaln
 
 from ._special import log1mexp, pnbd_dert_factor, pnbd_log_dropout_integral, pnbd_log_j
-from .base import unique_rows
 from .count import ContinuousCountModel
+from .rows import unique_rows
 
 __all__ = ["ParetoNBD"]
 

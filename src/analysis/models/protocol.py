@@ -31,7 +31,7 @@ from typing import Protocol, runtime_checkable
 import numpy as np
 import pandas as pd
 
-from .base import CustomerGrid
+from .rows import CustomerGrid
 
 __all__ = ["CountModel", "PurchaseCountDistribution", "SpendModel"]
 
