@@ -102,9 +102,9 @@ def test_index_links_reports(tmp_path):
 
 
 def test_parameter_values_parse_as_json_or_text():
-    assert report._parse_value("0.1") == 0.1
-    assert report._parse_value("cdnow_sample") == "cdnow_sample"
-    assert report._parse_value('"W"') == "W"
+    assert report.parse_value("0.1") == 0.1
+    assert report.parse_value("cdnow_sample") == "cdnow_sample"
+    assert report.parse_value('"W"') == "W"
 
 
 def test_papermill_reads_every_parameter():
@@ -192,6 +192,16 @@ def test_calibration_end_must_precede_observation_end():
         "the holdout runs between them"
     ]
     assert report.check_parameters(notebooks, {"calibration_end": "1998-01-31", "observation_end": "1998-03-31"})
+
+
+def test_dates_must_be_written_year_month_day():
+    # 09/10/1997 reads as 10 September or 9 October: the runner takes neither
+    notebooks = report.discover_notebooks()
+    with pytest.raises(report.ParameterError) as caught:
+        report.check_parameters(notebooks, {"calibration_end": "09/10/1997"})
+    assert caught.value.problems == [
+        "calibration_end: '09/10/1997' is not a date; write it as YYYY-MM-DD, e.g. 1997-09-30"
+    ]
 
 
 def test_empty_dates_only_where_the_notebook_allows_them():
@@ -325,7 +335,7 @@ def test_the_kernel_channel_is_encrypted_or_local():
 
 def test_short_warnings_carry_no_source_path(monkeypatch):
     monkeypatch.setattr(warnings, "formatwarning", warnings.formatwarning)  # restored afterwards
-    source = str(Path(report.__file__).parent / "validate.py")
+    source = str(Path(report.__file__).parents[1] / "validate.py")
     before = warnings.formatwarning("3 duplicate rows", DataQualityWarning, source, 247)
     assert source in before
     report.use_short_warnings()

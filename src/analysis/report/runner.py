@@ -1,88 +1,32 @@
-"""Build the study's reports: run the numbered notebooks with papermill, convert them to HTML, write an index.
+"""Running the study: notebooks through papermill into executed copies, HTML and an index page.
 
-Usage (what ``make report`` runs)::
-
-    python -m analysis.report                      # every numbered notebook, default parameters
-    python -m analysis.report --only 01_data -p dataset cdnow_sample
-    python -m analysis.report -p dataset data/raw/my_log.csv -p date_format %d/%m/%Y -p returns drop
-
-Parameters. ``-p NAME VALUE`` sets a notebook parameter for every notebook
-that declares it (the cell tagged ``parameters`` at the top of each
-notebook; ``dataset``, the column names, ``date_format``, ``dayfirst``,
-``returns`` and ``duplicates`` are the same in every notebook). All values
-are checked before any notebook starts, and every problem is listed at once
-(exit code 2):
-
-- the name must be declared by one of the notebooks being run;
-- the value must read as the declared type (``int``, ``float``, ``bool``:
-  ``true``/``false``; text as written);
-- dates (``calibration_end``, ``observation_end``) must be dates such as
-  ``1997-09-30``; empty only where the notebook says empty is allowed;
-  ``calibration_end`` must come before ``observation_end``;
-- ``returns`` is one of ``error``, ``drop``, ``keep`` and ``duplicates`` one
-  of ``warn``, ``drop``, ``error``;
-- ``dataset`` is ``cdnow``, ``cdnow_sample`` or an existing CSV/Parquet file
-  (relative paths are taken from the project root).
-
-Failures. When a notebook stops on an error, the runner prints one line
-naming the notebook, the section (the heading above the failing cell), the
-exception type and its message, writes the full traceback to
-``<output dir>/logs/<notebook>.log`` and exits with code 1.
-
-Output. The notebooks in ``notebooks/`` are templates and are never
-modified; the executed copies (``reports/<name>.ipynb``) and the HTML without
-code cells (``reports/<name>.html``) are written to ``reports/`` with
-``reports/index.html`` linking them. The kernel talks to the runner over
-CurveZMQ-encrypted sockets (or local IPC sockets where CurveZMQ is missing).
+The command line and the rules it follows are described in :mod:`analysis.report`.
 """
+
 
 from __future__ import annotations
 
 import argparse
-import ast
-import difflib
 import html
 import json
-import math
 import os
 import re
 import sys
 import time
 import warnings
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from . import config
+from .. import config
+from .parameters import ParameterError, check_parameters
 
 if TYPE_CHECKING:
-    import pandas as pd
     from traitlets.config import Config
 
 NUMBERED = re.compile(r"^\d{2}_.+\.ipynb$")
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-TRUE_WORDS = ("true", "yes", "1")
-FALSE_WORDS = ("false", "no", "0")
-
-
-class ParameterError(ValueError):
-    """Study parameters that cannot be used; ``problems`` lists every one of them.
-
-    Parameters
-    ----------
-    problems : list of str
-        One sentence per problem: the parameter, the value, what is expected.
-    """
-
-    def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(
-            f"{len(self.problems)} problem(s) with the parameters; no notebook was run:\n{lines}"
-        )
 
 
 class NotebookFailed(RuntimeError):
@@ -182,188 +126,6 @@ def use_short_warnings() -> None:
 
 
 # --------------------------------------------------------------------------- parameters
-
-
-def _literal(text: str | None) -> Any:
-    """The Python value of a declared default (its source text); None when it is not a literal."""
-    if text is None:
-        return None
-    try:
-        return ast.literal_eval(text)
-    except (ValueError, SyntaxError):
-        return None
-
-
-def _coerce(name: str, value: Any, type_name: str, default: str | None) -> Any:
-    """Convert one parameter value to its declared type, or raise ValueError saying why it cannot.
-
-    Text (from the command line) is read as the type; values already of the
-    type (from Python callers) pass unchanged.
-    """
-    example = f" (default {default})" if default else ""
-    refused = f"{name}: {value!r} is not a valid {type_name}{example}"
-    text = value.strip() if isinstance(value, str) else None
-    if type_name == "bool":
-        if isinstance(value, bool):
-            return value
-        if text is not None and text.lower() in TRUE_WORDS + FALSE_WORDS:
-            return text.lower() in TRUE_WORDS
-        raise ValueError(f"{refused}; write true or false")
-    if type_name == "int":
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if text is not None and re.fullmatch(r"[+-]?\d+", text):
-            return int(text)
-        raise ValueError(f"{refused}; write a whole number such as 7")
-    if type_name == "float":
-        number: float | None = None
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            number = float(value)
-        elif text is not None:
-            try:
-                number = float(text)
-            except ValueError:
-                number = None
-        if number is None or not math.isfinite(number):
-            raise ValueError(f"{refused}; write a number such as 0.25")
-        return number
-    if type_name == "str":
-        if isinstance(value, os.PathLike):
-            return os.fspath(value)
-        if not isinstance(value, str):
-            raise ValueError(f"{refused}; give it as text")
-        parsed = _parse_value(value)
-        return parsed if isinstance(parsed, str) else value  # '"W"' -> W, but 123 stays "123"
-    # No annotation and no literal default to infer a type from: JSON literal or text.
-    return _parse_value(value) if isinstance(value, str) else value
-
-
-def _is_date_parameter(name: str, default: Any) -> bool:
-    """Dates are the ``*_end`` parameters and any parameter whose default is an ISO date."""
-    return name.endswith("_end") or (isinstance(default, str) and bool(ISO_DATE.match(default)))
-
-
-def _parse_date(text: str) -> pd.Timestamp | None:
-    """A :class:`pandas.Timestamp` for a date written as text; None when it does not read as one."""
-    import pandas as pd
-
-    try:
-        stamp = pd.Timestamp(text)
-    except (ValueError, TypeError, OverflowError):
-        return None
-    return None if pd.isna(stamp) else stamp
-
-
-def check_parameters(
-    notebooks: Sequence[Path], parameters: Mapping[str, Any] | None
-) -> dict[str, Any]:
-    """Check and convert the study parameters before any notebook runs.
-
-    Parameters
-    ----------
-    notebooks : sequence of Path
-        The notebooks that will run; their ``parameters`` cells declare the
-        names, types (from the annotations) and defaults.
-    parameters : mapping
-        Name to value; text values (from the command line) are converted to
-        the declared type.
-
-    Returns
-    -------
-    dict
-        The parameters converted to their declared types.
-
-    Raises
-    ------
-    ParameterError
-        Listing every problem: names no notebook declares, values that do not
-        read as the declared type, dates that are not dates (or empty where
-        the notebook does not allow it), a calibration end not before the
-        observation end, ``returns``/``duplicates`` outside their policies,
-        and a ``dataset`` that is neither built in nor an existing file.
-    """
-    import papermill as pm
-
-    from . import data, validate
-
-    parameters = dict(parameters or {})
-    declared = {nb: pm.inspect_notebook(str(nb)) for nb in notebooks}
-    known = sorted({name for names in declared.values() for name in names})
-    problems: list[str] = []
-
-    def refuse(problem: str) -> None:
-        if problem not in problems:  # the same problem found in several notebooks is told once
-            problems.append(problem)
-
-    unknown = sorted(set(parameters) - set(known))
-    if unknown:
-        ran = ", ".join(nb.stem for nb in notebooks)
-        close = sorted({m for name in unknown for m in difflib.get_close_matches(name, known, n=2)})
-        hint = f" (did you mean {', '.join(close)}?)" if close else ""
-        refuse(f"no notebook has parameter(s) {unknown}{hint}; known: {known} (notebooks: {ran})")
-    checked: dict[str, Any] = {}
-    for name, value in parameters.items():
-        if name in unknown:
-            continue
-        info = next(d[name] for d in declared.values() if name in d)
-        try:
-            checked[name] = _coerce(name, value, info["inferred_type_name"], info["default"])
-        except ValueError as exc:
-            refuse(str(exc))
-
-    for nb, names in declared.items():
-        values: dict[str, Any] = {}
-        for name, info in names.items():
-            if name in checked:
-                values[name] = checked[name]
-            elif name not in parameters:  # a value that did not convert is already refused
-                values[name] = _literal(info["default"])
-        dates: dict[str, Any] = {}
-        for name, value in values.items():
-            info = names[name]
-            default = _literal(info["default"])
-            if not _is_date_parameter(name, default) or not isinstance(value, str):
-                continue
-            if not value.strip():
-                if default != "" and "empty" not in (info.get("help") or "").lower():
-                    refuse(f"{name}: {nb.name} needs a date here (default {info['default']}), not an empty value")
-                continue
-            stamp = _parse_date(value)
-            if stamp is None:
-                refuse(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD, e.g. 1997-09-30")
-            else:
-                dates[name] = stamp
-        if "calibration_end" in dates and "observation_end" in dates:
-            if dates["calibration_end"] >= dates["observation_end"]:
-                refuse(
-                    f"calibration_end ({values['calibration_end']}) must be before "
-                    f"observation_end ({values['observation_end']}): the holdout runs between them"
-                )
-        policies = {"returns": validate.RETURNS_POLICIES, "duplicates": validate.DUPLICATES_POLICIES}
-        for name, allowed in policies.items():
-            if name in values and values[name] not in allowed:
-                refuse(f"{name}: {values[name]!r} is not one of {', '.join(allowed)}")
-        dataset = values.get("dataset")
-        if isinstance(dataset, str) and dataset not in data.BUILTIN_DATASETS:
-            path = Path(dataset)
-            if not path.is_absolute():
-                path = config.PROJECT_ROOT / path
-            if not path.is_file():
-                refuse(
-                    f"dataset: {dataset!r} is neither a built-in dataset "
-                    f"({', '.join(data.BUILTIN_DATASETS)}) nor a file (looked for {path})"
-                )
-    if problems:
-        raise ParameterError(problems)
-    return checked
-
-
-def _parse_value(text: str) -> Any:
-    """Command-line parameter values: JSON literals when they parse, strings otherwise."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError:
-        return text
 
 
 # --------------------------------------------------------------------------- running
@@ -674,7 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     """
     parser = argparse.ArgumentParser(
         prog="python -m analysis.report",
-        description=__doc__.splitlines()[0],
+        description="Build the study's reports: run the numbered notebooks, convert them to HTML, write an index.",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -707,6 +469,3 @@ def main(argv: list[str] | None = None) -> int:
         return 1
     return 0
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,67 @@
+"""Build the study's reports: run the numbered notebooks with papermill, convert them to HTML, write an index.
+
+Usage (what ``make report`` runs)::
+
+    python -m analysis.report                      # every numbered notebook, default parameters
+    python -m analysis.report --only 01_data -p dataset cdnow_sample
+    python -m analysis.report -p dataset data/raw/my_log.csv -p date_format %d/%m/%Y -p returns drop
+
+Parameters. ``-p NAME VALUE`` sets a notebook parameter for every notebook
+that declares it (the cell tagged ``parameters`` at the top of each
+notebook; ``dataset``, the column names, ``date_format``, ``dayfirst``,
+``returns`` and ``duplicates`` are the same in every notebook). All values
+are checked before any notebook starts, and every problem is listed at once
+(exit code 2):
+
+- the name must be declared by one of the notebooks being run;
+- the value must read as the declared type (``int``, ``float``, ``bool``:
+  ``true``/``false``; text as written);
+- dates (``calibration_end``, ``observation_end``) must be dates such as
+  ``1997-09-30``; empty only where the notebook says empty is allowed;
+  ``calibration_end`` must come before ``observation_end``;
+- ``returns`` is one of ``error``, ``drop``, ``keep`` and ``duplicates`` one
+  of ``warn``, ``drop``, ``error``;
+- ``dataset`` is ``cdnow``, ``cdnow_sample`` or an existing CSV/Parquet file
+  (relative paths are taken from the project root).
+
+Failures. When a notebook stops on an error, the runner prints one line
+naming the notebook, the section (the heading above the failing cell), the
+exception type and its message, writes the full traceback to
+``<output dir>/logs/<notebook>.log`` and exits with code 1.
+
+Output. The notebooks in ``notebooks/`` are templates and are never
+modified; the executed copies (``reports/<name>.ipynb``) and the HTML without
+code cells (``reports/<name>.html``) are written to ``reports/`` with
+``reports/index.html`` linking them. The kernel talks to the runner over
+CurveZMQ-encrypted sockets (or local IPC sockets where CurveZMQ is missing).
+"""
+
+from .parameters import ParameterError, check_parameters, parse_value
+from .runner import (
+    NotebookFailed,
+    build_reports,
+    discover_notebooks,
+    failing_section,
+    kernel_config,
+    main,
+    run_notebook,
+    to_html,
+    use_short_warnings,
+    write_index,
+)
+
+__all__ = [
+    "NotebookFailed",
+    "ParameterError",
+    "build_reports",
+    "check_parameters",
+    "discover_notebooks",
+    "failing_section",
+    "kernel_config",
+    "main",
+    "parse_value",
+    "run_notebook",
+    "to_html",
+    "use_short_warnings",
+    "write_index",
+]
