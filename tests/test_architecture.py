@@ -2,7 +2,7 @@
 
 The layers, bottom to top (a module may import its own layer or lower ones):
 
-    units, config, validate
+    units, config, errors, dates, validate
     -> engines (readers and per-customer kernels), simulate
     -> data (loading, which consults the engine registry)
     -> describe, panel, rfm (the log and its summaries)
@@ -32,6 +32,8 @@ LAYERS: dict[str, int] = {
     "units": 0,
     "config": 0,
     "validate": 0,
+    "errors": 0,
+    "dates": 0,
     "engines": 1,
     "simulate": 1,
     "data": 2,

@@ -220,7 +220,7 @@ def _dates_as_text(read_kwargs: dict, date: str) -> dict:
     """DuckDB CSV options with the date column read as text, unless the caller typed it.
 
     DuckDB's sniffer reads ``03/04/1997`` day-first without a word; as text,
-    the dates go through :func:`analysis.validate.parse_dates` like pandas'.
+    the dates go through :func:`analysis.dates.parse_dates` like pandas'.
     """
     types = read_kwargs.get("types") or {}
     if not isinstance(types, dict) or date in types:
