@@ -8,6 +8,7 @@ import pytest
 from pandas.testing import assert_frame_equal
 
 from analysis import lifecycle as lc
+from analysis.clv.markov import AbsorbingStateWarning
 from lifecycle_cases import tiny_stages as _tiny_stages
 
 E, F, S, D = lc.STAGES
@@ -47,8 +48,13 @@ def test_transition_matrix_rows_sum_to_one(tiny_stages, cdnow_sample):
 
 def test_transition_matrix_makes_unseen_stages_absorbing(tiny_stages):
     only_decline = tiny_stages.loc[tiny_stages["customer_id"] == 2]
-    with pytest.warns(UserWarning, match="absorbing"):
+    with pytest.warns(UserWarning, match="absorbing") as caught:
         P = lc.transition_matrix(only_decline)
+    # the shared chain estimator's warning, naming the stages and pointing at the caller
+    (warning,) = caught
+    assert issubclass(warning.category, AbsorbingStateWarning)
+    assert "'formation', 'stability'" in str(warning.message)
+    assert warning.filename == __file__
     assert P.loc[S, S] == 1.0 and P.loc[F, F] == 1.0
     assert np.allclose(P.sum(axis=1), 1.0)
 

@@ -16,6 +16,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from ..clv.markov import transition_matrix_from_counts
 from ..panel import check_period
 from ..units import STAGES, TIME_UNITS, per_period_rate, units_per_year
 from ..validate import DataValidationError, require_columns
@@ -97,9 +98,13 @@ def transition_matrix(stages: pd.DataFrame) -> pd.DataFrame:
     """Period-to-period stage transition probabilities: the lifecycle as a Markov chain.
 
     Row i holds the share of customer-periods in stage i that are in each
-    stage one period later (counts from :func:`transition_counts`). A stage
-    never observed with a following period gets a row that stays put (an
-    absorbing row), with a warning, so every row sums to 1.
+    stage one period later (counts from :func:`transition_counts`), estimated
+    by the project's one chain estimator,
+    :func:`analysis.clv.markov.transition_matrix_from_counts`. Its policy
+    for a stage never observed with a following period: the row stays put
+    (the stage is absorbing), with an
+    :class:`~analysis.clv.markov.AbsorbingStateWarning` naming it, so every
+    row sums to 1.
 
     Parameters
     ----------
@@ -112,20 +117,13 @@ def transition_matrix(stages: pd.DataFrame) -> pd.DataFrame:
         4 x 4, index ``from``, columns ``to``; rows sum to 1.
     """
     counts = transition_counts(stages)
-    totals = counts.sum(axis=1)
-    probs = counts.div(totals.where(totals > 0), axis=0)
-    empty = totals.index[totals == 0].tolist()
-    if empty:
-        warnings.warn(
-            f"no observed transitions out of stage(s) {empty}: their rows are set to stay put "
-            "(absorbing) so the matrix is a Markov chain.",
-            UserWarning,
-            stacklevel=2,
-        )
-        for stage in empty:
-            probs.loc[stage] = 0.0
-            probs.loc[stage, stage] = 1.0
-    return probs.astype(float)
+    # the estimator's warning is re-issued here, so that it points at the caller's line
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        P = transition_matrix_from_counts(counts)
+    for w in caught:
+        warnings.warn(w.message, w.category, stacklevel=2)
+    return P.astype(float)
 
 
 def project_stage_mix(P: pd.DataFrame, start, periods: int) -> pd.DataFrame:
