@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "strategy": 7,
     "churn": 7,
     "tables": 8,
+    "readings": 8,
     "plots": 8,
     "report": 9,
 }

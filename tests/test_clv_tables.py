@@ -40,8 +40,15 @@ def test_compare_published_puts_estimates_next_to_published_values():
         ),
     )
     pd.testing.assert_frame_equal(table, expected)
-    # without published values every comparison is missing
-    assert tables.compare_published(models)["published"].isna().all()
+    # without published values there is no comparison to show, not an empty one
+    assert list(tables.compare_published(models).columns) == ["estimate", "std_error"]
+
+
+def test_compare_published_marks_boundary_parameters():
+    flagged = _fake_model({"r": 1.0, "a": 1e-6}, [0.1, np.nan], -10.0)
+    flagged.boundary = {"a": "no finite standard error"}
+    table = tables.compare_published({"m1": flagged, "m2": _fake_model({"s": 3.0}, [0.3], -20.0)})
+    assert table["note"].tolist() == ["", "no finite standard error", "", "", ""]
 
 
 def test_fit_table():

@@ -17,7 +17,7 @@ md, code = builder.md, builder.code
 md(r"""
 # 2. The relationship lifecycle: exploration, formation, stability, decline
 
-The seeds describe every customer relationship as passing through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang): **exploration** (考察期, a trial: few small orders, the firm invests and the customer contributes little), **formation** (形成期, fast growth: volume and profit rise), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, the relationship reverses; it can follow any stage). This report gives every customer a stage in every month, shows how the customer base moves between stages, values a customer by stage, follows cohorts of new customers, and measures how often the classifier is right on simulated customers whose true stages are known.
+The lifecycle model this project follows (`docs/domain.md`, section Lifecycle) describes every customer relationship as passing through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang): **exploration** (考察期, a trial: few small orders, the firm invests and the customer contributes little), **formation** (形成期, fast growth: volume and profit rise), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, the relationship reverses; it can follow any stage). This report gives every customer a stage in every month, shows how the customer base moves between stages, values a customer by stage, follows cohorts of new customers, and measures how often the classifier is right on simulated customers whose true stages are known.
 
 The default run uses the CDNOW log (23,570 customers acquired in the first quarter of 1997, followed to the end of June 1998). Every number comes from `analysis.lifecycle`; change the parameters to study another log or other thresholds.
 """)
@@ -37,7 +37,7 @@ cohort: str = "W"  # length of a first-purchase cohort ("W" suits CDNOW's 12 wee
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
 cost_per_purchase: float = 0.0  # cost to serve one purchase, dollars: none assumed
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
-horizon_years: float = 3.0  # CLV horizon in years (the seeds' three-year practice)
+horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
 projection_periods: int = 12  # periods ahead for the projected stage mix
 window_months: float = 3.0  # longest window for a customer's current pace
 trial_months: float = 2.0  # silence that ends a trial without an established cycle
@@ -93,7 +93,7 @@ The classifier reads each customer's own history, period by period, and never co
 - Formation becomes **stability** after `formation_months`, once the pace no longer rises.
 - A customer in decline who buys again at a rising pace returns to **formation**, never straight to stability.
 
-So the seeds' order holds by construction: stability is reached only through exploration and formation, and decline can follow any stage. Every threshold, its default and the reason for it:
+So the stage order of the lifecycle model holds by construction: stability is reached only through exploration and formation, and decline can follow any stage. Every threshold, its default and the reason for it:
 """)
 
 code('''
@@ -144,7 +144,7 @@ pd.crosstab(current["stage"], current["reason"].astype(str))
 ''')
 
 md(r"""
-**Reading.** On CDNOW almost nine in ten customers acquired in early 1997 (89%) are in decline by mid-1998, nearly all of them because they fell silent: most never got past the trial. About 7% are in stability and 4% in formation: a small, steadily buying core that carries the firm's future revenue. No one is still in exploration, because every CDNOW customer is at least fifteen months old at the end of observation. For the firm this is the seeds' warning in numbers: the base is mostly lapsed trials, and the few established relationships deserve the retention budget.
+**Reading.** On CDNOW almost nine in ten customers acquired in early 1997 (89%) are in decline by mid-1998, nearly all of them because they fell silent: most never got past the trial. About 7% are in stability and 4% in formation: a small, steadily buying core that carries the firm's future revenue. No one is still in exploration, because every CDNOW customer is at least fifteen months old at the end of observation. For the firm this is the lifecycle model's warning in numbers: the base is mostly lapsed trials, and the few established relationships deserve the retention budget.
 """)
 
 md(r"""
@@ -185,7 +185,7 @@ md(r"""
 md(r"""
 ## The lifecycle curve
 
-The seeds' signature figure: transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; CDNOW has no cost data, so the margin (30%) and the cost per purchase (none) are stated assumptions, not measurements, and profit here moves with revenue.
+The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; CDNOW has no cost data, so the margin (30%) and the cost per purchase (none) are stated assumptions, not measurements, and profit here moves with revenue.
 
 First by relationship age (months since the first purchase), over all customers, with the share of each stage at that age behind the lines (both lines are shown relative to their own peak).
 """)
@@ -200,7 +200,7 @@ curve.round(3)
 ''')
 
 md(r"""
-By age, the average is dominated by the acquisition purchase and by the customers who leave: it falls from the first month on and says little about the shape of a single relationship. The seeds' curve follows one relationship through its stages, so the second view aligns customer-months on the month each customer entered its stage (0, 1, 2, ... months into the stage; the last point holds the rest), stages in order.
+By age, the average is dominated by the acquisition purchase and by the customers who leave: it falls from the first month on and says little about the shape of a single relationship. The lifecycle curve follows one relationship through its stages, so the second view aligns customer-months on the month each customer entered its stage (0, 1, 2, ... months into the stage; the last point holds the rest), stages in order.
 """)
 
 code('''
@@ -215,7 +215,7 @@ curve_by_stage.round(3)
 ''')
 
 md(r"""
-**Reading.** Aligned on the stages, the CDNOW curve shows the seeds' stages, with two differences worth knowing. Exploration is low after the acquisition order; formation opens with the burst of repeat purchases that showed the rise (1.5 purchases in its first month) and then runs at about half a purchase a month; stability builds slowly from 0.4 to 0.7 purchases a month, the highest *sustained* pace; decline is close to nothing. So on CDNOW the peak month belongs to formation and the peak level to stability: the plateau of music buyers is modest and steady, not a high ridge. Spend per purchase is close to constant on CDNOW, so profit moves with volume here; the seeds' observation that profit outpaces volume in formation (larger orders, lower cost to serve as trust grows) would show only with cost data or growing basket sizes, which this log does not have. The simulated customers at the end of this report, whose order size grows in formation, show what it looks like.
+**Reading.** Aligned on the stages, the CDNOW curve shows the four stages, with two differences worth knowing. Exploration is low after the acquisition order; formation opens with the burst of repeat purchases that showed the rise (1.5 purchases in its first month) and then runs at about half a purchase a month; stability builds slowly from 0.4 to 0.7 purchases a month, the highest *sustained* pace; decline is close to nothing. So on CDNOW the peak month belongs to formation and the peak level to stability: the plateau of music buyers is modest and steady, not a high ridge. Spend per purchase is close to constant on CDNOW, so profit moves with volume here; the lifecycle model's observation that profit outpaces volume in formation (larger orders, lower cost to serve as trust grows) would show only with cost data or growing basket sizes, which this log does not have. The simulated customers at the end of this report, whose order size grows in formation, show what it looks like.
 """)
 
 md(r"""
@@ -234,7 +234,7 @@ ax = plots.plot_transition_matrix(P)
 ''')
 
 md(r"""
-**Reading.** The zeros in the stability column are the seeds' order rule: nobody jumps from exploration (or decline) to stability; stability is entered only from formation. Each month 40% of the customers still in exploration turn to decline (failed trials) and only 2% to formation, while formation and stability are sticky (about three quarters and nine tenths stay). Decline is almost absorbing: about one customer in seventy comes back each month. For the firm, the exploration row is where money is won or lost: a point of conversion from exploration to formation is worth more than the same effort on customers already in decline.
+**Reading.** The zeros in the stability column are the lifecycle model's order rule: nobody jumps from exploration (or decline) to stability; stability is entered only from formation. Each month 40% of the customers still in exploration turn to decline (failed trials) and only 2% to formation, while formation and stability are sticky (about three quarters and nine tenths stay). Decline is almost absorbing: about one customer in seventy comes back each month. For the firm, the exploration row is where money is won or lost: a point of conversion from exploration to formation is worth more than the same effort on customers already in decline.
 """)
 
 md(r"""
@@ -317,7 +317,7 @@ lifecycle.survival_logrank(stages, by=first_month).round(4)
 ''')
 
 md(r"""
-**Reading.** Retention falls to about 15% in the month after the first purchase and then settles slowly towards 6%; the weekly cohorts look alike. Relationship survival differs a little between acquisition months (with 23,570 customers even a small difference is significant) but far more by the first month's spend (a log-rank statistic ten times larger). For the firm, the size of the trial order is an early-warning signal and a way to sort new customers into the seeds' quality, ordinary and poor prospects: invest in converting the high spenders, touch the middle group periodically, and spend little on the rest.
+**Reading.** Retention falls to about 15% in the month after the first purchase and then settles slowly towards 6%; the weekly cohorts look alike. Relationship survival differs a little between acquisition months (with 23,570 customers even a small difference is significant) but far more by the first month's spend (a log-rank statistic ten times larger). For the firm, the size of the trial order is an early-warning signal and a way to sort new customers into quality, ordinary and poor prospects (`docs/domain.md`, section Segmentation): invest in converting the high spenders, touch the middle group periodically, and spend little on the rest.
 """)
 
 md(r"""
@@ -371,7 +371,7 @@ md(r"""
 md(r"""
 ## How accurate is the classifier? Simulated customers with known stages
 
-`simulate.simulate_lifecycle` draws customers whose purchase rate and spend follow the seeds' lifecycle: a trial at a quarter of the customer's peak rate (some trials fail and go straight to decline), fast growth of the rate by about 25% a month and rising order size, a plateau of random length, and decline (fading by half a month, or stopping at once) from any stage. Its default customer buys about four times a month at the peak. The default thresholds were tuned on the simulator with seed 1 (a coordinate search over each threshold at half to twice its value, then rounded); accuracy is measured here on seed 2.
+`simulate.simulate_lifecycle` draws customers whose purchase rate and spend follow the four-stage lifecycle: a trial at a quarter of the customer's peak rate (some trials fail and go straight to decline), fast growth of the rate by about 25% a month and rising order size, a plateau of random length, and decline (fading by half a month, or stopping at once) from any stage. Its default customer buys about four times a month at the peak. The default thresholds were tuned on the simulator with seed 1 (a coordinate search over each threshold at half to twice its value, then rounded); accuracy is measured here on seed 2.
 """)
 
 code('''
@@ -430,13 +430,13 @@ md(r"""
 
 Two limits matter for CDNOW. Its repeat buyers buy well under once a month even in stability, where the simulator says macro-F1 falls to about 0.55-0.65: the CDNOW stages are a transparent, rule-based reading of each history, good for the mix and for the direction of movement, not an exact label for every customer-month. And the thresholds were tuned to relationships that form over about half a year; when formation is much faster (a doubling a month), the minimum length of formation makes the classifier call the plateau formation for too long.
 
-On the simulated customers the curve by stage has the seeds' shape, including profit rising faster than purchases in formation, because the simulated order size grows as the relationship forms.
+On the simulated customers the curve by stage has the lifecycle model's shape, including profit rising faster than purchases in formation, because the simulated order size grows as the relationship forms.
 """)
 
 md(r"""
 ## A model-based comparison: hidden Markov model
 
-The rules above are one reading of a history. Netzer, Lattin and Srinivasan (2008) read it with a model instead: every customer is, each month, in one of a few latent *relationship states* ordered by how much the customer buys, its repeat purchases are Poisson at the state's rate (scaled by the share of the month observed), and it moves between states by a Markov chain shared by all customers. `analysis.lifecycle.hmm` fits this hidden Markov model by EM (Baum-Welch, several seeded starts) and reads the four stages off each customer's most likely state path, relative to the customer's own path: the first month is exploration; a state below the customer's best so far, or the lowest state still held beyond the trial (`trial_periods`, 2 months, like `trial_months`), is decline; a state above the trial level (or a steady level held past the trial) is formation, and stability once it is the customer's peak. So the seeds' order rule holds here too. This is the homogeneous core of their model (no covariates, no customer heterogeneity in the rates), and unlike the rules the path uses the whole history: it is a hindsight reading.
+The rules above are one reading of a history. Netzer, Lattin and Srinivasan (2008) read it with a model instead: every customer is, each month, in one of a few latent *relationship states* ordered by how much the customer buys, its repeat purchases are Poisson at the state's rate (scaled by the share of the month observed), and it moves between states by a Markov chain shared by all customers. `analysis.lifecycle.hmm` fits this hidden Markov model by EM (Baum-Welch, several seeded starts) and reads the four stages off each customer's most likely state path, relative to the customer's own path: the first month is exploration; a state below the customer's best so far, or the lowest state still held beyond the trial (`trial_periods`, 2 months, like `trial_months`), is decline; a state above the trial level (or a steady level held past the trial) is formation, and stability once it is the customer's peak. So the stage order rule holds here too. This is the homogeneous core of their model (no covariates, no customer heterogeneity in the rates), and unlike the rules the path uses the whole history: it is a hindsight reading.
 """)
 
 code('''

@@ -53,9 +53,14 @@ def compare_published(
     -------
     DataFrame
         MultiIndex (``model``, ``parameter``), the parameters in the model's
-        order and then ``loglik``; columns ``estimate``, ``std_error``,
-        ``published`` and ``difference_pct`` (100 x (estimate - published) / |published|).
+        order and then ``loglik``; columns ``estimate``, ``std_error`` and,
+        when ``published`` is given, ``published`` and ``difference_pct``
+        (100 x (estimate - published) / |published|); without published values
+        those two columns are absent rather than empty. When a model is a
+        boundary fit (``model.boundary``), a ``note`` column says why each
+        flagged parameter is not identified.
     """
+    given = bool(published)
     published = published or {}
     rows = []
     for name, model in _models(models).items():
@@ -69,6 +74,15 @@ def compare_published(
     table["published"] = table["published"].astype(float)
     difference = table["estimate"] - table["published"]
     table["difference_pct"] = 100 * difference / table["published"].abs()
+    if not given:
+        table = table.drop(columns=["published", "difference_pct"])
+    notes = [
+        (getattr(model, "boundary", None) or {}).get(par, "")
+        for model in _models(models).values()
+        for par in [*model.params.index, "loglik"]
+    ]
+    if any(notes):
+        table["note"] = notes
     return table.set_index(["model", "parameter"])
 
 

@@ -1,0 +1,169 @@
+"""Readings: the prose beside a report's tables, written from the numbers in them.
+
+Each function takes the tables (or fitted models) a report section shows and
+returns Markdown that states only what those numbers show: the words that
+carry a direction or a verdict ("reproduce", "best", "equally well") are
+chosen by comparing the numbers, never typed in for one dataset. The
+notebooks display the result with ``IPython.display.Markdown``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import pandas as pd
+
+__all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict"]
+
+#: estimates within this many percent of the published ones (3-digit rounding) reproduce them
+PUBLISHED_TOLERANCE_PCT = 1.0
+#: log-likelihoods within this many points reproduce a published one (printed to 1 decimal)
+PUBLISHED_LOGLIK_TOLERANCE = 0.1
+#: models whose log-likelihoods are closer than this fit "about equally well"
+EQUAL_FIT_POINTS = 1.0
+
+_UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "years"}
+
+
+def _number(x: float, digits: int = 1) -> str:
+    return f"{x:,.{digits}f}"
+
+
+def published_verdict(
+    comparison: pd.DataFrame,
+    *,
+    applies: bool,
+    tolerance_pct: float = PUBLISHED_TOLERANCE_PCT,
+    loglik_tolerance: float = PUBLISHED_LOGLIK_TOLERANCE,
+) -> str:
+    """One paragraph: do the estimates reproduce the published values, and by how much?
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        :func:`analysis.tables.compare_published` output (index model,
+        parameter; columns ``estimate``, ``published``, ``difference_pct``).
+    applies : bool
+        Whether this run is the published one (the data, unit and calibration
+        period the papers used). When False no comparison is claimed.
+    tolerance_pct, loglik_tolerance : float
+        Largest parameter difference (percent) and log-likelihood difference
+        (points) still called a reproduction.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    has_published = "published" in comparison.columns and comparison["published"].notna().any()
+    if not applies or not has_published:
+        return (
+            "No published estimates apply to this run (they were fitted to the CDNOW sample in "
+            "weeks, calibrated to 1997-09-30), so the fits below are checked against this data "
+            "only: by their standard errors and, in section 2, by the holdout."
+        )
+    rows = comparison[comparison["published"].notna()]
+    params = rows.drop(index="loglik", level="parameter", errors="ignore")
+    logliks = rows.xs("loglik", level="parameter", drop_level=False) if "loglik" in rows.index.get_level_values(
+        "parameter"
+    ) else rows.iloc[0:0]
+    worst = params["difference_pct"].abs()
+    worst_value = float(worst.max()) if len(worst) else 0.0
+    worst_at = worst.idxmax() if len(worst) else None
+    ll_gap = (logliks["estimate"] - logliks["published"]).abs()
+    ll_worst = float(ll_gap.max()) if len(ll_gap) else 0.0
+    names = ", ".join(dict.fromkeys(rows.index.get_level_values("model")))
+    ll_text = ", ".join(
+        f"{model} {_number(est)} against {_number(pub)}"
+        for (model, _), est, pub in zip(logliks.index, logliks["estimate"], logliks["published"], strict=True)
+    )
+    if worst_value <= tolerance_pct and ll_worst <= loglik_tolerance:
+        return (
+            f"The estimates of {names} reproduce the published values: every parameter is within "
+            f"{worst_value:.2f}% of the published one"
+            + (f", and the log-likelihoods agree ({ll_text})" if ll_text else "")
+            + ". The implementation is checked against the literature before its numbers are used."
+        )
+    where = f" ({worst_at[0]}, {worst_at[1]})" if worst_at is not None else ""
+    return (
+        f"The estimates of {names} do **not** reproduce the published values: the largest "
+        f"parameter difference is {worst_value:.2f}%{where}"
+        + (f" and the log-likelihoods differ by up to {ll_worst:.1f} points ({ll_text})" if ll_text else "")
+        + ". Check the data and the settings against the published ones before using these fits."
+    )
+
+
+def _spread_words(r: float) -> str:
+    if r < 1:
+        return (
+            f"r = {r:.2f} < 1: the purchase rates are very unequal, most customers buy rarely and a "
+            "few often"
+        )
+    return f"r = {r:.2f} >= 1: the purchase rates cluster around their mean"
+
+
+def fit_reading(models: Mapping, *, time_unit: str | None = None) -> str:
+    """How the fitted models compare, what they say about buying, and any boundary fit.
+
+    Parameters
+    ----------
+    models : mapping of str to fitted model
+        Display name -> fitted model (``loglik``, ``aic``, ``params``, ``boundary_note``).
+    time_unit : str, optional
+        The models' time unit, for the words ("weeks"); taken from the models when None.
+
+    Returns
+    -------
+    str
+        Markdown: the ranking by log-likelihood (with "about equally well" when
+        the spread is under :data:`EQUAL_FIT_POINTS`), whether AIC agrees, the
+        mean time between purchases and the spread of rates (BG/NBD or
+        Pareto/NBD), and every boundary note in bold.
+    """
+    if not models:
+        raise ValueError("fit_reading needs at least one fitted model")
+    ll = pd.Series({name: float(m.loglik) for name, m in models.items()}).sort_values(ascending=False)
+    aic = pd.Series({name: float(m.aic) for name, m in models.items()}).sort_values()
+    ranking: list[str] = []
+    if len(ll) > 1:
+        spread = float(ll.iloc[0] - ll.iloc[-1])
+        behind = ", ".join(
+            f"{name} {_number(ll.iloc[0] - value)} points lower" for name, value in ll.iloc[1:].items()
+        )
+        if spread < EQUAL_FIT_POINTS:
+            ranking.append(
+                f"The {len(ll)} models fit about equally well: their log-likelihoods are within "
+                f"{spread:.2f} points of each other (best {ll.index[0]}, {_number(ll.iloc[0])})."
+            )
+        else:
+            ranking.append(
+                f"By log-likelihood {ll.index[0]} fits best ({_number(ll.iloc[0])}); {behind}."
+            )
+        same = list(aic.index) == list(ll.index)
+        ranking.append(
+            "AIC ranks them the same way."
+            if same
+            else f"AIC, which charges each parameter, ranks them {', '.join(aic.index)}."
+        )
+        ranking.append("In-sample fit alone does not choose between the models; the holdout can.")
+    behaviour: list[str] = []
+    first = next(iter(models.values()))
+    unit = time_unit or getattr(first, "time_unit", None)
+    words = _UNIT_WORDS.get(unit, "time units")
+    for name, model in models.items():
+        p = model.params
+        if {"r", "alpha"} <= set(p.index) and not getattr(model, "boundary", {}).get("r"):
+            r, alpha = float(p["r"]), float(p["alpha"])
+            behaviour.append(
+                f"While alive, the average customer buys about once every {alpha / r:.1f} {words} "
+                f"({name}: alpha / r), and {_spread_words(r)}."
+            )
+            break
+    notes = [
+        f"**{name} is a boundary fit.** {model.boundary_note}"
+        for name, model in models.items()
+        if getattr(model, "boundary_note", "")
+    ]
+    paragraphs = [" ".join(ranking), " ".join(behaviour), *notes]
+    return "\n\n".join(p for p in paragraphs if p)
+

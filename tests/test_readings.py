@@ -1,0 +1,87 @@
+"""Readings written from the numbers: the verdict words follow the tables, on hand-built inputs."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+
+from analysis import readings, tables
+
+
+def _model(params, loglik, *, boundary=None, note="", unit="W"):
+    params = pd.Series(params, dtype=float)
+    k = len(params)
+    return SimpleNamespace(
+        params=params,
+        standard_errors=pd.Series(0.1, index=params.index),
+        loglik=loglik,
+        aic=2 * k - 2 * loglik,
+        n_customers=100,
+        boundary=boundary or {},
+        boundary_note=note,
+        time_unit=unit,
+    )
+
+
+def _comparison(estimates, published):
+    models = {"BG/NBD": _model(estimates, estimates.pop("loglik"))}
+    return tables.compare_published(models, {"BG/NBD": published})
+
+
+def test_reproduction_is_claimed_only_within_tolerance():
+    published = {"r": 0.243, "alpha": 4.414, "loglik": -9582.4}
+    close = _comparison({"r": 0.2431, "alpha": 4.4139, "loglik": -9582.43}, published)
+    text = readings.published_verdict(close, applies=True)
+    assert text.startswith("The estimates of BG/NBD reproduce the published values")
+    assert "within 0.04%" in text and "-9,582.4 against -9,582.4" in text
+    off = _comparison({"r": 0.30, "alpha": 4.414, "loglik": -9582.4}, published)
+    text = readings.published_verdict(off, applies=True)
+    assert "do **not** reproduce" in text and "23.46% (BG/NBD, r)" in text
+    # a log-likelihood off by a point is not a reproduction either
+    ll_off = _comparison({"r": 0.243, "alpha": 4.414, "loglik": -9581.0}, published)
+    assert "do **not** reproduce" in readings.published_verdict(ll_off, applies=True)
+
+
+def test_no_comparison_is_claimed_on_other_data():
+    published = {"r": 0.243, "alpha": 4.414, "loglik": -9582.4}
+    same = _comparison({"r": 0.243, "alpha": 4.414, "loglik": -9582.4}, published)
+    text = readings.published_verdict(same, applies=False)
+    assert "No published estimates apply" in text and "reproduce" not in text
+    bare = tables.compare_published({"BG/NBD": _model({"r": 1.0}, -5.0)})
+    assert "No published estimates apply" in readings.published_verdict(bare, applies=True)
+
+
+def test_ranking_words_follow_the_likelihoods():
+    models = {
+        "BG/NBD": _model({"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.4}, -9582.4),
+        "Pareto/NBD": _model({"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}, -9595.0),
+    }
+    text = readings.fit_reading(models)
+    assert "By log-likelihood BG/NBD fits best (-9,582.4); Pareto/NBD 12.6 points lower." in text
+    assert "AIC ranks them the same way." in text
+    assert "once every 18.0 weeks" in text and "r = 0.25 < 1" in text
+    close = {
+        "BG/NBD": _model({"r": 1.5, "alpha": 3.0}, -100.3),
+        "MBG/NBD": _model({"r": 1.5, "alpha": 3.0}, -100.0),
+    }
+    text = readings.fit_reading(close, time_unit="M")
+    assert "fit about equally well" in text and "within 0.30 points" in text
+    assert "best MBG/NBD" in text and "once every 2.0 months" in text and "cluster" in text
+
+
+def test_boundary_fit_is_said_in_bold():
+    models = {
+        "BG/NBD": _model(
+            {"r": 0.8, "alpha": 6.0, "a": 1e-5, "b": 9856.0},
+            -500.0,
+            boundary={"a": "x", "b": "y"},
+            note="BetaGeo: no dropout detected: ... reduces to the NBD ...",
+        ),
+        "Pareto/NBD": _model({"r": 0.8, "alpha": 6.0, "s": 1.0, "beta": 2.0}, -499.0),
+    }
+    text = readings.fit_reading(models)
+    assert "**BG/NBD is a boundary fit.** BetaGeo: no dropout detected" in text
+    assert "Pareto/NBD is a boundary fit" not in text
+    assert np.isclose(float(text.count("boundary fit")), 1.0)
