@@ -9,9 +9,10 @@ BENCH_VENV := bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+LINT_PATHS := src tests notebooks/_build bench
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-all lab bench notebooks clean
+.PHONY: help env report test test-all lint format lab bench notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -27,11 +28,18 @@ env: $(STAMP) ## create .venv from requirements.lock (re-runs only when the lock
 report: $(STAMP) ## build the whole study into reports/ (HTML + executed notebooks + index.html)
 	$(PY) -m analysis.report
 
-test: $(STAMP) ## run the tests (pytest) and check the notebooks' stored outputs (nbval)
+lint: $(STAMP) ## check the code with ruff: its lint rules and its formatting (make format fixes the latter)
+	$(VENV)/bin/ruff check $(LINT_PATHS)
+	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+
+format: $(STAMP) ## format the code with ruff (rewrites files in place)
+	$(VENV)/bin/ruff format $(LINT_PATHS)
+
+test: $(STAMP) lint ## lint, run the tests (pytest) and check the notebooks' stored outputs (nbval)
 	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" -n 2 $(PYTEST_ARGS) tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
-test-all: $(STAMP) ## run every test, the slow ones included, and the notebooks
+test-all: $(STAMP) lint ## lint and run every test, the slow ones included, and the notebooks
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 $(PYTEST_ARGS) tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 

@@ -48,9 +48,7 @@ def check_conditional_distribution(model, data, t, n_max):
     ``n_max`` must cover the distribution's mass (checked: the tail left out is below 1e-10).
     """
     ns = np.arange(n_max + 1)
-    probs = np.column_stack(
-        [model.probability_of_purchases(data, n=n, t=t).to_numpy() for n in ns]
-    )
+    probs = np.column_stack([model.probability_of_purchases(data, n=n, t=t).to_numpy() for n in ns])
     assert np.all(probs >= 0) and np.all(probs <= 1 + 1e-12)
     np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=0, atol=1e-10)
     mean = model.expected_purchases(data, t=t).to_numpy()

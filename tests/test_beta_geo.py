@@ -64,7 +64,9 @@ def test_cdnow_estimates_match_fader_hardie_lee_2005(cdnow_fit):
     assert cdnow_fit.bic == pytest.approx(4 * np.log(2357) + 2 * 9582.43, abs=0.1)
     table = cdnow_fit.summary()
     assert list(table.columns) == ["estimate", "std_error", "lower_95", "upper_95"]
-    assert (table["lower_95"] < table["estimate"]).all() and (table["estimate"] < table["upper_95"]).all()
+    assert (table["lower_95"] < table["estimate"]).all() and (
+        table["estimate"] < table["upper_95"]
+    ).all()
 
 
 def test_cdnow_holdout_forecast(cdnow_fit, cdnow_sample_summary):
@@ -77,8 +79,10 @@ def test_cdnow_holdout_forecast(cdnow_fit, cdnow_sample_summary):
     x, tx, T = (data[c].to_numpy() for c in COLS)
     r, alpha, a, b = cdnow_fit.params
     w = 39 / (alpha + T + 39)
-    num = (a + b + x - 1) / (a - 1) * (
-        1 - ((alpha + T) / (alpha + T + 39)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, w)
+    num = (
+        (a + b + x - 1)
+        / (a - 1)
+        * (1 - ((alpha + T) / (alpha + T + 39)) ** (r + x) * hyp2f1(r + x, b + x, a + b + x - 1, w))
     )
     den = 1 + (x > 0) * a / np.maximum(b + x - 1, 1e-12) * ((alpha + T) / (alpha + tx)) ** (r + x)
     np.testing.assert_allclose(predicted, num / den, rtol=1e-9)
@@ -109,9 +113,9 @@ def test_gradient_matches_finite_differences(cdnow_sample_summary):
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6 * p0[i]
-        fd = (w @ model._loglik_rows(p0 + step, arrays) - w @ model._loglik_rows(p0 - step, arrays)) / (
-            2 * step[i]
-        )
+        fd = (
+            w @ model._loglik_rows(p0 + step, arrays) - w @ model._loglik_rows(p0 - step, arrays)
+        ) / (2 * step[i])
         assert grad[i] == pytest.approx(fd, rel=1e-6, abs=1e-4)
 
 
@@ -137,8 +141,14 @@ def test_new_customer_expectation_matches_simulation():
     # one acquisition day, so every customer has nearly the same T; compare
     # the mean of the model's E[X(T_i)] with the simulated mean frequency
     sim = simulate_bgnbd(
-        100_000, **TRUTH, seed=3, acquisition_start="2024-01-01", acquisition_end="2024-01-01",
-        observation_end="2024-12-31", time_unit="W", transactions=False,
+        100_000,
+        **TRUTH,
+        seed=3,
+        acquisition_start="2024-01-01",
+        acquisition_end="2024-01-01",
+        observation_end="2024-12-31",
+        time_unit="W",
+        transactions=False,
     )
     model = BetaGeo.from_params(TRUTH)
     T = sim.summary["T"].to_numpy()
@@ -153,14 +163,14 @@ def test_new_customer_expectation_matches_simulation():
 
 
 def test_conditional_expectation_matches_simulated_holdout():
-    sim = simulate_bgnbd(
-        100_000, **TRUTH, seed=5, holdout_end="2025-06-30", **SIM_WINDOW
-    )
+    sim = simulate_bgnbd(100_000, **TRUTH, seed=5, holdout_end="2025-06-30", **SIM_WINDOW)
     data = sim.summary
     model = BetaGeo.from_params(TRUTH)
     predicted = model.expected_purchases(data, t=data["duration_holdout"].iloc[0])
     actual = data["frequency_holdout"]
-    assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
+    assert predicted.sum() == pytest.approx(
+        actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual))
+    )
     # p_alive is calibrated: average P(alive) equals the share truly alive
     p = model.p_alive(data)
     alive = sim.truth["alive"]
@@ -184,14 +194,18 @@ def test_predictions_basic_properties(cdnow_fit, cdnow_sample_summary):
     assert np.all(np.diff(cond, axis=1) > 0)
     probs = cdnow_fit.probability_of_purchases_new_customer(n=np.arange(400), t=39)
     assert probs.sum() == pytest.approx(1.0, abs=1e-10)
-    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases_new_customer(t=39), rel=1e-8)
+    assert np.sum(np.arange(400) * probs) == pytest.approx(
+        cdnow_fit.expected_purchases_new_customer(t=39), rel=1e-8
+    )
 
 
 def test_new_customer_expectation_equals_published_closed_form(cdnow_fit):
     r, alpha, a, b = cdnow_fit.params
     for t in [1.0, 10.0, 39.0, 78.0]:
         z = t / (alpha + t)
-        closed = (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+        closed = (
+            (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b, a + b - 1, z))
+        )
         assert cdnow_fit.expected_purchases_new_customer(t=t) == pytest.approx(closed, rel=1e-10)
 
 
@@ -202,7 +216,9 @@ def test_dert_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
     annual = to_discrete(delta * units_per_year("W"))
     assert cdnow_fit.time_unit == "W"  # taken from the summary's attrs at fit
     dert = cdnow_fit.dert(data, annual_discount_rate=annual)
-    np.testing.assert_array_equal(dert, cdnow_fit.dert(data, annual_discount_rate=annual, time_unit="W"))
+    np.testing.assert_array_equal(
+        dert, cdnow_fit.dert(data, annual_discount_rate=annual, time_unit="W")
+    )
     r, alpha, a, b = cdnow_fit.params
     p_alive = cdnow_fit.p_alive(data)
     for cid, row in data.iterrows():
@@ -229,11 +245,16 @@ def _h_reference(A, B, R, z):
         return np.exp((A - 2) * np.log(p) - lb) * -np.expm1(-R * np.log1p(p * z))
 
     kink = -np.log(z * R)
-    cuts = sorted({-400.0, -np.log(2.0)} | {c for c in (kink - 3, kink + 3) if -400 < c < -np.log(2.0)})
-    total = sum(
-        quad(in_log_p, lo, hi, epsabs=0, epsrel=1e-12, limit=500)[0] for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)
+    cuts = sorted(
+        {-400.0, -np.log(2.0)} | {c for c in (kink - 3, kink + 3) if -400 < c < -np.log(2.0)}
     )
-    upper = quad(in_p, 0.5, 1.0, weight="alg", wvar=(0.0, B - 1.0), epsabs=0, epsrel=1e-12, limit=500)
+    total = sum(
+        quad(in_log_p, lo, hi, epsabs=0, epsrel=1e-12, limit=500)[0]
+        for lo, hi in zip(cuts[:-1], cuts[1:], strict=True)
+    )
+    upper = quad(
+        in_p, 0.5, 1.0, weight="alg", wvar=(0.0, B - 1.0), epsabs=0, epsrel=1e-12, limit=500
+    )
     return total + upper[0]
 
 
@@ -255,7 +276,12 @@ def test_h_matches_direct_integration(A, B, R, z):
 
 def test_laplace_of_h_matches_direct_integration():
     A, B, R, kappa = 0.8, 3.4, 1.24, 0.05
-    ref = kappa * quad(lambda z: np.exp(-kappa * z) * bg_h(A, B, R, z), 0, np.inf, epsrel=1e-11, limit=400)[0]
+    ref = (
+        kappa
+        * quad(lambda z: np.exp(-kappa * z) * bg_h(A, B, R, z), 0, np.inf, epsrel=1e-11, limit=400)[
+            0
+        ]
+    )
     assert bg_laplace_h(A, B, R, kappa) == pytest.approx(ref, rel=1e-9)
 
 
@@ -304,7 +330,9 @@ def test_a_plus_b_below_one():
     e = model.expected_purchases_new_customer(t=np.array([1.0, 10, 100, 1000]))
     assert np.all(np.diff(e) > 0)
     # a < 1: E[X(t)] grows without bound, like t^(1-a)
-    assert model.expected_purchases_new_customer(t=1e6) > 10 * model.expected_purchases_new_customer(t=1e3)
+    assert model.expected_purchases_new_customer(
+        t=1e6
+    ) > 10 * model.expected_purchases_new_customer(t=1e3)
     assert preds[5].sum() < 1
 
 
@@ -329,7 +357,9 @@ def test_extreme_parameters_give_finite_predictions(params):
 
 def test_unfittable_data_raises_convergence_error():
     # nobody ever comes back: the likelihood keeps rising as r -> 0
-    data = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)})
+    data = pd.DataFrame(
+        {"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)}
+    )
     with pytest.raises(ConvergenceError, match="bound|converge"):
         BetaGeo().fit(data)
 
@@ -364,13 +394,17 @@ def _p_alive_reference(params, x, tx, T, t, extra_dropout=0):
 
     def alive(p, tt):
         return np.exp(
-            (a - 1) * np.log(p) + (b + x + d - 1) * np.log1p(-p) - lb
+            (a - 1) * np.log(p)
+            + (b + x + d - 1) * np.log1p(-p)
+            - lb
             - (r + x) * np.log((alpha + T + p * tt) / (alpha + T))
         )
 
     def dead(p):
         return np.exp(
-            a * np.log(p) + (b + x + d - 2) * np.log1p(-p) - lb
+            a * np.log(p)
+            + (b + x + d - 2) * np.log1p(-p)
+            - lb
             - (r + x) * np.log((alpha + tx) / (alpha + T))
         )
 
@@ -512,7 +546,12 @@ def _h_reference_peaked(A, B, R, z):
     lb = betaln(A, B)
 
     def log_f(p):
-        return (A - 2) * np.log(p) + (B - 1) * np.log1p(-p) - lb + np.log(-np.expm1(-R * np.log1p(p * z)))
+        return (
+            (A - 2) * np.log(p)
+            + (B - 1) * np.log1p(-p)
+            - lb
+            + np.log(-np.expm1(-R * np.log1p(p * z)))
+        )
 
     return _peaked_quad(log_f, A, B)
 
@@ -520,8 +559,14 @@ def _h_reference_peaked(A, B, R, z):
 @pytest.mark.parametrize("z", [0.01, 1.0, 10.0, 19.5, 100.0, 1e4, 1e6])
 @pytest.mark.parametrize(
     "A,B,R",
-    [(2000.0, 4000.0, 0.25), (2000.0, 4000.0, 30.0), (2000.0, 4300.0, 300.25), (40.0, 60.0, 5.0),
-     (3e4, 2e3, 1000.0), (1e5, 1e5, 0.25)],
+    [
+        (2000.0, 4000.0, 0.25),
+        (2000.0, 4000.0, 30.0),
+        (2000.0, 4300.0, 300.25),
+        (40.0, 60.0, 5.0),
+        (3e4, 2e3, 1000.0),
+        (1e5, 1e5, 0.25),
+    ],
 )
 def test_h_sharply_peaked_beta_matches_direct_integration(A, B, R, z):
     with warnings.catch_warnings():
@@ -549,16 +594,27 @@ def test_expected_purchases_sharply_peaked_matches_direct_integration():
             z = t / (alpha + T)
             lb = betaln(a, b)
 
-            def alive(p):  # Beta prior times the likelihood of the history if alive at T (up to a constant)
-                return (a - 1) * np.log(p) + (b + x - 1) * np.log1p(-p) - lb  # noqa: B023
+            def alive(
+                p,
+            ):  # Beta prior times the likelihood of the history if alive at T (up to a constant)
+                return (a - 1) * np.log(p) + (b + x - 1) * np.log1p(-p) - lb
 
             def dead(p):  # ... if she dropped out right after her last purchase
-                return a * np.log(p) + (b + x - 2) * np.log1p(-p) - lb - (r + x) * np.log((alpha + tx) / (alpha + T))  # noqa: B023
+                return (
+                    a * np.log(p)
+                    + (b + x - 2) * np.log1p(-p)
+                    - lb
+                    - (r + x) * np.log((alpha + tx) / (alpha + T))
+                )
 
-            def purchases(p):  # alive: E over the posterior Gamma(r + x, alpha + T) rate of (1 - e^(-lambda p t)) / p
-                return alive(p) + np.log(-np.expm1(-(r + x) * np.log1p(p * z))) - np.log(p)  # noqa: B023
+            def purchases(
+                p,
+            ):  # alive: E over the posterior Gamma(r + x, alpha + T) rate of (1 - e^(-lambda p t)) / p
+                return alive(p) + np.log(-np.expm1(-(r + x) * np.log1p(p * z))) - np.log(p)
 
-            norm = _peaked_quad(alive, a, b + x) + (_peaked_quad(dead, a + 1, b + x - 1) if x > 0 else 0.0)
+            norm = _peaked_quad(alive, a, b + x) + (
+                _peaked_quad(dead, a + 1, b + x - 1) if x > 0 else 0.0
+            )
             ref = _peaked_quad(purchases, a - 1, b + x) / norm
             assert got[i] == pytest.approx(ref, rel=1e-9), (x, t)
 
@@ -566,7 +622,9 @@ def test_expected_purchases_sharply_peaked_matches_direct_integration():
 # ----- the conditional distribution of future purchases ------------------------------------------
 
 
-def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(cdnow_fit, cdnow_sample_summary):
+def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(
+    cdnow_fit, cdnow_sample_summary
+):
     data = cdnow_sample_summary[COLS]
     picked = data.iloc[::60]
     heavy = pd.DataFrame({"frequency": [300, 40], "recency": [520.0, 30.0], "T": [520.0, 39.0]})

@@ -76,16 +76,26 @@ def test_likelihood_by_hand_for_one_customer():
     a, b, g, d = 1.2, 0.8, 0.6, 2.5
     from scipy.special import beta as B
 
-    expected = B(a + 1, b + 2) / B(a, b) * B(g, d + 3) / B(g, d) + B(a + 1, b + 1) / B(a, b) * B(g + 1, d + 2) / B(g, d)
+    expected = B(a + 1, b + 2) / B(a, b) * B(g, d + 3) / B(g, d) + B(a + 1, b + 1) / B(a, b) * B(
+        g + 1, d + 2
+    ) / B(g, d)
     model = BetaGeoBetaBinom()
-    arrays = {"frequency": np.array([1.0]), "recency": np.array([2.0]), "n_periods": np.array([3.0])}
-    assert np.exp(model._loglik_rows(np.array([a, b, g, d]), arrays))[0] == pytest.approx(expected, rel=1e-12)
+    arrays = {
+        "frequency": np.array([1.0]),
+        "recency": np.array([2.0]),
+        "n_periods": np.array([3.0]),
+    }
+    assert np.exp(model._loglik_rows(np.array([a, b, g, d]), arrays))[0] == pytest.approx(
+        expected, rel=1e-12
+    )
 
 
 def test_probability_of_purchases_sums_to_one_and_matches_mean(fitted):
     probs = fitted.probability_of_purchases_new_customer(n=np.arange(7), t=6)
     assert probs.sum() == pytest.approx(1.0, abs=1e-12)
-    assert np.dot(np.arange(7), probs) == pytest.approx(fitted.expected_purchases_new_customer(t=6), rel=1e-10)
+    assert np.dot(np.arange(7), probs) == pytest.approx(
+        fitted.expected_purchases_new_customer(t=6), rel=1e-10
+    )
     assert fitted.probability_of_purchases_new_customer(n=7, t=6) == 0.0
     # the fitted model reproduces the observed frequency distribution of the donations closely
     don = load_donations()
@@ -136,7 +146,9 @@ def test_conditional_expectation_matches_simulated_holdout():
     sim = simulate_bgbb(200_000, *params, n_periods=6, seed=3, n_holdout=5)
     model = model_with(list(params))
     predicted = model.expected_purchases(sim.summary, t=5)
-    by_group = pd.DataFrame({"f": sim.summary["frequency"], "act": sim.summary["frequency_holdout"], "pred": predicted})
+    by_group = pd.DataFrame(
+        {"f": sim.summary["frequency"], "act": sim.summary["frequency_holdout"], "pred": predicted}
+    )
     means = by_group.groupby("f")[["act", "pred"]].mean()
     np.testing.assert_allclose(means["pred"], means["act"], rtol=0.03, atol=0.005)
 
@@ -146,9 +158,7 @@ def test_dert_closed_form_matches_numerical_sum(fitted, donations):
     x, n = donations["frequency"], donations["n_periods"]
     d = 0.10
     s = np.arange(1, 450)  # 1.1**-450 < 1e-18
-    numeric = sum(
-        (1 + d) ** -k * (a + x) / (a + b + n) * fitted.p_alive(donations, t=k) for k in s
-    )
+    numeric = sum((1 + d) ** -k * (a + x) / (a + b + n) * fitted.p_alive(donations, t=k) for k in s)
     # yearly opportunities: the rate per opportunity is the yearly rate itself
     dert = fitted.dert(donations, annual_discount_rate=d, time_unit="Y")
     np.testing.assert_allclose(dert, numeric, rtol=1e-8)
@@ -230,7 +240,12 @@ def test_extreme_inputs_are_finite_without_warnings():
     arrays = {c: data[c].to_numpy(dtype=float) for c in ("frequency", "recency", "n_periods")}
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
-        for params in ([1.2, 0.75, 0.66, 2.78], [1e-8, 1e-8, 1e-8, 1e-8], [1e8, 1e8, 1e8, 1e8], [50, 0.01, 1.0, 1e6]):
+        for params in (
+            [1.2, 0.75, 0.66, 2.78],
+            [1e-8, 1e-8, 1e-8, 1e-8],
+            [1e8, 1e8, 1e8, 1e8],
+            [50, 0.01, 1.0, 1e6],
+        ):
             model = model_with(params)
             ll = model._loglik_rows(np.array(params, dtype=float), arrays)
             grad = model._loglik_grad_rows(np.array(params, dtype=float), arrays)
@@ -243,7 +258,9 @@ def test_extreme_inputs_are_finite_without_warnings():
                 model.expected_purchases_new_customer(t=np.array([1e6])),
             ):
                 assert np.all(np.isfinite(values)), params
-        prob = model_with([1.2, 0.75, 0.66, 2.78]).probability_of_purchases_new_customer(n=np.arange(301), t=300)
+        prob = model_with([1.2, 0.75, 0.66, 2.78]).probability_of_purchases_new_customer(
+            n=np.arange(301), t=300
+        )
     assert prob.sum() == pytest.approx(1.0, abs=1e-10)
 
 
@@ -277,7 +294,9 @@ def test_grids_equal_one_horizon_at_a_time(fitted, donations):
     purchases = fitted.expected_purchases_grid(donations, ts=ts)
     alive = fitted.p_alive_grid(donations, ts=ts)
     for j, t in enumerate(ts):
-        np.testing.assert_allclose(purchases.at(j), fitted.expected_purchases(donations, t=t), rtol=1e-12)
+        np.testing.assert_allclose(
+            purchases.at(j), fitted.expected_purchases(donations, t=t), rtol=1e-12
+        )
         np.testing.assert_allclose(alive.at(j), fitted.p_alive(donations, t=t), rtol=1e-12)
     assert purchases.to_frame().index.equals(donations.index)
     with pytest.raises(ValueError, match="opportunities"):
@@ -289,7 +308,9 @@ def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(fitted, 
     # at most one transaction per opportunity
     assert (fitted.probability_of_purchases(donations, n=6, t=5) == 0).all()
     # long histories and many opportunities ahead
-    long = pd.DataFrame({"frequency": [0, 30, 120], "recency": [0, 40, 200], "n_periods": [50, 200, 200]})
+    long = pd.DataFrame(
+        {"frequency": [0, 30, 120], "recency": [0, 40, 200], "n_periods": [50, 200, 200]}
+    )
     check_conditional_distribution(fitted, long, 60, 60)
 
 

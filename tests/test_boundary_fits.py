@@ -105,7 +105,9 @@ def test_nbd_max_loglik_recovers_known_optimum():
 
 @pytest.mark.parametrize("model_cls", [BetaGeo, ParetoNBD, ModifiedBetaGeo])
 def test_no_repeat_buyer_is_degenerate_data(model_cls):
-    data = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)})
+    data = pd.DataFrame(
+        {"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)}
+    )
     with pytest.raises(DegenerateDataError, match="no customer made a repeat purchase"):
         model_cls().fit(data)
     assert issubclass(DegenerateDataError, ConvergenceError)

@@ -69,11 +69,17 @@ def test_retention_clv_errors():
 def test_yearly_spend_rate_counts_repeat_spend_per_year():
     one_year = DAYS_PER_YEAR / 7  # weeks
     summary = pd.DataFrame(
-        {"frequency": [2, 0, 1], "monetary_value": [10.0, 0.0, 30.0], "T": [one_year, one_year, 0.0]},
+        {
+            "frequency": [2, 0, 1],
+            "monetary_value": [10.0, 0.0, 30.0],
+            "T": [one_year, one_year, 0.0],
+        },
         index=["a", "b", "c"],
     )
     rate = yearly_spend_rate(summary, "W")
-    pd.testing.assert_series_equal(rate, pd.Series([20.0, 0.0, 0.0], index=["a", "b", "c"], name="yearly_spend"))
+    pd.testing.assert_series_equal(
+        rate, pd.Series([20.0, 0.0, 0.0], index=["a", "b", "c"], name="yearly_spend")
+    )
     monthly = summary.assign(T=summary["T"] / one_year * 6)  # half a year in months
     assert yearly_spend_rate(monthly, "M")["a"] == pytest.approx(40.0)
 
@@ -84,8 +90,15 @@ def test_holdout_retention():
     got = holdout_retention(summary, "W")
     pd.testing.assert_series_equal(
         got,
-        pd.Series({"customers": 4.0, "active_in_holdout": 0.25, "holdout_years": 0.5, "yearly_retention": 0.0625},
-                  name="retention"),
+        pd.Series(
+            {
+                "customers": 4.0,
+                "active_in_holdout": 0.25,
+                "holdout_years": 0.5,
+                "yearly_retention": 0.0625,
+            },
+            name="retention",
+        ),
     )
     with pytest.raises(DataValidationError, match="calibration_end"):
         holdout_retention(summary.drop(columns=["duration_holdout"]))

@@ -78,7 +78,9 @@ def test_markov_keeps_labels_and_aligns_reward():
         index=states,
         columns=states,
     )
-    R = pd.Series({"lost": 0.0, "decline": 5.0, "stability": 50.0, "formation": 30.0, "exploration": -5.0})
+    R = pd.Series(
+        {"lost": 0.0, "decline": 5.0, "stability": 50.0, "formation": 30.0, "exploration": -5.0}
+    )
     v = markov_clv(P, R, 0.1, horizon=3)
     assert list(v.index) == states
     assert v["lost"] == 0.0
@@ -93,7 +95,11 @@ def test_markov_keeps_labels_and_aligns_reward():
 
 def test_markov_validation_messages():
     with pytest.raises(ValueError, match=r"row 'b' sums to 0\.9"):
-        markov_clv(pd.DataFrame([[1.0, 0.0], [0.5, 0.4]], index=["a", "b"], columns=["a", "b"]), [1, 2], 0.1)
+        markov_clv(
+            pd.DataFrame([[1.0, 0.0], [0.5, 0.4]], index=["a", "b"], columns=["a", "b"]),
+            [1, 2],
+            0.1,
+        )
     with pytest.raises(ValueError, match="square"):
         markov_clv(np.ones((2, 3)) / 3, [1, 2], 0.1)
     with pytest.raises(ValueError, match="one reward per state"):
@@ -103,19 +109,27 @@ def test_markov_validation_messages():
     with pytest.raises(ValueError, match="positive discount"):
         markov_clv(np.eye(2), [1, 2], 0.0)
     with pytest.raises(ValueError, match="missing"):
-        markov_clv(pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]), pd.Series({"a": 1.0}), 0.1)
+        markov_clv(
+            pd.DataFrame(np.eye(2), index=["a", "b"], columns=["a", "b"]),
+            pd.Series({"a": 1.0}),
+            0.1,
+        )
     # undiscounted finite horizon is allowed: 3 periods in state 0 of the identity chain
     assert markov_clv(np.eye(2), [1, 2], 0.0, horizon=2).tolist() == [3.0, 6.0]
 
 
 def test_brand_switching_hand_computed():
     brands = list("ABC")
-    P = pd.DataFrame([[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]], index=brands, columns=brands)
+    P = pd.DataFrame(
+        [[0.8, 0.1, 0.1], [0.2, 0.7, 0.1], [0.1, 0.1, 0.8]], index=brands, columns=brands
+    )
     shares = pd.Series([0.6, 0.3, 0.1], index=brands)
     proj = project_shares(shares, P, 1)
     np.testing.assert_allclose(proj.loc[1].to_numpy(), [0.55, 0.28, 0.17])
     v = brand_switching_clv(shares, P, category_spend=100, margin=0.2, discount=0.1, horizon=1)
-    np.testing.assert_allclose(v.to_numpy(), [20 * (0.6 + 0.55 / 1.1), 20 * (0.3 + 0.28 / 1.1), 20 * (0.1 + 0.17 / 1.1)])
+    np.testing.assert_allclose(
+        v.to_numpy(), [20 * (0.6 + 0.55 / 1.1), 20 * (0.3 + 0.28 / 1.1), 20 * (0.1 + 0.17 / 1.1)]
+    )
     # the brands' values add up to the whole category's margin
     total = brand_switching_clv(shares, P, 100, 0.2, 0.1)
     assert total.sum() == pytest.approx(20 * 1.1 / 0.1)
@@ -132,7 +146,9 @@ def monthly_log():
     return pd.DataFrame(
         {
             "customer_id": ["a", "a", "a", "b", "c"],
-            "date": pd.to_datetime(["2020-01-05", "2020-03-02", "2020-03-20", "2020-02-10", "2020-05-01"]),
+            "date": pd.to_datetime(
+                ["2020-01-05", "2020-03-02", "2020-03-20", "2020-02-10", "2020-05-01"]
+            ),
             "amount": [50.0, 10.0, 30.0, 20.0, 99.0],  # c buys after the observation end: ignored
         }
     )
@@ -144,9 +160,13 @@ def test_recency_states(monthly_log):
     expected = pd.DataFrame(
         {
             "customer_id": ["a", "a", "a", "a", "b", "b", "b"],
-            "period": pd.PeriodIndex(["2020-01", "2020-02", "2020-03", "2020-04", "2020-02", "2020-03", "2020-04"],
-                                     freq="M"),
-            "state": pd.Categorical(["0", "1", "0", "1", "0", "1", "2+"], categories=labels, ordered=True),
+            "period": pd.PeriodIndex(
+                ["2020-01", "2020-02", "2020-03", "2020-04", "2020-02", "2020-03", "2020-04"],
+                freq="M",
+            ),
+            "state": pd.Categorical(
+                ["0", "1", "0", "1", "0", "1", "2+"], categories=labels, ordered=True
+            ),
             "spend": [50.0, 0.0, 40.0, 0.0, 20.0, 0.0, 0.0],
             "acquisition": [True, False, False, False, True, False, False],
         }
@@ -162,18 +182,25 @@ def test_recency_chain_and_markov_clv(monthly_log):
         P, R = recency_chain(states, margin=0.5)
     labels = pd.Index(["0", "1", "2+"])
     # from 0: always to 1; from 1: half back to 0, half to 2+; 2+ is never left in the data: absorbing
-    expected_P = pd.DataFrame([[0, 1, 0], [0.5, 0, 0.5], [0, 0, 1]], index=labels.rename("state"),
-                              columns=labels, dtype=float)
+    expected_P = pd.DataFrame(
+        [[0, 1, 0], [0.5, 0, 0.5], [0, 0, 1]],
+        index=labels.rename("state"),
+        columns=labels,
+        dtype=float,
+    )
     pd.testing.assert_frame_equal(P, expected_P)
     # reward: margin x mean spend of non-acquisition months in the state (a's March: 40)
-    pd.testing.assert_series_equal(R, pd.Series([20.0, 0.0, 0.0], index=labels.rename("state"), name="reward"))
+    pd.testing.assert_series_equal(
+        R, pd.Series([20.0, 0.0, 0.0], index=labels.rename("state"), name="reward")
+    )
     # three months ahead, undiscounted: from state 1, P R = [0, 10, 0], P^2 R = [10, 0, 0], P^3 R = [0, 5, 0]
-    values = markov_customer_clv(states, P, R, annual_discount_rate=0.0, horizon_years=0.25, period="M")
+    values = markov_customer_clv(
+        states, P, R, annual_discount_rate=0.0, horizon_years=0.25, period="M"
+    )
     expected = pd.Series([15.0, 0.0], index=pd.Index(["a", "b"], name="customer_id"), name="clv")
     pd.testing.assert_series_equal(values, expected)
     # discounting lowers the value
     assert markov_customer_clv(states, P, R, 0.10, 0.25, "M")["a"] < 15.0
-
 
 
 # ----- the one transition estimator ------------------------------------------------------------
@@ -187,11 +214,15 @@ def test_transition_matrix_from_counts_divides_each_row_by_its_total():
         warnings.simplefilter("error")  # every state is left (or stays by observation): no warning
         P = transition_matrix_from_counts(counts)
     expected = pd.DataFrame(
-        [[0.6, 0.2, 0.2], [0.25, 0.75, 0.0], [0.0, 0.0, 1.0]], index=counts.index, columns=counts.columns
+        [[0.6, 0.2, 0.2], [0.25, 0.75, 0.0], [0.0, 0.0, 1.0]],
+        index=counts.index,
+        columns=counts.columns,
     )
     pd.testing.assert_frame_equal(P, expected)
     # columns in another order are aligned to the rows' states
-    pd.testing.assert_frame_equal(transition_matrix_from_counts(counts[["lost", "a", "b"]]), expected)
+    pd.testing.assert_frame_equal(
+        transition_matrix_from_counts(counts[["lost", "a", "b"]]), expected
+    )
     # the result is a valid chain for markov_clv
     assert markov_clv(P, [10.0, 5.0, 0.0], 0.1).loc["lost"] == 0.0
 
@@ -234,6 +265,8 @@ def test_markov_customer_clv_discounts_at_the_per_period_rate(monthly_log):
     )
     P = pd.DataFrame([[1.0]], index=pd.Index(["0"], name="state"), columns=["0"])
     R = pd.Series([1.0], index=P.index, name="reward")
-    value = markov_customer_clv(states, P, R, annual_discount_rate=0.10, horizon_years=1.0, period="M")
+    value = markov_customer_clv(
+        states, P, R, annual_discount_rate=0.10, horizon_years=1.0, period="M"
+    )
     monthly = 1.1 ** (1 / 12) - 1
     assert value["a"] == pytest.approx(sum((1 + monthly) ** -k for k in range(1, 13)), rel=1e-12)

@@ -59,7 +59,12 @@ class ConstantRate:
 @pytest.fixture
 def three_customers():
     return pd.DataFrame(
-        {"frequency": [0, 2, 5], "recency": [0.0, 10.0, 30.0], "T": [20.0, 30.0, 40.0], "monetary_value": [0.0, 20.0, 50.0]},
+        {
+            "frequency": [0, 2, 5],
+            "recency": [0.0, 10.0, 30.0],
+            "T": [20.0, 30.0, 40.0],
+            "monetary_value": [0.0, 20.0, 50.0],
+        },
         index=pd.Index(["a", "b", "c"], name="customer_id"),
     )
 
@@ -68,7 +73,13 @@ def test_clv_constant_rate_equals_hand_computed_sum(three_customers):
     # 0.5 purchases a week, spend 40, margin 0.25: 5 per week of profit; 1 year, 10%, monthly steps
     model = ConstantRate(0.5)
     out = customer_lifetime_value(
-        model, 40.0, three_customers, horizon_years=1, annual_discount_rate=0.10, margin=0.25, time_unit="W"
+        model,
+        40.0,
+        three_customers,
+        horizon_years=1,
+        annual_discount_rate=0.10,
+        margin=0.25,
+        time_unit="W",
     )
     weeks = 365.25 / 7
     h = weeks / 12
@@ -122,7 +133,9 @@ def test_clv_spend_models(three_customers):
     x, z = three_customers["frequency"], three_customers["monetary_value"]
     np.testing.assert_allclose(out["expected_spend"], 6.25 * (15.44 + x * z) / (6.25 * x + 2.74))
     # spend and purchases multiply: one purchase a week for a year
-    np.testing.assert_allclose(out["discounted_margin"], out["discounted_purchases"] * out["expected_spend"])
+    np.testing.assert_allclose(
+        out["discounted_margin"], out["discounted_purchases"] * out["expected_spend"]
+    )
     with pytest.raises(TypeError, match="spend_model"):
         customer_lifetime_value(model, "forty", three_customers)
 
@@ -143,7 +156,9 @@ def test_clv_needs_a_count_model_and_a_time_unit(three_customers):
     with pytest.raises(ValueError, match="time unit"):
         customer_lifetime_value(no_unit, 10.0, three_customers)
     given = customer_lifetime_value(no_unit, 10.0, three_customers, time_unit="W")
-    pd.testing.assert_frame_equal(given, customer_lifetime_value(ConstantRate(1.0), 10.0, three_customers))
+    pd.testing.assert_frame_equal(
+        given, customer_lifetime_value(ConstantRate(1.0), 10.0, three_customers)
+    )
 
 
 def test_clv_argument_checks(three_customers):
@@ -167,14 +182,18 @@ def test_clv_discrete_model_long_horizon_equals_dert():
     dert = model.dert(donations, annual_discount_rate=0.10, time_unit="Y")
     np.testing.assert_allclose(out["clv"], 25.0 * dert, rtol=1e-10)
     # five annual opportunities: the undiscounted purchases are the model's 5-year expectation
-    five = customer_lifetime_value(model, 50.0, donations, horizon_years=5, time_unit="Y", cost_per_period=2.0)
+    five = customer_lifetime_value(
+        model, 50.0, donations, horizon_years=5, time_unit="Y", cost_per_period=2.0
+    )
     np.testing.assert_allclose(five["expected_purchases"], model.expected_purchases(donations, t=5))
     expected_cost = sum(2.0 * model.p_alive(donations, t=s) * 1.1**-s for s in range(1, 6))
     np.testing.assert_allclose(five["discounted_cost"], expected_cost)
     # quarterly opportunities: 400 years are 1,600 opportunities, the DERT at the quarterly rate
     quarterly = BetaGeoBetaBinom.from_params(model.params, time_unit="Q")
     out = customer_lifetime_value(quarterly, 1.0, donations, horizon_years=400)
-    np.testing.assert_allclose(out["clv"], quarterly.dert(donations, annual_discount_rate=0.10), rtol=1e-10)
+    np.testing.assert_allclose(
+        out["clv"], quarterly.dert(donations, annual_discount_rate=0.10), rtol=1e-10
+    )
     # less than one opportunity in the horizon: nothing to value
     assert (customer_lifetime_value(model, 1.0, donations, horizon_years=0.5)["clv"] == 0).all()
 
@@ -221,7 +240,9 @@ def _discounted_alive_weeks(model, data, years=3.0, rate=0.10, n_steps=2000):
     horizon = years * WEEKS_PER_YEAR
     mids = (np.arange(n_steps) + 0.5) * horizon / n_steps
     stacked = data.iloc[np.repeat(np.arange(len(data)), n_steps)].reset_index(drop=True)
-    alive = model.p_alive(stacked, t=np.tile(mids, len(data))).to_numpy().reshape(len(data), n_steps)
+    alive = (
+        model.p_alive(stacked, t=np.tile(mids, len(data))).to_numpy().reshape(len(data), n_steps)
+    )
     discount = (1.0 + rate) ** -(mids / WEEKS_PER_YEAR)
     return pd.Series(alive @ discount * horizon / n_steps, index=data.index)
 

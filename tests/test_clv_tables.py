@@ -16,8 +16,12 @@ def _fake_model(params, se, loglik, n=100):
     params = pd.Series(params, dtype=float)
     k = len(params)
     return SimpleNamespace(
-        params=params, standard_errors=pd.Series(se, index=params.index, dtype=float), loglik=loglik,
-        n_customers=n, aic=2 * k - 2 * loglik, bic=k * np.log(n) - 2 * loglik,
+        params=params,
+        standard_errors=pd.Series(se, index=params.index, dtype=float),
+        loglik=loglik,
+        n_customers=n,
+        aic=2 * k - 2 * loglik,
+        bic=k * np.log(n) - 2 * loglik,
     )
 
 
@@ -54,7 +58,13 @@ def test_compare_published_marks_boundary_parameters():
 def test_fit_table():
     table = tables.fit_table({"m1": _fake_model({"r": 1.0, "alpha": 2.0}, [0.1, 0.2], -10.0, n=50)})
     expected = pd.DataFrame(
-        {"customers": [50], "parameters": [2], "loglik": [-10.0], "aic": [24.0], "bic": [2 * np.log(50) + 20.0]},
+        {
+            "customers": [50],
+            "parameters": [2],
+            "loglik": [-10.0],
+            "aic": [24.0],
+            "bic": [2 * np.log(50) + 20.0],
+        },
         index=pd.Index(["m1"], name="model"),
     )
     pd.testing.assert_frame_equal(table, expected)
@@ -65,7 +75,10 @@ def test_fit_table():
 def test_concentration_curve():
     curve = tables.concentration(pd.Series([1.0, 3.0, 0.0, 4.0]))
     expected = pd.DataFrame(
-        {"share_of_customers": [0.0, 0.25, 0.5, 0.75, 1.0], "share_of_value": [0.0, 0.5, 0.875, 1.0, 1.0]}
+        {
+            "share_of_customers": [0.0, 0.25, 0.5, 0.75, 1.0],
+            "share_of_value": [0.0, 0.5, 0.875, 1.0, 1.0],
+        }
     )
     pd.testing.assert_frame_equal(curve, expected)
     with pytest.raises(ValueError, match="sum to 0"):
@@ -94,11 +107,15 @@ def test_mean_by_frequency_recency():
         {"frequency": [0, 1, 1, 5], "recency": [0.0, 1.0, 4.0, 3.5], "T": [4.0, 4.0, 4.0, 4.0]},
         index=[10, 11, 12, 13],
     )
-    values = pd.Series([1.0, 2.0, 4.0, 8.0], index=[13, 12, 11, 10])  # any order: aligned by customer
+    values = pd.Series(
+        [1.0, 2.0, 4.0, 8.0], index=[13, 12, 11, 10]
+    )  # any order: aligned by customer
     grid = tables.mean_by_frequency_recency(summary, values, max_frequency=2, recency_bins=2)
     expected = pd.DataFrame(
         {"0-2": [8.0, 4.0, np.nan], "2-4": [np.nan, 2.0, 1.0]},
-        index=pd.CategoricalIndex(["0", "1", "2+"], categories=["0", "1", "2+"], ordered=True, name="frequency"),
+        index=pd.CategoricalIndex(
+            ["0", "1", "2+"], categories=["0", "1", "2+"], ordered=True, name="frequency"
+        ),
     )
     expected.columns = pd.Index(["0-2", "2-4"], name="recency")
     pd.testing.assert_frame_equal(grid, expected)

@@ -69,7 +69,9 @@ def test_every_count_model_is_called_the_same_way(fitted):
     assert (model.expected_purchases(data, t=8) > expected).all()
     # the grids hold the same values as one call per time
     ts = [1, 4]
-    np.testing.assert_allclose(model.expected_purchases_grid(data, ts=ts).at(1), expected, rtol=1e-12)
+    np.testing.assert_allclose(
+        model.expected_purchases_grid(data, ts=ts).at(1), expected, rtol=1e-12
+    )
     np.testing.assert_allclose(model.p_alive_grid(data, ts=ts).at(1), alive_later, rtol=1e-12)
 
 
@@ -91,7 +93,9 @@ def test_times_are_keyword_only(fitted):
 def test_dert_converts_the_yearly_rate_with_the_time_unit(fitted):
     model, data = fitted
     own = model.dert(data, annual_discount_rate=0.1)
-    np.testing.assert_array_equal(own, model.dert(data, annual_discount_rate=0.1, time_unit=model.time_unit))
+    np.testing.assert_array_equal(
+        own, model.dert(data, annual_discount_rate=0.1, time_unit=model.time_unit)
+    )
     # the same yearly rate read with a longer period is a larger rate per period: less value
     longer = model.dert(data, annual_discount_rate=0.1, time_unit="Y")
     assert (longer < own).all()

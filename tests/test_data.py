@@ -70,10 +70,14 @@ def test_csv_with_own_column_names_and_format(tmp_path):
         tmp_path,
         "cust,day,value\nx1,20200105,10.5\nx2,20200103,3\nx1,20200101,7\n",
     )
-    tx = data.load_transactions(path, customer_id="cust", date="day", amount="value", date_format="%Y%m%d")
+    tx = data.load_transactions(
+        path, customer_id="cust", date="day", amount="value", date_format="%Y%m%d"
+    )
     assert list(tx.columns) == ["customer_id", "date", "amount", "quantity"]
     assert tx["customer_id"].tolist() == ["x1", "x1", "x2"]
-    assert tx["date"].tolist() == [pd.Timestamp(d) for d in ["2020-01-01", "2020-01-05", "2020-01-03"]]
+    assert tx["date"].tolist() == [
+        pd.Timestamp(d) for d in ["2020-01-01", "2020-01-05", "2020-01-03"]
+    ]
     assert tx["amount"].tolist() == [7.0, 10.5, 3.0]
     assert (tx["quantity"] == 1).all()
 
@@ -155,8 +159,12 @@ def test_error_is_a_value_error():
 
 
 def test_returns_drop_policy_warns_and_drops(tmp_path):
-    path = _write(tmp_path, "customer_id,date,amount\na,2020-01-01,10\na,2020-01-02,-10\nb,2020-01-03,5\n")
-    with pytest.warns(DataQualityWarning, match=r"dropped 1 row\(s\) with negative 'amount'.*lines 3"):
+    path = _write(
+        tmp_path, "customer_id,date,amount\na,2020-01-01,10\na,2020-01-02,-10\nb,2020-01-03,5\n"
+    )
+    with pytest.warns(
+        DataQualityWarning, match=r"dropped 1 row\(s\) with negative 'amount'.*lines 3"
+    ):
         tx = data.load_transactions(path, returns="drop")
     assert tx["amount"].tolist() == [10.0, 5.0]
 
@@ -171,7 +179,9 @@ def test_returns_keep_policy(tmp_path):
 
 def test_duplicates_default_warns_and_keeps(tmp_path):
     path = _write(tmp_path, "customer_id,date,amount\na,2020-01-01,10\na,2020-01-01,10\n")
-    with pytest.warns(DataQualityWarning, match=r"1 row\(s\) are exact duplicates.*kept as separate orders"):
+    with pytest.warns(
+        DataQualityWarning, match=r"1 row\(s\) are exact duplicates.*kept as separate orders"
+    ):
         tx = data.load_transactions(path)
     assert len(tx) == 2
 
@@ -199,7 +209,9 @@ def test_frame_validation_reports_index_labels():
 
 
 def test_frame_validation_leaves_frame_untouched():
-    frame = pd.DataFrame({"customer_id": ["b", "a"], "date": ["2020-01-02", "2020-01-01"], "amount": [1, 2]})
+    frame = pd.DataFrame(
+        {"customer_id": ["b", "a"], "date": ["2020-01-02", "2020-01-01"], "amount": [1, 2]}
+    )
     before = frame.copy()
     out = validate_transactions(frame)
     pd.testing.assert_frame_equal(frame, before)
@@ -225,7 +237,12 @@ def _orders(invoices, index=None):
     """One customer buying 10.0 on one day, once per invoice number."""
     n = len(invoices)
     return pd.DataFrame(
-        {"invoice": invoices, "customer_id": ["a"] * n, "date": ["2020-01-01"] * n, "amount": [10.0] * n},
+        {
+            "invoice": invoices,
+            "customer_id": ["a"] * n,
+            "date": ["2020-01-01"] * n,
+            "amount": [10.0] * n,
+        },
         index=index,
     )
 
@@ -255,7 +272,9 @@ def test_rows_identical_in_every_column_warn_and_are_kept():
 
 
 def test_rows_identical_in_every_column_dropped_with_drop():
-    with pytest.warns(DataQualityWarning, match=r"1 row\(s\) are exact duplicates .*\(rows 2\).*dropped"):
+    with pytest.warns(
+        DataQualityWarning, match=r"1 row\(s\) are exact duplicates .*\(rows 2\).*dropped"
+    ):
         out = validate_transactions(_orders([1001, 1002, 1002]), duplicates="drop")
     assert len(out) == 2  # invoices 1001 and 1002 once each
     assert out.attrs["exact_duplicates"] == 1
@@ -296,11 +315,19 @@ def test_load_transactions_invoice_column(tmp_path):
     assert tx.attrs["same_key_orders"] == 1
 
     path.write_text(path.read_text() + "536367,c2,2020-01-02,5\n")  # line 5 repeats line 4
-    with pytest.warns(DataQualityWarning, match=r"1 row\(s\) are exact duplicates of an earlier row \(lines 5 of"):
+    with pytest.warns(
+        DataQualityWarning, match=r"1 row\(s\) are exact duplicates of an earlier row \(lines 5 of"
+    ):
         assert len(data.load_transactions(path)) == 4
     with pytest.warns(DataQualityWarning, match=r"\(lines 5 of .*dropped \(duplicates='drop'\)"):
-        assert data.load_transactions(path, duplicates="drop")["customer_id"].tolist() == ["c1", "c1", "c2"]
-    with pytest.raises(DataValidationError, match=r"exact duplicates of an earlier row \(lines 5 of"):
+        assert data.load_transactions(path, duplicates="drop")["customer_id"].tolist() == [
+            "c1",
+            "c1",
+            "c2",
+        ]
+    with pytest.raises(
+        DataValidationError, match=r"exact duplicates of an earlier row \(lines 5 of"
+    ):
         data.load_transactions(path, duplicates="error")
 
 
@@ -308,7 +335,9 @@ def test_load_transactions_invoice_column(tmp_path):
 
 
 def _dated(dates):
-    return pd.DataFrame({"customer_id": [f"c{i}" for i in range(len(dates))], "date": dates, "amount": 1.0})
+    return pd.DataFrame(
+        {"customer_id": [f"c{i}" for i in range(len(dates))], "date": dates, "amount": 1.0}
+    )
 
 
 def _days(tx):
@@ -319,7 +348,9 @@ def test_ambiguous_dates_warn_with_both_readings():
     with pytest.warns(DataQualityWarning) as caught:
         out = validate_transactions(_dated(["03/04/1997", "05/06/1997"]))
     (message,) = [str(w.message) for w in caught]
-    assert "'03/04/1997' (row 0) is 1997-03-04 read month-first, 1997-04-03 read day-first" in message
+    assert (
+        "'03/04/1997' (row 0) is 1997-03-04 read month-first, 1997-04-03 read day-first" in message
+    )
     assert "They were read month-first ('%m/%d/%Y')" in message
     assert "pass date_format='%d/%m/%Y' or dayfirst=True" in message
     assert _days(out) == ["1997-03-04", "1997-05-06"]
@@ -327,7 +358,8 @@ def test_ambiguous_dates_warn_with_both_readings():
 
 
 @pytest.mark.parametrize(
-    "dayfirst, expected", [(True, ["1997-04-03", "1997-06-05"]), (False, ["1997-03-04", "1997-05-06"])]
+    "dayfirst, expected",
+    [(True, ["1997-04-03", "1997-06-05"]), (False, ["1997-03-04", "1997-05-06"])],
 )
 def test_dayfirst_given_reads_that_way_silently(dayfirst, expected):
     with warnings.catch_warnings():
@@ -369,12 +401,17 @@ def test_two_digit_years_read_in_one_order():
 
 
 def test_dates_in_both_orders_stop_with_lines(tmp_path):
-    path = _write(tmp_path, "customer_id,date,amount\na,03/04/1997,1\nb,13/01/1997,2\nc,01/13/1997,3\n")
+    path = _write(
+        tmp_path, "customer_id,date,amount\na,03/04/1997,1\nb,13/01/1997,2\nc,01/13/1997,3\n"
+    )
     with pytest.raises(DataValidationError) as info:
         data.load_transactions(path)
     message = str(info.value)
     assert message.startswith("column 'date': no single day/month order reads every date.")
-    assert "Read month-first ('%m/%d/%Y'), 1 value(s) could not be read as dates (line 3: '13/01/1997'" in message
+    assert (
+        "Read month-first ('%m/%d/%Y'), 1 value(s) could not be read as dates (line 3: '13/01/1997'"
+        in message
+    )
     assert "read day-first ('%d/%m/%Y'), 1 value(s) could not (line 4: '01/13/1997'" in message
 
 
@@ -404,7 +441,9 @@ def test_iso_and_datetime_dates_are_never_ambiguous(dayfirst):
         warnings.simplefilter("error")
         out = validate_transactions(_dated(iso), dayfirst=dayfirst)
         assert _days(out) == ["1997-03-04", "1997-05-06"]
-        stamped = validate_transactions(_dated(pd.to_datetime(["1997-03-04", "1997-05-06"])), dayfirst=dayfirst)
+        stamped = validate_transactions(
+            _dated(pd.to_datetime(["1997-03-04", "1997-05-06"])), dayfirst=dayfirst
+        )
     assert _days(stamped) == ["1997-03-04", "1997-05-06"]
     assert stamped.attrs["date_format"] is None
 
@@ -412,13 +451,18 @@ def test_iso_and_datetime_dates_are_never_ambiguous(dayfirst):
 def test_date_format_given_is_never_ambiguous():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        out = validate_transactions(_dated(["03/04/1997", "05/06/1997"]), date_format="%d/%m/%Y", dayfirst=False)
+        out = validate_transactions(
+            _dated(["03/04/1997", "05/06/1997"]), date_format="%d/%m/%Y", dayfirst=False
+        )
     assert _days(out) == ["1997-04-03", "1997-06-05"]
 
 
 def test_timezone_text_dates_keep_wall_clock_time():
     out = validate_transactions(_dated(["2020-01-01T10:00:00Z", "2020-01-02T11:30:00Z"]))
-    assert out["date"].tolist() == [pd.Timestamp("2020-01-01 10:00"), pd.Timestamp("2020-01-02 11:30")]
+    assert out["date"].tolist() == [
+        pd.Timestamp("2020-01-01 10:00"),
+        pd.Timestamp("2020-01-02 11:30"),
+    ]
 
 
 def test_integer_dates_read_as_yyyymmdd():

@@ -92,13 +92,19 @@ def test_gradient_matches_numerical(repeat_buyers):
 
 
 def test_frequency_zero_rows_raise_naming_them(cdnow_sample_summary):
-    with pytest.raises(DataValidationError, match=r"1411 row\(s\) have frequency 0 \(rows \[3, 4, 5"):
+    with pytest.raises(
+        DataValidationError, match=r"1411 row\(s\) have frequency 0 \(rows \[3, 4, 5"
+    ):
         GammaGamma().fit(cdnow_sample_summary)
 
 
 def test_nonpositive_spend_raises():
-    data = pd.DataFrame({"frequency": [1, 2, 3], "monetary_value": [10.0, 0.0, 0.0]}, index=["a", "b", "c"])
-    with pytest.raises(DataValidationError, match=r"2 repeat buyer\(s\) with a mean spend <= 0 \(rows \['b', 'c'\]"):
+    data = pd.DataFrame(
+        {"frequency": [1, 2, 3], "monetary_value": [10.0, 0.0, 0.0]}, index=["a", "b", "c"]
+    )
+    with pytest.raises(
+        DataValidationError, match=r"2 repeat buyer\(s\) with a mean spend <= 0 \(rows \['b', 'c'\]"
+    ):
         GammaGamma().fit(data)
     with pytest.raises(DataValidationError, match=r"negative value\(s\) \(rows \['b'\]"):
         GammaGamma().fit(data.assign(monetary_value=[10.0, -5.0, 3.0]))
@@ -139,7 +145,12 @@ def test_extreme_inputs_are_finite_without_warnings():
     with warnings.catch_warnings(), np.errstate(over="raise", invalid="raise", divide="raise"):
         warnings.simplefilter("error")
         spend = model.expected_spend(data)
-        for params in ([6.25, 3.74, 15.44], [1e-10, 1e-10, 1e-10], [1e10, 1e10, 1e10], [1e-10, 1e10, 1.0]):
+        for params in (
+            [6.25, 3.74, 15.44],
+            [1e-10, 1e-10, 1e-10],
+            [1e10, 1e10, 1e10],
+            [1e-10, 1e10, 1.0],
+        ):
             ll = model._loglik_rows(np.array(params), arrays)
             grad = model._loglik_grad_rows(np.array(params), arrays)
             assert np.all(np.isfinite(ll)) and np.all(np.isfinite(grad)), params
@@ -157,8 +168,12 @@ def test_likelihood_rows_equal_the_published_density(repeat_buyers):
     x, z = arrays["frequency"], arrays["monetary_value"]
     for p, q, g in [(3.0, 2.5, 20.0), (6.25, 3.74, 15.44), (0.5, 9.0, 2.0)]:
         published = (
-            gammaln(p * x + q) - gammaln(p * x) - gammaln(q)
-            + q * np.log(g) + (p * x - 1) * np.log(z) + p * x * np.log(x)
+            gammaln(p * x + q)
+            - gammaln(p * x)
+            - gammaln(q)
+            + q * np.log(g)
+            + (p * x - 1) * np.log(z)
+            + p * x * np.log(x)
             - (p * x + q) * np.log(g + x * z)
         )
         point = np.array([p, q, g])

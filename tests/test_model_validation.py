@@ -53,7 +53,9 @@ def test_holdout_predictions(summary):
     np.testing.assert_allclose(pred["actual"], [0, 1, 1, 2, 5, 3])
     assert pred.index.equals(summary.index)
     # an explicit duration overrides the column
-    np.testing.assert_allclose(holdout_predictions(PerPurchase(), summary, duration=5)["predicted"], [0.5, 0.5, 1, 2, 4, 5])
+    np.testing.assert_allclose(
+        holdout_predictions(PerPurchase(), summary, duration=5)["predicted"], [0.5, 0.5, 1, 2, 4, 5]
+    )
 
 
 def test_holdout_table_exact(summary):
@@ -88,7 +90,9 @@ def test_holdout_errors_exact(summary):
     assert errors["total_actual"] == 12
     assert errors["total_predicted"] == 26
     assert errors["total_relative_error"] == pytest.approx(14 / 12)
-    assert errors["correlation"] == pytest.approx(np.corrcoef([0, 1, 1, 2, 5, 3], [1, 1, 2, 4, 8, 10])[0, 1])
+    assert errors["correlation"] == pytest.approx(
+        np.corrcoef([0, 1, 1, 2, 5, 3], [1, 1, 2, 4, 8, 10])[0, 1]
+    )
 
 
 def test_varying_holdout_durations_are_predicted_per_group(summary):
@@ -133,7 +137,9 @@ def test_bgnbd_on_cdnow_holdout(cdnow_sample_summary):
 
 # ----- several models at once, per-customer values, the tracking table --------------------------
 def test_holdout_comparison_has_one_prediction_column_per_model(summary):
-    table = holdout_comparison({"slow": PerPurchase(0.1), "fast": PerPurchase(0.2)}, summary, max_frequency=3)
+    table = holdout_comparison(
+        {"slow": PerPurchase(0.1), "fast": PerPurchase(0.2)}, summary, max_frequency=3
+    )
     expected = pd.DataFrame(
         {
             "customers": np.array([2, 1, 3], dtype=np.int64),
@@ -149,7 +155,9 @@ def test_holdout_comparison_has_one_prediction_column_per_model(summary):
 def test_holdout_error_table_stacks_the_errors(summary):
     table = holdout_error_table({"slow": PerPurchase(0.1), "fast": PerPurchase(0.2)}, summary)
     assert list(table.index) == ["slow", "fast"] and table.index.name == "model"
-    pd.testing.assert_series_equal(table.loc["fast"], holdout_errors(PerPurchase(0.2), summary), check_names=False)
+    pd.testing.assert_series_equal(
+        table.loc["fast"], holdout_errors(PerPurchase(0.2), summary), check_names=False
+    )
 
 
 def test_value_errors():
@@ -176,18 +184,31 @@ def daily_log():
     return pd.DataFrame(
         {
             "customer_id": ["a", "a", "a", "a", "b", "b", "c", "c"],
-            "date": pd.to_datetime(["2020-01-01", "2020-01-03", "2020-01-03", "2020-01-06",
-                                    "2020-01-02", "2020-01-05",
-                                    "2020-01-05", "2020-01-06"]),  # c starts after calibration: not in the cohort
+            "date": pd.to_datetime(
+                [
+                    "2020-01-01",
+                    "2020-01-03",
+                    "2020-01-03",
+                    "2020-01-06",
+                    "2020-01-02",
+                    "2020-01-05",
+                    "2020-01-05",
+                    "2020-01-06",
+                ]
+            ),  # c starts after calibration: not in the cohort
         }
     )
 
 
 def test_tracking_table_exact(daily_log):
-    table = tracking_table({"slow": PerPurchase(0.1)}, daily_log, "2020-01-04", "2020-01-06", time_unit="D")
+    table = tracking_table(
+        {"slow": PerPurchase(0.1)}, daily_log, "2020-01-04", "2020-01-06", time_unit="D"
+    )
     expected = pd.DataFrame(
         {
-            "date": pd.to_datetime(["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05", "2020-01-06"]),
+            "date": pd.to_datetime(
+                ["2020-01-02", "2020-01-03", "2020-01-04", "2020-01-05", "2020-01-06"]
+            ),
             "time": [1.0, 2.0, 3.0, 4.0, 5.0],
             "calibration": [True, True, True, False, False],
             "actual": np.array([0, 1, 1, 2, 3], dtype=np.int64),
@@ -208,8 +229,14 @@ def test_tracking_table_on_cdnow_matches_the_summary(cdnow_sample, cdnow_sample_
     table = tracking_table(bg, cdnow_sample, "1997-09-30", "1998-06-30", time_unit="W")
     assert len(table) == 78 and table["calibration"].sum() == 39
     # a period ends at the calibration end: the count there is the calibration repeat purchases
-    assert table.loc[table["calibration"], "actual"].iloc[-1] == cdnow_sample_summary["frequency"].sum() == 2457
-    total = cdnow_sample_summary["frequency"].sum() + cdnow_sample_summary["frequency_holdout"].sum()
+    assert (
+        table.loc[table["calibration"], "actual"].iloc[-1]
+        == cdnow_sample_summary["frequency"].sum()
+        == 2457
+    )
+    total = (
+        cdnow_sample_summary["frequency"].sum() + cdnow_sample_summary["frequency_holdout"].sum()
+    )
     assert table["actual"].iloc[-1] == total == 4339
     # the published BG/NBD forecast of the cumulative repeat purchases at week 78 is a few percent low
     assert table["predicted"].iloc[-1] == pytest.approx(4160, rel=0.01)

@@ -44,7 +44,9 @@ def test_likelihood_matches_the_published_form(cdnow_sample_summary):
         + np.exp(betaln(a + 1, b + x) - betaln(a, b) + nb - (r + x) * np.log(alpha + tx))
     )
     model = ModifiedBetaGeo()
-    ll = model._loglik_rows(np.array([r, alpha, a, b]), model._precompute({"frequency": x, "recency": tx, "T": T}))
+    ll = model._loglik_rows(
+        np.array([r, alpha, a, b]), model._precompute({"frequency": x, "recency": tx, "T": T})
+    )
     np.testing.assert_allclose(ll, ref, rtol=1e-12)
 
 
@@ -69,9 +71,9 @@ def test_gradient_matches_finite_differences(cdnow_sample_summary):
     for i in range(4):
         step = np.zeros(4)
         step[i] = 1e-6 * p0[i]
-        fd = (w @ model._loglik_rows(p0 + step, arrays) - w @ model._loglik_rows(p0 - step, arrays)) / (
-            2 * step[i]
-        )
+        fd = (
+            w @ model._loglik_rows(p0 + step, arrays) - w @ model._loglik_rows(p0 - step, arrays)
+        ) / (2 * step[i])
         assert grad[i] == pytest.approx(fd, rel=1e-6, abs=1e-4)
 
 
@@ -79,20 +81,28 @@ def test_predictions_match_batislam_closed_forms(cdnow_fit, cdnow_sample_summary
     data = cdnow_sample_summary
     r, alpha, a, b = cdnow_fit.params
     for t in (1.0, 39.0, 78.0):
-        closed = b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b + 1, a + b, t / (alpha + t)))
+        closed = (
+            b
+            / (a - 1)
+            * (1 - (alpha / (alpha + t)) ** r * hyp2f1(r, b + 1, a + b, t / (alpha + t)))
+        )
         assert cdnow_fit.expected_purchases_new_customer(t=t) == pytest.approx(closed, rel=1e-10)
     x, tx, T = (data[c].to_numpy() for c in COLS)
     alive = 1 / (1 + a / (b + x) * ((alpha + T) / (alpha + tx)) ** (r + x))
     np.testing.assert_allclose(cdnow_fit.p_alive(data), alive, rtol=1e-12)
     w = 39 / (alpha + T + 39)
-    cond = (a + b + x) / (a - 1) * (
-        1 - ((alpha + T) / (alpha + T + 39)) ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, w)
+    cond = (
+        (a + b + x)
+        / (a - 1)
+        * (1 - ((alpha + T) / (alpha + T + 39)) ** (r + x) * hyp2f1(r + x, b + x + 1, a + b + x, w))
     )
     np.testing.assert_allclose(cdnow_fit.expected_purchases(data, t=39), alive * cond, rtol=1e-9)
     assert (cdnow_fit.p_alive(data)[data["frequency"] == 0] < 1).all()
     probs = cdnow_fit.probability_of_purchases_new_customer(n=np.arange(400), t=39.0)
     assert probs.sum() == pytest.approx(1.0, abs=1e-10)
-    assert np.sum(np.arange(400) * probs) == pytest.approx(cdnow_fit.expected_purchases_new_customer(t=39.0), rel=1e-8)
+    assert np.sum(np.arange(400) * probs) == pytest.approx(
+        cdnow_fit.expected_purchases_new_customer(t=39.0), rel=1e-8
+    )
 
 
 def test_p_alive_below_bg_nbd_for_non_repeaters(cdnow_fit, cdnow_sample_summary):
@@ -122,13 +132,17 @@ def test_predictions_match_simulation():
     data = sim.summary
     x = data["frequency"]
     T = data["T"].to_numpy()
-    assert x.mean() == pytest.approx(model.expected_purchases_new_customer(t=T).mean(), abs=4 * x.std() / np.sqrt(len(x)))
+    assert x.mean() == pytest.approx(
+        model.expected_purchases_new_customer(t=T).mean(), abs=4 * x.std() / np.sqrt(len(x))
+    )
     for n in range(3):
         prob = model.probability_of_purchases_new_customer(n=n, t=T).mean()
         assert (x == n).mean() == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / len(x)))
     predicted = model.expected_purchases(data, t=data["duration_holdout"].iloc[0])
     actual = data["frequency_holdout"]
-    assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
+    assert predicted.sum() == pytest.approx(
+        actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual))
+    )
     p = model.p_alive(data)
     assert p.mean() == pytest.approx(sim.truth["alive"].mean(), abs=4 * np.sqrt(0.25 / len(p)))
 
@@ -170,7 +184,9 @@ def test_robust_predictions(params):
 
 
 def test_unfittable_data_raises_convergence_error():
-    data = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)})
+    data = pd.DataFrame(
+        {"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)}
+    )
     with pytest.raises(ConvergenceError, match="bound|converge"):
         ModifiedBetaGeo().fit(data)
 
@@ -194,13 +210,17 @@ def _p_alive_reference(params, x, tx, T, t):
 
     def alive(p, tt):
         return np.exp(
-            (a - 1) * np.log(p) + (b + x) * np.log1p(-p) - lb
+            (a - 1) * np.log(p)
+            + (b + x) * np.log1p(-p)
+            - lb
             - (r + x) * np.log((alpha + T + p * tt) / (alpha + T))
         )
 
     def dead(p):
         return np.exp(
-            a * np.log(p) + (b + x - 1) * np.log1p(-p) - lb
+            a * np.log(p)
+            + (b + x - 1) * np.log1p(-p)
+            - lb
             - (r + x) * np.log((alpha + tx) / (alpha + T))
         )
 
@@ -282,7 +302,9 @@ def test_grids_equal_one_horizon_at_a_time(cdnow_fit, cdnow_sample_summary):
 # ----- the conditional distribution of future purchases ------------------------------------------
 
 
-def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(cdnow_fit, cdnow_sample_summary):
+def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(
+    cdnow_fit, cdnow_sample_summary
+):
     picked = cdnow_sample_summary[COLS].iloc[::60]
     check_conditional_distribution(cdnow_fit, picked, 39.0, 250)
 

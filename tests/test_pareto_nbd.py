@@ -100,7 +100,8 @@ def test_gradient_matches_finite_differences(cdnow_sample_summary):
             step = np.zeros(4)
             step[i] = 1e-6 * p0[i]
             fd = (
-                w @ model._loglik_rows(p0 + step, arrays) - w @ model._loglik_rows(p0 - step, arrays)
+                w @ model._loglik_rows(p0 + step, arrays)
+                - w @ model._loglik_rows(p0 - step, arrays)
             ) / (2 * step[i])
             assert grad[i] == pytest.approx(fd, rel=1e-6, abs=1e-4)
 
@@ -112,7 +113,13 @@ def test_cdnow_holdout_forecast(cdnow_fit, cdnow_sample_summary):
     x, tx, T = (data[c].to_numpy() for c in COLS)
     r, alpha, s, beta = cdnow_fit.params
     _, alive = _published_loglik_rows(cdnow_fit.params.to_numpy(), x, tx, T)
-    ref = alive * (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + 39)) ** (s - 1))
+    ref = (
+        alive
+        * (r + x)
+        * (beta + T)
+        / ((alpha + T) * (s - 1))
+        * (1 - ((beta + T) / (beta + T + 39)) ** (s - 1))
+    )
     np.testing.assert_allclose(predicted, ref, rtol=1e-9)
     # like the BG/NBD, the Pareto/NBD under-forecasts the 1,882 holdout purchases (FHL 2005)
     assert 0.85 * 1882 < predicted.sum() < 1882
@@ -146,17 +153,23 @@ def test_predictions_match_simulation():
     new = simulate_paretonbd(50_000, **TRUTH, seed=24, **one_day).summary
     x = new["frequency"]
     T = new["T"].to_numpy()
-    assert x.mean() == pytest.approx(model.expected_purchases_new_customer(t=T).mean(), abs=4 * x.std() / np.sqrt(len(x)))
+    assert x.mean() == pytest.approx(
+        model.expected_purchases_new_customer(t=T).mean(), abs=4 * x.std() / np.sqrt(len(x))
+    )
     t_grid, counts = np.unique(np.round(T, 3), return_counts=True)
     for n in range(4):
-        prob = np.average(model.probability_of_purchases_new_customer(n=n, t=t_grid), weights=counts)
+        prob = np.average(
+            model.probability_of_purchases_new_customer(n=n, t=t_grid), weights=counts
+        )
         assert (x == n).mean() == pytest.approx(prob, abs=4 * np.sqrt(prob * (1 - prob) / len(x)))
     # conditional on the history: holdout purchases and the share alive
     sim = simulate_paretonbd(50_000, **TRUTH, seed=23, holdout_end="2025-06-30", **SIM_WINDOW)
     data = sim.summary
     predicted = model.expected_purchases(data, t=data["duration_holdout"].iloc[0])
     actual = data["frequency_holdout"]
-    assert predicted.sum() == pytest.approx(actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual)))
+    assert predicted.sum() == pytest.approx(
+        actual.sum(), abs=4 * actual.std() * np.sqrt(len(actual))
+    )
     p = model.p_alive(data)
     assert p.mean() == pytest.approx(sim.truth["alive"].mean(), abs=4 * np.sqrt(0.25 / len(p)))
 
@@ -178,12 +191,17 @@ def test_prediction_properties(cdnow_fit, cdnow_sample_summary):
     assert np.all(np.diff(cond, axis=1) > 0)
     probs = cdnow_fit.probability_of_purchases_new_customer(n=np.arange(600), t=39.0)
     assert probs.sum() == pytest.approx(1.0, abs=1e-9)
-    assert np.sum(np.arange(600) * probs) == pytest.approx(cdnow_fit.expected_purchases_new_customer(t=39.0), rel=1e-7)
+    assert np.sum(np.arange(600) * probs) == pytest.approx(
+        cdnow_fit.expected_purchases_new_customer(t=39.0), rel=1e-7
+    )
 
 
 def test_s_equal_one_is_the_limit():
     data = pd.DataFrame({"frequency": [0, 4], "recency": [0.0, 20.0], "T": [39.0, 39.0]})
-    near = [ParetoNBD.from_params({"r": 0.5, "alpha": 10, "s": s, "beta": 12}) for s in (1 - 1e-7, 1.0, 1 + 1e-7)]
+    near = [
+        ParetoNBD.from_params({"r": 0.5, "alpha": 10, "s": s, "beta": 12})
+        for s in (1 - 1e-7, 1.0, 1 + 1e-7)
+    ]
     values = [m.expected_purchases(data, t=52).to_numpy() for m in near]
     np.testing.assert_allclose(values[1], values[0], rtol=1e-6)
     np.testing.assert_allclose(values[1], values[2], rtol=1e-6)
@@ -200,7 +218,12 @@ def test_dert_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
         x, T = row["frequency"], row["T"]
 
         def expected(t):  # E[Y(t) | alive] (Schmittlein, Morrison & Colombo 1987)
-            return (r + x) * (beta + T) / ((alpha + T) * (s - 1)) * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))  # noqa: B023
+            return (
+                (r + x)
+                * (beta + T)
+                / ((alpha + T) * (s - 1))
+                * (1 - ((beta + T) / (beta + T + t)) ** (s - 1))
+            )
 
         f = lambda t: np.exp(-delta * t) * expected(t)  # noqa: E731
         ref = p_alive[cid] * delta * quad(f, 0, np.inf, epsrel=1e-11, limit=400)[0]
@@ -210,10 +233,14 @@ def test_dert_matches_direct_integration(cdnow_fit, cdnow_sample_summary):
 def test_dert_factor_fallback_matches_hyperu_region():
     s = np.array([0.6, 2.5, 20.0, 20.0])
     y = np.array([0.05, 3.0, 5.0, 1e-3])
+
     def reference(ss, yy):  # G = y int_0^inf exp(-y v) (1+v)^-s dv, split where it bends
         f = lambda v: yy * np.exp(-yy * v) * (1 + v) ** -ss  # noqa: E731
         cuts = [0.0, 1.0, 10.0, 100.0, 1e3, 1e4, 1e5, np.inf]
-        return sum(quad(f, a, b, epsabs=0, epsrel=1e-12, limit=200)[0] for a, b in zip(cuts[:-1], cuts[1:], strict=True))
+        return sum(
+            quad(f, a, b, epsabs=0, epsrel=1e-12, limit=200)[0]
+            for a, b in zip(cuts[:-1], cuts[1:], strict=True)
+        )
 
     ref = [reference(ss, yy) for ss, yy in zip(s, y, strict=True)]
     np.testing.assert_allclose(pnbd_dert_factor(s, y), ref, rtol=1e-9)
@@ -224,7 +251,14 @@ def test_dert_factor_fallback_matches_hyperu_region():
 
 @pytest.mark.parametrize(
     "k,e,eps",
-    [(1.2, 1.6, 0.5), (300.5, 1.6, 0.3), (301.0, 300.2, 0.2), (0.3, 0.6, 0.05), (5.0, 2.0, 1e-9), (1.2, 0.02, 1e-13)],
+    [
+        (1.2, 1.6, 0.5),
+        (300.5, 1.6, 0.3),
+        (301.0, 300.2, 0.2),
+        (0.3, 0.6, 0.05),
+        (5.0, 2.0, 1e-9),
+        (1.2, 0.02, 1e-13),
+    ],
 )
 def test_j_matches_reference(k, e, eps):
     u = 1 - eps
@@ -232,7 +266,10 @@ def test_j_matches_reference(k, e, eps):
     shift = -e * np.log(eps)  # the integrand's maximum, at rho = 1
     f = lambda y: np.exp(-k * y - e * np.log(eps + u * -np.expm1(-y)) - shift)  # noqa: E731  (y = -log rho)
     edges = np.r_[0.0, np.logspace(-16, 3, 60)]
-    ref = sum(quad(f, a, b, epsabs=0, epsrel=1e-13, limit=200)[0] for a, b in zip(edges[:-1], edges[1:], strict=True))
+    ref = sum(
+        quad(f, a, b, epsabs=0, epsrel=1e-13, limit=200)[0]
+        for a, b in zip(edges[:-1], edges[1:], strict=True)
+    )
     ref = np.log(ref + quad(f, 1e3, np.inf)[0]) + shift
     assert lj == pytest.approx(ref, abs=1e-9 * max(1.0, abs(ref)))
     if eps > 0.1:  # where scipy's hyp2f1 is reliable
@@ -296,7 +333,9 @@ def test_extreme_parameters_give_finite_predictions(params):
 
 
 def test_unfittable_data_raises_convergence_error():
-    data = pd.DataFrame({"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)})
+    data = pd.DataFrame(
+        {"frequency": [0] * 50, "recency": [0.0] * 50, "T": np.linspace(10, 40, 50)}
+    )
     with pytest.raises(ConvergenceError, match="bound|converge"):
         ParetoNBD().fit(data)
 
@@ -419,7 +458,9 @@ def _pareto_monte_carlo(params, x, tx, T, t, n_draws=400_000, seed=0):
     return np.r_[future, np.zeros(n_draws)], np.exp(np.r_[log_alive, log_dead] - top)
 
 
-def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(cdnow_fit, cdnow_sample_summary):
+def test_conditional_distribution_sums_to_one_and_has_the_expected_mean(
+    cdnow_fit, cdnow_sample_summary
+):
     picked = cdnow_sample_summary[COLS].iloc[::60]
     check_conditional_distribution(cdnow_fit, picked, 39.0, 250)
 

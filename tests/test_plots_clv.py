@@ -23,7 +23,12 @@ def _close():
 @pytest.fixture
 def holdout():
     return pd.DataFrame(
-        {"customers": [5, 3, 2], "actual": [0.2, 1.0, 3.0], "BG/NBD": [0.25, 0.9, 2.8], "Pareto/NBD": [0.1, 1.1, 3.1]},
+        {
+            "customers": [5, 3, 2],
+            "actual": [0.2, 1.0, 3.0],
+            "BG/NBD": [0.25, 0.9, 2.8],
+            "Pareto/NBD": [0.1, 1.1, 3.1],
+        },
         index=pd.Index(["0", "1", "2+"], name="frequency"),
     )
 
@@ -43,8 +48,13 @@ def tracking():
 
 
 def test_every_clv_plot_is_exported():
-    for name in ("plot_holdout_by_frequency", "plot_tracking", "plot_clv_distribution", "plot_concentration",
-                 "plot_frequency_recency"):
+    for name in (
+        "plot_holdout_by_frequency",
+        "plot_tracking",
+        "plot_clv_distribution",
+        "plot_concentration",
+        "plot_frequency_recency",
+    ):
         assert name in plots.__all__ and callable(getattr(plots, name))
 
 
@@ -56,7 +66,9 @@ def test_holdout_by_frequency_draws_actual_and_one_line_per_model(holdout):
     assert [ln.get_label() for ln in lines] == ["actual", "BG/NBD", "Pareto/NBD"]
     np.testing.assert_allclose(lines[0].get_ydata(), [0.2, 1.0, 3.0])
     np.testing.assert_allclose(lines[2].get_ydata(), [0.1, 1.1, 3.1])
-    assert lines[1].get_linewidth() == 3 and lines[0].get_linewidth() == 2  # kwargs go to the models
+    assert (
+        lines[1].get_linewidth() == 3 and lines[0].get_linewidth() == 2
+    )  # kwargs go to the models
     assert [t.get_text() for t in ax.get_xticklabels()] == ["0", "1", "2+"]
 
 
@@ -113,5 +125,10 @@ def test_frequency_recency_heatmap_puts_the_highest_frequency_on_top():
     mesh = ax.collections[0]
     assert mesh.get_cmap().name == "Greens"
     assert [t.get_text() for t in ax.get_yticklabels()] == ["2+", "1", "0"]
-    assert sorted(t.get_text() for t in ax.texts) == ["1", "2", "4", "8"]  # empty cells carry no number
+    assert sorted(t.get_text() for t in ax.texts) == [
+        "1",
+        "2",
+        "4",
+        "8",
+    ]  # empty cells carry no number
     assert ax.get_title() == "P(alive) by frequency and recency"

@@ -33,8 +33,14 @@ def _close():
 
 def test_every_lifecycle_plot_is_exported():
     for name in (
-        "plot_stage_mix", "plot_lifecycle_curve", "plot_transition_matrix", "plot_stage_projection",
-        "plot_cohort_retention", "plot_survival", "plot_stage_confusion", "plot_sensitivity",
+        "plot_stage_mix",
+        "plot_lifecycle_curve",
+        "plot_transition_matrix",
+        "plot_stage_projection",
+        "plot_cohort_retention",
+        "plot_survival",
+        "plot_stage_confusion",
+        "plot_sensitivity",
     ):
         assert name in plots.__all__ and callable(getattr(plots, name))
     assert set(plots.STAGE_COLORS) == set(lc.STAGES)
@@ -83,7 +89,9 @@ def test_cohort_retention_heatmap_leaves_out_age_zero(sim):
 
 
 def test_survival_curves_one_per_group(stages):
-    ax = plots.plot_survival(lc.relationship_survival(stages, by="cohort"), linestyle="--", palette="dark")
+    ax = plots.plot_survival(
+        lc.relationship_survival(stages, by="cohort"), linestyle="--", palette="dark"
+    )
     groups = [t.get_text() for t in ax.get_legend().get_texts()]
     assert groups == ["2020-01", "2020-02", "2020-03"]
     assert len(ax.get_lines()) == 3 and ax.get_lines()[0].get_linestyle() == "--"

@@ -18,8 +18,14 @@ from analysis import config, report
 from analysis.validate import DataQualityWarning
 
 LOADING_PARAMETERS = [
-    "dataset", "customer_id_column", "date_column", "amount_column",
-    "date_format", "dayfirst", "returns", "duplicates",
+    "dataset",
+    "customer_id_column",
+    "date_column",
+    "amount_column",
+    "date_format",
+    "dayfirst",
+    "returns",
+    "duplicates",
 ]
 
 
@@ -31,7 +37,11 @@ def _notebook(path: Path, cells: list, parameters: str | None = None) -> Path:
         cell.metadata["tags"] = ["parameters"]
         body.append(cell)
     nb = new_notebook(cells=body + cells)
-    nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
     nbformat.write(nb, str(path))
     return path
 
@@ -81,22 +91,35 @@ def test_every_notebook_declares_and_passes_the_same_loading_parameters():
         # the same line (type, default, comment) everywhere, except the default dataset
         lines[nb_path.name] = [declared[name] for name in LOADING_PARAMETERS[1:]]
         code = "".join(
-            "".join(c["source"]) for c in json.loads(nb_path.read_text())["cells"]
+            "".join(c["source"])
+            for c in json.loads(nb_path.read_text())["cells"]
             if c["cell_type"] == "code"
         )
         call = re.search(r"data\.load_dataset\((.*?)\n\)", code, re.S)
         assert call, f"{nb_path.name}: no data.load_dataset(...) call"
-        for passed in ("dayfirst=dayfirst or None", "returns=returns", "duplicates=duplicates",
-                       "date_format=date_format or None", "customer_id=customer_id_column"):
+        for passed in (
+            "dayfirst=dayfirst or None",
+            "returns=returns",
+            "duplicates=duplicates",
+            "date_format=date_format or None",
+            "customer_id=customer_id_column",
+        ):
             assert passed in call.group(1), f"{nb_path.name}: load_dataset is not given {passed}"
         assert "report.use_short_warnings()" in code, nb_path.name
     assert len({tuple(v) for v in lines.values()}) == 1, lines
-    assert 'dayfirst: bool = False  # dates written day first' in lines["01_data.ipynb"][4]
+    assert "dayfirst: bool = False  # dates written day first" in lines["01_data.ipynb"][4]
 
 
 def test_index_links_reports(tmp_path):
     (tmp_path / "bench.md").write_text("| a |")
-    entries = [{"title": "The log", "lead": "who buys", "html": "01_data.html", "notebook": "01_data.ipynb"}]
+    entries = [
+        {
+            "title": "The log",
+            "lead": "who buys",
+            "html": "01_data.html",
+            "notebook": "01_data.ipynb",
+        }
+    ]
     page = report.write_index(tmp_path, entries).read_text()
     assert 'href="01_data.html"' in page and "The log" in page and 'href="bench.md"' in page
 
@@ -134,18 +157,35 @@ def test_loading_options_are_study_parameters():
         report.discover_notebooks(),
         {"returns": "drop", "duplicates": "error", "dayfirst": "true", "date_format": "%d/%m/%Y"},
     )
-    assert checked == {"returns": "drop", "duplicates": "error", "dayfirst": True, "date_format": "%d/%m/%Y"}
+    assert checked == {
+        "returns": "drop",
+        "duplicates": "error",
+        "dayfirst": True,
+        "date_format": "%d/%m/%Y",
+    }
 
 
 def test_values_take_the_declared_type():
     checked = report.check_parameters(
         report.discover_notebooks(),
-        {"margin": "0.2", "max_frequency": "5", "dayfirst": "False", "customer_id_column": "123",
-         "time_unit": '"W"', "dataset": "cdnow_sample", "horizon_years": 2},
+        {
+            "margin": "0.2",
+            "max_frequency": "5",
+            "dayfirst": "False",
+            "customer_id_column": "123",
+            "time_unit": '"W"',
+            "dataset": "cdnow_sample",
+            "horizon_years": 2,
+        },
     )
     assert checked == {
-        "margin": 0.2, "max_frequency": 5, "dayfirst": False, "customer_id_column": "123",
-        "time_unit": "W", "dataset": "cdnow_sample", "horizon_years": 2.0,
+        "margin": 0.2,
+        "max_frequency": 5,
+        "dayfirst": False,
+        "customer_id_column": "123",
+        "time_unit": "W",
+        "dataset": "cdnow_sample",
+        "horizon_years": 2.0,
     }
     assert isinstance(checked["horizon_years"], float)
 
@@ -154,8 +194,16 @@ def test_every_problem_is_listed_together():
     with pytest.raises(report.ParameterError) as caught:
         report.check_parameters(
             report.discover_notebooks(),
-            {"margin": "abc", "max_frequency": "1.5", "dayfirst": "maybe", "calibration_end": "1997-13-45",
-             "returns": "ignore", "duplicates": "skip", "dataset": "no/such/log.csv", "discount_rat": "1"},
+            {
+                "margin": "abc",
+                "max_frequency": "1.5",
+                "dayfirst": "maybe",
+                "calibration_end": "1997-13-45",
+                "returns": "ignore",
+                "duplicates": "skip",
+                "dataset": "no/such/log.csv",
+                "discount_rat": "1",
+            },
         )
     problems = caught.value.problems
     assert problems == [
@@ -171,7 +219,9 @@ def test_every_problem_is_listed_together():
         "dataset: 'no/such/log.csv' is neither a built-in dataset (cdnow, cdnow_sample) nor a file "
         f"(looked for {config.PROJECT_ROOT / 'no/such/log.csv'})",
     ]
-    assert str(caught.value).startswith("8 problem(s) with the parameters; no notebook was run:\n  - ")
+    assert str(caught.value).startswith(
+        "8 problem(s) with the parameters; no notebook was run:\n  - "
+    )
 
 
 def _declared(nb_path: Path) -> list[str]:
@@ -191,7 +241,9 @@ def test_calibration_end_must_precede_observation_end():
         "calibration_end (1998-09-30) must be before observation_end (1998-06-30): "
         "the holdout runs between them"
     ]
-    assert report.check_parameters(notebooks, {"calibration_end": "1998-01-31", "observation_end": "1998-03-31"})
+    assert report.check_parameters(
+        notebooks, {"calibration_end": "1998-01-31", "observation_end": "1998-03-31"}
+    )
 
 
 def test_dates_must_be_written_year_month_day():
@@ -209,7 +261,8 @@ def test_empty_dates_only_where_the_notebook_allows_them():
     data_nb, clv_nb = by_name["01_data"], by_name["03_clv"]
     # 01_data documents "empty: no holdout split" / "empty: the last purchase date"
     assert report.check_parameters([data_nb], {"calibration_end": "", "observation_end": ""}) == {
-        "calibration_end": "", "observation_end": "",
+        "calibration_end": "",
+        "observation_end": "",
     }
     with pytest.raises(report.ParameterError) as caught:
         report.check_parameters([data_nb, clv_nb], {"calibration_end": ""})
@@ -220,12 +273,13 @@ def test_empty_dates_only_where_the_notebook_allows_them():
 
 def test_date_parameters_are_recognised_by_their_default(tmp_path):
     nb = _notebook(
-        tmp_path / "01_x.ipynb", [],
+        tmp_path / "01_x.ipynb",
+        [],
         parameters=(
             'start: str = "2020-01-01"  # a date by its default\n'
             'until: str = ""  # empty: no limit\n'
             'label: str = "2020"  # not a date\n'
-            'flag: bool = True  # a switch\n'
+            "flag: bool = True  # a switch\n"
         ),
     )
     with pytest.raises(report.ParameterError) as caught:
@@ -235,7 +289,9 @@ def test_date_parameters_are_recognised_by_their_default(tmp_path):
         "start: 'soon' is not a date; write it as YYYY-MM-DD, e.g. 1997-09-30",
     ]
     assert report.check_parameters([nb], {"start": "2021-02-03", "label": "x", "flag": "no"}) == {
-        "start": "2021-02-03", "label": "x", "flag": False,
+        "start": "2021-02-03",
+        "label": "x",
+        "flag": False,
     }
 
 
@@ -351,7 +407,10 @@ def test_short_warnings_carry_no_source_path(monkeypatch):
 def test_make_lab_passes_extra_flags_and_allows_root():
     result = subprocess.run(
         ["make", "-n", "lab", "LAB_ARGS=--port=9999"],
-        cwd=config.PROJECT_ROOT, capture_output=True, text=True, check=True,
+        cwd=config.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     lab = [ln for ln in result.stdout.splitlines() if "jupyter lab" in ln]
     assert len(lab) == 1, result.stdout

@@ -79,7 +79,9 @@ def test_unknown_time_unit(small_log):
 
 
 def test_missing_column_names_found_columns(small_log):
-    with pytest.raises(DataValidationError, match=r"Columns found: \['customer_id', 'date', 'quantity'\]"):
+    with pytest.raises(
+        DataValidationError, match=r"Columns found: \['customer_id', 'date', 'quantity'\]"
+    ):
         rfm.summarize(small_log.drop(columns="amount"))
 
 
@@ -127,7 +129,11 @@ def test_cdnow_master_summary_size():
 
 def test_compress_exact():
     summary = pd.DataFrame(
-        {"frequency": [0, 1, 0, 1, 2], "recency": [0.0, 3.0, 0.0, 3.0, 5.0], "T": [6.0, 6.0, 6.0, 6.0, 6.0]}
+        {
+            "frequency": [0, 1, 0, 1, 2],
+            "recency": [0.0, 3.0, 0.0, 3.0, 5.0],
+            "T": [6.0, 6.0, 6.0, 6.0, 6.0],
+        }
     )
     got = rfm.compress(summary)
     expected = pd.DataFrame(

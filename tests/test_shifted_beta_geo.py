@@ -29,7 +29,9 @@ def sig3(x: float) -> float:
 @pytest.fixture(scope="module")
 def fits():
     return {
-        cohort: ShiftedBetaGeo().fit(ShiftedBetaGeo.data_from_survival(RETENTION_EXAMPLE[cohort].iloc[:8]))
+        cohort: ShiftedBetaGeo().fit(
+            ShiftedBetaGeo.data_from_survival(RETENTION_EXAMPLE[cohort].iloc[:8])
+        )
         for cohort in PUBLISHED
     }
 
@@ -52,11 +54,16 @@ def test_data_from_survival_by_hand():
 def test_data_from_survival_of_a_percentage_curve(fits):
     percent = RETENTION_EXAMPLE["regular"].iloc[:8] / 10  # 100, 63.1, 46.8, ...
     frame = ShiftedBetaGeo.data_from_survival(percent, cohort_size=1000)
-    np.testing.assert_allclose(frame["weight"], ShiftedBetaGeo.data_from_survival(RETENTION_EXAMPLE["regular"].iloc[:8])["weight"])
+    np.testing.assert_allclose(
+        frame["weight"],
+        ShiftedBetaGeo.data_from_survival(RETENTION_EXAMPLE["regular"].iloc[:8])["weight"],
+    )
     fit = ShiftedBetaGeo().fit(ShiftedBetaGeo.data_from_survival(percent, cohort_size=100))
     # same estimates, larger standard errors for a ten times smaller cohort
     np.testing.assert_allclose(fit.params, fits["regular"].params, rtol=1e-5)
-    np.testing.assert_allclose(fit.standard_errors, fits["regular"].standard_errors * np.sqrt(10), rtol=1e-3)
+    np.testing.assert_allclose(
+        fit.standard_errors, fits["regular"].standard_errors * np.sqrt(10), rtol=1e-3
+    )
 
 
 def test_data_from_survival_rejects_bad_curves():
@@ -96,7 +103,9 @@ def test_projection_of_years_8_to_12(fits, cohort):
 def test_survival_churn_and_retention_are_consistent(fits):
     m = fits["regular"]
     t = np.arange(1, 30)
-    np.testing.assert_allclose(m.survival(t - 1) - m.survival(t), m.churn_probability(t), rtol=1e-12)
+    np.testing.assert_allclose(
+        m.survival(t - 1) - m.survival(t), m.churn_probability(t), rtol=1e-12
+    )
     np.testing.assert_allclose(m.survival(t) / m.survival(t - 1), m.retention_rate(t), rtol=1e-12)
     a, b = m.params
     assert m.retention_rate(1) == pytest.approx(b / (a + b))
@@ -114,13 +123,28 @@ def test_derl_closed_form_matches_numerical_sum(fits):
         # alive after n-1 renewals; future payments at renewals n, n+1, ..., the first undiscounted
         numeric = np.sum(m.survival(n + t) / m.survival(n - 1) / (1 + d) ** t)
         assert m.derl(discount_rate=d, renewals=renewals) == pytest.approx(numeric, rel=1e-10)
-    np.testing.assert_allclose(m.derl(discount_rate=d, renewals=[0, 1, 4]), [m.derl(discount_rate=d, renewals=0), m.derl(discount_rate=d, renewals=1), m.derl(discount_rate=d, renewals=4)])
+    np.testing.assert_allclose(
+        m.derl(discount_rate=d, renewals=[0, 1, 4]),
+        [
+            m.derl(discount_rate=d, renewals=0),
+            m.derl(discount_rate=d, renewals=1),
+            m.derl(discount_rate=d, renewals=4),
+        ],
+    )
     # a customer who has renewed more often is worth more (she is more likely a low-churn type)
-    assert m.derl(discount_rate=d, renewals=10) > m.derl(discount_rate=d, renewals=4) > m.derl(discount_rate=d, renewals=0)
+    assert (
+        m.derl(discount_rate=d, renewals=10)
+        > m.derl(discount_rate=d, renewals=4)
+        > m.derl(discount_rate=d, renewals=0)
+    )
     # DERT from a yearly rate: for yearly periods the same rate, for monthly ones its monthly equivalent
-    assert m.dert(annual_discount_rate=d, renewals=2, time_unit="Y") == m.derl(discount_rate=d, renewals=2)
+    assert m.dert(annual_discount_rate=d, renewals=2, time_unit="Y") == m.derl(
+        discount_rate=d, renewals=2
+    )
     monthly = m.dert(annual_discount_rate=d, renewals=2, time_unit="M")
-    assert monthly == pytest.approx(m.derl(discount_rate=1.1 ** (1 / 12) - 1, renewals=2), rel=1e-12)
+    assert monthly == pytest.approx(
+        m.derl(discount_rate=1.1 ** (1 / 12) - 1, renewals=2), rel=1e-12
+    )
     with pytest.raises(ValueError, match="time unit"):
         m.dert(annual_discount_rate=d)  # the survival curve carries no unit
     assert ShiftedBetaGeo.from_params(m.params, time_unit="Y").dert(annual_discount_rate=d) == (
@@ -154,7 +178,9 @@ def test_compression_gives_identical_estimates():
 
 def test_gradient_matches_numerical():
     model = ShiftedBetaGeo()
-    arrays = model._prepare(ShiftedBetaGeo.data_from_survival(RETENTION_EXAMPLE["high_end"].iloc[:8]))
+    arrays = model._prepare(
+        ShiftedBetaGeo.data_from_survival(RETENTION_EXAMPLE["high_end"].iloc[:8])
+    )
     point = np.array([0.5, 2.0])
 
     def total(params):

@@ -9,7 +9,9 @@ import pytest
 from analysis.rfm import summarize
 from analysis.simulate import Simulation, simulate_bgnbd, simulate_mbgnbd, simulate_paretonbd
 
-WINDOW = dict(acquisition_start="2024-01-01", acquisition_end="2024-03-31", observation_end="2024-12-31")
+WINDOW = dict(
+    acquisition_start="2024-01-01", acquisition_end="2024-03-31", observation_end="2024-12-31"
+)
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +27,9 @@ def test_outputs_and_columns(bg_sim):
     assert (log["date"] == log["date"].dt.normalize()).all()  # floored to days
     assert (log["amount"] > 0).all() and (log["quantity"] >= 1).all()
     assert list(summary.columns[:4]) == ["frequency", "recency", "T", "monetary_value"]
-    assert {"frequency_holdout", "monetary_value_holdout", "duration_holdout"} <= set(summary.columns)
+    assert {"frequency_holdout", "monetary_value_holdout", "duration_holdout"} <= set(
+        summary.columns
+    )
     assert summary.index.equals(truth.index) and len(summary) == 5_000
     assert {"lambda", "p", "alive", "nu", "mean_spend", "acquired"} <= set(truth.columns)
     assert params["r"] == 0.4 and params["time_unit"] == "D"
@@ -65,8 +69,12 @@ def test_log_and_exact_summary_agree_up_to_day_rounding(bg_sim):
 
 
 def test_time_unit_scales_the_summary():
-    d = simulate_bgnbd(300, 0.4, 20.0, 0.8, 2.5, seed=4, time_unit="D", transactions=False, **WINDOW)
-    w = simulate_bgnbd(300, 0.4, 20.0 / 7, 0.8, 2.5, seed=4, time_unit="W", transactions=False, **WINDOW)
+    d = simulate_bgnbd(
+        300, 0.4, 20.0, 0.8, 2.5, seed=4, time_unit="D", transactions=False, **WINDOW
+    )
+    w = simulate_bgnbd(
+        300, 0.4, 20.0 / 7, 0.8, 2.5, seed=4, time_unit="W", transactions=False, **WINDOW
+    )
     np.testing.assert_allclose(w.summary["T"] * 7, d.summary["T"])
 
 
@@ -90,12 +98,16 @@ def test_mbg_nbd_drops_out_at_time_zero():
 
 
 def test_pareto_nbd_laws():
-    sim = simulate_paretonbd(200_000, 0.5, 10.0, 0.6, 12.0, seed=5, time_unit="W", transactions=False, **WINDOW)
+    sim = simulate_paretonbd(
+        200_000, 0.5, 10.0, 0.6, 12.0, seed=5, time_unit="W", transactions=False, **WINDOW
+    )
     truth, summary = sim.truth, sim.summary
     assert truth["mu"].mean() == pytest.approx(0.6 / 12.0, rel=0.02)
     # P(alive at T | mu) = exp(-mu T): averaged, (beta / (beta + T))^s
     expected_alive = np.mean((12.0 / (12.0 + summary["T"])) ** 0.6)
-    assert truth["alive"].mean() == pytest.approx(expected_alive, abs=4 * np.sqrt(0.25 / len(truth)))
+    assert truth["alive"].mean() == pytest.approx(
+        expected_alive, abs=4 * np.sqrt(0.25 / len(truth))
+    )
 
 
 def test_gamma_gamma_spend():
@@ -113,6 +125,8 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="n_customers"):
         simulate_paretonbd(0, 1.0, 1.0, 1.0, 1.0, **WINDOW)
     with pytest.raises(ValueError, match="observation_end"):
-        simulate_bgnbd(10, 1.0, 1.0, 1.0, 1.0, acquisition_end="2025-01-01", observation_end="2024-12-31")
+        simulate_bgnbd(
+            10, 1.0, 1.0, 1.0, 1.0, acquisition_end="2025-01-01", observation_end="2024-12-31"
+        )
     with pytest.raises(TypeError, match="unknown"):
         simulate_mbgnbd(10, 1.0, 1.0, 1.0, 1.0, colour="blue")

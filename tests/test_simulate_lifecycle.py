@@ -21,7 +21,14 @@ def sim() -> Simulation:
 def test_returns_log_truth_and_customers(sim):
     log, truth, customers = sim.transactions, sim.stages, sim.truth
     assert list(log.columns) == ["customer_id", "date", "amount", "quantity"]
-    assert list(truth.columns) == ["customer_id", "period", "age", "stage", "rate", "spend_per_purchase"]
+    assert list(truth.columns) == [
+        "customer_id",
+        "period",
+        "age",
+        "stage",
+        "rate",
+        "spend_per_purchase",
+    ]
     assert len(customers) == 3000 and customers.index.name == "customer_id"
     assert log["customer_id"].nunique() == 3000  # everyone makes the acquisition purchase
     assert (log["amount"] > 0).all() and (log["quantity"] >= 1).all()
@@ -91,14 +98,18 @@ def test_rates_and_spend_follow_the_lifecycle(sim):
 
 def test_observed_purchases_match_the_rates(sim):
     log, truth = sim.transactions, sim.stages
-    purchases = log.assign(period=log["date"].dt.to_period("M")).groupby(["customer_id", "period"]).size()
+    purchases = (
+        log.assign(period=log["date"].dt.to_period("M")).groupby(["customer_id", "period"]).size()
+    )
     merged = truth.set_index(["customer_id", "period"]).join(purchases.rename("n")).fillna({"n": 0})
     later = merged.loc[merged["age"] > 0]  # the acquisition period holds the forced first purchase
     assert later["n"].sum() == pytest.approx(later["rate"].sum(), rel=0.03)
 
 
 def test_stage_durations_have_the_requested_means():
-    customers = simulate_lifecycle(20000, 6, seed=11, exploration_mean=3.0, stability_mean=12.0).truth
+    customers = simulate_lifecycle(
+        20000, 6, seed=11, exploration_mean=3.0, stability_mean=12.0
+    ).truth
     assert customers["exploration_periods"].mean() == pytest.approx(3.0, abs=0.05)
     assert customers["exploration_periods"].min() == 1
     stable = customers.loc[customers["stability_periods"] > 0, "stability_periods"]
@@ -128,7 +139,8 @@ def test_invalid_settings_raise(kwargs, match):
 
 
 def test_no_decline_hazard_and_no_failures_keeps_everyone_forming_or_stable():
-    sim = simulate_lifecycle(300, 12, seed=5, p_fail_exploration=0.0, decline_hazard_formation=0.0,
-                             stability_mean=1000.0)
+    sim = simulate_lifecycle(
+        300, 12, seed=5, p_fail_exploration=0.0, decline_hazard_formation=0.0, stability_mean=1000.0
+    )
     assert (sim.truth["fate"] == "declined from stability").all()  # planned, beyond the window
     assert np.isin(sim.truth["final_stage"].astype(str), [E, F, S]).all()

@@ -11,7 +11,9 @@ import analysis.simulate as simulate
 from analysis.simulate import Simulation
 
 N = 60
-WINDOW = dict(acquisition_start="2024-01-01", acquisition_end="2024-02-29", observation_end="2024-06-30")
+WINDOW = dict(
+    acquisition_start="2024-01-01", acquisition_end="2024-02-29", observation_end="2024-06-30"
+)
 LOG_COLUMNS = ["customer_id", "date", "amount", "quantity"]
 
 #: simulator name -> (arguments, builds a transaction log, draws a summary, has stages)

@@ -14,7 +14,8 @@ Before any model, the study looks at the raw log the way a manager would: how ma
 
 The default run uses the CDNOW log (23,570 customers who made their first purchase at the online music retailer CDNOW in the first quarter of 1997, followed to the end of June 1998). Every number below is computed by the `analysis` package; change the parameters to study another log.
 """)
-code('''
+code(
+    """
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
@@ -26,8 +27,10 @@ duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "e
 time_unit: str = "W"  # unit of recency and T in the customer summary: "D", "W" or "M"
 calibration_end: str = "1997-09-30"  # last day used to fit models; empty: no holdout split
 observation_end: str = "1998-06-30"  # last day observed; empty: the last purchase date
-''', tags=["parameters"])
-code('''
+""",
+    tags=["parameters"],
+)
+code("""
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
@@ -41,15 +44,15 @@ transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
     date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
-''')
+""")
 md("""
 ## The log at a glance
 
 One row per purchase (customer, date, amount). A *purchase day* is a customer's purchases on one date taken together: the models count a customer's repeat purchases in days, so two orders on the same day are one purchase.
 """)
-code('''
+code("""
 describe.log_overview(transactions).to_frame()
-''')
+""")
 md("""
 **Reading.** On CDNOW about half of the customers never come back after their first purchase: the firm's base is mostly trial buyers. This is the exploration stage of the relationship lifecycle in its purest form, and it is why the value of the base rests on a minority.
 """)
@@ -58,13 +61,13 @@ md("""
 
 The distribution of purchase days per customer is the first sign of the lifecycle: a tall bar at one (trial only), a long thin tail of customers who buy again and again.
 """)
-code('''
+code("""
 per_customer = describe.purchases_per_customer(transactions)
 per_customer
-''')
-code('''
+""")
+code("""
 ax = plots.plot_purchases_per_customer(per_customer)
-''')
+""")
 md("""
 **Reading.** The tail matters more than its size suggests: the few customers with ten or more purchase days are the stable relationships the firm must protect, while the large group of one-time buyers decides whether acquisition spending pays off.
 """)
@@ -73,12 +76,12 @@ md("""
 
 Spend per transaction and revenue per customer, as quantiles. Spend is skewed: the mean sits well above the median, so averages alone mislead.
 """)
-code('''
+code("""
 describe.spend_summary(transactions)
-''')
-code('''
+""")
+code("""
 ax = plots.plot_spend_distribution(transactions)
-''')
+""")
 md("""
 **Reading.** A typical order is small; revenue per customer is spread far wider than revenue per order, because it multiplies spend by the number of purchases. Value segmentation (later reports) therefore rests on frequency at least as much as on basket size.
 """)
@@ -87,13 +90,13 @@ md("""
 
 Weekly first and repeat purchases. The calibration end (dashed) splits the log: models are fitted before it and checked after it.
 """)
-code('''
+code("""
 weekly = describe.repeat_transactions(transactions, freq="W")
 ax = plots.plot_repeat_transactions(weekly, calibration_end=calibration_end or None)
-''')
-code('''
+""")
+code("""
 weekly.describe().round(1)
-''')
+""")
 md("""
 **Reading.** On CDNOW all customers were acquired in the first twelve weeks; after that, every purchase is a repeat purchase, and the weekly volume decays as relationships age and lapse. A firm that sees only its total sales would miss that this decline is built into the customer base, not caused by a bad quarter.
 """)
@@ -102,13 +105,13 @@ md("""
 
 Customers grouped by the month of their first purchase: how many arrived, and what share ever came back.
 """)
-code('''
+code("""
 cohort_table = describe.cohorts(transactions, freq="M")
 cohort_table
-''')
-code('''
+""")
+code("""
 ax = plots.plot_cohorts(cohort_table)
-''')
+""")
 md("""
 **Reading.** Cohorts of similar size and similar return rates mean the base is homogeneous enough to be modelled as one population; a cohort that returns much less often would deserve its own study.
 """)
@@ -117,14 +120,14 @@ md("""
 
 The customer summary (frequency = repeat purchase days, recency and T in the chosen time unit, monetary value = mean repeat purchase) over the calibration period, with the holdout purchases kept aside for validation.
 """)
-code('''
+code("""
 summary = rfm.summarize(
     transactions, time_unit=time_unit,
     observation_end=observation_end or None, calibration_end=calibration_end or None,
 )
 summary.describe().round(2)
-''')
-code('''
+""")
+code("""
 pd.Series({
     "customers in the calibration summary": len(summary),
     "repeat purchases in calibration": int(summary["frequency"].sum()),
@@ -132,13 +135,13 @@ pd.Series({
     "repeat buyers (for the spend model)": int((summary["frequency"] > 0).sum()),
     "purchases in the holdout": int(summary["frequency_holdout"].sum()) if "frequency_holdout" in summary else None,
 }).to_frame("value")
-''')
+""")
 md("""
 **Reading.** These counts are the inputs of the lifetime-value models. On the CDNOW 1/10 sample they reproduce the published figures (2,457 repeat purchases in calibration, 1,411 customers with none, 1,882 repeat purchases in the 39-week holdout); the test suite checks them.
 """)
-code('''
+code("""
 assert len(transactions) > 0 and transactions["customer_id"].nunique() == len(rfm.summarize(transactions, time_unit=time_unit))
 assert (summary["recency"] <= summary["T"]).all() and (summary["frequency"] >= 0).all()
 assert per_customer["customers"].sum() == transactions["customer_id"].nunique()
-''')
+""")
 builder.write()

@@ -26,7 +26,8 @@ The default log is the **CDNOW sample** (2,357 customers, one tenth of the 23,57
 CDNOW has no cost data. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented.
 """)
 
-code('''
+code(
+    """
 dataset: str = "cdnow_sample"  # "cdnow_sample" (published results apply), "cdnow", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
@@ -46,9 +47,11 @@ max_frequency: int = 7  # calibration frequencies at or above it form one group 
 markov_period: str = "M"  # period of the recency Markov chain: "M" (months) or "Q" (quarters)
 max_recency: int = 12  # recency states 0, 1, ... up to this many periods since the last purchase (last one open)
 top_customers: int = 10  # rows of the top-customers table
-''', tags=["parameters"])
+""",
+    tags=["parameters"],
+)
 
-code('''
+code("""
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -70,7 +73,7 @@ transactions = data.load_dataset(
 )
 calibration = rfm.summarize(transactions, time_unit, observation_end=observation_end, calibration_end=calibration_end)
 whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
-''')
+""")
 
 md(r"""
 ## The customers in summary
@@ -78,9 +81,9 @@ md(r"""
 Each customer is summarised the way the models need it: `frequency` (repeat purchases; purchases on one day count once), `recency` (time from the first to the last purchase), `T` (time from the first purchase to the end of the calibration period), `monetary_value` (mean value of the repeat purchases) and, for the test, `frequency_holdout` (purchases in the holdout). Times are in the model's unit (weeks by default).
 """)
 
-code('''
+code("""
 calibration[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]].describe().round(2)
-''')
+""")
 
 md(r"""
 ## 1. Three models of repeat buying
@@ -94,7 +97,7 @@ The probabilistic models share one story: while a customer is "alive" she buys a
 Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information) next to the published values and their difference in percent.
 """)
 
-code('''
+code("""
 fitted = {
     "BG/NBD": models.BetaGeo().fit(calibration),
     "Pareto/NBD": models.ParetoNBD().fit(calibration),
@@ -102,19 +105,19 @@ fitted = {
 }
 comparison = tables.compare_published(fitted, published if published_applies else None)
 comparison.round(3)
-''')
+""")
 
-code('''
+code("""
 Markdown(readings.published_verdict(comparison, applies=published_applies))
-''')
+""")
 
-code('''
+code("""
 tables.fit_table(fitted).round(1)
-''')
+""")
 
-code('''
+code("""
 Markdown(readings.fit_reading(fitted, time_unit=time_unit))
-''')
+""")
 
 
 md(r"""
@@ -123,35 +126,35 @@ md(r"""
 A model is useful to the firm if it forecasts what customers do next. Each model, fitted on the calibration period only, predicts every customer's purchases in the 39-week holdout from her own history. First grouped by the number of repeat purchases in calibration (the last group collects the heaviest buyers), the comparison of the papers:
 """)
 
-code('''
+code("""
 holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
 ax = plots.plot_holdout_by_frequency(holdout)
-''')
+""")
 
-code('''
+code("""
 holdout.round(3)
-''')
+""")
 
-code('''
+code("""
 models.holdout_error_table(fitted, calibration).round(3)
-''')
+""")
 
 md(r"""
 Then over calendar time: the expected cumulative repeat purchases of the whole cohort, each customer starting at her first purchase day, against the actual count week by week. After the dotted line the curve is a pure forecast from the calibration fit (it uses no holdout data, not even the customers' calibration histories).
 """)
 
-code('''
+code("""
 tracking = tracking_table(fitted, transactions, calibration_end, observation_end, time_unit=time_unit)
 ax = plots.plot_tracking(tracking)
-''')
+""")
 
-code('''
+code("""
 ax = plots.plot_tracking(tracking, cumulative=False)
-''')
+""")
 
-code('''
+code("""
 tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date").round(1)
-''')
+""")
 
 md(r"""
 **Reading.** All three models get the shape right: mean holdout purchases rise with calibration frequency almost linearly, and the forecasts follow them group by group. All three are a little low: the cohort made 1,882 repeat purchases in the holdout, and from the customers' own histories the models predict 12% (BG/NBD, Pareto/NBD) to 16% (MBG/NBD) fewer. Pareto/NBD has the smallest errors per customer and is closest for almost every group of repeat buyers, the heaviest included, but it expects too little of the customers without a repeat purchase in calibration (0.14 purchases against 0.24); BG/NBD is closest for those and underpredicts the light repeat buyers (one or two repeat purchases) by a quarter. The tracking plot shows where the shortfall comes from: the cohort's weekly purchases run above every model's smooth decline in November and December 1997 (the Christmas season) and again in February and March 1998, seasonality that none of the models has. The cumulative forecast for the end of June 1998, made from the calibration fit alone, ends 2% (Pareto/NBD), 4% (BG/NBD) and 7% (MBG/NBD) below the actual 4,339 repeat purchases. Customer by customer the correlation of predicted and actual holdout purchases is about 0.63: the models rank customers well, but no model can say in which month a sparse buyer will come back. For the firm, the forecasts have the right shape and are slightly conservative in level, which is the safe side for a valuation.
@@ -163,23 +166,23 @@ md(r"""
 CLV needs the value of the future purchases as well as their number. The Gamma-Gamma model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) lets each customer's purchase values vary around her own mean, and those means vary across customers; a customer's expected spend is a weighted average of her observed mean and the population mean, the weight on her own mean growing with the number of her purchases. It is fitted on the repeat buyers only (customers without a repeat purchase carry no information on spend under the model; a repeat buyer whose purchases were all free, if any, is left out because the model needs positive spend) and assumes that spend is independent of purchase frequency, which we check first.
 """)
 
-code('''
+code("""
 repeat_buyers = calibration.loc[calibration["frequency"].gt(0) & calibration["monetary_value"].gt(0)]
 repeat_buyers[["frequency", "monetary_value"]].corr().round(3)
-''')
+""")
 
-code('''
+code("""
 spend_model = models.GammaGamma().fit(repeat_buyers)
 tables.compare_published({"Gamma-Gamma": spend_model}, published if published_applies else None).round(3)
-''')
+""")
 
-code('''
+code("""
 pd.Series({
     "repeat buyers": spend_model.n_customers,
     "observed mean spend": repeat_buyers["monetary_value"].mean(),
     "model population mean": spend_model.population_mean_spend,
 }).round(2)
-''')
+""")
 
 md(r"""
 **Reading.** Frequency and mean spend are almost uncorrelated among the 946 repeat buyers (0.11), so the independence assumption is acceptable. The estimates match the published p = 6.25, q = 3.74, gamma = 15.44 to within 0.2%. The model's mean spend per purchase of a new customer, $35.17, sits close to the observed mean of the repeat buyers ($35.08): spend per purchase is the stable part of CDNOW's customer value; the number of purchases is what varies.
@@ -191,7 +194,7 @@ md(r"""
 For the valuation the models are fitted again on the whole log, up to the end of observation, so that every customer is valued from what the firm knows today; the holdout test above says how far these forecasts can be trusted. The CLV of a customer is the expected number of her purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin (`analysis.clv.customer_lifetime_value`; no cost to serve is charged because CDNOW records none). The model for the per-customer views is the `clv_model` parameter (BG/NBD by default, the model with the published benchmark); section 5 values the customers with all three.
 """)
 
-code('''
+code("""
 fitted_now = {
     "BG/NBD": models.BetaGeo().fit(whole),
     "Pareto/NBD": models.ParetoNBD().fit(whole),
@@ -199,58 +202,58 @@ fitted_now = {
 }
 spend_now = models.GammaGamma().fit(whole.loc[whole["frequency"].gt(0) & whole["monetary_value"].gt(0)])
 tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]].round(3)
-''')
+""")
 
-code('''
+code("""
 value = clv.customer_lifetime_value(
     fitted_now[clv_model], spend_now, whole, horizon_years=horizon_years,
     annual_discount_rate=annual_discount_rate, margin=margin, time_unit=time_unit,
 )
 value.describe().round(2)
-''')
+""")
 
-code('''
+code("""
 ax = plots.plot_clv_distribution(value["clv"].rename(clv_model))
-''')
+""")
 
 md(r"""
 The value is concentrated: the curve shows the share of the total three-year value held by the most valuable customers.
 """)
 
-code('''
+code("""
 tables.method_summary(value[["clv"]].rename(columns={"clv": clv_model})).round(3)
-''')
+""")
 
-code('''
+code("""
 ax = plots.plot_concentration(value["clv"].rename(clv_model))
-''')
+""")
 
 md(r"""
 The most valuable customers, with their history and the model's probability that they are still active:
 """)
 
-code('''
+code("""
 (value.join(whole[["frequency", "recency", "T", "monetary_value"]])
  .assign(p_alive=fitted_now[clv_model].p_alive(whole))
  .nlargest(top_customers, "clv").drop(columns=["discounted_cost"]).round(2))
-''')
+""")
 
 md(r"""
 Where the value sits in the history: the probability of being alive, and the mean CLV, by number of repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). Customers whose last purchase came early in a long history (left) have probably left; those who bought recently (right) are alive.
 """)
 
-code('''
+code("""
 ax = plots.plot_frequency_recency(
     tables.mean_by_frequency_recency(whole, fitted_now[clv_model].p_alive(whole), max_frequency),
     label="P(alive)", fmt=".2f",
 )
-''')
+""")
 
-code('''
+code("""
 ax = plots.plot_frequency_recency(
     tables.mean_by_frequency_recency(whole, value["clv"], max_frequency), label="mean CLV", fmt=".0f",
 )
-''')
+""")
 
 md(r"""
 **Reading.** At the assumed 30% margin the 2,357 customers are worth about $48,000 of discounted profit over the next three years, $20 on average, but the median customer is worth only $4 (the spike in the histogram: the 52% of customers who never bought again, valued almost alike): the top 10% of customers hold 62% of the value and the top 20% hold 78%. The most valuable customers are frequent buyers who bought recently (P(alive) near 1) and, among them, those who spend much per purchase: a customer with 15 repeat purchases of $104 on average is worth nearly as much as one with 41 purchases of $42. The maps show why frequency alone is a poor guide: a customer with seven or more repeat purchases whose last one came early (left columns) is almost surely gone and worth next to nothing, while a customer with a single repeat purchase made recently is worth more. The model has one blind spot here: BG/NBD cannot lose a customer who never bought again, so every one-time buyer has P(alive) = 1 and is valued at about $4 (the Pareto/NBD and MBG/NBD of section 5 let them leave). For the firm, the high-value core is small and identifiable: a few hundred customers deserve one-to-one attention, and the heavy buyers who have gone quiet are the early-warning list.
@@ -266,22 +269,22 @@ The same literature proposes simpler ways to value a customer (`docs/domain.md`,
 - **Markov-chain CLV** (Pfeifer & Carraway): each customer is in a recency state, the number of periods (`markov_period`, months by default) since her last purchase (0 to `max_recency`, the last open); the period-to-period transition matrix is estimated from the log; the reward of state 0 is the margin on the mean spend of a period with a (repeat) purchase. A customer's CLV is the expected discounted reward of the next `horizon_years` from her current state.
 """)
 
-code('''
+code("""
 retention = clv.holdout_retention(calibration, time_unit)
 retention.round(3)
-''')
+""")
 
-code('''
+code("""
 states = clv.recency_states(transactions, markov_period, observation_end, max_recency)
 P, R = clv.recency_chain(states, margin)
 P.round(3)
-''')
+""")
 
-code('''
+code("""
 R.round(2)
-''')
+""")
 
-code('''
+code("""
 yearly_profit = margin * clv.yearly_spend_rate(whole, time_unit)
 values = pd.DataFrame({
     "formula": clv.formula_clv(yearly_profit, 0.0, annual_discount_rate, horizon_years),
@@ -294,19 +297,19 @@ values = values.join(pd.DataFrame({
     for name, model in fitted_now.items()
 }))
 tables.method_summary(values).round(3)
-''')
+""")
 
-code('''
+code("""
 ax = plots.plot_concentration(values)
-''')
+""")
 
 md(r"""
 Do the methods at least agree on who is valuable? The rank (Spearman) correlation of the customers' values between methods:
 """)
 
-code('''
+code("""
 values.corr(method="spearman").round(3)
-''')
+""")
 
 md(r"""
 **Reading.** The methods disagree by a factor of twelve on the total, for reasons that follow from their assumptions:
@@ -325,7 +328,7 @@ md(r"""
 Every method is set back to the calibration end and asked for the revenue each customer will bring in the 39-week holdout (undiscounted, margin 1), using only the calibration data: the models fitted on calibration, the formula with the calibration spend rate, and the recency chain estimated on the calibration months (its last state open at the number of months observed minus two). The retention method cannot take part: its retention rate is measured on the holdout itself. The actual revenue is what each customer spent in the holdout.
 """)
 
-code('''
+code("""
 actual = calibration["frequency_holdout"] * calibration["monetary_value_holdout"]
 backtest = pd.DataFrame({
     name: clv.customer_lifetime_value(model, spend_model, calibration, retention["holdout_years"], 0.0, 1.0,
@@ -334,15 +337,15 @@ backtest = pd.DataFrame({
 })
 backtest["formula"] = clv.formula_clv(clv.yearly_spend_rate(calibration, time_unit), 0.0, 0.0,
                                       retention["holdout_years"])
-''')
+""")
 
-code('''
+code("""
 states_then = clv.recency_states(transactions, markov_period, calibration_end, max_recency)
 backtest["markov"] = clv.markov_customer_clv(
     states_then, *clv.recency_chain(states_then), 0.0, retention["holdout_years"], markov_period,
 )
 models.value_errors(backtest, actual).round(3)
-''')
+""")
 
 md(r"""
 **Reading.** The backtest ranks the methods clearly. The probabilistic models predict the holdout revenue within 15 to 20% (too low, as for the purchases in section 2), with the smallest error per customer. The formula, which assumes that no one leaves, overstates the revenue by 61%, and its error per customer is the largest: it is the method a firm should not use for budgets. The Markov chain, estimated on only nine months, understates the revenue by 37%: the short log has too few returns from long silences, and its per-state values cannot tell customers apart. Ranking customers is hard for every method over nine months (rank correlations of 0.41 to 0.48 with the actual revenue, most customers buy nothing in the holdout); the formula ranks about as well as the models because it uses the same signal, past spend, but it has the level wrong.
@@ -359,7 +362,7 @@ md(r"""
 - Value follows recency as much as frequency: the heavy buyers who have gone quiet are worth little unless they are won back early, which is the lifecycle report's early-warning list.
 """)
 
-code('''
+code("""
 # sanity checks: the published benchmarks, the holdout bookkeeping and the values
 if published_applies:
     check = tables.compare_published({**fitted, "Gamma-Gamma": spend_model}, published).dropna(subset=["published"])
@@ -373,6 +376,6 @@ assert (values["retention"] <= values["formula"] + 1e-9).all(), "retention can o
 assert np.allclose(P.sum(axis=1), 1.0) and (R >= 0).all()
 assert len(values) == len(whole) and values.index.equals(whole.index)
 assert np.allclose(value["clv"], values[clv_model])
-''')
+""")
 
 builder.write()

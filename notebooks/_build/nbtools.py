@@ -34,7 +34,11 @@ class NotebookBuilder:
     def write(self) -> Path:
         """Write the notebook (without outputs) for the python3 kernel."""
         nb = new_notebook(cells=self.cells)
-        nb.metadata["kernelspec"] = {"display_name": "Python 3", "language": "python", "name": "python3"}
+        nb.metadata["kernelspec"] = {
+            "display_name": "Python 3",
+            "language": "python",
+            "name": "python3",
+        }
         nb.metadata["language_info"] = {"name": "python"}
         nbformat.write(nb, str(self.path))
         print(f"wrote {self.path}")

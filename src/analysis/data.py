@@ -67,9 +67,7 @@ def load_cdnow(sample: bool = False) -> pd.DataFrame:
     else:
         path = _require_file(config.CDNOW_MASTER, "CDNOW master file")
         raw = pd.read_csv(path, sep=r"\s+", header=0)
-        raw = raw.rename(
-            columns={"number_of_cds": "quantity", "dollar_value": "amount"}
-        )
+        raw = raw.rename(columns={"number_of_cds": "quantity", "dollar_value": "amount"})
     out = pd.DataFrame(
         {
             "customer_id": raw["customer_id"].astype("int64"),

@@ -43,7 +43,9 @@ def _guess_format(text: str) -> str | None:
         if fmt is None:
             match = _TWO_DIGIT_YEAR.match(text)
             if match is not None:
-                long_year = guess_datetime_format(match.group(1) + "2000" + match.group(4), dayfirst=False)
+                long_year = guess_datetime_format(
+                    match.group(1) + "2000" + match.group(4), dayfirst=False
+                )
                 if long_year is not None and long_year.count("%Y") == 1:
                     fmt = long_year.replace("%Y", "%y")
     return fmt
@@ -64,7 +66,12 @@ def _day_month_orders(fmt: str) -> tuple[str, str] | None:
 
 
 def _unreadable(
-    values: pd.Series, bad: pd.Series, column: str, source: str | None, line_offset: int | None, advice: str
+    values: pd.Series,
+    bad: pd.Series,
+    column: str,
+    source: str | None,
+    line_offset: int | None,
+    advice: str,
 ) -> DataValidationError:
     """The error for dates that could not be read: count, first values, where, and ``advice``."""
     labels = values.index[bad.to_numpy()]
@@ -106,7 +113,9 @@ def read_dates(
     raw = values
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         whole = raw.notna().all() and bool(np.all(np.mod(raw.to_numpy(dtype=float), 1) == 0))
-        if date_format is not None or (whole and len(raw) and _guess_format(str(int(raw.iloc[0]))) == "%Y%m%d"):
+        if date_format is not None or (
+            whole and len(raw) and _guess_format(str(int(raw.iloc[0]))) == "%Y%m%d"
+        ):
             # e.g. CDNOW's 19970101 read as an integer
             raw = raw.astype("Int64").astype(str)
             date_format = date_format or "%Y%m%d"
@@ -116,7 +125,11 @@ def read_dates(
         bad = parsed.isna()
         if bad.any():
             raise _unreadable(
-                values, bad, column, source, line_offset,
+                values,
+                bad,
+                column,
+                source,
+                line_offset,
                 f"Fix or remove those rows; the format {date_format!r} did not match.",
             )
         return _naive(parsed), date_format, None
@@ -134,7 +147,9 @@ def read_dates(
         parsed = _to_datetime(raw, None, dayfirst=bool(dayfirst))
         bad = parsed.isna()
         if bad.any():
-            raise _unreadable(values, bad, column, source, line_offset, f"Fix or remove those rows; {generic}.")
+            raise _unreadable(
+                values, bad, column, source, line_offset, f"Fix or remove those rows; {generic}."
+            )
         return _naive(parsed), None, None
 
     orders = _day_month_orders(fmt)
@@ -143,7 +158,11 @@ def read_dates(
         bad = parsed.isna()
         if bad.any():
             raise _unreadable(
-                values, bad, column, source, line_offset,
+                values,
+                bad,
+                column,
+                source,
+                line_offset,
                 f"The dates were read with the format {fmt!r}, {inferred}. Fix or remove those rows; {generic}.",
             )
         return _naive(parsed), fmt, None
@@ -162,7 +181,14 @@ def read_dates(
             advice = f"They were read {name} ({used!r}) as dayfirst={bool(dayfirst)} asks."
             if not (bad[name] & bad[other]).any():
                 advice += f" All of them read validly {other}: pass dayfirst={not dayfirst} if the file writes them so."
-            raise _unreadable(values, bad[name], column, source, line_offset, advice + " Fix or remove those rows.")
+            raise _unreadable(
+                values,
+                bad[name],
+                column,
+                source,
+                line_offset,
+                advice + " Fix or remove those rows.",
+            )
         return _naive(parsed), used, None
 
     fits = [name for name in readings if not bad[name].any()]
@@ -190,7 +216,11 @@ def read_dates(
     best, other = sorted(readings, key=lambda name: int(bad[name].sum()))
     if not (bad[best] & ~bad[other]).any():
         raise _unreadable(
-            values, bad[best], column, source, line_offset,
+            values,
+            bad[best],
+            column,
+            source,
+            line_offset,
             f"The dates were read {best} ({readings[best][0]!r}), the day/month order that "
             f"reads the most values. Fix or remove those rows; {generic}.",
         )

@@ -154,11 +154,7 @@ def cohorts(transactions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
     _check(transactions)
     tx = transactions[["customer_id", "date", "amount"]]
     first = tx.groupby("customer_id")["date"].min().dt.to_period(freq)
-    n_days = (
-        _purchase_days(tx)
-        .groupby("c")
-        .size()
-    )
+    n_days = _purchase_days(tx).groupby("c").size()
     revenue = tx.groupby("customer_id")["amount"].sum()
     frame = pd.DataFrame({"cohort": first.astype(str), "returned": n_days > 1, "revenue": revenue})
     out = frame.groupby("cohort").agg(

@@ -66,7 +66,8 @@ def where_rows(labels: Sequence, source: str | None, line_offset: int | None) ->
 def example_values(series: pd.Series, labels: Sequence, line_offset: int | None) -> str:
     """The first few values of ``series`` at ``labels``, each with its line or row."""
     return "; ".join(
-        f"{at_line(label, line_offset)}: {series.loc[label]!r}" for label in list(labels)[:MAX_SHOWN]
+        f"{at_line(label, line_offset)}: {series.loc[label]!r}"
+        for label in list(labels)[:MAX_SHOWN]
     )
 
 

@@ -64,9 +64,11 @@ def published_verdict(
         )
     rows = comparison[comparison["published"].notna()]
     params = rows.drop(index="loglik", level="parameter", errors="ignore")
-    logliks = rows.xs("loglik", level="parameter", drop_level=False) if "loglik" in rows.index.get_level_values(
-        "parameter"
-    ) else rows.iloc[0:0]
+    logliks = (
+        rows.xs("loglik", level="parameter", drop_level=False)
+        if "loglik" in rows.index.get_level_values("parameter")
+        else rows.iloc[0:0]
+    )
     worst = params["difference_pct"].abs()
     worst_value = float(worst.max()) if len(worst) else 0.0
     worst_at = worst.idxmax() if len(worst) else None
@@ -75,7 +77,9 @@ def published_verdict(
     names = ", ".join(dict.fromkeys(rows.index.get_level_values("model")))
     ll_text = ", ".join(
         f"{model} {_number(est)} against {_number(pub)}"
-        for (model, _), est, pub in zip(logliks.index, logliks["estimate"], logliks["published"], strict=True)
+        for (model, _), est, pub in zip(
+            logliks.index, logliks["estimate"], logliks["published"], strict=True
+        )
     )
     if worst_value <= tolerance_pct and ll_worst <= loglik_tolerance:
         return (
@@ -88,7 +92,11 @@ def published_verdict(
     return (
         f"The estimates of {names} do **not** reproduce the published values: the largest "
         f"parameter difference is {worst_value:.2f}%{where}"
-        + (f" and the log-likelihoods differ by up to {ll_worst:.1f} points ({ll_text})" if ll_text else "")
+        + (
+            f" and the log-likelihoods differ by up to {ll_worst:.1f} points ({ll_text})"
+            if ll_text
+            else ""
+        )
         + ". Check the data and the settings against the published ones before using these fits."
     )
 
@@ -122,13 +130,16 @@ def fit_reading(models: Mapping, *, time_unit: str | None = None) -> str:
     """
     if not models:
         raise ValueError("fit_reading needs at least one fitted model")
-    ll = pd.Series({name: float(m.loglik) for name, m in models.items()}).sort_values(ascending=False)
+    ll = pd.Series({name: float(m.loglik) for name, m in models.items()}).sort_values(
+        ascending=False
+    )
     aic = pd.Series({name: float(m.aic) for name, m in models.items()}).sort_values()
     ranking: list[str] = []
     if len(ll) > 1:
         spread = float(ll.iloc[0] - ll.iloc[-1])
         behind = ", ".join(
-            f"{name} {_number(ll.iloc[0] - value)} points lower" for name, value in ll.iloc[1:].items()
+            f"{name} {_number(ll.iloc[0] - value)} points lower"
+            for name, value in ll.iloc[1:].items()
         )
         if spread < EQUAL_FIT_POINTS:
             ranking.append(
@@ -166,4 +177,3 @@ def fit_reading(models: Mapping, *, time_unit: str | None = None) -> str:
     ]
     paragraphs = [" ".join(ranking), " ".join(behaviour), *notes]
     return "\n\n".join(p for p in paragraphs if p)
-

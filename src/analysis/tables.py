@@ -67,8 +67,15 @@ def compare_published(
         pub = published.get(name, {})
         se = getattr(model, "standard_errors", None)
         for par, value in model.params.items():
-            rows.append((name, par, float(value), float(se[par]) if se is not None else np.nan,
-                         pub.get(par, np.nan)))
+            rows.append(
+                (
+                    name,
+                    par,
+                    float(value),
+                    float(se[par]) if se is not None else np.nan,
+                    pub.get(par, np.nan),
+                )
+            )
         rows.append((name, "loglik", float(model.loglik), np.nan, pub.get("loglik", np.nan)))
     table = pd.DataFrame(rows, columns=["model", "parameter", "estimate", "std_error", "published"])
     table["published"] = table["published"].astype(float)
@@ -157,8 +164,12 @@ def method_summary(values: pd.DataFrame, top: tuple[float, ...] = (0.1, 0.2)) ->
     for name in values.columns:
         v = values[name].astype(float)
         curve = concentration(v)["share_of_value"].to_numpy()
-        row = {"customers": int(v.size), "total": float(v.sum()), "mean": float(v.mean()),
-               "median": float(v.median())}
+        row = {
+            "customers": int(v.size),
+            "total": float(v.sum()),
+            "mean": float(v.mean()),
+            "median": float(v.median()),
+        }
         for share in top:
             k = max(1, int(round(share * v.size)))
             row[f"top_{share:.0%}"] = float(curve[k])
@@ -191,15 +202,14 @@ def mean_by_frequency_recency(
     top = float(summary["T"].max())
     edges = np.linspace(0.0, top if top > 0 else 1.0, int(recency_bins) + 1)
     width = int(max(0, -np.floor(np.log10(edges[1] - edges[0])))) if edges[1] > edges[0] else 0
-    rlabels = [f"{lo:.{width}f}-{hi:.{width}f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+    rlabels = [
+        f"{lo:.{width}f}-{hi:.{width}f}" for lo, hi in zip(edges[:-1], edges[1:], strict=True)
+    ]
     rgroup = pd.cut(summary["recency"], edges, labels=rlabels, include_lowest=True)
-    table = (
-        pd.DataFrame(
-            {"frequency": fgroup, "recency": rgroup, "value": values.to_numpy(dtype=float)}
-        )
-        .pivot_table(
-            index="frequency", columns="recency", values="value", aggfunc="mean", observed=False
-        )
+    table = pd.DataFrame(
+        {"frequency": fgroup, "recency": rgroup, "value": values.to_numpy(dtype=float)}
+    ).pivot_table(
+        index="frequency", columns="recency", values="value", aggfunc="mean", observed=False
     )
     table.columns = pd.Index([str(c) for c in table.columns], name="recency")
     return table

@@ -74,6 +74,8 @@ __all__ = [
 STANDARD_COLUMNS = ["customer_id", "date", "amount", "quantity"]
 RETURNS_POLICIES = ("error", "drop", "keep")
 DUPLICATES_POLICIES = ("warn", "drop", "error")
+
+
 def exact_duplicates(frame: pd.DataFrame) -> np.ndarray:
     """Mark rows identical in every column (and named index level) to an earlier row.
 
@@ -96,7 +98,9 @@ def exact_duplicates(frame: pd.DataFrame) -> np.ndarray:
         return frame.astype(str).duplicated(keep="first").to_numpy()
 
 
-def require_columns(frame: pd.DataFrame, columns: dict[str, str], source: str | None = None) -> None:
+def require_columns(
+    frame: pd.DataFrame, columns: dict[str, str], source: str | None = None
+) -> None:
     """Raise when any mapped column is missing, listing the columns that were found.
 
     Parameters
@@ -313,7 +317,9 @@ def validate_transactions(
     same_key_orders = int((df.duplicated(keep="first").to_numpy() & ~exact).sum())
 
     if observation_end is not None:
-        check_observation_end(df, observation_end, column=date, source=source, line_offset=line_offset)
+        check_observation_end(
+            df, observation_end, column=date, source=source, line_offset=line_offset
+        )
 
     if len(df) == 0:
         raise DataValidationError(

@@ -213,7 +213,11 @@ def holdout_retention(summary: pd.DataFrame, time_unit: str = "W") -> pd.Series:
             "the holdout has length 0: choose a calibration end before the observation end"
         )
     return pd.Series(
-        {"customers": float(len(summary)), "active_in_holdout": share, "holdout_years": years,
-         "yearly_retention": share ** (1.0 / years)},
+        {
+            "customers": float(len(summary)),
+            "active_in_holdout": share,
+            "holdout_years": years,
+            "yearly_retention": share ** (1.0 / years),
+        },
         name="retention",
     )

@@ -74,7 +74,9 @@ def transition_matrix_from_counts(counts: pd.DataFrame) -> pd.DataFrame:
         States x states, rows summing to 1, labelled (and the axes named) as ``counts``.
     """
     if not isinstance(counts, pd.DataFrame):
-        raise TypeError(f"counts must be a DataFrame (from-states x to-states), got {type(counts).__name__}")
+        raise TypeError(
+            f"counts must be a DataFrame (from-states x to-states), got {type(counts).__name__}"
+        )
     if counts.index.has_duplicates or counts.columns.has_duplicates:
         raise ValueError("counts: each state must label one row and one column")
     extra = [c for c in counts.columns if c not in set(counts.index)]
@@ -292,7 +294,9 @@ def project_shares(shares, P, periods: int) -> pd.DataFrame:
     for _ in range(int(periods)):
         rows.append(rows[-1] @ mat)
     cols = labels if labels is not None else pd.RangeIndex(mat.shape[0])
-    return pd.DataFrame(np.vstack(rows), index=pd.RangeIndex(len(rows), name="period"), columns=cols)
+    return pd.DataFrame(
+        np.vstack(rows), index=pd.RangeIndex(len(rows), name="period"), columns=cols
+    )
 
 
 def brand_switching_clv(
@@ -356,7 +360,9 @@ def brand_switching_clv(
     if s.ndim != 1 or np.any(s < 0) or abs(s.sum() - 1) > _ROW_SUM_TOL:
         raise ValueError(f"shares must be non-negative and sum to 1, got {s.tolist()}")
     index = labels if labels is not None else pd.RangeIndex(n, name="brand")
-    reward = pd.DataFrame(np.eye(n) * float(category_spend) * float(margin), index=index, columns=index)
+    reward = pd.DataFrame(
+        np.eye(n) * float(category_spend) * float(margin), index=index, columns=index
+    )
     P_frame = pd.DataFrame(mat, index=index, columns=index)
     values = markov_clv(P_frame, reward, discount, horizon=horizon, first_period=first_period)
     return pd.Series(s @ values.to_numpy(), index=index, name="clv")
@@ -412,8 +418,13 @@ def recency_states(
     if len(tx) == 0:
         raise DataValidationError("recency_states: no purchases up to the observation end")
     end_o = int(pd.Period(end, freq=period).ordinal)
-    per = pd.DataFrame({"c": tx[customer_id].to_numpy(), "o": _ordinals(dates, period),
-                        "a": tx[amount].to_numpy(dtype=float)})
+    per = pd.DataFrame(
+        {
+            "c": tx[customer_id].to_numpy(),
+            "o": _ordinals(dates, period),
+            "a": tx[amount].to_numpy(dtype=float),
+        }
+    )
     spend = per.groupby(["c", "o"], sort=True)["a"].sum()
     first = spend.reset_index().groupby("c", sort=True)["o"].min()
     max_recency = max(1, min(max_recency, end_o - int(first.min()) - 1))

@@ -108,4 +108,3 @@ def read_log(path: str | os.PathLike, date: str | None = None) -> pd.DataFrame:
     if text_dates:
         frame[date] = pd.to_datetime(frame[date])
     return frame
-

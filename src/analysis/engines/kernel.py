@@ -103,7 +103,9 @@ def customer_totals(
     if cal_day is not None:
         hold = ~in_cal
         totals["f_hold"] = np.bincount(c, weights=hold, minlength=n_customers)[cust]
-        totals["v_hold"] = np.bincount(c, weights=np.where(hold, a, 0.0), minlength=n_customers)[cust]
+        totals["v_hold"] = np.bincount(c, weights=np.where(hold, a, 0.0), minlength=n_customers)[
+            cust
+        ]
     return totals
 
 

@@ -182,7 +182,12 @@ def _h_series_body(A, B, R, z):
             converged[active[fin]] = True
             keep = ~fin & np.isfinite(a_term)
             active, a_C, a_R, a_A, a_w, a_term = (
-                active[keep], a_C[keep], a_R[keep], a_A[keep], a_w[keep], a_term[keep]
+                active[keep],
+                a_C[keep],
+                a_R[keep],
+                a_A[keep],
+                a_w[keep],
+                a_term[keep],
             )
             a_head, a_damp, S_act, a_big = a_head[keep], a_damp[keep], S_act[keep], a_big[keep]
     with np.errstate(invalid="ignore", over="ignore"):
@@ -316,9 +321,9 @@ def bg_laplace_h(A, B, R, kappa, step: float = 0.2):
     sigma = centre[:, None] + offsets[None, :]
     z = np.exp(sigma)
     nrow, nnode = z.shape
-    h = bg_h(
-        np.repeat(A, nnode), np.repeat(B, nnode), np.repeat(R, nnode), z.ravel()
-    ).reshape(nrow, nnode)
+    h = bg_h(np.repeat(A, nnode), np.repeat(B, nnode), np.repeat(R, nnode), z.ravel()).reshape(
+        nrow, nnode
+    )
     integrand = kappa[:, None] * np.exp(-kappa[:, None] * z) * h * z
     return (step * integrand.sum(axis=1)).reshape(shape)
 

@@ -320,7 +320,9 @@ class BaseModel:
 
         params = np.exp(result.x)
         at_bound = tuple(
-            name for name, x in zip(self.param_names, result.x) if abs(x) > LOG_BOUND - 1e-6
+            name
+            for name, x in zip(self.param_names, result.x, strict=True)
+            if abs(x) > LOG_BOUND - 1e-6
         )
         loglik = -float(result.fun) + self.penalizer * float(np.sum(params**2))
         grad_norm = float("nan")
@@ -371,7 +373,9 @@ class BaseModel:
         """
         return None
 
-    def _boundary_explanation(self, params, loglik: float, arrays) -> tuple[tuple[str, ...], str] | None:
+    def _boundary_explanation(
+        self, params, loglik: float, arrays
+    ) -> tuple[tuple[str, ...], str] | None:
         """Optional: a boundary the model recognises, as (parameters, what it means), or None.
 
         Called after every fit. A model whose likelihood has a known limit
@@ -381,7 +385,9 @@ class BaseModel:
         """
         return None
 
-    def _judge_boundary(self, params, loglik: float, at_bound, arrays) -> tuple[dict[str, str], str]:
+    def _judge_boundary(
+        self, params, loglik: float, at_bound, arrays
+    ) -> tuple[dict[str, str], str]:
         """Parameters at a bound or not identified, and the note to show with them."""
         known = self._boundary_explanation(params, loglik, arrays)
         return judge_boundary(

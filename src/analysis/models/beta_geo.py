@@ -155,7 +155,10 @@ def _bg_pmf(n, t, r, alpha, a, b, d: int):
         log_q = np.log(alpha) - np.log(alpha + t)  # log P(no purchase per NB "success")
         log_1mq = np.where(t > 0, np.log(t) - np.log(alpha + t), -np.inf)
         log_nb = (
-            gammaln(r + n) - gammaln(r) - gammaln(n + 1) + r * log_q
+            gammaln(r + n)
+            - gammaln(r)
+            - gammaln(n + 1)
+            + r * log_q
             + np.where(n > 0, n * log_1mq, 0.0)
         )
         term1 = betaln(a, b + n + d) - betaln(a, b) + log_nb

@@ -249,7 +249,9 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
     def _new_customer_time(t) -> np.ndarray:
         t_arr = np.asarray(t, dtype=float)
         if np.any(t_arr < 0) or not np.all(np.isfinite(t_arr)):
-            raise ValueError(f"t (window length, in the model's time unit) must be finite and >= 0, got {t!r}")
+            raise ValueError(
+                f"t (window length, in the model's time unit) must be finite and >= 0, got {t!r}"
+            )
         return t_arr
 
     def _alive_now(self, x, tx, T) -> np.ndarray:

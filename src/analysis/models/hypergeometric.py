@@ -15,7 +15,6 @@ from scipy.special import hyp2f1
 __all__ = ["hyp2f1_one"]
 
 
-
 def hyp2f1_one(b, c, z: float) -> np.ndarray:
     """2F1(1, b; c; z) = sum_k (b)_k/(c)_k z^k for 0 <= z < 1 and c > b > 0 (DERT, DERL).
 

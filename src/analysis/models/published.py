@@ -34,7 +34,7 @@ _CDNOW = (
 )
 _FHL_2005 = (
     "Fader, Hardie & Lee (2005), \"'Counting your customers' the easy way: an alternative to "
-    "the Pareto/NBD model\", Marketing Science 24(2), 275-284"
+    'the Pareto/NBD model", Marketing Science 24(2), 275-284'
 )
 
 
@@ -68,7 +68,7 @@ PARETO_NBD_CDNOW = PublishedFit(
     data=_CDNOW,
     source=(
         _FHL_2005 + ": the Pareto/NBD benchmark on the same data; also Fader & Hardie (2005), "
-        "\"A note on implementing the Pareto/NBD model in MATLAB\""
+        '"A note on implementing the Pareto/NBD model in MATLAB"'
     ),
     values={"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669, "loglik": -9595.0},
 )
@@ -77,8 +77,8 @@ GAMMA_GAMMA_CDNOW = PublishedFit(
     model="Gamma-Gamma",
     data="the 946 repeat buyers of the CDNOW sample's calibration period (mean spend per repeat purchase)",
     source=(
-        "Fader & Hardie (2013), \"The Gamma-Gamma model of monetary value\" (note); the model "
-        "of Fader, Hardie & Lee (2005), \"RFM and CLV\", Journal of Marketing Research 42(4)"
+        'Fader & Hardie (2013), "The Gamma-Gamma model of monetary value" (note); the model '
+        'of Fader, Hardie & Lee (2005), "RFM and CLV", Journal of Marketing Research 42(4)'
     ),
     values={"p": 6.25, "q": 3.74, "gamma": 15.44},
 )
@@ -87,14 +87,14 @@ BGBB_DONATIONS = PublishedFit(
     model="BG/BB",
     data="donations: 11,104 donors of the 1995 cohort, 6 yearly opportunities (1996-2001)",
     source=(
-        "Fader, Hardie & Shang (2010), \"Customer-base analysis in a discrete-time noncontractual "
-        "setting\", Marketing Science 29(6), Table 2"
+        'Fader, Hardie & Shang (2010), "Customer-base analysis in a discrete-time noncontractual '
+        'setting", Marketing Science 29(6), Table 2'
     ),
     values={"alpha": 1.204, "beta": 0.750, "gamma": 0.657, "delta": 2.783, "loglik": -33225.6},
 )
 
 _FH_2007 = (
-    "Fader & Hardie (2007), \"How to project customer retention\", Journal of Interactive "
+    'Fader & Hardie (2007), "How to project customer retention", Journal of Interactive '
     "Marketing 21(1): the sBG fitted to years 1-7"
 )
 

@@ -83,7 +83,9 @@ def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFram
         part = data.iloc[rows]
         pred = model.expected_purchases(part, t=value)
         predicted[rows] = np.asarray(pred, dtype=float)
-    weight = data["weight"].to_numpy(dtype=float) if "weight" in data.columns else np.ones(len(data))
+    weight = (
+        data["weight"].to_numpy(dtype=float) if "weight" in data.columns else np.ones(len(data))
+    )
     return pd.DataFrame(
         {
             "frequency": data["frequency"].to_numpy(),
@@ -298,7 +300,6 @@ def tracking_table(
         expected = expected.reshape(ages.shape)
         out[str(name)] = counts @ expected
     return out
-
 
 
 # ----------------------------------------------------------------------------------------------

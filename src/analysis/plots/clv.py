@@ -49,7 +49,7 @@ def plot_holdout_by_frequency(table: pd.DataFrame, ax=None, **kwargs):
     kwargs.setdefault("linestyle", "--")
     kwargs.setdefault("marker", ".")
     models = _model_columns(table)
-    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models):
+    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models, strict=False):
         ax.plot(x, table[name], **{"color": color, "label": str(name), **kwargs})
     ax.set_xticks(x)
     ax.set_xticklabels([str(i) for i in table.index])
@@ -75,14 +75,21 @@ def plot_tracking(table: pd.DataFrame, cumulative: bool = True, ax=None, **kwarg
     ax.plot(x, values["actual"], color="black", linewidth=2, label="actual")
     kwargs.setdefault("linestyle", "--")
     models = _model_columns(table)
-    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models):
+    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models, strict=False):
         ax.plot(x, values[name], **{"color": color, "label": str(name), **kwargs})
     if table["calibration"].any() and not table["calibration"].all():
         end = float(x[np.flatnonzero(table["calibration"].to_numpy())[-1]])
         ax.axvline(end, color="grey", linestyle=":", linewidth=1)
-        ax.annotate("calibration | holdout", (end, 0.98), xycoords=("data", "axes fraction"),
-                    ha="center", va="top", fontsize=8, color="grey",
-                    bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8})
+        ax.annotate(
+            "calibration | holdout",
+            (end, 0.98),
+            xycoords=("data", "axes fraction"),
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="grey",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
+        )
     ax.set_xlim(0, x[-1])
     ax.set_xlabel("periods since the cohort's first purchase day")
     ax.set_ylabel("cumulative repeat purchases" if cumulative else "repeat purchases per period")
@@ -107,8 +114,14 @@ def plot_clv_distribution(values: pd.Series, floor: float = 0.01, ax=None, **kwa
     for stat, style in ((float(np.median(v)), "--"), (float(np.mean(v)), ":")):
         if stat >= floor:
             ax.axvline(stat, color="black", linestyle=style, linewidth=1)
-    ax.annotate(f"median {np.median(v):.2f}\nmean {np.mean(v):.2f}", (0.98, 0.95),
-                xycoords="axes fraction", ha="right", va="top", fontsize=8)
+    ax.annotate(
+        f"median {np.median(v):.2f}\nmean {np.mean(v):.2f}",
+        (0.98, 0.95),
+        xycoords="axes fraction",
+        ha="right",
+        va="top",
+        fontsize=8,
+    )
     below = int((v < floor).sum())
     ax.set_xlabel(f"CLV per customer (log scale; {below} below {floor:g} not shown)")
     ax.set_ylabel("customers")
@@ -127,10 +140,15 @@ def plot_concentration(values, ax=None, **kwargs):
     ax = _axes(ax, figsize=(5.5, 5))
     frame = values.to_frame() if isinstance(values, pd.Series) else values
     kwargs.setdefault("linewidth", 1.8)
-    for color, name in zip(sns.color_palette(n_colors=max(1, frame.shape[1])), frame.columns):
+    for color, name in zip(
+        sns.color_palette(n_colors=max(1, frame.shape[1])), frame.columns, strict=False
+    ):
         curve = concentration(frame[name])
-        ax.plot(curve["share_of_customers"], curve["share_of_value"],
-                **{"color": color, "label": str(name), **kwargs})
+        ax.plot(
+            curve["share_of_customers"],
+            curve["share_of_value"],
+            **{"color": color, "label": str(name), **kwargs},
+        )
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="equal value")
     for share in (0.1, 0.2):
         ax.axvline(share, color="grey", linewidth=0.6, alpha=0.6)

@@ -29,7 +29,7 @@ def plot_purchases_per_customer(table: pd.DataFrame, ax=None, **kwargs):
     ax.set_xlabel("purchase days per customer")
     ax.set_ylabel("customers")
     ax.set_title("How often customers buy")
-    for x, (n, share) in enumerate(zip(table["customers"], table["share"])):
+    for x, (n, share) in enumerate(zip(table["customers"], table["share"], strict=True)):
         ax.annotate(f"{share:.0%}", (x, n), ha="center", va="bottom", fontsize=8)
     return ax
 
@@ -44,8 +44,13 @@ def plot_spend_distribution(transactions: pd.DataFrame, ax=None, **kwargs):
     sns.histplot(positive, ax=ax, **kwargs)
     median = float(np.median(positive))
     ax.axvline(median, color="black", linestyle="--", linewidth=1)
-    ax.annotate(f"median {median:.2f}", (median, ax.get_ylim()[1] * 0.9), xytext=(4, 0),
-                textcoords="offset points", fontsize=8)
+    ax.annotate(
+        f"median {median:.2f}",
+        (median, ax.get_ylim()[1] * 0.9),
+        xytext=(4, 0),
+        textcoords="offset points",
+        fontsize=8,
+    )
     ax.set_xlabel("transaction value (log scale)")
     ax.set_ylabel("transactions")
     ax.set_title("Spend per transaction")
@@ -60,8 +65,13 @@ def plot_repeat_transactions(table: pd.DataFrame, calibration_end=None, ax=None,
     ax.plot(table.index, table["first"], color="grey", alpha=0.7, label="first purchases")
     if calibration_end is not None:
         ax.axvline(pd.Timestamp(calibration_end), color="black", linestyle="--", linewidth=1)
-        ax.annotate("calibration end", (pd.Timestamp(calibration_end), ax.get_ylim()[1] * 0.95),
-                    xytext=(4, 0), textcoords="offset points", fontsize=8)
+        ax.annotate(
+            "calibration end",
+            (pd.Timestamp(calibration_end), ax.get_ylim()[1] * 0.95),
+            xytext=(4, 0),
+            textcoords="offset points",
+            fontsize=8,
+        )
     ax.set_xlabel("period")
     ax.set_ylabel("purchases")
     ax.tick_params(axis="x", rotation=30)

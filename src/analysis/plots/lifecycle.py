@@ -51,8 +51,13 @@ def plot_stage_mix(mix: pd.DataFrame, ax=None, **kwargs):
     cols = _stage_columns(mix)
     x = np.arange(len(mix))
     kwargs.setdefault("alpha", 0.9)
-    ax.stackplot(x, *[mix[c].to_numpy() for c in cols], labels=cols,
-                 colors=[STAGE_COLORS[c] for c in cols], **kwargs)
+    ax.stackplot(
+        x,
+        *[mix[c].to_numpy() for c in cols],
+        labels=cols,
+        colors=[STAGE_COLORS[c] for c in cols],
+        **kwargs,
+    )
     step = max(1, len(mix) // 12)
     ax.set_xticks(x[::step])
     ax.set_xticklabels([str(p) for p in mix.index[::step]], rotation=45, ha="right")
@@ -83,8 +88,13 @@ def plot_lifecycle_curve(curve: pd.DataFrame, ax=None, **kwargs):
     if "share_exploration" in curve.columns:
         x = curve.index.to_numpy()
         shares = [curve[f"share_{s}"].to_numpy() for s in STAGES]
-        ax.stackplot(x, *shares, colors=[STAGE_COLORS[s] for s in STAGES], alpha=0.25,
-                     labels=[f"share in {s}" for s in STAGES])
+        ax.stackplot(
+            x,
+            *shares,
+            colors=[STAGE_COLORS[s] for s in STAGES],
+            alpha=0.25,
+            labels=[f"share in {s}" for s in STAGES],
+        )
         ax.set_xlabel("relationship age (periods since the first purchase)")
         ax.set_xlim(x[0], x[-1])
     else:
@@ -94,17 +104,34 @@ def plot_lifecycle_curve(curve: pd.DataFrame, ax=None, **kwargs):
             where = np.flatnonzero(stage == s)
             if len(where):
                 ax.axvspan(where[0] - 0.5, where[-1] + 0.5, color=STAGE_COLORS[s], alpha=0.18, lw=0)
-                ax.annotate(s, ((where[0] + where[-1]) / 2, 1.02), ha="center", va="bottom",
-                            fontsize=9, color=STAGE_COLORS[s], xycoords=("data", "axes fraction"))
+                ax.annotate(
+                    s,
+                    ((where[0] + where[-1]) / 2, 1.02),
+                    ha="center",
+                    va="bottom",
+                    fontsize=9,
+                    color=STAGE_COLORS[s],
+                    xycoords=("data", "axes fraction"),
+                )
         ax.set_xticks(x)
-        labels = curve["label"] if "label" in curve else curve["periods_in_stage"].astype(int).astype(str)
+        labels = (
+            curve["label"]
+            if "label" in curve
+            else curve["periods_in_stage"].astype(int).astype(str)
+        )
         ax.set_xticklabels(list(labels))
         ax.set_xlabel("periods since entering the stage")
         ax.set_xlim(-0.5, len(curve) - 0.5)
-    ax.plot(x, _indexed(curve["purchases"]),
-            **{"color": "black", "label": "purchases per customer", **kwargs})
-    ax.plot(x, _indexed(curve["profit"]),
-            **{"color": "darkorange", "linestyle": "--", "label": "profit per customer", **kwargs})
+    ax.plot(
+        x,
+        _indexed(curve["purchases"]),
+        **{"color": "black", "label": "purchases per customer", **kwargs},
+    )
+    ax.plot(
+        x,
+        _indexed(curve["profit"]),
+        **{"color": "darkorange", "linestyle": "--", "label": "profit per customer", **kwargs},
+    )
     ax.set_ylim(0, 1.08)
     ax.set_ylabel("relative to its peak (lines) / share (bands)")
     ax.set_title("Lifecycle curve", pad=18)
@@ -173,12 +200,14 @@ def plot_survival(survival: pd.DataFrame, ax=None, **kwargs):
     groups = list(dict.fromkeys(survival["group"]))
     palette = sns.color_palette(kwargs.pop("palette", None), n_colors=max(len(groups), 1))
     kwargs.setdefault("linewidth", 1.8)
-    for color, name in zip(palette, groups):
+    for color, name in zip(palette, groups, strict=False):
         sub = survival.loc[survival["group"] == name]
         line_kwargs = {"color": color, "label": str(name), **kwargs}
         color = line_kwargs["color"]
         ax.step(sub["time"], sub["survival"], where="post", **line_kwargs)
-        ax.fill_between(sub["time"], sub["lower"], sub["upper"], step="post", color=color, alpha=0.15, lw=0)
+        ax.fill_between(
+            sub["time"], sub["lower"], sub["upper"], step="post", color=color, alpha=0.15, lw=0
+        )
     ax.set_xlabel("periods since the first purchase")
     ax.set_ylabel("share of relationships not in decline")
     ax.set_ylim(0, 1.02)
@@ -191,7 +220,9 @@ def plot_survival(survival: pd.DataFrame, ax=None, **kwargs):
 def plot_stage_confusion(confusion: pd.DataFrame, ax=None, normalize: bool = True, **kwargs):
     """Heatmap of assigned against true stages; rows normalised to recall by default."""
     ax = _axes(ax, figsize=(5.5, 4.5))
-    table = confusion.div(confusion.sum(axis=1).replace(0, np.nan), axis=0) if normalize else confusion
+    table = (
+        confusion.div(confusion.sum(axis=1).replace(0, np.nan), axis=0) if normalize else confusion
+    )
     kwargs.setdefault("annot", True)
     kwargs.setdefault("fmt", ".2f" if normalize else "d")
     kwargs.setdefault("cmap", "Greens")
@@ -199,7 +230,9 @@ def plot_stage_confusion(confusion: pd.DataFrame, ax=None, normalize: bool = Tru
     sns.heatmap(table, ax=ax, **kwargs)
     ax.set_xlabel("assigned stage")
     ax.set_ylabel("true stage")
-    ax.set_title("Classifier against the simulator's truth" + (" (share of true)" if normalize else ""))
+    ax.set_title(
+        "Classifier against the simulator's truth" + (" (share of true)" if normalize else "")
+    )
     return ax
 
 
@@ -208,7 +241,7 @@ def plot_sensitivity(table: pd.DataFrame, ax=None, **kwargs):
     rows = table.loc[table["threshold"] != "(defaults)"]
     values = rows[[f"d_{s}" for s in STAGES]].copy()
     values.columns = list(STAGES)
-    values.index = [f"{t} {c}" for t, c in zip(rows["threshold"], rows["change"])]
+    values.index = [f"{t} {c}" for t, c in zip(rows["threshold"], rows["change"], strict=True)]
     ax = _axes(ax, figsize=(6, 0.3 * len(values) + 1.5))
     limit = float(np.nanmax(np.abs(values.to_numpy()))) if len(values) else 1.0
     kwargs.setdefault("annot", True)

@@ -191,7 +191,9 @@ def check_parameters(
                 continue
             if not value.strip():
                 if default != "" and "empty" not in (info.get("help") or "").lower():
-                    refuse(f"{name}: {nb.name} needs a date here (default {info['default']}), not an empty value")
+                    refuse(
+                        f"{name}: {nb.name} needs a date here (default {info['default']}), not an empty value"
+                    )
                 continue
             stamp = _parse_date(value)
             if stamp is None:
@@ -204,7 +206,10 @@ def check_parameters(
                     f"calibration_end ({values['calibration_end']}) must be before "
                     f"observation_end ({values['observation_end']}): the holdout runs between them"
                 )
-        policies = {"returns": validate.RETURNS_POLICIES, "duplicates": validate.DUPLICATES_POLICIES}
+        policies = {
+            "returns": validate.RETURNS_POLICIES,
+            "duplicates": validate.DUPLICATES_POLICIES,
+        }
         for name, allowed in policies.items():
             if name in values and values[name] not in allowed:
                 refuse(f"{name}: {values[name]!r} is not one of {', '.join(allowed)}")

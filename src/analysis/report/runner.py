@@ -3,7 +3,6 @@
 The command line and the rules it follows are described in :mod:`analysis.report`.
 """
 
-
 from __future__ import annotations
 
 import argparse
@@ -191,7 +190,9 @@ def failing_section(executed: Path, cell_index: int) -> str | None:
     except (OSError, ValueError):
         return None
     cells = [
-        c for c in nb.get("cells", []) if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])
+        c
+        for c in nb.get("cells", [])
+        if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])
     ]
     for cell in reversed(cells[:cell_index]):
         if cell.get("cell_type") == "markdown":
@@ -246,7 +247,9 @@ def run_notebook(
     used = {k: v for k, v in parameters.items() if k in declared}
     unused = sorted(set(parameters) - declared)
     if unused and progress:
-        print(f"  ({notebook.name} has no parameter(s) {', '.join(unused)}; not applied)", flush=True)
+        print(
+            f"  ({notebook.name} has no parameter(s) {', '.join(unused)}; not applied)", flush=True
+        )
     try:
         pm.execute_notebook(
             str(notebook),
@@ -324,7 +327,7 @@ def write_index(output_dir: Path, entries: list[dict]) -> Path:
     for e in entries:
         items.append(
             f'<li><a href="{html.escape(e["html"])}">{html.escape(e["title"])}</a>'
-            f' &mdash; {html.escape(e["lead"])}'
+            f" &mdash; {html.escape(e['lead'])}"
             f' <small>(<a href="{html.escape(e["notebook"])}">executed notebook</a>)</small></li>'
         )
     extra = ""
@@ -394,10 +397,10 @@ def build_reports(
         executed = run_notebook(nb, output_dir, parameters, progress=progress)
         page = to_html(executed)
         title, lead = _title_and_lead(nb)
-        entries.append(
-            {"title": title, "lead": lead, "html": page.name, "notebook": executed.name}
+        entries.append({"title": title, "lead": lead, "html": page.name, "notebook": executed.name})
+        print(
+            f"[{i}/{len(notebooks)}] wrote {page} ({time.perf_counter() - start:.0f} s)", flush=True
         )
-        print(f"[{i}/{len(notebooks)}] wrote {page} ({time.perf_counter() - start:.0f} s)", flush=True)
     index = write_index(output_dir, entries)
     print(f"index: {index}", flush=True)
     return index
@@ -442,10 +445,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--only", nargs="*", help="notebook names (e.g. 01_data) to run")
     parser.add_argument(
-        "-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"),
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
         help="set a notebook parameter (applied to every notebook that declares it; checked first)",
     )
-    parser.add_argument("--output-dir", type=Path, default=None, help="default: reports/ (failure logs go to its logs/ folder)")
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="default: reports/ (failure logs go to its logs/ folder)",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
     args = parser.parse_args(argv)
     notebooks = discover_notebooks()
@@ -453,14 +465,19 @@ def main(argv: list[str] | None = None) -> int:
         wanted = {name.removesuffix(".ipynb") for name in args.only}
         unknown = wanted - {nb.stem for nb in notebooks}
         if unknown:
-            parser.error(f"unknown notebook(s) {sorted(unknown)}; have {[nb.stem for nb in notebooks]}")
+            parser.error(
+                f"unknown notebook(s) {sorted(unknown)}; have {[nb.stem for nb in notebooks]}"
+            )
         notebooks = [nb for nb in notebooks if nb.stem in wanted]
     parameters = dict(args.parameter or [])
     try:
         build_reports(notebooks, args.output_dir, parameters, progress=not args.no_progress)
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
-        print("See `python -m analysis.report --help` and each notebook's parameters cell.", file=sys.stderr)
+        print(
+            "See `python -m analysis.report --help` and each notebook's parameters cell.",
+            file=sys.stderr,
+        )
         return 2
     except NotebookFailed as exc:
         print(exc, file=sys.stderr)
@@ -468,4 +485,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  executed notebook up to the error: {exc.executed}", file=sys.stderr)
         return 1
     return 0
-

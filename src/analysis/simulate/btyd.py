@@ -40,8 +40,9 @@ def _positive(name: str, value) -> float:
     return value
 
 
-def _window(n_customers, acquisition_start, acquisition_end, observation_end, holdout_end,
-            time_unit, rng):
+def _window(
+    n_customers, acquisition_start, acquisition_end, observation_end, holdout_end, time_unit, rng
+):
     """Acquisition moments (days since acquisition_start) and window lengths in time units."""
     n = int(n_customers)
     if n != n_customers or n < 1:
@@ -91,8 +92,9 @@ def _sorted_times(rng, counts, window, extra):
     return cust, times
 
 
-def _assemble(rng, cust, times, T, H, birth, start, unit, params, truth, spend, floor_dates,
-              transactions, n):
+def _assemble(
+    rng, cust, times, T, H, birth, start, unit, params, truth, spend, floor_dates, transactions, n
+):
     """Summary, truth frame and (optionally) the log from purchase times after the first."""
     p_sp, q_sp, g_sp = spend
     nu = rng.gamma(q_sp, 1.0 / g_sp, size=n)
@@ -156,11 +158,21 @@ def _setup(n_customers, process: dict, kwargs: dict):
     process = {k: _positive(k, v) for k, v in process.items()}
     spend = tuple(_positive(k, opts[k]) for k in ("p", "q", "gamma"))
     window = _window(
-        n_customers, opts["acquisition_start"], opts["acquisition_end"], opts["observation_end"],
-        opts["holdout_end"], opts["time_unit"], rng,
+        n_customers,
+        opts["acquisition_start"],
+        opts["acquisition_end"],
+        opts["observation_end"],
+        opts["holdout_end"],
+        opts["time_unit"],
+        rng,
     )
-    params = {**process, "p": spend[0], "q": spend[1], "gamma": spend[2],
-              "time_unit": opts["time_unit"]}
+    params = {
+        **process,
+        "p": spend[0],
+        "q": spend[1],
+        "gamma": spend[2],
+        "time_unit": opts["time_unit"],
+    }
     return opts, rng, spend, window, params
 
 
@@ -182,8 +194,20 @@ def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
     made = np.minimum(N, K).astype(np.int64)
     cust, times = _sorted_times(rng, made, W, N + 1 - made)
     summary, truth, log = _assemble(
-        rng, cust, times, T, H, birth, start, unit, params, None, spend, opts["floor_dates"],
-        opts["transactions"], n,
+        rng,
+        cust,
+        times,
+        T,
+        H,
+        birth,
+        start,
+        unit,
+        params,
+        None,
+        spend,
+        opts["floor_dates"],
+        opts["transactions"],
+        n,
     )
     truth["lambda"] = lam
     truth["p"] = p
@@ -240,8 +264,9 @@ _COMMON_DOC = """
 """
 
 
-def simulate_bgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
-                   **kwargs) -> Simulation:
+def simulate_bgnbd(
+    n_customers: int, r: float, alpha: float, a: float, b: float, **kwargs
+) -> Simulation:
     """Simulate a BG/NBD customer base with Gamma-Gamma spend.
 
     Purchase rate lambda ~ Gamma(r, rate alpha) per time unit; after every
@@ -250,8 +275,9 @@ def simulate_bgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
     return _simulate_bg(n_customers, r, alpha, a, b, 0, kwargs)
 
 
-def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float,
-                    **kwargs) -> Simulation:
+def simulate_mbgnbd(
+    n_customers: int, r: float, alpha: float, a: float, b: float, **kwargs
+) -> Simulation:
     """Simulate an MBG/NBD customer base with Gamma-Gamma spend.
 
     As :func:`simulate_bgnbd`, but the customer may also drop out right after
@@ -260,8 +286,9 @@ def simulate_mbgnbd(n_customers: int, r: float, alpha: float, a: float, b: float
     return _simulate_bg(n_customers, r, alpha, a, b, 1, kwargs)
 
 
-def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta: float,
-                       **kwargs) -> Simulation:
+def simulate_paretonbd(
+    n_customers: int, r: float, alpha: float, s: float, beta: float, **kwargs
+) -> Simulation:
     """Simulate a Pareto/NBD customer base with Gamma-Gamma spend.
 
     Purchase rate lambda ~ Gamma(r, rate alpha) and dropout rate
@@ -281,8 +308,20 @@ def simulate_paretonbd(n_customers: int, r: float, alpha: float, s: float, beta:
     made = rng.poisson(lam * active)
     cust, times = _sorted_times(rng, made, active, np.ones(n))
     summary, truth, log = _assemble(
-        rng, cust, times, T, H, birth, start, unit, params, None, spend, opts["floor_dates"],
-        opts["transactions"], n,
+        rng,
+        cust,
+        times,
+        T,
+        H,
+        birth,
+        start,
+        unit,
+        params,
+        None,
+        spend,
+        opts["floor_dates"],
+        opts["transactions"],
+        n,
     )
     truth["lambda"] = lam
     truth["mu"] = mu

@@ -95,7 +95,9 @@ def simulate_bgbb(
     n = _count("n_customers", n_customers)
     params = {
         k: _positive(k, v)
-        for k, v in zip(("alpha", "beta", "gamma", "delta"), (alpha, beta, gamma, delta), strict=True)
+        for k, v in zip(
+            ("alpha", "beta", "gamma", "delta"), (alpha, beta, gamma, delta), strict=True
+        )
     }
     periods = np.broadcast_to(np.asarray(n_periods, dtype=float), (n,)).copy()
     if np.any(periods < 1) or np.any(periods != np.round(periods)):

@@ -153,7 +153,9 @@ def simulate_lifecycle(
     if not 0.0 < trial_rate_ratio < 1.0:
         raise ValueError(f"trial_rate_ratio must lie in (0, 1), got {trial_rate_ratio}")
     if exploration_mean < 1 or stability_mean < 1:
-        raise ValueError("exploration_mean and stability_mean are in periods and must be at least 1")
+        raise ValueError(
+            "exploration_mean and stability_mean are in periods and must be at least 1"
+        )
     params = {
         "n_customers": n_customers,
         "n_periods": n_periods,
@@ -192,7 +194,9 @@ def simulate_lifecycle(
     d_explore = 1 + rng.poisson(exploration_mean - 1, n)
     fail = rng.random(n) < p_fail_exploration
     if formation_growth <= 1:
-        raise ValueError(f"formation_growth must exceed 1 (growth per period), got {formation_growth}")
+        raise ValueError(
+            f"formation_growth must exceed 1 (growth per period), got {formation_growth}"
+        )
     growth = 1 + (formation_growth - 1) * np.exp(rng.normal(0, formation_growth_sigma, n))
     trial = trial_rate_ratio * peak
     # periods of growth until the peak: trial * growth**D >= peak
@@ -201,7 +205,9 @@ def simulate_lifecycle(
     # the first period at the peak is stability, so formation holds the periods below it
     d_form_planned = np.maximum(1, np.ceil(needed - 1e-9) - 1).astype(np.int64)
     if decline_hazard_formation > 0:
-        hazard_at = rng.geometric(decline_hazard_formation, n)  # formation period in which decline strikes
+        hazard_at = rng.geometric(
+            decline_hazard_formation, n
+        )  # formation period in which decline strikes
     else:
         hazard_at = np.full(n, np.iinfo(np.int64).max // 4)
     d_stable = _geometric(rng, stability_mean, n)
@@ -229,9 +235,13 @@ def simulate_lifecycle(
     j = np.maximum(age - end_explore[:, None] + 1, 0)
     grown = np.minimum(trial[:, None] * growth[:, None] ** j, peak[:, None])
     with np.errstate(divide="ignore", invalid="ignore"):
-        progress = np.clip(np.log(grown / trial[:, None]) / np.log(1 / max(trial_rate_ratio, 1e-12)), 0, 1)
+        progress = np.clip(
+            np.log(grown / trial[:, None]) / np.log(1 / max(trial_rate_ratio, 1e-12)), 0, 1
+        )
     progress = np.nan_to_num(progress, nan=1.0)
-    rate = np.where(stage_code == 0, trial[:, None], np.where(stage_code == 1, grown, peak[:, None]))
+    rate = np.where(
+        stage_code == 0, trial[:, None], np.where(stage_code == 1, grown, peak[:, None])
+    )
     spend_ratio = np.where(
         stage_code == 0,
         trial_spend_ratio,
