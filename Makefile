@@ -48,7 +48,7 @@ notebooks: $(STAMP) ## rebuild the study notebooks from notebooks/_build/*.py an
 		echo "building $$script"; $(PY) $$script || exit 1; \
 	done
 	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do \
-		../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace $$nb || exit 1; \
+		../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --KernelManager.transport=ipc $$nb || exit 1; \
 	done
 
 lab: $(STAMP) ## open JupyterLab on the project (--allow-root added for root; more flags: LAB_ARGS="--port=9999")

@@ -29,6 +29,12 @@ def _number(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _and(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    items = [str(i) for i in items]
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def published_verdict(
     comparison: pd.DataFrame,
     *,
@@ -74,7 +80,7 @@ def published_verdict(
     worst_at = worst.idxmax() if len(worst) else None
     ll_gap = (logliks["estimate"] - logliks["published"]).abs()
     ll_worst = float(ll_gap.max()) if len(ll_gap) else 0.0
-    names = ", ".join(dict.fromkeys(rows.index.get_level_values("model")))
+    names = _and(dict.fromkeys(rows.index.get_level_values("model")))
     ll_text = ", ".join(
         f"{model} {_number(est)} against {_number(pub)}"
         for (model, _), est, pub in zip(
