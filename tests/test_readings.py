@@ -85,3 +85,22 @@ def test_boundary_fit_is_said_in_bold():
     assert "**BG/NBD is a boundary fit.** BetaGeo: no dropout detected" in text
     assert "Pareto/NBD is a boundary fit" not in text
     assert np.isclose(float(text.count("boundary fit")), 1.0)
+
+
+def test_spend_reading_words_follow_the_correlation_and_the_means(cdnow_sample_summary):
+    from analysis.models import GammaGamma
+    from analysis.models.published import PUBLISHED_CDNOW
+
+    repeat = cdnow_sample_summary[cdnow_sample_summary["frequency"] > 0]
+    model = GammaGamma().fit(repeat)
+    comparison = tables.compare_published({"Gamma-Gamma": model}, PUBLISHED_CDNOW)
+    text = readings.spend_reading(model, repeat, comparison, applies=True)
+    corr = repeat["frequency"].corr(repeat["monetary_value"])
+    assert f"weakly correlated among the 946 repeat buyers ({corr:.2f}" in text
+    assert "reproduce the published values" in text
+    assert f"{model.population_mean_spend:,.2f}" in text
+    # correlated spend is called a problem; off the published data no comparison is claimed
+    skewed = repeat.assign(monetary_value=repeat["monetary_value"] + 5.0 * repeat["frequency"])
+    text = readings.spend_reading(model, skewed, comparison, applies=False)
+    assert "are correlated" in text and "buy more often spend more" in text
+    assert "published" not in text

@@ -173,7 +173,8 @@ repeat_buyers[["frequency", "monetary_value"]].corr().round(3)
 
 code("""
 spend_model = models.GammaGamma().fit(repeat_buyers)
-tables.compare_published({"Gamma-Gamma": spend_model}, published if published_applies else None).round(3)
+spend_comparison = tables.compare_published({"Gamma-Gamma": spend_model}, published if published_applies else None)
+spend_comparison.round(3)
 """)
 
 code("""
@@ -184,8 +185,8 @@ pd.Series({
 }).round(2)
 """)
 
-md(r"""
-**Reading.** Frequency and mean spend are almost uncorrelated among the 946 repeat buyers (0.11), so the independence assumption is acceptable. The estimates match the published p = 6.25, q = 3.74, gamma = 15.44 to within 0.2%. The model's mean spend per purchase of a new customer, $35.17, sits close to the observed mean of the repeat buyers ($35.08): spend per purchase is the stable part of CDNOW's customer value; the number of purchases is what varies.
+code("""
+Markdown(readings.spend_reading(spend_model, repeat_buyers, spend_comparison, applies=published_applies))
 """)
 
 md(r"""
@@ -357,7 +358,7 @@ md(r"""
 ## What the firm takes from this
 
 - Three years of the CDNOW sample's customers are worth about $48,000 of discounted profit at an assumed 30% margin; the top fifth of the customers hold about 78% of it. Replace the margin with the firm's own figure: CLV scales with it.
-- The probabilistic models reproduce the published estimates and forecast the holdout within about 12-16% (purchases) and 15-20% (revenue), on the conservative side; they are the method to trust.
+- The probabilistic models forecast the holdout within about 12-16% (purchases) and 15-20% (revenue), on the conservative side; they are the method to trust.
 - The seed formula with no churn overstates value by about 60% on the backtest; one retention rate for everyone misjudges both the loyal and the lapsed; a recency chain cannot tell a heavy buyer from a one-time buyer.
 - Value follows recency as much as frequency: the heavy buyers who have gone quiet are worth little unless they are won back early, which is the lifecycle report's early-warning list.
 """)
@@ -367,7 +368,8 @@ code("""
 if published_applies:
     check = tables.compare_published({**fitted, "Gamma-Gamma": spend_model}, published).dropna(subset=["published"])
     assert (check["difference_pct"].abs() < 1.0).all(), "estimates differ from the published ones by 1% or more"
-assert all(m.convergence.success for m in [*fitted.values(), *fitted_now.values(), spend_model, spend_now])
+# every fit converged, or stopped at a boundary that the fit section reports
+assert all(m.convergence.success or m.boundary for m in [*fitted.values(), *fitted_now.values(), spend_model, spend_now])
 assert holdout["customers"].sum() == len(calibration)
 assert tracking.loc[tracking["calibration"], "actual"].iloc[-1] == calibration["frequency"].sum()
 assert tracking["actual"].iloc[-1] == calibration["frequency"].sum() + calibration["frequency_holdout"].sum()

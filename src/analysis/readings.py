@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict"]
+__all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict", "spend_reading"]
 
 #: estimates within this many percent of the published ones (3-digit rounding) reproduce them
 PUBLISHED_TOLERANCE_PCT = 1.0
@@ -183,3 +183,61 @@ def fit_reading(models: Mapping, *, time_unit: str | None = None) -> str:
     ]
     paragraphs = [" ".join(ranking), " ".join(behaviour), *notes]
     return "\n\n".join(p for p in paragraphs if p)
+
+
+def spend_reading(
+    spend_model,
+    repeat_buyers: pd.DataFrame,
+    comparison: pd.DataFrame,
+    *,
+    applies: bool,
+    correlation_limit: float = 0.3,
+) -> str:
+    """The Gamma-Gamma section's reading: independence, the published check, mean spend.
+
+    Parameters
+    ----------
+    spend_model : fitted GammaGamma
+    repeat_buyers : DataFrame
+        The rows it was fitted on (``frequency``, ``monetary_value``).
+    comparison : DataFrame
+        :func:`analysis.tables.compare_published` for the spend model.
+    applies : bool
+        Whether the published values apply to this run.
+    correlation_limit : float
+        Largest absolute correlation of frequency and mean spend called "weak".
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    corr = float(repeat_buyers["frequency"].corr(repeat_buyers["monetary_value"]))
+    n = len(repeat_buyers)
+    if abs(corr) < correlation_limit:
+        first = (
+            f"Frequency and mean spend are weakly correlated among the {n:,} repeat buyers "
+            f"({corr:.2f}, below {correlation_limit}), so the model's independence assumption is "
+            "acceptable."
+        )
+    else:
+        direction = "buy more often spend more" if corr > 0 else "buy more often spend less"
+        first = (
+            f"Frequency and mean spend are correlated among the {n:,} repeat buyers ({corr:.2f}): "
+            f"customers who {direction} per purchase, against the model's independence "
+            "assumption; read the CLV below with that bias in mind."
+        )
+    verdict = published_verdict(comparison, applies=applies) if applies else ""
+    observed = float(repeat_buyers["monetary_value"].mean())
+    model_mean = float(spend_model.population_mean_spend)
+    gap = 100 * (model_mean - observed) / observed
+    third = (
+        f"The model's mean spend per purchase for a new customer is {model_mean:,.2f}, "
+        f"{abs(gap):.1f}% {'above' if gap > 0 else 'below'} the observed mean of the repeat buyers "
+        f"({observed:,.2f})."
+    )
+    note = getattr(spend_model, "boundary_note", "")
+    parts = [first, verdict, third] + (
+        [f"**The spend model is a boundary fit.** {note}"] if note else []
+    )
+    return " ".join(p for p in parts if p)
