@@ -416,3 +416,23 @@ def test_make_lab_passes_extra_flags_and_allows_root():
     assert len(lab) == 1, result.stdout
     assert lab[0].split()[-1] == "--port=9999"
     assert ("--allow-root" in lab[0]) == (os.geteuid() == 0)
+
+
+def test_a_notebook_exports_into_the_report_folder(tmp_path, monkeypatch):
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    _notebook(
+        notebooks / "01_export.ipynb",
+        [
+            new_markdown_cell("# Exports\n\nWrites a file for the reader."),
+            new_code_cell(
+                "from pathlib import Path\nPath(export_dir, 'customers.csv').write_text('id\\n1\\n')"
+            ),
+        ],
+        parameters='export_dir: str = ""  # folder for exported files; empty: the report folder',
+    )
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    out = tmp_path / "out"
+    assert report.main(["--output-dir", str(out), "--no-progress"]) == 0
+    assert (out / "customers.csv").read_text() == "id\n1\n"
+    assert not (notebooks / "customers.csv").exists()

@@ -203,6 +203,10 @@ def failing_section(executed: Path, cell_index: int) -> str | None:
     return None
 
 
+#: a notebook parameter naming the folder for the files it exports; the runner sets it to the report folder
+EXPORT_PARAMETER = "export_dir"
+
+
 def run_notebook(
     notebook: Path,
     output_dir: Path,
@@ -219,7 +223,9 @@ def run_notebook(
     output_dir : Path
         Folder for the executed copy (and ``logs/`` on failure).
     parameters : dict, optional
-        Study parameters; those the notebook does not declare are skipped.
+        Study parameters; those the notebook does not declare are skipped. A
+        notebook that declares ``export_dir`` (where it writes files for the
+        reader, such as ``customers.csv``) gets ``output_dir`` unless one is given.
     kernel_name : str
         Jupyter kernel to run it in.
     progress : bool
@@ -245,6 +251,9 @@ def run_notebook(
     parameters = parameters or {}
     # A parameter given for the whole study applies to the notebooks that declare it.
     used = {k: v for k, v in parameters.items() if k in declared}
+    if EXPORT_PARAMETER in declared and not used.get(EXPORT_PARAMETER):
+        # files a notebook exports for the reader (customers.csv, ...) go beside its report
+        used[EXPORT_PARAMETER] = str(output_dir.resolve())
     unused = sorted(set(parameters) - declared)
     if unused and progress:
         print(
