@@ -1,0 +1,73 @@
+"""Early warning of decline among valuable customers: the list, its drivers and how well it warns.
+
+The decline stage's strategy (``docs/domain.md#strategy``) calls for an
+early-warning and win-back process for the customers worth saving. This
+package reads the customer table (:func:`analysis.customers.customer_table`)
+and the CLV tiers (:func:`analysis.segments.clv_tiers`). One module per concept:
+
+- :mod:`~analysis.churn.warning`: the four reasons (:data:`REASONS`), the
+  continuous warning score (:func:`warning_score`) and the list of valuable
+  customers in or entering decline (:func:`early_warning`);
+- :mod:`~analysis.churn.drivers`: a Logit of holdout inactivity on
+  calibration features, as odds ratios (:func:`drivers`);
+- :mod:`~analysis.churn.metrics`: AUC with ties and top-share lift
+  (:func:`auc`, :func:`top_lift`);
+- :mod:`~analysis.churn.evaluate`: the holdout outcome
+  (:func:`active_between`) and the comparison of the warning score with
+  P(alive) and expected purchases alone (:func:`evaluate`).
+"""
+
+from __future__ import annotations
+
+from .drivers import (
+    DEFAULT_FEATURES,
+    FEATURES,
+    SeparationError,
+    driver_features,
+    drivers,
+    fit_logit,
+    inactive_outcome,
+)
+from .evaluate import SCORES, active_between, evaluate, evaluation_scores
+from .metrics import auc, midranks, top_lift
+from .warning import (
+    REASONS,
+    SCORE_WEIGHTS,
+    TOP_TIERS,
+    VALUE_AT_RISK,
+    early_warning,
+    require_table_columns,
+    resolve_tiers,
+    score_components,
+    valuable,
+    warning_reasons,
+    warning_score,
+)
+
+__all__ = [
+    "REASONS",
+    "SCORE_WEIGHTS",
+    "TOP_TIERS",
+    "VALUE_AT_RISK",
+    "early_warning",
+    "require_table_columns",
+    "resolve_tiers",
+    "score_components",
+    "valuable",
+    "warning_reasons",
+    "warning_score",
+    "DEFAULT_FEATURES",
+    "FEATURES",
+    "SeparationError",
+    "driver_features",
+    "drivers",
+    "fit_logit",
+    "inactive_outcome",
+    "SCORES",
+    "active_between",
+    "evaluate",
+    "evaluation_scores",
+    "auc",
+    "midranks",
+    "top_lift",
+]
