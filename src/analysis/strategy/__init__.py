@@ -1,0 +1,60 @@
+"""Strategy: the playbook by stage and value tier, the KPIs to watch, and plan-do-check-act.
+
+The decision layer's answer to "what do we do with these customers?"
+(``docs/domain.md#strategy``). One module per concept:
+
+- :mod:`~analysis.strategy.playbook`: the playbook as data (``playbook.yaml``,
+  English with the Chinese terms) and its checked loader (:func:`load_playbook`);
+- :mod:`~analysis.strategy.recommend`: the stage x value-tier table with the
+  playbook's strategy, relationship level, priority and KPIs per cell
+  (:func:`recommend`), and the early-warning list (:func:`early_warning`);
+- :mod:`~analysis.strategy.kpis`: the indicators per stage or segment
+  (:func:`kpis`, :data:`KPI_DEFINITIONS`), with "not measurable: why" where
+  the data cannot tell;
+- :mod:`~analysis.strategy.pdca`: plan-do-check-act: targets written to an
+  editable YAML file (:func:`plan`) and checked on a later run (:func:`check`);
+- :mod:`~analysis.strategy.groups`: the groups (stage, tier, crossings).
+
+The names below are re-exported, so ``from analysis.strategy import recommend`` works.
+"""
+
+from __future__ import annotations
+
+from .groups import TIERS, group_labels, resolve_tiers
+from .kpis import KPI_DEFINITIONS, KpiDefinition, kpi_definitions_table, kpis, latest_kpis
+from .pdca import check, parse_target, plan
+from .playbook import (
+    PLAYBOOK_PATH,
+    PRIORITIES,
+    RELATIONSHIP_LEVELS,
+    Play,
+    Playbook,
+    PlaybookError,
+    StagePlay,
+    load_playbook,
+)
+from .recommend import early_warning, recommend
+
+__all__ = [
+    "KPI_DEFINITIONS",
+    "PLAYBOOK_PATH",
+    "PRIORITIES",
+    "RELATIONSHIP_LEVELS",
+    "TIERS",
+    "KpiDefinition",
+    "Play",
+    "Playbook",
+    "PlaybookError",
+    "StagePlay",
+    "check",
+    "early_warning",
+    "group_labels",
+    "kpi_definitions_table",
+    "kpis",
+    "latest_kpis",
+    "load_playbook",
+    "parse_target",
+    "plan",
+    "recommend",
+    "resolve_tiers",
+]

@@ -1,0 +1,401 @@
+"""Plan-do-check-act (PDCA, 戴明环) for customer relationships: KPI targets written now, checked later.
+
+The Deming cycle framed for the customer base: **plan** (计划) sets a target
+for every KPI of every stage or segment from today's baseline;
+**do** (执行) is the firm's work in the next period; **check** (检查)
+measures the same KPIs on a later run and compares them with the targets;
+**act** (处理) keeps what met its target and starts the next cycle on what
+did not (the ``next_step`` column of :func:`check`).
+
+:func:`plan` writes the targets to a YAML file a person can read and edit
+(change a target, delete a row) before the later run reads it with
+:func:`check`. The file records the baseline, the target, how it was set,
+the observation end of the baseline and the KPI parameters, so the check
+measures the same thing.
+
+A target for a KPI is, in ``targets`` (a mapping KPI name -> rule):
+
+- a number ``x``: a relative change, ``target = baseline * (1 + x)``
+  (``0.05``: five per cent above the baseline; ``-0.10``: ten per cent below);
+- ``{"change": x}``: the same, spelled out;
+- ``{"delta": d}``: an absolute change, ``target = baseline + d`` (in the
+  KPI's unit: ``0.02`` on a share is two percentage points);
+- ``{"value": v}``: the target itself, whatever the baseline.
+
+A target on a share or a probability is capped to [0, 1] (the rule says so).
+
+A rule may add ``"direction": "higher"`` or ``"lower"`` (which way counts as
+meeting it; defaults to the KPI's ``better`` in
+:data:`~analysis.strategy.kpis.KPI_DEFINITIONS`, required for the KPIs
+without one, such as shares) and ``"groups": [...]`` (only these groups).
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from .kpis import KPI_DEFINITIONS, kpis, latest_kpis
+
+__all__ = ["PLAN_COLUMNS", "CHECK_COLUMNS", "parse_target", "plan", "check"]
+
+#: the columns of the table :func:`plan` returns (and writes, one entry per row)
+PLAN_COLUMNS = [
+    "kpi",
+    "group",
+    "baseline",
+    "baseline_period",
+    "base",
+    "target",
+    "rule",
+    "direction",
+    "unit",
+]
+#: the columns of the table :func:`check` returns
+CHECK_COLUMNS = [
+    "kpi", "group", "baseline", "target", "actual", "gap", "met", "direction",
+    "baseline_period", "actual_period", "base", "next_step",
+]  # fmt: skip
+
+#: units whose values lie in [0, 1]: a target computed outside is capped to it
+_BOUNDED_UNITS = ("share", "probability")
+
+_HEADER = """\
+# Plan-do-check-act (PDCA) targets for the customer base, written by analysis.strategy.plan.
+# Plan (计划): one entry per KPI and group: the baseline measured at observation_end, the
+# target for the next run, the rule that set it and which way counts as meeting it.
+# You may edit a target or a direction, or delete entries; keep the keys.
+# Check (检查): analysis.strategy.check(this file, a later customer table, its log) measures the
+# same KPIs with the parameters below and reports baseline, target, actual, gap and met.
+"""
+
+
+def parse_target(kpi: str, rule) -> dict:
+    """Check one target rule and return it as ``{"kind", "amount", "direction", "groups"}``.
+
+    Parameters
+    ----------
+    kpi : str
+        A name of :data:`~analysis.strategy.kpis.KPI_DEFINITIONS`.
+    rule : float or mapping
+        See the module docstring.
+
+    Raises
+    ------
+    ValueError
+        When the KPI is unknown, the rule has not exactly one of ``change``,
+        ``delta``, ``value``, or no direction can be found.
+    """
+    if kpi not in KPI_DEFINITIONS:
+        raise ValueError(f"targets: {kpi!r} is not a KPI; known: {', '.join(KPI_DEFINITIONS)}")
+    if isinstance(rule, int | float) and not isinstance(rule, bool):
+        rule = {"change": rule}
+    if not isinstance(rule, Mapping):
+        raise ValueError(
+            f"targets[{kpi!r}]: give a relative change (a number) or a mapping with one of "
+            f"'change', 'delta', 'value'; got {rule!r}"
+        )
+    unknown = set(rule) - {"change", "delta", "value", "direction", "groups"}
+    if unknown:
+        raise ValueError(f"targets[{kpi!r}]: unknown key(s) {sorted(unknown)}")
+    kinds = [k for k in ("change", "delta", "value") if k in rule]
+    if len(kinds) != 1:
+        raise ValueError(
+            f"targets[{kpi!r}]: give exactly one of 'change', 'delta', 'value'; got {kinds}"
+        )
+    kind = kinds[0]
+    amount = rule[kind]
+    if not isinstance(amount, int | float) or isinstance(amount, bool) or not np.isfinite(amount):
+        raise ValueError(f"targets[{kpi!r}][{kind!r}] must be a finite number, got {amount!r}")
+    direction = rule.get("direction", KPI_DEFINITIONS[kpi].better)
+    if direction not in ("higher", "lower"):
+        raise ValueError(
+            f"targets[{kpi!r}]: say which way meets the target with 'direction': 'higher' or "
+            f"'lower' (this KPI has no default); got {direction!r}"
+        )
+    groups = rule.get("groups")
+    if groups is not None:
+        groups = [str(g) for g in ([groups] if isinstance(groups, str) else groups)]
+    return {"kind": kind, "amount": float(amount), "direction": direction, "groups": groups}
+
+
+def _describe(rule: dict) -> str:
+    a = rule["amount"]
+    if rule["kind"] == "change":
+        return f"change {a:+.4g} ({a * 100:+.4g}% of the baseline)"
+    if rule["kind"] == "delta":
+        return f"delta {a:+.6g}"
+    return f"value {a:.6g}"
+
+
+def _target(baseline: float, rule: dict) -> float:
+    if rule["kind"] == "value":
+        return rule["amount"]
+    if rule["kind"] == "delta":
+        return baseline + rule["amount"]
+    return baseline * (1.0 + rule["amount"])
+
+
+def _by_spec(by):
+    """``by`` as it can be written to the file: a name, a list of names, or None for Series."""
+    parts = list(by) if isinstance(by, list | tuple) else [by]
+    if all(p is None or isinstance(p, str) for p in parts):
+        return by if not isinstance(by, tuple) else list(by)
+    return None
+
+
+def _plain(value):
+    if isinstance(value, pd.Timestamp):
+        return str(value.date()) if value == value.normalize() else str(value)
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, bool | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def plan(
+    table: pd.DataFrame,
+    targets: Mapping,
+    path: str | Path,
+    transactions: pd.DataFrame | None = None,
+    *,
+    by=None,
+    period: str = "M",
+    repeat_within_days: int = 90,
+    product_column: str = "product",
+) -> pd.DataFrame:
+    """Measure the baseline KPIs and write next period's targets to a YAML file (the *plan* step).
+
+    Parameters
+    ----------
+    table : DataFrame
+        The customer table at the baseline (its ``attrs["observation_end"]``
+        is recorded).
+    targets : mapping
+        KPI name -> rule (a relative change, or a mapping with ``change``,
+        ``delta`` or ``value`` and optional ``direction`` and ``groups``;
+        see the module docstring). Period KPIs (retention, churn,
+        reactivation) take their latest period as the baseline.
+    path : str or Path
+        The YAML file to write (``.yaml`` or ``.yml``); overwritten.
+    transactions : DataFrame, optional
+        The log, for the KPIs that read it.
+    by, period, repeat_within_days, product_column
+        As in :func:`analysis.strategy.kpis.kpis`; written to the file so
+        :func:`check` measures the same way. When ``by`` is a Series, the
+        file cannot hold it and :func:`check` must be given it again.
+
+    Returns
+    -------
+    DataFrame
+        One row per KPI and group, :data:`PLAN_COLUMNS`. ``baseline`` is NaN
+        (and so is a relative ``target``) where the group's base is empty.
+
+    Raises
+    ------
+    ValueError
+        When a rule is invalid, ``targets`` is empty, or a targeted KPI is
+        not measurable with this data (the message says why).
+    """
+    path = Path(path)
+    if path.suffix.lower() not in (".yaml", ".yml"):
+        raise ValueError(
+            f"plan path must end in .yaml or .yml (a human-editable file), got {path.name!r}"
+        )
+    if not targets:
+        raise ValueError("targets is empty; give at least one KPI -> rule.")
+    rules = {k: parse_target(k, r) for k, r in targets.items()}
+    measured = latest_kpis(
+        kpis(table, transactions, by, period, repeat_within_days=repeat_within_days,
+             product_column=product_column)
+    )  # fmt: skip
+    rows = []
+    for kpi, rule in rules.items():
+        sub = measured.loc[measured["kpi"] == kpi]
+        if not sub["measurable"].any():
+            raise ValueError(f"targets[{kpi!r}]: {sub['note'].iloc[0]}; drop it from the targets.")
+        if rule["groups"] is not None:
+            missing = sorted(set(rule["groups"]) - set(sub["group"]))
+            if missing:
+                raise ValueError(
+                    f"targets[{kpi!r}]['groups']: {missing} are not groups of this table; "
+                    f"groups: {list(sub['group'].unique())}"
+                )
+            sub = sub.loc[sub["group"].isin(rule["groups"])]
+        for r in sub.itertuples(index=False):
+            target = float(_target(float(r.value), rule))
+            described = _describe(rule)
+            if r.unit in _BOUNDED_UNITS and not 0.0 <= target <= 1.0:
+                target = min(max(target, 0.0), 1.0)
+                described += f" (capped to [0, 1]: a {r.unit} cannot pass it)"
+            rows.append(
+                {
+                    "kpi": kpi,
+                    "group": str(r.group),
+                    "baseline": float(r.value),
+                    "baseline_period": r.period,
+                    "base": float(r.base),
+                    "target": target,
+                    "rule": described,
+                    "direction": rule["direction"],
+                    "unit": r.unit,
+                }
+            )
+    out = pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    doc = {
+        "kind": "analysis.strategy plan",
+        "observation_end": measured.attrs["observation_end"],
+        "parameters": {
+            "by": _by_spec(by),
+            "by_name": measured.attrs["by"],
+            "period": period,
+            "repeat_within_days": int(repeat_within_days),
+            "product_column": product_column,
+        },
+        "table": {k: _plain(v) for k, v in sorted(table.attrs.items()) if k != "observation_end"},
+        "targets": [{k: _plain(v) for k, v in row.items()} for row in rows],
+    }
+    body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    path.write_text(_HEADER + body, encoding="utf-8")
+    out.attrs.update(path=str(path), observation_end=doc["observation_end"])
+    return out
+
+
+def _read_plan(path: Path) -> dict:
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"plan file {path} is not valid YAML: {err}") from None
+    if not isinstance(doc, dict) or doc.get("kind") != "analysis.strategy plan":
+        raise ValueError(
+            f"{path} is not a plan written by analysis.strategy.plan (no 'kind: analysis.strategy plan')."
+        )
+    for key in ("parameters", "targets"):
+        if key not in doc:
+            raise ValueError(f"plan file {path}: the key {key!r} is missing; write the plan again.")
+    for i, entry in enumerate(doc["targets"] or []):
+        for key in ("kpi", "group", "baseline", "target", "direction"):
+            if not isinstance(entry, dict) or key not in entry:
+                raise ValueError(
+                    f"plan file {path}: targets[{i}] has no {key!r}; every entry needs it."
+                )
+        if entry["direction"] not in ("higher", "lower"):
+            raise ValueError(
+                f"plan file {path}: targets[{i}].direction is {entry['direction']!r}; use higher or lower."
+            )
+        if entry["kpi"] not in KPI_DEFINITIONS:
+            raise ValueError(f"plan file {path}: targets[{i}].kpi {entry['kpi']!r} is not a KPI.")
+    return doc
+
+
+def check(
+    path: str | Path,
+    table: pd.DataFrame,
+    transactions: pd.DataFrame | None = None,
+    *,
+    by=None,
+) -> pd.DataFrame:
+    """Measure the planned KPIs on a later table and compare them with the targets (the *check* step).
+
+    Parameters
+    ----------
+    path : str or Path
+        A plan file written by :func:`plan` (possibly edited by hand).
+    table : DataFrame
+        The customer table of the later run.
+    transactions : DataFrame, optional
+        Its log (needed when the plan targets KPIs that read the log).
+    by : str, Series or list, optional
+        The groups; only needed when the plan was made with a Series (the
+        file records column names, not Series).
+
+    Returns
+    -------
+    DataFrame
+        One row per target, :data:`CHECK_COLUMNS`: ``baseline`` and
+        ``target`` from the file, ``actual`` measured now (the latest period
+        for the period KPIs: ``actual_period``), ``gap`` = actual - target
+        (in the KPI's unit), ``met`` (boolean; NA when the actual or the
+        target is missing), ``base`` (the base of the actual), and
+        ``next_step`` (the *act* step: keep and standardise what met its
+        target, find the cause and plan again where it did not).
+        ``attrs["table_changes"]`` maps each customer-table setting recorded
+        in the plan (margin, model, horizon, ...) that differs now to its
+        (planned, current) values: a changed margin moves ``clv_net`` and
+        the share of value for reasons other than the customers.
+
+    Warns
+    -----
+    UserWarning
+        When the table's observation end is not after the plan's.
+    """
+    path = Path(path)
+    doc = _read_plan(path)
+    params = doc["parameters"]
+    spec = params.get("by")
+    if by is None:
+        if spec is None and params.get("by_name") not in (None, "stage"):
+            raise ValueError(
+                f"the plan grouped by a Series ({params.get('by_name')!r}) that the file cannot "
+                "hold; pass the same grouping as by= to check."
+            )
+        by = spec
+    measured = latest_kpis(
+        kpis(
+            table, transactions, by, params.get("period", "M"),
+            repeat_within_days=int(params.get("repeat_within_days", 90)),
+            product_column=params.get("product_column", "product"),
+        )
+    )  # fmt: skip
+    planned_end, now_end = doc.get("observation_end"), measured.attrs["observation_end"]
+    if planned_end and now_end and pd.Timestamp(now_end) <= pd.Timestamp(planned_end):
+        warnings.warn(
+            f"checking at {now_end}, which is not after the plan's observation end {planned_end}; "
+            "the check measures the same or an earlier state.",
+            UserWarning,
+            stacklevel=2,
+        )
+    plan_frame = pd.DataFrame(doc["targets"] or [])
+    if plan_frame.empty:
+        return pd.DataFrame(columns=CHECK_COLUMNS)
+    plan_frame["group"] = plan_frame["group"].astype(str)
+    now = measured.assign(group=measured["group"].astype(str))[
+        ["kpi", "group", "value", "period", "base"]
+    ]
+    now = now.rename(columns={"value": "actual", "period": "actual_period"})
+    out = plan_frame.merge(now, on=["kpi", "group"], how="left", suffixes=("_plan", ""))
+    for col in ("baseline", "target", "actual"):
+        out[col] = pd.to_numeric(out[col], errors="coerce").astype(float)
+    if "baseline_period" not in out:
+        out["baseline_period"] = None
+    out["gap"] = out["actual"] - out["target"]
+    higher = (out["direction"] == "higher").to_numpy()
+    known = (out["actual"].notna() & out["target"].notna()).to_numpy()
+    met = np.where(higher, out["gap"] >= 0, out["gap"] <= 0)
+    out["met"] = pd.array(np.where(known, met, False), dtype="boolean")
+    out.loc[~known, "met"] = pd.NA
+    out["next_step"] = np.where(
+        ~known,
+        "not measured: no actual or no target; check the data",
+        np.where(met, "act: keep and standardise what worked", "act: find the cause, plan again"),
+    )
+    out = out[CHECK_COLUMNS].reset_index(drop=True)
+    recorded = doc.get("table") or {}
+    changes = {
+        k: (v, _plain(table.attrs.get(k)))
+        for k, v in recorded.items()
+        if k != "model_note" and _plain(table.attrs.get(k)) != v
+    }
+    out.attrs.update(
+        path=str(path),
+        plan_observation_end=planned_end,
+        observation_end=now_end,
+        table_changes=changes,
+    )
+    return out
