@@ -17,6 +17,11 @@ Usage:
     .venv/bin/python bench/run.py --sizes 100000 --runs 5
     .venv/bin/python bench/run.py --lifetimes-runs 1    # the slow baseline only once
     .venv/bin/python bench/run.py --lifetimes-pareto-runs 3   # lifetimes' Pareto/NBD in every run
+    .venv/bin/python bench/run.py --only customers --sizes 100000   # the customer table alone
+
+Each size also times :func:`analysis.customers.customer_table` (reading the
+log into pandas, then the whole table with its defaults) in fresh processes:
+ours alone, as lifetimes has no counterpart (``--only compare`` skips it).
 """
 
 from __future__ import annotations
@@ -85,7 +90,8 @@ def bench_size(n, args, out_dir):
     runs = {"ours": [], "lifetimes": []}
     lifetimes_runs = args.runs if args.lifetimes_runs is None else args.lifetimes_runs
     loads = [_load()]
-    for i in range(max(args.runs, lifetimes_runs)):
+    compare = args.only != "customers"
+    for i in range(max(args.runs, lifetimes_runs) if compare else 0):
         sides = ["ours", "lifetimes"] if i % 2 == 0 else ["lifetimes", "ours"]
         for side in sides:
             if side == "ours" and i < args.runs:
@@ -126,6 +132,7 @@ def bench_size(n, args, out_dir):
                 + ", ".join(f"{k} {v:.2f}s" for k, v in result["seconds"].items())
                 + f"; peak {result['peak_rss_mb']:.0f} MiB"
             )
+    customers = _customer_runs(n, path, args, out_dir) if args.only != "compare" else []
     loads.append(_load())
 
     agreement = {}
@@ -153,7 +160,35 @@ def bench_size(n, args, out_dir):
         agreement["params"] = params
         agreement["summary"] = _compare_summaries(path, args, out_dir, n)
         agreement["clv"] = _compare_clv(out_dir, n)
-    return {"n": n, "path": str(path), "runs": runs, "agreement": agreement, "load": loads}
+    return {
+        "n": n,
+        "path": str(path),
+        "runs": runs,
+        "customers": customers,
+        "agreement": agreement,
+        "load": loads,
+    }
+
+
+def _customer_runs(n, path, args, out_dir) -> list[dict]:
+    """Time analysis.customers.customer_table on the log, each run in a fresh process (ours only)."""
+    runs = []
+    for i in range(args.runs if args.customers_runs is None else args.customers_runs):
+        res = out_dir / f"customers_{n}_{i}.json"
+        wall = _child(
+            args.ours_python, "side_ours.py", [path, res, "--customer-table"], args.timeout
+        )
+        result = common.read_json(res)
+        result["process_seconds"] = wall
+        result["load"] = _load()
+        common.write_json(res, result)
+        runs.append(result)
+        common.log(
+            f"n={n:,} run {i + 1} customer table: read {result['seconds']['read']:.2f}s, "
+            f"customers {result['seconds']['customers']:.2f}s; "
+            f"peak {result['peak_rss_mb']:.0f} MiB"
+        )
+    return runs
 
 
 def _compare_summaries(path, args, out_dir, n):
@@ -204,19 +239,216 @@ def _compare_clv(out_dir, n):
     }
 
 
+def _comparison_lines(res, args) -> list[str]:
+    """The comparison with lifetimes at one size: timings, fit quality, targets."""
+    ours, lt = res["runs"]["ours"], res["runs"]["lifetimes"]
+    lines: list[str] = []
+    lines += [
+        "| step | ours (s) | lifetimes (s) | ratio | ours CPU (s) | lifetimes CPU (s) | CPU ratio |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    med, cpu = {}, {}
+    for side, rs in (("ours", ours), ("lifetimes", lt)):
+        med[side] = {s: _median([r["seconds"].get(s) for r in rs]) for s in args.steps}
+        cpu[side] = {s: _median([r.get("cpu_seconds", {}).get(s) for r in rs]) for s in args.steps}
+        e2e = [
+            sum(r["seconds"][s] for s in common.END_TO_END)
+            for r in rs
+            if all(s in r["seconds"] for s in common.END_TO_END)
+        ]
+        e2e_cpu = [
+            sum(r["cpu_seconds"][s] for s in common.END_TO_END)
+            for r in rs
+            if all(s in r.get("cpu_seconds", {}) for s in common.END_TO_END)
+        ]
+        med[side]["end_to_end"] = _median(e2e)
+        cpu[side]["end_to_end"] = _median(e2e_cpu)
+        med[side]["peak"] = _median([r["peak_rss_mb"] for r in rs])
+        med[side]["process"] = _median([r.get("process_seconds") for r in rs])
+
+    def row(label, key, bold=False, med=med, cpu=cpu):
+        cells = [
+            _fmt_s(med["ours"].get(key)),
+            _fmt_s(med["lifetimes"].get(key)),
+            _fmt_ratio(med["lifetimes"].get(key), med["ours"].get(key)),
+            _fmt_s(cpu["ours"].get(key)),
+            _fmt_s(cpu["lifetimes"].get(key)),
+            _fmt_ratio(cpu["lifetimes"].get(key), cpu["ours"].get(key)),
+        ]
+        if bold:
+            cells = [f"**{c}**" for c in cells]
+        return f"| {label} | " + " | ".join(cells) + " |"
+
+    for s in args.steps:
+        lines.append(row(STEP_LABELS[s], s))
+    lines.append(row("**end to end** (summary + BG/NBD + Gamma-Gamma + CLV)", "end_to_end", True))
+    lines.append(
+        f"| whole process incl. imports, all steps | {_fmt_s(med['ours']['process'])} | "
+        f"{_fmt_s(med['lifetimes']['process'])} | "
+        f"{_fmt_ratio(med['lifetimes']['process'], med['ours']['process'])} | | | |"
+    )
+    lines.append(
+        f"| peak memory (MiB) | {med['ours']['peak']:.0f} | "
+        + (
+            f"{med['lifetimes']['peak']:.0f} | "
+            f"{med['ours']['peak'] / med['lifetimes']['peak']:.2f} (ours / lifetimes) | | | |"
+            if med["lifetimes"]["peak"]
+            else "- | - | | | |"
+        )
+    )
+    lines.append("")
+    per_run = "; ".join(
+        f"{side}: "
+        + ", ".join(
+            f"{s} [" + ", ".join(_fmt_s(r["seconds"].get(s)) for r in rs) + "]" for s in args.steps
+        )
+        for side, rs in (("ours", ours), ("lifetimes", lt))
+        if rs
+    )
+    lines += [f"Every run (s): {per_run}.", ""]
+    if any(r.get("reused") for r in lt):
+        lines += [
+            (
+                "lifetimes' timings were reused from an earlier run (`--reuse-lifetimes`), "
+                "measured under another machine load: compare the CPU columns."
+            ),
+            "",
+        ]
+
+    ag = res["agreement"]
+    if ag:
+        lines += [
+            (
+                "Fit quality: log-likelihood of each side's parameters on the same summary "
+                "(higher is better; difference = ours - lifetimes, > -0.01 counts as "
+                "at least as good)."
+            ),
+            "",
+            "| model | LL ours | LL lifetimes | difference | difference, lifetimes' code |",
+            "|---|---:|---:|---:|---:|",
+        ]
+        a, b = ag["ll_ours_code"], ag["ll_lifetimes_code"]
+        for m, label in MODEL_LABELS.items():
+            if m not in a.get("ours", {}) or m not in a.get("lifetimes", {}):
+                continue
+            lines.append(
+                f"| {label} | {a['ours'][m]:.3f} | {a['lifetimes'][m]:.3f} | "
+                f"{a['ours'][m] - a['lifetimes'][m]:+.2e} | "
+                f"{b['ours'][m] - b['lifetimes'][m]:+.2e} |"
+            )
+        lines += ["", "| model | parameters, ours | parameters, lifetimes |", "|---|---|---|"]
+        for m, label in MODEL_LABELS.items():
+            po, pl = ag["params"]["ours"].get(m), ag["params"]["lifetimes"].get(m)
+            if po and pl:
+                lines.append(
+                    f"| {label} | "
+                    + ", ".join(f"{k} {v:.5g}" for k, v in po.items())
+                    + " | "
+                    + ", ".join(f"{k} {v:.5g}" for k, v in pl.items())
+                    + " |"
+                )
+        sm = ag["summary"]
+        lines += [
+            "",
+            "Summaries: same customers: "
+            f"{sm['same_customers']}; largest absolute difference per column: "
+            + ", ".join(f"{k} {v:.2e}" for k, v in sm["max_abs_diff"].items())
+            + ".",
+        ]
+        if ag["clv"]:
+            c = ag["clv"]
+            lines += [
+                (
+                    f"CLV: mean {c['mean_ours']:.3f} (ours) vs {c['mean_lifetimes']:.3f} (lifetimes), "
+                    f"correlation {c['correlation']:.6f}, median relative difference "
+                    f"{c['median_rel_diff']:.2%}. The definitions differ slightly: ours discounts "
+                    "each monthly step at its midpoint with 365.25/12 days a month; lifetimes "
+                    "discounts at each month's end with 4.345 weeks a month."
+                )
+            ]
+        lines.append("")
+    if ours and lt:
+        e2e = med["lifetimes"]["end_to_end"] / med["ours"]["end_to_end"]
+        checks = [
+            (
+                f"end to end {e2e:.1f}x (target >= {TARGETS['end_to_end']:.0f}x): "
+                f"{'met' if e2e >= TARGETS['end_to_end'] else 'NOT met'}"
+            )
+        ]
+        if "paretonbd" in args.steps and med["lifetimes"].get("paretonbd"):
+            pr = med["lifetimes"]["paretonbd"] / med["ours"]["paretonbd"]
+            ll_ok = (
+                ag
+                and ag["ll_ours_code"]["ours"]["paretonbd"]
+                >= ag["ll_ours_code"]["lifetimes"]["paretonbd"] - 0.01
+            )
+            checks.append(
+                f"Pareto/NBD {pr:.1f}x (target >= {TARGETS['paretonbd']:.0f}x) with "
+                f"log-likelihood {'at least as good' if ll_ok else 'WORSE'}: "
+                f"{'met' if pr >= TARGETS['paretonbd'] and ll_ok else 'NOT met'}"
+            )
+        mem_ok = med["ours"]["peak"] <= med["lifetimes"]["peak"]
+        checks.append(
+            f"peak memory {med['ours']['peak']:.0f} vs {med['lifetimes']['peak']:.0f} MiB: "
+            f"{'met' if mem_ok else 'NOT met'}"
+        )
+        lines += ["Targets: " + "; ".join(checks) + ".", ""]
+    return lines
+
+
+def _customer_lines(res) -> list[str]:
+    """The customer table's timings at one size (ours only: lifetimes has no counterpart)."""
+    runs = res.get("customers") or []
+    if not runs:
+        return []
+
+    def med(key, field="seconds"):
+        return _median([r[field].get(key) for r in runs])
+
+    first = runs[0]
+    return [
+        (
+            f"Customer table: `analysis.customers.customer_table` with its defaults (summary, "
+            f"lifecycle stages, BG/NBD and Pareto/NBD fitted and the better kept (here "
+            f"{first['model']}), Gamma-Gamma, 3-year CLV) on the same log read into pandas, "
+            f"{len(runs)} run(s) in fresh processes, medians. Ours only: lifetimes has no "
+            "counterpart, so there is no baseline and no ratio."
+        ),
+        "",
+        "| step | ours (s) | ours CPU (s) | peak memory (MiB) |",
+        "|---|---:|---:|---:|",
+        f"| read the log (Parquet into pandas) | {_fmt_s(med('read'))} | "
+        f"{_fmt_s(med('read', 'cpu_seconds'))} | |",
+        f"| **customer table, every customer** | **{_fmt_s(med('customers'))}** | "
+        f"**{_fmt_s(med('customers', 'cpu_seconds'))}** | "
+        f"**{_median([r['peak_rss_mb'] for r in runs]):.0f}** |",
+        "",
+        "Every run (s): customers ["
+        + ", ".join(_fmt_s(r["seconds"]["customers"]) for r in runs)
+        + "].",
+        "",
+    ]
+
+
 def render(results, args) -> str:
     import duckdb
     import numpy as np
     import pandas as pd
 
+    if args.only == "customers":
+        runs_text = "the customer table only"
+    else:
+        runs_text = (
+            f"{args.runs} run(s) of ours, "
+            f"{args.runs if args.lifetimes_runs is None else args.lifetimes_runs} of lifetimes, "
+            f"its Pareto/NBD fit in {args.lifetimes_pareto_runs} of them"
+        )
     lines = [
         "# Benchmark: analysis vs lifetimes 0.11.3",
         "",
         (
             f"Generated {_dt.datetime.now().isoformat(timespec='seconds')} by `bench/run.py` "
-            f"({args.runs} run(s) of ours, "
-            f"{args.runs if args.lifetimes_runs is None else args.lifetimes_runs} of lifetimes, "
-            f"its Pareto/NBD fit in {args.lifetimes_pareto_runs} of them; medians). "
+            f"({runs_text}; medians). "
             f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}, "
             f"numpy {np.__version__}, pandas {pd.__version__}, duckdb {duckdb.__version__}; "
             "lifetimes side: bench/requirements-bench.txt."
@@ -244,161 +476,9 @@ def render(results, args) -> str:
             ),
             "",
         ]
-        lines += [
-            "| step | ours (s) | lifetimes (s) | ratio | ours CPU (s) | lifetimes CPU (s) | CPU ratio |",
-            "|---|---:|---:|---:|---:|---:|---:|",
-        ]
-        med, cpu = {}, {}
-        for side, rs in (("ours", ours), ("lifetimes", lt)):
-            med[side] = {s: _median([r["seconds"].get(s) for r in rs]) for s in args.steps}
-            cpu[side] = {
-                s: _median([r.get("cpu_seconds", {}).get(s) for r in rs]) for s in args.steps
-            }
-            e2e = [
-                sum(r["seconds"][s] for s in common.END_TO_END)
-                for r in rs
-                if all(s in r["seconds"] for s in common.END_TO_END)
-            ]
-            e2e_cpu = [
-                sum(r["cpu_seconds"][s] for s in common.END_TO_END)
-                for r in rs
-                if all(s in r.get("cpu_seconds", {}) for s in common.END_TO_END)
-            ]
-            med[side]["end_to_end"] = _median(e2e)
-            cpu[side]["end_to_end"] = _median(e2e_cpu)
-            med[side]["peak"] = _median([r["peak_rss_mb"] for r in rs])
-            med[side]["process"] = _median([r.get("process_seconds") for r in rs])
-
-        def row(label, key, bold=False, med=med, cpu=cpu):
-            cells = [
-                _fmt_s(med["ours"].get(key)),
-                _fmt_s(med["lifetimes"].get(key)),
-                _fmt_ratio(med["lifetimes"].get(key), med["ours"].get(key)),
-                _fmt_s(cpu["ours"].get(key)),
-                _fmt_s(cpu["lifetimes"].get(key)),
-                _fmt_ratio(cpu["lifetimes"].get(key), cpu["ours"].get(key)),
-            ]
-            if bold:
-                cells = [f"**{c}**" for c in cells]
-            return f"| {label} | " + " | ".join(cells) + " |"
-
-        for s in args.steps:
-            lines.append(row(STEP_LABELS[s], s))
-        lines.append(
-            row("**end to end** (summary + BG/NBD + Gamma-Gamma + CLV)", "end_to_end", True)
-        )
-        lines.append(
-            f"| whole process incl. imports, all steps | {_fmt_s(med['ours']['process'])} | "
-            f"{_fmt_s(med['lifetimes']['process'])} | "
-            f"{_fmt_ratio(med['lifetimes']['process'], med['ours']['process'])} | | | |"
-        )
-        lines.append(
-            f"| peak memory (MiB) | {med['ours']['peak']:.0f} | "
-            + (
-                f"{med['lifetimes']['peak']:.0f} | "
-                f"{med['ours']['peak'] / med['lifetimes']['peak']:.2f} (ours / lifetimes) | | | |"
-                if med["lifetimes"]["peak"]
-                else "- | - | | | |"
-            )
-        )
-        lines.append("")
-        per_run = "; ".join(
-            f"{side}: "
-            + ", ".join(
-                f"{s} [" + ", ".join(_fmt_s(r["seconds"].get(s)) for r in rs) + "]"
-                for s in args.steps
-            )
-            for side, rs in (("ours", ours), ("lifetimes", lt))
-            if rs
-        )
-        lines += [f"Every run (s): {per_run}.", ""]
-        if any(r.get("reused") for r in lt):
-            lines += [
-                (
-                    "lifetimes' timings were reused from an earlier run (`--reuse-lifetimes`), "
-                    "measured under another machine load: compare the CPU columns."
-                ),
-                "",
-            ]
-
-        ag = res["agreement"]
-        if ag:
-            lines += [
-                (
-                    "Fit quality: log-likelihood of each side's parameters on the same summary "
-                    "(higher is better; difference = ours - lifetimes, > -0.01 counts as "
-                    "at least as good)."
-                ),
-                "",
-                "| model | LL ours | LL lifetimes | difference | difference, lifetimes' code |",
-                "|---|---:|---:|---:|---:|",
-            ]
-            a, b = ag["ll_ours_code"], ag["ll_lifetimes_code"]
-            for m, label in MODEL_LABELS.items():
-                if m not in a.get("ours", {}) or m not in a.get("lifetimes", {}):
-                    continue
-                lines.append(
-                    f"| {label} | {a['ours'][m]:.3f} | {a['lifetimes'][m]:.3f} | "
-                    f"{a['ours'][m] - a['lifetimes'][m]:+.2e} | "
-                    f"{b['ours'][m] - b['lifetimes'][m]:+.2e} |"
-                )
-            lines += ["", "| model | parameters, ours | parameters, lifetimes |", "|---|---|---|"]
-            for m, label in MODEL_LABELS.items():
-                po, pl = ag["params"]["ours"].get(m), ag["params"]["lifetimes"].get(m)
-                if po and pl:
-                    lines.append(
-                        f"| {label} | "
-                        + ", ".join(f"{k} {v:.5g}" for k, v in po.items())
-                        + " | "
-                        + ", ".join(f"{k} {v:.5g}" for k, v in pl.items())
-                        + " |"
-                    )
-            sm = ag["summary"]
-            lines += [
-                "",
-                "Summaries: same customers: "
-                f"{sm['same_customers']}; largest absolute difference per column: "
-                + ", ".join(f"{k} {v:.2e}" for k, v in sm["max_abs_diff"].items())
-                + ".",
-            ]
-            if ag["clv"]:
-                c = ag["clv"]
-                lines += [
-                    (
-                        f"CLV: mean {c['mean_ours']:.3f} (ours) vs {c['mean_lifetimes']:.3f} (lifetimes), "
-                        f"correlation {c['correlation']:.6f}, median relative difference "
-                        f"{c['median_rel_diff']:.2%}. The definitions differ slightly: ours discounts "
-                        "each monthly step at its midpoint with 365.25/12 days a month; lifetimes "
-                        "discounts at each month's end with 4.345 weeks a month."
-                    )
-                ]
-            lines.append("")
-        if ours and lt:
-            e2e = med["lifetimes"]["end_to_end"] / med["ours"]["end_to_end"]
-            checks = [
-                (
-                    f"end to end {e2e:.1f}x (target >= {TARGETS['end_to_end']:.0f}x): "
-                    f"{'met' if e2e >= TARGETS['end_to_end'] else 'NOT met'}"
-                )
-            ]
-            if "paretonbd" in args.steps and med["lifetimes"].get("paretonbd"):
-                pr = med["lifetimes"]["paretonbd"] / med["ours"]["paretonbd"]
-                ll_ok = (
-                    ag
-                    and ag["ll_ours_code"]["ours"]["paretonbd"]
-                    >= ag["ll_ours_code"]["lifetimes"]["paretonbd"] - 0.01
-                )
-                checks.append(
-                    f"Pareto/NBD {pr:.1f}x (target >= {TARGETS['paretonbd']:.0f}x) with "
-                    f"log-likelihood {'at least as good' if ll_ok else 'WORSE'}: "
-                    f"{'met' if pr >= TARGETS['paretonbd'] and ll_ok else 'NOT met'}"
-                )
-            mem_ok = med["ours"]["peak"] <= med["lifetimes"]["peak"]
-            checks.append(
-                f"peak memory {med['ours']['peak']:.0f} vs {med['lifetimes']['peak']:.0f} MiB: "
-                f"{'met' if mem_ok else 'NOT met'}"
-            )
-            lines += ["Targets: " + "; ".join(checks) + ".", ""]
+        if ours or lt:
+            lines += _comparison_lines(res, args)
+        lines += _customer_lines(res)
     return "\n".join(lines)
 
 
@@ -422,6 +502,19 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", nargs="+", default=common.STEPS, choices=common.STEPS)
     parser.add_argument("--skip-lifetimes", action="store_true", help="time our side only")
     parser.add_argument(
+        "--only",
+        choices=["compare", "customers"],
+        default=None,
+        help="compare: only the comparison with lifetimes; customers: only the customer table "
+        "(analysis.customers.customer_table, ours alone); both by default",
+    )
+    parser.add_argument(
+        "--customers-runs",
+        type=int,
+        default=None,
+        help="runs of the customer table per size (default: --runs)",
+    )
+    parser.add_argument(
         "--render-only",
         action="store_true",
         help="only rewrite the table from the last run's data/interim/bench/out/results.json",
@@ -440,6 +533,8 @@ def main(argv=None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process")
     parser.add_argument("--output", default=str(common.ROOT / "reports" / "bench.md"))
     args = parser.parse_args(argv)
+    if args.only == "customers":
+        args.skip_lifetimes = True
     if not args.skip_lifetimes and not Path(args.bench_python).exists():
         parser.error(
             f"{args.bench_python} not found: create the bench environment first "

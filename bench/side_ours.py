@@ -5,7 +5,9 @@ Usage: .venv/bin/python bench/side_ours.py LOG.parquet OUT.json [--steps ...] [-
 Prints nothing on stdout; writes seconds per step, fitted parameters, the
 models' own log-likelihoods and the peak memory of this process to OUT.json.
 With ``--eval PARAMS.json`` it instead evaluates our log-likelihoods at the
-parameter sets in PARAMS.json (both sides' fits) on our summary.
+parameter sets in PARAMS.json (both sides' fits) on our summary. With
+``--customer-table`` it instead reads the log into pandas and builds
+:func:`analysis.customers.customer_table` (no lifetimes counterpart), timing both.
 """
 
 from __future__ import annotations
@@ -71,6 +73,35 @@ def run(log_path: str, steps: list[str], engine: str | None, clv_out: str | None
     return out
 
 
+def customer_table_run(log_path: str) -> dict:
+    """Read the log into pandas and build the customer table with its defaults, timed."""
+    import pandas as pd
+
+    from analysis.customers import customer_table
+
+    timer = common.Timer()
+    log = timer("read", pd.read_parquet, log_path)
+    table = timer(
+        "customers",
+        customer_table,
+        log,
+        observation_end=common.OBSERVATION_END,
+        time_unit=common.TIME_UNIT,
+        horizon_years=common.HORIZON_YEARS,
+        annual_discount_rate=common.ANNUAL_DISCOUNT,
+    )
+    return {
+        "side": "ours",
+        "n_customers": len(table),
+        "rows": len(log),
+        "model": table.attrs["model"],
+        "clv_mean": float(table["clv"].mean()),
+        "seconds": timer.seconds,
+        "cpu_seconds": timer.cpu_seconds,
+        "peak_rss_mb": common.peak_rss_mb(),
+    }
+
+
 def evaluate(log_path: str, params_path: str) -> dict:
     """Our log-likelihood (totals) at each parameter set, on our summary of the log."""
     import numpy as np
@@ -123,8 +154,16 @@ def main(argv=None) -> None:
         help="only evaluate our log-likelihoods at the parameter sets in this file",
     )
     parser.add_argument("--summary-out", default=None, help="only save our summary (Parquet)")
+    parser.add_argument(
+        "--customer-table",
+        action="store_true",
+        help="only time reading the log and analysis.customers.customer_table",
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
+    if args.customer_table:
+        common.write_json(args.out, customer_table_run(args.log))
+        return
     if args.eval:
         common.write_json(args.out, evaluate(args.log, args.eval))
         return
