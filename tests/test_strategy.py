@@ -21,7 +21,6 @@ from analysis.strategy import (
     TIERS,
     PlaybookError,
     check,
-    early_warning,
     load_playbook,
     parse_target,
     plan,
@@ -247,16 +246,6 @@ def test_recommend_takes_the_tiers_from_segments_by_default(table):
     from analysis.segments import clv_tiers
 
     pd.testing.assert_frame_equal(recommend(table), recommend(table, tiers=clv_tiers(table)))
-
-
-def test_early_warning_lists_the_decline_customers_worth_saving(table, tiers):
-    warn = early_warning(table, tiers=tiers)
-    assert warn.index.tolist() == ["c6", "c7"]  # c8 is negative: exit, not win-back
-    assert warn["priority"].tolist() == ["invest", "maintain"]
-    assert warn["tier"].astype(str).tolist() == ["high", "medium"]
-    assert warn["clv_net"].tolist() == [150.0, 40.0]
-    assert early_warning(table, tiers=tiers, max_periods_in_stage=1).index.tolist() == ["c7"]
-    assert early_warning(table, tiers=tiers, worth_saving=("invest",)).index.tolist() == ["c6"]
 
 
 # ---------------------------------------------------------------------------

@@ -8,16 +8,10 @@ keyword-only, in the model's ``time_unit``), and
 :class:`PurchaseCountDistribution`; see :mod:`.protocol`.
 """
 
-from .base import (
-    BaseModel,
-    BoundaryFitWarning,
-    Convergence,
-    ConvergenceError,
-    DegenerateDataError,
-    OnePassModel,
-)
+from .base import BaseModel, OnePassModel
 from .beta_geo import BetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom
+from .convergence import BoundaryFitWarning, Convergence, ConvergenceError, DegenerateDataError
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD

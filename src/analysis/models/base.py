@@ -13,66 +13,22 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
 from ..validate import DataValidationError
+from .convergence import (
+    BoundaryFitWarning,
+    Convergence,
+    ConvergenceError,
+    DegenerateDataError,
+)
 from .degenerate import judge_boundary
 from .rows import unique_rows
 
 LOG_BOUND = 25.0  # parameters are kept within exp(+-25) ~ [1.4e-11, 7.2e10]
-
-
-class ConvergenceError(RuntimeError):
-    """The optimiser did not find a maximum; the message says what to try."""
-
-
-class DegenerateDataError(ConvergenceError):
-    """The data cannot identify the model (seen in the data before any optimisation).
-
-    For example no customer ever made a repeat purchase (BG/NBD), nobody
-    churned (sBG) or every customer's mean spend is identical (Gamma-Gamma).
-    A subclass of :class:`ConvergenceError`, because the optimiser would
-    otherwise wander towards a bound; the message says what the data lack.
-    """
-
-
-class BoundaryFitWarning(UserWarning):
-    """A fit ended at the edge of the parameter space or with parameters the data do not identify.
-
-    The estimates may still be the maximum likelihood (a boundary optimum,
-    e.g. no dropout detected, where BG/NBD reduces to the NBD), but some
-    parameters have no finite standard error and predictions that depend on
-    them (P(alive), CLV) inherit that. ``model.boundary`` lists the
-    parameters and ``model.summary()`` marks them.
-    """
-
-
-@dataclass(frozen=True)
-class Convergence:
-    """The optimiser's report for one fit."""
-
-    success: bool
-    message: str
-    iterations: int
-    function_evaluations: int
-    gradient_norm: float
-    at_bound: tuple[str, ...]
-    #: parameters at a bound or without a finite standard error (see BaseModel.boundary)
-    not_identified: tuple[str, ...] = ()
-
-    def __str__(self) -> str:  # pragma: no cover - display only
-        state = "converged" if self.success else "NOT converged"
-        bound = f"; at bound: {', '.join(self.at_bound)}" if self.at_bound else ""
-        if self.not_identified:
-            bound += f"; not identified: {', '.join(self.not_identified)}"
-        return (
-            f"{state} after {self.iterations} iterations ({self.function_evaluations} evaluations), "
-            f"|gradient| = {self.gradient_norm:.2e}: {self.message}{bound}"
-        )
 
 
 def as_frame(data) -> pd.DataFrame:

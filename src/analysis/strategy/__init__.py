@@ -7,7 +7,7 @@ The decision layer's answer to "what do we do with these customers?"
   English with the Chinese terms) and its checked loader (:func:`load_playbook`);
 - :mod:`~analysis.strategy.recommend`: the stage x value-tier table with the
   playbook's strategy, relationship level, priority and KPIs per cell
-  (:func:`recommend`), and the early-warning list (:func:`early_warning`);
+  (:func:`recommend`; the early-warning list is :func:`analysis.churn.early_warning`);
 - :mod:`~analysis.strategy.kpis`: the indicators per stage or segment
   (:func:`kpis`, :data:`KPI_DEFINITIONS`), with "not measurable: why" where
   the data cannot tell;
@@ -33,7 +33,7 @@ from .playbook import (
     StagePlay,
     load_playbook,
 )
-from .recommend import early_warning, recommend
+from .recommend import recommend
 
 __all__ = [
     "KPI_DEFINITIONS",
@@ -47,7 +47,6 @@ __all__ = [
     "PlaybookError",
     "StagePlay",
     "check",
-    "early_warning",
     "group_labels",
     "kpi_definitions_table",
     "kpis",

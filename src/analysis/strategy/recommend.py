@@ -1,10 +1,10 @@
-"""The playbook applied to a customer table: one row per stage x value tier, and the early-warning list.
+"""The playbook applied to a customer table: one row per stage x value tier.
 
 :func:`recommend` counts the customers of every lifecycle stage and value
 tier, their share of the customers and of the value (``clv_net``), and puts
 beside each cell what the playbook (:mod:`analysis.strategy.playbook`) says
-to do. :func:`early_warning` lists the customers in decline that the
-playbook still invests in: the ones worth a win-back.
+to do. The list of valuable customers in or entering decline is
+:func:`analysis.churn.early_warning`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from ..units import STAGES
 from .groups import TIERS, resolve_tiers
 from .playbook import Playbook, load_playbook
 
-__all__ = ["RECOMMEND_COLUMNS", "WORTH_SAVING", "recommend", "early_warning"]
+__all__ = ["RECOMMEND_COLUMNS", "recommend"]
 
 #: the columns of :func:`recommend`
 RECOMMEND_COLUMNS = [
@@ -33,9 +33,6 @@ RECOMMEND_COLUMNS = [
     "priority",
     "kpis",
 ]
-
-#: the priorities whose customers in decline are worth a win-back
-WORTH_SAVING: tuple[str, ...] = ("invest", "maintain")
 
 
 def _playbook(playbook: Playbook | str | Path | None) -> Playbook:
@@ -119,54 +116,3 @@ def recommend(
     out = out[RECOMMEND_COLUMNS]
     out.attrs["playbook"] = book.source
     return out
-
-
-def early_warning(
-    table: pd.DataFrame,
-    playbook: Playbook | str | Path | None = None,
-    tiers: pd.Series | None = None,
-    *,
-    worth_saving: tuple[str, ...] = WORTH_SAVING,
-    max_periods_in_stage: int | None = None,
-) -> pd.DataFrame:
-    """The valuable customers in decline: those whose playbook cell still spends on them.
-
-    Parameters
-    ----------
-    table : DataFrame
-        The customer table, with ``stage`` and ``clv_net`` (and, when
-        present, ``p_alive``, ``days_since_last``, ``periods_in_stage``,
-        ``revenue`` are shown).
-    playbook, tiers
-        As in :func:`recommend`.
-    worth_saving : tuple of str
-        The priorities of the decline cells whose customers are listed
-        (default :data:`WORTH_SAVING`: invest and maintain).
-    max_periods_in_stage : int, optional
-        Keep only customers who entered decline at most this many periods
-        ago (``periods_in_stage``): the ones *entering* decline.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by ``customer_id``, sorted by ``clv_net`` (largest first):
-        ``tier``, ``priority``, ``clv_net`` and the optional columns above.
-    """
-    book = _playbook(playbook)
-    stage = _stages(table)
-    tier = resolve_tiers(table, tiers)
-    priority = tier.astype(str).map({t: book.play("decline", t).priority for t in TIERS})
-    keep = (stage == "decline") & priority.isin(worth_saving)
-    if max_periods_in_stage is not None:
-        if "periods_in_stage" not in table.columns:
-            raise ValueError("max_periods_in_stage needs the table's 'periods_in_stage' column.")
-        keep &= table["periods_in_stage"] <= max_periods_in_stage
-    shown = [
-        c
-        for c in ("clv_net", "p_alive", "days_since_last", "periods_in_stage", "revenue")
-        if c in table
-    ]
-    out = table.loc[keep.to_numpy(), shown].copy()
-    out.insert(0, "priority", priority[keep].to_numpy())
-    out.insert(0, "tier", tier[keep].to_numpy())
-    return out.sort_values("clv_net", ascending=False, kind="stable")
