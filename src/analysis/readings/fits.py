@@ -1,4 +1,4 @@
-"""Readings: the prose beside a report's tables, written from the numbers in them.
+"""Readings of the CLV report's model fits: the published check, the ranking, spend, boundary fits.
 
 Each function takes the tables (or fitted models) a report section shows and
 returns Markdown that states only what those numbers show: the words that

@@ -1,0 +1,13 @@
+"""Readings: the prose beside a report's tables, written from the numbers in them.
+
+Each function takes the tables (or fitted models) a report section shows and
+returns Markdown that states only what those numbers show: the words that
+carry a direction or a verdict ("reproduce", "best", "equally well") are
+chosen by comparing the numbers, never typed in for one dataset. The
+notebooks display the result with ``IPython.display.Markdown``. One module
+per report: :mod:`.fits` (the CLV report's model fits).
+"""
+
+from .fits import PUBLISHED_TOLERANCE_PCT, fit_reading, published_verdict, spend_reading
+
+__all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict", "spend_reading"]
