@@ -422,6 +422,10 @@ def _customer_lines(res) -> list[str]:
         f"| **customer table, every customer** | **{_fmt_s(med('customers'))}** | "
         f"**{_fmt_s(med('customers', 'cpu_seconds'))}** | "
         f"**{_median([r['peak_rss_mb'] for r in runs]):.0f}** |",
+        f"| every segmentation (tiers, value matrix, loyalty, prospects, ranking, RFM, Kotler) | "
+        f"{_fmt_s(med('segments'))} | {_fmt_s(med('segments', 'cpu_seconds'))} | |",
+        f"| the playbook's recommendation (stage x tier) | {_fmt_s(med('recommend'))} | "
+        f"{_fmt_s(med('recommend', 'cpu_seconds'))} | |",
         "",
         "Every run (s): customers ["
         + ", ".join(_fmt_s(r["seconds"]["customers"]) for r in runs)

@@ -73,11 +73,29 @@ def run(log_path: str, steps: list[str], engine: str | None, clv_out: str | None
     return out
 
 
+def segment_everyone(table):
+    """Every segmentation of analysis.segments that needs no cost data, on the whole table."""
+    from analysis import segments
+
+    tiers = segments.clv_tiers(table)
+    out = {
+        "clv_tiers": tiers,
+        "value_matrix": segments.value_matrix(table),
+        "loyalty_profitability": segments.loyalty_profitability(table),
+        "prospect_tiers": segments.prospect_tiers(table),
+        "ranking": segments.ranking(table),
+        "rfm_segments": segments.rfm_segments(table),
+    }
+    out["relationship_level"] = segments.relationship_level(table, by=tiers)
+    return out
+
+
 def customer_table_run(log_path: str) -> dict:
-    """Read the log into pandas and build the customer table with its defaults, timed."""
+    """Read the log into pandas, build the customer table with its defaults, segment, recommend; timed."""
     import pandas as pd
 
     from analysis.customers import customer_table
+    from analysis.strategy import recommend
 
     timer = common.Timer()
     log = timer("read", pd.read_parquet, log_path)
@@ -90,6 +108,8 @@ def customer_table_run(log_path: str) -> dict:
         horizon_years=common.HORIZON_YEARS,
         annual_discount_rate=common.ANNUAL_DISCOUNT,
     )
+    timer("segments", segment_everyone, table)
+    timer("recommend", recommend, table)
     return {
         "side": "ours",
         "n_customers": len(table),

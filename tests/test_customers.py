@@ -382,3 +382,38 @@ def test_cdnow_sample_table(cdnow_table, cdnow_sample):
     assert t.attrs["observation_end"] == pd.Timestamp("1998-06-30")
     assert t.attrs["time_unit"] == "W" and t.attrs["period"] == "M"
     assert t.attrs["model"] in {"BG/NBD", "Pareto/NBD"}
+
+
+def test_auto_keeps_bgnbd_when_pareto_is_not_measurably_better():
+    # on data without dropout both models reduce to the NBD: the same optimum up to the
+    # optimiser's last bits, so the choice must not depend on them
+    import warnings
+
+    import numpy as np
+
+    from analysis import customers
+    from analysis.models import BoundaryFitWarning
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for i in range(300):
+        days = np.sort(rng.choice(np.arange(0, 360), size=rng.integers(1, 8), replace=False))
+        rows += [
+            (f"c{i}", pd.Timestamp("2023-01-01") + pd.Timedelta(days=int(d)), 20.0 + d % 7)
+            for d in days
+        ]
+    log = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    # everyone buys on the last day too: no dropout is visible
+    last = pd.DataFrame(
+        {
+            "customer_id": [f"c{i}" for i in range(300)],
+            "date": pd.Timestamp("2023-12-31"),
+            "amount": 25.0,
+        }
+    )
+    log = pd.concat([log, last], ignore_index=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryFitWarning)
+        table = customers.customer_table(log, observation_end="2023-12-31")
+    assert table.attrs["model"] == "BG/NBD"
+    assert "not better by 0.5 or more" in table.attrs["model_note"]

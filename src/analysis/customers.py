@@ -40,6 +40,8 @@ __all__ += ["purchase_history", "resolve_model", "spend_per_purchase", "stage_du
 
 #: the count models to choose from, by display name (both have 4 parameters)
 COUNT_MODELS: dict[str, type] = {"BG/NBD": BetaGeo, "Pareto/NBD": ParetoNBD}
+#: log-likelihood points by which Pareto/NBD must beat BG/NBD to be chosen under model="auto"
+MODEL_CHOICE_MARGIN = 0.5
 #: the days up to observation_end whose revenue makes the current value
 CURRENT_VALUE_DAYS: int = 365
 #: fewest repeat buyers with positive spend to fit Gamma-Gamma on (else own mean spends)
@@ -123,10 +125,22 @@ def fit_count_model(summary: pd.DataFrame, model: str = "auto") -> tuple[object,
                 "customer_table: neither BG/NBD nor Pareto/NBD could be fitted: "
                 + "; ".join(f"{k}: {v}" for k, v in errors.items())
             ) from first
-        forced = max(fits, key=lambda k: fits[k].loglik)  # the first on a tie
+        # Pareto/NBD replaces BG/NBD only when it fits measurably better: two fits at the
+        # same optimum (e.g. both reduced to the NBD) differ in the optimiser's last bits,
+        # and the choice must not flip between machines on those.
+        first = next(iter(fits))
+        forced = max(fits, key=lambda k: fits[k].loglik)
+        if fits[forced].loglik - fits[first].loglik < MODEL_CHOICE_MARGIN:
+            forced = first
         why = [
             f"log-likelihood {fits[forced].loglik:,.1f} against {k}'s {fits[k].loglik:,.1f} "
             "(both have 4 parameters, so AIC agrees)"
+            + (
+                f"; the first listed is kept when the other is not better by "
+                f"{MODEL_CHOICE_MARGIN:g} or more"
+                if abs(fits[forced].loglik - fits[k].loglik) < MODEL_CHOICE_MARGIN
+                else ""
+            )
             for k in fits
             if k != forced
         ]

@@ -299,7 +299,14 @@ class BaseModel:
         # stop is accepted when the gradient there is negligible, whatever the message says.
         accepted = not result.success and self._accept_unconverged(result, arrays)
         converged = bool(result.success) or accepted
-        if not at_bound and not converged:
+        # A run towards a boundary the model recognises (no dropout: the NBD) may also stop
+        # short of it with a line-search failure; that is the same boundary fit, said below.
+        heading_to_boundary = (
+            not at_bound
+            and not converged
+            and self._boundary_explanation(np.exp(result.x), loglik, arrays) is not None
+        )
+        if not at_bound and not converged and not heading_to_boundary:
             raise ConvergenceError(
                 f"{type(self).__name__}: the optimiser did not converge ({result.message}) "
                 f"after {result.nit} iterations. Try rescaling the time unit (weeks instead of "

@@ -160,8 +160,12 @@ def churn_data_degenerate(churned, weight, first_period) -> str | None:
 
 
 def reduces_to(loglik: float, reduced_loglik: float) -> bool:
-    """True when the full model's log-likelihood is no better than its reduced limit's."""
-    return bool(loglik - reduced_loglik < NO_GAIN)
+    """True when the full model's log-likelihood equals its reduced limit's (within NO_GAIN).
+
+    The full model nests the limit, so it can only be better; a fit far below
+    the limit stopped short of any optimum and is not called a boundary fit.
+    """
+    return bool(abs(loglik - reduced_loglik) < NO_GAIN)
 
 
 def judge_boundary(
