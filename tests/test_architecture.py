@@ -44,6 +44,7 @@ LAYERS: dict[str, int] = {
     "clv": 5,
     "lifecycle": 6,
     "customers": 7,
+    "customers_io": 7,
     "segments": 7,
     "strategy": 7,
     "churn": 7,

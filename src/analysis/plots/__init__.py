@@ -23,3 +23,8 @@ from .clv import *  # noqa: E402,F401,F403
 from .clv import __all__ as _clv_all  # noqa: E402
 
 __all__ += _clv_all
+
+from .segments import *  # noqa: E402,F401,F403
+from .segments import __all__ as _segments_all  # noqa: E402
+
+__all__ += _segments_all

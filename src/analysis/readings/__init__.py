@@ -11,3 +11,13 @@ per report: :mod:`.fits` (the CLV report's model fits).
 from .fits import PUBLISHED_TOLERANCE_PCT, fit_reading, published_verdict, spend_reading
 
 __all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict", "spend_reading"]
+
+from .segments import *  # noqa: E402,F401,F403
+from .segments import __all__ as _segments_all  # noqa: E402
+
+__all__ += _segments_all
+
+from .customer_value import *  # noqa: E402,F401,F403
+from .customer_value import __all__ as _customer_value_all  # noqa: E402
+
+__all__ += _customer_value_all
