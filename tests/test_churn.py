@@ -483,3 +483,26 @@ def test_cdnow_early_warning_list(cdnow_holdout):
         "low_p_alive": 2273,
         "overdue": 2138,
     }
+
+
+def test_informative_features_leave_out_what_does_not_vary():
+    t, active, _ = _simulated(300, seed=9)
+    kept, left_out = churn.informative_features(t)
+    assert kept == churn.DEFAULT_FEATURES and left_out == {}
+    t["p_alive"] = 1.0 - 1e-8 * np.arange(len(t)) / len(t)  # a boundary fit: alive, to rounding
+    kept, left_out = churn.informative_features(t)
+    assert "p_alive" not in kept and list(left_out) == ["p_alive"]
+    assert "standard deviation" in left_out["p_alive"]
+    churn.drivers(t, active, features=kept)  # fits without it
+    one = t.assign(stage=pd.Categorical(["decline"] * len(t), categories=list(STAGES)))
+    kept, left_out = churn.informative_features(one, ["stage", "log2_purchases"])
+    assert kept == ("log2_purchases",) and "one stage" in left_out["stage"]
+    kept, _ = churn.informative_features(t, ["p_alive"], min_std=1e-12)
+    assert kept == ("p_alive",)
+
+
+def test_early_warning_with_no_one_flagged_is_an_empty_list():
+    t = _table()
+    calm = t.assign(stage="stability", p_alive=0.99, days_since_last=1.0)
+    out = churn.early_warning(calm, tiers=_tiers(calm))
+    assert len(out) == 0 and "reasons" in out.columns and out.index.name == "customer_id"

@@ -9,7 +9,8 @@ and the CLV tiers (:func:`analysis.segments.clv_tiers`). One module per concept:
   continuous warning score (:func:`warning_score`) and the list of valuable
   customers in or entering decline (:func:`early_warning`);
 - :mod:`~analysis.churn.drivers`: a Logit of holdout inactivity on
-  calibration features, as odds ratios (:func:`drivers`);
+  calibration features, as odds ratios (:func:`drivers`; the features that
+  vary over the customers: :func:`informative_features`);
 - :mod:`~analysis.churn.metrics`: AUC with ties and top-share lift
   (:func:`auc`, :func:`top_lift`);
 - :mod:`~analysis.churn.evaluate`: the holdout outcome
@@ -22,11 +23,13 @@ from __future__ import annotations
 from .drivers import (
     DEFAULT_FEATURES,
     FEATURES,
+    MIN_FEATURE_STD,
     SeparationError,
     driver_features,
     drivers,
     fit_logit,
     inactive_outcome,
+    informative_features,
 )
 from .evaluate import SCORES, active_between, evaluate, evaluation_scores
 from .metrics import auc, midranks, top_lift
@@ -63,6 +66,8 @@ __all__ = [
     "drivers",
     "fit_logit",
     "inactive_outcome",
+    "MIN_FEATURE_STD",
+    "informative_features",
     "SCORES",
     "active_between",
     "evaluate",

@@ -41,6 +41,8 @@ __all__ = [
     "SeparationError",
     "inactive_outcome",
     "driver_features",
+    "MIN_FEATURE_STD",
+    "informative_features",
     "fit_logit",
     "drivers",
 ]
@@ -186,6 +188,57 @@ def driver_features(
                     out[f"stage_{s}"] = (stage == s).astype(float)
             out.attrs["reference_stage"] = ref
     return out
+
+
+#: a feature whose standard deviation over the customers is below this carries no information
+MIN_FEATURE_STD: float = 1e-6
+
+
+def informative_features(
+    table: pd.DataFrame,
+    features: Sequence[str] = DEFAULT_FEATURES,
+    *,
+    min_std: float = MIN_FEATURE_STD,
+) -> tuple[tuple[str, ...], dict[str, str]]:
+    """The features that vary over the table's customers, and why the others are left out.
+
+    A feature that is (nearly) the same for every customer cannot be fitted
+    beside the intercept: P(alive) is 1 for everyone when the count model
+    found no dropout (a boundary fit), and ``stage`` has no column when only
+    one stage is present.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The calibration customer table (see :func:`driver_features`).
+    features : sequence of str
+        Names from :data:`FEATURES`.
+    min_std : float
+        A feature whose every column has a standard deviation below this
+        (in the feature's unit) is left out.
+
+    Returns
+    -------
+    tuple
+        ``(kept, left_out)``: the informative feature names in the given
+        order, and a mapping of each feature left out to the reason.
+    """
+    x = driver_features(table, features=features)
+    kept: list[str] = []
+    left_out: dict[str, str] = {}
+    for f in features:
+        cols = [c for c in x.columns if c.startswith("stage_")] if f == "stage" else [f]
+        if not cols:
+            left_out[f] = "only one stage is present, so there is no stage to compare with"
+            continue
+        spread = max(float(x[c].std(ddof=0)) for c in cols)
+        if spread < min_std:
+            left_out[f] = (
+                f"the same for every customer (standard deviation {spread:.2g} below {min_std:g})"
+            )
+        else:
+            kept.append(f)
+    return tuple(kept), left_out
 
 
 def _separating_dummies(x: pd.DataFrame, y: np.ndarray) -> list[str]:

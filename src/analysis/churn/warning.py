@@ -403,7 +403,9 @@ def early_warning(
     out = out.join(flags)[keep.to_numpy()]
     texts = [
         _reason_text(row, p_alive_below, cycle_factor)
-        for row in out.assign(periods_in_stage=table["periods_in_stage"]).itertuples()
+        for row in out.assign(
+            periods_in_stage=table["periods_in_stage"].reindex(out.index)
+        ).itertuples()
     ]
     out.insert(out.columns.get_loc("value_at_risk") + 1, "reasons", texts)
     id_name = out.index.name or "customer_id"

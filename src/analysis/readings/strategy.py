@@ -1,0 +1,356 @@
+"""Readings of the strategy report: the playbook, the recommendation, the KPIs and the PDCA check.
+
+Each function takes the table a section of ``05_strategy`` shows and returns
+Markdown stating what its numbers show; the words that carry a direction
+("the most value", "highest", "met") are chosen by comparing the numbers.
+:func:`kpi_matrix` and :func:`unmeasurable_kpis` shape the tidy KPI table
+for reading. The early-warning readings are in :mod:`.warning`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..strategy import KPI_DEFINITIONS, PRIORITIES, RELATIONSHIP_LEVELS, latest_kpis
+
+__all__ = [
+    "check_reading",
+    "kpi_matrix",
+    "kpi_reading",
+    "playbook_reading",
+    "recommendation_reading",
+    "unmeasurable_kpis",
+]
+
+#: the KPIs computed from the count model's or the value's output (they move with the settings)
+MODEL_KPIS: tuple[str, ...] = ("share_of_value", "mean_p_alive")
+#: units whose values are fractions in [0, 1], read as percentages
+SHARE_UNITS: tuple[str, ...] = ("share", "probability")
+
+
+def join_words(items) -> str:
+    """``a``, ``a and b``, ``a, b and c`` (empty text for no items)."""
+    items = [str(i) for i in items]
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def percent(x: float, digits: int = 1) -> str:
+    """A fraction as a percentage: ``0.2954`` -> ``29.5%``."""
+    return f"{100 * x:.{digits}f}%"
+
+
+def kpi_value(kpi: str, value: float) -> str:
+    """A KPI value in its unit: shares as percentages, days with the word, counts as integers."""
+    if pd.isna(value):
+        return "n/a"
+    unit = KPI_DEFINITIONS[kpi].unit
+    if unit in SHARE_UNITS:
+        return percent(value)
+    if unit == "days":
+        return f"{value:,.1f} days"
+    if unit == "customers":
+        return f"{value:,.0f}"
+    return f"{value:,.2f}"
+
+
+def _gap(kpi: str, gap: float) -> str:
+    unit = KPI_DEFINITIONS[kpi].unit
+    if unit in SHARE_UNITS:
+        return f"{100 * gap:+.1f} points"
+    if unit == "days":
+        return f"{gap:+,.1f} days"
+    return f"{gap:+,.2f}"
+
+
+def playbook_reading(plays: pd.DataFrame, *, edited: bool = False) -> str:
+    """What the playbook prescribes, counted from its table.
+
+    Parameters
+    ----------
+    plays : DataFrame
+        :meth:`analysis.strategy.Playbook.table` (index stage, tier; columns
+        ``priority``, ``relationship_level``).
+    edited : bool
+        Whether the playbook is an edited copy rather than the package's.
+
+    Returns
+    -------
+    str
+        Markdown: the cells per priority, the stages with an ``invest`` cell,
+        and the cells at the most involved relationship level.
+    """
+    n = len(plays)
+    counts = plays["priority"].value_counts()
+    parts = [f"{int(counts[p])} {p}" for p in PRIORITIES if p in counts]
+    which = "This edited playbook" if edited else "The package's playbook"
+    text = [f"{which} fills {n} stage x tier cells: {join_words(parts)}."]
+    stages = plays.index.get_level_values("stage")
+    invest = list(dict.fromkeys(stages[(plays["priority"] == "invest").to_numpy()]))
+    no_invest = [s for s in dict.fromkeys(stages) if s not in invest]
+    if invest:
+        text.append(f"It invests in {join_words(invest)}")
+        text[-1] += f", and in no cell of {join_words(no_invest)}." if no_invest else "."
+    levels = plays["relationship_level"]
+    top = next((lv for lv in reversed(RELATIONSHIP_LEVELS) if (levels == lv).any()), None)
+    if top is not None:
+        cells = [f"{s}/{t}" for s, t in plays.index[(levels == top).to_numpy()]]
+        text.append(f"The most involved level it uses, {top}, is kept for {join_words(cells)}.")
+    return " ".join(text)
+
+
+def recommendation_reading(rec: pd.DataFrame) -> str:
+    """Where the customers and the value sit, which priority covers the most value, who gets little.
+
+    Parameters
+    ----------
+    rec : DataFrame
+        :func:`analysis.strategy.recommend` (index stage, tier; columns
+        ``customers``, ``share_customers``, ``share_value``, ``priority``).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    total = int(rec["customers"].sum())
+    filled = rec.loc[rec["customers"] > 0]
+    by_stage = rec.groupby(level="stage", sort=False)[["customers", "share_value"]].sum()
+    empty = by_stage.index[by_stage["customers"] == 0].tolist()
+    text = [f"The {total:,} customers fill {len(filled)} of the {len(rec)} cells"]
+    text[0] += (
+        f"; {join_words(empty)} {'has' if len(empty) == 1 else 'have'} none." if empty else "."
+    )
+    crowd = filled["customers"].idxmax()
+    crowd_row = filled.loc[crowd]
+    has_value = bool(rec["share_value"].notna().all())
+    if has_value:
+        rich = filled["share_value"].idxmax()
+        row = filled.loc[rich]
+        text.append(
+            f"The value sits most in {rich[0]}/{rich[1]}: {percent(row['share_value'])} of it, "
+            f"held by {int(row['customers']):,} customers ({percent(row['share_customers'])})."
+        )
+        if crowd != rich:
+            text.append(
+                f"The largest cell by customers, {crowd[0]}/{crowd[1]} "
+                f"({percent(crowd_row['share_customers'])} of them), holds "
+                f"{percent(crowd_row['share_value'])} of the value."
+            )
+        stage = by_stage["share_value"].idxmax()
+        text.append(
+            f"By stage, {stage} holds the most value ({percent(by_stage.loc[stage, 'share_value'])})."
+        )
+        prio = rec.groupby("priority", sort=False)[["customers", "share_value"]].sum()
+        prio = prio.sort_values("share_value", ascending=False, kind="stable")
+        first = prio.index[0]
+        others = [
+            f"{p} {percent(r['share_value'])} ({int(r['customers']):,} customers)"
+            for p, r in prio.iloc[1:].iterrows()
+            if r["customers"] > 0
+        ]
+        text.append(
+            f"The {first} cells cover the most value: {percent(prio.iloc[0]['share_value'])}, "
+            f"with {int(prio.iloc[0]['customers']):,} customers"
+            + (f"; then {join_words(others)}." if others else ".")
+        )
+    else:
+        text.append(
+            "The customers' summed value (clv_net) is not positive, so no share of value is given; "
+            f"the largest cell is {crowd[0]}/{crowd[1]} ({percent(crowd_row['share_customers'])})."
+        )
+    little = []
+    for p in ("exit", "reduce"):
+        n = int(rec.loc[rec["priority"] == p, "customers"].sum())
+        little.append(f"{n:,} ({percent(n / total)}) get '{p}'" if n else f"none gets '{p}'")
+    text.append(f"Of the customers, {join_words(little)}.")
+    return " ".join(text)
+
+
+def kpi_matrix(kpi_table: pd.DataFrame) -> pd.DataFrame:
+    """The measurable KPIs as rows and the groups as columns, at their latest period.
+
+    Parameters
+    ----------
+    kpi_table : DataFrame
+        :func:`analysis.strategy.kpis`.
+
+    Returns
+    -------
+    DataFrame
+        Index (``kpi``, ``unit``, ``period``: the latest period of the
+        period KPIs, empty for the others), one column per group in the
+        table's order, the KPI values. KPIs not measurable for any group are
+        left out (see :func:`unmeasurable_kpis`).
+    """
+    latest = latest_kpis(kpi_table)
+    latest = latest.loc[latest["measurable"].astype(bool)]
+    groups = list(dict.fromkeys(latest["group"]))
+    kpis = [k for k in KPI_DEFINITIONS if k in set(latest["kpi"])]
+    values = latest.set_index(["kpi", "group"])["value"].unstack("group")
+    values = values.reindex(index=kpis, columns=groups)
+    periods = latest.groupby("kpi")["period"].agg(lambda p: ", ".join(sorted(set(p.dropna()))))
+    index = pd.MultiIndex.from_arrays(
+        [kpis, [KPI_DEFINITIONS[k].unit for k in kpis], [periods.get(k, "") for k in kpis]],
+        names=["kpi", "unit", "period"],
+    )
+    out = pd.DataFrame(values.to_numpy(dtype=float), index=index, columns=groups)
+    out.columns.name = kpi_table.attrs.get("by", "group")
+    return out
+
+
+def unmeasurable_kpis(kpi_table: pd.DataFrame) -> pd.DataFrame:
+    """The KPIs the data cannot measure, one row each, with why (from the KPI table's notes).
+
+    Returns
+    -------
+    DataFrame
+        Index ``kpi``; columns ``why`` and ``groups`` (the groups where it is
+        not measurable, or ``"all groups"``).
+    """
+    rows = kpi_table.loc[~kpi_table["measurable"].astype(bool)]
+    groups = list(dict.fromkeys(kpi_table["group"]))
+    out = {}
+    for kpi, sub in rows.groupby("kpi", sort=False):
+        why = "; ".join(dict.fromkeys(n.removeprefix("not measurable: ") for n in sub["note"]))
+        where = list(dict.fromkeys(sub["group"]))
+        out[kpi] = {"why": why, "groups": "all groups" if where == groups else ", ".join(where)}
+    return pd.DataFrame.from_dict(out, orient="index", columns=["why", "groups"]).rename_axis("kpi")
+
+
+def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all") -> str:
+    """Which stage (or group) is best and worst on each KPI with a better direction.
+
+    Parameters
+    ----------
+    kpi_table : DataFrame
+        :func:`analysis.strategy.kpis`.
+    total : str
+        The label of the all-customers group, reported beside, not ranked.
+
+    Returns
+    -------
+    str
+        Markdown: a line on customers against value per group, one bullet
+        per KPI with ``better`` set (highest and lowest group, or "the same"
+        when they tie) and the KPIs that cannot be measured.
+    """
+    m = kpi_matrix(kpi_table).droplevel(["unit", "period"])
+    groups = [g for g in m.columns if g != total]
+    lines = []
+    if {"share_of_customers", "share_of_value"} <= set(m.index):
+        pairs = [
+            f"{g} {percent(m.loc['share_of_customers', g])} and {percent(m.loc['share_of_value', g])}"
+            for g in groups
+        ]
+        lines.append(f"Share of the customers and of the value: {'; '.join(pairs)}.")
+    bullets = []
+    for kpi in m.index:
+        better = KPI_DEFINITIONS[kpi].better
+        row = m.loc[kpi, groups].dropna()
+        if better is None or len(row) < 2:
+            continue
+        high = join_words(row.index[np.isclose(row, row.max())])
+        low = join_words(row.index[np.isclose(row, row.min())])
+        best, worst = (high, low) if better == "higher" else (low, high)
+        top, bottom = (row.max(), row.min()) if better == "higher" else (row.min(), row.max())
+        word = ("highest", "lowest") if better == "higher" else ("lowest", "highest")
+        if np.isclose(row.max(), row.min()):
+            said = f"the same in every group ({kpi_value(kpi, row.iloc[0])})"
+        else:
+            said = (
+                f"best ({word[0]}) in {best} ({kpi_value(kpi, top)}), worst ({word[1]}) in "
+                f"{worst} ({kpi_value(kpi, bottom)})"
+            )
+        if total in m.columns and pd.notna(m.loc[kpi, total]):
+            said += f"; all customers {kpi_value(kpi, m.loc[kpi, total])}"
+        bullets.append(f"- **{kpi}** ({better} is better): {said}.")
+    missing = unmeasurable_kpis(kpi_table).index.tolist()
+    tail = (
+        f"Not measurable with these data: {join_words(missing)} (why: the table below)."
+        if missing
+        else "Every KPI is measurable with these data."
+    )
+    return "\n\n".join([*lines, "\n".join(bullets), tail])
+
+
+def check_reading(check: pd.DataFrame) -> str:
+    """How many PDCA targets were met, which were missed, and what changed between the runs.
+
+    Parameters
+    ----------
+    check : DataFrame
+        :func:`analysis.strategy.check` (``kpi``, ``group``, ``baseline``,
+        ``target``, ``actual``, ``gap``, ``met``, ``direction``;
+        ``attrs["table_changes"]``, ``plan_observation_end``, ``observation_end``).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    n = len(check)
+    if n == 0:
+        return "The plan holds no target, so there is nothing to check."
+    met = check["met"]
+    known = met.notna().to_numpy()
+    hit = known & met.fillna(False).astype(bool).to_numpy()
+    miss = known & ~hit
+    when = ""
+    if check.attrs.get("plan_observation_end") and check.attrs.get("observation_end"):
+        when = (
+            f" set from the data to {check.attrs['plan_observation_end']} and checked at "
+            f"{check.attrs['observation_end']}"
+        )
+    n_hit = int(hit.sum())
+    text = [
+        f"Of the {n} targets{when}, {n_hit} {'was' if n_hit == 1 else 'were'} met and "
+        f"{int(miss.sum())} missed"
+    ]
+    text[0] += f"; {int((~known).sum())} could not be measured." if (~known).any() else "."
+    unit = check["kpi"].map(lambda k: KPI_DEFINITIONS[k].unit)
+    bounded = unit.isin(SHARE_UNITS).to_numpy()
+    higher = (check["direction"] == "higher").to_numpy()
+    ceiling = hit & bounded & np.where(higher, check["target"] >= 1.0, check["target"] <= 0.0)
+    if ceiling.any():
+        text.append(
+            f"{int(ceiling.sum())} of the met targets "
+            + ("sits" if ceiling.sum() == 1 else "sit")
+            + " at the limit of a share (the baseline was already there), so "
+            + ("it is" if ceiling.sum() == 1 else "they are")
+            + " met by construction."
+        )
+    if miss.any():
+        rows = check.loc[miss].assign(_a=check["gap"].abs()).sort_values("_a", ascending=False)
+        said = [
+            f"{r.kpi} in {r.group} ({kpi_value(r.kpi, r.actual)} against "
+            f"{kpi_value(r.kpi, r.target)}, {_gap(r.kpi, r.gap)})"
+            for r in rows.itertuples()
+        ]
+        text.append(f"Missed, largest gap first: {join_words(said)}.")
+    real = hit & ~ceiling
+    if real.any():
+        said = [f"{r.kpi} in {r.group}" for r in check.loc[real].itertuples()]
+        text.append(f"Met: {join_words(said)}.")
+    changes = check.attrs.get("table_changes") or {}
+    if changes:
+        said = [f"{k} {old} at the plan, {new} at the check" for k, (old, new) in changes.items()]
+        modelled = [k for k in dict.fromkeys(check["kpi"]) if k in MODEL_KPIS]
+        consequence = (
+            f"{join_words(modelled)} read the model's output, so part of their change comes from "
+            "the settings, not the customers."
+            if modelled
+            else "the KPIs checked here are counted from the log and do not depend on them."
+        )
+        text.append(
+            f"The customer table's settings changed between the runs ({join_words(said)}); "
+            + consequence
+        )
+    elif "table_changes" in check.attrs:
+        text.append(
+            "The customer table's settings recorded in the plan (model, margin, horizon and the "
+            "others) are the same at the check."
+        )
+    return " ".join(text)
