@@ -28,3 +28,8 @@ from .segments import *  # noqa: E402,F401,F403
 from .segments import __all__ as _segments_all  # noqa: E402
 
 __all__ += _segments_all
+
+from .strategy import *  # noqa: E402,F401,F403
+from .strategy import __all__ as _strategy_all  # noqa: E402
+
+__all__ += _strategy_all

@@ -5,12 +5,20 @@ returns Markdown that states only what those numbers show: the words that
 carry a direction or a verdict ("reproduce", "best", "equally well") are
 chosen by comparing the numbers, never typed in for one dataset. The
 notebooks display the result with ``IPython.display.Markdown``. One module
-per report: :mod:`.fits` (the CLV report's model fits).
+per report: :mod:`.fits` (the CLV report's model fits); :mod:`.strategy` and
+:mod:`.warning` (the strategy report).
 """
 
 from .fits import PUBLISHED_TOLERANCE_PCT, fit_reading, published_verdict, spend_reading
 
 __all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict", "spend_reading"]
+
+from .strategy import *  # noqa: E402,F401,F403
+from .strategy import __all__ as _strategy_all  # noqa: E402
+from .warning import *  # noqa: E402,F401,F403
+from .warning import __all__ as _warning_all  # noqa: E402
+
+__all__ += _strategy_all + _warning_all
 
 from .segments import *  # noqa: E402,F401,F403
 from .segments import __all__ as _segments_all  # noqa: E402
