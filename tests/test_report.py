@@ -209,7 +209,7 @@ def test_every_problem_is_listed_together():
     assert problems == [
         "no notebook has parameter(s) ['discount_rat'] (did you mean annual_discount_rate?); known: "
         + str(sorted({n for nb in report.discover_notebooks() for n in _declared(nb)}))
-        + " (notebooks: 01_data, 02_lifecycle, 03_clv)",
+        + f" (notebooks: {', '.join(nb.stem for nb in report.discover_notebooks())})",
         "margin: 'abc' is not a valid float (default 0.30); write a number such as 0.25",
         "max_frequency: '1.5' is not a valid int (default 7); write a whole number such as 7",
         "dayfirst: 'maybe' is not a valid bool (default False); write true or false",
