@@ -12,7 +12,7 @@ md("""
 
 Before any model, the study looks at the raw log the way a manager would: how many customers, how many purchases, how much they spend, how many come back, and when they arrived. These facts set the scale for everything later: the lifecycle stages (report 2) and the value of each customer.
 
-The default run uses the CDNOW log (23,570 customers who made their first purchase at the online music retailer CDNOW in the first quarter of 1997, followed to the end of June 1998). Every number below is computed by the `analysis` package; change the parameters to study another log.
+The default run uses the full CDNOW log (the customers who made their first purchase at the online music retailer CDNOW in the first quarter of 1997, followed to the end of June 1998). Every number below is computed by the `analysis` package; change the parameters to study another log.
 """)
 code(
     """
@@ -34,8 +34,9 @@ code("""
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from IPython.display import Markdown
 
-from analysis import data, describe, plots, report, rfm
+from analysis import data, describe, plots, readings, report, rfm
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -51,10 +52,11 @@ md("""
 One row per purchase (customer, date, amount). A *purchase day* is a customer's purchases on one date taken together: the models count a customer's repeat purchases in days, so two orders on the same day are one purchase.
 """)
 code("""
-describe.log_overview(transactions).to_frame()
+overview = describe.log_overview(transactions)
+overview.to_frame()
 """)
-md("""
-**Reading.** On CDNOW about half of the customers never come back after their first purchase: the firm's base is mostly trial buyers. This is the exploration stage of the relationship lifecycle in its purest form, and it is why the value of the base rests on a minority.
+code("""
+Markdown(readings.overview_reading(overview))
 """)
 md("""
 ## How often customers buy
@@ -68,22 +70,23 @@ per_customer
 code("""
 ax = plots.plot_purchases_per_customer(per_customer)
 """)
-md("""
-**Reading.** The tail matters more than its size suggests: the few customers with ten or more purchase days are the stable relationships the firm must protect, while the large group of one-time buyers decides whether acquisition spending pays off.
+code("""
+Markdown(readings.frequency_reading(per_customer))
 """)
 md("""
 ## How much they spend
 
-Spend per transaction and revenue per customer, as quantiles. Spend is skewed: the mean sits well above the median, so averages alone mislead.
+Spend per transaction and revenue per customer, as quantiles. Where spend is skewed, the mean sits above the median and averages alone mislead.
 """)
 code("""
-describe.spend_summary(transactions)
+spend = describe.spend_summary(transactions)
+spend
 """)
 code("""
 ax = plots.plot_spend_distribution(transactions)
 """)
-md("""
-**Reading.** A typical order is small; revenue per customer is spread far wider than revenue per order, because it multiplies spend by the number of purchases. Value segmentation (later reports) therefore rests on frequency at least as much as on basket size.
+code("""
+Markdown(readings.spend_distribution_reading(spend))
 """)
 md("""
 ## Purchases week by week
@@ -97,8 +100,8 @@ ax = plots.plot_repeat_transactions(weekly, calibration_end=calibration_end or N
 code("""
 weekly.describe().round(1)
 """)
-md("""
-**Reading.** On CDNOW all customers were acquired in the first twelve weeks; after that, every purchase is a repeat purchase, and the weekly volume decays as relationships age and lapse. A firm that sees only its total sales would miss that this decline is built into the customer base, not caused by a bad quarter.
+code("""
+Markdown(readings.weekly_reading(weekly))
 """)
 md("""
 ## Acquisition cohorts
@@ -112,8 +115,8 @@ cohort_table
 code("""
 ax = plots.plot_cohorts(cohort_table)
 """)
-md("""
-**Reading.** Cohorts of similar size and similar return rates mean the base is homogeneous enough to be modelled as one population; a cohort that returns much less often would deserve its own study.
+code("""
+Markdown(readings.cohort_reading(cohort_table))
 """)
 md("""
 ## What the models will see
@@ -128,16 +131,17 @@ summary = rfm.summarize(
 summary.describe().round(2)
 """)
 code("""
-pd.Series({
+model_inputs = pd.Series({
     "customers in the calibration summary": len(summary),
     "repeat purchases in calibration": int(summary["frequency"].sum()),
     "customers with no repeat purchase": int((summary["frequency"] == 0).sum()),
     "repeat buyers (for the spend model)": int((summary["frequency"] > 0).sum()),
     "purchases in the holdout": int(summary["frequency_holdout"].sum()) if "frequency_holdout" in summary else None,
-}).to_frame("value")
+})
+model_inputs.to_frame("value")
 """)
-md("""
-**Reading.** These counts are the inputs of the lifetime-value models. On the CDNOW 1/10 sample they reproduce the published figures (2,457 repeat purchases in calibration, 1,411 customers with none, 1,882 repeat purchases in the 39-week holdout); the test suite checks them.
+code("""
+Markdown(readings.model_inputs_reading(model_inputs))
 """)
 code("""
 assert len(transactions) > 0 and transactions["customer_id"].nunique() == len(rfm.summarize(transactions, time_unit=time_unit))
