@@ -6,7 +6,7 @@ carry a direction or a verdict ("reproduce", "best", "equally well") are
 chosen by comparing the numbers, never typed in for one dataset. The
 notebooks display the result with ``IPython.display.Markdown``. One module
 per report: :mod:`.fits` (the CLV report's model fits); :mod:`.strategy` and
-:mod:`.warning` (the strategy report).
+:mod:`.warning` (the strategy report); :mod:`.segment_study` (the segment studies).
 """
 
 from .fits import PUBLISHED_TOLERANCE_PCT, fit_reading, published_verdict, spend_reading
@@ -34,3 +34,8 @@ from .data import *  # noqa: E402,F401,F403
 from .data import __all__ as _data_all  # noqa: E402
 
 __all__ += _data_all
+
+from .segment_study import *  # noqa: E402,F401,F403
+from .segment_study import __all__ as _segment_study_all  # noqa: E402
+
+__all__ += _segment_study_all

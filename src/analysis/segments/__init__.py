@@ -29,7 +29,9 @@ The Series-valued segmentations return an ordered Categorical named after the
 function, indexed like the table (NaN for a customer outside its scope);
 :func:`ranking` and :func:`rfm_segments` return DataFrames.
 :func:`summarize` counts customers and value per label, or per cell of
-several labels crossed (e.g. stage x CLV tier).
+several labels crossed (e.g. stage x CLV tier). :func:`members` gives one
+segment's customers (:mod:`~analysis.segments.members`, for the segment
+studies).
 """
 
 from __future__ import annotations
@@ -44,6 +46,17 @@ from .matrices import (
     cost_matrix,
     loyalty_profitability,
     value_matrix,
+)
+from .members import (
+    PROFILE_COLUMNS,
+    REST,
+    SEGMENT_LABELS,
+    check_segment,
+    members,
+    membership,
+    segment_counts,
+    segment_profile,
+    stage_mix,
 )
 from .ranking import RANKING_WEIGHTS, rank_scale, ranking
 from .relationship import (
@@ -100,4 +113,13 @@ __all__ = [
     "rfm_grid_table",
     "segment_labels",
     "summarize",
+    "SEGMENT_LABELS",
+    "PROFILE_COLUMNS",
+    "REST",
+    "check_segment",
+    "segment_counts",
+    "members",
+    "membership",
+    "segment_profile",
+    "stage_mix",
 ]

@@ -1,0 +1,402 @@
+"""Readings of a segment study: one segment of one segmentation set beside the whole base.
+
+Each function takes a table that ``notebooks/segment_study.ipynb`` shows and
+returns Markdown stating what its numbers show about the segment; every word
+carrying a direction ("more", "above", "rises", "better") is chosen by
+comparing the segment's number with the base's (or with its own earlier
+number), so the text stays true for any segment of any log.
+:func:`retention_curves` shapes two cohort-retention tables for reading.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ..churn import REASONS
+from ..strategy import KPI_DEFINITIONS
+from ._format import cap, count, join_and, money, pct
+from .strategy import kpi_matrix, kpi_value
+
+__all__ = [
+    "SAME_RATIO",
+    "SKEWED_MEAN",
+    "MIN_CURVE_CUSTOMERS",
+    "profile_reading",
+    "stage_mix_reading",
+    "curve_reading",
+    "clv_spread_reading",
+    "retention_curves",
+    "retention_reading",
+    "segment_kpi_reading",
+    "segment_warning_reading",
+    "segment_recommendation_reading",
+]
+
+#: two numbers whose ratio lies within 1 +- this are "about the same"
+SAME_RATIO = 0.05
+#: a mean above this multiple of the median is "pulled up by a few large values"
+SKEWED_MEAN = 1.25
+#: ages of the lifecycle curve resting on fewer customers are not read
+MIN_CURVE_CUSTOMERS = 30
+
+_PROFILE_NAMES = {
+    "purchases": ("purchase days", False),
+    "revenue": ("revenue to date", True),
+    "days_since_last": ("days since the last purchase", False),
+    "purchase_cycle_days": ("days between purchases", False),
+    "p_alive": ("P(alive)", False),
+    "expected_purchases_horizon": ("expected purchases over the horizon", False),
+    "clv_net": ("net CLV", True),
+}
+
+
+def _compare(a: float, b: float, words=("above", "below", "about the same as")) -> str:
+    """``above`` / ``below`` / ``about the same as``: ``a`` against ``b`` (within :data:`SAME_RATIO`)."""
+    if b == 0 or not np.isfinite(b):
+        return words[0] if a > b else words[1] if a < b else words[2]
+    ratio = a / b
+    if abs(ratio - 1) <= SAME_RATIO:
+        return words[2]
+    return words[0] if a > b else words[1]
+
+
+def _number(column: str, x: float, currency: str) -> str:
+    money_like = _PROFILE_NAMES.get(column, ("", False))[1]
+    if money_like:
+        return money(x, currency)
+    if column == "p_alive":
+        return f"{x:.2f}"
+    return f"{x:,.1f}"
+
+
+def profile_reading(
+    summary: pd.DataFrame, profile: pd.DataFrame, segment: str, *, currency: str = "$"
+) -> str:
+    """The segment's size and value share, and how its customers differ from the base.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`analysis.segments.summarize` of the segmentation (index the labels).
+    profile : DataFrame
+        :func:`analysis.segments.segment_profile` of the segment.
+    segment : str
+        The label studied.
+    """
+    row = summary.loc[segment]
+    n, share_n, share_v = int(row["customers"]), row["share_customers"], row["share_clv"]
+    text = (
+        f"The segment *{segment}* holds {count(n)}, {pct(share_n)} of the customers, "
+        f"and {pct(share_v)} of the value (net CLV)"
+    )
+    if np.isfinite(share_v):
+        word = _compare(share_v, share_n, ("more", "less", "about as much"))
+        than = "as" if word == "about as much" else "than"
+        text += f": {word} of the value {than} of the customers"
+    text += "."
+    parts = []
+    for column, r in profile.iterrows():
+        if column not in _PROFILE_NAMES or not np.isfinite(r["segment_mean"]):
+            continue
+        word = _compare(r["segment_mean"], r["base_mean"])
+        parts.append(
+            f"{_PROFILE_NAMES[column][0]} {_number(column, r['segment_mean'], currency)} "
+            f"({word} the base's {_number(column, r['base_mean'], currency)})"
+        )
+    if parts:
+        text += " Per customer, on average: " + join_and(parts) + "."
+    return text
+
+
+def stage_mix_reading(mix: pd.DataFrame, segment: str) -> str:
+    """Where the segment's customers stand in the lifecycle, against the base's mix.
+
+    Parameters
+    ----------
+    mix : DataFrame
+        :func:`analysis.segments.stage_mix` (index stages; ``customers``,
+        ``share``, ``base_share``, ``share_value``).
+    """
+    top = mix["share"].idxmax()
+    lead = (
+        "Most of the segment's customers are"
+        if mix.loc[top, "share"] > 0.5
+        else ("The largest group of the segment's customers is")
+    )
+    text = (
+        f"{lead} in **{top}** ({pct(mix.loc[top, 'share'])}, "
+        f"against {pct(mix.loc[top, 'base_share'])} of the base)."
+    )
+    held = mix.loc[(mix["customers"] > 0) | (mix["base_share"] > 0)]
+    excess = (held["share"] - held["base_share"]).sort_values()
+    over, under = excess.index[-1], excess.index[0]
+    if excess.iloc[-1] > 0:
+        text += (
+            f" Compared with the base, the segment has the most excess in {over} "
+            f"({pct(held.loc[over, 'share'])} against {pct(held.loc[over, 'base_share'])})"
+        )
+        if excess.iloc[0] < 0:
+            text += (
+                f" and the largest shortfall in {under} ({pct(held.loc[under, 'share'])} "
+                f"against {pct(held.loc[under, 'base_share'])})"
+            )
+        text += "."
+    else:
+        text += " Its stage mix is the base's."
+    if mix["share_value"].notna().all() and mix["share_value"].sum() != 0:
+        most = mix["share_value"].idxmax()
+        text += f" The most value sits in {most} ({pct(mix.loc[most, 'share_value'])})."
+    return text
+
+
+def _readable(curve: pd.DataFrame, min_customers: int) -> pd.DataFrame:
+    kept = curve.loc[curve["customers"] >= min_customers]
+    return kept if len(kept) else curve
+
+
+def curve_reading(
+    curve: pd.DataFrame,
+    base_curve: pd.DataFrame,
+    *,
+    currency: str = "$",
+    min_customers: int = MIN_CURVE_CUSTOMERS,
+) -> str:
+    """Profit per customer along the relationship: where it peaks, where it ends, against the base.
+
+    Parameters
+    ----------
+    curve, base_curve : DataFrame
+        :func:`analysis.lifecycle.lifecycle_curve` (``align="age"``) of the
+        segment and of the base: index ``age``, ``customers``, ``profit``.
+    min_customers : int
+        Ages observed on fewer of the segment's customers are not read.
+    """
+    seg = _readable(curve, min_customers)
+    first, last = seg.index[0], seg.index[-1]
+    peak = seg["profit"].idxmax()
+    p0, pl, pp = (seg.loc[a, "profit"] for a in (first, last, peak))
+    text = (
+        f"In the first period (age {first}) a customer of the segment earns {money(p0, currency)}"
+    )
+    if first in base_curve.index:
+        b0 = base_curve.loc[first, "profit"]
+        text += f", {_compare(p0, b0)} the base's {money(b0, currency)}"
+    text += "."
+    if last == first:
+        return text + " No later age rests on enough customers to read."
+    trend = _compare(pl, p0, ("rises", "falls", "stays about level"))
+    text += (
+        f" Over the ages with at least {count(min_customers)} the profit per customer {trend}: "
+        f"{money(pl, currency)} at age {last} ({count(seg.loc[last, 'customers'])})"
+    )
+    if peak not in (first, last):
+        text += f", with a peak of {money(pp, currency)} at age {peak}"
+    text += "."
+    ages = seg.index.intersection(base_curve.index)
+    if len(ages):
+        s_mean = float(seg.loc[ages, "profit"].mean())
+        b_mean = float(base_curve.loc[ages, "profit"].mean())
+        text += (
+            f" Averaged over those ages it is {money(s_mean, currency)} per customer and period, "
+            f"{_compare(s_mean, b_mean)} the base's {money(b_mean, currency)}."
+        )
+    return text
+
+
+def clv_spread_reading(spread: pd.DataFrame, segment: str, *, currency: str = "$") -> str:
+    """How evenly the segment's value is spread: mean against median, the top tenth's share.
+
+    Parameters
+    ----------
+    spread : DataFrame
+        :func:`analysis.tables.method_summary` of the segment's ``clv_net``
+        (one row; ``customers``, ``total``, ``mean``, ``median``, ``top_10%``).
+    """
+    row = spread.iloc[0]
+    mean, median = row["mean"], row["median"]
+    text = (
+        f"The segment's {count(row['customers'])} are worth {money(row['total'], currency)} "
+        f"together: {money(mean, currency)} on average, {money(median, currency)} for the "
+        f"median customer."
+    )
+    if median > 0 and mean > SKEWED_MEAN * median:
+        text += " The mean lies well above the median: a few large values pull it up."
+    elif median > 0 and mean < median / SKEWED_MEAN:
+        text += " The mean lies well below the median: a few small values pull it down."
+    elif median > 0:
+        text += " Mean and median are close: the value is fairly evenly spread."
+    if "top_10%" in row.index and np.isfinite(row["top_10%"]):
+        share = row["top_10%"]
+        word = _compare(share, 0.10, ("more than", "less than", "about"))
+        text += (
+            f" The most valuable tenth of the segment holds {pct(share)} of its value, "
+            f"{word} an even tenth."
+        )
+    return text
+
+
+def retention_curves(retention: pd.DataFrame, base_retention: pd.DataFrame, segment: str):
+    """Share of customers buying at each age after the first, the segment beside the base.
+
+    Each curve is the mean over the cohorts of :func:`analysis.lifecycle.cohort_retention`
+    observed at that age, weighted by the cohorts' sizes. Only ages from 1 are kept
+    (age 0 is 1 by construction).
+
+    Returns
+    -------
+    DataFrame
+        Index ``age``; columns ``segment`` (named after it) and ``base``.
+    """
+
+    def weighted(table: pd.DataFrame) -> pd.Series:
+        ages = [c for c in table.columns if c != "customers" and int(c) >= 1]
+        shares = table[ages]
+        weights = shares.notna().mul(table["customers"], axis=0)
+        return (shares.fillna(0).mul(table["customers"], axis=0)).sum() / weights.sum()
+
+    out = pd.DataFrame({segment: weighted(retention), "base": weighted(base_retention)})
+    out.index = pd.Index([int(a) for a in out.index], name="age")
+    return out
+
+
+def retention_reading(curves: pd.DataFrame, segment: str) -> str:
+    """The segment's repeat buying by age against the base's (from :func:`retention_curves`)."""
+    both = curves.dropna()
+    if both.empty:
+        return "The segment and the base share no observed age after the first: nothing to compare."
+    first = both.index[0]
+    s1, b1 = both.loc[first, segment], both.loc[first, "base"]
+    text = (
+        f"At age {first}, {pct(s1)} of the segment's customers buy again, "
+        f"{_compare(s1, b1)} the base's {pct(b1)}."
+    )
+    if len(both) > 1:
+        s_mean, b_mean = both[segment].mean(), both["base"].mean()
+        text += (
+            f" Over ages {first} to {both.index[-1]} the segment's share buying averages "
+            f"{pct(s_mean)}, {_compare(s_mean, b_mean)} the base's {pct(b_mean)}."
+        )
+    return text
+
+
+def segment_kpi_reading(kpi_table: pd.DataFrame, segment: str, *, rest: str) -> str:
+    """Where the segment does better or worse than the rest of the base, per directed KPI.
+
+    Parameters
+    ----------
+    kpi_table : DataFrame
+        :func:`analysis.strategy.kpis` grouped by
+        :func:`analysis.segments.membership` (groups ``segment`` and ``rest``).
+    """
+    matrix = kpi_matrix(kpi_table).droplevel(["unit", "period"])
+    if rest not in matrix.columns or matrix[rest].isna().all():
+        return "The segment is the whole base: there is no rest to compare it with."
+    better, worse, same = [], [], []
+    for kpi, r in matrix.iterrows():
+        direction = KPI_DEFINITIONS[kpi].better
+        a, b = r.get(segment, np.nan), r.get(rest, np.nan)
+        if direction is None or not (np.isfinite(a) and np.isfinite(b)):
+            continue
+        words = (
+            ("better", "worse", "same") if direction == "higher" else ("worse", "better", "same")
+        )
+        word = _compare(a, b, words)
+        shown = f"{kpi.replace('_', ' ')} ({kpi_value(kpi, a)} against {kpi_value(kpi, b)})"
+        {"better": better, "worse": worse, "same": same}[word].append(shown)
+    parts = []
+    if better:
+        parts.append("better than the rest of the base on " + join_and(better))
+    if worse:
+        parts.append(
+            ("worse on " if better else "worse than the rest of the base on ") + join_and(worse)
+        )
+    if same:
+        parts.append("about the same on " + join_and(same))
+    if not parts:
+        return "No KPI with a direction could be measured for both the segment and the rest."
+    return "The segment does " + "; ".join(parts) + "."
+
+
+def segment_warning_reading(
+    at_risk: pd.DataFrame,
+    rows: pd.DataFrame,
+    tiers: pd.Series,
+    top_tiers,
+    *,
+    currency: str = "$",
+) -> str:
+    """How many of the segment's customers the early warning flags, and the value they carry.
+
+    Parameters
+    ----------
+    at_risk : DataFrame
+        :func:`analysis.churn.early_warning` restricted to the segment's customers.
+    rows : DataFrame
+        The segment's rows of the customer table (``clv_net``).
+    tiers : Series
+        The CLV tier of every customer (at least the segment's).
+    top_tiers : sequence of str
+        The tiers the warning watches.
+    """
+    watched = tiers.reindex(rows.index).astype(str).isin(list(top_tiers))
+    tiers_text = join_and(top_tiers)
+    if not watched.any():
+        return (
+            f"None of the segment's customers is in the watched tiers ({tiers_text}): "
+            "the early warning does not look at them."
+        )
+    n_watched = int(watched.sum())
+    if at_risk.empty:
+        return (
+            f"Of the segment's {count(n_watched)} in the watched tiers ({tiers_text}), "
+            "none shows a warning sign."
+        )
+    total = float(rows["clv_net"].sum())
+    risk = float(at_risk["clv_net"].sum())
+    text = (
+        f"The early warning flags {count(len(at_risk))} of the segment, "
+        f"{pct(len(at_risk) / n_watched)} of its {count(n_watched)} in the watched tiers "
+        f"({tiers_text}), carrying {money(risk, currency)} of net CLV"
+    )
+    text += f", {pct(risk / total)} of the segment's value." if total > 0 else "."
+    counts = {r: int(at_risk[r].sum()) for r in REASONS if r in at_risk.columns}
+    if counts and max(counts.values()) > 0:
+        top = max(counts, key=counts.get)
+        text += f" The most frequent reason is {top.replace('_', ' ')} ({count(counts[top])})."
+    return text
+
+
+def segment_recommendation_reading(rec: pd.DataFrame) -> str:
+    """Which playbook cells the segment falls in, and what the cell holding most of it prescribes.
+
+    Parameters
+    ----------
+    rec : DataFrame
+        :func:`analysis.strategy.recommend` on the segment's rows (index
+        ``stage``, ``tier``; ``customers``, ``share_value``, ``strategy``,
+        ``priority``, ``relationship_level``).
+    """
+    held = rec.loc[rec["customers"] > 0]
+    by_value = held["share_value"].notna().all()
+    key = held["share_value"].idxmax() if by_value else held["customers"].idxmax()
+    cell = held.loc[key]
+    n_cells = len(held)
+    text = (
+        f"The segment's customers fall in {n_cells} of the playbook's {len(rec)} cells. "
+        f"The cell holding the most of its {'value' if by_value else 'customers'} is "
+        f"**{key[0]} x {key[1]}** ({count(cell['customers'])}"
+    )
+    text += f", {pct(cell['share_value'])} of the value)" if by_value else ")"
+    text += (
+        f": priority {cell['priority']}, relationship level {cell['relationship_level']}; "
+        f"the playbook says: {cap(str(cell['strategy']).strip().rstrip('.'))}."
+    )
+    others = held.drop(index=[key])
+    if len(others):
+        most = others["customers"].idxmax()
+        text += (
+            f" Next by customers: {most[0]} x {most[1]} ({count(others.loc[most, 'customers'])}, "
+            f"priority {others.loc[most, 'priority']})."
+        )
+    return text
