@@ -106,7 +106,7 @@ profile
 """)
 
 code("""
-Markdown("**Reading.** " + readings.profile_reading(summary, profile, segment, currency=currency))
+Markdown("**Reading.** " + readings.segment_profile_reading(summary, profile, segment, currency=currency))
 """)
 
 md(r"""
@@ -125,13 +125,13 @@ ax = mix[["share", "base_share"]].rename(columns={"share": segment, "base_share"
 """)
 
 code("""
-Markdown("**Reading.** " + readings.stage_mix_reading(mix, segment))
+Markdown("**Reading.** " + readings.segment_stage_reading(mix, segment))
 """)
 
 md(r"""
 ## 3. The lifecycle curve of the segment
 
-The stages of every customer-period are assigned on the whole log (so the rules are the base's), then the segment's customers are kept and `lifecycle.lifecycle_curve` follows them by relationship age (periods since the first purchase): mean purchases, revenue and profit per customer observed at that age, and the share of each stage. The base's curve is computed the same way for comparison. An age observed on few customers is noisy; the reading skips ages with fewer than `readings.MIN_CURVE_CUSTOMERS` of the segment's customers.
+The stages of every customer-period are assigned on the whole log (so the rules are the base's), then the segment's customers are kept and `lifecycle.lifecycle_curve` follows them by relationship age (periods since the first purchase): mean purchases, revenue and profit per customer observed at that age, and the share of each stage. The base's curve is computed the same way for comparison. An age observed on few customers is noisy; the reading skips ages with fewer than `readings.SEGMENT_MIN_CURVE_CUSTOMERS` of the segment's customers.
 """)
 
 code("""
@@ -146,7 +146,7 @@ ax = plots.plot_lifecycle_curve(curve)
 """)
 
 code("""
-Markdown("**Reading.** " + readings.curve_reading(curve, base_curve, currency=currency))
+Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, currency=currency))
 """)
 
 md(r"""
@@ -165,20 +165,20 @@ ax = rows["clv_net"].plot.hist(bins=40, log=True, xlabel=f"net CLV ({currency})"
 """)
 
 code("""
-Markdown("**Reading.** " + readings.clv_spread_reading(spread, segment, currency=currency))
+Markdown("**Reading.** " + readings.segment_spread_reading(spread, segment, currency=currency))
 """)
 
 md(r"""
 ## 5. Retention by age
 
-`lifecycle.cohort_retention` gives, for each cohort of first purchases, the share of its customers buying at each relationship age. Cohorts are weighted by their sizes into one curve per group (`readings.retention_curves`), the segment's beside the base's. A segment chosen on value or recency is partly chosen on this repeat buying, so the comparison describes the segment; it does not say the segment caused its retention.
+`lifecycle.cohort_retention` gives, for each cohort of first purchases, the share of its customers buying at each relationship age. Cohorts are weighted by their sizes into one curve per group (`readings.segment_retention_curves`), the segment's beside the base's. A segment chosen on value or recency is partly chosen on this repeat buying, so the comparison describes the segment; it does not say the segment caused its retention.
 """)
 
 code("""
 segment_log = transactions.loc[transactions["customer_id"].isin(rows.index)]
 retention = lifecycle.cohort_retention(segment_log, period=period, observation_end=table.attrs["observation_end"])
 base_retention = lifecycle.cohort_retention(transactions, period=period, observation_end=table.attrs["observation_end"])
-curves = readings.retention_curves(retention, base_retention, segment)
+curves = readings.segment_retention_curves(retention, base_retention, segment)
 curves.T
 """)
 
@@ -187,7 +187,7 @@ ax = curves.plot(marker="o", xlabel=f"relationship age ({period})", ylabel="shar
 """)
 
 code("""
-Markdown("**Reading.** " + readings.retention_reading(curves, segment))
+Markdown("**Reading.** " + readings.segment_retention_reading(curves, segment))
 """)
 
 md(r"""

@@ -5,7 +5,7 @@ returns Markdown stating what its numbers show about the segment; every word
 carrying a direction ("more", "above", "rises", "better") is chosen by
 comparing the segment's number with the base's (or with its own earlier
 number), so the text stays true for any segment of any log.
-:func:`retention_curves` shapes two cohort-retention tables for reading.
+:func:`segment_retention_curves` shapes two cohort-retention tables for reading.
 """
 
 from __future__ import annotations
@@ -19,26 +19,26 @@ from ._format import cap, count, join_and, money, pct
 from .strategy import kpi_matrix, kpi_value
 
 __all__ = [
-    "SAME_RATIO",
-    "SKEWED_MEAN",
-    "MIN_CURVE_CUSTOMERS",
-    "profile_reading",
-    "stage_mix_reading",
-    "curve_reading",
-    "clv_spread_reading",
-    "retention_curves",
-    "retention_reading",
+    "SEGMENT_SAME_RATIO",
+    "SEGMENT_SKEWED_MEAN",
+    "SEGMENT_MIN_CURVE_CUSTOMERS",
+    "segment_profile_reading",
+    "segment_stage_reading",
+    "segment_curve_reading",
+    "segment_spread_reading",
+    "segment_retention_curves",
+    "segment_retention_reading",
     "segment_kpi_reading",
     "segment_warning_reading",
     "segment_recommendation_reading",
 ]
 
 #: two numbers whose ratio lies within 1 +- this are "about the same"
-SAME_RATIO = 0.05
+SEGMENT_SAME_RATIO = 0.05
 #: a mean above this multiple of the median is "pulled up by a few large values"
-SKEWED_MEAN = 1.25
+SEGMENT_SKEWED_MEAN = 1.25
 #: ages of the lifecycle curve resting on fewer customers are not read
-MIN_CURVE_CUSTOMERS = 30
+SEGMENT_MIN_CURVE_CUSTOMERS = 30
 
 _PROFILE_NAMES = {
     "purchases": ("purchase days", False),
@@ -52,11 +52,11 @@ _PROFILE_NAMES = {
 
 
 def _compare(a: float, b: float, words=("above", "below", "about the same as")) -> str:
-    """``above`` / ``below`` / ``about the same as``: ``a`` against ``b`` (within :data:`SAME_RATIO`)."""
+    """``above`` / ``below`` / ``about the same as``: ``a`` against ``b`` (within :data:`SEGMENT_SAME_RATIO`)."""
     if b == 0 or not np.isfinite(b):
         return words[0] if a > b else words[1] if a < b else words[2]
     ratio = a / b
-    if abs(ratio - 1) <= SAME_RATIO:
+    if abs(ratio - 1) <= SEGMENT_SAME_RATIO:
         return words[2]
     return words[0] if a > b else words[1]
 
@@ -70,7 +70,7 @@ def _number(column: str, x: float, currency: str) -> str:
     return f"{x:,.1f}"
 
 
-def profile_reading(
+def segment_profile_reading(
     summary: pd.DataFrame, profile: pd.DataFrame, segment: str, *, currency: str = "$"
 ) -> str:
     """The segment's size and value share, and how its customers differ from the base.
@@ -109,7 +109,7 @@ def profile_reading(
     return text
 
 
-def stage_mix_reading(mix: pd.DataFrame, segment: str) -> str:
+def segment_stage_reading(mix: pd.DataFrame, segment: str) -> str:
     """Where the segment's customers stand in the lifecycle, against the base's mix.
 
     Parameters
@@ -155,12 +155,12 @@ def _readable(curve: pd.DataFrame, min_customers: int) -> pd.DataFrame:
     return kept if len(kept) else curve
 
 
-def curve_reading(
+def segment_curve_reading(
     curve: pd.DataFrame,
     base_curve: pd.DataFrame,
     *,
     currency: str = "$",
-    min_customers: int = MIN_CURVE_CUSTOMERS,
+    min_customers: int = SEGMENT_MIN_CURVE_CUSTOMERS,
 ) -> str:
     """Profit per customer along the relationship: where it peaks, where it ends, against the base.
 
@@ -204,7 +204,7 @@ def curve_reading(
     return text
 
 
-def clv_spread_reading(spread: pd.DataFrame, segment: str, *, currency: str = "$") -> str:
+def segment_spread_reading(spread: pd.DataFrame, segment: str, *, currency: str = "$") -> str:
     """How evenly the segment's value is spread: mean against median, the top tenth's share.
 
     Parameters
@@ -220,9 +220,9 @@ def clv_spread_reading(spread: pd.DataFrame, segment: str, *, currency: str = "$
         f"together: {money(mean, currency)} on average, {money(median, currency)} for the "
         f"median customer."
     )
-    if median > 0 and mean > SKEWED_MEAN * median:
+    if median > 0 and mean > SEGMENT_SKEWED_MEAN * median:
         text += " The mean lies well above the median: a few large values pull it up."
-    elif median > 0 and mean < median / SKEWED_MEAN:
+    elif median > 0 and mean < median / SEGMENT_SKEWED_MEAN:
         text += " The mean lies well below the median: a few small values pull it down."
     elif median > 0:
         text += " Mean and median are close: the value is fairly evenly spread."
@@ -236,7 +236,7 @@ def clv_spread_reading(spread: pd.DataFrame, segment: str, *, currency: str = "$
     return text
 
 
-def retention_curves(retention: pd.DataFrame, base_retention: pd.DataFrame, segment: str):
+def segment_retention_curves(retention: pd.DataFrame, base_retention: pd.DataFrame, segment: str):
     """Share of customers buying at each age after the first, the segment beside the base.
 
     Each curve is the mean over the cohorts of :func:`analysis.lifecycle.cohort_retention`
@@ -260,8 +260,8 @@ def retention_curves(retention: pd.DataFrame, base_retention: pd.DataFrame, segm
     return out
 
 
-def retention_reading(curves: pd.DataFrame, segment: str) -> str:
-    """The segment's repeat buying by age against the base's (from :func:`retention_curves`)."""
+def segment_retention_reading(curves: pd.DataFrame, segment: str) -> str:
+    """The segment's repeat buying by age against the base's (from :func:`segment_retention_curves`)."""
     both = curves.dropna()
     if both.empty:
         return "The segment and the base share no observed age after the first: nothing to compare."
