@@ -36,19 +36,12 @@ code cells (``reports/<name>.html``) are written to ``reports/`` with
 CurveZMQ-encrypted sockets (or local IPC sockets where CurveZMQ is missing).
 """
 
+from .execute import NotebookFailed, failing_section, kernel_config, run_notebook
+from .pages import to_html, write_index
 from .parameters import ParameterError, check_parameters, parse_value
-from .runner import (
-    NotebookFailed,
-    build_reports,
-    discover_notebooks,
-    failing_section,
-    kernel_config,
-    main,
-    run_notebook,
-    to_html,
-    use_short_warnings,
-    write_index,
-)
+from .params_file import generate_log, read_params_file
+from .provenance import git_commit, insert_provenance, provenance_markdown
+from .runner import build_reports, discover_notebooks, main, use_short_warnings
 
 __all__ = [
     "NotebookFailed",
@@ -57,9 +50,14 @@ __all__ = [
     "check_parameters",
     "discover_notebooks",
     "failing_section",
+    "generate_log",
+    "git_commit",
+    "insert_provenance",
     "kernel_config",
     "main",
     "parse_value",
+    "provenance_markdown",
+    "read_params_file",
     "run_notebook",
     "to_html",
     "use_short_warnings",

@@ -1,68 +1,42 @@
-"""Running the study: notebooks through papermill into executed copies, HTML and an index page.
+"""Running the study: every notebook into an executed copy and an HTML page, then an index.
 
 The command line and the rules it follows are described in :mod:`analysis.report`.
+The reports are built in a temporary folder beside the reports folder and
+replace the previous ones only when every notebook succeeded.
 """
 
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import os
 import re
+import shutil
 import sys
+import tempfile
+import threading
 import time
 import warnings
-from datetime import UTC, datetime
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
 from .. import config
+from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook
+from .pages import to_html, write_index
 from .parameters import ParameterError, check_parameters
+from .params_file import generate_log, read_params_file
+from .provenance import (
+    LOADING_PARAMETERS,
+    dataset_facts,
+    declared_values,
+    insert_provenance,
+    provenance_markdown,
+)
 
-if TYPE_CHECKING:
-    from traitlets.config import Config
+__all__ = ["build_reports", "discover_notebooks", "main", "use_short_warnings"]
 
 NUMBERED = re.compile(r"^\d{2}_.+\.ipynb$")
-ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
-HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-
-
-class NotebookFailed(RuntimeError):
-    """A notebook stopped on an error; the message is one line, the traceback is in ``log_path``.
-
-    Parameters
-    ----------
-    notebook : Path
-        The notebook that failed (the template in ``notebooks/``).
-    section : str or None
-        The heading of the section holding the failing cell (None: no heading above it).
-    ename, evalue : str
-        The exception's type name and message, as raised in the kernel.
-    log_path : Path
-        File holding the full traceback and the failing cell's source.
-    executed : Path
-        The executed copy, with the outputs up to the error.
-    """
-
-    def __init__(
-        self,
-        notebook: Path,
-        section: str | None,
-        ename: str,
-        evalue: str,
-        log_path: Path,
-        executed: Path,
-    ):
-        self.notebook = notebook
-        self.section = section
-        self.ename = ename
-        self.evalue = evalue
-        self.log_path = log_path
-        self.executed = executed
-        where = f'{notebook.name}, section "{section}"' if section else notebook.name
-        error = f"{ename}: {evalue}" if evalue else ename
-        super().__init__(f"{where}: {error}")
 
 
 def discover_notebooks(notebooks_dir: Path | None = None) -> list[Path]:
@@ -124,240 +98,97 @@ def use_short_warnings() -> None:
     warnings.formatwarning = _short_formatwarning
 
 
-# --------------------------------------------------------------------------- parameters
+# --------------------------------------------------------------------------- building
 
 
-# --------------------------------------------------------------------------- running
+def duration(seconds: float) -> str:
+    """``42 s``, ``1 min 10 s`` or ``1 h 5 min``."""
+    seconds = int(round(seconds))
+    if seconds < 60:
+        return f"{seconds} s"
+    if seconds < 3600:
+        return f"{seconds // 60} min {seconds % 60} s"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
 
 
-def kernel_config() -> Config:
-    """Kernel manager settings for papermill: an encrypted (or local-only) channel to the kernel.
+class _Build:
+    """One run of the study: the notebooks, where they are built and where they end up."""
 
-    By default a kernel listens on TCP without encryption and ipykernel says
-    so in a warning on every start. With CurveZMQ available (pyzmq built with
-    libsodium) the kernel manager provisions keys for kernels whose kernelspec
-    declares support, which the ``python3`` kernel of ipykernel does; without
-    CurveZMQ, POSIX systems use IPC (Unix domain) sockets, which never leave
-    the machine.
+    def __init__(self, notebooks, work, output_dir, parameters, progress, anonymize_ids):
+        self.notebooks = notebooks
+        self.work = work
+        self.output_dir = output_dir
+        self.parameters = parameters
+        self.progress = progress
+        self.anonymize_ids = anonymize_ids
+        self.started = time.perf_counter()
+        self.done = 0
+        self.facts: dict[tuple, Any] = {}
+        self.lock = threading.Lock()
 
-    Returns
-    -------
-    traitlets.config.Config
-        Passed as ``config`` to :func:`papermill.execute_notebook`.
-    """
-    import zmq
-    from traitlets.config import Config
+    def say(self, text: str) -> None:
+        with self.lock:
+            print(text, flush=True)
 
-    settings = Config()
-    if zmq.has("curve"):
-        settings.KernelManager.transport_encryption = "auto"
-    elif os.name == "posix":
-        settings.KernelManager.transport = "ipc"
-    return settings
+    def _facts(self, values: dict) -> Any:
+        """The dataset's counts, loaded once per distinct set of loading options."""
+        key = tuple(str(values.get(name)) for name in ("dataset", *LOADING_PARAMETERS))
+        with self.lock:
+            if key not in self.facts:
+                self.facts[key] = dataset_facts(values)
+            return self.facts[key]
 
-
-def _cell_heading(source: str) -> str | None:
-    """The last markdown heading in a cell's text, without the ``#`` marks."""
-    found = None
-    for line in source.splitlines():
-        match = HEADING.match(line)
-        if match and match.group(1):
-            found = match.group(1)
-    return found
-
-
-def failing_section(executed: Path, cell_index: int) -> str | None:
-    """Heading of the section holding a cell of an executed notebook.
-
-    Parameters
-    ----------
-    executed : Path
-        The executed notebook papermill wrote (it adds marker cells at an
-        error; they are skipped so ``cell_index`` counts as during execution).
-    cell_index : int
-        Index of the cell during execution (``PapermillExecutionError.cell_index``).
-
-    Returns
-    -------
-    str or None
-        The nearest markdown heading above the cell; None when there is none
-        or the notebook cannot be read.
-    """
-    from papermill.execute import ERROR_MARKER_TAG
-
-    try:
-        nb = json.loads(executed.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    cells = [
-        c
-        for c in nb.get("cells", [])
-        if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])
-    ]
-    for cell in reversed(cells[:cell_index]):
-        if cell.get("cell_type") == "markdown":
-            source = cell.get("source", "")
-            heading = _cell_heading(source if isinstance(source, str) else "".join(source))
-            if heading:
-                return heading
-    return None
-
-
-#: a notebook parameter naming the folder for the files it exports; the runner sets it to the report folder
-EXPORT_PARAMETER = "export_dir"
-
-
-def run_notebook(
-    notebook: Path,
-    output_dir: Path,
-    parameters: dict | None = None,
-    kernel_name: str = "python3",
-    progress: bool = True,
-) -> Path:
-    """Execute one notebook with papermill into ``output_dir``.
-
-    Parameters
-    ----------
-    notebook : Path
-        The template notebook; it is not modified.
-    output_dir : Path
-        Folder for the executed copy (and ``logs/`` on failure).
-    parameters : dict, optional
-        Study parameters; those the notebook does not declare are skipped. A
-        notebook that declares ``export_dir`` (where it writes files for the
-        reader, such as ``customers.csv``) gets ``output_dir`` unless one is given.
-    kernel_name : str
-        Jupyter kernel to run it in.
-    progress : bool
-        Show papermill's progress bar and say which parameters were skipped.
-
-    Returns
-    -------
-    Path
-        The executed copy.
-
-    Raises
-    ------
-    NotebookFailed
-        When a cell raises: names the section and the error; the full
-        traceback is written to ``output_dir/logs/<notebook stem>.log``.
-    """
-    import papermill as pm
-    from papermill.exceptions import PapermillExecutionError
-
-    output_dir.mkdir(parents=True, exist_ok=True)
-    out = output_dir / notebook.name
-    declared = set(pm.inspect_notebook(str(notebook)))
-    parameters = parameters or {}
-    # A parameter given for the whole study applies to the notebooks that declare it.
-    used = {k: v for k, v in parameters.items() if k in declared}
-    if EXPORT_PARAMETER in declared and not used.get(EXPORT_PARAMETER):
-        # files a notebook exports for the reader (customers.csv, ...) go beside its report
-        used[EXPORT_PARAMETER] = str(output_dir.resolve())
-    unused = sorted(set(parameters) - declared)
-    if unused and progress:
-        print(
-            f"  ({notebook.name} has no parameter(s) {', '.join(unused)}; not applied)", flush=True
+    def run(self, nb: Path, quiet_bars: bool) -> dict:
+        """Execute one notebook, add its provenance cell, convert it; its index entry."""
+        n = len(self.notebooks)
+        start = time.perf_counter()
+        self.say(f"[{self.notebooks.index(nb) + 1}/{n}] {nb.stem} ...")
+        executed = run_notebook(
+            nb,
+            self.work,
+            self.parameters,
+            progress=self.progress and not quiet_bars,
+            log_dir=self.output_dir / "logs",
         )
-    try:
-        pm.execute_notebook(
-            str(notebook),
-            str(out),
-            parameters=used,
-            kernel_name=kernel_name,
-            cwd=str(notebook.parent),
-            progress_bar=progress,
-            config=kernel_config(),
-        )
-    except PapermillExecutionError as exc:
-        section = failing_section(out, exc.cell_index)
-        log_path = output_dir / "logs" / f"{notebook.stem}.log"
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        traceback = ANSI_ESCAPE.sub("", "\n".join(exc.traceback))
-        log_path.write_text(
-            f"notebook: {notebook}\n"
-            f"executed copy (outputs up to the error): {out}\n"
-            f"section: {section or '(no heading above the cell)'}\n"
-            f"parameters: {used}\n"
-            f"failing cell (execution count {exc.exec_count}):\n{exc.source}\n\n"
-            f"{traceback}\n",
+        final = str(self.output_dir.resolve())
+        values = declared_values(nb, self.parameters)
+        if EXPORT_PARAMETER in values and not values[EXPORT_PARAMETER]:
+            values[EXPORT_PARAMETER] = final
+        text = executed.read_text(encoding="utf-8")
+        # papermill wrote the working folder into the injected parameters: name the final one
+        executed.write_text(
+            text.replace(json.dumps(str(self.work.resolve()))[1:-1], json.dumps(final)[1:-1]),
             encoding="utf-8",
         )
-        raise NotebookFailed(notebook, section, exc.ename, exc.evalue, log_path, out) from None
-    return out
-
-
-def to_html(executed: Path, output: Path | None = None) -> Path:
-    """Convert an executed notebook to HTML without code cells (the reader sees prose, tables, figures).
-
-    Parameters
-    ----------
-    executed : Path
-        An executed notebook.
-    output : Path, optional
-        Where to write; default: next to it with ``.html``.
-
-    Returns
-    -------
-    Path
-        The HTML page.
-    """
-    import nbformat
-    from nbconvert import HTMLExporter
-
-    output = output or executed.with_suffix(".html")
-    nb = nbformat.read(str(executed), as_version=4)
-    exporter = HTMLExporter()
-    exporter.exclude_input = True
-    exporter.exclude_input_prompt = True
-    exporter.exclude_output_prompt = True
-    body, _ = exporter.from_notebook_node(nb)
-    output.write_text(body, encoding="utf-8")
-    return output
-
-
-def write_index(output_dir: Path, entries: list[dict]) -> Path:
-    """Write ``index.html`` linking every report (and the benchmark table when present).
-
-    Parameters
-    ----------
-    output_dir : Path
-        The reports folder.
-    entries : list of dict
-        ``title``, ``lead``, ``html`` and ``notebook`` of each report.
-
-    Returns
-    -------
-    Path
-        The index page.
-    """
-    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    items = []
-    for e in entries:
-        items.append(
-            f'<li><a href="{html.escape(e["html"])}">{html.escape(e["title"])}</a>'
-            f" &mdash; {html.escape(e['lead'])}"
-            f' <small>(<a href="{html.escape(e["notebook"])}">executed notebook</a>)</small></li>'
+        overridden = set(self.parameters) | ({"anonymize_ids"} if self.anonymize_ids else set())
+        facts = self._facts(values) if "dataset" in values else None  # some load no log
+        insert_provenance(executed, provenance_markdown(values, facts, overridden))
+        page = to_html(executed)
+        title, lead = _title_and_lead(nb)
+        with self.lock:
+            self.done += 1
+            done = self.done
+        self.say(
+            f"[{done}/{n}] {nb.stem} done in {duration(time.perf_counter() - start)}; "
+            f"total {duration(time.perf_counter() - self.started)}"
         )
-    extra = ""
-    if (output_dir / "bench.md").exists():
-        extra = '<h2>Performance</h2><p><a href="bench.md">Benchmark table (bench.md)</a></p>'
-    page = f"""<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8">
-<title>Customer lifecycle and CLV study</title>
-<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5}}</style>
-</head><body>
-<h1>Customer relationship lifecycle and CLV study</h1>
-<p>Reports built from the parameterised notebooks in <code>notebooks/</code> on {stamp}.</p>
-<ol>
-{chr(10).join(items)}
-</ol>
-{extra}
-</body></html>
-"""
-    path = output_dir / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+        return {"title": title, "lead": lead, "html": page.name, "notebook": executed.name}
+
+
+def _publish(work: Path, output_dir: Path, notebooks: list[Path]) -> None:
+    """Move every file built in ``work`` into ``output_dir``, replacing those of the last run.
+
+    Other files in ``output_dir`` (its README, the user's own files, reports
+    of notebooks not run this time) stay; failure logs of the notebooks that
+    now succeeded are removed.
+    """
+    for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        target = output_dir / path.relative_to(work)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+    for nb in notebooks:
+        for stale in (f"{nb.stem}.log", f"{nb.stem}.ipynb"):
+            (output_dir / "logs" / stale).unlink(missing_ok=True)
 
 
 def build_reports(
@@ -365,8 +196,14 @@ def build_reports(
     output_dir: Path | None = None,
     parameters: dict | None = None,
     progress: bool = True,
+    workers: int = 1,
+    anonymize_ids: bool = False,
 ) -> Path:
     """Check the parameters, run every notebook, convert each to HTML and write the index.
+
+    The reports are built in a temporary folder beside ``output_dir`` and
+    moved into it only when every notebook succeeded: a failed run leaves the
+    previous reports as they were (its log goes to ``output_dir/logs``).
 
     Parameters
     ----------
@@ -377,7 +214,14 @@ def build_reports(
     parameters : dict, optional
         Study parameters (text values are converted; see :func:`check_parameters`).
     progress : bool
-        Show papermill's progress bars.
+        Show papermill's progress bars (with one worker).
+    workers : int
+        Notebooks run at the same time (each in its own kernel); they are
+        independent, each loading the log itself.
+    anonymize_ids : bool
+        Replace the customer ids by salted hashes in every output (passed to
+        the notebooks that declare ``anonymize_ids``; the salt is drawn per
+        run and written nowhere).
 
     Returns
     -------
@@ -389,7 +233,8 @@ def build_reports(
     ParameterError
         Before any notebook runs, when a parameter cannot be used.
     NotebookFailed
-        When a notebook stops on an error (later notebooks are not run).
+        When a notebook stops on an error (the first failure in reading order;
+        no further notebook is started).
     """
     output_dir = Path(output_dir or config.REPORTS_DIR)
     notebooks = notebooks or discover_notebooks()
@@ -399,37 +244,110 @@ def build_reports(
             "restore them with `git checkout notebooks`."
         )
     parameters = check_parameters(notebooks, parameters)
-    entries = []
-    for i, nb in enumerate(notebooks, 1):
-        start = time.perf_counter()
-        print(f"[{i}/{len(notebooks)}] running {nb.name} ...", flush=True)
-        executed = run_notebook(nb, output_dir, parameters, progress=progress)
-        page = to_html(executed)
-        title, lead = _title_and_lead(nb)
-        entries.append({"title": title, "lead": lead, "html": page.name, "notebook": executed.name})
-        print(
-            f"[{i}/{len(notebooks)}] wrote {page} ({time.perf_counter() - start:.0f} s)", flush=True
-        )
-    index = write_index(output_dir, entries)
-    print(f"index: {index}", flush=True)
+    run_parameters = dict(parameters)
+    if anonymize_ids:
+        import papermill as pm
+
+        declared = {nb.stem: pm.inspect_notebook(str(nb)) for nb in notebooks}
+        unable = [n for n, d in declared.items() if "dataset" in d and "anonymize_ids" not in d]
+        if unable:  # never publish raw ids the user asked to hide
+            raise ParameterError(
+                [
+                    f"anonymize_ids: notebook(s) {', '.join(unable)} cannot hide customer ids "
+                    "(no `anonymize_ids` parameter); nothing was run"
+                ]
+            )
+        run_parameters["anonymize_ids"] = True
+    output_dir.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-building-", dir=output_dir.parent))
+    build = _Build(notebooks, work, output_dir, run_parameters, progress, anonymize_ids)
+    try:
+        if workers <= 1:
+            entries = [build.run(nb, quiet_bars=False) for nb in notebooks]
+        else:
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                futures = [pool.submit(build.run, nb, True) for nb in notebooks]
+                wait(futures, return_when=FIRST_EXCEPTION)
+                for future in futures:
+                    future.cancel()  # those not started yet
+                wait(futures)
+                failed = [f for f in futures if not f.cancelled() and f.exception()]
+                if failed:
+                    raise failed[0].exception()
+                entries = [f.result() for f in futures]
+        _publish(work, output_dir, notebooks)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    index = write_index(output_dir, entries, parameters)
+    print(f"index: {index} (total {duration(time.perf_counter() - build.started)})", flush=True)
     return index
 
 
 EPILOG = """\
-parameters: -p NAME VALUE applies to every notebook declaring NAME; values are
-checked (type, dates, policies, dataset file) before anything runs and every
-problem is listed (exit code 2). Loading options shared by all notebooks:
-dataset, customer_id_column, date_column, amount_column, date_format,
-dayfirst (true/false), returns (error/drop/keep), duplicates (warn/drop/error).
+parameters: -p NAME VALUE applies to every notebook declaring NAME; --params
+FILE reads them from a YAML file (notebooks/params/*.yaml; -p overrides it).
+Values are checked (type, dates, policies, dataset file) before anything runs
+and every problem is listed (exit code 2). Loading options shared by all
+notebooks: dataset, customer_id_column, date_column, amount_column,
+date_format, dayfirst (true/false), returns (error/drop/keep), duplicates
+(warn/drop/error).
+
+output: the reports are built beside the output folder and replace the
+previous ones only when every notebook succeeded. Each HTML page is one
+self-contained file (no network needed) that starts with its provenance: the
+data, every parameter value, the package version and git commit.
 
 failures: a notebook that stops prints one line (notebook, section, error)
 and the path of its log with the full traceback, <output dir>/logs/NN_name.log
-(exit code 1).
+(exit code 1); the previous reports are left as they were.
 
 examples:
+  python -m analysis.report --params notebooks/params/synthetic.yaml
   python -m analysis.report --only 01_data -p dataset cdnow_sample
   python -m analysis.report -p dataset data/raw/shop.csv -p date_format %d/%m/%Y -p returns drop
 """
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m analysis.report",
+        description="Build the study's reports: run the numbered notebooks, convert them to HTML, write an index.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--only", nargs="*", help="notebook names (e.g. 01_data) to run")
+    parser.add_argument(
+        "--params",
+        type=Path,
+        default=None,
+        metavar="FILE",
+        help="YAML file of parameters (see notebooks/params/template.yaml); -p overrides it",
+    )
+    parser.add_argument(
+        "-p",
+        "--parameter",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="set a notebook parameter (applied to every notebook that declares it; checked first)",
+    )
+    parser.add_argument(
+        "--output-dir",
+        type=Path,
+        default=None,
+        help="default: reports/ (failure logs go to its logs/ folder)",
+    )
+    parser.add_argument(
+        "--workers", type=int, default=1, help="notebooks run at the same time (default 1)"
+    )
+    parser.add_argument(
+        "--anonymize-ids",
+        action="store_true",
+        default=None,
+        help="replace customer ids by salted hashes in every output",
+    )
+    parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,28 +364,7 @@ def main(argv: list[str] | None = None) -> int:
         0 when every report was written, 1 when a notebook failed, 2 when the
         parameters were refused (nothing ran).
     """
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.report",
-        description="Build the study's reports: run the numbered notebooks, convert them to HTML, write an index.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--only", nargs="*", help="notebook names (e.g. 01_data) to run")
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        help="set a notebook parameter (applied to every notebook that declares it; checked first)",
-    )
-    parser.add_argument(
-        "--output-dir",
-        type=Path,
-        default=None,
-        help="default: reports/ (failure logs go to its logs/ folder)",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
+    parser = _parser()
     args = parser.parse_args(argv)
     notebooks = discover_notebooks()
     if args.only:
@@ -478,9 +375,32 @@ def main(argv: list[str] | None = None) -> int:
                 f"unknown notebook(s) {sorted(unknown)}; have {[nb.stem for nb in notebooks]}"
             )
         notebooks = [nb for nb in notebooks if nb.stem in wanted]
-    parameters = dict(args.parameter or [])
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     try:
-        build_reports(notebooks, args.output_dir, parameters, progress=not args.no_progress)
+        parameters, runner = read_params_file(args.params) if args.params else ({}, {})
+        parameters.update(dict(args.parameter or []))
+        anonymize = (
+            args.anonymize_ids
+            if args.anonymize_ids is not None
+            else runner.get("anonymize_ids", False)
+        )
+        if "generate" in runner:
+            if not parameters.get("dataset"):
+                raise ParameterError(
+                    ["generate: the file must also name `dataset`, the log to write"]
+                )
+            written = generate_log(str(parameters["dataset"]), runner["generate"])
+            if written:
+                print(f"generated the synthetic log {written}", flush=True)
+        build_reports(
+            notebooks,
+            args.output_dir,
+            parameters,
+            progress=not args.no_progress,
+            workers=args.workers,
+            anonymize_ids=bool(anonymize),
+        )
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(
@@ -492,5 +412,6 @@ def main(argv: list[str] | None = None) -> int:
         print(exc, file=sys.stderr)
         print(f"  full traceback: {exc.log_path}", file=sys.stderr)
         print(f"  executed notebook up to the error: {exc.executed}", file=sys.stderr)
+        print("  the previous reports were left as they were", file=sys.stderr)
         return 1
     return 0

@@ -1,0 +1,174 @@
+"""The report pages: each executed notebook as one self-contained HTML file, and the index.
+
+A report must open anywhere, offline and years later, and show exactly what
+the numbers say. nbconvert's default page loads require.js, MathJax and
+Mermaid from a CDN; the reports show no code, no widgets, no diagrams and no
+formulas, so the page here drops those scripts (the CSS is inlined by
+nbconvert, the figures are inline PNGs). Markdown is read without the math
+extension: ``$75 ... $34`` is money, never an inline formula.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+__all__ = ["OFFLINE_TEMPLATE", "to_html", "write_index"]
+
+#: the lab page of nbconvert without the scripts it would fetch from the network
+OFFLINE_TEMPLATE = """\
+{%- extends 'index.html.j2' -%}
+{%- block html_head_js_requirejs -%}{%- endblock html_head_js_requirejs -%}
+{%- block html_head_js_mathjax -%}{%- endblock html_head_js_mathjax -%}
+{%- block html_head_js_mermaidjs -%}{%- endblock html_head_js_mermaidjs -%}
+{%- block jupyter_widgets -%}{%- endblock jupyter_widgets -%}
+{%- block data_javascript -%}{%- endblock data_javascript -%}
+"""
+OFFLINE_TEMPLATE_NAME = "analysis_offline.html.j2"
+
+
+def _exporter() -> Any:
+    """An HTMLExporter writing the offline page, without code cells or prompts, and without math."""
+    import jinja2
+    from mistune import BlockParser, InlineParser
+    from nbconvert import HTMLExporter
+    from nbconvert.filters.markdown_mistune import IPythonRenderer, MarkdownWithMath
+
+    exporter = HTMLExporter(
+        template_name="lab",
+        template_file=OFFLINE_TEMPLATE_NAME,
+        extra_loaders=[jinja2.DictLoader({OFFLINE_TEMPLATE_NAME: OFFLINE_TEMPLATE})],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
+
+    @jinja2.pass_context
+    def markdown_without_math(context: Any, source: str) -> str:
+        # nbconvert's own filter, with mistune's plain parsers in place of its math parsers
+        cell = context.get("cell", {})
+        renderer = IPythonRenderer(
+            escape=False,
+            attachments=cell.get("attachments", {}),
+            embed_images=exporter.embed_images,
+            path=context.get("resources", {}).get("metadata", {}).get("path", ""),
+            anchor_link_text=exporter.anchor_link_text,
+            exclude_anchor_links=exporter.exclude_anchor_links,
+        )
+        parser = MarkdownWithMath(
+            renderer=renderer, block=BlockParser(), inline=InlineParser(hard_wrap=False)
+        )
+        return parser.render(source)
+
+    exporter.register_filter("markdown2html", markdown_without_math)
+    return exporter
+
+
+def to_html(executed: Path, output: Path | None = None) -> Path:
+    """Convert an executed notebook to one self-contained HTML page without code cells.
+
+    The page holds its CSS and figures and loads nothing from the network (no
+    require.js, MathJax, Mermaid or widget scripts); markdown is rendered
+    without math, so dollar amounts stay text.
+
+    Parameters
+    ----------
+    executed : Path
+        An executed notebook.
+    output : Path, optional
+        Where to write; default: next to it with ``.html``.
+
+    Returns
+    -------
+    Path
+        The HTML page.
+    """
+    import nbformat
+
+    output = output or executed.with_suffix(".html")
+    nb = nbformat.read(str(executed), as_version=4)
+    body, _ = _exporter().from_notebook_node(nb)
+    output.write_text(body, encoding="utf-8")
+    return output
+
+
+def _parameters_table(parameters: dict[str, Any] | None) -> str:
+    """The parameters set for the run as an HTML table; nothing when none are given."""
+    if parameters is None:
+        return ""
+    if not parameters:
+        return "<p>Parameters: each notebook's defaults (none was set for this run).</p>"
+    rows = "\n".join(
+        f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(str(value))}</td></tr>"
+        for name, value in sorted(parameters.items())
+    )
+    return (
+        "<p>Parameters set for this run (the others keep their notebook's default; "
+        "each report lists all of its values at the top):</p>\n"
+        f"<table>\n{rows}\n</table>"
+    )
+
+
+def write_index(
+    output_dir: Path,
+    entries: list[dict],
+    parameters: dict[str, Any] | None = None,
+) -> Path:
+    """Write ``index.html`` linking every report, its parameters and any extra pages.
+
+    Parameters
+    ----------
+    output_dir : Path
+        Folder to write ``index.html`` into.
+    entries : list of dict
+        ``title``, ``lead``, ``html`` and ``notebook`` of each report, and an
+        optional one-line ``summary``.
+    parameters : dict, optional
+        The parameters set for the run, shown in a table (None: no table).
+        Pages in ``output_dir/segments/`` and ``bench.md`` are linked when present.
+
+    Returns
+    -------
+    Path
+        The index page.
+    """
+    stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    items = []
+    for e in entries:
+        summary = f"<br><small>{html.escape(e['summary'])}</small>" if e.get("summary") else ""
+        items.append(
+            f'<li><a href="{html.escape(e["html"])}">{html.escape(e["title"])}</a>'
+            f" &mdash; {html.escape(e['lead'])}"
+            f' <small>(<a href="{html.escape(e["notebook"])}">executed notebook</a>)</small>'
+            f"{summary}</li>"
+        )
+    extra = []
+    segment_pages = sorted((output_dir / "segments").glob("*.html"))
+    if segment_pages:
+        links = "\n".join(
+            f'<li><a href="segments/{html.escape(p.name)}">{html.escape(p.stem)}</a></li>'
+            for p in segment_pages
+        )
+        extra.append(f"<h2>Segment pages</h2>\n<ul>\n{links}\n</ul>")
+    if (output_dir / "bench.md").exists():
+        extra.append('<h2>Performance</h2><p><a href="bench.md">Benchmark table (bench.md)</a></p>')
+    page = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<title>Customer lifecycle and CLV study</title>
+<style>body{{font-family:sans-serif;max-width:50em;margin:2em auto;line-height:1.5}}
+td{{padding:0 1em 0 0;vertical-align:top}}</style>
+</head><body>
+<h1>Customer relationship lifecycle and CLV study</h1>
+<p>Reports built from the parameterised notebooks in <code>notebooks/</code> on {stamp}.</p>
+<ol>
+{chr(10).join(items)}
+</ol>
+{_parameters_table(parameters)}
+{chr(10).join(extra)}
+</body></html>
+"""
+    path = output_dir / "index.html"
+    path.write_text(page, encoding="utf-8")
+    return path

@@ -1,0 +1,246 @@
+"""Where a report comes from: the data, the parameters and the code, written at its top.
+
+A report that leaves the building must say what it was computed from. The
+runner adds one markdown cell after the title of every executed notebook
+(:func:`insert_provenance`): the dataset with its rows, customers and date
+span, the calibration and observation ends, every parameter value (the
+notebook's declared defaults with the run's overrides), the package version,
+the git commit and the run date. No notebook needs to know about it.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import warnings
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import __version__, config
+
+__all__ = [
+    "LOADING_PARAMETERS",
+    "DatasetFacts",
+    "dataset_facts",
+    "declared_values",
+    "git_commit",
+    "insert_provenance",
+    "provenance_markdown",
+]
+
+#: notebook parameter -> keyword of :func:`analysis.data.load_dataset` (the loading cell of every notebook)
+LOADING_PARAMETERS = {
+    "customer_id_column": "customer_id",
+    "date_column": "date",
+    "amount_column": "amount",
+    "date_format": "date_format",
+    "dayfirst": "dayfirst",
+    "returns": "returns",
+    "duplicates": "duplicates",
+    "anonymize_ids": "anonymize_ids",
+}
+#: tag of the provenance cell in an executed notebook
+PROVENANCE_TAG = "provenance"
+
+
+@dataclass(frozen=True)
+class DatasetFacts:
+    """What the loaded log holds; ``error`` says why it could not be read (the rest is then None)."""
+
+    rows: int | None = None
+    customers: int | None = None
+    first_date: str | None = None
+    last_date: str | None = None
+    error: str | None = None
+
+
+def declared_values(notebook: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Every parameter of a notebook: its declared default unless the run sets it.
+
+    Parameters
+    ----------
+    notebook : Path
+        A notebook with a cell tagged ``parameters``.
+    overrides : mapping, optional
+        The run's checked parameters; those the notebook does not declare are ignored.
+
+    Returns
+    -------
+    dict
+        Name to value, in the order of the parameters cell.
+    """
+    import ast
+
+    import papermill as pm
+
+    overrides = overrides or {}
+    values: dict[str, Any] = {}
+    for name, info in pm.inspect_notebook(str(notebook)).items():
+        if name in overrides:
+            values[name] = overrides[name]
+            continue
+        try:
+            values[name] = ast.literal_eval(info["default"]) if info["default"] else None
+        except (ValueError, SyntaxError):
+            values[name] = info["default"]
+    return values
+
+
+def dataset_facts(values: Mapping[str, Any]) -> DatasetFacts:
+    """Load the log once, as the notebooks do, and count its rows, customers and dates.
+
+    Parameters
+    ----------
+    values : mapping
+        A notebook's parameter values (:func:`declared_values`): ``dataset``
+        and the loading parameters.
+
+    Returns
+    -------
+    DatasetFacts
+        The counts, or the reason the log could not be read (the notebook
+        itself reports loading problems; here they only leave the counts out).
+    """
+    from .. import data
+
+    options = {
+        keyword: values[name]
+        for name, keyword in LOADING_PARAMETERS.items()
+        if name in values and values[name] not in ("", None)
+    }
+    if "dayfirst" in options:
+        options["dayfirst"] = options["dayfirst"] or None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the notebooks show the data-quality warnings
+            log = data.load_dataset(str(values["dataset"]), **options)
+    except Exception as exc:  # noqa: BLE001 - any loading problem only leaves the counts out
+        return DatasetFacts(error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+    if log.empty:
+        return DatasetFacts(rows=0, customers=0)
+    return DatasetFacts(
+        rows=len(log),
+        customers=int(log["customer_id"].nunique()),
+        first_date=log["date"].min().strftime("%Y-%m-%d"),
+        last_date=log["date"].max().strftime("%Y-%m-%d"),
+    )
+
+
+def git_commit(root: Path | None = None) -> str:
+    """The short hash of the checked-out commit, marked when files differ from it.
+
+    Returns
+    -------
+    str
+        ``"1a2b3c4"``, ``"1a2b3c4 with uncommitted changes"`` or ``"not a git checkout"``.
+    """
+    root = Path(root or config.PROJECT_ROOT)
+
+    def git(*args: str) -> str | None:
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(root), *args],
+                capture_output=True,
+                text=True,
+                timeout=20,
+                check=False,
+            )
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    commit = git("rev-parse", "--short", "HEAD")
+    if not commit:
+        return "not a git checkout"
+    changed = git("status", "--porcelain", "--untracked-files=no")
+    return f"{commit} with uncommitted changes" if changed else commit
+
+
+def _cell_text(value: Any) -> str:
+    """A value as table text: pipes escaped, empty text shown as (empty)."""
+    if value is None or value == "":
+        return "(empty)"
+    return str(value).replace("|", "\\|").replace("\n", " ")
+
+
+def provenance_markdown(
+    values: Mapping[str, Any],
+    facts: DatasetFacts | None,
+    overridden: set[str] | frozenset[str] = frozenset(),
+    commit: str | None = None,
+    run_date: datetime | None = None,
+) -> str:
+    """The provenance cell's Markdown: the data, the run, then every parameter.
+
+    Parameters
+    ----------
+    values : mapping
+        The notebook's parameter values (:func:`declared_values`).
+    facts : DatasetFacts or None
+        What the loaded log holds (:func:`dataset_facts`); None for a
+        notebook that loads no log (no data rows then).
+    overridden : set of str
+        Parameters the run set (marked with ``*``); the others are defaults.
+    commit : str, optional
+        Default: :func:`git_commit`.
+    run_date : datetime, optional
+        Default: now (UTC).
+
+    Returns
+    -------
+    str
+        A heading, a two-column table and a note on the marks.
+    """
+    commit = commit if commit is not None else git_commit()
+    run_date = run_date or datetime.now(UTC)
+    lines = ["## Provenance", "", "| | |", "|:--|:--|"]
+    if facts is not None:
+        if facts.error:
+            rows = customers = span = f"not counted ({facts.error})"
+        else:
+            rows, customers = f"{facts.rows:,}", f"{facts.customers:,}"
+            span = f"{facts.first_date} to {facts.last_date}" if facts.rows else "no purchases"
+        lines += [
+            f"| dataset | `{_cell_text(values.get('dataset'))}` |",
+            f"| rows, customers | {_cell_text(rows)}; {_cell_text(customers)} |",
+            f"| purchase dates | {_cell_text(span)} |",
+        ]
+    for name in ("calibration_end", "observation_end"):
+        if name in values:
+            lines.append(f"| {name.replace('_', ' ')} | {_cell_text(values[name])} |")
+    lines += [
+        f"| package | analysis {__version__}, commit {_cell_text(commit)} |",
+        f"| run | {run_date.strftime('%Y-%m-%d %H:%M UTC')} |",
+    ]
+    mark = {name: "\\*" for name in overridden}
+    settings = "; ".join(
+        f"{name}{mark.get(name, '')} = `{_cell_text(value)}`" for name, value in values.items()
+    )
+    lines += ["", f"**Parameters** ({len(values)}; \\* set for this run): {settings}."]
+    return "\n".join(lines)
+
+
+def insert_provenance(executed: Path, text: str) -> None:
+    """Put the provenance cell after the first markdown cell (the title) of an executed notebook.
+
+    A provenance cell already there (tagged ``provenance``) is replaced.
+
+    Parameters
+    ----------
+    executed : Path
+        The executed notebook, rewritten in place.
+    text : str
+        The cell's Markdown (:func:`provenance_markdown`).
+    """
+    import nbformat
+    from nbformat.v4 import new_markdown_cell
+
+    nb = nbformat.read(str(executed), as_version=4)
+    nb.cells = [c for c in nb.cells if PROVENANCE_TAG not in c.get("metadata", {}).get("tags", [])]
+    cell = new_markdown_cell(text)
+    cell.metadata["tags"] = [PROVENANCE_TAG]
+    title = next((i for i, c in enumerate(nb.cells) if c.cell_type == "markdown"), -1)
+    nb.cells.insert(title + 1, cell)
+    nbformat.write(nb, str(executed))

@@ -1,0 +1,320 @@
+"""The report runner's output: offline HTML, provenance, parameter files, atomic replacement, progress."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from analysis import config, report
+from analysis.report import provenance
+
+LOG = "customer_id,date,amount\nA,2020-01-03,10.0\nA,2020-02-01,5.5\nB,2020-01-20,7.0\n"
+
+PARAMETERS = "\n".join(
+    [
+        'dataset: str = "cdnow_sample"  # the log',
+        'customer_id_column: str = "customer_id"  # id column',
+        'date_column: str = "date"  # date column',
+        'amount_column: str = "amount"  # amount column',
+        'date_format: str = ""  # format',
+        "dayfirst: bool = False  # day first",
+        'returns: str = "error"  # returns',
+        'duplicates: str = "warn"  # duplicates',
+        'calibration_end: str = "2020-01-31"  # calibration end',
+        'observation_end: str = "2020-03-31"  # observation end',
+        "margin: float = 0.30  # margin",
+    ]
+)
+
+
+def _notebook(path: Path, cells: list, parameters: str | None = PARAMETERS) -> Path:
+    body = []
+    if parameters is not None:
+        cell = new_code_cell(parameters)
+        cell.metadata["tags"] = ["parameters"]
+        body.append(cell)
+    nb = new_notebook(cells=cells[:1] + body + cells[1:])
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nbformat.write(nb, str(path))
+    return path
+
+
+@pytest.fixture
+def study(tmp_path, monkeypatch):
+    """A folder of tiny notebooks the runner takes for the study, and a tiny log."""
+    notebooks = tmp_path / "notebooks"
+    notebooks.mkdir()
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
+    log = tmp_path / "log.csv"
+    log.write_text(LOG)
+    return notebooks, log
+
+
+def _tiny(notebooks: Path, name: str = "01_tiny", fail: bool = False) -> Path:
+    cells = [
+        new_markdown_cell(f"# Study {name}\n\nIt costs $75 per order and *then* $34."),
+        new_code_cell(
+            "from IPython.display import Markdown\nMarkdown('Worth $48,000, **not** $20.')"
+        ),
+    ]
+    if fail:
+        cells.append(new_code_cell('raise ValueError("boom")'))
+    return _notebook(notebooks / f"{name}.ipynb", cells)
+
+
+# --------------------------------------------------------------------------- offline HTML
+
+EXTERNAL = re.compile(
+    r"""<(?:script|link|img|iframe)\b[^>]*(?:src|href)\s*=\s*["']?(?:https?:|//)"""
+)
+
+
+def test_the_html_page_loads_nothing_and_money_stays_text(tmp_path):
+    display = new_output("display_data", {"text/markdown": "Worth $48,000, **not** $20."})
+    cells = [
+        new_markdown_cell("# Title\n\nIt costs $75 per order and *then* $34.\n\n$$x$$"),
+        new_code_cell("x = 1", outputs=[display]),
+    ]
+    executed = _notebook(tmp_path / "x.ipynb", cells, parameters=None)
+    page = report.to_html(executed).read_text()
+    assert not EXTERNAL.search(page)
+    assert (
+        "<script" not in page
+    )  # no require.js, MathJax, Mermaid or widget loader, not even inline
+    assert not re.search(r"url\(\s*['\"]?(?:https?:|//)", page)  # no web fonts or images in the CSS
+    assert "@import" not in page
+    assert "It costs $75 per order and <em>then</em> $34." in page  # markdown between the dollars
+    assert "Worth $48,000, <strong>not</strong> $20." in page  # also in markdown outputs
+    assert "$$x$$" in page  # no math anywhere
+    assert "x = 1" not in page  # no code cells
+
+
+# --------------------------------------------------------------------------- provenance
+
+
+def test_provenance_names_the_data_the_parameters_and_the_code():
+    facts = provenance.DatasetFacts(
+        rows=3, customers=2, first_date="2020-01-03", last_date="2020-02-01"
+    )
+    values = {"dataset": "my|log.csv", "calibration_end": "2020-01-31", "margin": 0.25, "x": ""}
+    text = report.provenance_markdown(
+        values, facts, {"margin"}, commit="abc1234", run_date=datetime(2026, 1, 2, 3, 4, tzinfo=UTC)
+    )
+    assert "| dataset | `my\\|log.csv` |" in text
+    assert "| rows, customers | 3; 2 |" in text
+    assert "| purchase dates | 2020-01-03 to 2020-02-01 |" in text
+    assert "| calibration end | 2020-01-31 |" in text and "observation end" not in text
+    assert "commit abc1234" in text and "analysis 0.1.0" in text
+    assert "| run | 2026-01-02 03:04 UTC |" in text
+    assert "margin\\* = `0.25`" in text and "dataset = `my\\|log.csv`" in text
+    assert "x = `(empty)`" in text
+    no_log = report.provenance_markdown({"seed": 1}, None, commit="abc1234")  # loads no log
+    assert "dataset" not in no_log and "rows" not in no_log and "seed = `1`" in no_log
+    unreadable = provenance.DatasetFacts(error="FileNotFoundError: no such file")
+    assert "not counted (FileNotFoundError: no such file)" in report.provenance_markdown(
+        values, unreadable, commit="abc1234"
+    )
+
+
+def test_git_commit_outside_a_checkout(tmp_path):
+    assert report.git_commit(tmp_path) == "not a git checkout"
+    assert re.fullmatch(r"[0-9a-f]{4,}( with uncommitted changes)?", report.git_commit())
+
+
+def test_every_report_starts_with_its_provenance(study):
+    notebooks, log = study
+    _tiny(notebooks)
+    out = notebooks.parent / "out"
+    assert report.main(["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]) == 0
+    nb = nbformat.read(str(out / "01_tiny.ipynb"), as_version=4)
+    assert nb.cells[0].source.startswith("# Study 01_tiny")
+    cell = nb.cells[1]
+    assert cell.metadata["tags"] == ["provenance"]
+    text = cell.source
+    assert f"| dataset | `{log}` |" in text
+    assert "| rows, customers | 3; 2 |" in text
+    assert "| purchase dates | 2020-01-03 to 2020-02-01 |" in text
+    assert "| calibration end | 2020-01-31 |" in text and "| observation end | 2020-03-31 |" in text
+    assert f"dataset\\* = `{log}`" in text and "margin = `0.3`" in text
+    assert "returns = `error`" in text and "date_format = `(empty)`" in text
+    assert "commit " in text and "| run | " in text
+    assert "Provenance" in (out / "01_tiny.html").read_text()
+
+
+# --------------------------------------------------------------------------- parameter files
+
+
+def test_a_parameter_file_is_read_and_the_command_line_overrides_it(study):
+    notebooks, log = study
+    _tiny(notebooks)
+    params = notebooks.parent / "mine.yaml"
+    params.write_text(f"# mine\ndataset: {log}\nmargin: 0.4\ncalibration_end: 2020-02-15\n")
+    out = notebooks.parent / "out"
+    argv = ["--params", str(params), "--output-dir", str(out), "--no-progress"]
+    assert report.main([*argv, "-p", "margin", "0.5"]) == 0
+    text = nbformat.read(str(out / "01_tiny.ipynb"), as_version=4).cells[1].source
+    assert "margin\\* = `0.5`" in text  # the command line wins
+    assert "calibration_end\\* = `2020-02-15`" in text  # a YAML date is taken as the date text
+    assert "| margin | 0.5 |" not in text
+    assert "<code>margin</code></td><td>0.5" in (out / "index.html").read_text()
+
+
+def test_a_broken_parameter_file_names_the_line(tmp_path, capsys):
+    params = tmp_path / "broken.yaml"
+    params.write_text("margin: 0.3\ndataset: [unclosed\ncurrency: x\n")
+    with pytest.raises(report.ParameterError) as caught:
+        report.read_params_file(params)
+    assert f"parameter file {params}, line " in caught.value.problems[0]
+    assert "not valid YAML" in caught.value.problems[0]
+    params.write_text("margin: 0.3\n  bad indent: 1\n")
+    assert report.main(["--params", str(params), "--no-progress"]) == 2
+    assert f"parameter file {params}, line 2" in capsys.readouterr().err
+    params.write_text("- a list\n")
+    with pytest.raises(report.ParameterError, match="a YAML mapping"):
+        report.read_params_file(params)
+
+
+def test_an_unknown_key_in_a_parameter_file_lists_the_known_ones(study, capsys):
+    notebooks, log = study
+    _tiny(notebooks)
+    params = notebooks.parent / "mine.yaml"
+    params.write_text(f"dataset: {log}\nmargn: 0.4\n")
+    assert report.main(["--params", str(params), "--no-progress"]) == 2
+    err = capsys.readouterr().err
+    assert "no notebook has parameter(s) ['margn'] (did you mean margin?)" in err
+    assert "known: ['amount_column', 'calibration_end'" in err
+
+
+@pytest.mark.parametrize("name", ["cdnow", "synthetic", "template"])
+def test_the_shipped_parameter_files_name_only_declared_parameters(name):
+    parameters, runner = report.read_params_file(config.NOTEBOOKS_DIR / "params" / f"{name}.yaml")
+    assert set(runner) <= {"generate", "anonymize_ids"}
+    parameters.pop("dataset", None)  # the synthetic log and the user's log need not exist here
+    notebooks = [
+        nb
+        for nb in report.discover_notebooks()
+        if "dataset" in __import__("papermill").inspect_notebook(str(nb))
+    ]
+    report.check_parameters(notebooks, parameters)
+
+
+def test_the_cdnow_file_holds_the_notebooks_defaults():
+    parameters, _ = report.read_params_file(config.NOTEBOOKS_DIR / "params" / "cdnow.yaml")
+    for nb in report.discover_notebooks():
+        declared = provenance.declared_values(nb)
+        for name, value in parameters.items():
+            if name in declared:
+                assert declared[name] == value, f"{nb.name}: {name}"
+
+
+def test_the_synthetic_log_is_drawn_once_with_a_fixed_seed(tmp_path):
+    target = tmp_path / "interim" / "synthetic.csv"
+    settings = {"customers": 30, "periods": 6, "seed": 3}
+    assert report.generate_log(str(target), settings) == target
+    first = target.read_text()
+    log = pd.read_csv(target)
+    assert list(log.columns) == ["customer_id", "date", "amount"]
+    assert log["date"].min() >= "2020-01-01" and log["date"].max() <= "2020-06-30"
+    assert (tmp_path / "interim" / "synthetic_truth.csv").exists()
+    assert report.generate_log(str(target), settings) is None  # exists: left alone
+    target.unlink()
+    report.generate_log(str(target), settings)
+    assert target.read_text() == first
+    with pytest.raises(report.ParameterError, match="simulator"):
+        report.generate_log(str(tmp_path / "x.csv"), {"simulator": "magic"})
+
+
+# --------------------------------------------------------------------------- atomic output
+
+
+def test_a_failed_run_leaves_the_previous_reports(study, capfd):
+    notebooks, log = study
+    out = notebooks.parent / "out"
+    out.mkdir()
+    (out / "README.md").write_text("kept")
+    (out / "index.html").write_text("previous index")
+    (out / "01_tiny.html").write_text("previous report")
+    _tiny(notebooks)
+    _tiny(notebooks, "02_fails", fail=True)
+    argv = ["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]
+    assert report.main(argv) == 1
+    err = [ln for ln in capfd.readouterr().err.splitlines() if not ln.startswith("[IPKernelApp]")]
+    assert err[0] == '02_fails.ipynb, section "Study 02_fails": ValueError: boom'
+    assert err[1] == f"  full traceback: {out / 'logs' / '02_fails.log'}"
+    assert (out / "logs" / "02_fails.log").exists() and (out / "logs" / "02_fails.ipynb").exists()
+    assert (out / "index.html").read_text() == "previous index"
+    assert (out / "01_tiny.html").read_text() == "previous report"
+    assert sorted(p.name for p in out.iterdir()) == [
+        "01_tiny.html",
+        "README.md",
+        "index.html",
+        "logs",
+    ]
+    assert not [p for p in out.parent.iterdir() if "building" in p.name]  # no working folder left
+
+    (notebooks / "02_fails.ipynb").unlink()
+    assert report.main(argv) == 0
+    assert (out / "README.md").read_text() == "kept"
+    assert "previous" not in (out / "index.html").read_text()
+    assert "Provenance" in (out / "01_tiny.html").read_text()
+    assert not [p for p in out.parent.iterdir() if "building" in p.name]
+
+
+def test_a_broken_parameter_file_leaves_the_previous_reports(study):
+    notebooks, _ = study
+    _tiny(notebooks)
+    out = notebooks.parent / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous index")
+    params = notebooks.parent / "broken.yaml"
+    params.write_text("margin: [\n")
+    assert report.main(["--params", str(params), "--output-dir", str(out), "--no-progress"]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["index.html"]
+    assert (out / "index.html").read_text() == "previous index"
+
+
+# --------------------------------------------------------------------------- progress, workers
+
+
+def test_durations_read_as_minutes():
+    from analysis.report.runner import duration
+
+    assert [duration(s) for s in (4.4, 70, 3725)] == ["4 s", "1 min 10 s", "1 h 2 min"]
+
+
+def test_two_workers_run_the_notebooks_and_say_how_far_they_are(study, capsys):
+    notebooks, log = study
+    for name in ("01_one", "02_two", "03_three"):
+        _tiny(notebooks, name)
+    out = notebooks.parent / "out"
+    argv = ["--output-dir", str(out), "--no-progress", "--workers", "2", "-p", "dataset", str(log)]
+    assert report.main(argv) == 0
+    printed = capsys.readouterr().out.splitlines()
+    done = [ln for ln in printed if " done in " in ln]
+    assert len(done) == 3
+    assert [ln.split("]")[0] for ln in done] == ["[1/3", "[2/3", "[3/3"]
+    assert all(re.search(r"done in \d+ s; total \d+ (s|min)", ln) for ln in done)
+    index = (out / "index.html").read_text()
+    assert index.index("01_one.html") < index.index("02_two.html") < index.index("03_three.html")
+    for name in ("01_one", "02_two", "03_three"):
+        assert (out / f"{name}.html").exists()
+
+
+def test_the_index_links_segment_pages(tmp_path):
+    (tmp_path / "segments").mkdir()
+    (tmp_path / "segments" / "champions.html").write_text("x")
+    entry = {"title": "T", "lead": "L", "html": "01.html", "notebook": "01.ipynb", "summary": "S"}
+    page = report.write_index(tmp_path, [entry], {"margin": 0.25}).read_text()
+    assert 'href="segments/champions.html"' in page
+    assert "<code>margin</code></td><td>0.25" in page
+    assert "<small>S</small>" in page
