@@ -1,0 +1,435 @@
+"""Readings of the CLV report's forecasts and values, and of the reproduction page.
+
+For ``notebooks/03_clv.ipynb``: the holdout check (:func:`holdout_reading`,
+:func:`tracking_reading`), the value per customer (:func:`customer_value_reading`),
+the simpler methods (:func:`methods_reading`), the backtest
+(:func:`backtest_reading`) and the closing bullets (:func:`clv_takeaways`).
+For ``notebooks/00_reproduction.ipynb``: :func:`reproduction_reading`. Every
+word that carries a direction or a verdict ("below", "best", "identically")
+is chosen by comparing the numbers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._format import cap, count, join_and, money, pct, word_for
+
+__all__ = [
+    "BIAS_WORDS",
+    "NO_DROPOUT_P_ALIVE_CLV",
+    "reproduction_reading",
+    "tracking_reading",
+    "holdout_reading",
+    "customer_value_reading",
+    "methods_reading",
+    "backtest_reading",
+    "clv_takeaways",
+]
+
+#: how far a forecast's total is from the actual one, in words: up to 10% "slightly",
+#: up to 25% "moderately", beyond "strongly"
+BIAS_WORDS: tuple[tuple[float, str], ...] = (
+    (0.10, "slightly"),
+    (0.25, "moderately"),
+    (float("inf"), "strongly"),
+)
+#: a model sees no dropout among one-time buyers when all their P(alive) are at least this
+NO_DROPOUT_P_ALIVE_CLV = 0.99
+
+
+def _signed(x: float, more: str = "above", less: str = "below") -> str:
+    """``12% below`` / ``3.4% above`` / ``equal to`` for a relative difference."""
+    if x == 0:
+        return "equal to"
+    return f"{pct(abs(x))} {more if x > 0 else less}"
+
+
+def _signed_range(errors: pd.Series) -> str:
+    """``12% to 16% below`` when the relative errors share a sign, else ``from a to b``."""
+    lo, hi = errors.abs().min(), errors.abs().max()
+    if (errors < 0).all() or (errors > 0).all():
+        word = "below" if (errors < 0).all() else "above"
+        span = pct(lo) if pct(lo) == pct(hi) else f"{pct(lo)} to {pct(hi)}"
+        return f"{span} {word}"
+    return f"from {_signed(errors.min())} to {_signed(errors.max())}"
+
+
+def _direction(errors: pd.Series) -> str:
+    """``"low"``, ``"high"`` or ``"mixed"``: the common sign of the relative errors."""
+    if (errors < 0).all():
+        return "low"
+    if (errors > 0).all():
+        return "high"
+    return "mixed"
+
+
+def _spread(values: pd.Series, fmt) -> str:
+    """``a`` when all equal (as written), else ``a to b``."""
+    lo, hi = fmt(values.min()), fmt(values.max())
+    return lo if lo == hi else f"{lo} to {hi}"
+
+
+def reproduction_reading(table: pd.DataFrame) -> str:
+    """How many published values the fits reproduce, and the largest difference.
+
+    ``table``: :func:`analysis.tables.reproduction_table` (``check``,
+    ``difference``, ``difference_pct``, ``tolerance``, ``model``; index fit,
+    parameter).
+    """
+    checked = table[table["check"] != "not published"]
+    if checked.empty:
+        return "No published value applies to these fits, so nothing is checked."
+    passed = checked["check"].eq("pass")
+    fits = list(dict.fromkeys(checked.index.get_level_values("fit")))
+    failed_fits = list(dict.fromkeys(checked[~passed].index.get_level_values("fit")))
+    params = checked.drop(index="loglik", level="parameter", errors="ignore")
+    text = [
+        ("All" if passed.all() else f"{int(passed.sum())} of the")
+        + f" {len(checked)} published values ({count(len(fits), 'fit')}) are "
+        "reproduced within the tolerance of the model tests"
+        + (
+            "."
+            if passed.all()
+            else f"; {int((~passed).sum())} are **not**, in {join_and(failed_fits)}."
+        )
+    ]
+    if len(params):
+        share = params["difference_pct"].abs()
+        where = share.idxmax()
+        text.append(
+            f"The largest parameter difference is {share.max():.2f}% ({where[0]}, {where[1]}: "
+            f"{params.loc[where, 'difference']:+.4f} against a tolerance of "
+            f"{params.loc[where, 'tolerance']:g})."
+        )
+    logliks = checked.xs("loglik", level="parameter", drop_level=False)
+    if len(logliks):
+        gap = logliks["difference"].abs()
+        text.append(
+            f"The log-likelihoods differ from the published ones by at most {gap.max():.2f} points "
+            f"({gap.idxmax()[0]})."
+        )
+    missing = list(
+        dict.fromkeys(table[table["check"] == "not published"].index.get_level_values("fit"))
+    )
+    if missing:
+        text.append(
+            f"{join_and(missing)} {'has' if len(missing) == 1 else 'have'} no published fit on "
+            "these data, so the estimates are shown unchecked."
+        )
+    return " ".join(text)
+
+
+def _tracking_errors(tracking: pd.DataFrame, models: Sequence[str]) -> pd.Series:
+    last = tracking.iloc[-1]
+    return pd.Series({m: (last[m] - last["actual"]) / last["actual"] for m in models})
+
+
+def tracking_reading(tracking: pd.DataFrame) -> str:
+    """The cumulative forecast at the end of observation against the actual count.
+
+    ``tracking``: :func:`analysis.models.validation.tracking_table` (``date``,
+    ``calibration``, ``actual`` and one column per model).
+    """
+    models = [c for c in tracking.columns if c not in ("date", "time", "calibration", "actual")]
+    end = tracking.iloc[-1]
+    calib = tracking[tracking["calibration"]]
+    errors = _tracking_errors(tracking, models)
+    at_cal = (
+        f"At the calibration end ({calib['date'].iloc[-1]:%Y-%m-%d}) the cohort had made "
+        f"{int(calib['actual'].iloc[-1]):,} repeat purchases. "
+        if len(calib)
+        else ""
+    )
+    each = join_and(
+        f"{_signed(errors[m])} ({m}, {end[m]:,.0f})" for m in errors.abs().sort_values().index
+    )
+    return (
+        f"{at_cal}The forecast for {end['date']:%Y-%m-%d}, made from the calibration fit alone, "
+        f"ends {each} the actual {int(end['actual']):,} repeat purchases."
+    )
+
+
+def holdout_reading(
+    holdout: pd.DataFrame, errors: pd.DataFrame, tracking: pd.DataFrame | None = None
+) -> str:
+    """What the holdout says of the count models: shape, level, per customer, over time.
+
+    Parameters
+    ----------
+    holdout : DataFrame
+        :func:`analysis.models.holdout_comparison` (index calibration
+        frequency group, ``customers``, ``actual`` and one column per model).
+    errors : DataFrame
+        :func:`analysis.models.holdout_error_table` (index model, ``mae``,
+        ``total_actual``, ``total_predicted``, ``total_relative_error``,
+        ``correlation``).
+    tracking : DataFrame, optional
+        :func:`analysis.models.validation.tracking_table`.
+    """
+    models = list(errors.index)
+    actual = holdout["actual"].astype(float)
+    rises = bool((actual.diff().dropna() > 0).all())
+    first = (
+        "Mean holdout purchases rise with the number of calibration purchases in every group"
+        if rises
+        else "Mean holdout purchases do not rise steadily with the number of calibration purchases"
+    )
+    gaps = holdout[models].sub(actual, axis=0).abs()
+    closest = gaps.idxmin(axis=1)
+    wins = closest.value_counts().reindex(models, fill_value=0).sort_values(ascending=False)
+    first += (
+        f"; group by group {wins.index[0]} is closest in {int(wins.iloc[0])} of the "
+        f"{len(holdout)} groups"
+    )
+    g0 = str(holdout.index[0])
+    who = (
+        "the customers without a repeat purchase in calibration"
+        if g0 == "0"
+        else f"the customers with {g0} repeat purchases in calibration"
+    )
+    first += (
+        f", and for {who} ({int(holdout['customers'].iloc[0]):,} customers, "
+        f"{actual.iloc[0]:.2f} holdout purchases each) {closest.iloc[0]} is closest "
+        f"({join_and(f'{m} {holdout[m].iloc[0]:.2f}' for m in models)})."
+    )
+    rel = errors["total_relative_error"].astype(float)
+    total = float(errors["total_actual"].iloc[0])
+    direction = _direction(rel)
+    level = {
+        "low": f"All {len(models)} models predict fewer purchases than were made",
+        "high": f"All {len(models)} models predict more purchases than were made",
+        "mixed": "The models disagree on the level",
+    }[direction]
+    second = (
+        f"{level}: the cohort made {total:,.0f} repeat purchases in the holdout, and from the "
+        f"customers' own histories the models predict "
+        + join_and(f"{_signed(rel[m])} ({m})" for m in rel.abs().sort_values().index)
+        + "."
+    )
+    best_mae = errors["mae"].astype(float).idxmin()
+    third = (
+        f"{best_mae} has the smallest error per customer (mean absolute error "
+        f"{errors.loc[best_mae, 'mae']:.3f} purchases)"
+    )
+    if "correlation" in errors:
+        third += (
+            ", and customer by customer the correlation of predicted and actual holdout "
+            f"purchases is {_spread(errors['correlation'], lambda x: f'{x:.2f}')}"
+        )
+    third += "."
+    parts = [first, second, third]
+    if tracking is not None and len(tracking):
+        parts.append(tracking_reading(tracking))
+    size = word_for(float(rel.abs().max()), BIAS_WORDS, above=False)
+    verdict = {
+        "low": f"{size} conservative in level ({_signed_range(rel)}), the safe side for a valuation",
+        "high": f"{size} optimistic in level ({_signed_range(rel)}): the valuations lean high",
+        "mixed": "without a common bias in level",
+    }[direction]
+    shape = "have the right shape" if rises else "do not all follow a rising shape"
+    parts.append(f"For the firm, the forecasts {shape} and are {verdict}.")
+    return " ".join(parts)
+
+
+def customer_value_reading(
+    summary: pd.DataFrame,
+    value: pd.Series,
+    frequency: pd.Series,
+    p_alive: pd.Series,
+    *,
+    margin: float,
+    horizon_years: float,
+    top: int = 10,
+) -> str:
+    """What each customer is worth under the chosen model, and where the value sits.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`analysis.tables.method_summary` of the value (one row, named by the model).
+    value, frequency, p_alive : Series
+        Per customer: the CLV, the repeat purchases and the model's P(alive).
+    margin, horizon_years : float
+        For the words.
+    top : int
+        Size of the top-customers group described.
+    """
+    row = summary.iloc[0]
+    model = str(summary.index[0])
+    n = int(row["customers"])
+    one_time = frequency.eq(0)
+    text = [
+        f"At the assumed {pct(margin)} margin the {n:,} customers are worth "
+        f"{money(row['total'])} of discounted profit over the next {horizon_years:g} years, "
+        f"{money(row['mean'])} on average; the median customer is worth {money(row['median'])}. "
+        f"The top 10% of customers hold {pct(row['top_10%'])} of the value and the top 20% hold "
+        f"{pct(row['top_20%'])}."
+    ]
+    if one_time.any():
+        text.append(
+            f"{pct(one_time.mean())} of the customers never bought again; they are valued at "
+            f"{money(value[one_time].mean())} on average, against "
+            f"{money(value[~one_time].mean())} for the repeat buyers."
+        )
+    best = value.nlargest(top).index
+    text.append(
+        f"The {len(best)} most valuable customers made {int(frequency[best].min())} to "
+        f"{int(frequency[best].max())} repeat purchases (the median customer "
+        f"{frequency.median():g}) and have P(alive) of {p_alive[best].min():.2f} or more."
+    )
+    if one_time.any() and float(p_alive[one_time].min()) >= NO_DROPOUT_P_ALIVE_CLV:
+        text.append(
+            f"{model} cannot lose a customer who never bought again: every one-time buyer has "
+            f"P(alive) of at least {NO_DROPOUT_P_ALIVE_CLV}, so they are all valued alike; a "
+            "model that lets them leave values them lower (section 5)."
+        )
+    return " ".join(text)
+
+
+def methods_reading(
+    summary: pd.DataFrame,
+    rank_correlation: pd.DataFrame,
+    models: Sequence[str],
+    yearly_retention: float | None = None,
+) -> str:
+    """How the simple methods and the models value the same customers, from the totals and ranks.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`analysis.tables.method_summary` of every method (index method).
+    rank_correlation : DataFrame
+        Spearman correlation of the methods' per-customer values.
+    models : sequence of str
+        Which rows are the probabilistic models; the others are simple methods.
+    yearly_retention : float, optional
+        The one retention rate of the retention method, for the words.
+    """
+    totals = summary["total"].astype(float)
+    models = [m for m in models if m in totals.index]
+    simple = [m for m in totals.index if m not in models]
+    hi, lo = totals.idxmax(), totals.idxmin()
+    factor = totals[hi] / totals[lo] if totals[lo] > 0 else np.inf
+    lines = [
+        f"The methods' totals differ by a factor of {factor:.1f}: from {money(totals[lo])} "
+        f"({lo}) to {money(totals[hi])} ({hi})."
+    ]
+    model_total = float(totals[models].mean()) if models else np.nan
+    for m in simple:
+        ratio = totals[m] / model_total - 1 if models else np.nan
+        line = f"- **{m}**: {money(totals[m])}"
+        if models:
+            line += f", {_signed(ratio)} the models' mean total"
+        line += f"; its top 10% of customers hold {pct(summary.loc[m, 'top_10%'])} of its value"
+        if m == "retention" and yearly_retention is not None:
+            line += f" (one yearly retention rate of {pct(yearly_retention)} for everyone)"
+        same_rank = [o for o in simple if o != m and rank_correlation.loc[m, o] > 1 - 1e-9]
+        if same_rank:
+            line += f"; it ranks the customers exactly as {join_and(same_rank)} (correlation 1)"
+        lines.append(line + ".")
+    if len(models) > 1:
+        pairs = [rank_correlation.loc[a, b] for i, a in enumerate(models) for b in models[i + 1 :]]
+        lines.append(
+            f"- **The probabilistic models** ({join_and(models)}) total "
+            f"{_spread(totals[models], money)}, with rank correlations of "
+            f"{_spread(pd.Series(pairs), lambda x: f'{x:.2f}')} among them"
+            + (
+                f" and of {_spread(rank_correlation.loc[models, simple].stack(), lambda x: f'{x:.2f}')}"
+                " with the simple methods."
+                if simple
+                else "."
+            )
+        )
+    lines.append("\nWhich to trust is a question the backtest can answer.")
+    return "\n".join(lines)
+
+
+def backtest_reading(backtest: pd.DataFrame) -> str:
+    """The backtest's verdict: the best method for the level, per customer and for the ranking.
+
+    ``backtest``: :func:`analysis.models.value_errors` (index method,
+    ``total_actual``, ``total_relative_error``, ``mae``, ``spearman``).
+    """
+    rel = backtest["total_relative_error"].astype(float)
+    level = rel.abs().idxmin()
+    per_customer = backtest["mae"].astype(float).idxmin()
+    ranking = backtest["spearman"].astype(float).idxmax()
+    worst_level = rel.abs().idxmax()
+    each = join_and(f"{m} {_signed(rel[m])}" for m in rel.abs().sort_values().index)
+    ranks = backtest["spearman"].astype(float).sort_values(ascending=False)
+    runner_up = (
+        f", against {ranks.iloc[1]:.3f} for the next, {ranks.index[1]}" if len(ranks) > 1 else ""
+    )
+    text = [
+        f"Against the actual holdout revenue of {money(backtest['total_actual'].iloc[0])}, the "
+        f"totals are {each} it.",
+        f"{level} is closest in total and {worst_level} furthest from it; {per_customer} has the "
+        f"smallest error per customer (mean absolute error {money(backtest.loc[per_customer, 'mae'])}).",
+        f"{ranking} ranks the customers best (rank correlation "
+        f"{backtest.loc[ranking, 'spearman']:.3f}{runner_up}).",
+    ]
+    if level == per_customer == ranking:
+        text.append(f"So the backtest names one method to trust, {level}, on all three counts.")
+    else:
+        text.append(
+            f"So the firm should trust {level} for the level of value"
+            + (" and per customer" if per_customer == level else f", {per_customer} per customer")
+            + f", and {ranking} for the ranking of customers."
+        )
+    return " ".join(text)
+
+
+def clv_takeaways(
+    summary: pd.DataFrame,
+    holdout_errors: pd.DataFrame,
+    backtest: pd.DataFrame,
+    *,
+    margin: float,
+    horizon_years: float,
+    models: Sequence[str],
+) -> str:
+    """The report's closing bullets, each from one table.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`analysis.tables.method_summary` of the chosen model's CLV (one row).
+    holdout_errors : DataFrame
+        :func:`analysis.models.holdout_error_table`.
+    backtest : DataFrame
+        :func:`analysis.models.value_errors` of every method.
+    margin, horizon_years : float
+    models : sequence of str
+        The probabilistic models among the backtest's methods.
+    """
+    row = summary.iloc[0]
+    purchases = holdout_errors["total_relative_error"].astype(float)
+    rel = backtest["total_relative_error"].astype(float)
+    model_rel = rel[[m for m in models if m in rel.index]]
+    level = rel.abs().idxmin()
+    ranking = backtest["spearman"].astype(float).idxmax()
+    bullets = [
+        f"Over {horizon_years:g} years the customers are worth {money(row['total'])} of "
+        f"discounted profit at an assumed {pct(margin)} margin ({summary.index[0]}); the top "
+        f"fifth of the customers hold {pct(row['top_20%'])} of it. CLV scales with the margin: "
+        "replace it with the firm's own figure.",
+        f"On the holdout the models' purchase forecasts are {_signed_range(purchases)} the "
+        "actual count"
+        + (
+            f", and their revenue forecasts {_signed_range(model_rel)} the actual revenue."
+            if len(model_rel)
+            else "."
+        ),
+        f"In the backtest {level} comes closest to the total revenue and {ranking} ranks the "
+        "customers best."
+        + "".join(
+            f" {cap(m)} is {_signed(rel[m], 'above', 'below')} the actual total."
+            for m in rel.index
+            if m not in models
+        ),
+    ]
+    return "\n".join(f"- {b}" for b in bullets)
