@@ -57,6 +57,10 @@ def test_stage_mix_reading_names_the_excess_and_the_shortfall():
     )
     assert text.startswith("The largest group of the segment's customers is in **decline** (40%")
     assert "Its stage mix is the base's." in text and "most value sits in decline" in text
+    text = readings.segment_stage_reading(
+        _mix([0, 0, 0, 1], [0.1, 0.1, 0.1, 0.7], [0, 0, 0, 1]), "x"
+    )
+    assert text.startswith("All of the segment's customers are in **decline** (100%")
 
 
 def _curve(profit, customers=None) -> pd.DataFrame:

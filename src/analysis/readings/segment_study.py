@@ -120,7 +120,9 @@ def segment_stage_reading(mix: pd.DataFrame, segment: str) -> str:
     """
     top = mix["share"].idxmax()
     lead = (
-        "Most of the segment's customers are"
+        "All of the segment's customers are"
+        if mix.loc[top, "share"] >= 1
+        else "Most of the segment's customers are"
         if mix.loc[top, "share"] > 0.5
         else ("The largest group of the segment's customers is")
     )

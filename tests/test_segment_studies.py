@@ -1,0 +1,82 @@
+"""The segment studies hook: one run of notebooks/segment_study.ipynb per non-empty segment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+import pytest
+
+from analysis import segments
+from analysis.report import ParameterError, segment_studies
+
+
+def _table() -> pd.DataFrame:
+    """Five customers: two hold most of the value (high tier), none has a negative value."""
+    return pd.DataFrame(
+        {"clv_net": [100.0, 90.0, 20.0, 5.0, 1.0]},
+        index=pd.Index(list("abcde"), name="customer_id"),
+    )
+
+
+@pytest.fixture
+def fake_runs(monkeypatch):
+    """Record each notebook run instead of starting a kernel; the table is built from no log."""
+    runs = []
+
+    def run_notebook(notebook, output_dir, parameters=None, progress=True, **kwargs):
+        runs.append(dict(parameters))
+        output_dir.mkdir(parents=True, exist_ok=True)
+        out = output_dir / Path(notebook).name
+        nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x")]), out)
+        return out
+
+    monkeypatch.setattr(segment_studies, "run_notebook", run_notebook)
+    monkeypatch.setattr(segment_studies, "segment_table", lambda values: _table())
+    return runs
+
+
+def test_file_names_are_plain():
+    assert segment_studies.segment_file_name("can't lose them") == "can_t_lose_them"
+    assert segment_studies.segment_file_name("High") == "high"
+
+
+def test_every_non_empty_segment_is_run_into_segments(tmp_path, fake_runs):
+    counts = segments.segment_counts(_table(), "clv_tiers")
+    held = [label for label, n in counts.items() if n > 0]
+    assert len(held) >= 2 and counts["negative"] == 0
+    pages = segment_studies.build_segment_studies(tmp_path, {"margin": "0.25"}, progress=False)
+    assert list(pages) == held  # negative holds no customer: not run
+    assert [r["segment"] for r in fake_runs] == held
+    assert all(r["segmentation"] == "clv_tiers" and r["margin"] == 0.25 for r in fake_runs)
+    folder = tmp_path / "segments"
+    for label in pages:
+        assert (folder / f"{label}.ipynb").is_file() and pages[label] == folder / f"{label}.html"
+    assert not (folder / "segment_study.ipynb").exists()
+    assert "Segment study: high (clv_tiers)" in (folder / "index.html").read_text()
+
+
+def test_bad_requests_are_refused_before_any_run(tmp_path, fake_runs):
+    with pytest.raises(ParameterError, match="segment: set by the segment studies"):
+        segment_studies.build_segment_studies(tmp_path, {"segment": "high"})
+    with pytest.raises(ParameterError, match="margin"):
+        segment_studies.build_segment_studies(tmp_path, {"margin": "a lot"})
+    with pytest.raises(ValueError, match="segmentation 'tiers' is not one of clv_tiers"):
+        segment_studies.build_segment_studies(tmp_path, segmentation="tiers")
+    with pytest.raises(ValueError, match="'top' is not a label of clv_tiers; its labels are"):
+        segment_studies.build_segment_studies(tmp_path, only=["top"])
+    with pytest.raises(
+        ValueError, match=r"\['negative'\] of clv_tiers hold no customer.*'high' \(2\)"
+    ):
+        segment_studies.build_segment_studies(tmp_path, only=["negative"])
+    assert fake_runs == [] and not (tmp_path / "segments").exists()
+
+
+def test_the_command_line_exits_2_on_a_refused_segment(tmp_path, fake_runs, capsys):
+    code = segment_studies.main(["--segment", "top", "--output-dir", str(tmp_path)])
+    assert code == 2 and "'top' is not a label of clv_tiers" in capsys.readouterr().err
+    code = segment_studies.main(
+        ["--segment", "low", "--output-dir", str(tmp_path), "--no-progress"]
+    )
+    assert code == 0 and [r["segment"] for r in fake_runs] == ["low"]
