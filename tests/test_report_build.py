@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -318,3 +320,83 @@ def test_the_index_links_segment_pages(tmp_path):
     assert 'href="segments/champions.html"' in page
     assert "<code>margin</code></td><td>0.25" in page
     assert "<small>S</small>" in page
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_report_passes_the_parameter_file():
+    result = subprocess.run(
+        ["make", "-n", "report", "PARAMS=notebooks/params/mine.yaml", "REPORT_ARGS=--workers 2"],
+        cwd=config.PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    line = [ln for ln in result.stdout.splitlines() if "analysis.report" in ln]
+    assert line and line[-1].split()[-4:] == [
+        "--params",
+        "notebooks/params/mine.yaml",
+        "--workers",
+        "2",
+    ]
+
+
+# --------------------------------------------------------------------------- anonymized ids
+
+RAW_IDS = ("RAWID-ALICE-0001", "RAWID-BOB-0002")
+
+
+def test_ids_are_hashed_with_a_salt_and_the_same_id_gets_the_same_hash():
+    from analysis import data
+
+    log = pd.DataFrame({"customer_id": [RAW_IDS[0], RAW_IDS[1], RAW_IDS[0]], "amount": [1, 2, 3]})
+    hidden = data.anonymize_ids(log, "pepper")
+    assert hidden["customer_id"].iloc[0] == hidden["customer_id"].iloc[2]
+    assert hidden["customer_id"].nunique() == 2
+    assert not set(RAW_IDS) & set(hidden["customer_id"])
+    assert hidden["customer_id"].str.fullmatch(r"[0-9a-f]{16}").all()
+    other = data.anonymize_ids(log, "salt")["customer_id"]
+    assert not set(other) & set(hidden["customer_id"])  # another salt, other hashes
+    assert list(log["customer_id"]) == [RAW_IDS[0], RAW_IDS[1], RAW_IDS[0]]  # input untouched
+    with pytest.raises(ValueError):
+        data.anonymize_ids(log, "")
+
+
+def test_no_raw_id_reaches_any_output_with_anonymize_ids(study, monkeypatch):
+    from analysis import data
+
+    notebooks, log = study
+    log.write_text(
+        "customer_id,date,amount\n"
+        f"{RAW_IDS[0]},2020-01-03,10.0\n{RAW_IDS[0]},2020-02-01,5.5\n{RAW_IDS[1]},2020-01-20,7.0\n"
+    )
+    cells = [
+        new_markdown_cell("# Ids\n\nThe customers, listed."),
+        new_code_cell(
+            "from pathlib import Path\nfrom analysis import data\n"
+            "transactions = data.load_dataset(dataset, customer_id=customer_id_column)\n"
+            "transactions.to_csv(Path(export_dir, 'customers.csv'), index=False)\n"
+            "print(sorted(transactions['customer_id'].unique()))\ntransactions"
+        ),
+    ]
+    _notebook(
+        notebooks / "01_ids.ipynb",
+        cells,
+        parameters=PARAMETERS + '\nexport_dir: str = ""  # exports',
+    )
+    monkeypatch.delenv(data.ANONYMIZE_SALT_ENV, raising=False)
+    params = notebooks.parent / "mine.yaml"
+    params.write_text(f"dataset: {log}\nanonymize_ids: true\n")
+    out = notebooks.parent / "out"
+    assert report.main(["--params", str(params), "--output-dir", str(out), "--no-progress"]) == 0
+    written = [p for p in out.rglob("*") if p.is_file()]
+    assert {p.name for p in written} >= {"01_ids.html", "01_ids.ipynb", "customers.csv"}
+    for path in written:
+        text = path.read_text(errors="replace")
+        assert not any(raw in text for raw in RAW_IDS), path.name
+    assert len(pd.read_csv(out / "customers.csv")["customer_id"].unique()) == 2
+    provenance_cell = nbformat.read(str(out / "01_ids.ipynb"), as_version=4).cells[1].source
+    assert "replaced by salted hashes" in provenance_cell
+    assert data.ANONYMIZE_SALT_ENV not in __import__("os").environ  # the salt is gone with the run
+    # without the option the ids are the file's
+    assert report.main(["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]) == 0
+    assert RAW_IDS[0] in (out / "customers.csv").read_text()

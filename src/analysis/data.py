@@ -14,6 +14,9 @@ as text so that the same rules apply.
 
 from __future__ import annotations
 
+import hashlib
+import os
+import secrets
 from pathlib import Path
 
 import pandas as pd
@@ -27,8 +30,15 @@ __all__ = [
     "load_cdnow_summary",
     "load_donations",
     "load_transactions",
+    "anonymize_ids",
+    "ANONYMIZE_SALT_ENV",
     "DataValidationError",
 ]
+
+#: environment variable whose value, when set, makes :func:`load_dataset` hide customer ids
+#: with that salt (the report runner's ``--anonymize-ids`` sets it for its kernels)
+ANONYMIZE_SALT_ENV = "ANALYSIS_ANONYMIZE_SALT"
+_PROCESS_SALT = secrets.token_hex(16)  # used when ids are hidden without a salt: never written
 
 
 def _require_file(path: Path, what: str) -> Path:
@@ -240,6 +250,7 @@ def load_dataset(
     dayfirst: bool | None = None,
     returns: str = "error",
     duplicates: str = "warn",
+    anonymize: bool | None = None,
     **kwargs,
 ) -> pd.DataFrame:
     """Load a built-in dataset by name or a user's log by path (what the notebooks' ``dataset`` parameter means).
@@ -252,12 +263,31 @@ def load_dataset(
     customer_id, date, amount, date_format, dayfirst, returns, duplicates, **kwargs
         Column mapping and options for :func:`load_transactions` (ignored for
         the built-in datasets, which are clean and read with their known format).
+    anonymize : bool, optional
+        Replace the customer ids by salted hashes (:func:`anonymize_ids`).
+        None (default): only when the environment variable
+        ``ANALYSIS_ANONYMIZE_SALT`` is set, whose value is then the salt.
 
     Returns
     -------
     DataFrame
         ``customer_id``, ``date``, ``amount``, ``quantity`` (and ``cost``), sorted.
     """
+    salt = os.environ.get(ANONYMIZE_SALT_ENV) or None
+    if anonymize or (anonymize is None and salt):
+        log = load_dataset(
+            dataset,
+            customer_id,
+            date,
+            amount,
+            date_format,
+            dayfirst,
+            returns,
+            duplicates,
+            anonymize=False,
+            **kwargs,
+        )
+        return anonymize_ids(log, salt or _PROCESS_SALT)
     if dataset == "cdnow":
         return load_cdnow(sample=False)
     if dataset == "cdnow_sample":
@@ -281,3 +311,29 @@ def load_dataset(
         duplicates=duplicates,
         **kwargs,
     )
+
+
+def anonymize_ids(transactions: pd.DataFrame, salt: str) -> pd.DataFrame:
+    """Replace the ``customer_id`` column by salted hashes (the same id, the same hash).
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        A log with a ``customer_id`` column.
+    salt : str
+        Secret key of the hash (BLAKE2b); without it the ids cannot be
+        recovered by hashing candidate ids. Keep it out of the outputs.
+
+    Returns
+    -------
+    DataFrame
+        A copy whose ids are 16 hexadecimal digits, in the same row order.
+    """
+    if not salt:
+        raise ValueError("anonymize_ids needs a non-empty salt")
+    key = salt.encode()[:64]
+    ids = transactions["customer_id"].dropna().unique()
+    hashed = {i: hashlib.blake2b(str(i).encode(), key=key, digest_size=8).hexdigest() for i in ids}
+    out = transactions.copy()
+    out["customer_id"] = transactions["customer_id"].map(hashed)
+    return out

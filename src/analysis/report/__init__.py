@@ -5,6 +5,7 @@ Usage (what ``make report`` runs)::
     python -m analysis.report                      # every numbered notebook, default parameters
     python -m analysis.report --only 01_data -p dataset cdnow_sample
     python -m analysis.report -p dataset data/raw/my_log.csv -p date_format %d/%m/%Y -p returns drop
+    python -m analysis.report --params notebooks/params/synthetic.yaml --workers 2
 
 Parameters. ``-p NAME VALUE`` sets a notebook parameter for every notebook
 that declares it (the cell tagged ``parameters`` at the top of each
@@ -24,6 +25,13 @@ are checked before any notebook starts, and every problem is listed at once
 - ``dataset`` is ``cdnow``, ``cdnow_sample`` or an existing CSV/Parquet file
   (relative paths are taken from the project root).
 
+Parameter files. ``--params FILE`` reads the parameters from a YAML file
+(``notebooks/params/template.yaml`` is a commented template for one's own
+log; ``cdnow.yaml`` writes out the defaults; ``synthetic.yaml`` runs the study
+on a simulated log with known truth, drawn on first use); ``-p`` overrides
+the file. A file that is not valid YAML is refused with its line; its keys
+are checked as ``-p`` values are (see :mod:`analysis.report.params_file`).
+
 Failures. When a notebook stops on an error, the runner prints one line
 naming the notebook, the section (the heading above the failing cell), the
 exception type and its message, writes the full traceback to
@@ -32,7 +40,15 @@ exception type and its message, writes the full traceback to
 Output. The notebooks in ``notebooks/`` are templates and are never
 modified; the executed copies (``reports/<name>.ipynb``) and the HTML without
 code cells (``reports/<name>.html``) are written to ``reports/`` with
-``reports/index.html`` linking them. The kernel talks to the runner over
+``reports/index.html`` linking them and listing the parameters set. Each HTML
+page is one self-contained file that needs no network (no scripts; CSS and
+figures inline; dollar signs are text, never math) and starts, after its
+title, with its provenance: dataset, rows, customers, date span, calibration
+and observation ends, every parameter value, package version, git commit and
+run date. The reports are built in a temporary folder beside ``reports/`` and
+replace the previous ones only when every notebook succeeded (other files
+there, such as its README, are kept); a failed run leaves them as they were.
+``--workers N`` runs N notebooks at a time. The kernel talks to the runner over
 CurveZMQ-encrypted sockets (or local IPC sockets where CurveZMQ is missing).
 """
 

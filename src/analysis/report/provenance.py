@@ -39,7 +39,6 @@ LOADING_PARAMETERS = {
     "dayfirst": "dayfirst",
     "returns": "returns",
     "duplicates": "duplicates",
-    "anonymize_ids": "anonymize_ids",
 }
 #: tag of the provenance cell in an executed notebook
 PROVENANCE_TAG = "provenance"
@@ -171,6 +170,7 @@ def provenance_markdown(
     overridden: set[str] | frozenset[str] = frozenset(),
     commit: str | None = None,
     run_date: datetime | None = None,
+    anonymized: bool = False,
 ) -> str:
     """The provenance cell's Markdown: the data, the run, then every parameter.
 
@@ -187,6 +187,8 @@ def provenance_markdown(
         Default: :func:`git_commit`.
     run_date : datetime, optional
         Default: now (UTC).
+    anonymized : bool
+        The customer ids were replaced by salted hashes (said in the table).
 
     Returns
     -------
@@ -207,6 +209,8 @@ def provenance_markdown(
             f"| rows, customers | {_cell_text(rows)}; {_cell_text(customers)} |",
             f"| purchase dates | {_cell_text(span)} |",
         ]
+    if anonymized:
+        lines.append("| customer ids | replaced by salted hashes (the salt is not kept) |")
     for name in ("calibration_end", "observation_end"):
         if name in values:
             lines.append(f"| {name.replace('_', ' ')} | {_cell_text(values[name])} |")

@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import re
+import secrets
 import shutil
 import sys
 import tempfile
@@ -21,7 +22,7 @@ from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 from pathlib import Path
 from typing import Any
 
-from .. import config
+from .. import config, data
 from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook
 from .pages import to_html, write_index
 from .parameters import ParameterError, check_parameters
@@ -134,9 +135,12 @@ class _Build:
         """The dataset's counts, loaded once per distinct set of loading options."""
         key = tuple(str(values.get(name)) for name in ("dataset", *LOADING_PARAMETERS))
         with self.lock:
-            if key not in self.facts:
-                self.facts[key] = dataset_facts(values)
-            return self.facts[key]
+            known = self.facts.get(key)
+        if known is None:  # loaded outside the lock: progress lines keep coming meanwhile
+            known = dataset_facts(values)
+            with self.lock:
+                self.facts[key] = known
+        return known
 
     def run(self, nb: Path, quiet_bars: bool) -> dict:
         """Execute one notebook, add its provenance cell, convert it; its index entry."""
@@ -160,9 +164,11 @@ class _Build:
             text.replace(json.dumps(str(self.work.resolve()))[1:-1], json.dumps(final)[1:-1]),
             encoding="utf-8",
         )
-        overridden = set(self.parameters) | ({"anonymize_ids"} if self.anonymize_ids else set())
         facts = self._facts(values) if "dataset" in values else None  # some load no log
-        insert_provenance(executed, provenance_markdown(values, facts, overridden))
+        text = provenance_markdown(
+            values, facts, set(self.parameters), anonymized=self.anonymize_ids
+        )
+        insert_provenance(executed, text)
         page = to_html(executed)
         title, lead = _title_and_lead(nb)
         with self.lock:
@@ -219,9 +225,10 @@ def build_reports(
         Notebooks run at the same time (each in its own kernel); they are
         independent, each loading the log itself.
     anonymize_ids : bool
-        Replace the customer ids by salted hashes in every output (passed to
-        the notebooks that declare ``anonymize_ids``; the salt is drawn per
-        run and written nowhere).
+        Replace the customer ids by salted hashes in every output: the
+        kernels get the salt, drawn for the run and written nowhere, in the
+        environment variable :data:`analysis.data.ANONYMIZE_SALT_ENV`, which
+        makes :func:`analysis.data.load_dataset` hash the ids as it loads.
 
     Returns
     -------
@@ -244,23 +251,12 @@ def build_reports(
             "restore them with `git checkout notebooks`."
         )
     parameters = check_parameters(notebooks, parameters)
-    run_parameters = dict(parameters)
-    if anonymize_ids:
-        import papermill as pm
-
-        declared = {nb.stem: pm.inspect_notebook(str(nb)) for nb in notebooks}
-        unable = [n for n, d in declared.items() if "dataset" in d and "anonymize_ids" not in d]
-        if unable:  # never publish raw ids the user asked to hide
-            raise ParameterError(
-                [
-                    f"anonymize_ids: notebook(s) {', '.join(unable)} cannot hide customer ids "
-                    "(no `anonymize_ids` parameter); nothing was run"
-                ]
-            )
-        run_parameters["anonymize_ids"] = True
     output_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-building-", dir=output_dir.parent))
-    build = _Build(notebooks, work, output_dir, run_parameters, progress, anonymize_ids)
+    build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids)
+    hidden = os.environ.get(data.ANONYMIZE_SALT_ENV)
+    if anonymize_ids:  # the kernels inherit it: data.load_dataset hides the ids with this salt
+        os.environ[data.ANONYMIZE_SALT_ENV] = secrets.token_hex(16)
     try:
         if workers <= 1:
             entries = [build.run(nb, quiet_bars=False) for nb in notebooks]
@@ -278,6 +274,10 @@ def build_reports(
         _publish(work, output_dir, notebooks)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+        if anonymize_ids and hidden is None:
+            os.environ.pop(data.ANONYMIZE_SALT_ENV, None)
+        elif anonymize_ids:
+            os.environ[data.ANONYMIZE_SALT_ENV] = hidden
     index = write_index(output_dir, entries, parameters)
     print(f"index: {index} (total {duration(time.perf_counter() - build.started)})", flush=True)
     return index
