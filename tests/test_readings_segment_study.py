@@ -83,6 +83,9 @@ def test_curve_reading_follows_the_profit_up_or_down_and_skips_thin_ages():
     text = readings.segment_curve_reading(_curve([5.0, 6.0, 9.0, 50.0], [100, 100, 100, 3]), base)
     assert "earns $5.00, below the base's $10.00" in text
     assert "rises: $9.00 at age 2" in text and "50.00" not in text  # age 3 rests on 3 customers
+    text = readings.segment_curve_reading(_curve([5.0, 5.1], [20, 20]), base)
+    assert "Over every age (none rests on 30 customers, so the curve is noisy)" in text
+    assert "stays about level: $5.10 at age 1 (20 customers)" in text
 
 
 def test_clv_spread_reading_reads_the_skew_and_the_top_tenth():

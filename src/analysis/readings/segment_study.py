@@ -188,8 +188,13 @@ def segment_curve_reading(
     if last == first:
         return text + " No later age rests on enough customers to read."
     trend = _compare(pl, p0, ("rises", "falls", "stays about level"))
+    over = (
+        f"Over the ages with at least {count(min_customers)}"
+        if (seg["customers"] >= min_customers).any()
+        else f"Over every age (none rests on {count(min_customers)}, so the curve is noisy)"
+    )
     text += (
-        f" Over the ages with at least {count(min_customers)} the profit per customer {trend}: "
+        f" {over} the profit per customer {trend}: "
         f"{money(pl, currency)} at age {last} ({count(seg.loc[last, 'customers'])})"
     )
     if peak not in (first, last):

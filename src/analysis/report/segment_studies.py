@@ -30,7 +30,7 @@ from typing import Any
 
 from .. import config
 from .parameters import ParameterError, check_parameters
-from .runner import NotebookFailed, run_notebook, to_html, write_index
+from .runner import NotebookFailed, run_notebook, to_html, use_short_warnings, write_index
 
 __all__ = [
     "SEGMENT_NOTEBOOK",
@@ -256,6 +256,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output-dir", type=Path, default=None, help="default: reports/")
     parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
     args = parser.parse_args(argv)
+    use_short_warnings()  # the customer table's warnings read "Category: message", as in the reports
     try:
         build_segment_studies(
             args.output_dir,
