@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import nbformat
@@ -80,3 +81,28 @@ def test_the_command_line_exits_2_on_a_refused_segment(tmp_path, fake_runs, caps
         ["--segment", "low", "--output-dir", str(tmp_path), "--no-progress"]
     )
     assert code == 0 and [r["segment"] for r in fake_runs] == ["low"]
+
+
+def _parameter_lines(nb_path: Path) -> dict[str, str]:
+    nb = nbformat.read(str(nb_path), as_version=4)
+    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(cells) == 1, f"{nb_path.name}: one cell tagged parameters"
+    return {ln.split(":")[0]: ln for ln in cells[0].source.splitlines() if ln.strip()}
+
+
+def test_the_notebook_follows_the_study_notebooks_rules():
+    """Not numbered, so tests/test_report.py does not look at it: the same rules, checked here."""
+    study = segment_studies.SEGMENT_NOTEBOOK
+    lines = _parameter_lines(study)
+    reference = _parameter_lines(study.parent / "04_segments.ipynb")
+    loading = ["dataset", "customer_id_column", "date_column", "amount_column", "date_format",
+               "dayfirst", "returns", "duplicates"]  # fmt: skip
+    assert [lines[n] for n in loading] == [reference[n] for n in loading]
+    for line in lines.values():
+        assert re.fullmatch(r"\w+: \w+ = .+  # .+", line), line
+    assert lines["segment"].startswith('segment: str = "high"  # ')
+    code = "\n".join(c.source for c in nbformat.read(str(study), as_version=4).cells
+                     if c.cell_type == "code")  # fmt: skip
+    assert "\ndef " not in "\n" + code and "\nclass " not in "\n" + code
+    assert "report.use_short_warnings()" in code
+    assert not re.match(r"^\d{2}_", study.name)  # the main report loop skips it

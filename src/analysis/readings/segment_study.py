@@ -148,7 +148,9 @@ def segment_stage_reading(mix: pd.DataFrame, segment: str) -> str:
         text += " Its stage mix is the base's."
     if mix["share_value"].notna().all() and mix["share_value"].sum() != 0:
         most = mix["share_value"].idxmax()
-        text += f" The most value sits in {most} ({pct(mix.loc[most, 'share_value'])})."
+        text += (
+            f" The largest share of its value sits in {most} ({pct(mix.loc[most, 'share_value'])})."
+        )
     return text
 
 
