@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import segments
-from analysis.report import ParameterError, segment_studies
+from analysis.report import NotebookFailed, ParameterError, segment_studies
 
 
 def _table() -> pd.DataFrame:
@@ -106,3 +106,22 @@ def test_the_notebook_follows_the_study_notebooks_rules():
     assert "\ndef " not in "\n" + code and "\nclass " not in "\n" + code
     assert "report.use_short_warnings()" in code
     assert not re.match(r"^\d{2}_", study.name)  # the main report loop skips it
+
+
+def test_a_failing_study_keeps_its_copy_and_log_under_the_segment_s_name(tmp_path, monkeypatch):
+    def run_notebook(notebook, output_dir, parameters=None, progress=True, **kwargs):
+        output_dir.mkdir(parents=True, exist_ok=True)
+        executed, log = output_dir / Path(notebook).name, output_dir / "logs" / "x.log"
+        log.parent.mkdir(exist_ok=True)
+        executed.write_text("{}")
+        log.write_text("traceback")
+        raise NotebookFailed(Path(notebook), "2. Stages", "ValueError", "boom", log, executed)
+
+    monkeypatch.setattr(segment_studies, "run_notebook", run_notebook)
+    monkeypatch.setattr(segment_studies, "segment_table", lambda values: _table())
+    with pytest.raises(NotebookFailed) as failed:
+        segment_studies.build_segment_studies(tmp_path, only=["low"], progress=False)
+    folder = tmp_path / "segments"
+    assert failed.value.log_path == folder / "logs" / "low.log" and failed.value.log_path.is_file()
+    assert failed.value.executed == folder / "low.ipynb" and failed.value.executed.is_file()
+    assert str(failed.value).endswith("ValueError: boom (segment 'low')")
