@@ -122,7 +122,7 @@ def test_customer_value_reading_states_the_values_and_the_blind_spot():
     assert "50% of the customers never bought again" in text
     assert "valued at $2.00 on average, against $53.33 for the repeat buyers" in text
     assert "The 2 most valuable customers made 5 to 9 repeat purchases" in text
-    assert "P(alive) of 0.90 or more" in text
+    assert "P(alive) of at least 0.90" in text
     assert "BG/NBD cannot lose a customer who never bought again" in text
 
 
@@ -135,7 +135,16 @@ def test_customer_value_reading_without_the_blind_spot():
     text = readings.customer_value_reading(
         summary, value, freq + 1, p_alive, margin=0.3, horizon_years=3
     )
-    assert "never bought again" not in text
+    assert "never bought again" not in text and "sees no dropout" not in text
+
+
+def test_customer_value_reading_when_the_fit_sees_no_dropout():
+    summary, value, freq, _ = _value_case(1.0)
+    text = readings.customer_value_reading(
+        summary, value, freq, pd.Series(1.0, index=value.index), margin=0.3, horizon_years=3
+    )
+    assert "BG/NBD gives every customer P(alive) of at least 0.99" in text
+    assert "an upper bound" in text and "cannot lose" not in text
 
 
 # ------------------------------------------------------------------ the simple methods
@@ -242,3 +251,30 @@ def test_takeaways_follow_the_tables():
     assert "from 10% below to 5.0% above the actual count" in other
     assert "formula comes closest to the total revenue and A ranks the customers best" in other
     assert "Formula is 5.0% above" in other
+
+
+def test_ties_are_named_together():
+    # three models that reduce to the same fit: no single best is named
+    text = readings.holdout_reading(
+        _holdout([0.2, 0.7, 2.0], [0.19, 0.5, 1.9], [0.19, 0.5, 1.9]),
+        _errors([0.009, 0.009], mae=(1.608, 1.608), corr=(0.83, 0.83)),
+    )
+    assert "the models' forecasts tie" in text
+    assert "A and B are equally close (A 0.19 and B 0.19)" in text
+    assert "A and B have the same, smallest error per customer" in text
+    partly = readings.holdout_reading(
+        _holdout([0.2, 0.7, 2.0], [0.19, 0.5, 1.9], [0.19, 0.6, 1.9]), _errors([-0.1, -0.1])
+    )
+    assert "B is closest in 1 of the 3 groups (in 2 the models tie)" in partly
+    bt = _backtest([0.006, 0.006, 0.0063], [71.594, 71.594, 73.8], [0.766, 0.766, 0.76])
+    text = readings.backtest_reading(bt)
+    assert "A, B and formula are equally close in total" in text
+    assert "A and B have the same, smallest error per customer" in text
+    assert "A and B rank the customers equally best (rank correlation 0.766, against 0.760" in text
+    summary = tables.method_summary(pd.DataFrame({"A": [10.0, 5, 1, 1, 1]}))
+    bullets = readings.clv_takeaways(
+        summary, _errors([0.009, 0.009]), bt, margin=0.3, horizon_years=3, models=["A", "B"]
+    )
+    assert "A, B and formula come equally closest" not in bullets
+    assert "A, B and formula come equally close to the total revenue" in bullets
+    assert "A and B rank the customers equally best" in bullets

@@ -1,12 +1,12 @@
-"""Readings of the CLV report's forecasts and values, and of the reproduction page.
+"""Readings of the CLV report's forecasts and values.
 
 For ``notebooks/03_clv.ipynb``: the holdout check (:func:`holdout_reading`,
-:func:`tracking_reading`), the value per customer (:func:`customer_value_reading`),
-the simpler methods (:func:`methods_reading`), the backtest
-(:func:`backtest_reading`) and the closing bullets (:func:`clv_takeaways`).
-For ``notebooks/00_reproduction.ipynb``: :func:`reproduction_reading`. Every
-word that carries a direction or a verdict ("below", "best", "identically")
-is chosen by comparing the numbers.
+with :func:`analysis.readings.reproduction.tracking_reading`), the value per
+customer (:func:`customer_value_reading`), the simpler methods
+(:func:`methods_reading`), the backtest (:func:`backtest_reading`) and the
+closing bullets (:func:`clv_takeaways`). Every word that carries a direction
+or a verdict ("below", "best", "equally") is chosen by comparing the numbers;
+methods within the precision the tables show are named together.
 """
 
 from __future__ import annotations
@@ -16,13 +16,15 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._format import cap, count, join_and, money, pct, word_for
+from ._format import cap, join_and, money, pct, word_for
+from .reproduction import tracking_reading
 
 __all__ = [
     "BIAS_WORDS",
+    "TIE_SHARE",
+    "TIE_PURCHASES",
+    "TIE_MAE",
     "NO_DROPOUT_P_ALIVE_CLV",
-    "reproduction_reading",
-    "tracking_reading",
     "holdout_reading",
     "customer_value_reading",
     "methods_reading",
@@ -37,6 +39,11 @@ BIAS_WORDS: tuple[tuple[float, str], ...] = (
     (0.25, "moderately"),
     (float("inf"), "strongly"),
 )
+#: methods closer than these are tied (the precision the tables show): relative errors and
+#: correlations (shares), purchases per customer, and errors per customer (relative to the best)
+TIE_SHARE = 0.0005
+TIE_PURCHASES = 0.005
+TIE_MAE = 0.001
 #: a model sees no dropout among one-time buyers when all their P(alive) are at least this
 NO_DROPOUT_P_ALIVE_CLV = 0.99
 
@@ -58,6 +65,19 @@ def _signed_range(errors: pd.Series) -> str:
     return f"from {_signed(errors.min())} to {_signed(errors.max())}"
 
 
+def _best(values: pd.Series, *, lowest: bool, tie: float, relative: bool = False) -> list[str]:
+    """The names whose value is within ``tie`` of the best (times the best when ``relative``)."""
+    values = values.astype(float)
+    best = values.min() if lowest else values.max()
+    band = tie * abs(best) if relative else tie
+    return [str(n) for n, v in values.items() if abs(v - best) <= band]
+
+
+def _are(names: list[str], singular: str, plural: str) -> str:
+    """``A is closest`` / ``A and B are equally closest``-style subject and verb."""
+    return f"{join_and(names)} {singular}" if len(names) == 1 else f"{join_and(names)} {plural}"
+
+
 def _direction(errors: pd.Series) -> str:
     """``"low"``, ``"high"`` or ``"mixed"``: the common sign of the relative errors."""
     if (errors < 0).all():
@@ -71,86 +91,6 @@ def _spread(values: pd.Series, fmt) -> str:
     """``a`` when all equal (as written), else ``a to b``."""
     lo, hi = fmt(values.min()), fmt(values.max())
     return lo if lo == hi else f"{lo} to {hi}"
-
-
-def reproduction_reading(table: pd.DataFrame) -> str:
-    """How many published values the fits reproduce, and the largest difference.
-
-    ``table``: :func:`analysis.tables.reproduction_table` (``check``,
-    ``difference``, ``difference_pct``, ``tolerance``, ``model``; index fit,
-    parameter).
-    """
-    checked = table[table["check"] != "not published"]
-    if checked.empty:
-        return "No published value applies to these fits, so nothing is checked."
-    passed = checked["check"].eq("pass")
-    fits = list(dict.fromkeys(checked.index.get_level_values("fit")))
-    failed_fits = list(dict.fromkeys(checked[~passed].index.get_level_values("fit")))
-    params = checked.drop(index="loglik", level="parameter", errors="ignore")
-    text = [
-        ("All" if passed.all() else f"{int(passed.sum())} of the")
-        + f" {len(checked)} published values ({count(len(fits), 'fit')}) are "
-        "reproduced within the tolerance of the model tests"
-        + (
-            "."
-            if passed.all()
-            else f"; {int((~passed).sum())} are **not**, in {join_and(failed_fits)}."
-        )
-    ]
-    if len(params):
-        share = params["difference_pct"].abs()
-        where = share.idxmax()
-        text.append(
-            f"The largest parameter difference is {share.max():.2f}% ({where[0]}, {where[1]}: "
-            f"{params.loc[where, 'difference']:+.4f} against a tolerance of "
-            f"{params.loc[where, 'tolerance']:g})."
-        )
-    logliks = checked.xs("loglik", level="parameter", drop_level=False)
-    if len(logliks):
-        gap = logliks["difference"].abs()
-        text.append(
-            f"The log-likelihoods differ from the published ones by at most {gap.max():.2f} points "
-            f"({gap.idxmax()[0]})."
-        )
-    missing = list(
-        dict.fromkeys(table[table["check"] == "not published"].index.get_level_values("fit"))
-    )
-    if missing:
-        text.append(
-            f"{join_and(missing)} {'has' if len(missing) == 1 else 'have'} no published fit on "
-            "these data, so the estimates are shown unchecked."
-        )
-    return " ".join(text)
-
-
-def _tracking_errors(tracking: pd.DataFrame, models: Sequence[str]) -> pd.Series:
-    last = tracking.iloc[-1]
-    return pd.Series({m: (last[m] - last["actual"]) / last["actual"] for m in models})
-
-
-def tracking_reading(tracking: pd.DataFrame) -> str:
-    """The cumulative forecast at the end of observation against the actual count.
-
-    ``tracking``: :func:`analysis.models.validation.tracking_table` (``date``,
-    ``calibration``, ``actual`` and one column per model).
-    """
-    models = [c for c in tracking.columns if c not in ("date", "time", "calibration", "actual")]
-    end = tracking.iloc[-1]
-    calib = tracking[tracking["calibration"]]
-    errors = _tracking_errors(tracking, models)
-    at_cal = (
-        f"At the calibration end ({calib['date'].iloc[-1]:%Y-%m-%d}) the cohort had made "
-        f"{int(calib['actual'].iloc[-1]):,} repeat purchases. "
-        if len(calib)
-        else ""
-    )
-    each = join_and(
-        f"{_signed(errors[m])} ({m}, {end[m]:,.0f})" for m in errors.abs().sort_values().index
-    )
-    return (
-        f"{at_cal}The forecast for {end['date']:%Y-%m-%d}, made from the calibration fit alone, "
-        f"ends {each} the actual {int(end['actual']):,} repeat purchases."
-    )
 
 
 def holdout_reading(
@@ -179,12 +119,18 @@ def holdout_reading(
         else "Mean holdout purchases do not rise steadily with the number of calibration purchases"
     )
     gaps = holdout[models].sub(actual, axis=0).abs()
-    closest = gaps.idxmin(axis=1)
-    wins = closest.value_counts().reindex(models, fill_value=0).sort_values(ascending=False)
-    first += (
-        f"; group by group {wins.index[0]} is closest in {int(wins.iloc[0])} of the "
-        f"{len(holdout)} groups"
-    )
+    closest = [_best(gaps.loc[g], lowest=True, tie=TIE_PURCHASES) for g in gaps.index]
+    alone = pd.Series([c[0] for c in closest if len(c) == 1], dtype=object)
+    ties = sum(len(c) > 1 for c in closest)
+    tied = f" (in {ties} the models tie)" if ties else ""
+    if len(alone):
+        wins = alone.value_counts().sort_values(ascending=False)
+        first += (
+            f"; group by group {wins.index[0]} is closest in {int(wins.iloc[0])} of the "
+            f"{len(holdout)} groups{tied}"
+        )
+    else:
+        first += f"; group by group the models' forecasts tie (within {TIE_PURCHASES} purchases)"
     g0 = str(holdout.index[0])
     who = (
         "the customers without a repeat purchase in calibration"
@@ -193,7 +139,9 @@ def holdout_reading(
     )
     first += (
         f", and for {who} ({int(holdout['customers'].iloc[0]):,} customers, "
-        f"{actual.iloc[0]:.2f} holdout purchases each) {closest.iloc[0]} is closest "
+        f"{actual.iloc[0]:.2f} holdout purchases each) "
+        + _are(closest[0], "is closest", "are equally close")
+        + " "
         f"({join_and(f'{m} {holdout[m].iloc[0]:.2f}' for m in models)})."
     )
     rel = errors["total_relative_error"].astype(float)
@@ -210,10 +158,10 @@ def holdout_reading(
         + join_and(f"{_signed(rel[m])} ({m})" for m in rel.abs().sort_values().index)
         + "."
     )
-    best_mae = errors["mae"].astype(float).idxmin()
+    best_mae = _best(errors["mae"], lowest=True, tie=TIE_MAE, relative=True)
     third = (
-        f"{best_mae} has the smallest error per customer (mean absolute error "
-        f"{errors.loc[best_mae, 'mae']:.3f} purchases)"
+        _are(best_mae, "has the smallest error", "have the same, smallest error")
+        + f" per customer (mean absolute error {errors.loc[best_mae[0], 'mae']:.3f} purchases)"
     )
     if "correlation" in errors:
         third += (
@@ -278,10 +226,15 @@ def customer_value_reading(
     best = value.nlargest(top).index
     text.append(
         f"The {len(best)} most valuable customers made {int(frequency[best].min())} to "
-        f"{int(frequency[best].max())} repeat purchases (the median customer "
-        f"{frequency.median():g}) and have P(alive) of {p_alive[best].min():.2f} or more."
+        f"{int(frequency[best].max())} repeat purchases (the median customer made "
+        f"{frequency.median():g}) and have P(alive) of at least {p_alive[best].min():.2f}."
     )
-    if one_time.any() and float(p_alive[one_time].min()) >= NO_DROPOUT_P_ALIVE_CLV:
+    if float(p_alive.min()) >= NO_DROPOUT_P_ALIVE_CLV:
+        text.append(
+            f"{model} gives every customer P(alive) of at least {NO_DROPOUT_P_ALIVE_CLV}: the fit "
+            "sees no dropout, so these values assume that no customer leaves, an upper bound."
+        )
+    elif one_time.any() and float(p_alive[one_time].min()) >= NO_DROPOUT_P_ALIVE_CLV:
         text.append(
             f"{model} cannot lose a customer who never bought again: every one-time buyer has "
             f"P(alive) of at least {NO_DROPOUT_P_ALIVE_CLV}, so they are all valued alike; a "
@@ -355,30 +308,40 @@ def backtest_reading(backtest: pd.DataFrame) -> str:
     ``total_actual``, ``total_relative_error``, ``mae``, ``spearman``).
     """
     rel = backtest["total_relative_error"].astype(float)
-    level = rel.abs().idxmin()
-    per_customer = backtest["mae"].astype(float).idxmin()
-    ranking = backtest["spearman"].astype(float).idxmax()
-    worst_level = rel.abs().idxmax()
+    level = _best(rel.abs(), lowest=True, tie=TIE_SHARE)
+    per_customer = _best(backtest["mae"], lowest=True, tie=TIE_MAE, relative=True)
+    ranking = _best(backtest["spearman"], lowest=False, tie=TIE_SHARE)
+    worst_level = _best(rel.abs(), lowest=False, tie=TIE_SHARE)
     each = join_and(f"{m} {_signed(rel[m])}" for m in rel.abs().sort_values().index)
-    ranks = backtest["spearman"].astype(float).sort_values(ascending=False)
+    ranks = backtest["spearman"].astype(float).drop(ranking).sort_values(ascending=False)
     runner_up = (
-        f", against {ranks.iloc[1]:.3f} for the next, {ranks.index[1]}" if len(ranks) > 1 else ""
+        f", against {ranks.iloc[0]:.3f} for the next, {ranks.index[0]}" if len(ranks) else ""
     )
+    mae = money(backtest.loc[per_customer[0], "mae"])
     text = [
         f"Against the actual holdout revenue of {money(backtest['total_actual'].iloc[0])}, the "
         f"totals are {each} it.",
-        f"{level} is closest in total and {worst_level} furthest from it; {per_customer} has the "
-        f"smallest error per customer (mean absolute error {money(backtest.loc[per_customer, 'mae'])}).",
-        f"{ranking} ranks the customers best (rank correlation "
-        f"{backtest.loc[ranking, 'spearman']:.3f}{runner_up}).",
+        _are(level, "is closest in total", "are equally close in total")
+        + f" and {join_and(worst_level)} furthest from it; "
+        + _are(per_customer, "has the smallest error", "have the same, smallest error")
+        + f" per customer (mean absolute error {mae}).",
+        _are(ranking, "ranks the customers best", "rank the customers equally best")
+        + f" (rank correlation {backtest.loc[ranking[0], 'spearman']:.3f}{runner_up}).",
     ]
     if level == per_customer == ranking:
-        text.append(f"So the backtest names one method to trust, {level}, on all three counts.")
+        text.append(
+            f"So the backtest names {'one method' if len(level) == 1 else 'the methods'} to "
+            f"trust, {join_and(level)}, on all three counts."
+        )
     else:
         text.append(
-            f"So the firm should trust {level} for the level of value"
-            + (" and per customer" if per_customer == level else f", {per_customer} per customer")
-            + f", and {ranking} for the ranking of customers."
+            f"So the firm should trust {join_and(level)} for the level of value"
+            + (
+                " and per customer"
+                if per_customer == level
+                else f", {join_and(per_customer)} per customer"
+            )
+            + f", and {join_and(ranking)} for the ranking of customers."
         )
     return " ".join(text)
 
@@ -410,8 +373,8 @@ def clv_takeaways(
     purchases = holdout_errors["total_relative_error"].astype(float)
     rel = backtest["total_relative_error"].astype(float)
     model_rel = rel[[m for m in models if m in rel.index]]
-    level = rel.abs().idxmin()
-    ranking = backtest["spearman"].astype(float).idxmax()
+    level = _best(rel.abs(), lowest=True, tie=TIE_SHARE)
+    ranking = _best(backtest["spearman"], lowest=False, tie=TIE_SHARE)
     bullets = [
         f"Over {horizon_years:g} years the customers are worth {money(row['total'])} of "
         f"discounted profit at an assumed {pct(margin)} margin ({summary.index[0]}); the top "
@@ -424,8 +387,10 @@ def clv_takeaways(
             if len(model_rel)
             else "."
         ),
-        f"In the backtest {level} comes closest to the total revenue and {ranking} ranks the "
-        "customers best."
+        f"In the backtest {join_and(level)} "
+        + ("comes closest" if len(level) == 1 else "come equally close")
+        + f" to the total revenue and {join_and(ranking)} "
+        + ("ranks the customers best." if len(ranking) == 1 else "rank the customers equally best.")
         + "".join(
             f" {cap(m)} is {_signed(rel[m], 'above', 'below')} the actual total."
             for m in rel.index
