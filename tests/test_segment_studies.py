@@ -71,7 +71,15 @@ def test_bad_requests_are_refused_before_any_run(tmp_path, fake_runs):
         ValueError, match=r"\['negative'\] of clv_tiers hold no customer.*'high' \(2\)"
     ):
         segment_studies.build_segment_studies(tmp_path, only=["negative"])
+    with pytest.raises(ParameterError, match="plan_end"):
+        segment_studies.build_segment_studies(tmp_path, {"plan_end": "1997-12-31"})
     assert fake_runs == [] and not (tmp_path / "segments").exists()
+    # the main reports' parameters pass as they are when strict=False
+    segment_studies.build_segment_studies(
+        tmp_path, {"plan_end": "1997-12-31", "margin": "0.2"}, only=["low"], strict=False
+    )
+    assert fake_runs == [{**fake_runs[0], "segment": "low", "margin": 0.2}]
+    assert "plan_end" not in fake_runs[0]
 
 
 def test_the_command_line_exits_2_on_a_refused_segment(tmp_path, fake_runs, capsys):

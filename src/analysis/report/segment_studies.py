@@ -107,6 +107,7 @@ def build_segment_studies(
     *,
     only: list[str] | None = None,
     progress: bool = True,
+    strict: bool = True,
 ) -> dict[str, Path]:
     """Run the segment study once per non-empty segment of ``segmentation``.
 
@@ -125,6 +126,10 @@ def build_segment_studies(
         Labels to study (each must hold customers); default every label that does.
     progress : bool
         Show papermill's progress bars.
+    strict : bool
+        Refuse a parameter the notebook does not declare (the command line);
+        False skips it, so the main reports' parameters (``calibration_end``,
+        ``plan_end``, ...) can be passed as they are.
 
     Returns
     -------
@@ -156,6 +161,9 @@ def build_segment_studies(
             [f"segmentation: given as {parameters['segmentation']!r} and as {segmentation!r}"]
         )
     parameters["segmentation"] = segmentation
+    if not strict:
+        declared = set(study_values({}))
+        parameters = {k: v for k, v in parameters.items() if k in declared}
     checked = check_parameters([SEGMENT_NOTEBOOK], parameters)
     if segmentation not in segments.SEGMENT_LABELS:
         segments.check_segment(segmentation, "")  # names the segmentations
