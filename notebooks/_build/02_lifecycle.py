@@ -19,7 +19,7 @@ md(r"""
 
 The lifecycle model this project follows (`docs/domain.md`, section Lifecycle) describes every customer relationship as passing through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang): **exploration** (考察期, a trial: few small orders, the firm invests and the customer contributes little), **formation** (形成期, fast growth: volume and profit rise), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, the relationship reverses; it can follow any stage). This report gives every customer a stage in every month, shows how the customer base moves between stages, values a customer by stage, follows cohorts of new customers, and measures how often the classifier is right on simulated customers whose true stages are known.
 
-The default run uses the CDNOW log (23,570 customers acquired in the first quarter of 1997, followed to the end of June 1998). Every number comes from `analysis.lifecycle`; change the parameters to study another log or other thresholds.
+The default run uses the full CDNOW log (the customers acquired in the first quarter of 1997, followed to the end of June 1998). Every number comes from `analysis.lifecycle`; change the parameters to study another log or other thresholds.
 """)
 
 code(
@@ -66,8 +66,9 @@ code("""
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
+from IPython.display import Markdown
 
-from analysis import data, lifecycle, plots, report, simulate
+from analysis import data, lifecycle, plots, readings, report, simulate
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -121,11 +122,12 @@ stages.shape
 
 code("""
 heaviest = stages.groupby("customer_id")["purchases"].sum().idxmax()
-stages.loc[stages["customer_id"] == heaviest].drop(columns=["customer_id"]).set_index("period").round(3)
+history = stages.loc[stages["customer_id"] == heaviest].drop(columns=["customer_id"]).set_index("period")
+history.round(3)
 """)
 
-md(r"""
-**Reading.** Every assignment is auditable: the `reason` column names the rule that fired and the signals next to it show why. This customer bought at full pace from the first month, so its pace never *rose*: the rules keep it in exploration until it has been coming back for `exploration_months`, then in formation for `formation_months`, and call it stable eight months after its first order. The rules read a stage from the change in a customer's own pace and from the age of the relationship, so the first months of a relationship that starts strong are labelled conservatively; a manager who wants strong starters flagged sooner can lower those two thresholds (see the sensitivity section).
+code("""
+Markdown(readings.history_reading(history))
 """)
 
 md(r"""
@@ -136,18 +138,20 @@ The latest stage of every customer, and the rule that put it there.
 
 code("""
 current = lifecycle.current_stage(stages)
-pd.DataFrame({
+current_mix = pd.DataFrame({
     "customers": current["stage"].value_counts(sort=False),
     "share": current["stage"].value_counts(normalize=True, sort=False),
-}).round(3)
+})
+current_mix.round(3)
 """)
 
 code("""
-pd.crosstab(current["stage"], current["reason"].astype(str))
+reasons = pd.crosstab(current["stage"], current["reason"].astype(str))
+reasons
 """)
 
-md(r"""
-**Reading.** On CDNOW almost nine in ten customers acquired in early 1997 (89%) are in decline by mid-1998, nearly all of them because they fell silent: most never got past the trial. About 7% are in stability and 4% in formation: a small, steadily buying core that carries the firm's future revenue. No one is still in exploration, because every CDNOW customer is at least fifteen months old at the end of observation. For the firm this is the lifecycle model's warning in numbers: the base is mostly lapsed trials, and the few established relationships deserve the retention budget.
+code("""
+Markdown(readings.current_mix_reading(current_mix, reasons))
 """)
 
 md(r"""
@@ -155,21 +159,22 @@ The thresholds are in months, so the period length only sets how finely the hist
 """)
 
 code("""
-pd.DataFrame({
+by_period = pd.DataFrame({
     p: lifecycle.current_stage(lifecycle.assign_stages(transactions, period=p, observation_end=observed_to, **thresholds))[
         "stage"].value_counts(normalize=True, sort=False)
     for p in ["W", "M", "Q"]
-}).round(3)
+})
+by_period.round(3)
 """)
 
-md(r"""
-**Reading.** Weeks and months give the same picture within a point; quarters are too coarse to see formation (a relationship forms within a few months), so fewer customers are caught in it. Months are the default.
+code("""
+Markdown(readings.period_reading(by_period))
 """)
 
 md(r"""
 ## The stage mix over calendar time
 
-How the cohort of early-1997 customers moved through the stages month by month.
+How the customers moved through the stages, period by period.
 """)
 
 code("""
@@ -181,14 +186,14 @@ code("""
 mix.round(3)
 """)
 
-md(r"""
-**Reading.** Exploration empties within five months of acquisition, and most trials turn into decline rather than formation. Formation peaks at under 8% of the cohort in the summer of 1997 and then thins as relationships either settle into stability (which grows steadily from autumn 1997 to 7%) or decline. The picture is that of a closed cohort: without new customers, the base can only age and shrink, which is why the firm's acquisition and its conversion of trials decide its future.
+code("""
+Markdown(readings.mix_over_time_reading(mix))
 """)
 
 md(r"""
 ## The lifecycle curve
 
-The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; CDNOW has no cost data, so the margin (30%) and the cost per purchase (none) are stated assumptions, not measurements, and profit here moves with revenue.
+The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; the margin and the cost per purchase are parameters (stated assumptions unless the log carries cost data), so profit moves with revenue and purchases as they set it.
 
 First by relationship age (months since the first purchase), over all customers, with the share of each stage at that age behind the lines (both lines are shown relative to their own peak).
 """)
@@ -202,8 +207,12 @@ code("""
 curve.round(3)
 """)
 
+code("""
+Markdown(readings.curve_by_age_reading(curve))
+""")
+
 md(r"""
-By age, the average is dominated by the acquisition purchase and by the customers who leave: it falls from the first month on and says little about the shape of a single relationship. The lifecycle curve follows one relationship through its stages, so the second view aligns customer-months on the month each customer entered its stage (0, 1, 2, ... months into the stage; the last point holds the rest), stages in order.
+The lifecycle curve follows one relationship through its stages, so the second view aligns customer-months on the month each customer entered its stage (0, 1, 2, ... months into the stage; the last point holds the rest), stages in order.
 """)
 
 code("""
@@ -217,8 +226,8 @@ code("""
 curve_by_stage.round(3)
 """)
 
-md(r"""
-**Reading.** Aligned on the stages, the CDNOW curve shows the four stages, with two differences worth knowing. Exploration is low after the acquisition order; formation opens with the burst of repeat purchases that showed the rise (1.5 purchases in its first month) and then runs at about half a purchase a month; stability builds slowly from 0.4 to 0.7 purchases a month, the highest *sustained* pace; decline is close to nothing. So on CDNOW the peak month belongs to formation and the peak level to stability: the plateau of music buyers is modest and steady, not a high ridge. Spend per purchase is close to constant on CDNOW, so profit moves with volume here; the lifecycle model's observation that profit outpaces volume in formation (larger orders, lower cost to serve as trust grows) would show only with cost data or growing basket sizes, which this log does not have. The simulated customers at the end of this report, whose order size grows in formation, show what it looks like.
+code("""
+Markdown(readings.curve_by_stage_reading(curve_by_stage))
 """)
 
 md(r"""
@@ -228,7 +237,8 @@ Counts of customer-months that go from one stage (row) to another (column) in th
 """)
 
 code("""
-lifecycle.transition_counts(stages)
+counts = lifecycle.transition_counts(stages)
+counts
 """)
 
 code("""
@@ -236,8 +246,8 @@ P = lifecycle.transition_matrix(stages)
 ax = plots.plot_transition_matrix(P)
 """)
 
-md(r"""
-**Reading.** The zeros in the stability column are the lifecycle model's order rule: nobody jumps from exploration (or decline) to stability; stability is entered only from formation. Each month 40% of the customers still in exploration turn to decline (failed trials) and only 2% to formation, while formation and stability are sticky (about three quarters and nine tenths stay). Decline is almost absorbing: about one customer in seventy comes back each month. For the firm, the exploration row is where money is won or lost: a point of conversion from exploration to formation is worth more than the same effort on customers already in decline.
+code("""
+Markdown(readings.transition_reading(counts, P))
 """)
 
 md(r"""
@@ -255,8 +265,8 @@ code("""
 projection.round(3)
 """)
 
-md(r"""
-**Reading.** The CDNOW mix is already close to the chain's steady state: the projection barely moves. A small flow from decline back into formation (returning customers) balances the flow out of stability. Without acquisition, the firm's active core stays at about a tenth of the customers it once won.
+code("""
+Markdown(readings.projection_reading(projection))
 """)
 
 md(r"""
@@ -266,7 +276,8 @@ Each stage's mean profit per customer-month is the reward of the Markov chain; t
 """)
 
 code("""
-lifecycle.stage_rewards(stages, margin=margin, cost_per_purchase=cost_per_purchase).round(3)
+rewards = lifecycle.stage_rewards(stages, margin=margin, cost_per_purchase=cost_per_purchase)
+rewards.round(3)
 """)
 
 code("""
@@ -277,8 +288,8 @@ stage_value = lifecycle.stage_clv(
 stage_value.round(2)
 """)
 
-md(r"""
-**Reading.** At the assumed 30% margin, a customer now in formation is worth about $85 of discounted profit over the next three years and one in stability about $75, more than twice a customer in decline (about $34): these are the customers for whom personal service, cross-selling and exit barriers pay. Formation earns the most per month on CDNOW because it opens with a burst of purchases (see the curve). A customer in decline still has value, because some come back; win-back spending per customer should stay below that figure. Most of the base's total value, though, sits with the many customers in decline (about three quarters of the total), simply because there are so many of them: a cheap, broad reactivation touch can be worth more in total than an expensive one aimed at a few. These values rest on the margin assumption and on a chain that treats every month alike; the model-based CLV of the later reports is the check.
+code("""
+Markdown(readings.stage_clv_reading(stage_value, margin=margin, horizon_years=horizon_years))
 """)
 
 md(r"""
@@ -306,21 +317,24 @@ ax = plots.plot_survival(survival)
 """)
 
 code("""
-lifecycle.survival_logrank(stages, by="cohort").round(4)
+by_cohort_test = lifecycle.survival_logrank(stages, by="cohort")
+by_cohort_test.round(4)
 """)
 
 code("""
 first_month = pd.qcut(stages.loc[stages["age"] == 0].set_index("customer_id")["spend"], 3,
                       labels=["1 low", "2 middle", "3 high"])
-ax = plots.plot_survival(lifecycle.relationship_survival(stages, by=first_month))
+first_spend_survival = lifecycle.relationship_survival(stages, by=first_month)
+ax = plots.plot_survival(first_spend_survival)
 """)
 
 code("""
-lifecycle.survival_logrank(stages, by=first_month).round(4)
+first_spend_test = lifecycle.survival_logrank(stages, by=first_month)
+first_spend_test.round(4)
 """)
 
-md(r"""
-**Reading.** Retention falls to about 15% in the month after the first purchase and then settles slowly towards 6%; the weekly cohorts look alike. Relationship survival differs a little between acquisition months (with 23,570 customers even a small difference is significant) but far more by the first month's spend (a log-rank statistic ten times larger). For the firm, the size of the trial order is an early-warning signal and a way to sort new customers into quality, ordinary and poor prospects (`docs/domain.md`, section Segmentation): invest in converting the high spenders, touch the middle group periodically, and spend little on the rest.
+code("""
+Markdown(readings.cohort_survival_reading(retention, by_cohort_test, first_spend_test, first_spend_survival))
 """)
 
 md(r"""
@@ -335,19 +349,21 @@ with_p_alive = lifecycle.assign_stages(
     p_alive=lifecycle.bgnbd_p_alive(transactions, period=period, observation_end=observed_to),
     **thresholds,
 )
-int((with_p_alive["stage"] != stages["stage"]).sum())
+changed = int((with_p_alive["stage"] != stages["stage"]).sum())
+changed
 """)
 
 code("""
 alive_now = lifecycle.current_stage(with_p_alive)
-pd.crosstab(
+alive_table = pd.crosstab(
     [alive_now["stage"], alive_now["repeat_purchases"].gt(0).rename("repeat buyer")],
     pd.cut(alive_now["p_alive"], [0, 0.3, 0.7, 1.0], include_lowest=True).rename("P(alive)"),
 )
+alive_table
 """)
 
-md(r"""
-**Reading.** On CDNOW the BG/NBD signal changes no stage at all: every customer-month it judges probably gone (P(alive) < 0.3) is already silent by the classifier's own rule. The rule is the stricter of the two: among repeat buyers now in decline, a third still have P(alive) above 0.7 in the model. And BG/NBD puts P(alive) at 1 for anyone without a repeat purchase, so it cannot see failed trials at all; the trial rule decides for them. The two signals agree where the model is confident, which is a check on both; where they differ, the classifier's decline is the earlier warning, and P(alive) says how sure the firm can be that the customer is really gone.
+code("""
+Markdown(readings.p_alive_reading(changed, alive_table))
 """)
 
 md(r"""
@@ -367,8 +383,8 @@ code("""
 sensitivity.round(3)
 """)
 
-md(r"""
-**Reading.** The mix is robust to most thresholds: moves of a quarter shift the shares by two points at most, and several thresholds (the age that ends a trial, the size of a rise or a fall, the significance of a fall) do not move the current mix at all. The sensitive ones decide when a sparse buyer counts as gone or as back: the number of repeat purchases needed for formation, the silence rule (`gap_factor`) and the window. The largest effect is `alpha_rise` at -25%: for a single return purchase after months of silence the Poisson test's p-value sits just under 10%, so a stricter level stops counting such customers as recovered and moves five points of the base into decline. A firm that uses the stages to allocate budget should read the stability and decline shares as carrying an uncertainty of a few points.
+code("""
+Markdown(readings.sensitivity_reading(sensitivity))
 """)
 
 md(r"""
@@ -394,20 +410,26 @@ scores.round(3)
 """)
 
 code("""
-pd.concat({
+by_seed = pd.concat({
     f"tuning seed {tuning_seed}": lifecycle.simulation_accuracy(n_customers=sim_customers, n_periods=sim_periods, seed=tuning_seed, **thresholds),
     f"evaluation seed {evaluation_seed}": lifecycle.simulation_accuracy(n_customers=sim_customers, n_periods=sim_periods, seed=evaluation_seed, **thresholds),
-}).round(3)
+})
+by_seed.round(3)
 """)
 
 md(r"""
-Macro-F1 on the tuning seed when each threshold moves by a quarter: the defaults sit at a local optimum up to the seed-to-seed noise (about 0.003 with 2,000 customers).
+Macro-F1 on the tuning seed when each threshold moves by a quarter:
 """)
 
 code("""
 tuning = simulate.simulate_lifecycle(sim_customers, sim_periods, seed=tuning_seed)
-lifecycle.threshold_sensitivity(tuning.transactions, change=sensitivity_change, truth=tuning.stages, **thresholds)[
-    ["threshold", "change", "value", "macro_f1"]].round(3)
+tuning_table = lifecycle.threshold_sensitivity(tuning.transactions, change=sensitivity_change, truth=tuning.stages, **thresholds)[
+    ["threshold", "change", "value", "macro_f1"]]
+tuning_table.round(3)
+""")
+
+code("""
+Markdown(readings.tuning_reading(tuning_table))
 """)
 
 md(r"""
@@ -415,26 +437,34 @@ Accuracy depends on how often customers buy (the simulator's peak rate, purchase
 """)
 
 code("""
-lifecycle.simulation_accuracy("peak_rate_mean", [0.5, 1.0, 2.0, 4.0, 8.0, 16.0], n_customers=sim_customers,
-                              n_periods=sim_periods, seed=evaluation_seed, **thresholds).round(3)
+by_rate = lifecycle.simulation_accuracy("peak_rate_mean", [0.5, 1.0, 2.0, 4.0, 8.0, 16.0], n_customers=sim_customers,
+                              n_periods=sim_periods, seed=evaluation_seed, **thresholds)
+by_rate.round(3)
 """)
 
 code("""
-lifecycle.simulation_accuracy("formation_growth", [1.15, 1.25, 1.5, 2.0], n_customers=sim_customers,
-                              n_periods=sim_periods, seed=evaluation_seed, **thresholds).round(3)
+by_growth = lifecycle.simulation_accuracy("formation_growth", [1.15, 1.25, 1.5, 2.0], n_customers=sim_customers,
+                              n_periods=sim_periods, seed=evaluation_seed, **thresholds)
+by_growth.round(3)
 """)
 
 code("""
-ax = plots.plot_lifecycle_curve(lifecycle.lifecycle_curve(stages=assigned, margin=margin, align="stage"))
+Markdown(readings.accuracy_reading(scores, by_seed) + "\\n\\n" + readings.simulator_reading(by_rate, by_growth, rewards))
 """)
 
 md(r"""
-**Reading.** On simulated customers who buy about four times a month at their peak, the classifier is right on about three customer-months in four for each stage on average: macro-F1 0.77 on the evaluation seed, 0.76 on the tuning seed, so the tuning did not overfit one sample. Decline and stability are recognised best; formation is the hard stage (F1 about 0.6): it is short, and its start and end show only after the pace has visibly changed, so the classifier, which uses nothing from the future, lags by a month or so at each boundary. The target of 0.8 is reached only for customers who buy more often still (0.79 at eight purchases a month at the peak, 0.81 at sixteen).
-
-Two limits matter for CDNOW. Its repeat buyers buy well under once a month even in stability, where the simulator says macro-F1 falls to about 0.55-0.65: the CDNOW stages are a transparent, rule-based reading of each history, good for the mix and for the direction of movement, not an exact label for every customer-month. And the thresholds were tuned to relationships that form over about half a year; when formation is much faster (a doubling a month), the minimum length of formation makes the classifier call the plateau formation for too long.
-
-On the simulated customers the curve by stage has the lifecycle model's shape, including profit rising faster than purchases in formation, because the simulated order size grows as the relationship forms.
+The simulated customers' own lifecycle curve, by stage as assigned by the classifier:
 """)
+
+code("""
+sim_curve = lifecycle.lifecycle_curve(stages=assigned, margin=margin, align="stage")
+ax = plots.plot_lifecycle_curve(sim_curve)
+""")
+
+code("""
+Markdown(readings.curve_by_stage_reading(sim_curve))
+""")
+
 
 md(r"""
 ## A model-based comparison: hidden Markov model
@@ -456,7 +486,8 @@ The estimates: each state's mean repeat purchases per month, the probability of 
 """)
 
 code("""
-hmm_fit.parameters().round(3)
+hmm_parameters = hmm_fit.parameters()
+hmm_parameters.round(3)
 """)
 
 md(r"""
@@ -464,16 +495,8 @@ The stage mix of the two readings, over all customer-months and in the latest mo
 """)
 
 code("""
-pd.concat({
-    "customer-months": pd.DataFrame({
-        "rules": stages["stage"].value_counts(normalize=True, sort=False),
-        "hmm": hmm_frame["stage"].value_counts(normalize=True, sort=False),
-    }),
-    "latest month": pd.DataFrame({
-        "rules": current["stage"].value_counts(normalize=True, sort=False),
-        "hmm": lifecycle.current_stage(hmm_frame)["stage"].value_counts(normalize=True, sort=False),
-    }),
-}, axis=1).round(3)
+hmm_mix = lifecycle.stage_mix_comparison(stages, hmm_frame)
+hmm_mix.round(3)
 """)
 
 md(r"""
@@ -481,16 +504,13 @@ How often the two agree (share of customer-months with the same stage), and wher
 """)
 
 code("""
-both = stages[["customer_id", "period", "stage"]].merge(
-    hmm_frame[["customer_id", "period", "stage"]], on=["customer_id", "period"], suffixes=("_rules", "_hmm"),
-    validate="one_to_one",
-)
-agreement = float((both["stage_rules"].astype(str) == both["stage_hmm"].astype(str)).mean())
+agreement = lifecycle.stage_agreement(stages, hmm_frame)
 round(agreement, 3)
 """)
 
 code("""
-pd.crosstab(both["stage_rules"].rename("rules"), both["stage_hmm"].rename("hmm"))
+hmm_crosstab = lifecycle.stage_crosstab(stages, hmm_frame)
+hmm_crosstab
 """)
 
 md(r"""
@@ -501,15 +521,12 @@ code("""
 hmm_assigned = lifecycle.hmm_stages(evaluation.transactions, n_states=hmm_states, n_starts=hmm_starts,
                                     seed=hmm_seed, tol=1e-7)
 hmm_scores = lifecycle.stage_scores(lifecycle.stage_confusion(evaluation.stages, hmm_assigned))
-pd.DataFrame({"rules": scores["f1"], "hmm": hmm_scores["f1"]}).round(3)
+f1_both = pd.DataFrame({"rules": scores["f1"], "hmm": hmm_scores["f1"]})
+f1_both.round(3)
 """)
 
-md(r"""
-**Reading.** On CDNOW the HMM finds four well separated levels: a dormant state (0.008 repeat purchases a month), an occasional one (about one purchase in five months), a regular one (about one a month) and a small heavy-buyer state (about four a month). Every state is sticky (80-100% stay each month), the dormant state is nearly absorbing, and the heavy state drains mostly into the regular one: the model sees relationships that step down, not ones that climb. Half the customers start dormant (no repeat purchase in the first month) and 43% occasional.
-
-The two readings agree on about three customer-months in four (77%), almost all of it in decline and exploration. They differ in a way that follows from their definitions. The rules call a customer stable only after a visible rise and a plateau at its own pace; the HMM calls any customer who holds its own highest level stable, and because its states are absolute levels shared by all customers, a customer who buys once every five months and keeps doing so is "stable at the occasional level". So the HMM puts far more customer-months in stability (18% against 3%; 22% against 7% of customers in the latest month), many of them months the rules call decline (a sparse buyer whose silence exceeds three of its own cycles), and it sees hardly any formation, because on CDNOW few customers climb to a higher level at all. Where a level is held the HMM is the more patient reading; where it drops the rules react earlier.
-
-On the simulated customers the HMM does a little worse than the rules (macro-F1 0.75 against 0.77), although it uses the future: it recognises decline better (0.96 against 0.91) and exploration slightly better (0.80 against 0.78), but formation (0.50 against 0.59) and stability worse, because four absolute levels cannot follow every customer's own growth from a quarter of its peak to the peak. A model with customer-specific rates (Netzer et al.'s random effects) would be the next step. For the firm the HMM is a useful check: the stage shares on which both readings agree (the great majority in decline, the small active core) do not depend on the thresholds.
+code("""
+Markdown(readings.hmm_states_reading(hmm_parameters) + "\\n\\n" + readings.hmm_comparison_reading(hmm_mix, agreement, hmm_crosstab) + "\\n\\n" + readings.hmm_accuracy_reading(f1_both))
 """)
 
 code("""
@@ -518,18 +535,16 @@ hmm_transitions = lifecycle.transition_counts(hmm_frame)
 assert hmm_transitions.loc[["exploration", "decline"], "stability"].sum() == 0, "stability only from formation"
 assert (hmm_fit.means[1:] > hmm_fit.means[:-1]).all() and abs(hmm_fit.transition.sum(axis=1) - 1).max() < 1e-12
 assert (pd.Series(hmm_fit.history).diff().dropna() >= -1e-6).all(), "EM must not lower the likelihood"
-assert len(both) == len(stages) == len(hmm_frame)
+assert len(lifecycle.paired_stages(stages, hmm_frame)) == len(stages) == len(hmm_frame)
 assert hmm_scores.loc["macro", "f1"] >= 0.70, "HMM accuracy on the simulator dropped"
 """)
 
 md(r"""
 ## What the firm takes from this
+""")
 
-- Most relationships end in exploration: the conversion of trials into formation is the lever with the largest effect on the base.
-- Formation and stability are sticky once reached, and worth several times a customer in decline over three years (at the assumed margin): protect them with service and exit barriers.
-- Decline is nearly absorbing; win-back spending per customer should stay below the value of a customer in decline, and broad, cheap reactivation fits the many lapsed trials.
-- The first month's spend predicts how long a relationship lasts: use it to rank new customers.
-- The stage shares carry an uncertainty of a few points from the thresholds, and the per-customer stages are less reliable for sparse buyers such as CDNOW's than for frequent ones (see the accuracy section).
+code("""
+Markdown(readings.lifecycle_takeaways(P, stage_value, first_spend_test, sensitivity, scores, by_rate))
 """)
 
 code("""

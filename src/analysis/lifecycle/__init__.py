@@ -38,6 +38,7 @@ from .chain import (
     transition_matrix,
 )
 from .cohorts import cohort_retention, relationship_survival, survival_logrank
+from .compare import paired_stages, stage_agreement, stage_crosstab, stage_mix_comparison
 from .curve import lifecycle_curve
 from .evaluate import (
     simulation_accuracy,
@@ -87,4 +88,8 @@ __all__ = [
     "fit_stage_hmm",
     "map_states_to_stages",
     "hmm_stages",
+    "stage_mix_comparison",
+    "paired_stages",
+    "stage_agreement",
+    "stage_crosstab",
 ]

@@ -39,3 +39,12 @@ from .segment_study import *  # noqa: E402,F401,F403
 from .segment_study import __all__ as _segment_study_all  # noqa: E402
 
 __all__ += _segment_study_all
+
+from .lifecycle import *  # noqa: E402,F401,F403
+from .lifecycle import __all__ as _lifecycle_all  # noqa: E402
+from .lifecycle_checks import *  # noqa: E402,F401,F403
+from .lifecycle_checks import __all__ as _lifecycle_checks_all  # noqa: E402
+from .lifecycle_curve import *  # noqa: E402,F401,F403
+from .lifecycle_curve import __all__ as _lifecycle_curve_all  # noqa: E402
+
+__all__ += _lifecycle_all + _lifecycle_checks_all + _lifecycle_curve_all

@@ -1,0 +1,403 @@
+"""Readings of the lifecycle report: the stages of the log, from the tables that show them.
+
+Each function takes the table(s) a section of ``notebooks/02_lifecycle.ipynb``
+shows (the :mod:`analysis.lifecycle` outputs) and returns Markdown stating only
+what those numbers show. Shares are fractions; the sensitivity table's ``d_``
+columns are percentage points. The words with a direction ("falls", "close
+to constant", "at most", "sticky") are chosen from the numbers with the
+tolerances below. The readings of the classifier's accuracy and of the hidden
+Markov model are in :mod:`.lifecycle_checks`, those of the lifecycle curve in
+:mod:`.lifecycle_curve`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._format import cap, count, join_and, money, pct
+
+__all__ = [
+    "SAME_PICTURE_POINTS",
+    "EMPTY_SHARE",
+    "LEVEL_CHANGE",
+    "STICKY",
+    "SIMILAR_RETENTION_POINTS",
+    "NO_EFFECT_POINTS",
+    "SMALL_EFFECT_POINTS",
+    "ALPHA",
+    "p_text",
+    "history_reading",
+    "current_mix_reading",
+    "period_reading",
+    "mix_over_time_reading",
+    "transition_reading",
+    "projection_reading",
+    "stage_clv_reading",
+    "cohort_survival_reading",
+    "p_alive_reading",
+    "sensitivity_reading",
+]
+
+#: two stage mixes whose shares all differ by at most this many points give "the same picture"
+SAME_PICTURE_POINTS: float = 1.0
+#: a stage holding less than this share of the customers is "empty"
+EMPTY_SHARE: float = 0.01
+#: two paces within this relative difference are "about level"
+LEVEL_CHANGE: float = 0.10
+#: a stage whose customers stay at least this often from one period to the next is "sticky"
+STICKY: float = 0.5
+#: cohorts whose retention one period after the first purchase spans at most this many
+#: points "look alike"
+SIMILAR_RETENTION_POINTS: float = 5.0
+#: a threshold move that shifts no stage share by more than this many points "does not move" it
+NO_EFFECT_POINTS: float = 0.05
+#: a move that shifts no share by more than this many points has a "small" effect
+SMALL_EFFECT_POINTS: float = 2.0
+#: significance level of the log-rank tests' verdicts
+ALPHA: float = 0.05
+
+
+def p_text(p: float) -> str:
+    """A p-value as text: ``= 0.012``, ``= 3.7e-10``, ``< 1e-300`` for one that underflows."""
+    return f"= {p:.2g}" if p > 0 else "< 1e-300"
+
+
+def _pts(x: float) -> str:
+    return f"{x:.1f} points"
+
+
+def history_reading(history: pd.DataFrame) -> str:
+    """One customer's history (index periods; ``stage``, ``reason``, ``purchases``): its stage runs."""
+    stage = history["stage"].astype(str)
+    starts = stage.ne(stage.shift())
+    runs = [
+        f"{s} from {p} ({history.loc[p, 'reason']})" if pd.notna(history.loc[p, "reason"])
+        else f"{s} from {p}"
+        for p, s in stage[starts].items()
+    ]  # fmt: skip
+    text = (
+        "**Reading.** Every assignment is auditable: the `reason` column names the rule that "
+        "fired and the signals beside it show why. This customer, with "
+        f"{count(history['purchases'].sum(), 'purchase day')} in {len(history)} periods, was in "
+        f"{join_and(runs)}."
+    )
+    if "stability" in set(stage):
+        k = int(np.argmax(stage.to_numpy() == "stability"))
+        text += f" The rules called it stable {k} periods after its first purchase."
+    return text + (
+        " The rules read a stage from the change in a customer's own pace and from the age of "
+        "the relationship, so a relationship that starts at full pace is labelled "
+        "conservatively in its first months; lower `exploration_months` and `formation_months` "
+        "flag strong starters sooner (see the sensitivity section)."
+    )
+
+
+def current_mix_reading(mix: pd.DataFrame, reasons: pd.DataFrame) -> str:
+    """The latest stage of every customer (``customers``, ``share`` by stage) and its reasons."""
+    parts = [f"{pct(mix.loc[s, 'share'])} in {s}" for s in mix.index if mix.loc[s, "customers"]]
+    largest = mix["share"].astype(float).idxmax()
+    text = f"**Reading.** Of {count(mix['customers'].sum())}, {join_and(parts)}"
+    if "decline" in reasons.index and reasons.loc["decline"].sum() > 0:
+        row = reasons.loc["decline"]
+        text += (
+            f"; {pct(row.max() / row.sum())} of those in decline are there because "
+            f"of the rule '{row.idxmax()}'"
+        )
+    text += f". {cap(largest)} is the largest stage."
+    if mix.loc["exploration", "customers"] == 0:
+        text += " No one is still in exploration: every customer is past its trial at the end."
+    core = float(mix.loc[["formation", "stability"], "share"].sum())
+    text += f" The established relationships (formation and stability) are {pct(core)} of the base"
+    if float(mix.loc["decline", "share"]) > 0.5:
+        return text + (
+            "; most of the base has lapsed, so the few established relationships are where "
+            "retention spending has something to keep."
+        )
+    return text + "."
+
+
+def period_reading(by_period: pd.DataFrame, reference: str = "M") -> str:
+    """The current mix with different period lengths (columns), against ``reference``."""
+    ref = by_period[reference] if reference in by_period else by_period.iloc[:, 0]
+    parts = []
+    for col in by_period.columns:
+        if col == ref.name:
+            continue
+        diff = 100 * (by_period[col] - ref)
+        stage = diff.abs().idxmax()
+        if diff.abs().max() <= SAME_PICTURE_POINTS:
+            parts.append(f"{col} gives the same picture as {ref.name} within a point")
+        else:
+            parts.append(
+                f"{col} differs from {ref.name} by up to {_pts(abs(diff[stage]))} "
+                f"({stage}: {pct(by_period.loc[stage, col])} against {pct(ref[stage])})"
+            )
+    text = f"**Reading.** {cap('; '.join(parts))}."
+    if "Q" in by_period and by_period.loc["formation", "Q"] < ref["formation"] - 0.01:
+        text += (
+            " Quarters catch fewer customers in formation: a period that long is coarse for a "
+            "stage that can last only a few months."
+        )
+    return text
+
+
+def mix_over_time_reading(mix: pd.DataFrame) -> str:
+    """The stage mix period by period (:func:`analysis.lifecycle.stage_mix`)."""
+    explo = mix["exploration"]
+    below = explo.index[(explo < EMPTY_SHARE) & (explo.index > explo.index[0])]
+    if len(below):
+        k = list(mix.index).index(below[0])
+        text = f"**Reading.** Exploration falls below 1% in {below[0]}, {k} periods after the start"
+    else:
+        text = "**Reading.** Exploration never falls below 1%: new customers keep arriving"
+    f_peak = mix["formation"].idxmax()
+    text += (
+        f"; formation peaks at {pct(mix.loc[f_peak, 'formation'])} in {f_peak} and ends at "
+        f"{pct(mix['formation'].iloc[-1])}"
+    )
+    s_last, s_max = float(mix["stability"].iloc[-1]), float(mix["stability"].max())
+    if s_last >= s_max - 1e-9:
+        text += f"; stability is at its highest at the end ({pct(s_last)})"
+    else:
+        text += (
+            f"; stability peaks at {pct(s_max)} in {mix['stability'].idxmax()} and ends at "
+            f"{pct(s_last)}"
+        )
+    text += f"; decline ends at {pct(mix['decline'].iloc[-1])}."
+    if explo.iloc[-1] == 0:
+        text += (
+            " No customer is in exploration in the last period, so none arrived then: "
+            "a base without new customers can only age, and acquisition and the conversion "
+            "of trials decide its future."
+        )
+    return text
+
+
+def _p(P: pd.DataFrame, a: str, b: str) -> float:
+    return float(P.loc[a, b]) if a in P.index and b in P.columns else np.nan
+
+
+def transition_reading(counts: pd.DataFrame, P: pd.DataFrame) -> str:
+    """The transition counts and matrix: the order rule, the trial's exits, stickiness, returns."""
+    jumps = int(counts.loc[["exploration", "decline"], "stability"].sum())
+    if jumps == 0:
+        text = (
+            "**Reading.** No customer-period goes to stability from exploration or decline: "
+            "stability is entered only from formation, the lifecycle model's order rule."
+        )
+    else:
+        text = f"**Reading.** {jumps:,} customer-periods go to stability other than from formation."
+    e_d, e_f = _p(P, "exploration", "decline"), _p(P, "exploration", "formation")
+    if np.isfinite(e_d):
+        text += (
+            f" Each period {pct(e_d)} of the customers in exploration turn to decline and "
+            f"{pct(e_f)} to formation."
+        )
+    stays = []
+    for s in ["formation", "stability"]:
+        stay = _p(P, s, s)
+        if np.isfinite(stay):
+            word = "sticky" if stay >= STICKY else "short-lived"
+            stays.append(f"{s} is {word} ({pct(stay)} stay)")
+    if stays:
+        text += f" {cap(join_and(stays))}."
+    back = _p(P, "decline", "formation")
+    if np.isfinite(back):
+        one_in = f", about one in {1 / back:,.0f}" if back > 0 else ""
+        text += f" {pct(back)} of the customers in decline come back each period{one_in}."
+    if np.isfinite(e_d) and e_d > e_f:
+        text += (
+            " More trials fail than form, so the exploration row is where money is won or lost: "
+            "a point of conversion from exploration to formation moves the base more than the "
+            "same effort on customers already in decline."
+        )
+    return text
+
+
+def projection_reading(projection: pd.DataFrame) -> str:
+    """The stage mix projected with the chain (rows: steps, first the current mix)."""
+    start, end = projection.iloc[0], projection.iloc[-1]
+    diff = 100 * (end - start)
+    steps = len(projection) - 1
+    if diff.abs().max() <= SAME_PICTURE_POINTS:
+        text = (
+            f"**Reading.** The projection barely moves: no stage share changes by more than a "
+            f"point over {steps} periods, so the mix is already close to the chain's steady state."
+        )
+    else:
+        moved = diff.abs().sort_values(ascending=False)
+        moved = moved[moved > SAME_PICTURE_POINTS].index
+        parts = [f"{s} from {pct(start[s])} to {pct(end[s])}" for s in moved]
+        text = f"**Reading.** Over {steps} periods the chain moves {join_and(parts)}."
+    core = float(end[["formation", "stability"]].sum())
+    return text + (
+        f" With no new customers in the chain, the active core (formation and stability) ends "
+        f"at {pct(core)} of the customers."
+    )
+
+
+def stage_clv_reading(
+    stage_value: pd.DataFrame, *, margin: float, horizon_years: float, currency: str = "$"
+) -> str:
+    """Stage CLV (:func:`analysis.lifecycle.stage_clv`): values, the ranking, where the total sits."""
+    held = stage_value.loc[stage_value["customers"] > 0]
+    best = held["clv"].idxmax()
+    parts = [f"{money(v, currency)} in {s}" for s, v in held["clv"].items()]
+    text = (
+        f"**Reading.** At the assumed {pct(margin)} margin, a customer's discounted profit over "
+        f"the next {horizon_years:g} years is {join_and(parts)}. {cap(best)} is worth the most"
+    )
+    low = float(stage_value.loc["decline", "clv"]) if "decline" in held.index else np.nan
+    if best != "decline" and np.isfinite(low) and low > 0:
+        text += f", {held.loc[best, 'clv'] / low:.1f} times a customer in decline"
+    top_reward = stage_value["reward"].idxmax()
+    text += f"; {top_reward} earns the most per period."
+    if np.isfinite(low):
+        text += (
+            f" A customer in decline is still worth {money(low, currency)} because some come "
+            "back: win-back spending per customer should stay below that."
+        )
+        share = float(stage_value.loc["decline", "total_clv"] / stage_value["total_clv"].sum())
+        if share > 0.5:
+            text += (
+                f" The customers in decline hold {pct(share)} of the base's total value, simply "
+                "because there are so many: a cheap, broad reactivation can be worth more in "
+                "total than an expensive one aimed at a few."
+            )
+        else:
+            text += f" The customers in decline hold {pct(share)} of the base's total value."
+    return text + (
+        " These values rest on the margin assumption and on a chain that treats every period "
+        "alike; the model-based CLV of the later reports is the check."
+    )
+
+
+def _survival_at(survival: pd.DataFrame, group, t: float) -> float:
+    rows = survival.loc[(survival["group"] == group) & (survival["time"] <= t)]
+    return float(rows["survival"].iloc[-1])
+
+
+def cohort_survival_reading(
+    retention: pd.DataFrame,
+    by_cohort: pd.Series,
+    by_first_spend: pd.Series,
+    first_spend_survival: pd.DataFrame,
+) -> str:
+    """Retention by cohort, the log-rank tests, and survival by first-period spend.
+
+    ``retention``: :func:`analysis.lifecycle.cohort_retention` (``customers`` and
+    one column per age); the tests :func:`analysis.lifecycle.survival_logrank`;
+    ``first_spend_survival`` :func:`analysis.lifecycle.relationship_survival` by
+    the first-period spend groups (ordered low to high).
+    """
+    ages = [c for c in retention.columns if c != "customers" and c != 0]
+    w = retention["customers"].astype(float)
+
+    def mean_at(age):
+        col = retention[age]
+        ok = col.notna()
+        return float((col[ok] * w[ok]).sum() / w[ok].sum())
+
+    covered = [a for a in ages if retention[a].notna().mean() >= 0.5]
+    first, last = ages[0], covered[-1] if covered else ages[-1]
+    spread = 100 * (retention[first].max() - retention[first].min())
+    alike = "look alike" if spread <= SIMILAR_RETENTION_POINTS else "differ"
+    text = (
+        f"**Reading.** {pct(mean_at(first))} of the customers buy in period {first} after their "
+        f"first purchase and {pct(mean_at(last))} in period {last}; the cohorts {alike} "
+        f"(period {first} retention spans {_pts(spread)})."
+    )
+
+    def verdict(test):
+        return (
+            "differs significantly" if test["pvalue"] < ALPHA else "does not differ significantly"
+        )
+
+    text += (
+        f" Relationship survival {verdict(by_cohort)} between acquisition periods (log-rank "
+        f"{by_cohort['statistic']:.1f}, p {p_text(by_cohort['pvalue'])}) and {verdict(by_first_spend)} "
+        f"by the first period's spend ({by_first_spend['statistic']:.1f}, "
+        f"p {p_text(by_first_spend['pvalue'])})."
+    )
+    groups = list(pd.unique(first_spend_survival["group"]))
+    low, high = groups[0], groups[-1]
+    t = float(first_spend_survival.groupby("group")["time"].max().min())
+    s_low, s_high = (
+        _survival_at(first_spend_survival, low, t),
+        _survival_at(first_spend_survival, high, t),
+    )
+    text += (
+        f" After {t:g} periods {pct(s_high)} of the relationships in group '{high}' are not yet "
+        f"in decline, against {pct(s_low)} in '{low}'."
+    )
+    if by_first_spend["pvalue"] < ALPHA and s_high > s_low:
+        text += (
+            " The size of the first order is an early signal: sort new customers by it, invest "
+            "in converting the high spenders and spend little on the rest."
+        )
+    elif by_first_spend["pvalue"] < ALPHA:
+        text += " A larger first order does not mean a longer relationship here."
+    return text
+
+
+def p_alive_reading(changed: int, table: pd.DataFrame, *, high: float = 0.7) -> str:
+    """The BG/NBD signal: customer-periods it changes and the current stages by P(alive) band.
+
+    ``table``: customers by (stage, repeat buyer) rows and P(alive) bands (the last
+    band above ``high``).
+    """
+    if changed == 0:
+        text = (
+            "**Reading.** Adding the BG/NBD signal changes no stage at all: every customer-period "
+            "it judges probably gone is already in decline by the rules."
+        )
+    else:
+        text = f"**Reading.** Adding the BG/NBD signal changes {changed:,} customer-periods."
+    top = table.columns[-1]
+    if ("decline", True) in table.index:
+        row = table.loc[("decline", True)]
+        share = float(row[top] / row.sum()) if row.sum() else np.nan
+        text += (
+            f" Among repeat buyers now in decline, {pct(share)} still have P(alive) above "
+            f"{high:g} in the model"
+        )
+        text += ": the rules are the earlier warning." if share > 0 else "."
+    once = table.xs(False, level=1) if False in table.index.get_level_values(1) else None
+    if once is not None and once.to_numpy().sum():
+        share = float(once[top].sum() / once.to_numpy().sum())
+        text += (
+            f" {cap(pct(share))} of the customers without a repeat purchase have P(alive) above "
+            f"{high:g}: BG/NBD cannot see failed trials, so the trial rule decides for them."
+            if share > 0.5
+            else f" {cap(pct(share))} of the customers without a repeat purchase have P(alive) "
+            f"above {high:g}."
+        )
+    return text
+
+
+def sensitivity_reading(sensitivity: pd.DataFrame) -> str:
+    """Threshold sensitivity (:func:`analysis.lifecycle.threshold_sensitivity`, ``d_`` in points)."""
+    moves = sensitivity.loc[sensitivity["threshold"] != "(defaults)"].copy()
+    d_cols = [c for c in moves.columns if c.startswith("d_")]
+    effect = moves[d_cols].abs()
+    moves["largest"] = effect.max(axis=1)
+    row = moves.loc[moves["largest"].idxmax()]
+    stage_col = effect.loc[row.name].idxmax()
+    per_thr = moves.groupby("threshold", sort=False)["largest"].max()
+    none = list(per_thr.index[per_thr <= NO_EFFECT_POINTS])
+    small = int((per_thr <= SMALL_EFFECT_POINTS).sum())
+    text = (
+        f"**Reading.** Moving each threshold by a quarter shifts the current stage shares by at "
+        f"most {_pts(row['largest'])}: the largest effect is `{row['threshold']}` at "
+        f"{row['change']}, which moves {stage_col[2:]} by {row[stage_col]:+.1f} points. "
+        f"{small} of the {len(per_thr)} thresholds move no share by more than "
+        f"{SMALL_EFFECT_POINTS:g} points"
+    )
+    if none:
+        verb = "does" if len(none) == 1 else "do"
+        text += f", and {join_and(f'`{t}`' for t in none)} {verb} not move the current mix at all"
+    return text + (
+        f". A firm that uses the stages to allocate budget should read the shares as carrying an "
+        f"uncertainty of up to {_pts(row['largest'])} from the thresholds."
+    )
