@@ -262,14 +262,14 @@ def test_a_failed_run_leaves_the_previous_reports(study, capfd):
         "index.html",
         "logs",
     ]
-    assert not [p for p in out.parent.iterdir() if "building" in p.name]  # no working folder left
+    assert not [p for p in out.rglob("*building*")]  # no working folder left
 
     (notebooks / "02_fails.ipynb").unlink()
     assert report.main(argv) == 0
     assert (out / "README.md").read_text() == "kept"
     assert "previous" not in (out / "index.html").read_text()
     assert "Provenance" in (out / "01_tiny.html").read_text()
-    assert not [p for p in out.parent.iterdir() if "building" in p.name]
+    assert not [p for p in out.rglob("*building*")]
 
 
 def test_a_broken_parameter_file_leaves_the_previous_reports(study):
@@ -400,3 +400,47 @@ def test_no_raw_id_reaches_any_output_with_anonymize_ids(study, monkeypatch):
     # without the option the ids are the file's
     assert report.main(["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]) == 0
     assert RAW_IDS[0] in (out / "customers.csv").read_text()
+
+
+def test_the_index_line_is_the_first_reading_with_a_number(tmp_path):
+    from analysis.report.pages import report_summary
+
+    def shown(text):
+        return new_output("display_data", {"text/markdown": text})
+
+    cells = [
+        new_markdown_cell("# T\n\n**Reading.** Not an output."),
+        new_code_cell("a", outputs=[shown("No files written: `export_dir` is empty.")]),
+        new_code_cell("b", outputs=[shown("**Reading.** Every row is auditable. 3 rules.")]),
+        new_code_cell(
+            "c",
+            outputs=[
+                shown("**Reading.** Of 1,234 customers, 4.0% in *formation* ('x'). Then more.")
+            ],
+        ),
+    ]
+    path = _notebook(tmp_path / "x.ipynb", cells, parameters=None)
+    assert report_summary(path) == "Of 1,234 customers, 4.0% in formation ('x')."
+    assert report_summary(path, limit=20) == "Of 1,234 customers, ..."
+    empty = _notebook(tmp_path / "y.ipynb", cells[:2], parameters=None)
+    assert report_summary(empty) == ""
+
+
+def test_a_name_of_another_study_notebook_is_accepted_with_only(study):
+    notebooks, log = study
+    _tiny(notebooks, "01_one")
+    other = [new_markdown_cell("# Two\n\nThe other.")]
+    _notebook(notebooks / "02_two.ipynb", other, parameters=PARAMETERS + "\nplan: int = 1  # p")
+    out = notebooks.parent / "out"
+    argv = [
+        "--only",
+        "01_one",
+        "--output-dir",
+        str(out),
+        "--no-progress",
+        "-p",
+        "dataset",
+        str(log),
+    ]
+    assert report.main([*argv, "-p", "plan", "2"]) == 0  # a parameter file serves the whole study
+    assert report.main([*argv, "-p", "plann", "2"]) == 2  # a name no notebook declares is refused

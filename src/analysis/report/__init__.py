@@ -45,7 +45,7 @@ page is one self-contained file that needs no network (no scripts; CSS and
 figures inline; dollar signs are text, never math) and starts, after its
 title, with its provenance: dataset, rows, customers, date span, calibration
 and observation ends, every parameter value, package version, git commit and
-run date. The reports are built in a temporary folder beside ``reports/`` and
+run date. The reports are built in a temporary folder inside ``reports/`` and
 replace the previous ones only when every notebook succeeded (other files
 there, such as its README, are kept); a failed run leaves them as they were.
 ``--workers N`` runs N notebooks at a time. The kernel talks to the runner over

@@ -11,11 +11,13 @@ extension: ``$75 ... $34`` is money, never an inline formula.
 from __future__ import annotations
 
 import html
+import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-__all__ = ["OFFLINE_TEMPLATE", "to_html", "write_index"]
+__all__ = ["OFFLINE_TEMPLATE", "report_summary", "to_html", "write_index"]
 
 #: the lab page of nbconvert without the scripts it would fetch from the network
 OFFLINE_TEMPLATE = """\
@@ -172,3 +174,45 @@ td{{padding:0 1em 0 0;vertical-align:top}}</style>
     path = output_dir / "index.html"
     path.write_text(page, encoding="utf-8")
     return path
+
+
+READING = "**Reading.**"
+SENTENCE_END = re.compile(r"(?<=[a-z0-9%)'\"])\.\s")
+MARKUP = re.compile(r"\*\*Reading\.\*\*\s*|[*`_]{1,2}(?=\S)|(?<=\S)[*`_]{1,2}")
+
+
+def report_summary(executed: Path, limit: int = 220) -> str:
+    """One line for the index: the first sentence with a number of the report's readings.
+
+    The readings are the Markdown outputs of package functions that describe
+    the tables they read, so the line states what the numbers show, as the
+    report does.
+
+    Parameters
+    ----------
+    executed : Path
+        An executed notebook.
+    limit : int
+        Longest line kept (longer first sentences are cut at a word, with ``...``).
+
+    Returns
+    -------
+    str
+        The first sentence, holding a number, of the first ``**Reading.**``
+        output that has one, without Markdown marks; empty when there is none.
+    """
+    nb = json.loads(executed.read_text(encoding="utf-8"))
+    for cell in nb.get("cells", []):
+        for output in cell.get("outputs", []):
+            text = output.get("data", {}).get("text/markdown") or ""
+            text = "".join(text) if isinstance(text, list) else text
+            if not text.startswith(READING):
+                continue
+            text = " ".join(MARKUP.sub("", text).split())
+            first = SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".") + "."
+            if not re.search(r"\d", first):
+                continue  # a reading's opening remark, not yet a number
+            if len(first) > limit:
+                first = first[:limit].rsplit(" ", 1)[0] + " ..."
+            return first
+    return ""

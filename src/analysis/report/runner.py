@@ -24,7 +24,7 @@ from typing import Any
 
 from .. import config, data
 from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook
-from .pages import to_html, write_index
+from .pages import report_summary, to_html, write_index
 from .parameters import ParameterError, check_parameters
 from .params_file import generate_log, read_params_file
 from .provenance import (
@@ -178,7 +178,14 @@ class _Build:
             f"[{done}/{n}] {nb.stem} done in {duration(time.perf_counter() - start)}; "
             f"total {duration(time.perf_counter() - self.started)}"
         )
-        return {"title": title, "lead": lead, "html": page.name, "notebook": executed.name}
+        summary = report_summary(executed)
+        return {
+            "title": title,
+            "lead": lead,
+            "html": page.name,
+            "notebook": executed.name,
+            "summary": summary,
+        }
 
 
 def _publish(work: Path, output_dir: Path, notebooks: list[Path]) -> None:
@@ -207,8 +214,8 @@ def build_reports(
 ) -> Path:
     """Check the parameters, run every notebook, convert each to HTML and write the index.
 
-    The reports are built in a temporary folder beside ``output_dir`` and
-    moved into it only when every notebook succeeded: a failed run leaves the
+    The reports are built in a temporary folder (``output_dir/.building-*``)
+    and moved into place only when every notebook succeeded: a failed run leaves the
     previous reports as they were (its log goes to ``output_dir/logs``).
 
     Parameters
@@ -250,9 +257,13 @@ def build_reports(
             f"no numbered notebooks (NN_name.ipynb) in {config.NOTEBOOKS_DIR}; "
             "restore them with `git checkout notebooks`."
         )
-    parameters = check_parameters(notebooks, parameters)
+    # a name any notebook of the study declares is accepted (a parameter file serves the
+    # whole study, also with --only); it applies to the notebooks being run that declare it
+    study = sorted(set(discover_notebooks(notebooks[0].parent)) | set(notebooks))
+    parameters = check_parameters(study, parameters)
     output_dir.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{output_dir.name}-building-", dir=output_dir.parent))
+    # built inside the reports folder (ignored by git, same file system: the moves are renames)
+    work = Path(tempfile.mkdtemp(prefix=".building-", dir=output_dir))
     build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids)
     hidden = os.environ.get(data.ANONYMIZE_SALT_ENV)
     if anonymize_ids:  # the kernels inherit it: data.load_dataset hides the ids with this salt
@@ -292,7 +303,7 @@ notebooks: dataset, customer_id_column, date_column, amount_column,
 date_format, dayfirst (true/false), returns (error/drop/keep), duplicates
 (warn/drop/error).
 
-output: the reports are built beside the output folder and replace the
+output: the reports are built in a temporary folder and replace the
 previous ones only when every notebook succeeded. Each HTML page is one
 self-contained file (no network needed) that starts with its provenance: the
 data, every parameter value, the package version and git commit.
