@@ -9,6 +9,8 @@ BENCH_VENV := bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+PARAMS ?=
+REPORT_ARGS ?=
 LINT_PATHS := src tests notebooks/_build bench
 
 .DEFAULT_GOAL := help
@@ -25,8 +27,8 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP) ## create .venv from requirements.lock (re-runs only when the lock changes)
 
-report: $(STAMP) ## build the whole study into reports/ (HTML + executed notebooks + index.html)
-	$(PY) -m analysis.report
+report: $(STAMP) ## build the whole study into reports/ (HTML + executed notebooks + index.html); PARAMS=notebooks/params/x.yaml REPORT_ARGS="--workers 2"
+	$(PY) -m analysis.report $(if $(PARAMS),--params $(PARAMS)) $(REPORT_ARGS)
 
 lint: $(STAMP) ## check the code with ruff: its lint rules and its formatting (make format fixes the latter)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
