@@ -35,6 +35,13 @@ from .data import __all__ as _data_all  # noqa: E402
 
 __all__ += _data_all
 
+from .clv import *  # noqa: E402,F401,F403
+from .clv import __all__ as _clv_all  # noqa: E402
+from .reproduction import *  # noqa: E402,F401,F403
+from .reproduction import __all__ as _reproduction_all  # noqa: E402
+
+__all__ += _clv_all + _reproduction_all
+
 from .segment_study import *  # noqa: E402,F401,F403
 from .segment_study import __all__ as _segment_study_all  # noqa: E402
 
