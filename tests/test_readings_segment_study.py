@@ -56,7 +56,10 @@ def test_stage_mix_reading_names_the_excess_and_the_shortfall():
         _mix([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4], [1, 1, 1, 5]), "low"
     )
     assert text.startswith("The largest group of the segment's customers is in **decline** (40%")
-    assert "Its stage mix is the base's." in text and "largest share of its value sits in decline" in text
+    assert (
+        "Its stage mix is the base's." in text
+        and "largest share of its value sits in decline" in text
+    )
     text = readings.segment_stage_reading(
         _mix([0, 0, 0, 1], [0.1, 0.1, 0.1, 0.7], [0, 0, 0, 1]), "x"
     )
