@@ -213,7 +213,7 @@ ax = plots.plot_clv_distribution(value["clv"].rename(clv_model))
 """)
 
 md(r"""
-The value is concentrated: the curve shows the share of the total three-year value held by the most valuable customers.
+How concentrated the value is: the curve shows the share of the total three-year value held by the most valuable customers (the reading below gives the top 10% and 20%).
 """)
 
 code("""
@@ -237,7 +237,7 @@ p_alive = pd.Series(fitted_now[clv_model].p_alive(whole), index=whole.index)
 """)
 
 md(r"""
-Where the value sits in the history: the probability of being alive, and the mean CLV, by number of repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). Customers whose last purchase came early in a long history (left) have probably left; those who bought recently (right) are alive.
+Where the value sits in the history: the probability of being alive, and the mean CLV, by number of repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). Under a model with dropout, a customer whose last purchase came early in a long history (left) has probably left and one who bought recently (right) is probably alive; the first map shows how far this fit tells them apart.
 """)
 
 code("""
