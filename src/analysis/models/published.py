@@ -1,8 +1,8 @@
 """Published parameter estimates that the models must reproduce, each with its source.
 
 The one copy of these numbers: the tests (``tests/test_<model>.py``) check
-our fits against them and the CLV report (:func:`analysis.tables.compare_published`,
-``notebooks/03_clv``) puts them next to our estimates. ``values`` holds the
+our fits against them and the reproduction page (:func:`analysis.tables.reproduction_table`,
+``notebooks/00_reproduction``) puts them next to our estimates. ``values`` holds the
 parameters in the model's order and, when the paper reports it, the
 log-likelihood under ``"loglik"``; numbers are as printed (3 decimals for the
 parameters, 1 for the log-likelihood).
