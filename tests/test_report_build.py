@@ -232,6 +232,12 @@ def test_the_synthetic_log_is_drawn_once_with_a_fixed_seed(tmp_path):
     target.unlink()
     report.generate_log(str(target), settings)
     assert target.read_text() == first
+    assert report.generate_log(str(target), {**settings, "seed": 4}) == target  # drawn again
+    assert target.read_text() != first
+    own = tmp_path / "own.csv"
+    own.write_text("customer_id,date,amount\n")
+    assert report.generate_log(str(own), settings) is None  # not drawn here: never overwritten
+    assert own.read_text() == "customer_id,date,amount\n"
     with pytest.raises(report.ParameterError, match="simulator"):
         report.generate_log(str(tmp_path / "x.csv"), {"simulator": "magic"})
 

@@ -14,7 +14,7 @@ runner's, not the notebooks':
         customers: 2000
         periods: 24            # months from start
         start: 2020-01-01
-        seed: 11
+        seed: 3
 
 Every other key must be declared by a notebook; values are checked like
 ``-p`` values (:func:`analysis.report.check_parameters`).
@@ -23,6 +23,7 @@ Every other key must be declared by a notebook; values are checked like
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,7 @@ GENERATE_DEFAULTS = {
     "customers": 2000,
     "periods": 24,
     "start": "2020-01-01",
-    "seed": 11,
+    "seed": 3,
 }
 
 
@@ -121,7 +122,7 @@ def _generate_settings(settings: Any) -> dict[str, Any]:
 
 
 def generate_log(dataset: str, settings: Any = None) -> Path | None:
-    """Write the synthetic log a parameter file asks for, unless the file already exists.
+    """Write the synthetic log a parameter file asks for, unless it is there already.
 
     Parameters
     ----------
@@ -134,7 +135,9 @@ def generate_log(dataset: str, settings: Any = None) -> Path | None:
     Returns
     -------
     Path or None
-        The file written; None when it already existed.
+        The file written; None when it exists already, drawn with the same
+        settings (recorded in ``<name>_settings.json`` beside it) or not drawn
+        here at all (a file without that record is never overwritten).
     """
     from .. import simulate
 
@@ -142,8 +145,11 @@ def generate_log(dataset: str, settings: Any = None) -> Path | None:
     path = Path(dataset)
     if not path.is_absolute():
         path = config.PROJECT_ROOT / path
+    record = path.with_name(f"{path.stem}_settings.json")
     if path.exists():
-        return None
+        drawn_with = json.loads(record.read_text()) if record.is_file() else None
+        if drawn_with is None or drawn_with == settings:
+            return None  # drawn with these settings already, or a file not drawn here: kept
     drawn = simulate.simulate_lifecycle(
         n_customers=settings["customers"],
         n_periods=settings["periods"],
@@ -160,4 +166,5 @@ def generate_log(dataset: str, settings: Any = None) -> Path | None:
     partial.replace(path)
     # the truth behind the log (true stage path per customer), for checking what the study finds
     drawn.truth.to_csv(path.with_name(f"{path.stem}_truth.csv"))
+    record.write_text(json.dumps(settings, indent=2, default=str) + "\n")
     return path
