@@ -52,12 +52,13 @@ there, such as its README, are kept); a failed run leaves them as they were.
 CurveZMQ-encrypted sockets (or local IPC sockets where CurveZMQ is missing).
 """
 
+from .cli import main
 from .execute import NotebookFailed, failing_section, kernel_config, run_notebook
 from .pages import to_html, write_index
 from .parameters import ParameterError, check_parameters, parse_value
 from .params_file import generate_log, read_params_file
 from .provenance import git_commit, insert_provenance, provenance_markdown
-from .runner import build_reports, discover_notebooks, main, use_short_warnings
+from .runner import build_reports, discover_notebooks, use_short_warnings
 
 __all__ = [
     "NotebookFailed",

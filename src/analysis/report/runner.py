@@ -1,19 +1,18 @@
 """Running the study: every notebook into an executed copy and an HTML page, then an index.
 
-The command line and the rules it follows are described in :mod:`analysis.report`.
+The rules it follows are described in :mod:`analysis.report`; the command line is in
+:mod:`analysis.report.cli`.
 The reports are built in a temporary folder beside the reports folder and
 replace the previous ones only when every notebook succeeded.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
 import secrets
 import shutil
-import sys
 import tempfile
 import threading
 import time
@@ -25,8 +24,7 @@ from typing import Any
 from .. import config, data
 from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook
 from .pages import report_summary, to_html, write_index
-from .parameters import ParameterError, check_parameters
-from .params_file import generate_log, read_params_file
+from .parameters import check_parameters
 from .provenance import (
     LOADING_PARAMETERS,
     dataset_facts,
@@ -35,7 +33,18 @@ from .provenance import (
     provenance_markdown,
 )
 
-__all__ = ["build_reports", "discover_notebooks", "main", "use_short_warnings"]
+# (NotebookFailed, run_notebook, to_html and write_index are also taken from here by
+# report.segment_studies; they live in report.execute and report.pages)
+__all__ = [
+    "NotebookFailed",
+    "build_reports",
+    "discover_notebooks",
+    "duration",
+    "run_notebook",
+    "to_html",
+    "use_short_warnings",
+    "write_index",
+]
 
 NUMBERED = re.compile(r"^\d{2}_.+\.ipynb$")
 
@@ -292,137 +301,3 @@ def build_reports(
     index = write_index(output_dir, entries, parameters)
     print(f"index: {index} (total {duration(time.perf_counter() - build.started)})", flush=True)
     return index
-
-
-EPILOG = """\
-parameters: -p NAME VALUE applies to every notebook declaring NAME; --params
-FILE reads them from a YAML file (notebooks/params/*.yaml; -p overrides it).
-Values are checked (type, dates, policies, dataset file) before anything runs
-and every problem is listed (exit code 2). Loading options shared by all
-notebooks: dataset, customer_id_column, date_column, amount_column,
-date_format, dayfirst (true/false), returns (error/drop/keep), duplicates
-(warn/drop/error).
-
-output: the reports are built in a temporary folder and replace the
-previous ones only when every notebook succeeded. Each HTML page is one
-self-contained file (no network needed) that starts with its provenance: the
-data, every parameter value, the package version and git commit.
-
-failures: a notebook that stops prints one line (notebook, section, error)
-and the path of its log with the full traceback, <output dir>/logs/NN_name.log
-(exit code 1); the previous reports are left as they were.
-
-examples:
-  python -m analysis.report --params notebooks/params/synthetic.yaml
-  python -m analysis.report --only 01_data -p dataset cdnow_sample
-  python -m analysis.report -p dataset data/raw/shop.csv -p date_format %d/%m/%Y -p returns drop
-"""
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m analysis.report",
-        description="Build the study's reports: run the numbered notebooks, convert them to HTML, write an index.",
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument("--only", nargs="*", help="notebook names (e.g. 01_data) to run")
-    parser.add_argument(
-        "--params",
-        type=Path,
-        default=None,
-        metavar="FILE",
-        help="YAML file of parameters (see notebooks/params/template.yaml); -p overrides it",
-    )
-    parser.add_argument(
-        "-p",
-        "--parameter",
-        nargs=2,
-        action="append",
-        metavar=("NAME", "VALUE"),
-        help="set a notebook parameter (applied to every notebook that declares it; checked first)",
-    )
-    parser.add_argument(
-        "--output-dir",
-        type=Path,
-        default=None,
-        help="default: reports/ (failure logs go to its logs/ folder)",
-    )
-    parser.add_argument(
-        "--workers", type=int, default=1, help="notebooks run at the same time (default 1)"
-    )
-    parser.add_argument(
-        "--anonymize-ids",
-        action="store_true",
-        default=None,
-        help="replace customer ids by salted hashes in every output",
-    )
-    parser.add_argument("--no-progress", action="store_true", help="hide papermill's progress bar")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Command line of the runner (``make report``).
-
-    Parameters
-    ----------
-    argv : list of str, optional
-        Arguments; default ``sys.argv[1:]``.
-
-    Returns
-    -------
-    int
-        0 when every report was written, 1 when a notebook failed, 2 when the
-        parameters were refused (nothing ran).
-    """
-    parser = _parser()
-    args = parser.parse_args(argv)
-    notebooks = discover_notebooks()
-    if args.only:
-        wanted = {name.removesuffix(".ipynb") for name in args.only}
-        unknown = wanted - {nb.stem for nb in notebooks}
-        if unknown:
-            parser.error(
-                f"unknown notebook(s) {sorted(unknown)}; have {[nb.stem for nb in notebooks]}"
-            )
-        notebooks = [nb for nb in notebooks if nb.stem in wanted]
-    if args.workers < 1:
-        parser.error("--workers must be at least 1")
-    try:
-        parameters, runner = read_params_file(args.params) if args.params else ({}, {})
-        parameters.update(dict(args.parameter or []))
-        anonymize = (
-            args.anonymize_ids
-            if args.anonymize_ids is not None
-            else runner.get("anonymize_ids", False)
-        )
-        if "generate" in runner:
-            if not parameters.get("dataset"):
-                raise ParameterError(
-                    ["generate: the file must also name `dataset`, the log to write"]
-                )
-            written = generate_log(str(parameters["dataset"]), runner["generate"])
-            if written:
-                print(f"generated the synthetic log {written}", flush=True)
-        build_reports(
-            notebooks,
-            args.output_dir,
-            parameters,
-            progress=not args.no_progress,
-            workers=args.workers,
-            anonymize_ids=bool(anonymize),
-        )
-    except ParameterError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        print(
-            "See `python -m analysis.report --help` and each notebook's parameters cell.",
-            file=sys.stderr,
-        )
-        return 2
-    except NotebookFailed as exc:
-        print(exc, file=sys.stderr)
-        print(f"  full traceback: {exc.log_path}", file=sys.stderr)
-        print(f"  executed notebook up to the error: {exc.executed}", file=sys.stderr)
-        print("  the previous reports were left as they were", file=sys.stderr)
-        return 1
-    return 0
