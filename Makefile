@@ -5,16 +5,18 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+SPARK_STAMP := $(VENV)/.spark-installed-stamp
 BENCH_VENV := bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 LAB_ARGS ?=
+BENCH_ARGS ?=
 PARAMS ?=
 REPORT_ARGS ?=
 LINT_PATHS := src tests notebooks/_build bench
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-all lint format lab bench notebooks clean
+.PHONY: help env report test test-all test-spark lint format lab bench notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -38,12 +40,19 @@ format: $(STAMP) ## format the code with ruff (rewrites files in place)
 	$(VENV)/bin/ruff format $(LINT_PATHS)
 
 test: $(STAMP) lint ## lint, run the tests (pytest) and check the notebooks' stored outputs (nbval)
-	MPLBACKEND=Agg $(PY) -m pytest -m "not slow" -n 2 $(PYTEST_ARGS) tests
+	MPLBACKEND=Agg $(PY) -m pytest -m "not slow and not spark" -n 2 $(PYTEST_ARGS) tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
 
 test-all: $(STAMP) lint ## lint and run every test, the slow ones included, and the notebooks
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 $(PYTEST_ARGS) tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+$(SPARK_STAMP): requirements-spark.lock $(STAMP)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
+	@touch $(SPARK_STAMP)
+
+test-spark: $(SPARK_STAMP) ## install PySpark (requirements-spark.lock; needs Java 17) and run the Spark tests, local mode
+	MPLBACKEND=Agg $(PY) -m pytest -m spark -p no:cacheprovider $(PYTEST_ARGS) tests
 
 notebooks: $(STAMP) ## rebuild the study notebooks from notebooks/_build/*.py and store fresh outputs
 	@for script in notebooks/_build/[0-9][0-9]_*.py; do \
@@ -61,9 +70,9 @@ $(BENCH_STAMP): bench/requirements-bench.txt
 	$(BENCH_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r bench/requirements-bench.txt
 	@touch $(BENCH_STAMP)
 
-bench: $(STAMP) ## benchmark against lifetimes (separate venv); writes reports/bench.md
+bench: $(STAMP) ## benchmark against lifetimes (separate venv); writes reports/bench.md (BENCH_ARGS="--only spark ...")
 	@if [ -f bench/requirements-bench.txt ]; then $(MAKE) --no-print-directory $(BENCH_STAMP); fi
-	@if [ -f bench/run.py ]; then $(PY) bench/run.py; else echo "no benchmarks yet (bench/run.py)"; fi
+	@if [ -f bench/run.py ]; then $(PY) bench/run.py $(BENCH_ARGS); else echo "no benchmarks yet (bench/run.py)"; fi
 
 clean: ## remove generated files (reports, caches, data/interim); never data/raw
 	find reports -mindepth 1 ! -name README.md -exec rm -rf {} +

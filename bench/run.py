@@ -18,10 +18,18 @@ Usage:
     .venv/bin/python bench/run.py --lifetimes-runs 1    # the slow baseline only once
     .venv/bin/python bench/run.py --lifetimes-pareto-runs 3   # lifetimes' Pareto/NBD in every run
     .venv/bin/python bench/run.py --only customers --sizes 100000   # the customer table alone
+    .venv/bin/python bench/run.py --only spark --sizes 4000000       # engines at 10M rows
 
 Each size also times :func:`analysis.customers.customer_table` (reading the
 log into pandas, then the whole table with its defaults) in fresh processes:
 ours alone, as lifetimes has no counterpart (``--only compare`` skips it).
+
+``--only spark`` instead times the summary of the same log by the Spark
+engine (local mode: the driver receives the compressed patterns, or every
+customer), DuckDB and pandas, one fresh process each (bench/side_scale.py;
+PySpark from requirements-spark.lock, ``make test-spark`` installs it), and
+with ``--spark-score`` the Spark scoring written to Parquet; a table of its own.
+
 """
 
 from __future__ import annotations
@@ -90,7 +98,7 @@ def bench_size(n, args, out_dir):
     runs = {"ours": [], "lifetimes": []}
     lifetimes_runs = args.runs if args.lifetimes_runs is None else args.lifetimes_runs
     loads = [_load()]
-    compare = args.only != "customers"
+    compare = args.only not in ("customers", "spark")
     for i in range(max(args.runs, lifetimes_runs) if compare else 0):
         sides = ["ours", "lifetimes"] if i % 2 == 0 else ["lifetimes", "ours"]
         for side in sides:
@@ -132,7 +140,10 @@ def bench_size(n, args, out_dir):
                 + ", ".join(f"{k} {v:.2f}s" for k, v in result["seconds"].items())
                 + f"; peak {result['peak_rss_mb']:.0f} MiB"
             )
-    customers = _customer_runs(n, path, args, out_dir) if args.only != "compare" else []
+    customers = (
+        _customer_runs(n, path, args, out_dir) if args.only not in ("compare", "spark") else []
+    )
+    scale = _scale_runs(n, path, args, out_dir) if args.only == "spark" else []
     loads.append(_load())
 
     agreement = {}
@@ -165,6 +176,7 @@ def bench_size(n, args, out_dir):
         "path": str(path),
         "runs": runs,
         "customers": customers,
+        "scale": scale,
         "agreement": agreement,
         "load": loads,
     }
@@ -189,6 +201,92 @@ def _customer_runs(n, path, args, out_dir) -> list[dict]:
             f"peak {result['peak_rss_mb']:.0f} MiB"
         )
     return runs
+
+
+SCALE_SIDES = [
+    ("spark", ["--compress"], "Spark, compressed (driver gets the patterns)"),
+    ("spark", [], "Spark, every customer collected"),
+    ("duckdb", [], "DuckDB (the default for a path)"),
+    ("pandas", [], "pandas (reads the file into memory)"),
+]
+
+
+def _scale_runs(n, path, args, out_dir) -> list[dict]:
+    """The summary of the log by each engine, one fresh process per run (bench/side_scale.py)."""
+    runs = []
+    for i in range(args.scale_runs):
+        for engine, extra, label in SCALE_SIDES:
+            tag = f"{engine}{'_compress' if extra else ''}"
+            res = out_dir / f"scale_{n}_{tag}_{i}.json"
+            if engine == "spark" and not extra and args.spark_score:
+                extra = ["--score", out_dir / f"scores_{n}.parquet"]
+            wall = _child(
+                args.ours_python,
+                "side_scale.py",
+                [path, res, "--engine", engine, *extra, "--driver-memory", args.spark_memory],
+                args.timeout,
+            )
+            result = common.read_json(res)
+            result.update(process_seconds=wall, load=_load(), label=label, run=i)
+            common.write_json(res, result)
+            runs.append(result)
+            common.log(
+                f"n={n:,} run {i + 1} {label}: "
+                + ", ".join(f"{k} {v:.1f}s" for k, v in result["seconds"].items())
+                + f"; peak {result['peak_tree_mb']:.0f} MiB (driver {result['peak_rss_mb']:.0f})"
+            )
+    return runs
+
+
+def _scale_lines(res) -> list[str]:
+    runs = res.get("scale") or []
+    if not runs:
+        return []
+    meta_path = Path(res["path"]).with_suffix(".json")
+    rows = common.read_json(meta_path)["rows"] if meta_path.exists() else None
+    spark_runs = [r for r in runs if r["engine"] == "spark"]
+    lines = [
+        (
+            "Scaling out: the summary of the same Parquet log"
+            + (f" ({rows:,} transactions, " if rows else " (")
+            + f"{res['n']:,} customers) by each engine, in fresh processes (medians of "
+            f"{max(r['run'] for r in runs) + 1} run(s)). Spark runs in local mode on this "
+            f"machine (`local[2]`, driver memory {spark_runs[0]['driver_memory']}, "
+            f"{spark_runs[0]['partitions']} shuffle partitions), so it measures the engine's "
+            "overhead, not a cluster's speed. Peak memory: the whole process tree (for Spark: "
+            "Python driver + JVM + Python workers) and the Python driver alone."
+        ),
+        "",
+        "| engine | summary (s) | session start (s) | rows returned | peak memory, all "
+        "processes (MiB) | peak memory, Python driver (MiB) |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for _, _, label in SCALE_SIDES:
+        mine = [r for r in runs if r["label"] == label]
+        if not mine:
+            continue
+        start = _median([r["seconds"].get("session") for r in mine])
+        lines.append(
+            f"| {label} | {_fmt_s(_median([r['seconds']['summary'] for r in mine]))} | "
+            f"{_fmt_s(start) if start is not None else ''} | "
+            f"{mine[0]['rows_returned']:,} | "
+            f"{_median([r['peak_tree_mb'] for r in mine]):.0f} | "
+            f"{_median([r['peak_rss_mb'] for r in mine]):.0f} |"
+        )
+    scored = [r for r in runs if "score" in r["seconds"]]
+    if scored:
+        r = scored[0]
+        lines += [
+            "",
+            (
+                f"Spark scoring (`analysis.spark.score`: P(alive), expected purchases, spend, "
+                f"CLV and lifecycle stage of every customer, written to Parquet): "
+                f"{_fmt_s(r['seconds']['score'])} s after fitting BG/NBD and Gamma-Gamma on "
+                f"the compressed summaries in {_fmt_s(r['seconds']['fit'])} s."
+            ),
+        ]
+    lines.append("")
+    return lines
 
 
 def _compare_summaries(path, args, out_dir, n):
@@ -441,6 +539,8 @@ def render(results, args) -> str:
 
     if args.only == "customers":
         runs_text = "the customer table only"
+    elif args.only == "spark":
+        runs_text = "the summary engines only"
     else:
         runs_text = (
             f"{args.runs} run(s) of ours, "
@@ -483,6 +583,7 @@ def render(results, args) -> str:
         if ours or lt:
             lines += _comparison_lines(res, args)
         lines += _customer_lines(res)
+        lines += _scale_lines(res)
     return "\n".join(lines)
 
 
@@ -507,10 +608,20 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-lifetimes", action="store_true", help="time our side only")
     parser.add_argument(
         "--only",
-        choices=["compare", "customers"],
+        choices=["compare", "customers", "spark"],
         default=None,
         help="compare: only the comparison with lifetimes; customers: only the customer table "
-        "(analysis.customers.customer_table, ours alone); both by default",
+        "(analysis.customers.customer_table, ours alone); both by default; spark: only the "
+        "summary by the Spark, DuckDB and pandas engines (e.g. --sizes 4000000: ~10M rows)",
+    )
+    parser.add_argument(
+        "--scale-runs", type=int, default=1, help="runs per engine with --only spark"
+    )
+    parser.add_argument("--spark-memory", default="4g", help="Spark driver memory (--only spark)")
+    parser.add_argument(
+        "--spark-score",
+        action="store_true",
+        help="with --only spark: also time analysis.spark.score written to Parquet",
     )
     parser.add_argument(
         "--customers-runs",
@@ -537,8 +648,13 @@ def main(argv=None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process")
     parser.add_argument("--output", default=str(common.ROOT / "reports" / "bench.md"))
     args = parser.parse_args(argv)
-    if args.only == "customers":
+    if args.only in ("customers", "spark"):
         args.skip_lifetimes = True
+    if args.only == "spark":
+        import importlib.util
+
+        if importlib.util.find_spec("pyspark") is None:
+            parser.error("--only spark needs PySpark: run `make test-spark` (installs it) first")
     if not args.skip_lifetimes and not Path(args.bench_python).exists():
         parser.error(
             f"{args.bench_python} not found: create the bench environment first "

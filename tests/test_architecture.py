@@ -9,7 +9,7 @@ The layers, bottom to top (a module may import its own layer or lower ones):
     -> models
     -> clv
     -> lifecycle
-    -> customers, segments, strategy, churn (the decision layer)
+    -> customers, segments, strategy, churn (the decision layer), spark (scoring on a cluster)
     -> tables, plots
     -> report
 
@@ -48,6 +48,7 @@ LAYERS: dict[str, int] = {
     "segments": 7,
     "strategy": 7,
     "churn": 7,
+    "spark": 7,
     "tables": 8,
     "readings": 8,
     "plots": 8,

@@ -338,7 +338,7 @@ def test_duckdb_explains_unreadable_dates(tmp_path):
 
 def test_unknown_engine_and_bad_paths(small_log, tmp_path):
     with pytest.raises(ValueError, match="engine must be one of"):
-        rfm.summarize(small_log, engine="spark")
+        rfm.summarize(small_log, engine="polars")
     with pytest.raises(FileNotFoundError, match="no transaction log"):
         rfm.summarize(tmp_path / "missing.parquet")
     with pytest.raises(FileNotFoundError, match="no file matches"):
@@ -390,7 +390,8 @@ def test_load_transactions_duckdb_keeps_validation_messages(tmp_path):
 
 # ----- the engine registry -----------------------------------------------------------------------
 def test_builtin_engines_are_registered():
-    assert engines.names()[:2] == ("pandas", "duckdb")
+    assert engines.names()[:3] == ("pandas", "duckdb", "spark")
+    assert engines.get("spark").summarize is engines.summarize_spark
     assert engines.get("duckdb").summarize is engines.summarize_duckdb
     assert engines.get("duckdb").read is engines.read_log_duckdb
     assert engines.get("pandas").read is None  # files are read by load_transactions' pandas reader
@@ -398,7 +399,8 @@ def test_builtin_engines_are_registered():
     assert engines.default_engine(pd.DataFrame()) == "pandas"
 
 
-@pytest.mark.parametrize("name", engines.names())
+# "spark" needs PySpark and Java: tests/test_spark.py compares it with pandas the same way
+@pytest.mark.parametrize("name", [n for n in engines.names() if n != "spark"])
 @pytest.mark.parametrize("kwargs", [{}, {"calibration_end": "2020-01-10", "time_unit": "D"}])
 def test_every_registered_engine_matches_pandas(small_log, tmp_path, name, kwargs):
     with warnings.catch_warnings():
@@ -413,10 +415,10 @@ def test_every_registered_engine_matches_pandas(small_log, tmp_path, name, kwarg
 
 
 def test_unknown_engine_lists_the_registered_ones(small_log, tmp_path):
-    expected = f"engine must be one of {engines.names()}, got 'spark'"
+    expected = f"engine must be one of {engines.names()}, got 'polars'"
     for call in (
-        lambda: rfm.summarize(small_log, engine="spark"),
-        lambda: engines.get("spark"),
+        lambda: rfm.summarize(small_log, engine="polars"),
+        lambda: engines.get("polars"),
     ):
         with pytest.raises(ValueError) as info:
             call()
@@ -425,7 +427,7 @@ def test_unknown_engine_lists_the_registered_ones(small_log, tmp_path):
     path = tmp_path / "log.csv"
     small_log.to_csv(path, index=False)
     with pytest.raises(ValueError, match=re.escape(expected)):
-        data.load_transactions(path, engine="spark")
+        data.load_transactions(path, engine="polars")
 
 
 def test_a_registered_engine_is_called_by_summarize_and_load_transactions(
@@ -487,3 +489,35 @@ def test_engines_do_not_import_rfm():
             module.name,
             imported,
         )
+
+
+def test_the_package_imports_without_pyspark_and_says_how_to_get_it():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['pyspark'] = None\n"
+        "import pandas as pd\n"
+        "import analysis.spark\n"
+        "from analysis import engines, rfm\n"
+        "assert 'spark' in engines.names()\n"
+        "assert engines.default_engine(pd.DataFrame()) == 'pandas'\n"
+        "try:\n"
+        "    rfm.summarize(pd.DataFrame({'customer_id': [1], 'date': pd.to_datetime(['2020-01-01']),"
+        " 'amount': [1.0]}), engine='spark')\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pip install 'analysis[spark]'" in out.stdout and "Java 17" in out.stdout
+
+
+def test_compress_option_of_summarize_equals_compress(small_log):
+    for engine in ("pandas", "duckdb"):
+        out = rfm.summarize(small_log, engine=engine, compress=True)
+        pd.testing.assert_frame_equal(
+            out, rfm.compress(rfm.summarize(small_log), rfm.COMPRESS_COLUMNS), check_exact=True
+        )
+        assert out.attrs["time_unit"] == "W" and out["weight"].sum() == 3
+        spend = rfm.summarize(small_log, engine=engine, compress=["frequency", "monetary_value"])
+        assert list(spend.columns) == ["frequency", "monetary_value", "weight"]

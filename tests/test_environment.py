@@ -35,12 +35,33 @@ def _conda() -> dict[str, str]:
     return pins
 
 
-def _pyproject_names() -> set[str]:
+#: extras pinned in a lock file of their own (installed by their own make target), not in
+#: requirements.lock and environment.yml
+SEPARATE_LOCKS = {"spark": "requirements-spark.lock"}
+
+
+def _pyproject_names(extras=None) -> set[str]:
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    names = list(meta["dependencies"])
-    for extra in meta.get("optional-dependencies", {}).values():
-        names += extra
+    optional = meta.get("optional-dependencies", {})
+    if extras is None:
+        names = list(meta["dependencies"])
+        extras = [e for e in optional if e not in SEPARATE_LOCKS]
+    else:
+        names = []
+    for extra in extras:
+        names += optional[extra]
     return {_norm(re.split(r"[<>=!~\[; ]", n)[0]) for n in names}
+
+
+def _pins(path) -> dict[str, str]:
+    pins = {}
+    for line in path.read_text().splitlines():
+        line = line.split("#")[0].strip()
+        if line:
+            assert "==" in line, f"{path.name}: unpinned line {line!r}"
+            name, version = line.split("==")
+            pins[_norm(name)] = version.strip()
+    return pins
 
 
 def test_environment_yml_matches_lock():
@@ -61,3 +82,13 @@ def test_python_version_agrees():
     meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert meta["requires-python"] == ">=3.11"
     assert "python=3.11" in (ROOT / "environment.yml").read_text()
+
+
+def test_separately_locked_extras_are_pinned():
+    for extra, lock_name in SEPARATE_LOCKS.items():
+        pins = _pins(ROOT / lock_name)
+        names = _pyproject_names([extra])
+        assert names and names <= set(pins), f"{lock_name} must pin {names - set(pins)}"
+        # the extra's own packages only: what requirements.lock pins stays there
+        assert not set(pins) & set(_lock()), f"{lock_name} repeats {set(pins) & set(_lock())}"
+    assert "py4j" in _pins(ROOT / "requirements-spark.lock")  # PySpark's own dependency

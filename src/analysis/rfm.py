@@ -15,6 +15,8 @@ summary is exact in days whatever the unit.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 
@@ -23,6 +25,7 @@ from .units import TIME_UNITS, unit_days  # re-exported: their home is analysis.
 from .validate import DataValidationError
 
 __all__ = [
+    "COMPRESS_COLUMNS",
     "HOLDOUT_COLUMNS",
     "SUMMARY_COLUMNS",
     "TIME_UNITS",
@@ -33,6 +36,8 @@ __all__ = [
 
 SUMMARY_COLUMNS = ["frequency", "recency", "T", "monetary_value"]
 HOLDOUT_COLUMNS = ["frequency_holdout", "monetary_value_holdout", "duration_holdout"]
+#: the pattern columns of ``summarize(..., compress=True)``: what the count models fit on
+COMPRESS_COLUMNS = ["frequency", "recency", "T"]
 
 
 def summarize(
@@ -44,6 +49,7 @@ def summarize(
     date: str = "date",
     amount: str = "amount",
     engine: str | None = None,
+    compress: bool | list[str] = False,
 ) -> pd.DataFrame:
     """Summarise a transaction log per customer.
 
@@ -71,19 +77,34 @@ def summarize(
         A registered engine (:func:`analysis.engines.names`): ``"pandas"``
         (default for a DataFrame) computes in memory; ``"duckdb"`` (default
         for a path) aggregates inside DuckDB for logs larger than memory, see
-        :mod:`analysis.engines`. Both give identical results.
+        :mod:`analysis.engines`; ``"spark"`` (default for a Spark DataFrame)
+        runs on a Spark cluster (:mod:`analysis.engines.spark`, needs the
+        ``spark`` extra). All give identical results.
+    compress : bool or list of str
+        True: return the distinct (``frequency``, ``recency``, ``T``) rows
+        with a ``weight`` column (number of customers), as :func:`compress`
+        gives, which the models fit on; a list names the columns to group by.
+        The Spark engine groups inside Spark, so only the patterns reach the driver.
 
     Returns
     -------
     DataFrame
         Indexed by ``customer_id`` (sorted), columns ``frequency`` (int),
         ``recency``, ``T``, ``monetary_value`` and, with ``calibration_end``,
-        the holdout columns. ``attrs["time_unit"]`` records ``time_unit``
-        (the models fitted on the summary take their time unit from it).
+        the holdout columns (with ``compress``: the pattern columns and
+        ``weight``, a ``RangeIndex``). ``attrs["time_unit"]`` records
+        ``time_unit`` (the models fitted on the summary take their time unit from it).
     """
     if engine is None:
         engine = engines.default_engine(transactions)
     summarize_fn = engines.get(engine).summarize
+    columns = None
+    if compress is not False and compress is not None:
+        columns = list(COMPRESS_COLUMNS) if compress is True else list(compress)
+    # an engine that takes ``compress`` compresses where the data are (see analysis.engines.registry)
+    options = {}
+    if columns is not None and "compress" in inspect.signature(summarize_fn).parameters:
+        options["compress"] = columns
     out = summarize_fn(
         transactions,
         time_unit=time_unit,
@@ -93,7 +114,10 @@ def summarize(
         date=date,
         amount=amount,
         stacklevel=3,
+        **options,
     )
+    if columns is not None and not options:
+        out = _compress(out, columns)
     out.attrs["time_unit"] = time_unit  # the models read their time unit from here
     return out
 
@@ -117,6 +141,10 @@ def compress(summary: pd.DataFrame, columns: list[str] | None = None) -> pd.Data
     """
     if columns is None:
         columns = [c for c in summary.columns if c != "weight"]
+    return _compress(summary, columns)
+
+
+def _compress(summary: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     missing = [c for c in columns if c not in summary.columns]
     if missing:
         raise DataValidationError(

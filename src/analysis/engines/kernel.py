@@ -10,7 +10,8 @@ engine's sums agree to the last bit:
 2. :func:`summary_columns` turns the totals into ``frequency``, ``recency``,
    ``T``, ``monetary_value`` (and the holdout columns);
 3. :func:`summary_frame` assembles the frame, adding ``duration_holdout`` and
-   dropping (with a warning) customers first seen after ``calibration_end``.
+   dropping (with a warning, :func:`warn_excluded`) customers first seen after
+   ``calibration_end``.
 
 :func:`calibration_day` and :func:`day_numbers` convert dates to the day
 numbers (days since 1970-01-01) the kernel works in.
@@ -30,6 +31,7 @@ __all__ = [
     "day_numbers",
     "summary_columns",
     "summary_frame",
+    "warn_excluded",
 ]
 
 
@@ -230,13 +232,21 @@ def summary_frame(
     out.index.name = "customer_id"
     if cal_day is not None:
         out["duration_holdout"] = (end_day - cal_day) / unit
-        excluded = int((~keep).sum())
         out = out.loc[keep]
-        if excluded:
-            warnings.warn(
-                f"{excluded} customer(s) made their first purchase after calibration_end "
-                f"{pd.Timestamp(calibration_end).date()} and are excluded from the summary.",
-                UserWarning,
-                stacklevel=stacklevel + 1,
-            )
+        warn_excluded(int((~keep).sum()), calibration_end, stacklevel + 1)
     return out
+
+
+def warn_excluded(excluded: int, calibration_end: Any, stacklevel: int) -> None:
+    """Warn that ``excluded`` customers were first seen after ``calibration_end`` (none: no warning).
+
+    ``stacklevel`` is that of the warning as seen from the caller of this
+    function (``warnings.warn`` receives ``stacklevel + 1``).
+    """
+    if excluded:
+        warnings.warn(
+            f"{excluded} customer(s) made their first purchase after calibration_end "
+            f"{pd.Timestamp(calibration_end).date()} and are excluded from the summary.",
+            UserWarning,
+            stacklevel=stacklevel + 1,
+        )

@@ -3,7 +3,7 @@
 
 An engine is a name, a function that summarises a log and, optionally, a
 function that reads a log file into pandas. :mod:`analysis.engines` registers
-the built-in ones (``pandas``, ``duckdb``); another (say ``spark``) is one
+the built-in ones (``pandas``, ``duckdb``, ``spark``); another is one
 module with those functions and one :func:`register` line.
 
 Calling conventions
@@ -12,7 +12,11 @@ Calling conventions
 customer_id, date, amount, stacklevel)`` returns the summary of
 :func:`analysis.rfm.summarize` (which passes every argument by keyword).
 ``stacklevel`` is that of the warnings the engine raises, counted from the
-engine function (1 is the engine function, 2 its caller, ...).
+engine function (1 is the engine function, 2 its caller, ...). An engine
+whose function also takes ``compress`` (a list of summary columns) returns
+the compressed summary itself (distinct rows and their ``weight``, as
+:func:`analysis.rfm.compress` gives); it is passed only when the user asks
+for compression, and other engines' summaries are compressed afterwards.
 
 ``read(path, *, customer_id, **read_kwargs)`` returns the file's rows as a
 DataFrame (all columns, file order, ``RangeIndex``), the customer id kept as
