@@ -131,3 +131,10 @@ def test_model_inputs_reading_with_and_without_holdout():
     text = readings.model_inputs_reading(counts.drop("purchases in the holdout"))
     assert "holdout" not in text
     assert "holdout" not in readings.model_inputs_reading(counts.replace({90: None}))
+
+
+def test_model_inputs_counts_the_summary():
+    summary = pd.DataFrame({"frequency": [0, 2, 3, 0], "frequency_holdout": [1, 0, 4, 0]})
+    counts = describe.model_inputs(summary)
+    assert counts.tolist() == [4, 5, 2, 2, 5]
+    assert pd.isna(describe.model_inputs(summary.drop(columns="frequency_holdout")).iloc[-1])

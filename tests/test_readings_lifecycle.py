@@ -239,6 +239,7 @@ def _alive(decline_high, once_high):
 def test_p_alive_reading_both_ways():
     text = readings.p_alive_reading(0, _alive(3, 10))
     assert "changes no stage at all" in text and "30% still have P(alive) above 0.7" in text
+    assert "lowest P(alive) band" not in text
     assert "the rules are the earlier warning" in text and "cannot see failed trials" in text
     text = readings.p_alive_reading(12, _alive(0, 2))
     assert "changes 12 customer-periods" in text and "earlier warning" not in text
@@ -352,3 +353,24 @@ def test_lifecycle_takeaways_both_ways():
     text = readings.lifecycle_takeaways(P, value, pd.Series({"pvalue": 0.5}), sens, scores)
     assert text.startswith("- Trials form more often than they fail") and "log-rank" not in text
     assert "sparse" not in text
+
+
+def test_spend_groups_bands_and_mix_by_period():
+    days = pd.date_range("2020-01-01", periods=12, freq="15D")
+    rows = [("a", d, 10.0) for d in days] + [("b", days[0], 50.0), ("c", days[0], 90.0)]
+    log = pd.DataFrame(rows, columns=["customer_id", "date", "amount"])
+    stages = lifecycle.assign_stages(log, period="M")
+    groups = lifecycle.first_period_spend_groups(stages)
+    assert groups.astype(str).to_dict() == {"a": "1 low", "b": "2 middle", "c": "3 high"}
+    staged = stages.assign(p_alive=np.where(stages["customer_id"] == "a", 0.9, 0.2))
+    bands = lifecycle.p_alive_bands(staged)
+    assert bands.to_numpy().sum() == 3 and bands.iloc[:, -1].sum() == 1
+    by_period = lifecycle.current_mix_by_period(log, periods=("M", "Q"))
+    assert list(by_period.columns) == ["M", "Q"] and np.allclose(by_period.sum(), 1)
+
+
+def test_p_alive_reading_says_when_the_lowest_band_is_empty():
+    table = _alive(3, 10).assign(low=0)
+    assert "No customer is in the lowest P(alive) band (low) now" in readings.p_alive_reading(
+        0, table
+    )

@@ -61,7 +61,7 @@ Markdown(readings.overview_reading(overview))
 md("""
 ## How often customers buy
 
-The distribution of purchase days per customer is the first sign of the lifecycle: a tall bar at one (trial only), a long thin tail of customers who buy again and again.
+The distribution of purchase days per customer is the first sign of the lifecycle: the bar at one holds the trials that never came back, the bars to its right the customers who buy again and again.
 """)
 code("""
 per_customer = describe.purchases_per_customer(transactions)
@@ -131,13 +131,7 @@ summary = rfm.summarize(
 summary.describe().round(2)
 """)
 code("""
-model_inputs = pd.Series({
-    "customers in the calibration summary": len(summary),
-    "repeat purchases in calibration": int(summary["frequency"].sum()),
-    "customers with no repeat purchase": int((summary["frequency"] == 0).sum()),
-    "repeat buyers (for the spend model)": int((summary["frequency"] > 0).sum()),
-    "purchases in the holdout": int(summary["frequency_holdout"].sum()) if "frequency_holdout" in summary else None,
-})
+model_inputs = describe.model_inputs(summary)
 model_inputs.to_frame("value")
 """)
 code("""

@@ -159,11 +159,7 @@ The thresholds are in months, so the period length only sets how finely the hist
 """)
 
 code("""
-by_period = pd.DataFrame({
-    p: lifecycle.current_stage(lifecycle.assign_stages(transactions, period=p, observation_end=observed_to, **thresholds))[
-        "stage"].value_counts(normalize=True, sort=False)
-    for p in ["W", "M", "Q"]
-})
+by_period = lifecycle.current_mix_by_period(transactions, observation_end=observed_to, **thresholds)
 by_period.round(3)
 """)
 
@@ -322,8 +318,7 @@ by_cohort_test.round(4)
 """)
 
 code("""
-first_month = pd.qcut(stages.loc[stages["age"] == 0].set_index("customer_id")["spend"], 3,
-                      labels=["1 low", "2 middle", "3 high"])
+first_month = lifecycle.first_period_spend_groups(stages)
 first_spend_survival = lifecycle.relationship_survival(stages, by=first_month)
 ax = plots.plot_survival(first_spend_survival)
 """)
@@ -354,11 +349,7 @@ changed
 """)
 
 code("""
-alive_now = lifecycle.current_stage(with_p_alive)
-alive_table = pd.crosstab(
-    [alive_now["stage"], alive_now["repeat_purchases"].gt(0).rename("repeat buyer")],
-    pd.cut(alive_now["p_alive"], [0, 0.3, 0.7, 1.0], include_lowest=True).rename("P(alive)"),
-)
+alive_table = lifecycle.p_alive_bands(with_p_alive)
 alive_table
 """)
 

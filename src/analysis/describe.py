@@ -163,3 +163,24 @@ def cohorts(transactions: pd.DataFrame, freq: str = "M") -> pd.DataFrame:
         revenue_per_customer=("revenue", "mean"),
     )
     return out.round({"returned": 4, "revenue_per_customer": 2})
+
+
+def model_inputs(summary: pd.DataFrame) -> pd.Series:
+    """The counts the lifetime-value models see in a customer summary (:func:`analysis.rfm.summarize`).
+
+    Customers, repeat purchases in calibration, customers with none, repeat
+    buyers (the spend model's sample) and, when the summary has a holdout,
+    the purchases in it (missing otherwise).
+    """
+    frequency = summary["frequency"]
+    holdout = summary.get("frequency_holdout")
+    return pd.Series(
+        {
+            "customers in the calibration summary": len(summary),
+            "repeat purchases in calibration": int(frequency.sum()),
+            "customers with no repeat purchase": int((frequency == 0).sum()),
+            "repeat buyers (for the spend model)": int((frequency > 0).sum()),
+            "purchases in the holdout": None if holdout is None else int(holdout.sum()),
+        },
+        name="value",
+    )

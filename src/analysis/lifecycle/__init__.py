@@ -37,8 +37,20 @@ from .chain import (
     transition_counts,
     transition_matrix,
 )
-from .cohorts import cohort_retention, relationship_survival, survival_logrank
-from .compare import paired_stages, stage_agreement, stage_crosstab, stage_mix_comparison
+from .cohorts import (
+    cohort_retention,
+    first_period_spend_groups,
+    relationship_survival,
+    survival_logrank,
+)
+from .compare import (
+    current_mix_by_period,
+    p_alive_bands,
+    paired_stages,
+    stage_agreement,
+    stage_crosstab,
+    stage_mix_comparison,
+)
 from .curve import lifecycle_curve
 from .evaluate import (
     simulation_accuracy,
@@ -92,4 +104,7 @@ __all__ = [
     "paired_stages",
     "stage_agreement",
     "stage_crosstab",
+    "current_mix_by_period",
+    "p_alive_bands",
+    "first_period_spend_groups",
 ]

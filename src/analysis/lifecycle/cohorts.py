@@ -174,3 +174,17 @@ def survival_logrank(stages: pd.DataFrame, by="cohort") -> pd.Series:
     return pd.Series(
         {"statistic": float(stat), "df": int(k - 1), "pvalue": float(pvalue), "groups": int(k)}
     )
+
+
+def first_period_spend_groups(stages: pd.DataFrame, n_groups: int = 3) -> pd.Series:
+    """Customers in equal-sized groups by their spend in their first period (for ``by=``).
+
+    Labels ``"1 low"``, ``"2 middle"``, ``"3 high"`` for three groups; ``"1"``
+    to ``"n"`` (lowest first) otherwise. Indexed by ``customer_id``.
+    """
+    require_stages(stages)
+    spend = stages.loc[stages["age"] == 0].set_index("customer_id")["spend"]
+    labels = (
+        ["1 low", "2 middle", "3 high"] if n_groups == 3 else [str(i + 1) for i in range(n_groups)]
+    )
+    return pd.qcut(spend, n_groups, labels=labels)

@@ -10,9 +10,16 @@ from __future__ import annotations
 
 import pandas as pd
 
-from .stages import current_stage
+from .stages import assign_stages, current_stage
 
-__all__ = ["stage_mix_comparison", "paired_stages", "stage_agreement", "stage_crosstab"]
+__all__ = [
+    "stage_mix_comparison",
+    "paired_stages",
+    "stage_agreement",
+    "stage_crosstab",
+    "current_mix_by_period",
+    "p_alive_bands",
+]
 
 
 def stage_mix_comparison(first: pd.DataFrame, second: pd.DataFrame, names=("rules", "hmm")):
@@ -59,3 +66,29 @@ def stage_crosstab(first: pd.DataFrame, second: pd.DataFrame, names=("rules", "h
     both = paired_stages(first, second, names=names)
     a, b = names
     return pd.crosstab(both[f"stage_{a}"].rename(a), both[f"stage_{b}"].rename(b))
+
+
+def current_mix_by_period(transactions: pd.DataFrame, periods=("W", "M", "Q"), **kwargs):
+    """The current stage mix (shares) with each period length; one column per period.
+
+    ``kwargs`` go to :func:`~analysis.lifecycle.assign_stages` (thresholds, ``observation_end``).
+    """
+    return pd.DataFrame(
+        {
+            p: current_stage(assign_stages(transactions, period=p, **kwargs))["stage"].value_counts(
+                normalize=True, sort=False
+            )
+            for p in periods
+        }
+    )
+
+
+def p_alive_bands(stages: pd.DataFrame, cuts=(0.3, 0.7)) -> pd.DataFrame:
+    """Customers by current stage and repeat buying (rows) and P(alive) band (columns).
+
+    ``stages``: :func:`~analysis.lifecycle.assign_stages` output with a ``p_alive`` column.
+    """
+    now = current_stage(stages)
+    bands = pd.cut(now["p_alive"], [0, *cuts, 1.0], include_lowest=True).rename("P(alive)")
+    table = pd.crosstab([now["stage"], now["repeat_purchases"].gt(0).rename("repeat buyer")], bands)
+    return table.reindex(columns=bands.cat.categories, fill_value=0).rename_axis(columns="P(alive)")

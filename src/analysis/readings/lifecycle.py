@@ -349,11 +349,13 @@ def p_alive_reading(changed: int, table: pd.DataFrame, *, high: float = 0.7) -> 
     """
     if changed == 0:
         text = (
-            "**Reading.** Adding the BG/NBD signal changes no stage at all: every customer-period "
-            "it judges probably gone is already in decline by the rules."
+            "**Reading.** Adding the BG/NBD signal changes no stage at all: the rules already put "
+            "in decline every customer-period the model judges probably gone."
         )
     else:
         text = f"**Reading.** Adding the BG/NBD signal changes {changed:,} customer-periods."
+    if table.iloc[:, 0].sum() == 0:
+        text += f" No customer is in the lowest P(alive) band ({table.columns[0]}) now."
     top = table.columns[-1]
     if ("decline", True) in table.index:
         row = table.loc[("decline", True)]
