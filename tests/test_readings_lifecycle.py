@@ -374,3 +374,14 @@ def test_p_alive_reading_says_when_the_lowest_band_is_empty():
     assert "No customer is in the lowest P(alive) band (low) now" in readings.p_alive_reading(
         0, table
     )
+
+
+def test_lifecycle_takeaways_when_decline_is_worth_the_most():
+    counts, P = _chain(0.4, 0.02)
+    value = _stage_value([0, 10, 20, 900], [20, 30, 25, 34])
+    scores = pd.DataFrame({"f1": [0.77]}, index=["macro"])
+    text = readings.lifecycle_takeaways(
+        P, value, pd.Series({"pvalue": 0.5}), _sensitivity({"a": 1}), scores
+    )
+    assert "No stage is worth more than decline ($34.00" in text
+    assert "protect the established" not in text

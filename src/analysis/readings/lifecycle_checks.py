@@ -232,12 +232,18 @@ def lifecycle_takeaways(
         )
     clv = stage_value["clv"].astype(float)
     best = clv.drop("decline").idxmax()
-    bullets.append(
-        f"A customer in {best} is worth {money(clv[best], currency)} against "
-        f"{money(clv['decline'], currency)} in decline (at the assumed margin): protect "
-        "the established relationships with service and exit barriers, and keep win-back "
-        "spending per customer below the value of a customer in decline."
-    )
+    if clv[best] > clv["decline"]:
+        bullets.append(
+            f"A customer in {best} is worth {money(clv[best], currency)} against "
+            f"{money(clv['decline'], currency)} in decline (at the assumed margin): protect "
+            "the established relationships with service and exit barriers, and keep win-back "
+            "spending per customer below the value of a customer in decline."
+        )
+    else:
+        bullets.append(
+            f"No stage is worth more than decline ({money(clv['decline'], currency)} at the "
+            "assumed margin): the chain sees no payoff in protecting one stage over another."
+        )
     if by_first_spend["pvalue"] < ALPHA:
         bullets.append(
             "The first period's spend separates how long relationships last (log-rank p "
