@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import churn
+from analysis import churn, readings
 from analysis.errors import DataValidationError
 from analysis.units import DAYS_PER_MONTH, STAGES
 
@@ -506,3 +506,19 @@ def test_early_warning_with_no_one_flagged_is_an_empty_list():
     calm = t.assign(stage="stability", p_alive=0.99, days_since_last=1.0)
     out = churn.early_warning(calm, tiers=_tiers(calm))
     assert len(out) == 0 and "reasons" in out.columns and out.index.name == "customer_id"
+
+
+def test_evaluate_leaves_out_a_logit_that_cannot_be_estimated():
+    # the outcome is a copy of "no repeat purchase": complete separation, so the Logit has no
+    # finite estimate; the other scores are still evaluated and the reason is kept
+    t, active, _ = _simulated(400, seed=5)
+    t["expected_purchases_period"] = np.log1p(t["purchases"]) * t["p_alive"]
+    t["clv_net"] = t["revenue"] * t["p_alive"]
+    t["periods_in_stage"] = 1
+    active = pd.Series(t["purchases"] > 1, index=t.index)
+    tiers = pd.Series("high", index=t.index)
+    out = churn.evaluate(t, active, tiers=tiers, logit_folds=2, seed=1)
+    assert out.index.tolist() == ["early_warning", "p_alive", "expected_purchases"]
+    assert "separation" in out.attrs["not_estimated"]["logit_cv"]
+    text = readings.evaluation_reading(out)
+    assert "The cross-fitted Logit could not be estimated on this log and is left out" in text

@@ -198,10 +198,16 @@ def evaluate(
         cycle_factor=cycle_factor,
         expected_column=expected_column,
     )
+    not_estimated: dict[str, str] = {}
     if logit_folds is not None:
-        scores["logit_cv"] = _cross_fitted(
-            calibration_table, inactive, logit_folds, seed, logit_features
-        )
+        try:
+            scores["logit_cv"] = _cross_fitted(
+                calibration_table, inactive, logit_folds, seed, logit_features
+            )
+        except DataValidationError as err:  # separation, a constant feature, one outcome
+            # the Logit is an extra score: a log on which it cannot be estimated still gets
+            # the other scores, and the table says why this one is missing
+            not_estimated["logit_cv"] = str(err)
     keep = keep.to_numpy()
     if not keep.any():
         raise DataValidationError(f"no customer of the table is in the tiers {list(top_tiers)}")
@@ -226,5 +232,6 @@ def evaluate(
         "fraction": fraction,
         "outcome": "inactive: no purchase in the holdout",
         "scores": {k: SCORES[k] for k in out.index},
+        "not_estimated": not_estimated,
     }
     return out

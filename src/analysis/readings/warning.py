@@ -255,6 +255,11 @@ def evaluation_reading(
     )
     if "early_warning" in ev.index and top != "early_warning":
         text.append(f"The early-warning score's lift is {ev.loc['early_warning', 'lift']:.2f}.")
+    for score, why in evaluation.attrs.get("not_estimated", {}).items():
+        text.append(
+            f"{_first_up(SCORE_NAMES.get(score, score))} could not be estimated on this log and "
+            f"is left out ({why.rstrip('.')})."
+        )
     if min(k, n - k) < FEW_OUTCOMES:
         side = "inactive" if k < n - k else "active"
         text.append(
