@@ -522,3 +522,16 @@ def test_evaluate_leaves_out_a_logit_that_cannot_be_estimated():
     assert "separation" in out.attrs["not_estimated"]["logit_cv"]
     text = readings.evaluation_reading(out)
     assert "The cross-fitted Logit could not be estimated on this log and is left out" in text
+
+
+def test_drivers_can_leave_out_a_separating_dummy():
+    # every one-time buyer is inactive: no_repeat separates the outcome
+    t, active, _ = _simulated(600, seed=8)
+    active = active & (t["purchases"] > 1)
+    with pytest.raises(churn.SeparationError, match="no_repeat"):
+        churn.drivers(t, active)
+    odds = churn.drivers(t, active, drop_separating=True)
+    assert "no_repeat" not in odds.index
+    assert odds.attrs["dropped"] == {"no_repeat": "every customer with no_repeat = 1 is inactive"}
+    text = readings.drivers_reading(odds)
+    assert "Left out: no_repeat, because every customer with no_repeat = 1 is inactive" in text

@@ -219,7 +219,7 @@ What drives inactivity? `churn.drivers` fits a logistic regression of "no purcha
 """)
 
 code("""
-odds = churn.drivers(calibration_table, active, features=features)
+odds = churn.drivers(calibration_table, active, features=features, drop_separating=True)
 odds[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]].round(3)
 """)
 

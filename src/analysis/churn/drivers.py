@@ -241,9 +241,15 @@ def informative_features(
     return tuple(kept), left_out
 
 
-def _separating_dummies(x: pd.DataFrame, y: np.ndarray) -> list[str]:
-    """0/1 columns whose ones (or zeros) all share one outcome: quasi-complete separation."""
-    found = []
+def separating_dummies(x: pd.DataFrame, y: np.ndarray) -> dict[str, str]:
+    """0/1 columns whose ones (or zeros) all share one outcome: quasi-complete separation.
+
+    Returns
+    -------
+    dict
+        Column name -> why it separates (e.g. "every customer with no_repeat = 1 is inactive").
+    """
+    found = {}
     for name in x.columns:
         col = x[name].to_numpy()
         if not np.isin(col, [0.0, 1.0]).all():
@@ -251,10 +257,8 @@ def _separating_dummies(x: pd.DataFrame, y: np.ndarray) -> list[str]:
         for side in (1.0, 0.0):
             group = y[col == side]
             if len(group) and (group.all() or not group.any()):
-                found.append(
-                    f"{name} (every customer with {name} = {side:g} is "
-                    f"{'inactive' if group.all() else 'active'})"
-                )
+                outcome = "inactive" if group.all() else "active"
+                found[name] = f"every customer with {name} = {side:g} is {outcome}"
                 break
     return found
 
@@ -302,10 +306,12 @@ def fit_logit(x: pd.DataFrame, inactive: pd.Series):
             f"the features {list(x.columns)} are collinear (one is a combination of others); "
             "drop one with features=..."
         )
-    dummies = _separating_dummies(x, y.astype(bool))
+    dummies = separating_dummies(x, y.astype(bool))
     if dummies:
         raise SeparationError(
-            "quasi-complete separation: " + "; ".join(dummies) + ". Its odds ratio would be 0 "
+            "quasi-complete separation: "
+            + "; ".join(f"{k} ({why})" for k, why in dummies.items())
+            + ". Its odds ratio would be 0 "
             "or infinite: drop the feature with features=..., merge the stage, or use more "
             "customers"
         )
@@ -345,6 +351,7 @@ def drivers(
     features: Sequence[str] = DEFAULT_FEATURES,
     customers=None,
     reference_stage: str | None = None,
+    drop_separating: bool = False,
 ) -> pd.DataFrame:
     """Odds ratios of calibration features for inactivity in the holdout, from a Logit.
 
@@ -360,6 +367,11 @@ def drivers(
         Fit on these customers only (e.g. the valuable ones); all by default.
     reference_stage : str, optional
         See :func:`driver_features`.
+    drop_separating : bool
+        Leave out a 0/1 feature (a stage dummy, ``no_repeat``) whose ones or
+        zeros all share one outcome, instead of raising: its odds ratio would
+        be 0 or infinite. What was left out, and why, is in
+        ``attrs["dropped"]``, so a report can say it.
 
     Returns
     -------
@@ -387,6 +399,8 @@ def drivers(
         table = table.loc[customers]
     y = inactive_outcome(table, active_in_holdout)
     x = driver_features(table, features=features, reference_stage=reference_stage)
+    dropped = separating_dummies(x, y.to_numpy(dtype=bool)) if drop_separating else {}
+    x = x.drop(columns=list(dropped))
     result = fit_logit(x, y)
     ci = result.conf_int(alpha=0.05)
     meaning = {"const": "odds of inactivity at every feature 0 (the reference stage)"}
@@ -410,5 +424,6 @@ def drivers(
         "pseudo_r2": float(result.prsquared),
         "reference_stage": x.attrs.get("reference_stage"),
         "outcome": "inactive: no purchase in the holdout",
+        "dropped": dropped,
     }
     return out

@@ -343,4 +343,9 @@ def drivers_reading(
     for feature, why in (left_out or {}).items():
         what = FEATURES.get(feature, feature).split(" (")[0]
         text.append(f"Left out: {feature} ({what}), {why}.")
+    for column, why in a.get("dropped", {}).items():
+        text.append(
+            f"Left out: {column}, because {why} in the holdout: its odds ratio would be 0 or "
+            "infinite (separation)."
+        )
     return " ".join(text)
