@@ -12,7 +12,6 @@ md("""
 
 Before any model, the study looks at the raw log the way a manager would: how many customers, how many purchases, how much they spend, how many come back, and when they arrived. These facts set the scale for everything later: the lifecycle stages (report 2) and the value of each customer.
 
-The default run uses the full CDNOW log (the customers who made their first purchase at the online music retailer CDNOW in the first quarter of 1997, followed to the end of June 1998). Every number below is computed by the `analysis` package; change the parameters to study another log.
 """)
 code(
     """
@@ -45,6 +44,10 @@ transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
     date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
+""")
+
+code("""
+Markdown(readings.run_intro(dataset, transactions))
 """)
 md("""
 ## The log at a glance

@@ -19,7 +19,6 @@ md(r"""
 
 The lifecycle model this project follows (`docs/domain.md`, section Lifecycle) describes every customer relationship as passing through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang): **exploration** (考察期, a trial: few small orders, the firm invests and the customer contributes little), **formation** (形成期, fast growth: volume and profit rise), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, the relationship reverses; it can follow any stage). This report gives every customer a stage in every month, shows how the customer base moves between stages, values a customer by stage, follows cohorts of new customers, and measures how often the classifier is right on simulated customers whose true stages are known.
 
-The default run uses the full CDNOW log (the customers acquired in the first quarter of 1997, followed to the end of June 1998). Every number comes from `analysis.lifecycle`; change the parameters to study another log or other thresholds.
 """)
 
 code(
@@ -84,6 +83,10 @@ transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
     date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
+""")
+
+code("""
+Markdown(readings.run_intro(dataset, transactions))
 """)
 
 md(r"""

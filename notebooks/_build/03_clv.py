@@ -21,9 +21,9 @@ The customer-relationship literature this project follows (summarised in `docs/d
 
 The argument runs in five steps: fit three models of repeat buying; test their forecasts on a holdout period they never saw; add a model of spend per purchase; value every customer over three years; and set the result beside the simpler methods, including a backtest of each method on the holdout.
 
-The default log is the **full CDNOW log**: every customer who made a first purchase at the online music retailer CDNOW in the first quarter of 1997, followed to the end of June 1998. The models are fitted in weeks on the period to 30 September 1997 (calibration) and tested on the rest (holdout); `calibration_end` and `observation_end` set the split for any other log. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper, the CDNOW one-tenth sample among them, and sets the estimates beside the published ones.
+The models are fitted in weeks on the period to 30 September 1997 (calibration) and tested on the rest (holdout); `calibration_end` and `observation_end` set the split for any other log. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper and sets the estimates beside the published ones.
 
-CDNOW has no cost data. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented.
+The study reads no cost from the log. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented.
 """)
 
 code(
@@ -73,6 +73,10 @@ calibration = rfm.summarize(transactions, time_unit, observation_end=observation
 whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
 """)
 
+code("""
+Markdown(readings.run_intro(dataset, transactions))
+""")
+
 md(r"""
 ## The customers in summary
 
@@ -92,7 +96,7 @@ The probabilistic models share one story: while a customer is "alive" she buys a
 - **Pareto/NBD** (Schmittlein, Morrison & Colombo 1987): she leaves at any moment, after an exponential lifetime whose rate varies as a gamma.
 - **MBG/NBD** (Batislam et al. 2007): as BG/NBD, but she can also leave right after the first purchase, so one-time buyers can be gone.
 
-Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information); the published values, on the CDNOW sample, are checked in `00_reproduction`.
+Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information); the published values of each model, on the data of its paper, are checked in `00_reproduction`.
 """)
 
 code("""

@@ -23,7 +23,7 @@ One row per customer, with its history, its lifecycle stage, the probability tha
 
 The lifecycle report values customers by stage and the CLV report compares ways of valuing them; this report puts both to work on the whole customer base. It builds the **customer table** (`analysis.customers.customer_table`), writes it out for the firm (`customers.csv`, `customers.parquet`) and reads it through every segmentation of `docs/domain.md` (section Segmentation): CLV tiers, the value matrix, loyalty against profitability, the cost matrix, prospect tiers, the customer ranking, Kotler's relationship levels and RFM segments, then the lifecycle stage crossed with the value tier, and finally the stage chain's value set beside the customer table's.
 
-Value is **margin x revenue** with an assumed gross margin (`margin`): the default log, CDNOW, has no cost data, so the margin is an assumption to replace with the firm's own figure, and no cost to serve is invented (`cost_per_order` is zero unless given).
+Value is **margin x revenue** with an assumed gross margin (`margin`): the study reads no cost from the log, so the margin is an assumption to replace with the firm's own figure, and no cost to serve is invented (`cost_per_order` is zero unless given).
 """)
 
 code(
@@ -66,6 +66,10 @@ transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
     date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
 )
+""")
+
+code("""
+Markdown(readings.run_intro(dataset, transactions))
 """)
 
 md(r"""

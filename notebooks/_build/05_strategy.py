@@ -87,6 +87,10 @@ settings = dict(period=period, time_unit=time_unit, horizon_years=horizon_years,
                 annual_discount_rate=annual_discount_rate, margin=margin, cost_per_order=cost_per_order)
 """)
 
+code("""
+Markdown(readings.run_intro(dataset, transactions))
+""")
+
 md(r"""
 ## The customer table at the observation end
 

@@ -55,3 +55,8 @@ from .lifecycle_curve import *  # noqa: E402,F401,F403
 from .lifecycle_curve import __all__ as _lifecycle_curve_all  # noqa: E402
 
 __all__ += _lifecycle_all + _lifecycle_checks_all + _lifecycle_curve_all
+
+from .run import *  # noqa: E402,F401,F403
+from .run import __all__ as _run_all  # noqa: E402
+
+__all__ += _run_all
