@@ -131,6 +131,7 @@ def test_model_inputs_reading_with_and_without_holdout():
     text = readings.model_inputs_reading(counts.drop("purchases in the holdout"))
     assert "holdout" not in text
     assert "holdout" not in readings.model_inputs_reading(counts.replace({90: None}))
+    assert "CDNOW" not in text
 
 
 def test_model_inputs_counts_the_summary():

@@ -235,6 +235,6 @@ def model_inputs_reading(counts: pd.Series) -> str:
     if holdout is not None and pd.notna(holdout):
         text += f". {int(holdout):,} purchases in the holdout are kept aside to check the fits"
     return (
-        text + ". On the CDNOW 1/10 sample these counts match the published ones; the test "
-        "suite checks them."
+        text + ". The published counts of the papers' data are checked in `00_reproduction` "
+        "and in the test suite."
     )
