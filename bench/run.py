@@ -214,12 +214,14 @@ SCALE_SIDES = [
 def _scale_runs(n, path, args, out_dir) -> list[dict]:
     """The summary of the log by each engine, one fresh process per run (bench/side_scale.py)."""
     runs = []
+    sides = list(SCALE_SIDES)
+    if args.spark_score:  # a process of its own: its memory is not the summary's
+        scores = out_dir / f"scores_{n}.parquet"
+        sides.append(("spark", ["--compress", "--score", scores], "Spark scoring"))
     for i in range(args.scale_runs):
-        for engine, extra, label in SCALE_SIDES:
-            tag = f"{engine}{'_compress' if extra else ''}"
+        for engine, extra, label in sides:
+            tag = f"{engine}{'_compress' if extra else ''}{'_score' if '--score' in extra else ''}"
             res = out_dir / f"scale_{n}_{tag}_{i}.json"
-            if engine == "spark" and not extra and args.spark_score:
-                extra = ["--score", out_dir / f"scores_{n}.parquet"]
             wall = _child(
                 args.ours_python,
                 "side_scale.py",
@@ -282,7 +284,9 @@ def _scale_lines(res) -> list[str]:
                 f"Spark scoring (`analysis.spark.score`: P(alive), expected purchases, spend, "
                 f"CLV and lifecycle stage of every customer, written to Parquet): "
                 f"{_fmt_s(r['seconds']['score'])} s after fitting BG/NBD and Gamma-Gamma on "
-                f"the compressed summaries in {_fmt_s(r['seconds']['fit'])} s."
+                f"the compressed summaries in {_fmt_s(r['seconds']['fit'])} s; peak memory "
+                f"{r['peak_tree_mb']:.0f} MiB (all processes), {r['peak_rss_mb']:.0f} MiB "
+                "(Python driver), in a process of its own."
             ),
         ]
     lines.append("")
