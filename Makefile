@@ -10,13 +10,14 @@ BENCH_VENV := bench/.venv-bench
 BENCH_STAMP := $(BENCH_VENV)/.installed-stamp
 PYTEST_ARGS ?=
 LAB_ARGS ?=
-BENCH_ARGS ?=
 PARAMS ?=
 REPORT_ARGS ?=
+SEGMENT_ARGS ?=
+BENCH_ARGS ?=
 LINT_PATHS := src tests notebooks/_build bench
 
 .DEFAULT_GOAL := help
-.PHONY: help env report test test-all test-spark lint format lab bench notebooks clean
+.PHONY: help env report segments test test-all test-spark lint format lab bench notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -31,6 +32,9 @@ env: $(STAMP) ## create .venv from requirements.lock (re-runs only when the lock
 
 report: $(STAMP) ## build the whole study into reports/ (HTML + executed notebooks + index.html); PARAMS=notebooks/params/x.yaml REPORT_ARGS="--workers 2"
 	$(PY) -m analysis.report $(if $(PARAMS),--params $(PARAMS)) $(REPORT_ARGS)
+
+segments: $(STAMP) ## one in-depth study per CLV tier into reports/segments/ (SEGMENT_ARGS="--segmentation value_matrix")
+	$(PY) -m analysis.report.segment_studies $(SEGMENT_ARGS)
 
 lint: $(STAMP) ## check the code with ruff: its lint rules and its formatting (make format fixes the latter)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
