@@ -164,9 +164,9 @@ td{{padding:0 1em 0 0;vertical-align:top}}</style>
 </head><body>
 <h1>Customer relationship lifecycle and CLV study</h1>
 <p>Reports built from the parameterised notebooks in <code>notebooks/</code> on {stamp}.</p>
-<ol>
+<ul>
 {chr(10).join(items)}
-</ol>
+</ul>
 {_parameters_table(parameters)}
 {chr(10).join(extra)}
 </body></html>

@@ -77,7 +77,8 @@ def _title_and_lead(nb_path: Path) -> tuple[str, str]:
         title = next((ln.lstrip("# ").strip() for ln in lines if ln.startswith("#")), nb_path.stem)
         body = [ln for ln in lines if ln and not ln.startswith("#")]
         lead = body[0] if body else ""
-        return title, lead
+        # the index shows plain text: no Markdown emphasis or code marks
+        return title, re.sub(r"\*\*|\*|`", "", lead)
     return nb_path.stem, ""
 
 
