@@ -62,6 +62,7 @@ report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without 
 sns.set_theme(style="whitegrid", context="notebook")
 pd.set_option("display.float_format", "{:,.3f}".format)  # separators, no scientific notation
 pd.set_option("display.max_columns", 30)
+pd.set_option("display.max_colwidth", None)  # the cut reasons and strategies in full
 transactions = data.load_dataset(
     dataset, customer_id=customer_id_column, date=date_column, amount=amount_column,
     date_format=date_format or None, dayfirst=dayfirst or None, returns=returns, duplicates=duplicates,
