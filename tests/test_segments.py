@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from analysis import segments
+from analysis.errors import DataValidationError
 from analysis.units import STAGES
 
 IDS = list("abcdefghij")
@@ -626,3 +627,20 @@ def test_every_segmentation_on_the_cdnow_sample(cdnow_sample):
     assert levels["relationship_level"].notna().all()
     with pytest.raises(ValueError, match="no cost data"):
         segments.cost_matrix(customer_table(cdnow_sample, observation_end="1998-06-30"))
+
+
+def test_tiers_for_is_the_one_reading_of_a_tiers_argument():
+    table = make_table()
+    computed = segments.tiers_for(table)
+    assert computed.name == "tier" and list(computed.cat.categories) == list(segments.CLV_TIERS)
+    assert computed.astype(str).tolist() == segments.clv_tiers(table).astype(str).tolist()
+    given = segments.clv_tiers(table)
+    as_frame = given.rename("tier").to_frame()
+    pd.testing.assert_series_equal(segments.tiers_for(table, as_frame), computed)
+    with pytest.raises(DataValidationError, match=r"no tier for 1 customer"):
+        segments.tiers_for(table, given.iloc[1:])
+    with pytest.raises(DataValidationError, match=r"label\(s\) 'vip' are not tiers"):
+        segments.tiers_for(table, given.astype(str).replace("high", "vip"))
+    # labels of one's own are kept when no label set is imposed
+    own = given.astype(str).replace("high", "vip")
+    assert segments.tiers_for(table, own, labels=None).tolist() == own.tolist()

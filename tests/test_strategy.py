@@ -224,7 +224,7 @@ def test_an_edited_playbook_changes_the_recommendation_without_code(tmp_path, ta
 
 
 def test_recommend_refuses_bad_tiers_and_stages(table, tiers):
-    with pytest.raises(ValueError, match=r"tiers has no label for 1 customer.*'c8'"):
+    with pytest.raises(ValueError, match=r"tiers has no tier for 1 customer.*'c8'"):
         recommend(table, tiers=tiers.drop("c8"))
     with pytest.raises(ValueError, match=r"label\(s\) 'vip' are not tiers"):
         recommend(table, tiers=tiers.replace("high", "vip"))

@@ -114,42 +114,16 @@ def _require(table: pd.DataFrame, extra: Sequence[str] = ()) -> None:
 
 
 def resolve_tiers(table: pd.DataFrame, tiers=None) -> pd.Series:
-    """The CLV tier of every customer of ``table``, as text.
+    """The CLV tier of every customer of ``table``.
 
-    Parameters
-    ----------
-    table : DataFrame
-        The customer table, indexed by ``customer_id``.
-    tiers : Series, DataFrame or None
-        Tier per customer: a Series, or a DataFrame with a ``tier`` column,
-        indexed by ``customer_id``. None computes
-        :func:`analysis.segments.clv_tiers` on ``table``.
-
-    Returns
-    -------
-    Series
-        ``tier`` aligned to ``table.index``, with the dtype given (an ordered
-        Categorical from :func:`analysis.segments.clv_tiers`).
+    :func:`analysis.segments.tiers_for` accepting any labels (tiers cut
+    with labels of one's own keep them): ``tiers`` is a Series or a frame
+    with a ``tier`` column indexed by ``customer_id``; None computes
+    :func:`analysis.segments.clv_tiers` on ``table``.
     """
-    if tiers is None:
-        from ..segments import clv_tiers  # same layer; imported late, used only by default
+    from ..segments import tiers_for  # same layer
 
-        tiers = clv_tiers(table)
-    if isinstance(tiers, pd.DataFrame):
-        if "tier" not in tiers.columns:
-            raise DataValidationError(
-                f"tiers has no 'tier' column (columns: {list(tiers.columns)}); pass a Series "
-                "of tiers or a frame with a 'tier' column, indexed by customer_id"
-            )
-        tiers = tiers["tier"]
-    tiers = pd.Series(tiers)
-    missing = table.index.difference(tiers.dropna().index)
-    if len(missing):
-        raise DataValidationError(
-            f"tiers has no tier for {len(missing)} customer(s) of the table "
-            f"({where_rows(missing, None, None)}); give every customer a tier"
-        )
-    return tiers.reindex(table.index).rename("tier")
+    return tiers_for(table, tiers, labels=None)
 
 
 def valuable(

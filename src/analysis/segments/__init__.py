@@ -76,9 +76,11 @@ from .tiers import (
     PROSPECT_TIERS,
     clv_tiers,
     prospect_tiers,
+    tiers_for,
 )
 
 __all__ = [
+    "tiers_for",
     "HIGH",
     "LOW",
     "CLV_TIERS",

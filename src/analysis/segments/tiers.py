@@ -22,6 +22,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..errors import MAX_SHOWN, DataValidationError
 from ._common import check_labels, labelled, numeric, require
 
 __all__ = [
@@ -31,6 +32,7 @@ __all__ = [
     "PROSPECT_QUANTILES",
     "clv_tiers",
     "prospect_tiers",
+    "tiers_for",
 ]
 
 #: the CLV tier labels, most valuable first; the last is the negative tier
@@ -174,3 +176,80 @@ def prospect_tiers(
         n_above = (v.to_numpy()[:, None] > cuts[None, :]).sum(axis=1)
         out[prospects] = np.asarray(labels, dtype=object)[len(cuts) - n_above]
     return labelled(out, table.index, labels, "prospect_tiers")
+
+
+def _shown(labels) -> str:
+    labels = list(labels)
+    text = ", ".join(repr(v) for v in labels[:MAX_SHOWN])
+    return text + (f", ... ({len(labels) - MAX_SHOWN} more)" if len(labels) > MAX_SHOWN else "")
+
+
+def tiers_for(
+    table: pd.DataFrame, tiers=None, *, labels: Sequence[str] | None = CLV_TIERS
+) -> pd.Series:
+    """The value tier of every customer of ``table``: given, or :func:`clv_tiers` of it.
+
+    The one place the decision layer (:mod:`analysis.strategy`,
+    :mod:`analysis.churn`) turns a ``tiers=`` argument into one tier per customer.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The customer table, indexed by ``customer_id``.
+    tiers : Series, DataFrame or None
+        A tier per customer indexed by ``customer_id`` (extra customers are
+        ignored), or a frame with a ``tier`` column; None computes
+        :func:`clv_tiers` on ``table``.
+    labels : sequence of str or None
+        The labels a tier may take (default :data:`CLV_TIERS`; the result is
+        then an ordered Categorical over them). None accepts any label and
+        keeps the given dtype (for tiers cut with labels of one's own).
+
+    Returns
+    -------
+    Series
+        Named ``tier``, indexed like ``table``.
+
+    Raises
+    ------
+    DataValidationError
+        When a customer of the table has no tier (missing or NaN), a customer
+        id appears twice, a frame has no ``tier`` column, or a label is not
+        one of ``labels``.
+    """
+    if tiers is None:
+        tiers = clv_tiers(table)
+    if isinstance(tiers, pd.DataFrame):
+        if "tier" not in tiers.columns:
+            raise DataValidationError(
+                f"tiers has no 'tier' column (columns: {list(tiers.columns)}); pass a Series "
+                "of tiers or a frame with a 'tier' column, indexed by customer_id"
+            )
+        tiers = tiers["tier"]
+    if not isinstance(tiers, pd.Series):
+        raise DataValidationError(
+            f"tiers must be a pandas Series indexed by customer_id, got {type(tiers).__name__}"
+        )
+    if tiers.index.has_duplicates:
+        dup = tiers.index[tiers.index.duplicated()].unique()
+        raise DataValidationError(
+            f"tiers: customer_id(s) {_shown(dup)} appear more than once; give one tier each"
+        )
+    missing = table.index.difference(tiers.dropna().index)
+    if len(missing):
+        raise DataValidationError(
+            f"tiers has no tier for {len(missing)} customer(s) of the table "
+            f"(customer_id {_shown(missing)}); give every customer of the table a tier"
+        )
+    out = tiers.reindex(table.index)
+    if labels is not None:
+        unknown = sorted(set(out.astype(str)) - set(labels))
+        if unknown:
+            raise DataValidationError(
+                f"tiers: label(s) {_shown(unknown)} are not tiers; use {', '.join(labels)}."
+            )
+        out = pd.Series(
+            pd.Categorical(out.astype(str), categories=list(labels), ordered=True),
+            index=table.index,
+        )
+    return out.rename("tier")

@@ -63,42 +63,15 @@ def _align(table: pd.DataFrame, labels: pd.Series, what: str) -> pd.Series:
 def resolve_tiers(table: pd.DataFrame, tiers: pd.Series | None = None) -> pd.Series:
     """The value tier of every customer of ``table``, as an ordered Categorical over :data:`TIERS`.
 
-    Parameters
-    ----------
-    table : DataFrame
-        The customer table, indexed by ``customer_id``.
-    tiers : Series, optional
-        A tier per customer (``high``, ``medium``, ``low`` or ``negative``),
-        indexed by ``customer_id``; extra customers are ignored. None
-        (default) computes them with :func:`analysis.segments.clv_tiers`.
-
-    Returns
-    -------
-    Series
-        Indexed like ``table``, named ``tier``.
-
-    Raises
-    ------
-    ValueError
-        When a customer of the table has no tier, or a label is not a tier.
+    :func:`analysis.segments.tiers_for` with the playbook's tiers: ``tiers``
+    given (a Series by ``customer_id``, extra customers ignored) or, when
+    None, :func:`analysis.segments.clv_tiers` of the table. Raises
+    :class:`~analysis.errors.DataValidationError` (a ``ValueError``) when a
+    customer has no tier or a label is not a tier.
     """
-    if tiers is None:
-        from ..segments import clv_tiers  # same layer; imported when needed
+    from ..segments import tiers_for  # same layer
 
-        tiers = clv_tiers(table)
-        if isinstance(tiers, pd.DataFrame):
-            tiers = tiers[TIER_COLUMN]
-    out = _align(table, tiers, "tiers")
-    unknown = sorted(set(out.astype(str)) - set(TIERS))
-    if unknown:
-        raise ValueError(
-            f"tiers: label(s) {_shown(unknown)} are not tiers; use {', '.join(TIERS)}."
-        )
-    return pd.Series(
-        pd.Categorical(out.astype(str), categories=list(TIERS), ordered=True),
-        index=table.index,
-        name=TIER_COLUMN,
-    )
+    return tiers_for(table, tiers, labels=TIERS)
 
 
 def _one(table: pd.DataFrame, by) -> pd.Series:
