@@ -25,10 +25,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ..validate import check_observation_end
+
 __all__ = [
     "calibration_day",
     "customer_totals",
     "day_numbers",
+    "end_day",
     "summary_columns",
     "summary_frame",
     "warn_excluded",
@@ -51,6 +54,26 @@ def day_numbers(dates: pd.Series) -> np.ndarray:
     if not np.issubdtype(values.dtype, np.datetime64):
         values = pd.to_datetime(dates).to_numpy()
     return values.astype("datetime64[D]").astype(np.int64)
+
+
+def end_day(dates: pd.Series, days: np.ndarray, observation_end: Any, column: str) -> int:
+    """The day number of the end of observation: given (checked against the log) or the last purchase.
+
+    Parameters
+    ----------
+    dates : Series
+        The log's date column (for the check's message).
+    days : ndarray of int64
+        :func:`day_numbers` of ``dates``.
+    observation_end : date-like or None
+        None: the last purchase day.
+    column : str
+        The date column's name in the user's log, for the error message.
+    """
+    if observation_end is None:
+        return int(days.max())
+    end = check_observation_end(pd.DataFrame({"date": dates}), observation_end, column=column)
+    return int(np.datetime64(end.normalize(), "D").astype(np.int64))
 
 
 def customer_totals(

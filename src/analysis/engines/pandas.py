@@ -14,9 +14,10 @@ import numpy as np
 import pandas as pd
 
 from ..units import unit_days
-from ..validate import DataValidationError, check_observation_end, require_columns
+from ..validate import DataValidationError, require_columns
 from .files import is_log_path, read_log
 from .kernel import calibration_day, customer_totals, day_numbers, summary_columns, summary_frame
+from .kernel import end_day as kernel_end_day
 
 __all__ = ["summarize_pandas"]
 
@@ -67,13 +68,7 @@ def summarize_pandas(
     days = day_numbers(transactions[date])
     amounts = transactions[amount].to_numpy(dtype=float)
 
-    if observation_end is None:
-        end_day = int(days.max())
-    else:
-        end = check_observation_end(
-            pd.DataFrame({"date": transactions[date]}), observation_end, column=date
-        )
-        end_day = int(np.datetime64(end.normalize(), "D").astype(np.int64))
+    end_day = kernel_end_day(transactions[date], days, observation_end, date)
 
     cal_day = calibration_day(calibration_end, end_day)
     period_end = end_day if cal_day is None else cal_day

@@ -25,9 +25,10 @@ import numpy as np
 import pandas as pd
 
 from ..units import unit_days
-from ..validate import DataValidationError, check_observation_end, require_columns, where_rows
+from ..validate import DataValidationError, require_columns, where_rows
 from .files import CSV_SUFFIXES, log_files
 from .kernel import day_numbers
+from .kernel import end_day as kernel_end_day
 
 __all__ = [
     "checked_rows",
@@ -157,13 +158,7 @@ def _from_pandas(spark, frame, time_unit, observation_end, mapping):
         )
     days = day_numbers(frame[date])
     amounts = frame[amount].to_numpy(dtype=float)
-    if observation_end is None:
-        end_day = int(days.max())
-    else:
-        end = check_observation_end(
-            pd.DataFrame({"date": frame[date]}), observation_end, column=date
-        )
-        end_day = int(np.datetime64(end.normalize(), "D").astype(np.int64))
+    end_day = kernel_end_day(frame[date], days, observation_end, date)
     index_dtype = pd.factorize(ids.iloc[:0], sort=True)[1].dtype
     if pd.api.types.is_integer_dtype(ids.dtype):
         cid, id_type = ids.to_numpy(dtype=np.int64), "long"
