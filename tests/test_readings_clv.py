@@ -278,3 +278,13 @@ def test_ties_are_named_together():
     assert "A, B and formula come equally closest" not in bullets
     assert "A, B and formula come equally close to the total revenue" in bullets
     assert "A and B rank the customers equally best" in bullets
+
+
+def test_customer_value_reading_never_rounds_a_floor_up():
+    # a top customer at P(alive) 0.9996 is "at least 0.99", not "at least 1.00"
+    summary, value, freq, p_alive = _value_case(1.0)
+    p_alive = p_alive.replace({0.9: 0.9996, 0.95: 0.9999})
+    text = readings.customer_value_reading(
+        summary, value, freq, p_alive, margin=0.3, horizon_years=3, top=2
+    )
+    assert "P(alive) of at least 0.99" in text and "at least 1.00" not in text

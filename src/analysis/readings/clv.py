@@ -227,7 +227,7 @@ def customer_value_reading(
     text.append(
         f"The {len(best)} most valuable customers made {int(frequency[best].min())} to "
         f"{int(frequency[best].max())} repeat purchases (the median customer made "
-        f"{frequency.median():g}) and have P(alive) of at least {p_alive[best].min():.2f}."
+        f"{frequency.median():g}) and have P(alive) of at least {np.floor(p_alive[best].min() * 100) / 100:.2f}."
     )
     if float(p_alive.min()) >= NO_DROPOUT_P_ALIVE_CLV:
         text.append(
