@@ -21,6 +21,8 @@ The stages are those of the Dwyer-Schurr-Oh / Chen Mingliang model
 - :mod:`~analysis.lifecycle.hmm`: the hidden Markov model comparison
   (Netzer, Lattin & Srinivasan 2008), fitted by
   :mod:`~analysis.lifecycle.baum_welch`.
+- :mod:`~analysis.lifecycle.holdout`: validity on a holdout -- the stages at a
+  cut-off against the purchases after it (:func:`holdout_validation`).
 
 Every period-by-period view reads the log's customer x period panel
 (:func:`analysis.panel.build_panel`). The names below are re-exported here,
@@ -60,6 +62,7 @@ from .evaluate import (
     tune_thresholds,
 )
 from .hmm import StageHMM, fit_stage_hmm, hmm_stages, map_states_to_stages, purchase_counts
+from .holdout import HoldoutValidation, holdout_validation
 from .signals import bgnbd_p_alive
 from .stages import (
     REASONS,
@@ -108,3 +111,4 @@ __all__ = [
     "p_alive_bands",
     "first_period_spend_groups",
 ]
+__all__ += ["HoldoutValidation", "holdout_validation"]
