@@ -18,6 +18,9 @@ The stages are those of the Dwyer-Schurr-Oh / Chen Mingliang model
 - :mod:`~analysis.lifecycle.evaluate`: accuracy against a known truth
   (:func:`stage_confusion`, :func:`stage_scores`,
   :func:`simulation_accuracy`), threshold tuning and sensitivity;
+- :mod:`~analysis.lifecycle.stage_model`: the lifecycle model behind the
+  hindsight view (and the model-based real-time view) of
+  :func:`assign_stages` (:class:`StageModel`);
 - :mod:`~analysis.lifecycle.hmm`: the hidden Markov model comparison
   (Netzer, Lattin & Srinivasan 2008), fitted by
   :mod:`~analysis.lifecycle.baum_welch`.
@@ -64,7 +67,9 @@ from .evaluate import (
 from .hmm import StageHMM, fit_stage_hmm, hmm_stages, map_states_to_stages, purchase_counts
 from .holdout import HoldoutValidation, holdout_validation
 from .signals import bgnbd_p_alive
+from .stage_model import StageModel
 from .stages import (
+    MODEL_REASONS,
     REASONS,
     THRESHOLDS,
     Threshold,
@@ -110,5 +115,7 @@ __all__ = [
     "current_mix_by_period",
     "p_alive_bands",
     "first_period_spend_groups",
+    "StageModel",
+    "MODEL_REASONS",
 ]
 __all__ += ["HoldoutValidation", "holdout_validation"]

@@ -63,11 +63,13 @@ from ..panel import Panel, build_panel
 from ..units import DAYS_PER_MONTH, STAGES, unit_days
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY, require_stages
 from .signals import pace_signals
+from .stage_model import StageModel, model_stage_codes
 
 __all__ = [
     "Threshold",
     "THRESHOLDS",
     "REASONS",
+    "MODEL_REASONS",
     "thresholds_table",
     "resolve_thresholds",
     "assign_stages",
@@ -329,6 +331,33 @@ def _p_alive_cells(p_alive, panel: Panel) -> np.ndarray | None:
     return out
 
 
+#: The ``reason`` of a stage read by the lifecycle model, by view.
+MODEL_REASONS: tuple[str, ...] = ("realtime", "hindsight")
+
+
+def _check_view(view, method, p_alive, model) -> str:
+    """The method to use, after checking the view and what goes with it."""
+    if view not in MODEL_REASONS:
+        raise ValueError(f"view must be 'realtime' or 'hindsight', got {view!r}")
+    if method is None:
+        method = "rules" if view == "realtime" else "model"
+    if method not in ("rules", "model"):
+        raise ValueError(f"method must be 'rules' or 'model', got {method!r}")
+    if method == "rules" and view == "hindsight":
+        raise ValueError(
+            "the rules read each period with what was known then; the hindsight view "
+            "uses the lifecycle model (method='model', its default)"
+        )
+    if method == "rules" and model is not None:
+        raise TypeError("model= sets the lifecycle model; pass it with method='model'")
+    if method == "model" and p_alive is not None:
+        raise TypeError(
+            "p_alive is a signal of the rules; the lifecycle model reads the purchase counts "
+            "alone (leave p_alive out, or use method='rules')"
+        )
+    return method
+
+
 def _window_periods(window_months: float, period: str) -> int:
     return max(1, int(round(window_months * DAYS_PER_MONTH / unit_days(period))))
 
@@ -338,9 +367,33 @@ def assign_stages(
     period: str = "M",
     observation_end=None,
     p_alive: pd.Series | None = None,
+    view: str = "realtime",
+    method: str | None = None,
+    model: StageModel | None = None,
     **thresholds: float,
 ) -> pd.DataFrame:
     """Assign a lifecycle stage to every customer in every period from its first purchase on.
+
+    Two views of the same four stages answer two questions:
+
+    - ``view="realtime"`` (default): *which stage is the customer in now,
+      with what we know today?* Each period's stage uses nothing after the
+      period (early warning, the current stage mix, the strategy). By default
+      (``method="rules"``) it is the rule classifier of this module,
+      unchanged; ``method="model"`` reads it from the lifecycle model of
+      :mod:`analysis.lifecycle.stage_model` filtered up to each period (more
+      accurate, and better for sparse buyers, but a model rather than rules).
+    - ``view="hindsight"``: *which stage was the customer in then, with all we
+      have seen since?* Each period is labelled with the whole observed
+      history (the stage history, the transition matrix, the lifecycle
+      curve, stage-based CLV): the lifecycle model's forward-backward
+      posteriors with each customer's own rate (a grid mixture pooled over
+      customers), decoded into the path with the most expected correct periods
+      that keeps the order. It is closed-form and deterministic. The rules
+      lag a period at every boundary; hindsight removes the lag.
+
+    Both views keep the seeds' order: no upward skip (exploration reaches
+    stability only through formation), decline from any stage.
 
     Parameters
     ----------
@@ -370,6 +423,16 @@ def assign_stages(
         ``gap_factor`` (3), ``p_alive_min`` (0.3). The defaults were tuned
         for macro-F1 on :func:`analysis.simulate.simulate_lifecycle` (seed 1)
         and measured on another seed (see ``tests/test_lifecycle_evaluate.py``).
+        With ``method="model"`` they only shape the signal columns.
+    view : {"realtime", "hindsight"}
+        What each period's stage may use: the history to the period's end, or
+        the whole observed history.
+    method : {"rules", "model"}, optional
+        The classifier: the rules (the default of the real-time view; the
+        rules read causally, so they have no hindsight view) or the lifecycle
+        model (the default, and only method, of the hindsight view).
+    model : StageModel, optional
+        Settings of the lifecycle model (:class:`analysis.lifecycle.StageModel`).
 
     Returns
     -------
@@ -385,14 +448,23 @@ def assign_stages(
         ``periods_since_purchase`` (at the period's end),
         ``purchase_cycle`` (mean periods between purchases so far),
         ``p_alive`` (when given), ``stage`` (ordered categorical) and
-        ``reason`` (the rule that decided it).
+        ``reason`` (the rule that decided it; with the model, the view). With
+        the model, also ``stage_probability`` (the model's probability of the
+        stage given, filtered or smoothed).
     """
+    method = _check_view(view, method, p_alive, model)
     th = resolve_thresholds(thresholds)
     panel = build_panel(transactions, period, observation_end)
     window = _window_periods(th["window_months"], period)
     sig = pace_signals(panel, window, th["growth_ratio"], th["decline_ratio"])
     alive = _p_alive_cells(p_alive, panel)
-    stage, reason = _run_rules(panel, sig, th, alive)
+    if method == "rules":
+        stage, reason = _run_rules(panel, sig, th, alive)
+        reasons, probability = list(REASONS), None
+    else:
+        stage, probability = model_stage_codes(panel, view, model)
+        reasons = list(MODEL_REASONS)
+        reason = np.full(stage.shape, MODEL_REASONS.index(view), dtype=np.int8)
 
     rows, cols = np.nonzero(panel.active)
     out = {
@@ -413,8 +485,11 @@ def assign_stages(
         out["p_alive"] = alive[rows, cols]
     codes = stage[rows, cols]
     out["stage"] = pd.Categorical.from_codes(codes, categories=list(STAGES), ordered=True)
-    out["reason"] = pd.Categorical.from_codes(reason[rows, cols], categories=list(REASONS))
+    out["reason"] = pd.Categorical.from_codes(reason[rows, cols], categories=reasons)
+    if probability is not None:
+        out["stage_probability"] = probability[rows, cols]
     frame = pd.DataFrame(out)
+    frame.attrs["view"] = view
     frame.attrs["period"] = period
     return frame
 

@@ -1,0 +1,458 @@
+"""A lifecycle hidden Markov model with a per-customer rate: the model behind the stage views.
+
+The rules of :mod:`analysis.lifecycle.stages` read a stage from tests on the
+recent pace, so they lag a period at each boundary and need several
+purchases to see anything. This module reads the same four stages from a
+hidden Markov model whose latent states *are* the lifecycle
+(``docs/domain.md#stages``), each with a purchase rate relative to the
+customer's own peak rate ``lam``:
+
+- **exploration**: one state at ``trial_ratio x lam`` (a trial buys little);
+- **formation**: ``formation_levels`` states whose rates climb geometrically
+  from the trial level to the peak (fast growth); the chain moves up a level
+  a month on average, may stay or skip one, so a ramp of
+  ``formation_months`` can run faster or slower;
+- **stability**: one state at ``lam`` (the plateau);
+- **decline**: ``decline_levels`` states at ``lam / 2**k`` (the rate halves
+  every ``halving_months``), entered just below the rate the customer had,
+  and a *stopped* state at almost nothing (share ``p_stop`` of declines); a
+  declined customer may come back into formation (``p_recover`` a month).
+
+Every transition respects the seeds' order: no upward skip (exploration
+reaches stability only through formation), decline from any stage. Counts
+are Poisson with mean ``exposure x rate``.
+
+**Heterogeneity.** The peak rate ``lam`` is the customer's own: it lies on a
+grid of ``rate_points`` values (``rate_min`` .. ``rate_max`` purchases a
+month), and the model is the mixture over the grid, so a customer's stage
+posterior weighs every rate its purchases allow, rather than a population
+rate. The mixing weights are *pooled* from all customers (empirical Bayes:
+``pool_iterations`` closed-form EM steps on the grid weights from a flat
+start, on at most ``pool_sample`` customers), which is what helps a sparse
+buyer: with two purchases a year its own rate is uncertain, and the
+population says which rates are common.
+
+Every computation is closed-form and deterministic: forward (filter) and
+backward (smoother) passes over fixed parameters, vectorised over
+customers, in chunks. :func:`stage_probabilities` gives, per customer and
+period, the stage probabilities given the history to date (``filtered``)
+and given the whole observed history (``smoothed``); :func:`decode_hindsight`
+and :func:`decode_realtime` turn them into stage paths that keep the order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..panel import Panel
+from ..units import DAYS_PER_MONTH
+from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
+
+__all__ = [
+    "StageModel",
+    "ALLOWED_MOVES",
+    "repeat_counts",
+    "stage_probabilities",
+    "decode_hindsight",
+    "decode_realtime",
+    "model_stage_codes",
+]
+
+
+@dataclass(frozen=True)
+class StageModel:
+    """The settings of the lifecycle model (durations in months, rates in purchases a month).
+
+    The defaults are the lifecycle that the default
+    :func:`analysis.simulate.simulate_lifecycle` draws (its documented
+    settings, checked on its seed 1 only); the evaluation on fresh seeds and
+    on other simulator settings is in :mod:`analysis.lifecycle.accuracy`.
+
+    Attributes
+    ----------
+    trial_ratio : float
+        Rate in exploration as a share of the customer's peak (0.25: a trial
+        buys at about a quarter of the later plateau).
+    exploration_months : float
+        Mean length of exploration (3: a trial of about a quarter).
+    p_trial_fails : float
+        Share of trials that end in decline rather than formation (0.4).
+    formation_months : float
+        Typical length of the climb from trial to peak (6 months).
+    formation_levels : int
+        Rate levels of the climb (6: one a month at the typical pace).
+    formation_hazard : float
+        Chance per month that formation breaks off into decline (0.05).
+    stability_months : float
+        Mean length of the plateau (12 months).
+    halving_months : float
+        Months for the rate to halve in decline (1).
+    p_stop : float
+        Share of declines that stop buying at once (0.3).
+    decline_levels : int
+        Halvings tracked before the rate counts as nothing (6).
+    p_recover : float
+        Chance per month that a declined customer comes back into formation
+        (0.005: rare, but it keeps a late purchase from rewriting the past).
+    rate_min, rate_max : float
+        Range of the grid of peak rates (0.05 to 40 purchases a month).
+    rate_points : int
+        Points of the grid (16, log-spaced: about 1.6x apart).
+    pool_iterations : int
+        EM steps on the grid weights from a flat start (2; 0 keeps the flat,
+        log-uniform prior).
+    pool_sample : int
+        Customers the pooling reads at most (an evenly spaced subset; 20,000).
+    """
+
+    trial_ratio: float = 0.25
+    exploration_months: float = 3.0
+    p_trial_fails: float = 0.4
+    formation_months: float = 6.0
+    formation_levels: int = 6
+    formation_hazard: float = 0.05
+    stability_months: float = 12.0
+    halving_months: float = 1.0
+    p_stop: float = 0.3
+    decline_levels: int = 6
+    p_recover: float = 0.005
+    rate_min: float = 0.05
+    rate_max: float = 40.0
+    rate_points: int = 16
+    pool_iterations: int = 2
+    pool_sample: int = 20_000
+
+    def __post_init__(self):
+        for name in ("trial_ratio", "p_trial_fails", "formation_hazard", "p_stop", "p_recover"):
+            value = getattr(self, name)
+            if not 0 <= value < 1:
+                raise ValueError(f"StageModel.{name} must lie in [0, 1), got {value}")
+        if not 0 < self.trial_ratio:
+            raise ValueError("StageModel.trial_ratio must be positive")
+        for name in (
+            "exploration_months",
+            "formation_months",
+            "stability_months",
+            "halving_months",
+        ):
+            if not getattr(self, name) > 0:
+                raise ValueError(f"StageModel.{name} must be positive, got {getattr(self, name)}")
+        for name in ("formation_levels", "decline_levels", "rate_points", "pool_sample"):
+            value = getattr(self, name)
+            if value != int(value) or value < 1:
+                raise ValueError(f"StageModel.{name} must be a whole number >= 1, got {value}")
+        if self.pool_iterations != int(self.pool_iterations) or self.pool_iterations < 0:
+            raise ValueError(f"StageModel.pool_iterations must be >= 0, got {self.pool_iterations}")
+        if not 0 < self.rate_min < self.rate_max:
+            raise ValueError("StageModel needs 0 < rate_min < rate_max")
+
+    # -- the chain, in periods of a given length ---------------------------------------
+
+    def states(self) -> tuple[np.ndarray, np.ndarray]:
+        """Relative rate (share of the peak) and stage code of every latent state."""
+        j, k = int(self.formation_levels), int(self.decline_levels)
+        ramp = self.trial_ratio ** (1 - np.arange(1, j + 1) / (j + 1))
+        rel = np.concatenate(
+            [[self.trial_ratio], ramp, [1.0], 0.5 ** np.arange(1, k + 1), [1e-2 * 0.5**k]]
+        )
+        stage = np.array(
+            [EXPLORATION] + [FORMATION] * j + [STABILITY] + [DECLINE] * (k + 1), dtype=np.int8
+        )
+        return rel, stage
+
+    def transition(self, months_per_period: float) -> np.ndarray:
+        """The state transition matrix for periods of ``months_per_period`` months."""
+        rel, _ = self.states()
+        j, k = int(self.formation_levels), int(self.decline_levels)
+        q = len(rel)
+        stab, stop = j + 1, q - 1
+        out = np.zeros((q, q))
+
+        def stay(months: float) -> float:  # the per-period stay of a mean dwell of `months`
+            return max(0.0, 1.0 - months_per_period / months)
+
+        def per_period(p_month: float) -> float:
+            return 1.0 - (1.0 - p_month) ** months_per_period
+
+        def to_decline(row: int, p: float) -> None:
+            # into the decline level just below half the rate the customer had
+            level = int(np.clip(np.round(-np.log2(rel[row] * 0.5)), 1, k))
+            out[row, stab + level] += p * (1 - self.p_stop)
+            out[row, stop] += p * self.p_stop
+
+        e_stay = stay(self.exploration_months)
+        out[0, 0] = e_stay
+        out[0, 1] = (1 - e_stay) * (1 - self.p_trial_fails)
+        to_decline(0, (1 - e_stay) * self.p_trial_fails)
+        hazard = per_period(self.formation_hazard)
+        level_stay = max(0.1, stay(self.formation_months / j))
+        skip = min(0.1, 1 - level_stay)
+        for i in range(1, j + 1):
+            out[i, i] += (1 - hazard) * level_stay
+            out[i, min(i + 1, stab)] += (1 - hazard) * (1 - level_stay - skip)
+            out[i, min(i + 2, stab)] += (1 - hazard) * skip
+            to_decline(i, hazard)
+        s_stay = stay(self.stability_months)
+        out[stab, stab] = s_stay
+        to_decline(stab, 1 - s_stay)
+        back = per_period(self.p_recover)
+        d_stay = max(0.05, stay(self.halving_months))
+        for level in range(1, k + 1):
+            row = stab + level
+            out[row, 1] = back
+            if level < k:
+                out[row, row] = (1 - back) * d_stay
+                out[row, row + 1] = (1 - back) * (1 - d_stay)
+            else:
+                out[row, row] = 1 - back
+        out[stop, 1] = back
+        out[stop, stop] = 1 - back
+        return out
+
+    def rate_grid(self, months_per_period: float) -> np.ndarray:
+        """The grid of peak rates, per period."""
+        return np.geomspace(self.rate_min, self.rate_max, int(self.rate_points)) * months_per_period
+
+
+#: Stage moves the seeds allow (row: from, column: to; order of STAGES): no upward skip,
+#: decline from any stage, a return from decline into formation only.
+ALLOWED_MOVES = np.array(
+    [[1, 1, 0, 1], [0, 1, 1, 1], [0, 0, 1, 1], [0, 1, 0, 1]], dtype=bool
+)  # fmt: skip
+
+
+def repeat_counts(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat purchases and their exposure (share of the period after the first purchase) per cell.
+
+    Both are NaN before a customer's first period; exposure is 1 for a full period.
+    """
+    n, _ = panel.shape
+    counts = panel.purchases.astype(float)
+    counts[np.arange(n), panel.first_column] -= 1.0
+    start = np.maximum(panel.period_start[None, :], panel.first_day[:, None] + 1)
+    exposure = np.clip(panel.period_end[None, :] - start + 1, 0, None) / panel.days_per_period
+    # a calendar month is 28-31 days: a full period is exposure 1
+    full = (panel.period_end - panel.period_start + 1) / panel.days_per_period
+    exposure = np.minimum(exposure / full[None, :], 1.0)
+    before = ~panel.active
+    counts[before] = np.nan
+    exposure[before] = np.nan
+    return counts, exposure
+
+
+# --------------------------------------------------------------------------
+# Forward and backward passes over (rate point, state)
+# --------------------------------------------------------------------------
+
+
+class _Emissions:
+    """Poisson likelihoods of a period's counts for every (rate point, state), rescaled per customer.
+
+    A full period (exposure 1) with a small count reads a precomputed table;
+    other cells are computed.
+    """
+
+    def __init__(self, rates: np.ndarray, table_max: int = 64):
+        self.rates = rates  # (G, Q)
+        self.log_rates = np.log(rates)
+        y = np.arange(table_max + 1, dtype=float)[:, None, None]
+        logb = y * self.log_rates[None] - rates[None]
+        self.table = np.exp(logb - logb.max(axis=(1, 2), keepdims=True))
+        self.table_max = table_max
+
+    def __call__(self, y: np.ndarray, e: np.ndarray) -> np.ndarray:
+        y = np.nan_to_num(y)
+        e = np.nan_to_num(e)
+        full = (e == 1.0) & (y <= self.table_max)
+        out = self.table[np.where(full, y, 0).astype(np.int64)]
+        other = np.flatnonzero(~full)
+        if len(other):
+            logb = (
+                y[other, None, None] * self.log_rates[None]
+                - e[other, None, None] * self.rates[None]
+            )
+            out[other] = np.exp(logb - logb.max(axis=(1, 2), keepdims=True))
+        return out
+
+
+def _forward(y, e, first, emit, transition, weights, keep: bool):
+    """Scaled forward pass; returns the last alphas (n, G, Q) and, with ``keep``, every period's."""
+    n, m = y.shape
+    g, q = emit.rates.shape
+    start = np.zeros((g, q))
+    start[:, 0] = weights
+    alpha = np.zeros((n, g, q))
+    kept = np.zeros((m, n, g, q), dtype=np.float32) if keep else None
+    for t in range(m):
+        prior = alpha @ transition
+        begins = first == t
+        prior[begins] = start
+        a = prior * emit(y[:, t], e[:, t])
+        total = a.sum(axis=(1, 2), keepdims=True)
+        alpha = a / np.where(total > 0, total, 1.0)
+        if keep:
+            kept[t] = alpha
+    return alpha, kept
+
+
+def _pooled_weights(y, e, first, emit, transition, model: StageModel) -> np.ndarray:
+    """Grid weights by EM from a flat start on an evenly spaced subset of customers."""
+    g = emit.rates.shape[0]
+    weights = np.full(g, 1.0 / g)
+    n = y.shape[0]
+    pick = np.unique(np.linspace(0, n - 1, min(n, int(model.pool_sample))).astype(np.int64))
+    for _ in range(int(model.pool_iterations)):
+        last, _ = _forward(y[pick], e[pick], first[pick], emit, transition, weights, keep=False)
+        weights = np.maximum(last.sum(axis=2).mean(axis=0), 1e-6)
+        weights /= weights.sum()
+    return weights
+
+
+def stage_probabilities(
+    counts: np.ndarray,
+    exposure: np.ndarray,
+    months_per_period: float = 1.0,
+    model: StageModel | None = None,
+    smooth: bool = True,
+    chunk: int = 8192,
+) -> dict[str, np.ndarray]:
+    """Stage probabilities per customer and period, filtered (history to date) and smoothed (whole history).
+
+    Parameters
+    ----------
+    counts, exposure : ndarray (n, m)
+        Repeat purchases and exposure per cell (:func:`repeat_counts`); NaN
+        before a customer's first period. A customer's history runs from its
+        first period to the last column.
+    months_per_period : float
+        Length of a period in months.
+    model : StageModel, optional
+        The settings (defaults otherwise).
+    smooth : bool
+        Also run the backward pass (the hindsight view needs it, the
+        real-time view does not).
+    chunk : int
+        Customers per pass (bounds the memory: about ``chunk x periods x 300 x 4`` bytes).
+
+    Returns
+    -------
+    dict
+        ``filtered`` and (with ``smooth``) ``smoothed``: (n, m, 4) stage
+        probabilities in the order of STAGES (0 before the first period);
+        ``first``: each customer's first column; ``weights``: the pooled
+        grid weights; ``rates``: the grid (per period).
+    """
+    model = model or StageModel()
+    y = np.asarray(counts, dtype=float)
+    e = np.asarray(exposure, dtype=float)
+    n, m = y.shape
+    first = (~np.isnan(y)).argmax(axis=1)
+    rel, stage = model.states()
+    grid = model.rate_grid(months_per_period)
+    transition = model.transition(months_per_period)
+    emit = _Emissions(grid[:, None] * rel[None, :])
+    weights = _pooled_weights(y, e, first, emit, transition, model)
+    to_stage = np.zeros((len(rel), 4))
+    to_stage[np.arange(len(rel)), stage] = 1.0
+    filtered = np.zeros((n, m, 4))
+    smoothed = np.zeros((n, m, 4)) if smooth else None
+    for lo in range(0, n, int(chunk)):
+        sl = slice(lo, min(n, lo + int(chunk)))
+        yc, ec, fc = y[sl], e[sl], first[sl]
+        _, alphas = _forward(yc, ec, fc, emit, transition, weights, keep=True)
+        filtered[sl] = (alphas.sum(axis=2) @ to_stage).transpose(1, 0, 2)
+        if not smooth:
+            continue
+        beta = np.ones(alphas.shape[1:])
+        out = smoothed[sl]
+        out[:, m - 1] = filtered[sl, m - 1]
+        for t in range(m - 2, -1, -1):
+            beta = (emit(yc[:, t + 1], ec[:, t + 1]) * beta) @ transition.T
+            beta /= np.maximum(beta.sum(axis=(1, 2), keepdims=True), 1e-300)
+            post = (alphas[t] * beta).sum(axis=1) @ to_stage
+            out[:, t] = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
+        out[np.arange(m)[None, :] < fc[:, None]] = 0.0
+    return {
+        "filtered": filtered,
+        "smoothed": smoothed,
+        "first": first,
+        "weights": weights,
+        "rates": grid,
+    }
+
+
+# --------------------------------------------------------------------------
+# From probabilities to stage paths that keep the order
+# --------------------------------------------------------------------------
+
+
+def decode_hindsight(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """The stage path with the most expected correct periods among the paths the order allows.
+
+    A Viterbi pass over the four stages that maximises the sum of the
+    smoothed probabilities of the chosen stages, subject to
+    :data:`ALLOWED_MOVES` and exploration in the first period. Returns codes
+    (n, m), -1 before the first period.
+    """
+    n, m, _ = prob.shape
+    moves = np.where(ALLOWED_MOVES, 0.0, -np.inf)
+    rows = np.arange(n)
+    score = np.full((n, 4), -np.inf)
+    back = np.zeros((m, n, 4), dtype=np.int8)
+    for t in range(m):
+        cand = score[:, :, None] + moves[None]
+        back[t] = cand.argmax(axis=1)
+        score = cand.max(axis=1) + prob[:, t]
+        begins = first == t
+        score[begins] = -np.inf
+        score[begins, EXPLORATION] = prob[begins, t, EXPLORATION]
+    out = np.full((n, m), -1, dtype=np.int8)
+    cur = score.argmax(axis=1)
+    for t in range(m - 1, -1, -1):
+        on = first <= t
+        out[on, t] = cur[on]
+        cur = np.where(on, back[t, rows, cur], cur)
+    return out
+
+
+def decode_realtime(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
+    """Period by period, the most probable stage (filtered) among those the previous stage allows.
+
+    Uses nothing after the period; exploration in the first period. Returns
+    codes (n, m), -1 before the first period.
+    """
+    n, m, _ = prob.shape
+    out = np.full((n, m), -1, dtype=np.int8)
+    prev = np.zeros(n, dtype=np.int64)
+    for t in range(m):
+        cur = np.where(ALLOWED_MOVES[prev], prob[:, t], -1.0).argmax(axis=1)
+        cur[first == t] = EXPLORATION
+        on = first <= t
+        out[on, t] = cur[on]
+        prev = np.where(on, cur, prev)
+    return out
+
+
+def model_stage_codes(
+    panel: Panel, view: str, model: StageModel | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Stage codes (n, m; -1 before the first period) of a panel in a view, and each code's probability.
+
+    ``view="realtime"`` decodes the filtered probabilities (history to
+    date) with :func:`decode_realtime`; ``view="hindsight"`` the smoothed
+    ones (whole history) with :func:`decode_hindsight`. The probability is
+    the model's (filtered or smoothed) probability of the stage chosen.
+    """
+    if view not in ("realtime", "hindsight"):
+        raise ValueError(f"view must be 'realtime' or 'hindsight', got {view!r}")
+    counts, exposure = repeat_counts(panel)
+    months = panel.days_per_period / DAYS_PER_MONTH
+    hindsight = view == "hindsight"
+    res = stage_probabilities(counts, exposure, months, model, smooth=hindsight)
+    prob = res["smoothed"] if hindsight else res["filtered"]
+    decode = decode_hindsight if hindsight else decode_realtime
+    codes = decode(prob, res["first"])
+    chosen = np.take_along_axis(prob, np.maximum(codes, 0)[..., None].astype(np.int64), axis=2)
+    return codes, np.where(codes >= 0, chosen[..., 0], np.nan)
