@@ -14,7 +14,7 @@ PARAMS ?=
 REPORT_ARGS ?=
 SEGMENT_ARGS ?=
 BENCH_ARGS ?=
-LINT_PATHS := src tests notebooks/_build bench
+LINT_PATHS := src tests bench $(wildcard notebooks/*.py)
 
 .DEFAULT_GOAL := help
 .PHONY: help env report segments test test-all test-spark lint format lab bench notebooks clean
@@ -58,13 +58,13 @@ $(SPARK_STAMP): requirements-spark.lock $(STAMP)
 test-spark: $(SPARK_STAMP) ## install PySpark (requirements-spark.lock; needs Java 17) and run the Spark tests, local mode
 	MPLBACKEND=Agg $(PY) -m pytest -m spark -p no:cacheprovider $(PYTEST_ARGS) tests
 
-notebooks: $(STAMP) ## rebuild the study notebooks from notebooks/_build/*.py and store fresh outputs
-	@for script in notebooks/_build/[0-9][0-9]_*.py; do \
-		echo "building $$script"; $(PY) $$script || exit 1; \
-	done
-	cd notebooks && for nb in [0-9][0-9]_*.ipynb; do \
+notebooks: $(STAMP) ## sync each notebook with its paired script (notebooks/*.py, jupytext) and store fresh outputs
+	$(VENV)/bin/jupytext --sync notebooks/*.ipynb
+	cd notebooks && for nb in [0-9][0-9]_*.ipynb segment_study.ipynb; do \
+		echo "executing $$nb"; \
 		../$(VENV)/bin/jupyter nbconvert --to notebook --execute --inplace --KernelManager.transport=ipc $$nb || exit 1; \
 	done
+	rm -f notebooks/kernel-ipc-*
 
 lab: $(STAMP) ## open JupyterLab on the project (--allow-root added for root; more flags: LAB_ARGS="--port=9999")
 	$(VENV)/bin/jupyter lab --notebook-dir=. $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root) $(LAB_ARGS)

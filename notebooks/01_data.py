@@ -1,0 +1,141 @@
+# %% [markdown]
+# # 1. The transaction log: who buys, how often, and how much
+#
+# Before any model, the study looks at the raw log the way a manager would: how many customers, how many purchases, how much they spend, how many come back, and when they arrived. These facts set the scale for everything later: the lifecycle stages (report 2) and the value of each customer.
+
+# %% tags=["parameters"]
+dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
+customer_id_column: str = "customer_id"  # your log's customer id column
+date_column: str = "date"  # your log's purchase date column
+amount_column: str = "amount"  # your log's purchase value column
+date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
+dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
+returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
+duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
+time_unit: str = "W"  # unit of recency and T in the customer summary: "D", "W" or "M"
+calibration_end: str = "1997-09-30"  # last day used to fit models; empty: no holdout split
+observation_end: str = "1998-06-30"  # last day observed; empty: the last purchase date
+
+# %%
+import pandas as pd
+import seaborn as sns
+from IPython.display import Markdown
+
+from analysis import data, describe, plots, readings, report, rfm
+
+report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
+sns.set_theme(style="whitegrid", context="notebook")
+pd.set_option("display.precision", 2)
+transactions = data.load_dataset(
+    dataset,
+    customer_id=customer_id_column,
+    date=date_column,
+    amount=amount_column,
+    date_format=date_format or None,
+    dayfirst=dayfirst or None,
+    returns=returns,
+    duplicates=duplicates,
+)
+
+# %%
+Markdown(readings.run_intro(dataset, transactions))
+
+# %% [markdown]
+# ## The log at a glance
+#
+# One row per purchase (customer, date, amount). A *purchase day* is a customer's purchases on one date taken together: the models count a customer's repeat purchases in days, so two orders on the same day are one purchase.
+
+# %%
+overview = describe.log_overview(transactions)
+overview.to_frame()
+
+# %%
+Markdown(readings.overview_reading(overview))
+
+# %% [markdown]
+# ## How often customers buy
+#
+# The distribution of purchase days per customer is the first sign of the lifecycle: the bar at one holds the trials that never came back, the bars to its right the customers who buy again and again.
+
+# %%
+per_customer = describe.purchases_per_customer(transactions)
+per_customer
+
+# %%
+ax = plots.plot_purchases_per_customer(per_customer)
+
+# %%
+Markdown(readings.frequency_reading(per_customer))
+
+# %% [markdown]
+# ## How much they spend
+#
+# Spend per transaction and revenue per customer, as quantiles. Where spend is skewed, the mean sits above the median and averages alone mislead.
+
+# %%
+spend = describe.spend_summary(transactions)
+spend
+
+# %%
+ax = plots.plot_spend_distribution(transactions)
+
+# %%
+Markdown(readings.spend_distribution_reading(spend))
+
+# %% [markdown]
+# ## Purchases week by week
+#
+# Weekly first and repeat purchases. The calibration end (dashed) splits the log: models are fitted before it and checked after it.
+
+# %%
+weekly = describe.repeat_transactions(transactions, freq="W")
+ax = plots.plot_repeat_transactions(weekly, calibration_end=calibration_end or None)
+
+# %%
+weekly.describe().round(1)
+
+# %%
+Markdown(readings.weekly_reading(weekly))
+
+# %% [markdown]
+# ## Acquisition cohorts
+#
+# Customers grouped by the month of their first purchase: how many arrived, and what share ever came back.
+
+# %%
+cohort_table = describe.cohorts(transactions, freq="M")
+cohort_table
+
+# %%
+ax = plots.plot_cohorts(cohort_table)
+
+# %%
+Markdown(readings.cohort_reading(cohort_table))
+
+# %% [markdown]
+# ## What the models will see
+#
+# The customer summary (frequency = repeat purchase days, recency and T in the chosen time unit, monetary value = mean repeat purchase) over the calibration period, with the holdout purchases kept aside for validation.
+
+# %%
+summary = rfm.summarize(
+    transactions,
+    time_unit=time_unit,
+    observation_end=observation_end or None,
+    calibration_end=calibration_end or None,
+)
+summary.describe().round(2)
+
+# %%
+model_inputs = describe.model_inputs(summary)
+model_inputs.to_frame("value")
+
+# %%
+Markdown(readings.model_inputs_reading(model_inputs))
+
+# %%
+assert len(transactions) > 0 and transactions["customer_id"].nunique() == len(
+    rfm.summarize(transactions, time_unit=time_unit)
+)
+assert (summary["recency"] <= summary["T"]).all() and (summary["frequency"] >= 0).all()
+assert per_customer["customers"].sum() == transactions["customer_id"].nunique()

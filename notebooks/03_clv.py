@@ -1,0 +1,399 @@
+# %% [markdown]
+# # 3. Customer lifetime value: what is each customer worth, and which method to trust?
+#
+# The customer-relationship literature this project follows (summarised in `docs/domain.md`, section CLV) defines a customer's lifetime value (CLV) as the cash flow the relationship will bring, discounted at the firm's cost of capital, over a horizon of about three years. This report asks two questions of the same transaction log. **What is each customer worth?** And, since that literature offers several ways to compute it, from a one-line annuity formula to Markov chains and probabilistic "buy till you die" models, **which method should the firm trust?**
+#
+# The argument runs in five steps: fit three models of repeat buying; test their forecasts on a holdout period they never saw; add a model of spend per purchase; value every customer over three years; and set the result beside the simpler methods, including a backtest of each method on the holdout.
+#
+# The models are fitted in weeks on the period to 30 September 1997 (calibration) and tested on the rest (holdout); `calibration_end` and `observation_end` set the split for any other log. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper and sets the estimates beside the published ones.
+#
+# The study reads no cost from the log. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented.
+
+# %% tags=["parameters"]
+dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
+customer_id_column: str = "customer_id"  # your log's customer id column
+date_column: str = "date"  # your log's purchase date column
+amount_column: str = "amount"  # your log's purchase value column
+date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
+dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
+returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
+duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
+time_unit: str = "W"  # time unit of the models: "D", "W" or "M"
+calibration_end: str = "1997-09-30"  # last day of calibration: the models are fitted up to it
+observation_end: str = "1998-06-30"  # last day observed: the holdout runs up to it
+horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
+annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
+margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
+clv_model: str = "BG/NBD"  # model for the per-customer views: "BG/NBD", "Pareto/NBD" or "MBG/NBD"
+max_frequency: int = 7  # calibration frequencies at or above it form one group in the holdout check
+markov_period: str = "M"  # period of the recency Markov chain: "M" (months) or "Q" (quarters)
+max_recency: int = 12  # recency states 0, 1, ..., this many periods since a purchase (last open)
+top_customers: int = 10  # rows of the top-customers table
+
+# %%
+import numpy as np
+import pandas as pd
+import seaborn as sns
+from IPython.display import Markdown
+
+from analysis import clv, data, models, plots, readings, report, rfm, tables
+from analysis.models.validation import tracking_table
+
+report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
+sns.set_theme(style="whitegrid", context="notebook")
+pd.set_option("display.precision", 3)
+pd.set_option("display.max_columns", 30)
+transactions = data.load_dataset(
+    dataset,
+    customer_id=customer_id_column,
+    date=date_column,
+    amount=amount_column,
+    date_format=date_format or None,
+    dayfirst=dayfirst or None,
+    returns=returns,
+    duplicates=duplicates,
+)
+calibration = rfm.summarize(
+    transactions, time_unit, observation_end=observation_end, calibration_end=calibration_end
+)
+whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
+
+# %%
+Markdown(readings.run_intro(dataset, transactions))
+
+# %% [markdown]
+# ## The customers in summary
+#
+# Each customer is summarised the way the models need it: `frequency` (repeat purchases; purchases on one day count once), `recency` (time from the first to the last purchase), `T` (time from the first purchase to the end of the calibration period), `monetary_value` (mean value of the repeat purchases) and, for the test, `frequency_holdout` (purchases in the holdout). Times are in the model's unit (weeks by default).
+
+# %%
+calibration[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]].describe().round(
+    2
+)
+
+# %% [markdown]
+# ## 1. Three models of repeat buying
+#
+# The probabilistic models share one story: while a customer is "alive" she buys at her own steady Poisson rate, the rates vary across customers as a gamma distribution, and at some unobserved moment she leaves for good. They differ in how she leaves:
+#
+# - **BG/NBD** (Fader, Hardie & Lee 2005): after each repeat purchase she leaves with her own probability p (beta-distributed across customers). A customer who never bought again cannot have left.
+# - **Pareto/NBD** (Schmittlein, Morrison & Colombo 1987): she leaves at any moment, after an exponential lifetime whose rate varies as a gamma.
+# - **MBG/NBD** (Batislam et al. 2007): as BG/NBD, but she can also leave right after the first purchase, so one-time buyers can be gone.
+#
+# Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information); the published values of each model, on the data of its paper, are checked in `00_reproduction`.
+
+# %%
+fitted = {
+    "BG/NBD": models.BetaGeo().fit(calibration),
+    "Pareto/NBD": models.ParetoNBD().fit(calibration),
+    "MBG/NBD": models.ModifiedBetaGeo().fit(calibration),
+}
+comparison = tables.compare_published(fitted)
+comparison.round(3)
+
+# %%
+tables.fit_table(fitted).round(1)
+
+# %%
+Markdown(readings.fit_reading(fitted, time_unit=time_unit))
+
+# %% [markdown]
+# ## 2. Do the models predict the holdout?
+#
+# A model is useful to the firm if it forecasts what customers do next. Each model, fitted on the calibration period only, predicts every customer's purchases in the holdout from her own history. First grouped by the number of repeat purchases in calibration (the last group collects the heaviest buyers), the comparison of the papers:
+
+# %%
+holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
+ax = plots.plot_holdout_by_frequency(holdout)
+
+# %%
+holdout.round(3)
+
+# %%
+holdout_errors = models.holdout_error_table(fitted, calibration)
+holdout_errors.round(3)
+
+# %% [markdown]
+# Then over calendar time: the expected cumulative repeat purchases of the whole cohort, each customer starting at her first purchase day, against the actual count week by week. After the dotted line the curve is a pure forecast from the calibration fit (it uses no holdout data, not even the customers' calibration histories).
+
+# %%
+tracking = tracking_table(
+    fitted, transactions, calibration_end, observation_end, time_unit=time_unit
+)
+ax = plots.plot_tracking(tracking)
+
+# %%
+ax = plots.plot_tracking(tracking, cumulative=False)
+
+# %%
+tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date").round(1)
+
+# %%
+Markdown(readings.holdout_reading(holdout, holdout_errors, tracking))
+
+# %% [markdown]
+# ## 3. Spend per purchase: the Gamma-Gamma model
+#
+# CLV needs the value of the future purchases as well as their number. The Gamma-Gamma model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) lets each customer's purchase values vary around her own mean, and those means vary across customers; a customer's expected spend is a weighted average of her observed mean and the population mean, the weight on her own mean growing with the number of her purchases. It is fitted on the repeat buyers only (customers without a repeat purchase carry no information on spend under the model; a repeat buyer whose purchases were all free, if any, is left out because the model needs positive spend) and assumes that spend is independent of purchase frequency, which we check first.
+
+# %%
+repeat_buyers = calibration.loc[
+    calibration["frequency"].gt(0) & calibration["monetary_value"].gt(0)
+]
+repeat_buyers[["frequency", "monetary_value"]].corr().round(3)
+
+# %%
+spend_model = models.GammaGamma().fit(repeat_buyers)
+spend_comparison = tables.compare_published({"Gamma-Gamma": spend_model})
+spend_comparison.round(3)
+
+# %%
+pd.Series(
+    {
+        "repeat buyers": spend_model.n_customers,
+        "observed mean spend": repeat_buyers["monetary_value"].mean(),
+        "model population mean": spend_model.population_mean_spend,
+    }
+).round(2)
+
+# %%
+Markdown(readings.spend_reading(spend_model, repeat_buyers, spend_comparison, applies=False))
+
+# %% [markdown]
+# ## 4. What each customer is worth
+#
+# For the valuation the models are fitted again on the whole log, up to the end of observation, so that every customer is valued from what the firm knows today; the holdout test above says how far these forecasts can be trusted. The CLV of a customer is the expected number of her purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin (`analysis.clv.customer_lifetime_value`; no cost to serve is charged: the log records none). The model for the per-customer views is the `clv_model` parameter (BG/NBD by default); section 5 values the customers with all three.
+
+# %%
+fitted_now = {
+    "BG/NBD": models.BetaGeo().fit(whole),
+    "Pareto/NBD": models.ParetoNBD().fit(whole),
+    "MBG/NBD": models.ModifiedBetaGeo().fit(whole),
+}
+spend_now = models.GammaGamma().fit(
+    whole.loc[whole["frequency"].gt(0) & whole["monetary_value"].gt(0)]
+)
+tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]].round(
+    3
+)
+
+# %%
+value = clv.customer_lifetime_value(
+    fitted_now[clv_model],
+    spend_now,
+    whole,
+    horizon_years=horizon_years,
+    annual_discount_rate=annual_discount_rate,
+    margin=margin,
+    time_unit=time_unit,
+)
+value.describe().round(2)
+
+# %%
+ax = plots.plot_clv_distribution(value["clv"].rename(clv_model))
+
+# %% [markdown]
+# How concentrated the value is: the curve shows the share of the total three-year value held by the most valuable customers (the reading below gives the top 10% and 20%).
+
+# %%
+value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_model}))
+value_summary.round(3)
+
+# %%
+ax = plots.plot_concentration(value["clv"].rename(clv_model))
+
+# %% [markdown]
+# The most valuable customers, with their history and the model's probability that they are still active:
+
+# %%
+p_alive = pd.Series(fitted_now[clv_model].p_alive(whole), index=whole.index)
+(
+    value.join(whole[["frequency", "recency", "T", "monetary_value"]])
+    .assign(p_alive=p_alive)
+    .nlargest(top_customers, "clv")
+    .drop(columns=["discounted_cost"])
+    .round(2)
+)
+
+# %% [markdown]
+# Where the value sits in the history: the probability of being alive, and the mean CLV, by number of repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). Under a model with dropout, a customer whose last purchase came early in a long history (left) has probably left and one who bought recently (right) is probably alive; the first map shows how far this fit tells them apart.
+
+# %%
+ax = plots.plot_frequency_recency(
+    tables.mean_by_frequency_recency(whole, p_alive, max_frequency),
+    label="P(alive)",
+    fmt=".2f",
+)
+
+# %%
+ax = plots.plot_frequency_recency(
+    tables.mean_by_frequency_recency(whole, value["clv"], max_frequency),
+    label="mean CLV",
+    fmt=".0f",
+)
+
+# %%
+Markdown(
+    readings.customer_value_reading(
+        value_summary,
+        value["clv"],
+        whole["frequency"],
+        p_alive,
+        margin=margin,
+        horizon_years=horizon_years,
+        top=top_customers,
+    )
+)
+
+# %% [markdown]
+# ## 5. The simpler methods on the same customers
+#
+# The same literature proposes simpler ways to value a customer (`docs/domain.md`, sections Formula methods and Markov-chain method). Each is computed here on the same log, at the same date, with the same margin, horizon and discount rate:
+#
+# - **Formula CLV** (annuity): CLV = (Pr - C) (1 - (1 + r)^-n) / r, with Pr the customer's yearly profit, taken as the margin on her yearly repeat spend so far (repeat spend divided by the time since her first purchase), C = 0, r = `annual_discount_rate`, n = `horizon_years`. It assumes every customer keeps buying at her past pace for the whole horizon.
+# - **Retention CLV**: m rho / (1 + d - rho), cut to the horizon (the sum of m rho^t / (1 + d)^t over years t = 1..n), with m the same yearly profit and rho one yearly retention rate for everyone, estimated as the share of the calibration customers who bought again in the holdout, converted to a year.
+# - **Markov-chain CLV** (Pfeifer & Carraway): each customer is in a recency state, the number of periods (`markov_period`, months by default) since her last purchase (0 to `max_recency`, the last open); the period-to-period transition matrix is estimated from the log; the reward of state 0 is the margin on the mean spend of a period with a (repeat) purchase. A customer's CLV is the expected discounted reward of the next `horizon_years` from her current state.
+
+# %%
+retention = clv.holdout_retention(calibration, time_unit)
+retention.round(3)
+
+# %%
+states = clv.recency_states(transactions, markov_period, observation_end, max_recency)
+P, R = clv.recency_chain(states, margin)
+P.round(3)
+
+# %%
+R.round(2)
+
+# %%
+yearly_profit = margin * clv.yearly_spend_rate(whole, time_unit)
+values = pd.DataFrame(
+    {
+        "formula": clv.formula_clv(yearly_profit, 0.0, annual_discount_rate, horizon_years),
+        "retention": clv.retention_value(
+            yearly_profit, retention["yearly_retention"], annual_discount_rate, horizon_years
+        ),
+        "markov": clv.markov_customer_clv(
+            states, P, R, annual_discount_rate, horizon_years, markov_period
+        ),
+    }
+)
+values = values.join(
+    pd.DataFrame(
+        {
+            name: clv.customer_lifetime_value(
+                model,
+                spend_now,
+                whole,
+                horizon_years,
+                annual_discount_rate,
+                margin,
+                time_unit=time_unit,
+            )["clv"]
+            for name, model in fitted_now.items()
+        }
+    )
+)
+methods = tables.method_summary(values)
+methods.round(3)
+
+# %%
+ax = plots.plot_concentration(values)
+
+# %% [markdown]
+# Do the methods at least agree on who is valuable? The rank (Spearman) correlation of the customers' values between methods:
+
+# %%
+rank_correlation = values.corr(method="spearman")
+rank_correlation.round(3)
+
+# %% [markdown]
+# Why they differ follows from their assumptions: the formula lets no one leave, the retention form applies one survival rate to every customer (it only rescales the formula), the Markov chain values every customer in the same recency state alike, and the probabilistic models combine each customer's frequency, recency and spend with a dropout learned from the data. What that does to the numbers:
+
+# %%
+Markdown(
+    readings.methods_reading(
+        methods, rank_correlation, list(fitted_now), retention["yearly_retention"]
+    )
+)
+
+# %% [markdown]
+# ## 6. Which method to trust: a backtest on the holdout
+#
+# Every method is set back to the calibration end and asked for the revenue each customer will bring in the holdout (undiscounted, margin 1), using only the calibration data: the models fitted on calibration, the formula with the calibration spend rate, and the recency chain estimated on the calibration months (its last state open at the number of months observed minus two). The retention method cannot take part: its retention rate is measured on the holdout itself. The actual revenue is what each customer spent in the holdout.
+
+# %%
+actual = calibration["frequency_holdout"] * calibration["monetary_value_holdout"]
+backtest = pd.DataFrame(
+    {
+        name: clv.customer_lifetime_value(
+            model,
+            spend_model,
+            calibration,
+            retention["holdout_years"],
+            0.0,
+            1.0,
+            time_unit=time_unit,
+        )["clv"]
+        for name, model in fitted.items()
+    }
+)
+backtest["formula"] = clv.formula_clv(
+    clv.yearly_spend_rate(calibration, time_unit), 0.0, 0.0, retention["holdout_years"]
+)
+
+# %%
+states_then = clv.recency_states(transactions, markov_period, calibration_end, max_recency)
+backtest["markov"] = clv.markov_customer_clv(
+    states_then,
+    *clv.recency_chain(states_then),
+    0.0,
+    retention["holdout_years"],
+    markov_period,
+)
+backtest_errors = models.value_errors(backtest, actual)
+backtest_errors.round(3)
+
+# %%
+Markdown(readings.backtest_reading(backtest_errors))
+
+# %% [markdown]
+# The simple formulas keep their use whatever the backtest says: a quick, transparent order of magnitude, and a teaching device for what drives value (margin, retention, discounting).
+#
+# ## What the firm takes from this
+
+# %%
+Markdown(
+    readings.clv_takeaways(
+        value_summary,
+        holdout_errors,
+        backtest_errors,
+        margin=margin,
+        horizon_years=horizon_years,
+        models=list(fitted),
+    )
+)
+
+# %%
+# sanity checks: the fits, the holdout bookkeeping and the values
+# every fit converged, or stopped at a boundary that the fit section reports
+assert all(
+    m.convergence.success or m.boundary
+    for m in [*fitted.values(), *fitted_now.values(), spend_model, spend_now]
+)
+assert holdout["customers"].sum() == len(calibration)
+assert tracking.loc[tracking["calibration"], "actual"].iloc[-1] == calibration["frequency"].sum()
+assert (
+    tracking["actual"].iloc[-1]
+    == calibration["frequency"].sum() + calibration["frequency_holdout"].sum()
+)
+assert np.isfinite(values.to_numpy()).all() and (values.to_numpy() >= 0).all(), (
+    "with zero cost, CLV is finite and >= 0"
+)
+assert (values["retention"] <= values["formula"] + 1e-9).all(), (
+    "retention can only lower the annuity"
+)
+assert np.allclose(P.sum(axis=1), 1.0) and (R >= 0).all()
+assert len(values) == len(whole) and values.index.equals(whole.index)
+assert np.allclose(value["clv"], values[clv_model])
