@@ -11,7 +11,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
-from analysis import plots  # noqa: E402
+from analysis import plots, tables  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -104,14 +104,34 @@ def test_concentration_draws_one_curve_per_method_and_the_diagonal():
     values = pd.DataFrame({"equal": [1.0, 1.0, 1.0, 1.0], "skewed": [0.0, 0.0, 1.0, 3.0]})
     ax = plots.plot_concentration(values, linewidth=4)
     labels = [ln.get_label() for ln in ax.get_lines()]
-    assert labels[:3] == ["equal", "skewed", "equal value"]
+    # each method's total in the legend, since the curves show only shares
+    assert labels[:3] == ["equal (total \\$4)", "skewed (total \\$4)", "equal value"]
+    assert ax.get_legend().get_title().get_text() == "method"
+    assert ax.figure.dpi == 150
     skewed = ax.get_lines()[1]
     np.testing.assert_allclose(skewed.get_xdata(), [0, 0.25, 0.5, 0.75, 1.0])
     np.testing.assert_allclose(skewed.get_ydata(), [0, 0.75, 1.0, 1.0, 1.0])
     assert skewed.get_linewidth() == 4
     # a Series gives one curve
     ax = plots.plot_concentration(values["skewed"])
-    assert [ln.get_label() for ln in ax.get_lines()][:2] == ["skewed", "equal value"]
+    ax = plots.plot_concentration(values["skewed"] * 1000, currency="€")
+    assert [ln.get_label() for ln in ax.get_lines()][:2] == ["skewed (total €4,000)", "equal value"]
+
+
+def test_method_totals_against_the_backtest_actual():
+    predicted = pd.DataFrame({"formula": [30.0, 30.0], "model": [9.0, 10.0]})
+    totals = tables.method_totals(predicted, pd.Series([8.0, 12.0]))
+    left, right = plots.plot_method_comparison(predicted, totals, currency="€")
+    widths = [bar.get_width() for bar in right.patches]
+    assert widths == [60.0, 19.0]  # one bar per method, its predicted total
+    actual = [ln for ln in right.get_lines() if list(ln.get_xdata()) == [20.0, 20.0]]
+    assert len(actual) == 1  # the actual total as a vertical line
+    texts = [t.get_text() for t in right.texts]
+    assert "€60 (3.00 x actual)" in texts and "actual €20" in texts
+    assert "€" in right.get_xlabel()
+    assert right.xaxis.get_major_formatter()(1_500_000, 0) == "€1.5M"
+    assert [ln.get_label().split(" (")[0] for ln in left.get_lines()[:2]] == ["formula", "model"]
+    assert left.figure.dpi == 150
 
 
 def test_frequency_recency_heatmap_puts_the_highest_frequency_on_top():

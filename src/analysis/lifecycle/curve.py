@@ -27,6 +27,9 @@ def lifecycle_curve(
     align: str = "age",
     max_periods: int = 6,
     min_customer_periods: int = 30,
+    *,
+    customers=None,
+    reaching: str | None = None,
     **thresholds,
 ) -> pd.DataFrame:
     """Mean purchases, revenue and profit per customer along the relationship, with stage shares.
@@ -56,6 +59,13 @@ def lifecycle_curve(
     min_customer_periods : int
         With ``align="stage"``: points resting on fewer customer-periods are
         left out (too noisy to draw).
+    customers : sequence of customer ids, optional
+        Only these customers' histories (a segment); all by default.
+    reaching : str, optional
+        Only the customers whose history reaches this stage in some period
+        (``"stability"``: the relationships that form and settle, whose
+        curve is the lifecycle model's rise, plateau and fall; the one-time
+        buyers' first-purchase spike would flatten it in the whole base).
 
     Returns
     -------
@@ -91,6 +101,21 @@ def lifecycle_curve(
             "revenue": stages["spend"].to_numpy(dtype=float),
         }
     )
+    keep = np.ones(len(frame), dtype=bool)
+    if customers is not None:
+        keep &= frame["customer_id"].isin(pd.Index(customers)).to_numpy()
+    if reaching is not None:
+        if reaching not in STAGES:
+            raise ValueError(f"reaching must be one of {list(STAGES)}, got {reaching!r}")
+        reached = frame.loc[frame["stage"] == reaching, "customer_id"].unique()
+        keep &= frame["customer_id"].isin(reached).to_numpy()
+    if not keep.all():
+        frame = frame.loc[keep].reset_index(drop=True)
+    if frame.empty:
+        raise ValueError(
+            "lifecycle_curve: no customer-periods left after customers= / reaching= "
+            f"(reaching={reaching!r}); check the ids or the stage"
+        )
     frame["profit"] = margin * frame["revenue"] - cost_per_purchase * frame["purchases"]
     values = ["purchases", "revenue", "profit"]
     if align == "age":

@@ -1,4 +1,9 @@
-"""Figures of the study. Every function takes ``ax=None``, returns the axes and passes ``**kwargs`` on."""
+"""Figures of the study. Every function takes ``ax=None``, returns the axes and passes ``**kwargs`` on.
+
+Every figure is drawn at 150 dpi with the colour-blind-safe colours of
+:mod:`.style` (one colour per stage everywhere); :func:`use_style` sets the
+same defaults for a notebook's own figures.
+"""
 
 from .data import (
     plot_cohorts,
@@ -19,6 +24,11 @@ from .lifecycle import __all__ as _lifecycle_all  # noqa: E402
 
 __all__ += _lifecycle_all
 
+from .curve import *  # noqa: E402,F401,F403
+from .curve import __all__ as _curve_all  # noqa: E402
+
+__all__ += _curve_all
+
 from .clv import *  # noqa: E402,F401,F403
 from .clv import __all__ as _clv_all  # noqa: E402
 
@@ -33,3 +43,8 @@ from .strategy import *  # noqa: E402,F401,F403
 from .strategy import __all__ as _strategy_all  # noqa: E402
 
 __all__ += _strategy_all
+
+from .style import *  # noqa: E402,F401,F403
+from .style import __all__ as _style_all  # noqa: E402
+
+__all__ += [name for name in _style_all if name not in __all__]

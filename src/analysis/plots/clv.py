@@ -9,17 +9,21 @@ returns the axes.
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from ..tables import concentration
+from .style import DPI, OKABE_ITO, money_axis, new_axes, palette, plain_currency
 
 __all__ = [
     "plot_holdout_by_frequency",
     "plot_tracking",
     "plot_clv_distribution",
     "plot_concentration",
+    "plot_method_totals",
+    "plot_method_comparison",
     "plot_frequency_recency",
 ]
 
@@ -27,9 +31,7 @@ _NOT_MODELS = {"customers", "actual", "date", "time", "calibration"}
 
 
 def _axes(ax, figsize=(7, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return new_axes(ax, figsize)
 
 
 def _model_columns(table: pd.DataFrame) -> list[str]:
@@ -130,24 +132,26 @@ def plot_clv_distribution(values: pd.Series, floor: float = 0.01, ax=None, **kwa
     return ax
 
 
-def plot_concentration(values, ax=None, **kwargs):
+def plot_concentration(values, ax=None, *, currency: str = "$", **kwargs):
     """Concentration curves: share of total value held by the most valuable share of customers.
 
     ``values`` is a Series (one curve) or a DataFrame with one column of
     per-customer value per method (one curve each); the diagonal is equal
-    value for everyone. ``**kwargs`` go to every curve.
+    value for everyone; each legend entry gives the method's total (in
+    ``currency``), since the curves show only shares. ``**kwargs`` go to
+    every curve.
     """
     ax = _axes(ax, figsize=(5.5, 5))
     frame = values.to_frame() if isinstance(values, pd.Series) else values
     kwargs.setdefault("linewidth", 1.8)
-    for color, name in zip(
-        sns.color_palette(n_colors=max(1, frame.shape[1])), frame.columns, strict=False
-    ):
+    sign = plain_currency(currency)
+    for color, name in zip(palette(max(1, frame.shape[1])), frame.columns, strict=False):
         curve = concentration(frame[name])
+        label = f"{name} (total {sign}{frame[name].sum():,.0f})"
         ax.plot(
             curve["share_of_customers"],
             curve["share_of_value"],
-            **{"color": color, "label": str(name), **kwargs},
+            **{"color": color, "label": label, **kwargs},
         )
     ax.plot([0, 1], [0, 1], color="grey", linestyle=":", linewidth=1, label="equal value")
     for share in (0.1, 0.2):
@@ -157,7 +161,9 @@ def plot_concentration(values, ax=None, **kwargs):
     ax.set_xlabel("share of customers (most valuable first)")
     ax.set_ylabel("share of total value")
     ax.set_title("Concentration of customer value")
-    ax.legend(frameon=False, fontsize=8, loc="lower right")
+    ax.xaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
+    ax.legend(title="method", frameon=False, fontsize=8, title_fontsize=8, loc="lower right")
     return ax
 
 
@@ -180,3 +186,53 @@ def plot_frequency_recency(grid: pd.DataFrame, label: str = "value", ax=None, **
     ax.set_ylabel("repeat purchases (frequency)")
     ax.set_title(f"{label} by frequency and recency")
     return ax
+
+
+def plot_method_totals(totals: pd.DataFrame, ax=None, *, currency: str = "$", **kwargs):
+    """Each method's predicted total against the actual total of the backtest.
+
+    ``totals`` comes from :func:`analysis.tables.method_totals` (``predicted``,
+    ``actual``, ``ratio``); a bar per method, the actual total a black line,
+    each bar labelled with its total and its ratio to the actual.
+    ``**kwargs`` go to :meth:`~matplotlib.axes.Axes.barh`.
+    """
+    ax = _axes(ax, figsize=(6, 0.45 * len(totals) + 1.6))
+    sign = plain_currency(currency)
+    y = np.arange(len(totals))[::-1]
+    kwargs.setdefault("color", palette(len(totals)))
+    bars = ax.barh(y, totals["predicted"], **kwargs)
+    labels = [
+        f"{sign}{v:,.0f} ({r:.2f} x actual)"
+        for v, r in zip(totals["predicted"], totals["ratio"], strict=True)
+    ]
+    ax.bar_label(bars, labels=labels, padding=3, fontsize=8)
+    actual = float(totals["actual"].iloc[0])
+    ax.axvline(actual, color=OKABE_ITO["black"], linewidth=1.5)
+    ax.annotate(f"actual {sign}{actual:,.0f}", (actual, 1.0), xycoords=("data", "axes fraction"),
+                xytext=(0, 3), textcoords="offset points", ha="center", va="bottom", fontsize=8)  # fmt: skip
+    ax.set_yticks(y)
+    ax.set_yticklabels([str(i) for i in totals.index])
+    ax.set_xlim(0, max(float(totals["predicted"].max()), actual) * 1.45)
+    money_axis(ax, currency, axis="x")
+    ax.set_xlabel(f"total over the holdout ({sign}, all customers)")
+    ax.set_title("Predicted against actual total (backtest)", pad=16)
+    ax.grid(axis="y", visible=False)
+    return ax
+
+
+def plot_method_comparison(
+    values: pd.DataFrame, totals: pd.DataFrame, *, currency: str = "$", axes=None, **kwargs
+):
+    """The methods side by side: concentration of value (left), predicted totals against the actual (right).
+
+    ``values``: per-customer value per method (as :func:`plot_concentration`);
+    ``totals``: :func:`analysis.tables.method_totals` of the backtest. A
+    method's share curve says who holds the value, its total says whether the
+    level is right. Returns the two axes; ``**kwargs`` go to the curves.
+    """
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(12, 5), dpi=DPI, width_ratios=(1, 1.2))
+    left, right = np.asarray(axes).ravel()
+    plot_concentration(values, ax=left, currency=currency, **kwargs)
+    plot_method_totals(totals, ax=right, currency=currency)
+    return np.array([left, right])

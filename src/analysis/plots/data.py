@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
+
+from .style import new_axes
 
 __all__ = [
     "plot_purchases_per_customer",
@@ -16,9 +17,7 @@ __all__ = [
 
 
 def _axes(ax):
-    if ax is None:
-        _, ax = plt.subplots(figsize=(7, 4))
-    return ax
+    return new_axes(ax, (7, 4))
 
 
 def plot_purchases_per_customer(table: pd.DataFrame, ax=None, **kwargs):

@@ -7,17 +7,17 @@ drawing call and returns the axes.
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from ..units import STAGES
+from .style import OKABE_ITO, STAGE_COLORS, new_axes, palette
 
 __all__ = [
     "STAGE_COLORS",
     "plot_stage_mix",
-    "plot_lifecycle_curve",
     "plot_transition_matrix",
     "plot_stage_projection",
     "plot_cohort_retention",
@@ -26,19 +26,9 @@ __all__ = [
     "plot_sensitivity",
 ]
 
-#: One colour per stage in every lifecycle figure (light to dark as the relationship grows, red for decline).
-STAGE_COLORS: dict[str, str] = {
-    "exploration": "#9ecae1",
-    "formation": "#41ab5d",
-    "stability": "#08519c",
-    "decline": "#cb181d",
-}
-
 
 def _axes(ax, figsize=(7, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return new_axes(ax, figsize)
 
 
 def _stage_columns(table: pd.DataFrame, prefix: str = "") -> list[str]:
@@ -67,75 +57,6 @@ def plot_stage_mix(mix: pd.DataFrame, ax=None, **kwargs):
     ax.set_ylabel("share of customers")
     ax.set_title("Stage mix over time")
     ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False)
-    return ax
-
-
-def _indexed(values: pd.Series) -> np.ndarray:
-    top = float(np.nanmax(values.to_numpy())) if len(values) else 0.0
-    return values.to_numpy(dtype=float) / top if top > 0 else values.to_numpy(dtype=float)
-
-
-def plot_lifecycle_curve(curve: pd.DataFrame, ax=None, **kwargs):
-    """The lifecycle curve: purchases and profit per customer (each relative to its peak) with stage bands.
-
-    ``curve`` comes from :func:`analysis.lifecycle.lifecycle_curve`. With
-    ``align="age"`` the bands behind the lines are the stage shares at each
-    age (stacked); with ``align="stage"`` they mark the stretch of the curve
-    that belongs to each stage. ``**kwargs`` go to the line plots.
-    """
-    ax = _axes(ax, figsize=(8, 4.5))
-    kwargs.setdefault("linewidth", 2)
-    if "share_exploration" in curve.columns:
-        x = curve.index.to_numpy()
-        shares = [curve[f"share_{s}"].to_numpy() for s in STAGES]
-        ax.stackplot(
-            x,
-            *shares,
-            colors=[STAGE_COLORS[s] for s in STAGES],
-            alpha=0.25,
-            labels=[f"share in {s}" for s in STAGES],
-        )
-        ax.set_xlabel("relationship age (periods since the first purchase)")
-        ax.set_xlim(x[0], x[-1])
-    else:
-        x = np.arange(len(curve))
-        stage = curve["stage"].astype(str).to_numpy()
-        for s in STAGES:
-            where = np.flatnonzero(stage == s)
-            if len(where):
-                ax.axvspan(where[0] - 0.5, where[-1] + 0.5, color=STAGE_COLORS[s], alpha=0.18, lw=0)
-                ax.annotate(
-                    s,
-                    ((where[0] + where[-1]) / 2, 1.02),
-                    ha="center",
-                    va="bottom",
-                    fontsize=9,
-                    color=STAGE_COLORS[s],
-                    xycoords=("data", "axes fraction"),
-                )
-        ax.set_xticks(x)
-        labels = (
-            curve["label"]
-            if "label" in curve
-            else curve["periods_in_stage"].astype(int).astype(str)
-        )
-        ax.set_xticklabels(list(labels))
-        ax.set_xlabel("periods since entering the stage")
-        ax.set_xlim(-0.5, len(curve) - 0.5)
-    ax.plot(
-        x,
-        _indexed(curve["purchases"]),
-        **{"color": "black", "label": "purchases per customer", **kwargs},
-    )
-    ax.plot(
-        x,
-        _indexed(curve["profit"]),
-        **{"color": "darkorange", "linestyle": "--", "label": "profit per customer", **kwargs},
-    )
-    ax.set_ylim(0, 1.08)
-    ax.set_ylabel("relative to its peak (lines) / share (bands)")
-    ax.set_title("Lifecycle curve", pad=18)
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), frameon=False, fontsize=8)
     return ax
 
 
@@ -190,30 +111,99 @@ def plot_cohort_retention(retention: pd.DataFrame, ax=None, **kwargs):
     return ax
 
 
-def plot_survival(survival: pd.DataFrame, ax=None, **kwargs):
+def _legend_title(groups) -> str:
+    try:
+        pd.PeriodIndex([str(g) for g in groups], freq="M")
+        return "first-purchase month"
+    except (ValueError, TypeError):
+        return "group"
+
+
+def plot_survival(
+    survival: pd.DataFrame,
+    ax=None,
+    *,
+    period: str = "M",
+    trial_months: float | None = None,
+    labels=None,
+    legend_title: str | None = None,
+    **kwargs,
+):
     """Kaplan-Meier curves of relationships not yet in decline, one per group, with 95% bands.
 
-    ``palette=`` picks the group colours (a seaborn palette); other ``**kwargs``
-    go to every step line.
+    Parameters
+    ----------
+    survival : DataFrame
+        :func:`analysis.lifecycle.relationship_survival` output.
+    period : str
+        The stages' period (``"M"``): whole periods on the x axis.
+    trial_months : float, optional
+        The classifier's ``trial_months``: a dotted line where a silent trial
+        turns into decline, labelled with the rule (the drop there is the
+        rule at work, not a behaviour found in the data).
+    labels : mapping, optional
+        Legend label of each group (e.g. its cut-points,
+        :func:`analysis.tables.spend_group_labels`); the group's name by
+        default. The number of customers of the group is added.
+    legend_title : str, optional
+        What the groups are; ``"first-purchase month"`` for cohorts, else
+        ``"group"``.
+    **kwargs
+        ``palette=`` (a seaborn palette name) picks the group colours; the
+        rest go to every step line.
     """
+    from ..tables.format import integer, time_unit_name
+    from ..units import DAYS_PER_MONTH, unit_days
+
     ax = _axes(ax)
     groups = list(dict.fromkeys(survival["group"]))
-    palette = sns.color_palette(kwargs.pop("palette", None), n_colors=max(len(groups), 1))
+    name = kwargs.pop("palette", None)
+    colours = (
+        sns.color_palette(name, n_colors=max(len(groups), 1))
+        if name
+        else palette(max(len(groups), 1))
+    )
+    labels = dict(labels or {})
     kwargs.setdefault("linewidth", 1.8)
-    for color, name in zip(palette, groups, strict=False):
-        sub = survival.loc[survival["group"] == name]
-        line_kwargs = {"color": color, "label": str(name), **kwargs}
+    for color, group in zip(colours, groups, strict=False):
+        sub = survival.loc[survival["group"] == group]
+        n = int(sub["at_risk"].iloc[0])
+        label = f"{labels.get(group, group)} (n = {integer(n)})".replace("$", r"\$")
+        line_kwargs = {"color": color, "label": label, **kwargs}
         color = line_kwargs["color"]
         ax.step(sub["time"], sub["survival"], where="post", **line_kwargs)
         ax.fill_between(
             sub["time"], sub["lower"], sub["upper"], step="post", color=color, alpha=0.15, lw=0
         )
-    ax.set_xlabel("periods since the first purchase")
-    ax.set_ylabel("share of relationships not in decline")
+    unit = time_unit_name(period)
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+    ax.set_xlim(0, float(survival["time"].max()) if len(survival) else 1.0)
+    if trial_months is not None:
+        at = float(trial_months) * DAYS_PER_MONTH / unit_days(period)
+        ax.axvline(at, color=OKABE_ITO["black"], linestyle=":", linewidth=1.2)
+        ax.annotate(
+            f"trial_months = {trial_months:g}:\na trial silent longer\nis decline",
+            (at, 0.97),
+            xycoords=("data", "axes fraction"),
+            xytext=(5, 0),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+        )
+    ax.set_xlabel(f"{unit} since the first purchase")
+    ax.set_ylabel("relationships not yet in decline")
+    ax.yaxis.set_major_formatter(mticker.PercentFormatter(1.0, decimals=0))
     ax.set_ylim(0, 1.02)
-    ax.set_title("Survival of relationships (Kaplan-Meier)")
+    ax.set_title("Survival of relationships (Kaplan-Meier, 95% bands)")
     if len(groups) > 1:
-        ax.legend(frameon=False, fontsize=8)
+        ax.legend(
+            title=legend_title or _legend_title(groups),
+            frameon=False,
+            fontsize=8,
+            title_fontsize=8,
+            loc="upper right",
+        )
     return ax
 
 

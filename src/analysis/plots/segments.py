@@ -9,12 +9,12 @@ some cells are thin; colours are colour-blind safe (seaborn's
 
 from __future__ import annotations
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
 from ..segments import HIGH, LOW, LOYALTY_PROFITABILITY, VALUE_MATRIX, summarize, value_matrix
+from .style import new_axes
 
 __all__ = [
     "plot_value_matrix",
@@ -33,9 +33,7 @@ _CORNERS = {
 
 
 def _axes(ax, figsize=(7, 5)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return new_axes(ax, figsize)
 
 
 def _share(x: float) -> str:

@@ -15,6 +15,8 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
+from .style import OKABE_ITO, new_axes
+
 __all__ = [
     "OKABE_ITO",
     "plot_odds_ratios",
@@ -22,23 +24,9 @@ __all__ = [
     "plot_warning_scores",
 ]
 
-#: the Okabe-Ito colours (Okabe and Ito 2008), distinguishable with colour-blindness
-OKABE_ITO: dict[str, str] = {
-    "orange": "#E69F00",
-    "sky_blue": "#56B4E9",
-    "green": "#009E73",
-    "yellow": "#F0E442",
-    "blue": "#0072B2",
-    "vermillion": "#D55E00",
-    "purple": "#CC79A7",
-    "black": "#000000",
-}
-
 
 def _axes(ax, figsize=(7, 4)):
-    if ax is None:
-        _, ax = plt.subplots(figsize=figsize)
-    return ax
+    return new_axes(ax, figsize)
 
 
 def plot_value_heatmap(rec: pd.DataFrame, ax=None, **kwargs):

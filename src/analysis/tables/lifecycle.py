@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .format import time_unit_name
+from .format import money, time_unit_name
 
-__all__ = ["stage_projection_table"]
+__all__ = ["stage_projection_table", "spend_group_labels"]
 
 
 def stage_projection_table(
@@ -71,3 +71,35 @@ def stage_projection_table(
             roles[f"customers {name}"] = "count"
     shares.attrs["roles"] = roles
     return shares
+
+
+def spend_group_labels(stages: pd.DataFrame, groups: pd.Series, *, currency: str = "$") -> dict:
+    """Each first-period spend group with its cut-points: ``{"1 low": "1 low: $0.00 to $12.50"}``.
+
+    Parameters
+    ----------
+    stages : DataFrame
+        :func:`analysis.lifecycle.assign_stages` output (``customer_id``,
+        ``age``, ``spend``).
+    groups : Series
+        The group of each customer, indexed by ``customer_id``
+        (:func:`analysis.lifecycle.first_period_spend_groups`).
+    currency : str
+        Currency sign.
+
+    Returns
+    -------
+    dict
+        Group -> label with the lowest and highest first-period spend in it,
+        for the legend of :func:`analysis.plots.plot_survival`.
+    """
+    missing = [c for c in ("customer_id", "age", "spend") if c not in stages.columns]
+    if missing:
+        raise ValueError(f"spend_group_labels: stages lacks column(s) {missing}")
+    first = stages.loc[stages["age"] == 0].set_index("customer_id")["spend"].astype(float)
+    spend = first.reindex(groups.index)
+    ranges = spend.groupby(groups.astype(str), sort=True).agg(["min", "max"])
+    return {
+        group: f"{group}: {money(lo, currency)} to {money(hi, currency)}"
+        for group, (lo, hi) in ranges.iterrows()
+    }
