@@ -273,8 +273,15 @@ class _Emissions:
                 y[other, None, None] * self.log_rates[None]
                 - e[other, None, None] * self.rates[None]
             )
-            out[other] = np.exp(logb - logb.max(axis=(1, 2), keepdims=True))
+            top = logb.reshape(len(other), -1).max(axis=1)
+            out[other] = np.exp(logb - top[:, None, None])
         return out
+
+
+def _normalised(a: np.ndarray) -> np.ndarray:
+    """``a`` (n, G, Q) divided by its sum over each customer's (G, Q) block (blocks of 0 left as 0)."""
+    total = a.reshape(len(a), -1).sum(axis=1)
+    return a / np.where(total > 0, total, 1.0)[:, None, None]
 
 
 def _forward(y, e, first, emit, transition, weights, keep: bool):
@@ -289,9 +296,7 @@ def _forward(y, e, first, emit, transition, weights, keep: bool):
         prior = alpha @ transition
         begins = first == t
         prior[begins] = start
-        a = prior * emit(y[:, t], e[:, t])
-        total = a.sum(axis=(1, 2), keepdims=True)
-        alpha = a / np.where(total > 0, total, 1.0)
+        alpha = _normalised(prior * emit(y[:, t], e[:, t]))
         if keep:
             kept[t] = alpha
     return alpha, kept
@@ -303,11 +308,28 @@ def _pooled_weights(y, e, first, emit, transition, model: StageModel) -> np.ndar
     weights = np.full(g, 1.0 / g)
     n = y.shape[0]
     pick = np.unique(np.linspace(0, n - 1, min(n, int(model.pool_sample))).astype(np.int64))
+    index, count = _distinct_rows(y[pick], e[pick])
+    pick = pick[index]
     for _ in range(int(model.pool_iterations)):
         last, _ = _forward(y[pick], e[pick], first[pick], emit, transition, weights, keep=False)
-        weights = np.maximum(last.sum(axis=2).mean(axis=0), 1e-6)
+        weights = np.maximum(count @ last.sum(axis=2) / count.sum(), 1e-6)
         weights /= weights.sum()
     return weights
+
+
+def _distinct_rows(y: np.ndarray, e: np.ndarray, inverse: bool = False):
+    """One row per distinct (counts, exposure) history: its index and how many customers share it.
+
+    Customers with the same history get the same stages, so each history is read once.
+    With ``inverse``, also each customer's position among the distinct rows.
+    """
+    key = np.concatenate([np.nan_to_num(y, nan=-1.0), np.nan_to_num(e, nan=-1.0)], axis=1)
+    _, index, back, count = np.unique(
+        key, axis=0, return_index=True, return_inverse=True, return_counts=True
+    )
+    if inverse:
+        return index, count.astype(float), back.ravel()
+    return index, count.astype(float)
 
 
 def stage_probabilities(
@@ -316,6 +338,7 @@ def stage_probabilities(
     months_per_period: float = 1.0,
     model: StageModel | None = None,
     smooth: bool = True,
+    weights: np.ndarray | None = None,
     chunk: int = 8192,
 ) -> dict[str, np.ndarray]:
     """Stage probabilities per customer and period, filtered (history to date) and smoothed (whole history).
@@ -333,6 +356,8 @@ def stage_probabilities(
     smooth : bool
         Also run the backward pass (the hindsight view needs it, the
         real-time view does not).
+    weights : ndarray, optional
+        Grid weights to use; pooled from these customers when not given.
     chunk : int
         Customers per pass (bounds the memory: about ``chunk x periods x 300 x 4`` bytes).
 
@@ -353,7 +378,8 @@ def stage_probabilities(
     grid = model.rate_grid(months_per_period)
     transition = model.transition(months_per_period)
     emit = _Emissions(grid[:, None] * rel[None, :])
-    weights = _pooled_weights(y, e, first, emit, transition, model)
+    if weights is None:
+        weights = _pooled_weights(y, e, first, emit, transition, model)
     to_stage = np.zeros((len(rel), 4))
     to_stage[np.arange(len(rel)), stage] = 1.0
     filtered = np.zeros((n, m, 4))
@@ -369,8 +395,7 @@ def stage_probabilities(
         out = smoothed[sl]
         out[:, m - 1] = filtered[sl, m - 1]
         for t in range(m - 2, -1, -1):
-            beta = (emit(yc[:, t + 1], ec[:, t + 1]) * beta) @ transition.T
-            beta /= np.maximum(beta.sum(axis=(1, 2), keepdims=True), 1e-300)
+            beta = _normalised((emit(yc[:, t + 1], ec[:, t + 1]) * beta) @ transition.T)
             post = (alphas[t] * beta).sum(axis=1) @ to_stage
             out[:, t] = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
         out[np.arange(m)[None, :] < fc[:, None]] = 0.0
@@ -447,12 +472,32 @@ def model_stage_codes(
     """
     if view not in ("realtime", "hindsight"):
         raise ValueError(f"view must be 'realtime' or 'hindsight', got {view!r}")
+    model = model or StageModel()
     counts, exposure = repeat_counts(panel)
     months = panel.days_per_period / DAYS_PER_MONTH
     hindsight = view == "hindsight"
-    res = stage_probabilities(counts, exposure, months, model, smooth=hindsight)
-    prob = res["smoothed"] if hindsight else res["filtered"]
     decode = decode_hindsight if hindsight else decode_realtime
-    codes = decode(prob, res["first"])
-    chosen = np.take_along_axis(prob, np.maximum(codes, 0)[..., None].astype(np.int64), axis=2)
-    return codes, np.where(codes >= 0, chosen[..., 0], np.nan)
+    n, m = counts.shape
+    # the grid weights are pooled over all customers once; the passes run in chunks so
+    # that no (customers x periods x stages) array of the whole log is ever held
+    rel, _ = model.states()
+    emit = _Emissions(model.rate_grid(months)[:, None] * rel[None, :])
+    first = (~np.isnan(counts)).argmax(axis=1)
+    weights = _pooled_weights(counts, exposure, first, emit, model.transition(months), model)
+    index, _, inverse = _distinct_rows(counts, exposure, inverse=True)
+    u = len(index)
+    codes = np.full((u, m), -1, dtype=np.int8)
+    probability = np.full((u, m), np.nan, dtype=np.float32)
+    step = 8192
+    for lo in range(0, u, step):
+        rows = index[lo : lo + step]
+        res = stage_probabilities(
+            counts[rows], exposure[rows], months, model, smooth=hindsight, weights=weights
+        )
+        prob = res["smoothed"] if hindsight else res["filtered"]
+        part = decode(prob, res["first"])
+        pick = np.maximum(part, 0)[..., None].astype(np.int64)
+        chosen = np.take_along_axis(prob, pick, axis=2)[..., 0]
+        codes[lo : lo + step] = part
+        probability[lo : lo + step] = np.where(part >= 0, chosen, np.nan)
+    return codes[inverse], probability[inverse]
