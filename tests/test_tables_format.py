@@ -145,3 +145,30 @@ def test_method_totals_against_the_actual_total():
     ]  # fmt: skip
     with pytest.raises(ValueError, match="same customers"):
         tables.method_totals(predicted, actual.iloc[:1])
+
+
+def test_format_values_reads_each_row_by_its_label_and_value():
+    values = pd.Series(
+        {
+            "customers": 23570,
+            "first date": pd.Timestamp("1997-01-01"),
+            "revenue": 2500315.63,
+            "mean transaction value": 35.894,
+            "share of customers who return": 0.4886,
+            "repeat buyers (for the spend model)": 9451,
+            "mean gap": 1.23456,
+        },
+        dtype=object,
+    )
+    shown = tables.format_values(values)
+    assert list(shown["value"]) == [
+        "23,570", "1997-01-01", "$2,500,316", "$35.89", "48.9%", "9,451", "1.23",
+    ]  # fmt: skip
+
+
+def test_format_values_takes_given_roles_and_refuses_unknown_ones():
+    values = pd.Series({"a": 0.5, "b": 12.0})
+    shown = tables.format_values(values, {"a": "money", "b": "share"}, currency="€")
+    assert list(shown["value"]) == ["€0.50", "1,200.0%"]
+    with pytest.raises(ValueError, match="unknown role"):
+        tables.format_values(values, {"a": "euros"})

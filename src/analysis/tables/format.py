@@ -38,6 +38,7 @@ __all__ = [
     "time_unit_name",
     "column_roles",
     "format_table",
+    "format_values",
     "summary_table",
 ]
 
@@ -265,6 +266,57 @@ def format_table(
     )
     out.columns = table.columns
     return FormattedTable(out)
+
+
+def _value_role(label: str, value) -> str:
+    name = label.lower()
+    if isinstance(value, str) or not _finite_number(value):
+        return "text"
+    if "share" in name or name.endswith(("rate", "%")):
+        return "share"
+    if any(word in name for word in ("revenue", "value", "profit", "clv")):
+        return "money"
+    if float(value) == int(value):
+        return "count"
+    return "number"
+
+
+def _finite_number(value) -> bool:
+    try:
+        return bool(np.isfinite(float(value)))
+    except (TypeError, ValueError):
+        return False
+
+
+def format_values(
+    values: pd.Series,
+    roles: Mapping[str, str] | None = None,
+    *,
+    currency: str = "$",
+    decimals: int = 2,
+    name: str = "value",
+) -> FormattedTable:
+    """A Series of different quantities (one per row) as a one-column table of display strings.
+
+    Each row gets its role from ``roles``, then from ``values.attrs["roles"]``,
+    then from its label and value: a label with "share" or ending in "rate" is
+    a share, one naming revenue, value, profit or CLV is money, a whole
+    number is a count, text and dates are shown as they are.
+    """
+    given = {**values.attrs.get("roles", {}), **dict(roles or {})}
+    unknown = {k: r for k, r in given.items() if r not in ROLES}
+    if unknown:
+        raise ValueError(f"unknown role(s) {unknown}; a role is one of {list(ROLES)}")
+    cells = []
+    for label, value in values.items():
+        role = given.get(label) or _value_role(str(label), value)
+        if role in ("text", "date"):
+            shown = value.date() if isinstance(value, pd.Timestamp) else value
+            cells.append("" if shown is None else str(shown))
+        else:
+            column = _format_column(pd.Series([value]), role, currency, decimals, "n/a")
+            cells.append(column.iloc[0])
+    return FormattedTable({name: cells}, index=values.index)
 
 
 # units of the per-customer quantities of the package, by name; "money" is the currency
