@@ -15,16 +15,18 @@ duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "e
 time_unit: str = "W"  # unit of recency and T in the customer summary: "D", "W" or "M"
 calibration_end: str = "1997-09-30"  # last day used to fit models; empty: no holdout split
 observation_end: str = "1998-06-30"  # last day observed; empty: the last purchase date
+currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 
 # %%
 import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
-from analysis import data, describe, plots, readings, report, rfm
+from analysis import data, describe, plots, readings, report, rfm, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.precision", 2)
 transactions = data.load_dataset(
     dataset,
@@ -47,7 +49,7 @@ Markdown(readings.run_intro(dataset, transactions))
 
 # %%
 overview = describe.log_overview(transactions)
-overview.to_frame()
+tables.format_values(overview, currency=currency)
 
 # %%
 Markdown(readings.overview_reading(overview))
@@ -59,7 +61,7 @@ Markdown(readings.overview_reading(overview))
 
 # %%
 per_customer = describe.purchases_per_customer(transactions)
-per_customer
+tables.format_table(per_customer)
 
 # %%
 ax = plots.plot_purchases_per_customer(per_customer)
@@ -74,10 +76,10 @@ Markdown(readings.frequency_reading(per_customer))
 
 # %%
 spend = describe.spend_summary(transactions)
-spend
+tables.format_table(spend, dict.fromkeys(spend.columns, "money"), currency=currency)
 
 # %%
-ax = plots.plot_spend_distribution(transactions)
+ax = plots.plot_spend_distribution(transactions, currency=currency)
 
 # %%
 Markdown(readings.spend_distribution_reading(spend))
@@ -92,7 +94,7 @@ weekly = describe.repeat_transactions(transactions, freq="W")
 ax = plots.plot_repeat_transactions(weekly, calibration_end=calibration_end or None)
 
 # %%
-weekly.describe().round(1)
+tables.summary_table(weekly[["first", "repeat"]], rows="weeks")
 
 # %%
 Markdown(readings.weekly_reading(weekly))
@@ -104,7 +106,9 @@ Markdown(readings.weekly_reading(weekly))
 
 # %%
 cohort_table = describe.cohorts(transactions, freq="M")
-cohort_table
+tables.format_table(
+    cohort_table, {"returned": "share", "revenue_per_customer": "money"}, currency=currency
+)
 
 # %%
 ax = plots.plot_cohorts(cohort_table)
@@ -124,11 +128,11 @@ summary = rfm.summarize(
     observation_end=observation_end or None,
     calibration_end=calibration_end or None,
 )
-summary.describe().round(2)
+tables.summary_table(summary, time_unit=time_unit, currency=currency)
 
 # %%
 model_inputs = describe.model_inputs(summary)
-model_inputs.to_frame("value")
+tables.format_values(model_inputs)
 
 # %%
 Markdown(readings.model_inputs_reading(model_inputs))

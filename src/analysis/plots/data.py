@@ -5,8 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from matplotlib.ticker import PercentFormatter
 
-from .style import new_axes
+from ..tables.format import money
+from .style import new_axes, plain_currency
 
 __all__ = [
     "plot_purchases_per_customer",
@@ -33,8 +35,8 @@ def plot_purchases_per_customer(table: pd.DataFrame, ax=None, **kwargs):
     return ax
 
 
-def plot_spend_distribution(transactions: pd.DataFrame, ax=None, **kwargs):
-    """Histogram of transaction values on a log scale, with the median marked."""
+def plot_spend_distribution(transactions: pd.DataFrame, ax=None, *, currency: str = "$", **kwargs):
+    """Histogram of transaction values on a log scale, with the median marked (money in ``currency``)."""
     ax = _axes(ax)
     values = transactions["amount"].to_numpy(dtype=float)
     positive = values[values > 0]
@@ -44,13 +46,13 @@ def plot_spend_distribution(transactions: pd.DataFrame, ax=None, **kwargs):
     median = float(np.median(positive))
     ax.axvline(median, color="black", linestyle="--", linewidth=1)
     ax.annotate(
-        f"median {median:.2f}",
+        f"median {money(median, plain_currency(currency))}",
         (median, ax.get_ylim()[1] * 0.9),
         xytext=(4, 0),
         textcoords="offset points",
         fontsize=8,
     )
-    ax.set_xlabel("transaction value (log scale)")
+    ax.set_xlabel(f"transaction value ({plain_currency(currency)}, log scale)")
     ax.set_ylabel("transactions")
     ax.set_title("Spend per transaction")
     return ax
@@ -71,8 +73,8 @@ def plot_repeat_transactions(table: pd.DataFrame, calibration_end=None, ax=None,
             textcoords="offset points",
             fontsize=8,
         )
-    ax.set_xlabel("period")
-    ax.set_ylabel("purchases")
+    ax.set_xlabel("period starting")
+    ax.set_ylabel("purchases per period")
     ax.tick_params(axis="x", rotation=30)
     ax.set_title("Purchases per period")
     ax.legend(frameon=False)
@@ -84,13 +86,14 @@ def plot_cohorts(table: pd.DataFrame, ax=None, **kwargs):
     ax = _axes(ax)
     kwargs.setdefault("color", sns.color_palette()[0])
     ax.bar(table.index.astype(str), table["customers"], **kwargs)
-    ax.set_xlabel("first-purchase cohort")
+    ax.set_xlabel("month of the first purchase")
     ax.set_ylabel("new customers")
     ax.tick_params(axis="x", rotation=90)
     right = ax.twinx()
     right.plot(table.index.astype(str), table["returned"], color="black", marker="o")
     right.set_ylabel("share who return")
     right.set_ylim(0, 1)
+    right.yaxis.set_major_formatter(PercentFormatter(1.0))
     right.grid(False)
     ax.set_title("Acquisition cohorts")
     return ax
