@@ -29,6 +29,7 @@ warning_top_tiers: list = [
     "medium",
 ]  # value tiers whose customers the early warning watches
 top_warnings: int = 10  # rows of the list of the segment's customers at risk
+customers_path: str = ""  # customers.parquet of a report run; empty: build the table here
 
 # %%
 import pandas as pd
@@ -37,7 +38,6 @@ from IPython.display import Markdown
 
 from analysis import (
     churn,
-    customers,
     data,
     lifecycle,
     plots,
@@ -70,10 +70,11 @@ transactions = data.load_dataset(
 # %% [markdown]
 # ## 1. The segment and its profile
 #
-# The customer table of the whole base, then the segment's rows (`segments.members`: the segmentation computed on the whole table, the customers holding the label kept). The count model is chosen by fit, as in the segments report:
+# The customer table of the whole base, then the segment's rows (`segments.members`: the segmentation computed on the whole table, the customers holding the label kept). The count model is chosen by fit, as in the segments report. When the report runner runs this study, it passes the table the segments report wrote in the same run (`customers_path`, the same log and parameters) instead of fitting the models again; `report.customer_table_from` checks that table against the log and the parameters:
 
 # %%
-table = customers.customer_table(
+table = report.customer_table_from(
+    customers_path,
     transactions,
     observation_end=observation_end or None,
     period=period,

@@ -355,7 +355,35 @@ def test_failing_section_is_the_heading_above_the_cell(tmp_path):
     assert report.failing_section(tmp_path / "missing.ipynb", 3) is None
 
 
-def test_a_failing_notebook_names_its_section_and_logs_the_traceback(tmp_path, monkeypatch, capfd):
+def test_the_failing_cell_is_numbered_as_in_the_notebook_the_reader_edits(tmp_path):
+    from papermill.execute import ERROR_MARKER_TAG
+
+    marker = new_markdown_cell("# An Exception was encountered")
+    marker.metadata["tags"] = [ERROR_MARKER_TAG]
+    injected = new_code_cell("# Parameters\nsize = 2\n")
+    injected.metadata["tags"] = ["injected-parameters"]
+    long_line = "table = build(" + "x, " * 40 + ")"
+    cells = [
+        marker,
+        new_markdown_cell("# Title\n\n## 1. First part"),
+        new_code_cell("size = 1", metadata={"tags": ["parameters"]}),
+        injected,
+        new_code_cell("\n\n# build the table\nx = size"),
+        new_markdown_cell("An Exception was encountered", metadata={"tags": [ERROR_MARKER_TAG]}),
+        new_code_cell(long_line),
+    ]
+    path = _notebook(tmp_path / "x.ipynb", cells, parameters=None)
+    # execution indices: 0 title, 1 parameters, 2 injected, 3 comment cell, 4 long line
+    assert report.failing_cell(path, 3) == (3, "# build the table", "1. First part")
+    last = report.failing_cell(path, 4)
+    assert last.number == 4 and last.first_line.endswith("...") and len(last.first_line) <= 80
+    assert report.failing_cell(path, 2).number is None  # papermill's own cell
+    assert report.failing_cell(path, 2).describe().startswith("the injected parameters cell")
+    assert report.failing_cell(path, 9) is None and report.failing_cell(tmp_path / "no", 1) is None
+    assert report.FailingCell(7, "x = 1", None).describe() == "cell 7 `x = 1`"
+
+
+def test_a_failing_notebook_names_its_cell_and_logs_the_traceback(tmp_path, monkeypatch, capfd):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     _notebook(
@@ -377,12 +405,16 @@ def test_a_failing_notebook_names_its_section_and_logs_the_traceback(tmp_path, m
     # a kernel may log its own shutdown ('[IPKernelApp] ERROR | KeyboardInterrupt caught in
     # kernel') on the shared stderr; the runner's message is the first line of its own
     lines = [ln for ln in captured.err.splitlines() if not ln.startswith("[IPKernelApp]")]
-    assert lines[0] == '01_tiny.ipynb, section "Step two": ValueError: boom'
+    # the cell's number counts every cell of the notebook (the parameters cell is the second)
+    assert lines[0] == (
+        '01_tiny.ipynb, cell 5 `raise ValueError("boom")` in section "Step two": ValueError: boom'
+    )
     log = out / "logs" / "01_tiny.log"
     assert lines[1] == f"  full traceback: {log}"
     text = log.read_text()
     assert 'raise ValueError("boom")' in text and "ValueError: boom" in text
     assert "section: Step two" in text and "parameters: {'size': 2}" in text
+    assert "cell: 5 of the notebook" in text
     assert "\x1b[" not in text  # no terminal colour codes in the log
     assert "Traceback" not in captured.err + captured.out  # no Python traceback on the console
     # the kernel ran over an encrypted (or local) channel: no plain-TCP warning

@@ -257,7 +257,10 @@ def test_a_failed_run_leaves_the_previous_reports(study, capfd):
     argv = ["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]
     assert report.main(argv) == 1
     err = [ln for ln in capfd.readouterr().err.splitlines() if not ln.startswith("[IPKernelApp]")]
-    assert err[0] == '02_fails.ipynb, section "Study 02_fails": ValueError: boom'
+    assert err[0] == (
+        '02_fails.ipynb, cell 4 `raise ValueError("boom")` in section "Study 02_fails": '
+        "ValueError: boom"
+    )
     assert err[1] == f"  full traceback: {out / 'logs' / '02_fails.log'}"
     assert (out / "logs" / "02_fails.log").exists() and (out / "logs" / "02_fails.ipynb").exists()
     assert (out / "index.html").read_text() == "previous index"
@@ -450,3 +453,26 @@ def test_a_name_of_another_study_notebook_is_accepted_with_only(study):
     ]
     assert report.main([*argv, "-p", "plan", "2"]) == 0  # a parameter file serves the whole study
     assert report.main([*argv, "-p", "plann", "2"]) == 2  # a name no notebook declares is refused
+
+
+def test_a_broken_parameter_names_the_study_notebook_and_its_cell(tmp_path, capfd):
+    """A value the checks let through (a column the log does not have) stops 01_data's loading cell."""
+    notebook = config.NOTEBOOKS_DIR / "01_data.ipynb"
+    cells = nbformat.read(str(notebook), as_version=4).cells
+    number, loading = next((i, c) for i, c in enumerate(cells, 1) if "load_dataset(" in c.source)
+    first_line = next(ln.strip() for ln in loading.source.splitlines() if ln.strip())
+    log = tmp_path / "log.csv"
+    log.write_text(LOG)
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "index.html").write_text("previous index")
+    (out / "01_data.html").write_text("previous report")
+    argv = ["--only", "01_data", "--output-dir", str(out), "--no-progress", "-p", "dataset"]
+    assert report.main([*argv, str(log), "-p", "customer_id_column", "client"]) == 1
+    err = [ln for ln in capfd.readouterr().err.splitlines() if not ln.startswith("[IPKernelApp]")]
+    assert err[0].startswith(f"01_data.ipynb, cell {number} `{first_line}` in section ")
+    assert "client" in err[0]  # the error names the column asked for
+    assert err[1] == f"  full traceback: {out / 'logs' / '01_data.log'}"
+    assert (out / "index.html").read_text() == "previous index"
+    assert (out / "01_data.html").read_text() == "previous report"
+    assert sorted(p.name for p in out.iterdir()) == ["01_data.html", "index.html", "logs"]

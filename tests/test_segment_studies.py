@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
@@ -26,10 +27,10 @@ def fake_runs(monkeypatch):
     """Record each notebook run instead of starting a kernel; the table is built from no log."""
     runs = []
 
-    def run_notebook(notebook, output_dir, parameters=None, progress=True, **kwargs):
+    def run_notebook(notebook, output_dir, parameters=None, progress=True, name=None, **kwargs):
         runs.append(dict(parameters))
         output_dir.mkdir(parents=True, exist_ok=True)
-        out = output_dir / Path(notebook).name
+        out = output_dir / f"{name or Path(notebook).stem}.ipynb"
         nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x")]), out)
         return out
 
@@ -92,10 +93,17 @@ def test_the_command_line_exits_2_on_a_refused_segment(tmp_path, fake_runs, caps
 
 
 def _parameter_lines(nb_path: Path) -> dict[str, str]:
+    """Each declaration of the parameters cell on one line (a list may span several)."""
     nb = nbformat.read(str(nb_path), as_version=4)
     cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
     assert len(cells) == 1, f"{nb_path.name}: one cell tagged parameters"
-    return {ln.split(":")[0]: ln for ln in cells[0].source.splitlines() if ln.strip()}
+    lines = cells[0].source.splitlines()
+    declared = {}
+    for node in ast.parse(cells[0].source).body:
+        assert isinstance(node, ast.AnnAssign), f"{nb_path.name}: only declarations"
+        text = [ln.strip() for ln in lines[node.lineno - 1 : node.end_lineno]]
+        declared[node.target.id] = re.sub(r"([\[(]) | (?=[\])])|,(?=[\])])", r"\1", " ".join(text))
+    return declared
 
 
 def test_the_notebook_follows_the_study_notebooks_rules():
@@ -117,19 +125,229 @@ def test_the_notebook_follows_the_study_notebooks_rules():
 
 
 def test_a_failing_study_keeps_its_copy_and_log_under_the_segment_s_name(tmp_path, monkeypatch):
+    from analysis.report.execute import FailingCell
+
+    calls = []
+
     def run_notebook(notebook, output_dir, parameters=None, progress=True, **kwargs):
-        output_dir.mkdir(parents=True, exist_ok=True)
-        executed, log = output_dir / Path(notebook).name, output_dir / "logs" / "x.log"
-        log.parent.mkdir(exist_ok=True)
-        executed.write_text("{}")
+        calls.append(kwargs)
+        log = kwargs["log_dir"] / f"{kwargs['name']}.log"
+        log.parent.mkdir(parents=True, exist_ok=True)
         log.write_text("traceback")
-        raise NotebookFailed(Path(notebook), "2. Stages", "ValueError", "boom", log, executed)
+        executed = log.with_suffix(".ipynb")
+        executed.write_text("{}")
+        cell = FailingCell(7, "mix = segments.stage_mix(table, rows)", "2. Stages")
+        raise NotebookFailed(
+            Path(notebook), cell, "ValueError", "boom", log, executed, run=kwargs["run"]
+        )
 
     monkeypatch.setattr(segment_studies, "run_notebook", run_notebook)
     monkeypatch.setattr(segment_studies, "segment_table", lambda values: _table())
     with pytest.raises(NotebookFailed) as failed:
-        segment_studies.build_segment_studies(tmp_path, only=["low"], progress=False)
+        segment_studies.build_segment_studies(tmp_path, progress=False)
     folder = tmp_path / "segments"
-    assert failed.value.log_path == folder / "logs" / "low.log" and failed.value.log_path.is_file()
-    assert failed.value.executed == folder / "low.ipynb" and failed.value.executed.is_file()
-    assert str(failed.value).endswith("ValueError: boom (segment 'low')")
+    assert len(calls) == 1  # no study starts after a failure
+    assert calls[0]["name"] == "high" and calls[0]["log_dir"] == folder / "logs"
+    assert failed.value.log_path == folder / "logs" / "high.log" and failed.value.log_path.is_file()
+    assert failed.value.executed == folder / "logs" / "high.ipynb"
+    assert str(failed.value) == (
+        "segment_study.ipynb (segment 'high'), cell 7 `mix = segments.stage_mix(table, rows)` "
+        'in section "2. Stages": ValueError: boom'
+    )
+
+
+# --------------------------------------------------------------------------- in make report
+
+STUDY_PARAMETERS = "\n".join(
+    [
+        'dataset: str = "cdnow_sample"  # the log',
+        'customer_id_column: str = "customer_id"  # id column',
+        'observation_end: str = "2020-03-31"  # observation end',
+        "margin: float = 0.30  # margin",
+    ]
+)
+FAKE_TABLE = (
+    "import pandas as pd\n"
+    "from pathlib import Path\n"
+    'table = pd.DataFrame({"clv_net": [100.0, 90.0, 20.0, 5.0, 1.0]},'
+    ' index=pd.Index(list("abcde"), name="customer_id"))\n'
+    'table.to_parquet(Path(export_dir, "customers.parquet"))'
+)
+
+
+def _write(path: Path, cells: list, parameters: str) -> None:
+    cell = nbformat.v4.new_code_cell(parameters)
+    cell.metadata["tags"] = ["parameters"]
+    nb = nbformat.v4.new_notebook(cells=cells[:1] + [cell] + cells[1:])
+    nb.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nbformat.write(nb, str(path))
+
+
+@pytest.fixture
+def small_study(tmp_path, monkeypatch):
+    """A study of three notebooks: 01_intro, 04_segments writing a table, segment_study reading it."""
+    from analysis import config
+
+    folder = tmp_path / "notebooks"
+    folder.mkdir()
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    _write(folder / "01_intro.ipynb", [md("# Intro\n\nThe log."), code("x = 1")], STUDY_PARAMETERS)
+    _write(
+        folder / "04_segments.ipynb",
+        [md("# Segments\n\nThe table."), code(FAKE_TABLE)],
+        STUDY_PARAMETERS + '\nexport_dir: str = ""  # exports',
+    )
+    _write(
+        folder / "segment_study.ipynb",
+        [
+            md("# Segment study\n\nOne segment."),
+            md("## 1. The segment"),
+            code(
+                "import pandas as pd\nfrom IPython.display import Markdown\n"
+                "from analysis import segments\n"
+                "rows = segments.members(pd.read_parquet(customers_path), segmentation, segment)\n"
+                'Markdown(f"**Reading.** The segment {segment} holds {len(rows)} customers.")'
+            ),
+            md("## 2. A check on the margin"),
+            code('assert margin < 0.5, "margin above one half"'),
+        ],
+        STUDY_PARAMETERS
+        + '\nsegmentation: str = "clv_tiers"  # segmentation'
+        + '\nsegment: str = "high"  # label'
+        + '\ncustomers_path: str = ""  # table',
+    )
+    monkeypatch.setattr(config, "NOTEBOOKS_DIR", folder)
+    return folder, tmp_path / "out"
+
+
+def test_make_report_runs_the_segment_studies_on_the_written_table(small_study, capsys):
+    from analysis import report
+
+    folder, out = small_study
+    (out / "segments").mkdir(parents=True)
+    (out / "segments" / "maintain.html").write_text("a study of an earlier run")
+    argv = ["--output-dir", str(out), "--no-progress", "--workers", "2"]
+    assert report.main(argv) == 0
+    printed = capsys.readouterr().out.splitlines()
+    counts = segments.segment_counts(_table(), "clv_tiers")  # the table 04_segments writes
+    held = [label for label, n in counts.items() if n > 0]
+    assert held == ["high", "low"]
+    plan = [ln for ln in printed if ln.startswith("segment studies:")]
+    assert plan == [
+        "segment studies: 2 segments of clv_tiers (high, low), "
+        "reading 04_segments's customer table; 4 notebooks in all"
+    ]
+    assert printed.index(plan[0]) > printed.index(
+        next(ln for ln in printed if "] 04_segments done" in ln)
+    )
+    done = [ln for ln in printed if " done in " in ln]
+    assert len(done) == 4 and done[-1].startswith("[4/4] ")
+    assert sorted(
+        ln.split("] ")[1].split(" done")[0] for ln in done if "segment study" in ln
+    ) == sorted(f"segment study {label!r}" for label in held)
+    segments_dir = out / "segments"
+    assert sorted(p.name for p in segments_dir.iterdir()) == sorted(
+        [f"{label}.{ext}" for label in held for ext in ("html", "ipynb")] + ["index.html"]
+    )  # the earlier run's study is gone with its folder
+    index = (out / "index.html").read_text()
+    assert 'href="segments/high.html">Segment study: high (clv_tiers)</a>' in index
+    assert "2 customers, 40.0% of the base." in index
+    assert "<small>The segment high holds 2 customers.</small>" in index
+    assert 'href="01_intro.html"' in index and 'href="04_segments.html"' in index
+    executed = (segments_dir / "high.ipynb").read_text()
+    assert json_path(out / "customers.parquet") in executed and ".building" not in executed
+    assert "Provenance" in (segments_dir / "low.html").read_text()
+    assert not [p for p in out.rglob("*building*")]
+
+
+def json_path(path: Path) -> str:
+    return __import__("json").dumps(str(path.resolve()))[1:-1]
+
+
+def test_a_failing_segment_study_names_its_cell_and_leaves_the_previous_reports(small_study, capfd):
+    from analysis import report
+
+    folder, out = small_study
+    argv = ["--output-dir", str(out), "--no-progress", "--workers", "2"]
+    assert report.main(argv) == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    capfd.readouterr()
+    assert report.main([*argv, "-p", "margin", "0.9"]) == 1  # a value the study refuses
+    err = [ln for ln in capfd.readouterr().err.splitlines() if not ln.startswith("[IPKernelApp]")]
+    assert err[0] == (
+        "segment_study.ipynb (segment 'high'), cell 6 `assert margin < 0.5, \"margin above one "
+        'half"` in section "2. A check on the margin": AssertionError: margin above one half'
+    )
+    log = out / "segments" / "logs" / "high.log"
+    assert err[1] == f"  full traceback: {log}" and log.is_file()
+    assert err[-1] == "  the previous reports were left as they were"
+    after = {p: p.read_bytes() for p in out.rglob("*") if p.is_file() and "logs" not in p.parts}
+    assert after == before  # every report, segment studies included, as it was
+    assert not [p for p in out.rglob("*building*")]
+
+
+def test_the_runner_sets_segment_and_customers_path_itself(small_study, capsys):
+    from analysis import report
+
+    _, out = small_study
+    for name, value in (("segment", "low"), ("customers_path", "x.parquet"), ("segmentation", "x")):
+        assert report.main(["--output-dir", str(out), "-p", name, value]) == 2
+        assert f"{name}: " in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_the_table_is_read_only_when_both_notebooks_compute_it_alike(small_study):
+    folder, _ = small_study
+    table_nb, study = folder / "04_segments.ipynb", folder / "segment_study.ipynb"
+    assert segment_studies.table_differences(table_nb, study, {}) == []
+    assert segment_studies.table_differences(table_nb, study, {"margin": 0.2}) == []
+    text = study.read_text().replace("margin: float = 0.30", "margin: float = 0.25")
+    study.write_text(text)
+    assert segment_studies.table_differences(table_nb, study, {}) == [
+        "margin 0.3 in 04_segments, 0.25 in segment_study"
+    ]
+    assert segment_studies.table_differences(table_nb, study, {"margin": 0.2}) == []
+
+
+# --------------------------------------------------------------------------- the table read back
+
+
+@pytest.fixture(scope="module")
+def sample():
+    from analysis import customers, data
+
+    log = data.load_dataset("cdnow_sample")
+    return log, customers.customer_table(log, observation_end="1998-06-30")
+
+
+def test_the_written_table_reads_back_as_built(sample, tmp_path):
+    from analysis import customers_io
+
+    log, built = sample
+    customers_io.export(built, tmp_path, formats=("parquet",))
+    read = segment_studies.customer_table_from(
+        tmp_path / "customers.parquet", log, observation_end="1998-06-30"
+    )
+    pd.testing.assert_frame_equal(read, built)
+    assert read.attrs == built.attrs  # the observation end a Timestamp again
+    again = segment_studies.customer_table_from("", log, observation_end="1998-06-30")
+    pd.testing.assert_frame_equal(again, built)  # no path: built here
+
+
+def test_a_table_of_other_parameters_or_another_log_is_refused(sample, tmp_path):
+    from analysis import customers_io
+
+    log, built = sample
+    path = customers_io.export(built, tmp_path, formats=("parquet",))[0]
+    with pytest.raises(ValueError, match=r"margin 0\.3 in the table, 0\.25 here") as refused:
+        segment_studies.customer_table_from(path, log, observation_end="1998-03-31", margin=0.25)
+    assert "observation_end 1998-06-30" in str(refused.value)
+    fewer = log[log["customer_id"] != log["customer_id"].iloc[0]]
+    with pytest.raises(ValueError, match=r"customers in the table, .* in the log"):
+        segment_studies.customer_table_from(path, fewer, observation_end="1998-06-30")
+    with pytest.raises(FileNotFoundError, match="customers_path: no file"):
+        segment_studies.customer_table_from(tmp_path / "none.parquet", log)

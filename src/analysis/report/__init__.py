@@ -33,14 +33,20 @@ the file. A file that is not valid YAML is refused with its line; its keys
 are checked as ``-p`` values are (see :mod:`analysis.report.params_file`).
 
 Failures. When a notebook stops on an error, the runner prints one line
-naming the notebook, the section (the heading above the failing cell), the
-exception type and its message, writes the full traceback to
-``<output dir>/logs/<notebook>.log`` and exits with code 1.
+naming the notebook, the failing cell (its number in the notebook, counting
+every cell from 1, and its first line), the section (the heading above it),
+the exception type and its message, writes the full traceback to
+``<output dir>/logs/<notebook>.log`` (a segment study:
+``<output dir>/segments/logs/<segment>.log``) and exits with code 1.
 
 Output. The notebooks in ``notebooks/`` are templates and are never
 modified; the executed copies (``reports/<name>.ipynb``) and the HTML without
 code cells (``reports/<name>.html``) are written to ``reports/`` with
-``reports/index.html`` linking them and listing the parameters set. Each HTML
+``reports/index.html`` linking them and listing the parameters set. The
+segment studies (``notebooks/segment_study.ipynb`` once per segment of
+``segmentation``, :mod:`analysis.report.segment_studies`) run in the same
+pool once ``04_segments`` has written the customer table, which they read,
+into ``reports/segments/`` (``--no-segments`` skips them). Each HTML
 page is one self-contained file that needs no network (no scripts; CSS and
 figures inline; dollar signs are text, never math) and starts, after its
 title, with its provenance: dataset, rows, customers, date span, calibration
@@ -48,24 +54,37 @@ and observation ends, every parameter value, package version, git commit and
 run date. The reports are built in a temporary folder inside ``reports/`` and
 replace the previous ones only when every notebook succeeded (other files
 there, such as its README, are kept); a failed run leaves them as they were.
-``--workers N`` runs N notebooks at a time. The kernel talks to the runner over
-CurveZMQ-encrypted sockets (or local IPC sockets where CurveZMQ is missing).
+``--workers N`` runs N notebooks at a time (default: the processors, at most
+2). The kernel talks to the runner over CurveZMQ-encrypted sockets (or local
+IPC sockets where CurveZMQ is missing).
 """
 
 from .cli import main
-from .execute import NotebookFailed, failing_section, kernel_config, run_notebook
+from .execute import (
+    FailingCell,
+    NotebookFailed,
+    failing_cell,
+    failing_section,
+    kernel_config,
+    run_notebook,
+    use_short_warnings,
+)
 from .pages import to_html, write_index
 from .parameters import ParameterError, check_parameters, parse_value
 from .params_file import generate_log, read_params_file
 from .provenance import git_commit, insert_provenance, provenance_markdown
-from .runner import build_reports, discover_notebooks, use_short_warnings
+from .runner import build_reports, discover_notebooks
+from .segment_studies import customer_table_from
 
 __all__ = [
+    "FailingCell",
     "NotebookFailed",
     "ParameterError",
     "build_reports",
     "check_parameters",
+    "customer_table_from",
     "discover_notebooks",
+    "failing_cell",
     "failing_section",
     "generate_log",
     "git_commit",

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .execute import NotebookFailed
+from .execute import NotebookFailed, default_workers
 from .parameters import ParameterError
 from .params_file import generate_log, read_params_file
 from .runner import build_reports, discover_notebooks
@@ -23,13 +23,19 @@ notebooks: dataset, customer_id_column, date_column, amount_column,
 date_format, dayfirst (true/false), returns (error/drop/keep), duplicates
 (warn/drop/error).
 
-output: the reports are built in a temporary folder and replace the
-previous ones only when every notebook succeeded. Each HTML page is one
-self-contained file (no network needed) that starts with its provenance: the
-data, every parameter value, the package version and git commit.
+output: NN_name.html and .ipynb per notebook, the files the notebooks export
+(customers.csv and .parquet, plan.yaml), segments/<segment>.html and .ipynb
+(notebooks/segment_study.ipynb once per segment of `segmentation`, reading
+04_segments' customer table; --no-segments skips them) and index.html linking
+everything. The reports are built in a temporary folder and replace the
+previous ones only when every notebook, segment studies included, succeeded.
+Each HTML page is one self-contained file (no network needed) that starts
+with its provenance: the data, every parameter value, the package version
+and git commit.
 
-failures: a notebook that stops prints one line (notebook, section, error)
-and the path of its log with the full traceback, <output dir>/logs/NN_name.log
+failures: a notebook that stops prints one line (notebook, cell number and
+first line, section, error) and the path of its log with the full traceback,
+<output dir>/logs/NN_name.log or <output dir>/segments/logs/<segment>.log
 (exit code 1); the previous reports are left as they were.
 
 examples:
@@ -69,7 +75,16 @@ def _parser() -> argparse.ArgumentParser:
         help="default: reports/ (failure logs go to its logs/ folder)",
     )
     parser.add_argument(
-        "--workers", type=int, default=1, help="notebooks run at the same time (default 1)"
+        "--workers",
+        type=int,
+        default=default_workers(),
+        help=f"notebooks run at the same time (default {default_workers()}: "
+        "the processors, at most 2)",
+    )
+    parser.add_argument(
+        "--no-segments",
+        action="store_true",
+        help="skip the segment studies (built after 04_segments by default)",
     )
     parser.add_argument(
         "--anonymize-ids",
@@ -131,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             progress=not args.no_progress,
             workers=args.workers,
             anonymize_ids=bool(anonymize),
+            segment_studies=not args.no_segments,
         )
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)

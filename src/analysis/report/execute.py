@@ -1,8 +1,9 @@
 """Running one notebook: papermill over a local or encrypted kernel channel, failures in one line.
 
 A notebook that stops on an error raises :class:`NotebookFailed`, whose
-message names the notebook, the section (the heading above the failing cell)
-and the error; the full traceback goes to a log file.
+message names the notebook, the failing cell (its number in the notebook and
+its first line), the section (the heading above the cell) and the error; the
+full traceback goes to a log file.
 """
 
 from __future__ import annotations
@@ -11,22 +12,60 @@ import json
 import os
 import re
 import shutil
+import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from traitlets.config import Config
 
 __all__ = [
     "EXPORT_PARAMETER",
+    "FailingCell",
     "NotebookFailed",
+    "failing_cell",
     "failing_section",
     "kernel_config",
     "run_notebook",
+    "use_short_warnings",
+    "default_workers",
 ]
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
+#: the tag papermill gives the cell holding the parameters it injected
+INJECTED_TAG = "injected-parameters"
+#: longest first line of a failing cell quoted in a message (longer ones end in ...)
+FIRST_LINE_LIMIT = 80
+
+
+class FailingCell(NamedTuple):
+    """Where a notebook stopped, as a reader of the notebook finds it.
+
+    Attributes
+    ----------
+    number : int or None
+        Position of the cell in the notebook (the template in ``notebooks/``),
+        counting every cell, markdown included, from 1; None when the cell
+        is the one papermill added for the parameters.
+    first_line : str
+        The first line of the cell's source that is not blank.
+    section : str or None
+        The nearest markdown heading above the cell.
+    """
+
+    number: int | None
+    first_line: str
+    section: str | None
+
+    def describe(self) -> str:
+        """``cell 12 `table = ...` in section "1. The table"`` (the parts that are known)."""
+        where = f"cell {self.number}" if self.number else "the injected parameters cell"
+        if self.first_line:
+            where += f" `{self.first_line}`"
+        if self.section:
+            where += f' in section "{self.section}"'
+        return where
 
 
 class NotebookFailed(RuntimeError):
@@ -36,34 +75,51 @@ class NotebookFailed(RuntimeError):
     ----------
     notebook : Path
         The notebook that failed (the template in ``notebooks/``).
-    section : str or None
-        The heading of the section holding the failing cell (None: no heading above it).
+    cell : FailingCell or None
+        The failing cell: its number, first line and section (None: not known).
     ename, evalue : str
         The exception's type name and message, as raised in the kernel.
     log_path : Path
         File holding the full traceback and the failing cell's source.
     executed : Path
         The executed copy, with the outputs up to the error.
+    run : str, optional
+        Which run of the notebook failed, when it runs more than once
+        (``segment 'high'``); shown after the notebook's name.
+
+    Examples
+    --------
+    The message reads ``04_segments.ipynb, cell 12 `table = customers.customer_table(`
+    in section "1. The customer table": ValueError: ...``.
     """
 
     def __init__(
         self,
         notebook: Path,
-        section: str | None,
+        cell: FailingCell | None,
         ename: str,
         evalue: str,
         log_path: Path,
         executed: Path,
+        run: str = "",
     ):
         self.notebook = notebook
-        self.section = section
+        self.cell = cell
         self.ename = ename
         self.evalue = evalue
         self.log_path = log_path
         self.executed = executed
-        where = f'{notebook.name}, section "{section}"' if section else notebook.name
+        self.run = run
+        where = f"{notebook.name} ({run})" if run else notebook.name
+        if cell is not None:
+            where += f", {cell.describe()}"
         error = f"{ename}: {evalue}" if evalue else ename
         super().__init__(f"{where}: {error}")
+
+    @property
+    def section(self) -> str | None:
+        """The heading of the section holding the failing cell (None: no heading above it)."""
+        return self.cell.section if self.cell else None
 
 
 def kernel_config() -> Config:
@@ -102,22 +158,39 @@ def _cell_heading(source: str) -> str | None:
     return found
 
 
-def failing_section(executed: Path, cell_index: int) -> str | None:
-    """Heading of the section holding a cell of an executed notebook.
+def _source(cell: dict) -> str:
+    source = cell.get("source", "")
+    return source if isinstance(source, str) else "".join(source)
+
+
+def _first_line(source: str) -> str:
+    """The first line that is not blank, cut at :data:`FIRST_LINE_LIMIT` characters."""
+    line = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
+    if len(line) > FIRST_LINE_LIMIT:
+        line = line[: FIRST_LINE_LIMIT - 3].rstrip() + "..."
+    return line
+
+
+def failing_cell(executed: Path, cell_index: int, source: str | None = None) -> FailingCell | None:
+    """Where an executed notebook stopped: the cell's number in the template, first line, section.
 
     Parameters
     ----------
     executed : Path
-        The executed notebook papermill wrote (it adds marker cells at an
-        error; they are skipped so ``cell_index`` counts as during execution).
+        The executed notebook papermill wrote. It adds marker cells at an
+        error and a cell with the parameters it injected; the markers are
+        skipped so ``cell_index`` counts as during execution, and the
+        injected cell is not counted in the number, so the number is the
+        cell's position in the notebook the reader edits.
     cell_index : int
         Index of the cell during execution (``PapermillExecutionError.cell_index``).
+    source : str, optional
+        The cell's source as papermill reported it; default: read from ``executed``.
 
     Returns
     -------
-    str or None
-        The nearest markdown heading above the cell; None when there is none
-        or the notebook cannot be read.
+    FailingCell or None
+        None when the notebook cannot be read.
     """
     from papermill.execute import ERROR_MARKER_TAG
 
@@ -130,13 +203,75 @@ def failing_section(executed: Path, cell_index: int) -> str | None:
         for c in nb.get("cells", [])
         if ERROR_MARKER_TAG not in c.get("metadata", {}).get("tags", [])
     ]
-    for cell in reversed(cells[:cell_index]):
-        if cell.get("cell_type") == "markdown":
-            source = cell.get("source", "")
-            heading = _cell_heading(source if isinstance(source, str) else "".join(source))
-            if heading:
-                return heading
-    return None
+    if not 0 <= cell_index < len(cells):
+        return None
+
+    def injected(cell: dict) -> bool:
+        return INJECTED_TAG in cell.get("metadata", {}).get("tags", [])
+
+    cell = cells[cell_index]
+    number = None if injected(cell) else 1 + sum(not injected(c) for c in cells[:cell_index])
+    section = None
+    for above in reversed(cells[:cell_index]):
+        if above.get("cell_type") == "markdown":
+            section = _cell_heading(_source(above))
+            if section:
+                break
+    return FailingCell(number, _first_line(_source(cell) if source is None else source), section)
+
+
+def failing_section(executed: Path, cell_index: int) -> str | None:
+    """Heading of the section holding a cell of an executed notebook.
+
+    Parameters
+    ----------
+    executed : Path
+        The executed notebook papermill wrote (see :func:`failing_cell`).
+    cell_index : int
+        Index of the cell during execution (``PapermillExecutionError.cell_index``).
+
+    Returns
+    -------
+    str or None
+        The nearest markdown heading above the cell; None when there is none
+        or the notebook cannot be read.
+    """
+    cell = failing_cell(executed, cell_index)
+    return cell.section if cell else None
+
+
+def _short_formatwarning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """``Category: message`` without the source file and line (signature of :func:`warnings.formatwarning`)."""
+    return f"{category.__name__}: {message}\n"
+
+
+def use_short_warnings() -> None:
+    """Show warnings as ``DataQualityWarning: <message>``, without the package's source path.
+
+    Python prints a warning as ``/path/to/src/analysis/validate.py:247:
+    DataQualityWarning: ...`` followed by the source line; in a report the
+    reader needs only the category and the message. Each study notebook
+    calls this in its import cell. It replaces :func:`warnings.formatwarning`
+    for the running process (the kernel); which warnings are shown is not
+    changed.
+    """
+    warnings.formatwarning = _short_formatwarning
+
+
+def default_workers() -> int:
+    """Notebooks run at the same time by default: the machine's processors, at most two.
+
+    Each notebook runs in its own kernel, mostly on one processor; two
+    kernels already keep a laptop busy, and more would mostly compete for
+    memory.
+    """
+    return max(1, min(2, os.cpu_count() or 1))
 
 
 #: a notebook parameter naming the folder for the files it exports; the runner sets it to the report folder
@@ -150,6 +285,8 @@ def run_notebook(
     kernel_name: str = "python3",
     progress: bool = True,
     log_dir: Path | None = None,
+    name: str | None = None,
+    run: str = "",
 ) -> Path:
     """Execute one notebook with papermill into ``output_dir``.
 
@@ -170,24 +307,30 @@ def run_notebook(
     log_dir : Path, optional
         Folder for the log of a failure; default ``output_dir/logs``. When it
         is given, the executed copy of a failed notebook is moved there too
-        (``<notebook stem>.ipynb``), so it survives a temporary ``output_dir``.
+        (``<name>.ipynb``), so it survives a temporary ``output_dir``.
+    name : str, optional
+        File stem of the executed copy and of the log; default the
+        notebook's stem. Runs of one notebook side by side need their own.
+    run : str
+        Which run this is, for the message of a failure (``segment 'high'``).
 
     Returns
     -------
     Path
-        The executed copy.
+        The executed copy, ``output_dir/<name>.ipynb``.
 
     Raises
     ------
     NotebookFailed
-        When a cell raises: names the section and the error; the full
-        traceback is written to ``<log_dir>/<notebook stem>.log``.
+        When a cell raises: names the cell (number, first line, section) and
+        the error; the full traceback is written to ``<log_dir>/<name>.log``.
     """
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
     output_dir.mkdir(parents=True, exist_ok=True)
-    out = output_dir / notebook.name
+    name = name or notebook.stem
+    out = output_dir / f"{name}.ipynb"
     declared = set(pm.inspect_notebook(str(notebook)))
     parameters = parameters or {}
     # A parameter given for the whole study applies to the notebooks that declare it.
@@ -211,20 +354,24 @@ def run_notebook(
             config=kernel_config(),
         )
     except PapermillExecutionError as exc:
-        section = failing_section(out, exc.cell_index)
-        log_path = (log_dir or output_dir / "logs") / f"{notebook.stem}.log"
+        cell = failing_cell(out, exc.cell_index, exc.source)
+        log_path = (log_dir or output_dir / "logs") / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         if log_dir is not None and out.exists():
             out = Path(shutil.move(out, log_path.with_suffix(".ipynb")))
         traceback = ANSI_ESCAPE.sub("", "\n".join(exc.traceback))
+        number = cell.number if cell and cell.number else "(the injected parameters)"
         log_path.write_text(
-            f"notebook: {notebook}\n"
+            f"notebook: {notebook}{f' ({run})' if run else ''}\n"
             f"executed copy (outputs up to the error): {out}\n"
-            f"section: {section or '(no heading above the cell)'}\n"
+            f"cell: {number} of the notebook, counting every cell from 1\n"
+            f"section: {(cell and cell.section) or '(no heading above the cell)'}\n"
             f"parameters: {used}\n"
             f"failing cell (execution count {exc.exec_count}):\n{exc.source}\n\n"
             f"{traceback}\n",
             encoding="utf-8",
         )
-        raise NotebookFailed(notebook, section, exc.ename, exc.evalue, log_path, out) from None
+        raise NotebookFailed(
+            notebook, cell, exc.ename, exc.evalue, log_path, out, run=run
+        ) from None
     return out

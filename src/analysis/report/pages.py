@@ -113,10 +113,26 @@ def _parameters_table(parameters: dict[str, Any] | None) -> str:
     )
 
 
+def _items(entries: list[dict], prefix: str = "") -> str:
+    """One list item per report: its link, lead, executed notebook and one-line summary."""
+    items = []
+    for e in entries:
+        summary = f"<br><small>{html.escape(e['summary'])}</small>" if e.get("summary") else ""
+        page, notebook = html.escape(prefix + e["html"]), html.escape(prefix + e["notebook"])
+        items.append(
+            f'<li><a href="{page}">{html.escape(e["title"])}</a>'
+            f" &mdash; {html.escape(e['lead'])}"
+            f' <small>(<a href="{notebook}">executed notebook</a>)</small>'
+            f"{summary}</li>"
+        )
+    return "\n".join(items)
+
+
 def write_index(
     output_dir: Path,
     entries: list[dict],
     parameters: dict[str, Any] | None = None,
+    segments: list[dict] | None = None,
 ) -> Path:
     """Write ``index.html`` linking every report, its parameters and any extra pages.
 
@@ -129,7 +145,11 @@ def write_index(
         optional one-line ``summary``.
     parameters : dict, optional
         The parameters set for the run, shown in a table (None: no table).
-        Pages in ``output_dir/segments/`` and ``bench.md`` are linked when present.
+    segments : list of dict, optional
+        The segment studies of the run, entries as ``entries`` with pages in
+        ``output_dir/segments/``, listed under their own heading. None: the
+        pages found in ``output_dir/segments/`` (built by ``make segments``)
+        are linked by name. ``bench.md`` is linked when present.
 
     Returns
     -------
@@ -137,17 +157,15 @@ def write_index(
         The index page.
     """
     stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    items = []
-    for e in entries:
-        summary = f"<br><small>{html.escape(e['summary'])}</small>" if e.get("summary") else ""
-        items.append(
-            f'<li><a href="{html.escape(e["html"])}">{html.escape(e["title"])}</a>'
-            f" &mdash; {html.escape(e['lead'])}"
-            f' <small>(<a href="{html.escape(e["notebook"])}">executed notebook</a>)</small>'
-            f"{summary}</li>"
-        )
     extra = []
-    segment_pages = sorted((output_dir / "segments").glob("*.html"))
+    if segments:
+        extra.append(
+            "<h2>Segment studies</h2>\n<p>One segment at a time, from every side of the study "
+            '(<a href="segments/index.html">their own index</a>).</p>\n'
+            f"<ul>\n{_items(segments, 'segments/')}\n</ul>"
+        )
+    segment_pages = [] if segments is not None else sorted((output_dir / "segments").glob("*.html"))
+    segment_pages = [p for p in segment_pages if p.name != "index.html"]
     if segment_pages:
         links = "\n".join(
             f'<li><a href="segments/{html.escape(p.name)}">{html.escape(p.stem)}</a></li>'
@@ -165,7 +183,7 @@ td{{padding:0 1em 0 0;vertical-align:top}}</style>
 <h1>Customer relationship lifecycle and CLV study</h1>
 <p>Reports built from the parameterised notebooks in <code>notebooks/</code> on {stamp}.</p>
 <ul>
-{chr(10).join(items)}
+{_items(entries)}
 </ul>
 {_parameters_table(parameters)}
 {chr(10).join(extra)}

@@ -2,8 +2,13 @@
 
 The rules it follows are described in :mod:`analysis.report`; the command line is in
 :mod:`analysis.report.cli`.
+The numbered notebooks run in a pool of ``workers`` kernels
+(:mod:`analysis.report.pool`); the segment studies join the pool when the
+notebook writing the customer table (``04_segments``) is done, one study per
+segment, each reading that table (:mod:`analysis.report.segment_studies`).
 The reports are built in a temporary folder beside the reports folder and
-replace the previous ones only when every notebook succeeded.
+replace the previous ones, segment studies included, only when every
+notebook succeeded.
 """
 
 from __future__ import annotations
@@ -16,15 +21,15 @@ import shutil
 import tempfile
 import threading
 import time
-import warnings
-from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import config, data
-from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook
+from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
-from .parameters import check_parameters
+from .parameters import ParameterError, check_parameters
+from .pool import Job, run_jobs
 from .provenance import (
     LOADING_PARAMETERS,
     dataset_facts,
@@ -32,9 +37,26 @@ from .provenance import (
     insert_provenance,
     provenance_markdown,
 )
+from .segment_studies import (
+    SEGMENT_NOTEBOOK,
+    SEGMENTS_DIR,
+    SET_BY_HOOK,
+    TABLE_FILE,
+    TABLE_NOTEBOOK,
+    TABLE_PARAMETER,
+    held_segments,
+    segment_entry,
+    segment_file_name,
+    segment_table,
+    study_values,
+    table_differences,
+)
 
-# (NotebookFailed, run_notebook, to_html and write_index are also taken from here by
-# report.segment_studies; they live in report.execute and report.pages)
+if TYPE_CHECKING:
+    import pandas as pd
+
+# (NotebookFailed, run_notebook, to_html, use_short_warnings and write_index live in
+# report.execute and report.pages; they are also taken from here)
 __all__ = [
     "NotebookFailed",
     "build_reports",
@@ -82,33 +104,6 @@ def _title_and_lead(nb_path: Path) -> tuple[str, str]:
     return nb_path.stem, ""
 
 
-# --------------------------------------------------------------------------- warnings
-
-
-def _short_formatwarning(
-    message: Warning | str,
-    category: type[Warning],
-    filename: str,
-    lineno: int,
-    line: str | None = None,
-) -> str:
-    """``Category: message`` without the source file and line (signature of :func:`warnings.formatwarning`)."""
-    return f"{category.__name__}: {message}\n"
-
-
-def use_short_warnings() -> None:
-    """Show warnings as ``DataQualityWarning: <message>``, without the package's source path.
-
-    Python prints a warning as ``/path/to/src/analysis/validate.py:247:
-    DataQualityWarning: ...`` followed by the source line; in a report the
-    reader needs only the category and the message. Each study notebook
-    calls this in its import cell. It replaces :func:`warnings.formatwarning`
-    for the running process (the kernel); which warnings are shown is not
-    changed.
-    """
-    warnings.formatwarning = _short_formatwarning
-
-
 # --------------------------------------------------------------------------- building
 
 
@@ -125,17 +120,20 @@ def duration(seconds: float) -> str:
 class _Build:
     """One run of the study: the notebooks, where they are built and where they end up."""
 
-    def __init__(self, notebooks, work, output_dir, parameters, progress, anonymize_ids):
+    def __init__(self, notebooks, work, output_dir, parameters, progress, anonymize_ids, workers):
         self.notebooks = notebooks
         self.work = work
         self.output_dir = output_dir
         self.parameters = parameters
-        self.progress = progress
+        self.progress = progress and workers == 1  # papermill's bars would interleave
         self.anonymize_ids = anonymize_ids
         self.started = time.perf_counter()
+        self.total = len(notebooks)  # grows when the segment studies are planned
         self.done = 0
         self.facts: dict[tuple, Any] = {}
         self.lock = threading.Lock()
+        self.segment_notebook = notebooks[0].parent / SEGMENT_NOTEBOOK.name
+        self.table_path = ""  # the customer table the segment studies read ("": none)
 
     def say(self, text: str) -> None:
         with self.lock:
@@ -152,43 +150,56 @@ class _Build:
                 self.facts[key] = known
         return known
 
-    def run(self, nb: Path, quiet_bars: bool) -> dict:
-        """Execute one notebook, add its provenance cell, convert it; its index entry."""
-        n = len(self.notebooks)
-        start = time.perf_counter()
-        self.say(f"[{self.notebooks.index(nb) + 1}/{n}] {nb.stem} ...")
-        executed = run_notebook(
-            nb,
-            self.work,
-            self.parameters,
-            progress=self.progress and not quiet_bars,
-            log_dir=self.output_dir / "logs",
+    def _begin(self, position: int, what: str) -> float:
+        with self.lock:
+            total = self.total
+        self.say(f"[{position}/{total}] {what} ...")
+        return time.perf_counter()
+
+    def _end(self, what: str, start: float) -> None:
+        with self.lock:
+            self.done += 1
+            done, total = self.done, self.total
+        self.say(
+            f"[{done}/{total}] {what} done in {duration(time.perf_counter() - start)}; "
+            f"total {duration(time.perf_counter() - self.started)}"
         )
-        final = str(self.output_dir.resolve())
-        values = declared_values(nb, self.parameters)
+
+    def _publishable(self, nb: Path, executed: Path, run: dict) -> tuple[Path, str]:
+        """Name the final folder instead of the working one, add the provenance, convert.
+
+        Returns the HTML page and the one-line summary for the index.
+        """
+        work, final = str(self.work.resolve()), str(self.output_dir.resolve())
+        values = {
+            name: value.replace(work, final) if isinstance(value, str) else value
+            for name, value in declared_values(nb, run).items()
+        }
         if EXPORT_PARAMETER in values and not values[EXPORT_PARAMETER]:
             values[EXPORT_PARAMETER] = final
         text = executed.read_text(encoding="utf-8")
         # papermill wrote the working folder into the injected parameters: name the final one
         executed.write_text(
-            text.replace(json.dumps(str(self.work.resolve()))[1:-1], json.dumps(final)[1:-1]),
-            encoding="utf-8",
+            text.replace(json.dumps(work)[1:-1], json.dumps(final)[1:-1]), encoding="utf-8"
         )
         facts = self._facts(values) if "dataset" in values else None  # some load no log
-        text = provenance_markdown(
-            values, facts, set(self.parameters), anonymized=self.anonymize_ids
-        )
+        text = provenance_markdown(values, facts, set(run), anonymized=self.anonymize_ids)
         insert_provenance(executed, text)
-        page = to_html(executed)
-        title, lead = _title_and_lead(nb)
-        with self.lock:
-            self.done += 1
-            done = self.done
-        self.say(
-            f"[{done}/{n}] {nb.stem} done in {duration(time.perf_counter() - start)}; "
-            f"total {duration(time.perf_counter() - self.started)}"
+        return to_html(executed), report_summary(executed)
+
+    def run(self, nb: Path) -> dict:
+        """Execute one notebook, add its provenance cell, convert it; its index entry."""
+        start = self._begin(self.notebooks.index(nb) + 1, nb.stem)
+        executed = run_notebook(
+            nb,
+            self.work,
+            self.parameters,
+            progress=self.progress,
+            log_dir=self.output_dir / "logs",
         )
-        summary = report_summary(executed)
+        page, summary = self._publishable(nb, executed, self.parameters)
+        title, lead = _title_and_lead(nb)
+        self._end(nb.stem, start)
         return {
             "title": title,
             "lead": lead,
@@ -197,21 +208,120 @@ class _Build:
             "summary": summary,
         }
 
+    def _segment_table(self) -> tuple[pd.DataFrame, dict]:
+        """The customer table for the segment studies, and the values they run with.
+
+        The table ``04_segments`` wrote when both notebooks compute it from the
+        same values (the studies then read it); else built here, once, to
+        list the segments (each study then builds its own).
+        """
+        import pandas as pd
+
+        nb = self.segment_notebook
+        values = study_values(self.parameters, nb)
+        export = self.parameters.get(EXPORT_PARAMETER)
+        # an export_dir of the run is read from the notebooks' folder, as the kernel reads it
+        folder = (nb.parent / export).resolve() if export else self.work.resolve()
+        path = folder / TABLE_FILE
+        why_not = table_differences(nb.parent / f"{TABLE_NOTEBOOK}.ipynb", nb, self.parameters)
+        if TABLE_PARAMETER not in values:
+            why_not.insert(0, f"{nb.name} has no parameter {TABLE_PARAMETER}")
+        elif not path.is_file():
+            why_not.append(f"{TABLE_NOTEBOOK} wrote no {path}")
+        if why_not:
+            self.say(f"segment studies: each builds its own customer table ({'; '.join(why_not)})")
+            return segment_table(values), values
+        self.table_path = str(path)
+        return pd.read_parquet(path), values
+
+    def plan_segments(self, _entry: dict) -> list[Job]:
+        """The segment studies, one per segment holding customers (after ``04_segments``)."""
+        table, values = self._segment_table()
+        segmentation = values["segmentation"]
+        held = held_segments(table, segmentation)
+        first = self.total + 1
+        with self.lock:
+            self.total += len(held)
+            total = self.total
+        source = f"reading {TABLE_NOTEBOOK}'s customer table" if self.table_path else "each"
+        self.say(
+            f"segment studies: {len(held)} segments of {segmentation} "
+            f"({', '.join(map(str, held.index))}), {source}; {total} notebooks in all"
+        )
+        return [
+            Job(
+                f"{SEGMENTS_DIR}/{label}",
+                partial(self.run_segment, label, held, segmentation, position),
+            )
+            for position, label in enumerate(held.index, first)
+        ]
+
+    def run_segment(self, label: str, held: pd.Series, segmentation: str, position: int) -> dict:
+        """Execute the segment study of one label into ``segments/``; its index entry."""
+        what = f"segment study {label!r}"
+        start = self._begin(position, f"{what} ({held[label]:,} customers)")
+        run = {**self.parameters, "segmentation": segmentation, "segment": label}
+        if self.table_path:
+            run[TABLE_PARAMETER] = self.table_path
+        executed = run_notebook(
+            self.segment_notebook,
+            self.work / SEGMENTS_DIR,
+            run,
+            progress=False,
+            log_dir=self.output_dir / SEGMENTS_DIR / "logs",
+            name=segment_file_name(label),
+            run=f"segment {label!r}",
+        )
+        page, summary = self._publishable(self.segment_notebook, executed, run)
+        self._end(what, start)
+        return segment_entry(label, segmentation, held, page, executed, summary)
+
+
+#: left in the working folder by :func:`_publish`, removed with it
+PREVIOUS_SEGMENTS = ".previous-segments"
+
 
 def _publish(work: Path, output_dir: Path, notebooks: list[Path]) -> None:
     """Move every file built in ``work`` into ``output_dir``, replacing those of the last run.
 
     Other files in ``output_dir`` (its README, the user's own files, reports
     of notebooks not run this time) stay; failure logs of the notebooks that
-    now succeeded are removed.
+    now succeeded are removed. When the run built segment studies, its
+    ``segments/`` folder replaces the previous one whole, so no study of an
+    earlier run (another segmentation, other parameters) stays beside them.
     """
+    built = work / SEGMENTS_DIR
+    if built.is_dir():
+        target = output_dir / SEGMENTS_DIR
+        if target.exists():
+            os.replace(target, work / PREVIOUS_SEGMENTS)
+        os.replace(built, target)
     for path in sorted(p for p in work.rglob("*") if p.is_file()):
+        if PREVIOUS_SEGMENTS in path.relative_to(work).parts:
+            continue
         target = output_dir / path.relative_to(work)
         target.parent.mkdir(parents=True, exist_ok=True)
         os.replace(path, target)
     for nb in notebooks:
         for stale in (f"{nb.stem}.log", f"{nb.stem}.ipynb"):
             (output_dir / "logs" / stale).unlink(missing_ok=True)
+
+
+def _check_segment_parameters(parameters: dict) -> None:
+    """Refuse what the runner sets per segment study and a segmentation that does not exist."""
+    from .. import segments
+
+    problems = [
+        f"{name}: set by the runner for each segment study; not a parameter of the run"
+        for name in sorted(set(parameters) & {*SET_BY_HOOK, TABLE_PARAMETER})
+    ]
+    chosen = parameters.get("segmentation")
+    if chosen is not None and chosen not in segments.SEGMENT_LABELS:
+        problems.append(
+            f"segmentation: {chosen!r} is not one of {', '.join(segments.SEGMENT_LABELS)}"
+        )
+    if problems:
+        raise ParameterError(problems)
 
 
 def build_reports(
@@ -221,12 +331,14 @@ def build_reports(
     progress: bool = True,
     workers: int = 1,
     anonymize_ids: bool = False,
+    segment_studies: bool = True,
 ) -> Path:
-    """Check the parameters, run every notebook, convert each to HTML and write the index.
+    """Check the parameters, run every notebook and the segment studies, convert to HTML, index.
 
     The reports are built in a temporary folder (``output_dir/.building-*``)
     and moved into place only when every notebook succeeded: a failed run leaves the
-    previous reports as they were (its log goes to ``output_dir/logs``).
+    previous reports as they were (its log goes to ``output_dir/logs``, or
+    ``output_dir/segments/logs`` for a segment study).
 
     Parameters
     ----------
@@ -239,13 +351,19 @@ def build_reports(
     progress : bool
         Show papermill's progress bars (with one worker).
     workers : int
-        Notebooks run at the same time (each in its own kernel); they are
-        independent, each loading the log itself.
+        Notebooks run at the same time, each in its own kernel (the segment
+        studies in the same pool).
     anonymize_ids : bool
         Replace the customer ids by salted hashes in every output: the
         kernels get the salt, drawn for the run and written nowhere, in the
         environment variable :data:`analysis.data.ANONYMIZE_SALT_ENV`, which
         makes :func:`analysis.data.load_dataset` hash the ids as it loads.
+    segment_studies : bool
+        Run ``segment_study.ipynb`` once per segment of ``segmentation``
+        into ``segments/`` when it is in the notebooks' folder and
+        ``04_segments`` is among the notebooks run. ``04_segments`` starts
+        first; the studies are queued when it is done and read the customer
+        table it wrote (when both compute the table from the same values).
 
     Returns
     -------
@@ -257,8 +375,8 @@ def build_reports(
     ParameterError
         Before any notebook runs, when a parameter cannot be used.
     NotebookFailed
-        When a notebook stops on an error (the first failure in reading order;
-        no further notebook is started).
+        When a notebook stops on an error (the first failure in the order the
+        notebooks were queued; no further notebook is started).
     """
     output_dir = Path(output_dir or config.REPORTS_DIR)
     notebooks = notebooks or discover_notebooks()
@@ -267,31 +385,38 @@ def build_reports(
             f"no numbered notebooks (NN_name.ipynb) in {config.NOTEBOOKS_DIR}; "
             "restore them with `git checkout notebooks`."
         )
+    folder = notebooks[0].parent
+    segment_nb = folder / SEGMENT_NOTEBOOK.name
     # a name any notebook of the study declares is accepted (a parameter file serves the
     # whole study, also with --only); it applies to the notebooks being run that declare it
-    study = sorted(set(discover_notebooks(notebooks[0].parent)) | set(notebooks))
-    parameters = check_parameters(study, parameters)
+    study = set(discover_notebooks(folder)) | set(notebooks)
+    if segment_nb.is_file():
+        study.add(segment_nb)
+    parameters = check_parameters(sorted(study), parameters)
+    _check_segment_parameters(parameters)
+    table_nb = next((nb for nb in notebooks if nb.stem == TABLE_NOTEBOOK), None)
+    with_segments = segment_studies and segment_nb.is_file() and table_nb is not None
     output_dir.mkdir(parents=True, exist_ok=True)
     # built inside the reports folder (ignored by git, same file system: the moves are renames)
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=output_dir))
-    build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids)
+    build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids, workers)
+    # the notebook the segment studies wait for starts first, the others in reading order
+    queue = sorted(notebooks, key=lambda nb: nb != table_nb) if with_segments else notebooks
+    jobs = [
+        Job(nb.stem, partial(build.run, nb), build.plan_segments if nb is table_nb else None)
+        for nb in queue
+    ]
     hidden = os.environ.get(data.ANONYMIZE_SALT_ENV)
     if anonymize_ids:  # the kernels inherit it: data.load_dataset hides the ids with this salt
         os.environ[data.ANONYMIZE_SALT_ENV] = secrets.token_hex(16)
     try:
-        if workers <= 1:
-            entries = [build.run(nb, quiet_bars=False) for nb in notebooks]
-        else:
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                futures = [pool.submit(build.run, nb, True) for nb in notebooks]
-                wait(futures, return_when=FIRST_EXCEPTION)
-                for future in futures:
-                    future.cancel()  # those not started yet
-                wait(futures)
-                failed = [f for f in futures if not f.cancelled() and f.exception()]
-                if failed:
-                    raise failed[0].exception()
-                entries = [f.result() for f in futures]
+        results = run_jobs(jobs, workers)
+        entries = [results[nb.stem] for nb in notebooks]
+        segment_entries = [
+            entry for key, entry in results.items() if key.startswith(f"{SEGMENTS_DIR}/")
+        ]
+        if with_segments:
+            write_index(work / SEGMENTS_DIR, segment_entries)
         _publish(work, output_dir, notebooks)
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -299,6 +424,8 @@ def build_reports(
             os.environ.pop(data.ANONYMIZE_SALT_ENV, None)
         elif anonymize_ids:
             os.environ[data.ANONYMIZE_SALT_ENV] = hidden
-    index = write_index(output_dir, entries, parameters)
+    index = write_index(
+        output_dir, entries, parameters, segments=segment_entries if with_segments else None
+    )
     print(f"index: {index} (total {duration(time.perf_counter() - build.started)})", flush=True)
     return index
