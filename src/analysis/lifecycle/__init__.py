@@ -21,6 +21,9 @@ The stages are those of the Dwyer-Schurr-Oh / Chen Mingliang model
 - :mod:`~analysis.lifecycle.stage_model`: the lifecycle model behind the
   hindsight view (and the model-based real-time view) of
   :func:`assign_stages` (:class:`StageModel`);
+- :mod:`~analysis.lifecycle.accuracy`: each view's accuracy on fresh
+  simulator seeds, by purchase rate (:func:`accuracy_by_rate`) and by
+  setting (:func:`accuracy_by_setting`);
 - :mod:`~analysis.lifecycle.hmm`: the hidden Markov model comparison
   (Netzer, Lattin & Srinivasan 2008), fitted by
   :mod:`~analysis.lifecycle.baum_welch`.
@@ -35,6 +38,7 @@ so ``from analysis.lifecycle import assign_stages`` works.
 from __future__ import annotations
 
 from ..units import STAGES
+from .accuracy import accuracy_by_rate, accuracy_by_setting
 from .chain import (
     project_stage_mix,
     stage_clv,
@@ -117,5 +121,7 @@ __all__ = [
     "first_period_spend_groups",
     "StageModel",
     "MODEL_REASONS",
+    "accuracy_by_rate",
+    "accuracy_by_setting",
 ]
 __all__ += ["HoldoutValidation", "holdout_validation"]

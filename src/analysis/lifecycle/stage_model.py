@@ -497,7 +497,7 @@ def model_stage_codes(
         prob = res["smoothed"] if hindsight else res["filtered"]
         part = decode(prob, res["first"])
         pick = np.maximum(part, 0)[..., None].astype(np.int64)
-        chosen = np.take_along_axis(prob, pick, axis=2)[..., 0]
+        chosen = np.clip(np.take_along_axis(prob, pick, axis=2)[..., 0], 0.0, 1.0)
         codes[lo : lo + step] = part
         probability[lo : lo + step] = np.where(part >= 0, chosen, np.nan)
     return codes[inverse], probability[inverse]
