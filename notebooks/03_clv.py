@@ -29,6 +29,7 @@ max_frequency: int = 7  # calibration frequencies at or above it form one group 
 markov_period: str = "M"  # period of the recency Markov chain: "M" (months) or "Q" (quarters)
 max_recency: int = 12  # recency states 0, 1, ..., this many periods since a purchase (last open)
 top_customers: int = 10  # rows of the top-customers table
+currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 
 # %%
 import numpy as np
@@ -41,6 +42,7 @@ from analysis.models.validation import tracking_table
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
 transactions = data.load_dataset(
@@ -67,8 +69,10 @@ Markdown(readings.run_intro(dataset, transactions))
 # Each customer is summarised the way the models need it: `frequency` (repeat purchases; purchases on one day count once), `recency` (time from the first to the last purchase), `T` (time from the first purchase to the end of the calibration period), `monetary_value` (mean value of the repeat purchases) and, for the test, `frequency_holdout` (purchases in the holdout). Times are in the model's unit (weeks by default).
 
 # %%
-calibration[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]].describe().round(
-    2
+tables.summary_table(
+    calibration[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]],
+    time_unit=time_unit,
+    currency=currency,
 )
 
 # %% [markdown]
@@ -89,10 +93,10 @@ fitted = {
     "MBG/NBD": models.ModifiedBetaGeo().fit(calibration),
 }
 comparison = tables.compare_published(fitted)
-comparison.round(3)
+tables.format_table(comparison, decimals=3)
 
 # %%
-tables.fit_table(fitted).round(1)
+tables.format_table(tables.fit_table(fitted), decimals=1)
 
 # %%
 Markdown(readings.fit_reading(fitted, time_unit=time_unit))
@@ -107,11 +111,20 @@ holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequ
 ax = plots.plot_holdout_by_frequency(holdout)
 
 # %%
-holdout.round(3)
+tables.format_table(holdout, decimals=2)
 
 # %%
 holdout_errors = models.holdout_error_table(fitted, calibration)
-holdout_errors.round(3)
+tables.format_table(
+    holdout_errors,
+    {
+        "total_actual": "count",
+        "total_predicted": "count",
+        "total_relative_error": "share",
+        "correlation": "ratio",
+    },
+    decimals=3,
+)
 
 # %% [markdown]
 # Then over calendar time: the expected cumulative repeat purchases of the whole cohort, each customer starting at her first purchase day, against the actual count week by week. After the dotted line the curve is a pure forecast from the calibration fit (it uses no holdout data, not even the customers' calibration histories).
@@ -126,7 +139,9 @@ ax = plots.plot_tracking(tracking)
 ax = plots.plot_tracking(tracking, cumulative=False)
 
 # %%
-tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date").round(1)
+tables.format_table(
+    tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date"), decimals=1
+)
 
 # %%
 Markdown(readings.holdout_reading(holdout, holdout_errors, tracking))
@@ -140,21 +155,26 @@ Markdown(readings.holdout_reading(holdout, holdout_errors, tracking))
 repeat_buyers = calibration.loc[
     calibration["frequency"].gt(0) & calibration["monetary_value"].gt(0)
 ]
-repeat_buyers[["frequency", "monetary_value"]].corr().round(3)
+correlation = repeat_buyers[["frequency", "monetary_value"]].corr()
+tables.format_table(correlation, dict.fromkeys(correlation.columns, "ratio"))
 
 # %%
 spend_model = models.GammaGamma().fit(repeat_buyers)
 spend_comparison = tables.compare_published({"Gamma-Gamma": spend_model})
-spend_comparison.round(3)
+tables.format_table(spend_comparison, decimals=3)
 
 # %%
-pd.Series(
-    {
-        "repeat buyers": spend_model.n_customers,
-        "observed mean spend": repeat_buyers["monetary_value"].mean(),
-        "model population mean": spend_model.population_mean_spend,
-    }
-).round(2)
+tables.format_values(
+    pd.Series(
+        {
+            "repeat buyers": spend_model.n_customers,
+            "observed mean spend": repeat_buyers["monetary_value"].mean(),
+            "model population mean": spend_model.population_mean_spend,
+        }
+    ),
+    {"observed mean spend": "money", "model population mean": "money"},
+    currency=currency,
+)
 
 # %%
 Markdown(readings.spend_reading(spend_model, repeat_buyers, spend_comparison, applies=False))
@@ -173,8 +193,9 @@ fitted_now = {
 spend_now = models.GammaGamma().fit(
     whole.loc[whole["frequency"].gt(0) & whole["monetary_value"].gt(0)]
 )
-tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]].round(
-    3
+tables.format_table(
+    tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]],
+    decimals=3,
 )
 
 # %%
@@ -187,17 +208,17 @@ value = clv.customer_lifetime_value(
     margin=margin,
     time_unit=time_unit,
 )
-value.describe().round(2)
+tables.summary_table(value.drop(columns=["discounted_cost"]), currency=currency)
 
 # %%
-ax = plots.plot_clv_distribution(value["clv"].rename(clv_model))
+ax = plots.plot_clv_distribution(value["clv"].rename(clv_model), currency=currency)
 
 # %% [markdown]
 # How concentrated the value is: the curve shows the share of the total three-year value held by the most valuable customers (the reading below gives the top 10% and 20%).
 
 # %%
 value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_model}))
-value_summary.round(3)
+tables.format_table(value_summary, currency=currency)
 
 # %%
 ax = plots.plot_concentration(value["clv"].rename(clv_model))
@@ -212,7 +233,7 @@ p_alive = pd.Series(fitted_now[clv_model].p_alive(whole), index=whole.index)
     .assign(p_alive=p_alive)
     .nlargest(top_customers, "clv")
     .drop(columns=["discounted_cost"])
-    .round(2)
+    .pipe(tables.format_table, {"p_alive": "share"}, currency=currency)
 )
 
 # %% [markdown]
@@ -256,15 +277,18 @@ Markdown(
 
 # %%
 retention = clv.holdout_retention(calibration, time_unit)
-retention.round(3)
+tables.format_values(
+    retention,
+    {"active_in_holdout": "share", "yearly_retention": "share", "holdout_years": "number"},
+)
 
 # %%
 states = clv.recency_states(transactions, markov_period, observation_end, max_recency)
 P, R = clv.recency_chain(states, margin)
-P.round(3)
+tables.format_table(P, dict.fromkeys(P.columns, "share"))
 
 # %%
-R.round(2)
+tables.format_values(R, dict.fromkeys(R.index, "money"), currency=currency)
 
 # %%
 yearly_profit = margin * clv.yearly_spend_rate(whole, time_unit)
@@ -296,7 +320,7 @@ values = values.join(
     )
 )
 methods = tables.method_summary(values)
-methods.round(3)
+tables.format_table(methods, currency=currency)
 
 # %%
 ax = plots.plot_concentration(values)
@@ -306,7 +330,7 @@ ax = plots.plot_concentration(values)
 
 # %%
 rank_correlation = values.corr(method="spearman")
-rank_correlation.round(3)
+tables.format_table(rank_correlation, decimals=2)
 
 # %% [markdown]
 # Why they differ follows from their assumptions: the formula lets no one leave, the retention form applies one survival rate to every customer (it only rescales the formula), the Markov chain values every customer in the same recency state alike, and the probabilistic models combine each customer's frequency, recency and spend with a dropout learned from the data. What that does to the numbers:
@@ -353,7 +377,27 @@ backtest["markov"] = clv.markov_customer_clv(
     markov_period,
 )
 backtest_errors = models.value_errors(backtest, actual)
-backtest_errors.round(3)
+tables.format_table(
+    backtest_errors,
+    {
+        "total_predicted": "money",
+        "total_actual": "money",
+        "total_relative_error": "share",
+        "mae": "money",
+        "spearman": "ratio",
+    },
+    currency=currency,
+)
+
+# %% [markdown]
+# The same methods side by side: how concentrated each one says the value is (left, the values of section 5), and the revenue each predicts in total for the holdout against what the customers actually spent (right, the backtest).
+
+# %%
+totals = tables.method_totals(backtest, actual)
+tables.format_table(totals, currency=currency)
+
+# %%
+axes = plots.plot_method_comparison(values, totals, currency=currency)
 
 # %%
 Markdown(readings.backtest_reading(backtest_errors))

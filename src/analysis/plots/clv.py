@@ -15,6 +15,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..tables import concentration
+from ..tables.format import money
 from .style import DPI, OKABE_ITO, money_axis, new_axes, palette, plain_currency
 
 __all__ = [
@@ -100,13 +101,16 @@ def plot_tracking(table: pd.DataFrame, cumulative: bool = True, ax=None, **kwarg
     return ax
 
 
-def plot_clv_distribution(values: pd.Series, floor: float = 0.01, ax=None, **kwargs):
-    """Histogram of CLV per customer on a log scale, median and mean marked.
+def plot_clv_distribution(
+    values: pd.Series, floor: float = 0.01, ax=None, *, currency: str = "$", **kwargs
+):
+    """Histogram of CLV per customer on a log scale, median and mean marked (money in ``currency``).
 
     Customers with a value below ``floor`` (log scale cannot show 0) are
     counted in the x-axis label. ``**kwargs`` go to :func:`seaborn.histplot`.
     """
     ax = _axes(ax)
+    sign = plain_currency(currency)
     v = np.asarray(values, dtype=float)
     shown = v[v >= floor]
     kwargs.setdefault("bins", 40)
@@ -117,7 +121,7 @@ def plot_clv_distribution(values: pd.Series, floor: float = 0.01, ax=None, **kwa
         if stat >= floor:
             ax.axvline(stat, color="black", linestyle=style, linewidth=1)
     ax.annotate(
-        f"median {np.median(v):.2f}\nmean {np.mean(v):.2f}",
+        f"median {money(float(np.median(v)), sign)}\nmean {money(float(np.mean(v)), sign)}",
         (0.98, 0.95),
         xycoords="axes fraction",
         ha="right",
@@ -125,8 +129,14 @@ def plot_clv_distribution(values: pd.Series, floor: float = 0.01, ax=None, **kwa
         fontsize=8,
     )
     below = int((v < floor).sum())
-    ax.set_xlabel(f"CLV per customer (log scale; {below} below {floor:g} not shown)")
+    ax.set_xlabel(
+        f"CLV per customer ({sign}, log scale; {below:,} below {money(floor, sign)} not shown)"
+    )
+    ax.xaxis.set_major_formatter(
+        mticker.FuncFormatter(lambda x, _pos: money(x, sign, 2 if x < 1 else 0))
+    )
     ax.set_ylabel("customers")
+    ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
     name = getattr(values, "name", None)
     ax.set_title("Distribution of CLV" + (f" ({name})" if name else ""))
     return ax

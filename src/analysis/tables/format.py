@@ -328,6 +328,7 @@ _UNITS = {
     "repeat": "purchases",
     "cumulative_repeat": "purchases",
     "expected_purchases": "purchases",
+    "discounted_purchases": "purchases",
     "expected_purchases_period": "purchases",
     "days_since_last": "days",
     "p_alive": "probability",
