@@ -19,6 +19,7 @@ Usage:
     .venv/bin/python bench/run.py --lifetimes-pareto-runs 3   # lifetimes' Pareto/NBD in every run
     .venv/bin/python bench/run.py --only customers --sizes 100000   # the customer table alone
     .venv/bin/python bench/run.py --only spark --sizes 4000000       # engines at 10M rows
+    .venv/bin/python bench/run.py --only lifecycle --sizes 1000000   # both lifecycle views
 
 Each size also times :func:`analysis.customers.customer_table` (reading the
 log into pandas, then the whole table with its defaults) in fresh processes:
@@ -612,11 +613,12 @@ def main(argv=None) -> None:
     parser.add_argument("--skip-lifetimes", action="store_true", help="time our side only")
     parser.add_argument(
         "--only",
-        choices=["compare", "customers", "spark"],
+        choices=["compare", "customers", "spark", "lifecycle"],
         default=None,
         help="compare: only the comparison with lifetimes; customers: only the customer table "
         "(analysis.customers.customer_table, ours alone); both by default; spark: only the "
-        "summary by the Spark, DuckDB and pandas engines (e.g. --sizes 4000000: ~10M rows)",
+        "summary by the Spark, DuckDB and pandas engines (e.g. --sizes 4000000: ~10M rows); "
+        "lifecycle: both views of the lifecycle stages (bench/lifecycle_views.py)",
     )
     parser.add_argument(
         "--scale-runs", type=int, default=1, help="runs per engine with --only spark"
@@ -652,6 +654,12 @@ def main(argv=None) -> None:
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per child process")
     parser.add_argument("--output", default=str(common.ROOT / "reports" / "bench.md"))
     args = parser.parse_args(argv)
+    if args.only == "lifecycle":
+        import lifecycle_views
+
+        for n in args.sizes:
+            lifecycle_views.main(["--size", str(n), "--runs", str(args.runs)])
+        return
     if args.only in ("customers", "spark"):
         args.skip_lifetimes = True
     if args.only == "spark":
