@@ -28,6 +28,7 @@ horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, doc
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
 cost_per_order: float = 0.0  # cost to serve one expected future purchase (currency); 0: none
+currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 playbook: str = ""  # path to an edited copy of the playbook YAML; empty: the package's
 warning_top_tiers: list = ["high", "medium"]  # value tiers the early warning watches
 p_alive_below: float = 0.5  # early-warning reason low_p_alive: P(alive) below this
@@ -47,10 +48,11 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
-from analysis import churn, customers, data, plots, readings, report, strategy
+from analysis import churn, customers, data, plots, readings, report, strategy, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.max_colwidth", None)
@@ -93,9 +95,19 @@ table = customers.customer_table(log, observation_end=observation_end, **setting
 Markdown(table.attrs["model_note"])
 
 # %%
-table[
-    ["purchases", "revenue", "days_since_last", "p_alive", "expected_purchases_period", "clv_net"]
-].describe().round(2)
+tables.summary_table(
+    table[
+        [
+            "purchases",
+            "revenue",
+            "days_since_last",
+            "p_alive",
+            "expected_purchases_period",
+            "clv_net",
+        ]
+    ],
+    currency=currency,
+)
 
 # %% [markdown]
 # ## 1. The playbook
@@ -117,7 +129,7 @@ plays[
         "priority",
         "priority_zh",
     ]
-].fillna("")
+].pipe(tables.format_table)
 
 # %%
 Markdown("**Reading.** " + readings.playbook_reading(plays, edited=bool(playbook)))
@@ -139,7 +151,7 @@ recommendation[
         "kpis",
         "strategy",
     ]
-]
+].pipe(tables.format_table, {"share_customers": "share", "share_value": "share"})
 
 # %% [markdown]
 # The heat map shows where the value sits: each cell's share of the value, with its number of customers.
@@ -166,7 +178,9 @@ Markdown("**Reading.** " + readings.recommendation_reading(recommendation))
 at_risk = churn.early_warning(
     table, top_tiers=warning_top_tiers, p_alive_below=p_alive_below, cycle_factor=cycle_factor
 )
-readings.warning_summary(at_risk).round({"share_of_list": 3, "value_at_risk": 0})
+tables.format_table(
+    readings.warning_summary(at_risk), {"value_at_risk": "money"}, currency=currency
+)
 
 # %% [markdown]
 # The most valuable customers at risk, with what flags them (value in the log's currency, rounded):
@@ -184,7 +198,11 @@ readings.warning_summary(at_risk).round({"share_of_list": 3, "value_at_risk": 0}
             "score",
             "reasons",
         ]
-    ].round({"clv_net": 0, "p_alive": 3, "score": 2})
+    ].pipe(
+        tables.format_table,
+        {"p_alive": "share", "score": "ratio", "days_since_last": "count"},
+        currency=currency,
+    )
 )
 
 # %%
@@ -225,7 +243,7 @@ evaluation = churn.evaluate(
     logit_folds=logit_folds or None,
     logit_features=[f for f in features if f != "stage"],
 )
-evaluation.round(3)
+tables.format_table(evaluation, decimals=3)
 
 # %%
 fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
@@ -241,7 +259,7 @@ Markdown("**Reading.** " + readings.evaluation_reading(evaluation, calibration_t
 
 # %%
 odds = churn.drivers(calibration_table, active, features=features, drop_separating=True)
-odds[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]].round(3)
+tables.format_table(odds[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]], decimals=3)
 
 # %%
 ax = plots.plot_odds_ratios(odds)
@@ -256,7 +274,7 @@ Markdown("**Reading.** " + readings.drivers_reading(odds, left_out))
 
 # %%
 kpi_table = strategy.kpis(table, log, by="stage", period=period)
-readings.kpi_matrix(kpi_table).round(3)
+tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency)
 
 # %%
 readings.unmeasurable_kpis(kpi_table)
@@ -276,13 +294,21 @@ plan_log = transactions.loc[transactions["date"] <= pd.Timestamp(plan_end)]
 plan_table = customers.customer_table(plan_log, observation_end=plan_end, **settings)
 plan_path = Path(export_dir or tempfile.mkdtemp(prefix="pdca_")) / "plan.yaml"
 targets = strategy.plan(plan_table, pdca_targets, plan_path, plan_log, by="stage", period=period)
-targets[["kpi", "group", "baseline", "baseline_period", "target", "direction", "rule"]].round(3)
+tables.format_kpis(
+    targets[["kpi", "group", "baseline", "baseline_period", "target", "direction", "rule"]],
+    ["baseline", "target"],
+    currency=currency,
+)
 
 # %%
 checked = strategy.check(plan_path, table, log)
-checked[
-    ["kpi", "group", "baseline", "target", "actual", "gap", "met", "actual_period", "next_step"]
-].round(3)
+tables.format_kpis(
+    checked[
+        ["kpi", "group", "baseline", "target", "actual", "gap", "met", "actual_period", "next_step"]
+    ],
+    ["baseline", "target", "actual", "gap"],
+    currency=currency,
+)
 
 # %%
 Markdown("**Reading.** " + readings.check_reading(checked))

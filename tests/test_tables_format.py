@@ -172,3 +172,22 @@ def test_format_values_takes_given_roles_and_refuses_unknown_ones():
     assert list(shown["value"]) == ["€0.50", "1,200.0%"]
     with pytest.raises(ValueError, match="unknown role"):
         tables.format_values(values, {"a": "euros"})
+
+
+def test_format_kpis_shows_each_row_in_its_kpis_unit():
+    table = pd.DataFrame(
+        {
+            "kpi": ["customers", "retention_rate", "purchase_cycle_days", "average_order_value"],
+            "baseline": [1200, 0.3124, 44.0, 36.987],
+            "gap": [5, -0.0421, 1.5, 2.0],
+            "period": ["", "1997-12", np.nan, ""],
+        }
+    )
+    shown = tables.format_kpis(table, ["baseline", "gap"], currency="€")
+    assert list(shown["baseline"]) == ["1,200", "31.2%", "44.0", "€36.99"]
+    # a change of a share is in percentage points; a missing text is blank, never "nan"
+    assert shown["gap"].iloc[1] == "-4.2 pts" and shown["period"].iloc[2] == ""
+    with pytest.raises(ValueError, match="names no KPI"):
+        tables.format_kpis(table.drop(columns="kpi"))
+    with pytest.raises(ValueError, match="unknown KPI"):
+        tables.format_kpis(table.assign(kpi="happiness"))
