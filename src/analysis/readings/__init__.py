@@ -56,6 +56,13 @@ from .lifecycle_curve import __all__ as _lifecycle_curve_all  # noqa: E402
 
 __all__ += _lifecycle_all + _lifecycle_checks_all + _lifecycle_curve_all
 
+from .lifecycle_holdout import *  # noqa: E402,F401,F403
+from .lifecycle_holdout import __all__ as _lifecycle_holdout_all  # noqa: E402
+from .lifecycle_views import *  # noqa: E402,F401,F403
+from .lifecycle_views import __all__ as _lifecycle_views_all  # noqa: E402
+
+__all__ += _lifecycle_holdout_all + _lifecycle_views_all
+
 from .run import *  # noqa: E402,F401,F403
 from .run import __all__ as _run_all  # noqa: E402
 
