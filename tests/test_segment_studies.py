@@ -351,3 +351,19 @@ def test_a_table_of_other_parameters_or_another_log_is_refused(sample, tmp_path)
         segment_studies.customer_table_from(path, fewer, observation_end="1998-06-30")
     with pytest.raises(FileNotFoundError, match="customers_path: no file"):
         segment_studies.customer_table_from(tmp_path / "none.parquet", log)
+
+
+def test_make_segments_reads_a_given_table_from_the_project_root(tmp_path, fake_runs, monkeypatch):
+    from analysis import config
+
+    monkeypatch.setattr(config, "PROJECT_ROOT", tmp_path)
+    (tmp_path / "reports").mkdir()
+    with pytest.raises(ParameterError, match="customers_path: no file .*reports/customers.parquet"):
+        segment_studies.build_segment_studies(
+            tmp_path, {"customers_path": "reports/customers.parquet"}
+        )
+    _table().to_parquet(tmp_path / "reports" / "customers.parquet")
+    segment_studies.build_segment_studies(
+        tmp_path, {"customers_path": "reports/customers.parquet"}, only=["low"], progress=False
+    )
+    assert fake_runs[0]["customers_path"] == str(tmp_path / "reports" / "customers.parquet")

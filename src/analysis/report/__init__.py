@@ -74,7 +74,7 @@ from .parameters import ParameterError, check_parameters, parse_value
 from .params_file import generate_log, read_params_file
 from .provenance import git_commit, insert_provenance, provenance_markdown
 from .runner import build_reports, discover_notebooks
-from .segment_studies import customer_table_from
+from .segment_plan import customer_table_from
 
 __all__ = [
     "FailingCell",

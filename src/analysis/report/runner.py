@@ -37,7 +37,7 @@ from .provenance import (
     insert_provenance,
     provenance_markdown,
 )
-from .segment_studies import (
+from .segment_plan import (
     SEGMENT_NOTEBOOK,
     SEGMENTS_DIR,
     SET_BY_HOOK,

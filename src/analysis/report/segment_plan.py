@@ -1,0 +1,306 @@
+"""What the segment studies run on: the customer table, the segments holding customers, their entries.
+
+Shared by the report runner (:mod:`analysis.report.runner`, which runs the
+studies after ``04_segments`` in ``make report``) and the segment studies'
+own command line (:mod:`analysis.report.segment_studies`, ``make
+segments``). :func:`customer_table_from` is also what the segment study
+notebook calls to read the table ``04_segments`` wrote instead of building it.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .. import config
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "RECORDED",
+    "SEGMENTS_DIR",
+    "SEGMENT_NOTEBOOK",
+    "SET_BY_HOOK",
+    "TABLE_FILE",
+    "TABLE_NOTEBOOK",
+    "TABLE_PARAMETER",
+    "TABLE_PARAMETERS",
+    "customer_table_from",
+    "held_segments",
+    "segment_entry",
+    "segment_file_name",
+    "segment_table",
+    "study_values",
+    "table_differences",
+]
+
+#: the notebook run once per segment (not numbered: the main report loop skips it)
+SEGMENT_NOTEBOOK: Path = config.NOTEBOOKS_DIR / "segment_study.ipynb"
+#: the folder of the output directory holding the segment studies
+SEGMENTS_DIR = "segments"
+#: the parameters the hook sets itself, one run per segment
+SET_BY_HOOK = ("segment",)
+#: the study notebook that writes the customer table for the reader (and the segment studies)
+TABLE_NOTEBOOK = "04_segments"
+#: the file it writes in its export folder, read back by the segment studies
+TABLE_FILE = "customers.parquet"
+#: the segment study's parameter naming that file (empty: the study builds the table itself)
+TABLE_PARAMETER = "customers_path"
+#: the parameters the customer table is computed from: the two notebooks must agree on
+#: each for the segment studies to read the table instead of building it
+TABLE_PARAMETERS = (
+    "dataset",
+    "customer_id_column",
+    "date_column",
+    "amount_column",
+    "date_format",
+    "dayfirst",
+    "returns",
+    "duplicates",
+    "observation_end",
+    "period",
+    "time_unit",
+    "horizon_years",
+    "annual_discount_rate",
+    "margin",
+    "cost_per_order",
+)
+#: the table's ``attrs`` that record a parameter, checked when a table is read back
+RECORDED = ("period", "time_unit", "horizon_years", "annual_discount_rate", "margin")
+
+
+def segment_file_name(label: str) -> str:
+    """A file stem for a label: lower case, runs of other characters than letters and digits as ``_``.
+
+    >>> segment_file_name("can't lose them")
+    'can_t_lose_them'
+    """
+    stem = re.sub(r"[^0-9a-z]+", "_", str(label).lower()).strip("_")
+    return stem or "segment"
+
+
+def study_values(parameters: dict[str, Any], notebook: Path = SEGMENT_NOTEBOOK) -> dict[str, Any]:
+    """The notebook's parameter defaults, overridden by the checked ``parameters``."""
+    import papermill as pm
+
+    values = {}
+    for name, info in pm.inspect_notebook(str(notebook)).items():
+        try:
+            values[name] = ast.literal_eval(info["default"]) if info["default"] else None
+        except (ValueError, SyntaxError):
+            values[name] = None
+    values.update(parameters)
+    return values
+
+
+def segment_table(values: dict[str, Any]) -> pd.DataFrame:
+    """The customer table the notebook studies: read from ``customers_path``, else built from the log."""
+    import pandas as pd
+
+    from .. import customers, data
+
+    if values.get(TABLE_PARAMETER):
+        return pd.read_parquet(values[TABLE_PARAMETER])
+    transactions = data.load_dataset(
+        values["dataset"],
+        customer_id=values["customer_id_column"],
+        date=values["date_column"],
+        amount=values["amount_column"],
+        date_format=values["date_format"] or None,
+        dayfirst=values["dayfirst"] or None,
+        returns=values["returns"],
+        duplicates=values["duplicates"],
+    )
+    return customers.customer_table(
+        transactions,
+        observation_end=values["observation_end"] or None,
+        period=values["period"],
+        time_unit=values["time_unit"],
+        horizon_years=values["horizon_years"],
+        annual_discount_rate=values["annual_discount_rate"],
+        margin=values["margin"],
+        cost_per_order=values["cost_per_order"],
+    )
+
+
+def customer_table_from(
+    path: str | Path | None,
+    transactions: pd.DataFrame,
+    *,
+    observation_end=None,
+    period: str = "M",
+    time_unit: str = "W",
+    horizon_years: float = 3.0,
+    annual_discount_rate: float = 0.10,
+    margin: float = 0.30,
+    cost_per_order: float = 0.0,
+) -> pd.DataFrame:
+    """The customer table of ``transactions``: read from ``path`` when given, else built.
+
+    The report runner passes the table ``04_segments`` wrote in the same run
+    (``customers.parquet``, the same log and parameters), so each segment
+    study skips the model fits. A table read back is checked against the log
+    (the same customers) and against the parameters it records in its
+    ``attrs`` (observation end, period, time unit, horizon, discount rate,
+    margin); ``cost_per_order`` is not recorded there, so the runner passes a
+    table only when both notebooks have the same value.
+
+    Parameters
+    ----------
+    path : str or Path, optional
+        A customer table written by :func:`analysis.customers_io.export`
+        (Parquet); empty or None: build it with :func:`analysis.customers.customer_table`.
+    transactions : DataFrame
+        The loaded log.
+    observation_end, period, time_unit, horizon_years, annual_discount_rate, margin, cost_per_order
+        As for :func:`analysis.customers.customer_table`.
+
+    Returns
+    -------
+    DataFrame
+        The table, with ``attrs["observation_end"]`` a Timestamp as when built.
+
+    Raises
+    ------
+    FileNotFoundError
+        When ``path`` names no file.
+    ValueError
+        When the table read was not built from this log with these parameters
+        (each difference named).
+    """
+    import math
+
+    import pandas as pd
+
+    from .. import customers
+
+    settings = {
+        "period": period,
+        "time_unit": time_unit,
+        "horizon_years": horizon_years,
+        "annual_discount_rate": annual_discount_rate,
+        "margin": margin,
+    }
+    if not path:
+        return customers.customer_table(
+            transactions, observation_end=observation_end, cost_per_order=cost_per_order, **settings
+        )
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"customers_path: no file {str(path)!r}; leave it empty to build the customer "
+            f"table here, or run the segments report first (it writes {TABLE_FILE})"
+        )
+    table = pd.read_parquet(path)
+    last = transactions["date"].max() if observation_end is None else observation_end
+    end = pd.Timestamp(last).normalize()
+    problems = []
+    recorded = table.attrs.get("observation_end")
+    if recorded is None or pd.Timestamp(recorded) != end:
+        problems.append(f"observation_end {recorded} in the table, {end.date()} here")
+    for name in RECORDED:
+        value = table.attrs.get(name)
+        same = (
+            value == settings[name]
+            if isinstance(settings[name], str) or value is None
+            else math.isclose(float(value), float(settings[name]))
+        )
+        if not same:
+            problems.append(f"{name} {value!r} in the table, {settings[name]!r} here")
+    ids = pd.Index(transactions["customer_id"].unique())
+    if len(ids) != len(table) or not ids.isin(table.index).all():
+        problems.append(f"{len(table):,} customers in the table, {len(ids):,} in the log")
+    if problems:
+        raise ValueError(
+            f"customers_path: the customer table {str(path)!r} was not built from this log "
+            f"with these parameters ({'; '.join(problems)}); leave customers_path empty to "
+            "build the table here"
+        )
+    table.attrs["observation_end"] = end
+    return table
+
+
+def table_differences(
+    table_notebook: Path, segment_notebook: Path, parameters: dict[str, Any]
+) -> list[str]:
+    """The parameters of the customer table on which two notebooks disagree in a run.
+
+    Parameters
+    ----------
+    table_notebook, segment_notebook : Path
+        The notebook writing the table (``04_segments``) and the segment study.
+    parameters : dict
+        The run's checked parameters.
+
+    Returns
+    -------
+    list of str
+        One phrase per parameter of :data:`TABLE_PARAMETERS` whose value (the
+        run's, else the notebook's default) differs, or that only one declares;
+        empty when the segment studies can read the written table.
+    """
+    from .provenance import declared_values
+
+    table_values = declared_values(table_notebook, parameters)
+    study = declared_values(segment_notebook, parameters)
+    missing = object()
+    differ = []
+    for name in TABLE_PARAMETERS:
+        a, b = table_values.get(name, missing), study.get(name, missing)
+        if a != b:
+            shown = ["not declared" if v is missing else repr(v) for v in (a, b)]
+            differ.append(
+                f"{name} {shown[0]} in {table_notebook.stem}, {shown[1]} in {segment_notebook.stem}"
+            )
+    return differ
+
+
+def held_segments(
+    table: pd.DataFrame, segmentation: str, only: list[str] | None = None
+) -> pd.Series:
+    """Customers of each label of ``segmentation`` to study: those holding customers, or ``only``.
+
+    Returns
+    -------
+    Series
+        Label to customers, in the segmentation's order; ``attrs["customers"]``
+        is the size of the base.
+
+    Raises
+    ------
+    ValueError
+        When a label of ``only`` holds no customer (the labels that do are listed).
+    """
+    from .. import segments
+
+    counts = segments.segment_counts(table, segmentation)
+    held = counts[counts > 0]
+    if only:
+        empty = [label for label in only if label not in held.index]
+        if empty:
+            listed = ", ".join(f"{label!r} ({n:,})" for label, n in held.items())
+            raise ValueError(
+                f"segment(s) {empty} of {segmentation} hold no customer; "
+                f"the labels holding customers are {listed}"
+            )
+        held = held[held.index.isin(only)]
+    held = held.astype(int)
+    held.attrs = {"customers": int(counts.sum())}
+    return held
+
+
+def segment_entry(
+    label: str, segmentation: str, held: pd.Series, page: Path, executed: Path, summary: str = ""
+) -> dict[str, str]:
+    """The index entry of one segment study: title, size and share, pages, one-line summary."""
+    share = held[label] / held.attrs["customers"]
+    return {
+        "title": f"Segment study: {label} ({segmentation})",
+        "lead": f"{held[label]:,} customers, {share:.1%} of the base.",
+        "html": page.name,
+        "notebook": executed.name,
+        "summary": summary,
+    }
