@@ -30,10 +30,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 env: $(STAMP) ## create .venv from requirements.lock (re-runs only when the lock changes)
 
-report: $(STAMP) ## build the whole study into reports/ (HTML + executed notebooks + index.html); PARAMS=notebooks/params/x.yaml REPORT_ARGS="--workers 2"
+report: $(STAMP) ## build the whole study into reports/: every report, the segment studies, index.html (2 notebooks at a time); PARAMS=notebooks/params/x.yaml REPORT_ARGS="--no-segments"
 	$(PY) -m analysis.report $(if $(PARAMS),--params $(PARAMS)) $(REPORT_ARGS)
 
-segments: $(STAMP) ## one in-depth study per CLV tier into reports/segments/ (SEGMENT_ARGS="--segmentation value_matrix")
+segments: $(STAMP) ## rebuild only the segment studies into reports/segments/ (SEGMENT_ARGS="--segmentation value_matrix -p customers_path reports/customers.parquet")
 	$(PY) -m analysis.report.segment_studies $(SEGMENT_ARGS)
 
 lint: $(STAMP) ## check the code with ruff: its lint rules and its formatting (make format fixes the latter)
