@@ -38,16 +38,20 @@ evaluation_seed: int = 2  # a fresh simulator seed to measure accuracy on
 hmm_states: int = 4  # latent relationship states of the hidden Markov model
 hmm_starts: int = 3  # seeded EM starts of the hidden Markov model
 hmm_seed: int = 0  # seed of the hidden Markov model's starts
+holdout_end: str = "1998-06-30"  # the stages at calibration_end are checked on the purchases to it
+calibration_end: str = "1997-09-30"  # cut-off of the holdout check of the stages; empty: skip it
+currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 
 # %%
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
-from analysis import data, lifecycle, plots, readings, report, simulate
+from analysis import data, lifecycle, plots, readings, report, simulate, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
 thresholds = dict(
@@ -91,29 +95,37 @@ Markdown(readings.run_intro(dataset, transactions))
 # So the stage order of the lifecycle model holds by construction: stability is reached only through exploration and formation, and decline can follow any stage. Every threshold, its default and the reason for it:
 
 # %%
-lifecycle.thresholds_table().assign(used=pd.Series(thresholds))
+tables.format_table(lifecycle.thresholds_table().assign(used=pd.Series(thresholds)))
 
 # %% [markdown]
 # ## Every customer, every month
 #
-# One row per customer and month from the first purchase to the end of observation, with the signals that decided the stage and the rule that fired (`reason`). Below, the history of the customer with the most purchase days.
+# One row per customer and month from the first purchase to the end of observation, with the signals that decided the stage and the rule that fired (`reason`).
+#
+# **Two views of the same stages.** The rules read each month with only what was known at its end: the *real-time* view. It answers "which stage is this customer in now?", so it gives the current stage mix below, and the early warning and the strategy of report 5. Looking back, a month's stage may use what happened after it, and should: the rules lag a month or so at each boundary. The *hindsight* view (`assign_stages(..., view="hindsight")`) reads every customer's whole history with the package's lifecycle model (a hidden Markov model of the four stages in their order, with each customer's own purchase rate) and labels each month with the most probable stage path. It answers "which stage was this customer in during that month?", so it gives the histories: the stage mix over calendar time, the lifecycle curve, the transition matrix, the stage values and the relationship survival. Each section below names its view; the accuracy of both is measured on simulated customers near the end of the report.
+#
+# Below, the history of the customer with the most purchase days in both views (every signal of the rules is in the appendix).
 
 # %%
-# %%time
-# NBVAL_IGNORE_OUTPUT
 stages = lifecycle.assign_stages(
     transactions, period=period, observation_end=observed_to, **thresholds
 )
-
-# %%
-stages.shape
+history_stages = lifecycle.assign_stages(
+    transactions, period=period, observation_end=observed_to, view="hindsight"
+)
 
 # %%
 heaviest = stages.groupby("customer_id")["purchases"].sum().idxmax()
 history = (
     stages.loc[stages["customer_id"] == heaviest].drop(columns=["customer_id"]).set_index("period")
 )
-history.round(3)
+hindsight_history = history_stages.loc[history_stages["customer_id"] == heaviest]
+tables.format_table(
+    history[["age", "purchases", "spend", "window_rate", "rate_ratio", "stage", "reason"]]
+    .rename(columns={"stage": "stage (real time)"})
+    .assign(**{"stage (hindsight)": hindsight_history["stage"].to_numpy()}),
+    currency=currency,
+)
 
 # %%
 Markdown(readings.history_reading(history))
@@ -121,7 +133,7 @@ Markdown(readings.history_reading(history))
 # %% [markdown]
 # ## The stage mix now
 #
-# The latest stage of every customer, and the rule that put it there.
+# The latest stage of every customer, and the rule that put it there (real-time view).
 
 # %%
 current = lifecycle.current_stage(stages)
@@ -131,7 +143,7 @@ current_mix = pd.DataFrame(
         "share": current["stage"].value_counts(normalize=True, sort=False),
     }
 )
-current_mix.round(3)
+tables.format_table(current_mix)
 
 # %%
 reasons = pd.crosstab(current["stage"], current["reason"].astype(str))
@@ -145,7 +157,7 @@ Markdown(readings.current_mix_reading(current_mix, reasons))
 
 # %%
 by_period = lifecycle.current_mix_by_period(transactions, observation_end=observed_to, **thresholds)
-by_period.round(3)
+tables.format_table(by_period, dict.fromkeys(by_period.columns, "share"))
 
 # %%
 Markdown(readings.period_reading(by_period))
@@ -153,14 +165,14 @@ Markdown(readings.period_reading(by_period))
 # %% [markdown]
 # ## The stage mix over calendar time
 #
-# How the customers moved through the stages, period by period.
+# How the customers moved through the stages, period by period (hindsight view).
 
 # %%
-mix = lifecycle.stage_mix(stages)
+mix = lifecycle.stage_mix(history_stages)  # hindsight: each month read with the whole history
 ax = plots.plot_stage_mix(mix)
 
 # %%
-mix.round(3)
+tables.format_table(mix, dict.fromkeys(mix.columns, "share"))
 
 # %%
 Markdown(readings.mix_over_time_reading(mix))
@@ -170,14 +182,22 @@ Markdown(readings.mix_over_time_reading(mix))
 #
 # The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; the margin and the cost per purchase are parameters (stated assumptions unless the log carries cost data), so profit moves with revenue and purchases as they set it.
 #
-# First by relationship age (months since the first purchase), over all customers, with the share of each stage at that age behind the lines (both lines are shown relative to their own peak).
+# First by relationship age (months since the first purchase), in the hindsight view: purchases and profit per active customer in absolute units for all customers (left), the same for the customers whose path reaches stability (middle, where the rise through formation to a plateau and the fall can be seen without the one-time buyers), and the share of each stage at that age (right).
 
 # %%
-curve = lifecycle.lifecycle_curve(stages=stages, margin=margin, cost_per_purchase=cost_per_purchase)
-ax = plots.plot_lifecycle_curve(curve)
+curve = lifecycle.lifecycle_curve(
+    stages=history_stages, margin=margin, cost_per_purchase=cost_per_purchase
+)
+reaching = lifecycle.lifecycle_curve(
+    stages=history_stages,
+    margin=margin,
+    cost_per_purchase=cost_per_purchase,
+    reaching="stability",
+)
+axes = plots.plot_lifecycle_by_age(curve, reaching, currency=currency, period=period)
 
 # %%
-curve.round(3)
+tables.format_table(curve, currency=currency)
 
 # %%
 Markdown(readings.curve_by_age_reading(curve))
@@ -187,15 +207,15 @@ Markdown(readings.curve_by_age_reading(curve))
 
 # %%
 curve_by_stage = lifecycle.lifecycle_curve(
-    stages=stages,
+    stages=history_stages,
     margin=margin,
     cost_per_purchase=cost_per_purchase,
     align="stage",
 )
-ax = plots.plot_lifecycle_curve(curve_by_stage)
+ax = plots.plot_lifecycle_curve(curve_by_stage, currency=currency, period=period)
 
 # %%
-curve_by_stage.round(3)
+tables.format_table(curve_by_stage, currency=currency)
 
 # %%
 Markdown(readings.curve_by_stage_reading(curve_by_stage))
@@ -203,14 +223,14 @@ Markdown(readings.curve_by_stage_reading(curve_by_stage))
 # %% [markdown]
 # ## How customers move: the stage transition matrix
 #
-# Counts of customer-months that go from one stage (row) to another (column) in the next month, and the same as probabilities: the lifecycle as a Markov chain.
+# Counts of customer-months that go from one stage (row) to another (column) in the next month, and the same as probabilities: the lifecycle as a Markov chain (hindsight view: the transitions as they happened).
 
 # %%
-counts = lifecycle.transition_counts(stages)
-counts
+counts = lifecycle.transition_counts(history_stages)  # hindsight
+tables.format_table(counts)
 
 # %%
-P = lifecycle.transition_matrix(stages)
+P = lifecycle.transition_matrix(history_stages)
 ax = plots.plot_transition_matrix(P)
 
 # %%
@@ -219,14 +239,16 @@ Markdown(readings.transition_reading(counts, P))
 # %% [markdown]
 # ## Where the base is heading
 #
-# The stage mix of today's customers projected with the transition matrix (the chain assumes that the monthly transition probabilities stay as they were, and it adds no new customers).
+# The stage mix of today's customers (real-time view) projected with the transition matrix of the hindsight view (the chain assumes that the monthly transition probabilities stay as they were, and it adds no new customers): the mix now, after one period and after `projection_periods`.
 
 # %%
+# the chain of the hindsight view, started from today's real-time mix
 projection = lifecycle.project_stage_mix(P, stages, projection_periods)
-ax = plots.plot_stage_projection(projection)
-
-# %%
-projection.round(3)
+tables.format_table(
+    tables.stage_projection_table(
+        projection, [1, projection_periods], customers=len(current), period=period
+    )
+)
 
 # %%
 Markdown(readings.projection_reading(projection))
@@ -237,18 +259,20 @@ Markdown(readings.projection_reading(projection))
 # Each stage's mean profit per customer-month is the reward of the Markov chain; the stage-based CLV is the expected discounted profit of the next `horizon_years` for a customer now in that stage (Pfeifer-Carraway, through `analysis.clv.markov_clv`; the current month is not counted, the discount rate is the monthly equivalent of `annual_discount_rate`).
 
 # %%
-rewards = lifecycle.stage_rewards(stages, margin=margin, cost_per_purchase=cost_per_purchase)
-rewards.round(3)
+rewards = lifecycle.stage_rewards(
+    history_stages, margin=margin, cost_per_purchase=cost_per_purchase
+)
+tables.format_table(rewards, currency=currency)
 
 # %%
 stage_value = lifecycle.stage_clv(
-    stages,
+    history_stages,
     margin=margin,
     cost_per_purchase=cost_per_purchase,
     annual_discount_rate=annual_discount_rate,
     horizon_years=horizon_years,
 )
-stage_value.round(2)
+tables.format_table(stage_value, {"reward": "money", "total_clv": "money"}, currency=currency)
 
 # %%
 Markdown(readings.stage_clv_reading(stage_value, margin=margin, horizon_years=horizon_years))
@@ -265,27 +289,35 @@ retention = lifecycle.cohort_retention(
 ax = plots.plot_cohort_retention(retention)
 
 # %%
-retention.round(3)
+tables.format_table(retention, currency=currency)
 
 # %% [markdown]
 # Survival of relationships: the share of relationships not yet in decline after t months (Kaplan-Meier, statsmodels `SurvfuncRight`; relationships never in decline are censored at the end of observation), by month of acquisition and by the customer's spend in its first month, with log-rank tests of equal survival.
 
 # %%
-survival = lifecycle.relationship_survival(stages, by="cohort")
-ax = plots.plot_survival(survival)
+survival = lifecycle.relationship_survival(history_stages, by="cohort")
+ax = plots.plot_survival(
+    survival, trial_months=trial_months, period=period, legend_title="first-purchase cohort"
+)
 
 # %%
-by_cohort_test = lifecycle.survival_logrank(stages, by="cohort")
-by_cohort_test.round(4)
+by_cohort_test = lifecycle.survival_logrank(history_stages, by="cohort")
+tables.format_table(by_cohort_test.to_frame().T)
 
 # %%
-first_month = lifecycle.first_period_spend_groups(stages)
-first_spend_survival = lifecycle.relationship_survival(stages, by=first_month)
-ax = plots.plot_survival(first_spend_survival)
+first_month = lifecycle.first_period_spend_groups(history_stages)
+first_spend_survival = lifecycle.relationship_survival(history_stages, by=first_month)
+ax = plots.plot_survival(
+    first_spend_survival,
+    trial_months=trial_months,
+    period=period,
+    labels=tables.spend_group_labels(history_stages, first_month, currency=currency),
+    legend_title="spend in the first month",
+)
 
 # %%
-first_spend_test = lifecycle.survival_logrank(stages, by=first_month)
-first_spend_test.round(4)
+first_spend_test = lifecycle.survival_logrank(history_stages, by=first_month)
+tables.format_table(first_spend_test.to_frame().T)
 
 # %%
 Markdown(
@@ -308,11 +340,10 @@ with_p_alive = lifecycle.assign_stages(
     **thresholds,
 )
 changed = int((with_p_alive["stage"] != stages["stage"]).sum())
-changed
 
 # %%
 alive_table = lifecycle.p_alive_bands(with_p_alive)
-alive_table
+tables.format_table(alive_table)
 
 # %%
 Markdown(readings.p_alive_reading(changed, alive_table))
@@ -333,7 +364,7 @@ sensitivity = lifecycle.threshold_sensitivity(
 ax = plots.plot_sensitivity(sensitivity)
 
 # %%
-sensitivity.round(3)
+tables.format_table(sensitivity, decimals=3)
 
 # %%
 Markdown(readings.sensitivity_reading(sensitivity))
@@ -350,11 +381,11 @@ confusion = lifecycle.stage_confusion(evaluation.stages, assigned)
 ax = plots.plot_stage_confusion(confusion)
 
 # %%
-confusion
+tables.format_table(confusion)
 
 # %%
 scores = lifecycle.stage_scores(confusion)
-scores.round(3)
+tables.format_table(scores, decimals=3)
 
 # %%
 by_seed = pd.concat(
@@ -367,7 +398,7 @@ by_seed = pd.concat(
         ),
     }
 )
-by_seed.round(3)
+tables.format_table(by_seed, decimals=3)
 
 # %% [markdown]
 # Macro-F1 on the tuning seed when each threshold moves by a quarter:
@@ -377,7 +408,7 @@ tuning = simulate.simulate_lifecycle(sim_customers, sim_periods, seed=tuning_see
 tuning_table = lifecycle.threshold_sensitivity(
     tuning.transactions, change=sensitivity_change, truth=tuning.stages, **thresholds
 )[["threshold", "change", "value", "macro_f1"]]
-tuning_table.round(3)
+tables.format_table(tuning_table, decimals=3)
 
 # %%
 Markdown(readings.tuning_reading(tuning_table))
@@ -394,7 +425,7 @@ by_rate = lifecycle.simulation_accuracy(
     seed=evaluation_seed,
     **thresholds,
 )
-by_rate.round(3)
+tables.format_table(by_rate, decimals=3)
 
 # %%
 by_growth = lifecycle.simulation_accuracy(
@@ -405,7 +436,7 @@ by_growth = lifecycle.simulation_accuracy(
     seed=evaluation_seed,
     **thresholds,
 )
-by_growth.round(3)
+tables.format_table(by_growth, decimals=3)
 
 # %%
 Markdown(
@@ -419,10 +450,31 @@ Markdown(
 
 # %%
 sim_curve = lifecycle.lifecycle_curve(stages=assigned, margin=margin, align="stage")
-ax = plots.plot_lifecycle_curve(sim_curve)
+ax = plots.plot_lifecycle_curve(sim_curve, currency=currency, period=period)
 
 # %%
 Markdown(readings.curve_by_stage_reading(sim_curve))
+
+# %% [markdown]
+# ## Real time and hindsight: how accurately each view reads the stages
+#
+# The same simulator, now with both views and the lifecycle model's real-time reading (the model filtered to each month, `method="model"`), on seeds no default was tuned on (`lifecycle.EVALUATION_SEEDS`; the thresholds and the model's defaults were set on seed 1, `lifecycle.TUNING_SEEDS`). First by the customers' purchase rate at the peak, from one purchase every four months to four a month; then under named settings of the simulator: its default, a shorter formation, a longer stability, sparser buyers. The score is macro-F1 (the mean over the four stages of F1).
+
+# %%
+views_by_rate = lifecycle.accuracy_by_rate(n_customers=sim_customers, n_periods=sim_periods)
+tables.format_table(readings.view_accuracy_table(views_by_rate, "rate"), decimals=3)
+
+# %%
+views_by_setting = lifecycle.accuracy_by_setting(n_customers=sim_customers, n_periods=sim_periods)
+tables.format_table(
+    readings.view_accuracy_table(views_by_setting, "setting").join(
+        views_by_setting.groupby("setting", sort=False)[["simulator", "seeds"]].first()
+    ),
+    decimals=3,
+)
+
+# %%
+Markdown(readings.view_accuracy_reading(views_by_rate, views_by_setting))
 
 # %% [markdown]
 # ## A model-based comparison: hidden Markov model
@@ -430,8 +482,6 @@ Markdown(readings.curve_by_stage_reading(sim_curve))
 # The rules above are one reading of a history. Netzer, Lattin and Srinivasan (2008) read it with a model instead: every customer is, each month, in one of a few latent *relationship states* ordered by how much the customer buys, its repeat purchases are Poisson at the state's rate (scaled by the share of the month observed), and it moves between states by a Markov chain shared by all customers. `analysis.lifecycle.hmm` fits this hidden Markov model by EM (Baum-Welch, several seeded starts) and reads the four stages off each customer's most likely state path, relative to the customer's own path: the first month is exploration; a state below the customer's best so far, or the lowest state still held beyond the trial (`trial_periods`, 2 months, like `trial_months`), is decline; a state above the trial level (or a steady level held past the trial) is formation, and stability once it is the customer's peak. So the stage order rule holds here too. This is the homogeneous core of their model (no covariates, no customer heterogeneity in the rates), and unlike the rules the path uses the whole history: it is a hindsight reading.
 
 # %%
-# %%time
-# NBVAL_IGNORE_OUTPUT
 hmm_counts, hmm_exposure = lifecycle.purchase_counts(
     transactions, period=period, observation_end=observed_to
 )
@@ -452,25 +502,24 @@ hmm_frame = lifecycle.hmm_stages(
 
 # %%
 hmm_parameters = hmm_fit.parameters()
-hmm_parameters.round(3)
+tables.format_table(hmm_parameters, decimals=3)
 
 # %% [markdown]
 # The stage mix of the two readings, over all customer-months and in the latest month:
 
 # %%
 hmm_mix = lifecycle.stage_mix_comparison(stages, hmm_frame)
-hmm_mix.round(3)
+tables.format_table(hmm_mix, dict.fromkeys(hmm_mix.select_dtypes("number").columns, "share"))
 
 # %% [markdown]
 # How often the two agree (share of customer-months with the same stage), and where they differ (rows: the rules, columns: the HMM, customer-months):
 
 # %%
 agreement = lifecycle.stage_agreement(stages, hmm_frame)
-round(agreement, 3)
 
 # %%
 hmm_crosstab = lifecycle.stage_crosstab(stages, hmm_frame)
-hmm_crosstab
+tables.format_table(hmm_crosstab)
 
 # %% [markdown]
 # And against the simulator's true stages on the same evaluation seed: F1 per stage and macro-F1 of both readings (the HMM fitted afresh on the simulated log).
@@ -481,7 +530,7 @@ hmm_assigned = lifecycle.hmm_stages(
 )
 hmm_scores = lifecycle.stage_scores(lifecycle.stage_confusion(evaluation.stages, hmm_assigned))
 f1_both = pd.DataFrame({"rules": scores["f1"], "hmm": hmm_scores["f1"]})
-f1_both.round(3)
+tables.format_table(f1_both, decimals=3)
 
 # %%
 Markdown(
@@ -508,6 +557,32 @@ assert len(lifecycle.paired_stages(stages, hmm_frame)) == len(stages) == len(hmm
 assert hmm_scores.loc["macro", "f1"] >= 0.70, "HMM accuracy on the simulator dropped"
 
 # %% [markdown]
+# ## Do the stages order real behaviour? A check on the holdout
+#
+# The simulator knows the true stages; a real log does not. What it does know is what the customers did next. Every customer is staged with the log up to `calibration_end` only (real-time view, the stage the firm would have acted on), and the stages are compared with the purchase days each customer made after it, to `holdout_end`. If the stages mean what they say, customers in stability buy most, then formation, then exploration, then decline (a stage is checked when it has at least 50 customers). The stage is also used as a score for "active in the holdout" and compared, by the area under the ROC curve (AUC), with the BG/NBD model's expected purchases and P(alive) fitted on the same data.
+
+# %%
+holdout_check = (
+    lifecycle.holdout_validation(
+        transactions, calibration_end, holdout_end or None, period=period, **thresholds
+    )
+    if calibration_end
+    else None
+)
+if holdout_check is not None:
+    display(
+        tables.format_table(holdout_check.by_stage, {"active_share": "share"}),
+        tables.format_table(holdout_check.auc, decimals=3),
+    )
+
+# %%
+Markdown(
+    readings.holdout_stage_reading(holdout_check.by_stage, holdout_check.auc)
+    if holdout_check is not None
+    else "No holdout check: `calibration_end` is empty."
+)
+
+# %% [markdown]
 # ## What the firm takes from this
 
 # %%
@@ -532,3 +607,15 @@ assert (with_p_alive.loc[with_p_alive["p_alive"] < 0.3, "stage"] == "decline").a
     "P(alive) < p_alive_min is decline"
 )
 assert scores.loc["macro", "f1"] >= 0.70, "classifier accuracy on the simulator dropped"
+assert (
+    lifecycle.transition_counts(history_stages).loc[["exploration", "decline"], "stability"].sum()
+    == 0
+)
+
+# %% [markdown]
+# ## Appendix: every signal of the heaviest customer's history
+#
+# The rules' signals for the customer shown in the first section, month by month (real-time view): the pace in the window and before it, their ratio, the Poisson test p-values of a rise and a fall, the silence and the purchase cycle, the stage and the rule that fired.
+
+# %%
+tables.format_table(history, currency=currency, decimals=3)

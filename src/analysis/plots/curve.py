@@ -182,7 +182,9 @@ def plot_lifecycle_by_age(
     """
     panels = 3 if reaching is not None else 2
     if axes is None:
-        _, axes = plt.subplots(1, panels, figsize=(5 * panels, 4.2), dpi=DPI)
+        _, axes = plt.subplots(
+            1, panels, figsize=(6.2 * panels, 4.4), dpi=DPI, layout="constrained"
+        )
     axes = np.asarray(axes).ravel()
     if len(axes) != panels:
         raise ValueError(f"axes: {panels} needed, {len(axes)} given")
