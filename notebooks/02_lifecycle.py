@@ -38,7 +38,7 @@ evaluation_seed: int = 2  # a fresh simulator seed to measure accuracy on
 hmm_states: int = 4  # latent relationship states of the hidden Markov model
 hmm_starts: int = 3  # seeded EM starts of the hidden Markov model
 hmm_seed: int = 0  # seed of the hidden Markov model's starts
-holdout_end: str = "1998-06-30"  # the stages at calibration_end are checked on the purchases to it
+holdout_end: str = ""  # end of the holdout check of the stages; empty: observation_end
 calibration_end: str = "1997-09-30"  # cut-off of the holdout check of the stages; empty: skip it
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 
@@ -564,7 +564,7 @@ assert hmm_scores.loc["macro", "f1"] >= 0.70, "HMM accuracy on the simulator dro
 # %%
 holdout_check = (
     lifecycle.holdout_validation(
-        transactions, calibration_end, holdout_end or None, period=period, **thresholds
+        transactions, calibration_end, holdout_end or observed_to, period=period, **thresholds
     )
     if calibration_end
     else None
