@@ -348,33 +348,17 @@ Markdown(
 # Every method is set back to the calibration end and asked for the revenue each customer will bring in the holdout (undiscounted, margin 1), using only the calibration data: the models fitted on calibration, the formula with the calibration spend rate, and the recency chain estimated on the calibration months (its last state open at the number of months observed minus two). The retention method cannot take part: its retention rate is measured on the holdout itself. The actual revenue is what each customer spent in the holdout.
 
 # %%
-actual = calibration["frequency_holdout"] * calibration["monetary_value_holdout"]
-backtest = pd.DataFrame(
-    {
-        name: clv.customer_lifetime_value(
-            model,
-            spend_model,
-            calibration,
-            retention["holdout_years"],
-            0.0,
-            1.0,
-            time_unit=time_unit,
-        )["clv"]
-        for name, model in fitted.items()
-    }
-)
-backtest["formula"] = clv.formula_clv(
-    clv.yearly_spend_rate(calibration, time_unit), 0.0, 0.0, retention["holdout_years"]
-)
-
-# %%
-states_then = clv.recency_states(transactions, markov_period, calibration_end, max_recency)
-backtest["markov"] = clv.markov_customer_clv(
-    states_then,
-    *clv.recency_chain(states_then),
-    0.0,
+actual = clv.holdout_revenue(calibration)
+backtest = clv.backtest_methods(
+    transactions,
+    calibration,
+    fitted,
+    spend_model,
     retention["holdout_years"],
-    markov_period,
+    calibration_end,
+    time_unit=time_unit,
+    markov_period=markov_period,
+    max_recency=max_recency,
 )
 backtest_errors = models.value_errors(backtest, actual)
 tables.format_table(

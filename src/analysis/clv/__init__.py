@@ -12,6 +12,8 @@ module each:
   :func:`transition_matrix_from_counts`; the brand-switching example of
   ``docs/domain.md#markov-chain-method`` is :func:`brand_switching_clv`, the recency chain of a log
   :func:`recency_states`, :func:`recency_chain`, :func:`markov_customer_clv`.
+- :mod:`.backtest`: :func:`backtest_methods` and :func:`holdout_revenue`, every
+  method set back to the calibration end and compared with the holdout revenue.
 - :mod:`.model`: :func:`customer_lifetime_value`, a fitted count model ("buy
   till you die", :class:`analysis.models.protocol.CountModel`) times a spend
   model, discounted in small steps of calendar time.
@@ -21,6 +23,7 @@ forms and for :func:`customer_lifetime_value`, per step of the chain for
 :func:`markov_clv`); yearly rates are converted with :mod:`analysis.units`.
 """
 
+from .backtest import backtest_methods, holdout_revenue
 from .formula import (
     formula_clv,
     holdout_retention,
@@ -55,4 +58,6 @@ __all__ = [
     "recency_states",
     "recency_chain",
     "markov_customer_clv",
+    "backtest_methods",
+    "holdout_revenue",
 ]
