@@ -50,6 +50,7 @@ from analysis import (
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.float_format", "{:,.3f}".format)  # separators, no scientific notation
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.max_colwidth", None)
@@ -200,7 +201,7 @@ Markdown("**Reading.** " + readings.segment_retention_reading(curves, segment))
 kpi_table = strategy.kpis(
     table, transactions, by=segments.membership(table, rows, segment), period=period
 )
-readings.kpi_matrix(kpi_table).round(3)
+tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency)
 
 # %%
 Markdown("**Reading.** " + readings.segment_kpi_reading(kpi_table, segment, rest=segments.REST))
