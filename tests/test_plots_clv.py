@@ -75,9 +75,15 @@ def test_holdout_by_frequency_draws_actual_and_one_line_per_model(holdout):
 def test_tracking_cumulative_and_per_period(tracking):
     ax = plots.plot_tracking(tracking, linestyle=":")
     lines = ax.get_lines()
-    # actual, one model, and the calibration-end marker at the last calibration period
+    # actual, one model, and the calibration-end marker at the last calibration date
     assert [ln.get_label() for ln in lines[:2]] == ["actual", "BG/NBD"]
-    assert len(lines) == 3 and list(lines[2].get_xdata()) == [3.0, 3.0]
+    end = np.datetime64(tracking.loc[tracking["calibration"], "date"].iloc[-1], "us")
+    assert len(lines) == 3 and list(lines[2].get_xdata()) == [end, end]
+    assert ax.get_xlabel() == "date"
+    # without dates, the periods since the first purchase day
+    ax = plots.plot_tracking(tracking.drop(columns="date"))
+    assert list(ax.get_lines()[2].get_xdata()) == [3.0, 3.0]
+    assert ax.get_xlabel() == "periods since the cohort's first purchase day"
     assert lines[1].get_linestyle() == ":"
     np.testing.assert_allclose(lines[0].get_ydata(), [0, 1, 1, 2, 3])
     ax = plots.plot_tracking(tracking, cumulative=False)

@@ -16,7 +16,7 @@ import seaborn as sns
 
 from ..tables import concentration
 from ..tables.format import money
-from .style import DPI, OKABE_ITO, money_axis, new_axes, palette, plain_currency
+from .style import DPI, OKABE_ITO, date_axis, money_axis, new_axes, palette, plain_currency
 
 __all__ = [
     "plot_holdout_by_frequency",
@@ -68,20 +68,23 @@ def plot_tracking(table: pd.DataFrame, cumulative: bool = True, ax=None, **kwarg
 
     ``table`` comes from :func:`analysis.models.validation.tracking_table`
     (cumulative counts); the calibration end is dotted. With ``cumulative=False`` the
-    purchases per period are drawn. ``**kwargs`` go to the models' lines.
+    purchases per period are drawn. The x axis is the calendar date when the
+    table has a ``date`` column, else the periods since the cohort's first
+    purchase day. ``**kwargs`` go to the models' lines.
     """
     ax = _axes(ax, figsize=(8, 4))
     values = table[["actual", *_model_columns(table)]]
     if not cumulative:
         values = values.diff().fillna(values.iloc[0])
-    x = table["time"].to_numpy()
+    dated = "date" in table.columns
+    x = pd.to_datetime(table["date"]).to_numpy() if dated else table["time"].to_numpy()
     ax.plot(x, values["actual"], color="black", linewidth=2, label="actual")
     kwargs.setdefault("linestyle", "--")
     models = _model_columns(table)
     for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models, strict=False):
         ax.plot(x, values[name], **{"color": color, "label": str(name), **kwargs})
     if table["calibration"].any() and not table["calibration"].all():
-        end = float(x[np.flatnonzero(table["calibration"].to_numpy())[-1]])
+        end = x[np.flatnonzero(table["calibration"].to_numpy())[-1]]
         ax.axvline(end, color="grey", linestyle=":", linewidth=1)
         ax.annotate(
             "calibration | holdout",
@@ -93,8 +96,13 @@ def plot_tracking(table: pd.DataFrame, cumulative: bool = True, ax=None, **kwarg
             color="grey",
             bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8},
         )
-    ax.set_xlim(0, x[-1])
-    ax.set_xlabel("periods since the cohort's first purchase day")
+    if dated:
+        ax.set_xlim(x[0], x[-1])
+        date_axis(ax)
+        ax.set_xlabel("date")
+    else:
+        ax.set_xlim(0, x[-1])
+        ax.set_xlabel("periods since the cohort's first purchase day")
     ax.set_ylabel("cumulative repeat purchases" if cumulative else "repeat purchases per period")
     ax.set_title("Tracking repeat purchases" + (" (cumulative)" if cumulative else " (per period)"))
     ax.legend(frameon=False, loc="upper left" if cumulative else "upper right")
