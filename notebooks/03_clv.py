@@ -152,9 +152,7 @@ Markdown(readings.holdout_reading(holdout, holdout_errors, tracking))
 # CLV needs the value of the future purchases as well as their number. The Gamma-Gamma model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) lets each customer's purchase values vary around her own mean, and those means vary across customers; a customer's expected spend is a weighted average of her observed mean and the population mean, the weight on her own mean growing with the number of her purchases. It is fitted on the repeat buyers only (customers without a repeat purchase carry no information on spend under the model; a repeat buyer whose purchases were all free, if any, is left out because the model needs positive spend) and assumes that spend is independent of purchase frequency, which we check first.
 
 # %%
-repeat_buyers = calibration.loc[
-    calibration["frequency"].gt(0) & calibration["monetary_value"].gt(0)
-]
+repeat_buyers = rfm.repeat_buyers(calibration)
 correlation = repeat_buyers[["frequency", "monetary_value"]].corr()
 tables.format_table(correlation, dict.fromkeys(correlation.columns, "ratio"))
 
@@ -190,9 +188,7 @@ fitted_now = {
     "Pareto/NBD": models.ParetoNBD().fit(whole),
     "MBG/NBD": models.ModifiedBetaGeo().fit(whole),
 }
-spend_now = models.GammaGamma().fit(
-    whole.loc[whole["frequency"].gt(0) & whole["monetary_value"].gt(0)]
-)
+spend_now = models.GammaGamma().fit(rfm.repeat_buyers(whole))
 tables.format_table(
     tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]],
     decimals=3,

@@ -222,3 +222,14 @@ def test_compress_preserves_totals(rows):
     for col in ["frequency", "recency", "T"]:
         assert (c[col] * c["weight"]).sum() == pytest.approx(s[col].sum())
     assert not c.duplicated(["frequency", "recency", "T"]).any()
+
+
+def test_repeat_buyers_are_the_spend_models_sample():
+    summary = pd.DataFrame(
+        {"frequency": [0, 2, 3, 1], "monetary_value": [0.0, 10.0, 0.0, 5.0]},
+        index=pd.Index(["a", "b", "c", "d"], name="customer_id"),
+    )
+    # no repeat purchase (a) and only free repeat purchases (c) are left out
+    assert list(rfm.repeat_buyers(summary).index) == ["b", "d"]
+    with pytest.raises(ValueError, match="monetary_value"):
+        rfm.repeat_buyers(summary[["frequency"]])

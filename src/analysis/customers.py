@@ -178,8 +178,7 @@ def spend_per_purchase(
         ``summary``, the fitted GammaGamma (None on the fallback) and a
         sentence saying which was used (and any boundary-fit note).
     """
-    spenders = (summary["frequency"] > 0) & (summary["monetary_value"] > 0)
-    buyers = summary[spenders]
+    buyers = rfm.repeat_buyers(summary)
     reason = None
     if len(buyers) < min_spend_buyers:
         reason = f"only {len(buyers):,} repeat buyer(s) with positive spend (< {min_spend_buyers})"
@@ -195,7 +194,7 @@ def spend_per_purchase(
                 note += f" Gamma-Gamma boundary fit: {gg.boundary_note}"
             return spend.rename("expected_spend"), gg, note
     overall = float(history["revenue"].sum() / history["purchases"].sum())
-    own = summary["monetary_value"].where(spenders, overall)
+    own = summary["monetary_value"].where(summary.index.isin(buyers.index), overall)
     note = (
         f"Gamma-Gamma not fitted ({reason}): spend per purchase is each repeat buyer's own mean "
         f"repeat spend, and the overall mean spend per purchase ({overall:,.2f}) for the others."

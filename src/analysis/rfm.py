@@ -30,6 +30,7 @@ __all__ = [
     "SUMMARY_COLUMNS",
     "TIME_UNITS",
     "compress",
+    "repeat_buyers",
     "summarize",
     "unit_days",
 ]
@@ -161,3 +162,18 @@ def _compress(summary: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
     if "weight" not in summary.columns or np.all(np.mod(out["weight"], 1) == 0):
         out["weight"] = out["weight"].astype(np.int64)
     return out
+
+
+def repeat_buyers(summary: pd.DataFrame) -> pd.DataFrame:
+    """The customers a spend model learns from: a repeat purchase and a positive mean spend.
+
+    Gamma-Gamma reads the mean value of the repeat purchases, so a customer
+    without one carries no information on spend, and one whose repeat
+    purchases were all free cannot be fitted (the model needs positive
+    spend). ``summary`` is :func:`summarize` output (``frequency``,
+    ``monetary_value``).
+    """
+    missing = [c for c in ("frequency", "monetary_value") if c not in summary.columns]
+    if missing:
+        raise ValueError(f"the summary lacks {missing}; make it with analysis.rfm.summarize")
+    return summary.loc[summary["frequency"].gt(0) & summary["monetary_value"].gt(0)]

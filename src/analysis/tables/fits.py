@@ -24,6 +24,7 @@ from ..models import (
 )
 from ..models.published import PUBLISHED, PUBLISHED_CDNOW
 from ..models.shifted_beta_geo import RETENTION_EXAMPLE
+from ..rfm import repeat_buyers
 
 __all__ = [
     "PUBLISHED_CDNOW",
@@ -167,9 +168,7 @@ def reproduction_fits(cdnow_summary: pd.DataFrame) -> dict:
     """
     from .. import data  # the shipped example data; only this function reads files
 
-    repeat = cdnow_summary.loc[
-        cdnow_summary["frequency"].gt(0) & cdnow_summary["monetary_value"].gt(0)
-    ]
+    repeat = repeat_buyers(cdnow_summary)
     fits = {
         "BG/NBD CDNOW": BetaGeo().fit(cdnow_summary),
         "Pareto/NBD CDNOW": ParetoNBD().fit(cdnow_summary),
