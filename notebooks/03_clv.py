@@ -269,7 +269,7 @@ Markdown(
 #
 # - **Formula CLV** (annuity): CLV = (Pr - C) (1 - (1 + r)^-n) / r, with Pr the customer's yearly profit, taken as the margin on her yearly repeat spend so far (repeat spend divided by the time since her first purchase), C = 0, r = `annual_discount_rate`, n = `horizon_years`. It assumes every customer keeps buying at her past pace for the whole horizon.
 # - **Retention CLV**: m rho / (1 + d - rho), cut to the horizon (the sum of m rho^t / (1 + d)^t over years t = 1..n), with m the same yearly profit and rho one yearly retention rate for everyone, estimated as the share of the calibration customers who bought again in the holdout, converted to a year.
-# - **Markov-chain CLV** (Pfeifer & Carraway): each customer is in a recency state, the number of periods (`markov_period`, months by default) since her last purchase (0 to `max_recency`, the last open); the period-to-period transition matrix is estimated from the log; the reward of state 0 is the margin on the mean spend of a period with a (repeat) purchase. A customer's CLV is the expected discounted reward of the next `horizon_years` from her current state.
+# - **Markov-chain CLV** (Pfeifer & Carraway): each customer is in a recency state, the number of periods (`markov_period`, months by default) since her last purchase (0 to `max_recency`, the last open); the period-to-period transition matrix is estimated from the log (in the appendix); the reward of state 0 is the margin on the mean spend of a period with a (repeat) purchase. A customer's CLV is the expected discounted reward of the next `horizon_years` from her current state.
 
 # %%
 retention = clv.holdout_retention(calibration, time_unit)
@@ -281,9 +281,6 @@ tables.format_values(
 # %%
 states = clv.recency_states(transactions, markov_period, observation_end, max_recency)
 P, R = clv.recency_chain(states, margin)
-tables.format_table(P, dict.fromkeys(P.columns, "share"))
-
-# %%
 tables.format_values(R, dict.fromkeys(R.index, "money"), currency=currency)
 
 # %%
@@ -421,3 +418,11 @@ assert (values["retention"] <= values["formula"] + 1e-9).all(), (
 assert np.allclose(P.sum(axis=1), 1.0) and (R >= 0).all()
 assert len(values) == len(whole) and values.index.equals(whole.index)
 assert np.allclose(value["clv"], values[clv_model])
+
+# %% [markdown]
+# ## Appendix: the recency chain's transition matrix
+#
+# The share of customers in each recency state (rows: periods since the last purchase) who are in each state (columns) a period later, estimated from the log: a customer either buys (back to state 0) or moves one state on; the last state is open.
+
+# %%
+tables.format_table(P, dict.fromkeys(P.columns, "share"))
