@@ -280,16 +280,13 @@ Markdown(readings.stage_clv_reading(stage_value, margin=margin, horizon_years=ho
 # %% [markdown]
 # ## Cohorts: retention and survival of relationships
 #
-# Retention: the share of each weekly cohort of new customers that buys in each month after its first purchase (month 0, where everyone buys, is left out of the heatmap).
+# Retention: the share of each cohort of new customers that buys in each period after its first purchase (period 0, where everyone buys, is left out of the heatmap; the numbers are in the appendix).
 
 # %%
 retention = lifecycle.cohort_retention(
     transactions, period=period, cohort=cohort, observation_end=observed_to
 )
 ax = plots.plot_cohort_retention(retention)
-
-# %%
-tables.format_table(retention, currency=currency)
 
 # %% [markdown]
 # Survival of relationships: the share of relationships not yet in decline after t months (Kaplan-Meier, statsmodels `SurvfuncRight`; relationships never in decline are censored at the end of observation), by month of acquisition and by the customer's spend in its first month, with log-rank tests of equal survival.
@@ -619,3 +616,13 @@ assert (
 
 # %%
 tables.format_table(history, currency=currency, decimals=3)
+
+# %% [markdown]
+# ## Appendix: cohort retention
+#
+# The numbers behind the retention heatmap: each cohort's size and the share of it that bought in each period after the first purchase.
+
+# %%
+tables.format_table(
+    retention, dict.fromkeys([c for c in retention.columns if c != "customers"], "share")
+)
