@@ -434,8 +434,8 @@ def test_cdnow_holdout_auc_and_lift(cdnow_holdout):
     assert out["n_inactive"].unique().tolist() == [4172]
     measured = pd.DataFrame(
         {
-            "auc": [0.647, 0.536, 0.749, 0.751],
-            "lift": [1.125, 1.326, 1.766, 1.808],
+            "auc": [0.645, 0.536, 0.749, 0.752],
+            "lift": [1.084, 1.326, 1.766, 1.803],
         },
         index=["early_warning", "p_alive", "expected_purchases", "logit_cv"],
     )
@@ -444,7 +444,7 @@ def test_cdnow_holdout_auc_and_lift(cdnow_holdout):
     # every customer without a repeat purchase, the customers most likely to stay away
     everyone = churn.evaluate(calibration, active, top_tiers=None)
     assert everyone.loc["p_alive", "n_inactive"] == 16512
-    np.testing.assert_allclose(everyone["auc"].to_numpy(), [0.601, 0.319, 0.764], atol=1e-3)
+    np.testing.assert_allclose(everyone["auc"].to_numpy(), [0.599, 0.319, 0.764], atol=1e-3)
 
 
 def test_cdnow_drivers_odds_ratios(cdnow_holdout):
@@ -454,15 +454,15 @@ def test_cdnow_drivers_odds_ratios(cdnow_holdout):
     assert out.attrs["reference_stage"] == "formation"  # no customer ends in exploration
     measured = pd.Series(
         {
-            "const": 6.028,
-            "log2_purchases": 0.449,
-            "months_since_last": 1.090,
-            "log2_cycle": 0.922,
-            "no_repeat": 2.208,
-            "log2_spend": 0.901,
-            "p_alive": 0.307,
-            "stage_stability": 0.716,
-            "stage_decline": 1.211,
+            "const": 5.735,
+            "log2_purchases": 0.4513,
+            "months_since_last": 1.0916,
+            "log2_cycle": 0.9216,
+            "no_repeat": 2.1497,
+            "log2_spend": 0.9017,
+            "p_alive": 0.3229,
+            "stage_stability": 0.6199,
+            "stage_decline": 1.2289,
         }
     )
     np.testing.assert_allclose(out["odds_ratio"], measured, rtol=2e-3)
@@ -476,10 +476,10 @@ def test_cdnow_early_warning_list(cdnow_holdout):
     assert set(out["tier"].astype(str)) <= {"high", "medium"}
     assert out[list(churn.REASONS)].any(axis=1).all()
     # the stage rules put most valuable customers in decline, so the list is long
-    assert len(out) == 7179
+    assert len(out) == 7017
     assert out[list(churn.REASONS)].sum().to_dict() == {
-        "entered_decline": 305,
-        "in_decline": 6993,
+        "entered_decline": 440,
+        "in_decline": 6886,
         "low_p_alive": 2273,
         "overdue": 2138,
     }

@@ -26,8 +26,8 @@ def test_threshold_sensitivity_moves_each_threshold(cdnow_sample):
         == ["(defaults)"] + ["formation_repeats"] * 2 + ["gap_factor"] * 2
     )
     assert table["value"].tolist()[1:] == [
-        2.0,
-        4.0,
+        3.0,
+        5.0,
         2.25,
         3.75,
     ]  # whole numbers move by one at least
@@ -82,20 +82,21 @@ def test_stage_confusion_needs_matching_rows(tiny_stages):
 
 
 def test_accuracy_against_the_simulator_truth():
-    """Macro-F1 at the default thresholds on the evaluation seed (tuned on seed 1, measured on seed 2).
+    """Macro-F1 at the default thresholds on a fresh seed (tuned on seeds 1-5, measured on seed 11).
 
-    Measured on seed 2: macro-F1 0.768 (exploration 0.784, formation 0.593, stability 0.784,
-    decline 0.910); seeds 1..8 give 0.767 +- 0.003, so each bar is the measurement less about
-    three standard deviations.
+    Measured on seed 11: macro-F1 0.790 (exploration 0.805, formation 0.626, stability 0.818,
+    decline 0.911); seeds 1..5 give 0.788 .. 0.796 (0.793 +- 0.003), so each bar is the
+    measurement less about three standard deviations. (Before the rules of issue #13, seed 2
+    measured 0.768: formation 0.593.)
     """
-    sim = simulate_lifecycle(2000, 24, seed=2)
+    sim = simulate_lifecycle(2000, 24, seed=11)
     stages = lc.assign_stages(sim.transactions)
     scores = lc.stage_scores(lc.stage_confusion(sim.stages, stages))
-    assert scores.loc["macro", "f1"] >= 0.758
+    assert scores.loc["macro", "f1"] >= 0.78
     # the weakest stage is formation (short, and its start is hard to see in Poisson noise)
-    assert scores.loc[F, "f1"] >= 0.57
-    assert scores.loc[D, "f1"] >= 0.895
-    assert scores.loc[E, "f1"] >= 0.765 and scores.loc[S, "f1"] >= 0.765
+    assert scores.loc[F, "f1"] >= 0.61
+    assert scores.loc[D, "f1"] >= 0.90
+    assert scores.loc[E, "f1"] >= 0.79 and scores.loc[S, "f1"] >= 0.80
 
 
 def test_accuracy_rises_with_the_purchase_rate():

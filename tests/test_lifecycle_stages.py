@@ -14,7 +14,7 @@ from pandas.testing import assert_frame_equal, assert_series_equal
 from analysis import lifecycle as lc
 from analysis.simulate import simulate_lifecycle
 from analysis.validate import DataValidationError
-from lifecycle_cases import END, assert_order, hand_built, log, sequence
+from lifecycle_cases import END, assert_order, hand_built, log, monthly, sequence
 
 E, F, S, D = lc.STAGES
 
@@ -36,9 +36,13 @@ def test_thresholds_table_lists_every_threshold_with_a_reason():
     table = lc.thresholds_table()
     assert list(table.index) == list(lc.THRESHOLDS)
     assert table["reason"].str.len().min() > 20
-    assert table.loc["formation_repeats", "default"] == 3
+    assert table.loc["formation_repeats", "default"] == 4
+    assert table.loc["past_trial_repeats", "default"] == 1
     assert table.loc["window_months", "unit"] == "months"
-    assert [name for name, t in lc.THRESHOLDS.items() if t.whole] == ["formation_repeats"]
+    assert [name for name, t in lc.THRESHOLDS.items() if t.whole] == [
+        "formation_repeats",
+        "past_trial_repeats",
+    ]
 
 
 def test_unknown_or_invalid_thresholds_raise(hand_log):
@@ -46,6 +50,8 @@ def test_unknown_or_invalid_thresholds_raise(hand_log):
         lc.assign_stages(hand_log, window=3)
     with pytest.raises(ValueError, match="formation_repeats"):
         lc.assign_stages(hand_log, formation_repeats=1.5)
+    with pytest.raises(ValueError, match="past_trial_repeats"):
+        lc.assign_stages(hand_log, past_trial_repeats=0)
     with pytest.raises(ValueError, match="alpha_fall"):
         lc.assign_stages(hand_log, alpha_fall=1.5)
     with pytest.raises(ValueError, match="non-negative"):
@@ -56,30 +62,38 @@ def test_unknown_or_invalid_thresholds_raise(hand_log):
 
 
 def test_trial_buyer_who_never_returns(hand_stages):
-    # first purchase on 15 January; at the end of March the silence (2.5 months) exceeds trial_months=2
-    assert sequence(hand_stages, "trial") == [E, E] + [D] * 10
+    # first purchase on 15 January; at the end of April the silence (3.5 months) exceeds
+    # trial_months=2.5 (at the end of March it is 2.5 months, not more)
+    assert sequence(hand_stages, "trial") == [E, E, E] + [D] * 9
     reasons = hand_stages.loc[hand_stages["customer_id"] == "trial", "reason"].astype(str).tolist()
-    assert reasons[:3] == ["first purchase", "trial", "silent"]
+    assert reasons[:4] == ["first purchase", "trial", "trial", "silent"]
 
 
 def test_steady_buyer_passes_through_formation(hand_stages):
-    # weekly all year: past the trial at age 4 (exploration_months), a plateau after formation_months=4
-    assert sequence(hand_stages, "steady") == [E] * 4 + [F] * 4 + [S] * 4
+    # weekly all year: past the trial at age 3 (exploration_months), a plateau after five
+    # months of formation (formation_months)
+    assert sequence(hand_stages, "steady") == [E] * 3 + [F] * 5 + [S] * 4
     rows = hand_stages.loc[hand_stages["customer_id"] == "steady"]
-    assert rows["reason"].astype(str).iloc[4] == "repeat buyer past the trial"
+    assert rows["reason"].astype(str).iloc[3] == "repeat buyer past the trial"
     assert rows["reason"].astype(str).iloc[8] == "plateau"
 
 
 def test_growing_buyer_enters_formation_on_a_rising_pace(hand_stages):
-    assert sequence(hand_stages, "growing") == [E] * 3 + [F] * 4 + [S] * 5
+    # 1, 1, 2, 4, then 8 purchases a month: four repeat purchases and a doubling pace in April
+    assert sequence(hand_stages, "growing") == [E] * 3 + [F] * 5 + [S] * 4
     rows = hand_stages.loc[hand_stages["customer_id"] == "growing"].reset_index(drop=True)
+    assert rows.loc[2, "repeat_purchases"] == 3 and rows.loc[2, "reason"] == "trial"
     assert rows.loc[3, "reason"] == "rising pace"
     assert rows.loc[3, "p_rising"] < 0.10
+    # the plateau: five months of formation, and September no rise over August
+    assert rows.loc[8, "reason"] == "plateau" and rows.loc[8, "p_rising_last"] == 1
+    # the last period alone is one of the scales p_rising takes the smallest p-value of
+    assert (hand_stages["p_rising_last"] >= hand_stages["p_rising"]).all()
 
 
 def test_fading_buyer_declines_on_a_falling_pace(hand_stages):
     # 8 purchases a month, then 3: the fall is significant at 1% in the third month at the lower pace
-    assert sequence(hand_stages, "fading") == [E] + [F] * 4 + [S] * 4 + [D] * 3
+    assert sequence(hand_stages, "fading") == [E] + [F] * 5 + [S] * 3 + [D] * 3
     rows = hand_stages.loc[hand_stages["customer_id"] == "fading"].reset_index(drop=True)
     assert rows.loc[8, "p_falling"] > 0.01 and rows.loc[8, "reason"] == "steady"
     assert rows.loc[9, "reason"] == "pace falling" and rows.loc[9, "p_falling"] < 0.01
@@ -89,10 +103,36 @@ def test_fading_buyer_declines_on_a_falling_pace(hand_stages):
 
 def test_stopping_buyer_declines_when_silent(hand_stages):
     # a buyer every 4 days or so who then buys once in a month is silent for six of its cycles
-    assert sequence(hand_stages, "stopping") == [E] + [F] * 4 + [S] * 3 + [D] * 4
+    assert sequence(hand_stages, "stopping") == [E] + [F] * 5 + [S] * 2 + [D] * 4
     rows = hand_stages.loc[hand_stages["customer_id"] == "stopping"].reset_index(drop=True)
     assert rows.loc[8, "reason"] == "silent"
     assert rows.loc[8, "periods_since_purchase"] > 3 * rows.loc[8, "purchase_cycle"]
+
+
+def test_formation_length_counts_every_period_in_formation():
+    # four months of formation, a silent June (decline), back in July at the old pace: July's
+    # rise returns it to formation, and with five months of formation in all, August's pace
+    # (no rise over July) is the plateau; formation does not start again after the decline
+    stages = lc.assign_stages(
+        log("back", monthly([1, 8, 8, 8, 8, 0] + [8] * 6)), observation_end=END
+    )
+    assert stages["stage"].astype(str).tolist() == [E] + [F] * 4 + [D, F] + [S] * 5
+    reasons = stages["reason"].astype(str).tolist()
+    assert reasons[5:8] == ["silent", "recovered", "plateau"]
+    # without the decline, five months of formation end in June
+    steady = lc.assign_stages(log("on", monthly([1] + [8] * 11)), observation_end=END)
+    assert steady["stage"].astype(str).tolist() == [E] + [F] * 5 + [S] * 6
+
+
+def test_one_repeat_purchase_past_the_trial_months_is_formation():
+    # one repeat purchase in March, still within trial_months of it at the end of April (age 3)
+    dates = ["2020-01-10", "2020-03-20"]
+    stages = lc.assign_stages(log("once", dates), observation_end="2020-06-30")
+    assert stages["stage"].astype(str).tolist() == [E, E, E, F, F, D]
+    assert stages["reason"].astype(str).iloc[3] == "repeat buyer past the trial"
+    # asking for two repeat purchases keeps it on trial until the silence ends it
+    two = lc.assign_stages(log("once", dates), observation_end="2020-06-30", past_trial_repeats=2)
+    assert two["stage"].astype(str).tolist() == [E] * 5 + [D]
 
 
 def test_trial_buyer_exact_frame(hand_stages):
@@ -108,7 +148,7 @@ def test_trial_buyer_exact_frame(hand_stages):
             "purchases": np.array([1] + [0] * 11, dtype=np.int64),
             "spend": [10.0] + [0.0] * 11,
             "repeat_purchases": np.zeros(12, dtype=np.int64),
-            "stage": pd.Categorical([E, E] + [D] * 10, categories=list(lc.STAGES), ordered=True),
+            "stage": pd.Categorical([E] * 3 + [D] * 9, categories=list(lc.STAGES), ordered=True),
         }
     )
     assert_frame_equal(got, expected)
@@ -148,10 +188,10 @@ def test_missing_columns_raise():
 
 
 def test_thresholds_are_in_months_whatever_the_period():
-    # a trial buyer declines after trial_months=2 months, counted in weeks on a weekly grid
+    # a trial buyer declines after trial_months=2.5 months, counted in weeks on a weekly grid
     stages = lc.assign_stages(log("t", ["2020-01-01"]), period="W", observation_end="2020-04-30")
     first_decline = stages.loc[stages["stage"] == D, "age"].min()
-    assert first_decline == 9  # 9 weeks > 2 months (8.7 weeks)
+    assert first_decline == 11  # 11 weeks > 2.5 months (10.9 weeks)
     with pytest.raises(ValueError, match="period must be one of"):
         lc.assign_stages(log("t", ["2020-01-01"]), period="fortnight")
 

@@ -80,7 +80,9 @@ def pace_signals(
         trailing window and per period, and the rate in the window before),
         ``rate_ratio``, ``p_rising`` and ``p_falling`` (the smallest p-value
         over the scales whose ratio reaches ``growth_ratio`` / falls below
-        ``decline_ratio``; 1 when none does), ``periods_since_purchase`` and
+        ``decline_ratio``; 1 when none does), ``p_rising_last`` (the p-value
+        of a rise of the last period alone over the period before, 1 when its
+        ratio stays below ``growth_ratio``), ``periods_since_purchase`` and
         ``purchase_cycle`` (mean periods between purchases so far). Values
         before a customer's first period are not meaningful.
     """
@@ -130,6 +132,8 @@ def pace_signals(
         p_down = _poisson_pvalues(c_cur, e_cur, c_ref, e_ref, "smaller")
         p_rising = np.where(up, np.minimum(p_rising, p_up), p_rising)
         p_falling = np.where(down, np.minimum(p_falling, p_down), p_falling)
+        if k == 1:
+            p_rising_last = np.where(up, p_up, 1.0)
         if k == window:
             count_cur, rate_cur, rate_ref, main_ratio = c_cur, r_cur, r_ref, ratio
 
@@ -146,6 +150,7 @@ def pace_signals(
         "rate_ratio": main_ratio,
         "p_rising": p_rising,
         "p_falling": p_falling,
+        "p_rising_last": p_rising_last,
         "periods_since_purchase": panel.periods_since_purchase,
         "purchase_cycle": cycle,
     }
