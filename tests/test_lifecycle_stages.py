@@ -276,6 +276,19 @@ def test_order_rule_holds_on_simulated_logs(seed, peak, window, period):
     assert_order(stages)
 
 
+def test_the_rules_use_nothing_after_the_period():
+    # every period's stage and reason are the same whether the log ends there or goes on
+    sim = simulate_lifecycle(400, 18, seed=12)
+    full = lc.assign_stages(sim.transactions)
+    for end in ("2020-06-30", "2020-11-30"):
+        cut = sim.transactions[sim.transactions["date"] <= end]
+        part = lc.assign_stages(cut, observation_end=end)
+        same = full[full["period"] <= pd.Period(end, "M")].reset_index(drop=True)
+        assert len(part) == len(same) > 0
+        for col in ("customer_id", "period", "stage", "reason", "p_rising_last"):
+            assert part[col].tolist() == same[col].tolist()
+
+
 @pytest.mark.slow
 def test_order_rule_on_cdnow_master():
     from analysis import data
