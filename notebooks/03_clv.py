@@ -175,7 +175,7 @@ tables.format_values(
 )
 
 # %%
-Markdown(readings.spend_reading(spend_model, repeat_buyers, spend_comparison, applies=False))
+Markdown(readings.spend_reading(spend_model, repeat_buyers))
 
 # %% [markdown]
 # ## 4. What each customer is worth

@@ -1,4 +1,8 @@
-"""Readings of the CLV report's model fits: the published check, the ranking, spend, boundary fits.
+"""Readings of the CLV report's model fits: the ranking, spend, boundary fits.
+
+The check against the papers' published values is the reproduction report's
+(:mod:`analysis.readings.reproduction`, with the tolerance of
+:mod:`analysis.models.published`).
 
 Each function takes the tables (or fitted models) a report section shows and
 returns Markdown that states only what those numbers show: the words that
@@ -13,12 +17,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-__all__ = ["PUBLISHED_TOLERANCE_PCT", "fit_reading", "published_verdict", "spend_reading"]
+__all__ = ["fit_reading", "spend_reading"]
 
-#: estimates within this many percent of the published ones (3-digit rounding) reproduce them
-PUBLISHED_TOLERANCE_PCT = 1.0
-#: log-likelihoods within this many points reproduce a published one (printed to 1 decimal)
-PUBLISHED_LOGLIK_TOLERANCE = 0.1
 #: models whose log-likelihoods are closer than this fit "about equally well"
 EQUAL_FIT_POINTS = 1.0
 
@@ -27,84 +27,6 @@ _UNIT_WORDS = {"D": "days", "W": "weeks", "M": "months", "Q": "quarters", "Y": "
 
 def _number(x: float, digits: int = 1) -> str:
     return f"{x:,.{digits}f}"
-
-
-def _and(items) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def published_verdict(
-    comparison: pd.DataFrame,
-    *,
-    applies: bool,
-    tolerance_pct: float = PUBLISHED_TOLERANCE_PCT,
-    loglik_tolerance: float = PUBLISHED_LOGLIK_TOLERANCE,
-) -> str:
-    """One paragraph: do the estimates reproduce the published values, and by how much?
-
-    Parameters
-    ----------
-    comparison : DataFrame
-        :func:`analysis.tables.compare_published` output (index model,
-        parameter; columns ``estimate``, ``published``, ``difference_pct``).
-    applies : bool
-        Whether this run is the published one (the data, unit and calibration
-        period the papers used). When False no comparison is claimed.
-    tolerance_pct, loglik_tolerance : float
-        Largest parameter difference (percent) and log-likelihood difference
-        (points) still called a reproduction.
-
-    Returns
-    -------
-    str
-        Markdown.
-    """
-    has_published = "published" in comparison.columns and comparison["published"].notna().any()
-    if not applies or not has_published:
-        return (
-            "No published estimates apply to this run (they were fitted to the CDNOW sample in "
-            "weeks, calibrated to 1997-09-30), so the fits below are checked against this data "
-            "only: by their standard errors and, in section 2, by the holdout."
-        )
-    rows = comparison[comparison["published"].notna()]
-    params = rows.drop(index="loglik", level="parameter", errors="ignore")
-    logliks = (
-        rows.xs("loglik", level="parameter", drop_level=False)
-        if "loglik" in rows.index.get_level_values("parameter")
-        else rows.iloc[0:0]
-    )
-    worst = params["difference_pct"].abs()
-    worst_value = float(worst.max()) if len(worst) else 0.0
-    worst_at = worst.idxmax() if len(worst) else None
-    ll_gap = (logliks["estimate"] - logliks["published"]).abs()
-    ll_worst = float(ll_gap.max()) if len(ll_gap) else 0.0
-    names = _and(dict.fromkeys(rows.index.get_level_values("model")))
-    ll_text = ", ".join(
-        f"{model} {_number(est)} against {_number(pub)}"
-        for (model, _), est, pub in zip(
-            logliks.index, logliks["estimate"], logliks["published"], strict=True
-        )
-    )
-    if worst_value <= tolerance_pct and ll_worst <= loglik_tolerance:
-        return (
-            f"The estimates of {names} reproduce the published values: every parameter is within "
-            f"{worst_value:.2f}% of the published one"
-            + (f", and the log-likelihoods agree ({ll_text})" if ll_text else "")
-            + ". The implementation is checked against the literature before its numbers are used."
-        )
-    where = f" ({worst_at[0]}, {worst_at[1]})" if worst_at is not None else ""
-    return (
-        f"The estimates of {names} do **not** reproduce the published values: the largest "
-        f"parameter difference is {worst_value:.2f}%{where}"
-        + (
-            f" and the log-likelihoods differ by up to {ll_worst:.1f} points ({ll_text})"
-            if ll_text
-            else ""
-        )
-        + ". Check the data and the settings against the published ones before using these fits."
-    )
 
 
 def _spread_words(r: float) -> str:
@@ -188,22 +110,16 @@ def fit_reading(models: Mapping, *, time_unit: str | None = None) -> str:
 def spend_reading(
     spend_model,
     repeat_buyers: pd.DataFrame,
-    comparison: pd.DataFrame,
     *,
-    applies: bool,
     correlation_limit: float = 0.3,
 ) -> str:
-    """The Gamma-Gamma section's reading: independence, the published check, mean spend.
+    """The Gamma-Gamma section's reading: independence of frequency and spend, mean spend.
 
     Parameters
     ----------
     spend_model : fitted GammaGamma
     repeat_buyers : DataFrame
         The rows it was fitted on (``frequency``, ``monetary_value``).
-    comparison : DataFrame
-        :func:`analysis.tables.compare_published` for the spend model.
-    applies : bool
-        Whether the published values apply to this run.
     correlation_limit : float
         Largest absolute correlation of frequency and mean spend called "weak".
 
@@ -227,7 +143,6 @@ def spend_reading(
             f"customers who {direction} per purchase, against the model's independence "
             "assumption; read the CLV below with that bias in mind."
         )
-    verdict = published_verdict(comparison, applies=applies) if applies else ""
     observed = float(repeat_buyers["monetary_value"].mean())
     model_mean = float(spend_model.population_mean_spend)
     gap = 100 * (model_mean - observed) / observed
@@ -237,7 +152,5 @@ def spend_reading(
         f"({observed:,.2f})."
     )
     note = getattr(spend_model, "boundary_note", "")
-    parts = [first, verdict, third] + (
-        [f"**The spend model is a boundary fit.** {note}"] if note else []
-    )
+    parts = [first, third] + ([f"**The spend model is a boundary fit.** {note}"] if note else [])
     return " ".join(p for p in parts if p)
