@@ -29,7 +29,8 @@ def test_hindsight_and_model_realtime_accuracy_on_a_fresh_seed(fresh):
 
     Measured: hindsight macro-F1 0.878 (exploration 0.834, formation 0.797, stability
     0.908, decline 0.972; 0.870 before the exploration clock and the bound on the peak);
-    real time with the model 0.809; the rules 0.763. Over seeds 11..20 (before the clock):
+    real time with the model 0.809 (formation 0.675); the rules 0.790 (formation 0.626, after
+    the rules' revision of issue #13; 0.763 before). Over seeds 11..20 (before the clock):
     hindsight 0.871 +- 0.002, model real time 0.809 +- 0.003, so the bars are the mean less
     about five standard deviations.
     """
@@ -38,12 +39,14 @@ def test_hindsight_and_model_realtime_accuracy_on_a_fresh_seed(fresh):
     rules = _macro(fresh, lc.assign_stages(fresh.transactions))
     assert hindsight["macro"] >= 0.86
     assert realtime["macro"] >= 0.795
-    # hindsight removes the lag at the boundaries: formation gains the most
-    assert hindsight[F] >= realtime[F] + 0.08 >= rules[F] + 0.15
-    assert hindsight["macro"] > realtime["macro"] + 0.04 > rules["macro"] + 0.07
+    # hindsight removes the lag at the boundaries: formation gains the most; the model's
+    # real-time reading is ahead of the rules, by less since the rules were revised
+    assert hindsight[F] >= realtime[F] + 0.08 and realtime[F] >= rules[F] + 0.03
+    assert hindsight["macro"] > realtime["macro"] + 0.04
+    assert realtime["macro"] > rules["macro"] + 0.01
 
 
-def test_the_default_view_is_the_rules_unchanged():
+def test_the_default_view_is_the_rules():
     data = hand_built()
     default = lc.assign_stages(data, observation_end="2020-12-31")
     pd.testing.assert_frame_equal(
