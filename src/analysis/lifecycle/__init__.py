@@ -38,7 +38,13 @@ so ``from analysis.lifecycle import assign_stages`` works.
 from __future__ import annotations
 
 from ..units import STAGES
-from .accuracy import accuracy_by_rate, accuracy_by_setting
+from .accuracy import (
+    EVALUATION_SEEDS,
+    SETTINGS,
+    TUNING_SEEDS,
+    accuracy_by_rate,
+    accuracy_by_setting,
+)
 from .chain import (
     project_stage_mix,
     stage_clv,
@@ -123,5 +129,8 @@ __all__ = [
     "MODEL_REASONS",
     "accuracy_by_rate",
     "accuracy_by_setting",
+    "TUNING_SEEDS",
+    "EVALUATION_SEEDS",
+    "SETTINGS",
 ]
 __all__ += ["HoldoutValidation", "holdout_validation"]
