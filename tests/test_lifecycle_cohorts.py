@@ -71,3 +71,18 @@ def test_survival_by_cohort_and_logrank(cdnow_sample):
     segment = pd.Series("a", index=stages["customer_id"].unique())
     with pytest.raises(ValueError, match="two groups"):
         lc.survival_logrank(stages, by=segment)
+
+
+def test_logrank_pvalue_is_the_upper_tail_even_when_tiny(cdnow_sample):
+    from scipy.stats import chi2
+
+    stages = lc.assign_stages(cdnow_sample)
+    # groups that differ sharply: the customers who buy again in their first month apart
+    first = stages.loc[stages["age"] == 1].set_index("customer_id")["purchases"] > 0
+    groups = first.reindex(stages["customer_id"].unique(), fill_value=False).map(
+        {True: "quick", False: "slow"}
+    )
+    test = lc.survival_logrank(stages, by=groups)
+    assert test["pvalue"] == pytest.approx(chi2.sf(test["statistic"], test["df"]), rel=1e-9)
+    # statsmodels' 1 - cdf would give exactly 0 here; the tail is tiny but positive
+    assert test["statistic"] > 80 and 0 < test["pvalue"] < 1e-16
