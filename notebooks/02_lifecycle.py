@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 2. The relationship lifecycle: exploration, formation, stability, decline
 #
-# The lifecycle model this project follows (`docs/domain.md`, section Lifecycle) describes every customer relationship as passing through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang): **exploration** (考察期, a trial: few small orders, the firm invests and the customer contributes little), **formation** (形成期, fast growth: volume and profit rise), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, the relationship reverses; it can follow any stage). This report gives every customer a stage in every month, shows how the customer base moves between stages, values a customer by stage, follows cohorts of new customers, and measures how often the classifier is right on simulated customers whose true stages are known.
+# The lifecycle model this project follows (`docs/domain.md`, section Lifecycle) describes every customer relationship as passing through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang): **exploration** (考察期, a trial: few small orders, the firm invests and the customer contributes little), **formation** (形成期, fast growth: volume and profit rise), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, the relationship reverses; it can follow any stage). This report gives every customer a stage in every month, in two views (*real time*: what was known at the end of each month, for the stage a customer is in now; *hindsight*: the whole history, for the stages as they were), shows how the customer base moves between stages, values a customer by stage, follows cohorts of new customers, measures how often each view is right on simulated customers whose true stages are known, and checks on the holdout that the stages order what the customers bought next.
 
 # %% tags=["parameters"]
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
@@ -21,10 +21,11 @@ annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of c
 horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
 projection_periods: int = 12  # periods ahead for the projected stage mix
 window_months: float = 3.0  # longest window for a customer's current pace
-trial_months: float = 2.0  # silence that ends a trial without an established cycle
-formation_repeats: int = 3  # repeat purchases needed for formation
-exploration_months: float = 4.0  # age after which a repeat buyer is past the trial
-formation_months: float = 4.0  # minimum length of formation before a plateau
+trial_months: float = 2.5  # silence that ends a trial without an established cycle
+formation_repeats: int = 4  # repeat purchases for a rise into formation (and a cycle of one's own)
+past_trial_repeats: int = 1  # repeat purchases of a buyer still buying at exploration_months
+exploration_months: float = 3.0  # age after which a repeat buyer is past the trial
+formation_months: float = 5.0  # months in formation (in all) before a plateau
 growth_ratio: float = 2.0  # a rise: the pace at least doubles against the periods before
 alpha_rise: float = 0.10  # significance of a rise (one-sided Poisson test)
 decline_ratio: float = 0.5  # a fall: less than half the customer's own previous pace
@@ -33,8 +34,8 @@ gap_factor: float = 3.0  # silence, in the customer's own purchase cycles, that 
 sensitivity_change: float = 0.25  # relative move of each threshold in the sensitivity table
 sim_customers: int = 2000  # customers per simulated log
 sim_periods: int = 24  # months per simulated log
-tuning_seed: int = 1  # simulator seed the default thresholds were tuned on
-evaluation_seed: int = 2  # a fresh simulator seed to measure accuracy on
+tuning_seed: int = 1  # one of the simulator seeds (1-5) the default thresholds were tuned on
+evaluation_seed: int = 11  # a fresh simulator seed to measure accuracy on
 hmm_states: int = 4  # latent relationship states of the hidden Markov model
 hmm_starts: int = 3  # seeded EM starts of the hidden Markov model
 hmm_seed: int = 0  # seed of the hidden Markov model's starts
@@ -58,6 +59,7 @@ thresholds = dict(
     window_months=window_months,
     trial_months=trial_months,
     formation_repeats=formation_repeats,
+    past_trial_repeats=past_trial_repeats,
     exploration_months=exploration_months,
     formation_months=formation_months,
     growth_ratio=growth_ratio,
@@ -88,8 +90,8 @@ Markdown(readings.run_intro(dataset, transactions))
 #
 # - The first period is **exploration**.
 # - **Decline** can follow any stage: the customer is *silent* for longer than `gap_factor` of its own purchase cycles (or, before it has a cycle of its own, for longer than `trial_months`), or its pace *falls* below `decline_ratio` of its previous pace with significance `alpha_fall`.
-# - Exploration becomes **formation** when the customer has `formation_repeats` repeat purchases and its pace *rises* (at least `growth_ratio` times the periods just before, significance `alpha_rise`), or when it has those repeats and is older than `exploration_months`.
-# - Formation becomes **stability** after `formation_months`, once the pace no longer rises.
+# - Exploration becomes **formation** when the customer has `formation_repeats` repeat purchases and its pace *rises* (at least `growth_ratio` times the periods just before, significance `alpha_rise`), or when it has `past_trial_repeats` repeat purchases and is still buying (not silent) when older than `exploration_months`: a repeat buyer past the trial.
+# - Formation becomes **stability** after `formation_months` in formation in all (a return from a decline does not start the count again), once the last month's pace is no significant rise over the month before: a plateau.
 # - A customer in decline who buys again at a rising pace returns to **formation**, never straight to stability.
 #
 # So the stage order of the lifecycle model holds by construction: stability is reached only through exploration and formation, and decline can follow any stage. Every threshold, its default and the reason for it:
@@ -369,7 +371,7 @@ Markdown(readings.sensitivity_reading(sensitivity))
 # %% [markdown]
 # ## How accurate is the classifier? Simulated customers with known stages
 #
-# `simulate.simulate_lifecycle` draws customers whose purchase rate and spend follow the four-stage lifecycle: a trial at a quarter of the customer's peak rate (some trials fail and go straight to decline), fast growth of the rate by about 25% a month and rising order size, a plateau of random length, and decline (fading by half a month, or stopping at once) from any stage. Its default customer buys about four times a month at the peak. The default thresholds were tuned on the simulator with seed 1 (a coordinate search over each threshold at half to twice its value, then rounded); accuracy is measured here on seed 2.
+# `simulate.simulate_lifecycle` draws customers whose purchase rate and spend follow the four-stage lifecycle: a trial at a quarter of the customer's peak rate (some trials fail and go straight to decline), fast growth of the rate by about 25% a month and rising order size, a plateau of random length, and decline (fading by half a month, or stopping at once) from any stage. Its default customer buys about four times a month at the peak. The default thresholds were tuned on the simulator with seeds 1 to 5 (`lifecycle.TUNING_SEEDS`; a search over each threshold, then rounded); accuracy is measured here on `evaluation_seed`, a seed no default was tuned on, beside one of the tuning seeds (`tuning_seed`).
 
 # %%
 evaluation = simulate.simulate_lifecycle(sim_customers, sim_periods, seed=evaluation_seed)
