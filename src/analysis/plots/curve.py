@@ -183,7 +183,7 @@ def plot_lifecycle_by_age(
     panels = 3 if reaching is not None else 2
     if axes is None:
         _, axes = plt.subplots(
-            1, panels, figsize=(6.2 * panels, 4.4), dpi=DPI, layout="constrained"
+            1, panels, figsize=(4.6 * panels, 3.9), dpi=DPI, layout="constrained"
         )
     axes = np.asarray(axes).ravel()
     if len(axes) != panels:
