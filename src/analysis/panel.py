@@ -32,7 +32,7 @@ import pandas as pd
 from .units import TIME_UNITS
 from .validate import DataValidationError, check_observation_end, require_columns
 
-__all__ = ["Panel", "build_panel", "check_period"]
+__all__ = ["Panel", "build_panel", "check_period", "repeat_counts"]
 
 
 def check_period(period: str) -> str:
@@ -256,3 +256,22 @@ def build_panel(
         spend=spend,
         last_purchase_day=last_day.reshape(n, n_cols),
     )
+
+
+def repeat_counts(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
+    """Repeat purchases and their exposure (share of the period after the first purchase) per cell.
+
+    Both are NaN before a customer's first period; exposure is 1 for a full period.
+    """
+    n, _ = panel.shape
+    counts = panel.purchases.astype(float)
+    counts[np.arange(n), panel.first_column] -= 1.0
+    start = np.maximum(panel.period_start[None, :], panel.first_day[:, None] + 1)
+    exposure = np.clip(panel.period_end[None, :] - start + 1, 0, None) / panel.days_per_period
+    # a calendar month is 28-31 days: a full period is exposure 1
+    full = (panel.period_end - panel.period_start + 1) / panel.days_per_period
+    exposure = np.minimum(exposure / full[None, :], 1.0)
+    before = ~panel.active
+    counts[before] = np.nan
+    exposure[before] = np.nan
+    return counts, exposure

@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ..panel import build_panel
+from ..panel import build_panel, repeat_counts
 from ..units import STAGES
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
 from .baum_welch import em, forward_backward, log_emissions, prepare_sequences, to_grid, viterbi
@@ -130,17 +130,7 @@ def purchase_counts(
         Indexed by ``customer_id`` (sorted), one column per calendar period.
     """
     panel = build_panel(transactions, period, observation_end)
-    n, m = panel.shape
-    counts = panel.purchases.astype(float)
-    counts[np.arange(n), panel.first_column] -= 1.0
-    start = np.maximum(panel.period_start[None, :], panel.first_day[:, None] + 1)
-    exposure = np.clip(panel.period_end[None, :] - start + 1, 0, None) / panel.days_per_period
-    # a calendar month is 28-31 days: a full period is exposure 1
-    full = (panel.period_end - panel.period_start + 1) / panel.days_per_period
-    exposure = np.minimum(exposure / full[None, :], 1.0)
-    before = ~panel.active
-    counts[before] = np.nan
-    exposure[before] = np.nan
+    counts, exposure = repeat_counts(panel)
     index = pd.Index(panel.customer_ids, name="customer_id")
     columns = pd.Index(panel.periods, name="period")
     return pd.DataFrame(counts, index, columns), pd.DataFrame(exposure, index, columns)

@@ -68,14 +68,13 @@ from dataclasses import dataclass, replace
 import numpy as np
 from scipy.stats import poisson
 
-from ..panel import Panel
+from ..panel import Panel, repeat_counts
 from ..units import DAYS_PER_MONTH
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
 
 __all__ = [
     "StageModel",
     "ALLOWED_MOVES",
-    "repeat_counts",
     "stage_probabilities",
     "decode_hindsight",
     "decode_realtime",
@@ -299,25 +298,6 @@ class StageModel:
 ALLOWED_MOVES = np.array(
     [[1, 1, 0, 1], [0, 1, 1, 1], [0, 0, 1, 1], [0, 1, 0, 1]], dtype=bool
 )  # fmt: skip
-
-
-def repeat_counts(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
-    """Repeat purchases and their exposure (share of the period after the first purchase) per cell.
-
-    Both are NaN before a customer's first period; exposure is 1 for a full period.
-    """
-    n, _ = panel.shape
-    counts = panel.purchases.astype(float)
-    counts[np.arange(n), panel.first_column] -= 1.0
-    start = np.maximum(panel.period_start[None, :], panel.first_day[:, None] + 1)
-    exposure = np.clip(panel.period_end[None, :] - start + 1, 0, None) / panel.days_per_period
-    # a calendar month is 28-31 days: a full period is exposure 1
-    full = (panel.period_end - panel.period_start + 1) / panel.days_per_period
-    exposure = np.minimum(exposure / full[None, :], 1.0)
-    before = ~panel.active
-    counts[before] = np.nan
-    exposure[before] = np.nan
-    return counts, exposure
 
 
 # --------------------------------------------------------------------------
