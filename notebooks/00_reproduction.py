@@ -24,6 +24,7 @@ from analysis.models.validation import tracking_table
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.precision", 4)
 pd.set_option("display.max_colwidth", None)
 calibration_end, observation_end = "1997-09-30", "1998-06-30"  # the papers' CDNOW split, in weeks
@@ -40,16 +41,18 @@ cdnow = rfm.summarize(
 # %%
 fits = tables.reproduction_fits(cdnow)
 reproduction = tables.reproduction_table(fits)
-reproduction.round(4)
+tables.format_table(reproduction, decimals=4)
 
-# %%
+# %% tags=["summary"]
 Markdown(readings.reproduction_reading(reproduction))
 
 # %% [markdown]
 # The sources of the published values, and the data each was fitted to:
 
 # %%
-models.published.published_table().drop_duplicates("fit").set_index("fit")[["data", "source"]]
+tables.format_table(
+    models.published.published_table().drop_duplicates("fit").set_index("fit")[["data", "source"]]
+)
 
 # %% [markdown]
 # ## The holdout tracking of Fader, Hardie & Lee (2005)
@@ -64,7 +67,9 @@ tracking = tracking_table(counts, transactions, calibration_end, observation_end
 ax = plots.plot_tracking(tracking)
 
 # %%
-tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date").round(1)
+tables.format_table(
+    tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date"), decimals=1
+)
 
 # %%
 Markdown(readings.tracking_reading(tracking))

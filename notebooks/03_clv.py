@@ -249,7 +249,7 @@ ax = plots.plot_frequency_recency(
     fmt=".0f",
 )
 
-# %%
+# %% tags=["summary"]
 Markdown(
     readings.customer_value_reading(
         value_summary,

@@ -433,6 +433,11 @@ def test_the_index_line_is_the_first_reading_with_a_number(tmp_path):
     assert report_summary(path, limit=20) == "Of 1,234 customers, ..."
     empty = _notebook(tmp_path / "y.ipynb", cells[:2], parameters=None)
     assert report_summary(empty) == ""
+    # a cell tagged "summary" is the notebook's own choice, reading or not
+    chosen = new_code_cell("d", outputs=[shown("The 1,234 customers are worth $5,678. More.")])
+    chosen.metadata["tags"] = ["summary"]
+    tagged = _notebook(tmp_path / "z.ipynb", [*cells, chosen], parameters=None)
+    assert report_summary(tagged) == "The 1,234 customers are worth $5,678."
 
 
 def test_a_name_of_another_study_notebook_is_accepted_with_only(study):

@@ -195,6 +195,8 @@ td{{padding:0 1em 0 0;vertical-align:top}}</style>
 
 
 READING = "**Reading.**"
+#: cell tag that names the reading the index shows for a report
+SUMMARY_TAG = "summary"
 SENTENCE_END = re.compile(r"(?<=[a-z0-9%)'\"])\.\s")
 MARKUP = re.compile(r"\*\*Reading\.\*\*\s*|[*`_]{1,2}(?=\S)|(?<=\S)[*`_]{1,2}")
 
@@ -216,15 +218,19 @@ def report_summary(executed: Path, limit: int = 220) -> str:
     Returns
     -------
     str
-        The first sentence, holding a number, of the first ``**Reading.**``
-        output that has one, without Markdown marks; empty when there is none.
+        The first sentence, holding a number, of the Markdown output of the
+        cell tagged ``summary`` when the notebook has one (the notebook's own
+        choice of its headline finding), else of the first ``**Reading.**``
+        output that has one; without Markdown marks; empty when there is none.
     """
     nb = json.loads(executed.read_text(encoding="utf-8"))
-    for cell in nb.get("cells", []):
+    cells = nb.get("cells", [])
+    tagged = [c for c in cells if SUMMARY_TAG in c.get("metadata", {}).get("tags", [])]
+    for cell in tagged or cells:
         for output in cell.get("outputs", []):
             text = output.get("data", {}).get("text/markdown") or ""
             text = "".join(text) if isinstance(text, list) else text
-            if not text.startswith(READING):
+            if not (tagged or text.startswith(READING)):
                 continue
             text = " ".join(MARKUP.sub("", text).split())
             first = SENTENCE_END.split(text, maxsplit=1)[0].rstrip(".") + "."
