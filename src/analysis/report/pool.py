@@ -12,8 +12,10 @@ same notebook whatever the timing.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import logging
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,7 +85,7 @@ def run_jobs(jobs: Sequence[Job], workers: int = 1) -> dict[str, Any]:
     results: dict[str, Any] = {}
     failures: list[tuple[int, BaseException]] = []
     running: dict[Future, Job] = {}
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with _quiet_kernel_channels(), ThreadPoolExecutor(max_workers=workers) as pool:
         while running or (queue and not failures):
             while queue and not failures and len(running) < workers:
                 job = queue.pop(0)
@@ -105,3 +107,22 @@ def run_jobs(jobs: Sequence[Job], workers: int = 1) -> dict[str, Any]:
     if failures:
         raise min(failures, key=lambda failure: failure[0])[1]
     return {key: results[key] for key in sorted(results, key=order.__getitem__)}
+
+
+#: loggers of the kernel channels: two kernels shut down from two threads can make tornado
+#: log "Uncaught exception in ZMQStream callback", noise beside the runner's own message
+_KERNEL_CHANNEL_LOGGERS = ("tornado.general", "tornado.application")
+
+
+@contextmanager
+def _quiet_kernel_channels() -> Iterator[None]:
+    """Only critical messages from the kernels' channel loggers while the pool runs."""
+    loggers = [logging.getLogger(name) for name in _KERNEL_CHANNEL_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.setLevel(level)
