@@ -46,6 +46,7 @@ from analysis import (
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
+plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.float_format", "{:,.3f}".format)  # separators, no scientific notation
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.max_colwidth", None)  # the cut reasons and strategies in full
@@ -104,14 +105,18 @@ table.nlargest(top_customers, "clv_net")[
         "current_value",
         "clv_net",
     ]
-]
+].pipe(
+    tables.format_table,
+    {"p_alive": "share", "days_since_last": "count", "expected_purchases_horizon": "number"},
+    currency=currency,
+)
 
 # %% [markdown]
 # How the value is spread: the total, the mean and median customer, and the share of the total held by the most valuable tenth and fifth of the customers.
 
 # %%
 value_summary = tables.method_summary(table[["clv_net"]])
-value_summary
+tables.format_table(value_summary, currency=currency)
 
 # %%
 Markdown(readings.value_reading(value_summary, horizon_years=horizon_years, currency=currency))
@@ -124,7 +129,7 @@ Markdown(readings.value_reading(value_summary, horizon_years=horizon_years, curr
 # %%
 tiers = segments.clv_tiers(table)
 tier_summary = segments.summarize(table, tiers)
-tier_summary
+tables.format_table(tier_summary, currency=currency)
 
 # %%
 Markdown(readings.tier_reading(tier_summary, currency=currency))
@@ -136,7 +141,7 @@ Markdown(readings.tier_reading(tier_summary, currency=currency))
 
 # %%
 matrix_summary = segments.summarize(table, segments.value_matrix(table))
-matrix_summary
+tables.format_table(matrix_summary, currency=currency)
 
 # %%
 ax = plots.plot_value_matrix(table, currency=currency)
@@ -150,11 +155,11 @@ Markdown(readings.value_matrix_reading(matrix_summary, table, currency=currency)
 # Reinartz and Kumar found that loyal customers are not always the profitable ones, and named four groups: *true friends* (loyal and profitable), *butterflies* (profitable but not loyal: take the profit while it lasts), *barnacles* (loyal but not profitable) and *strangers* (neither). Loyalty here is a customer that is probably still active and buys regularly; profitability is a net CLV above the base's median. The cuts and the reason for each:
 
 # %%
-pd.DataFrame(segments.LOYALTY_CUTS, index=["default", "reason"]).T
+tables.format_table(pd.DataFrame(segments.LOYALTY_CUTS, index=["default", "reason"]).T)
 
 # %%
 loyalty_summary = segments.summarize(table, segments.loyalty_profitability(table))
-loyalty_summary
+tables.format_table(loyalty_summary, currency=currency)
 
 # %%
 ax = plots.plot_loyalty_profitability(loyalty_summary)
@@ -178,7 +183,7 @@ Markdown(readings.cost_matrix_reading(table, cost_summary))
 
 # %%
 prospect_summary = segments.summarize(table, segments.prospect_tiers(table))
-prospect_summary
+tables.format_table(prospect_summary, currency=currency)
 
 # %%
 Markdown(readings.prospect_reading(prospect_summary, table, currency=currency))
@@ -190,10 +195,16 @@ Markdown(readings.prospect_reading(prospect_summary, table, currency=currency))
 
 # %%
 ranked = segments.ranking(table)
-pd.Series(ranked.attrs["weights"], name="weight")
+tables.format_values(
+    pd.Series(ranked.attrs["weights"]),
+    dict.fromkeys(ranked.attrs["weights"], "share"),
+    name="weight",
+)
 
 # %%
-ranked.head(top_customers).join(table[["current_value", "potential_value", "p_alive", "clv_net"]])
+ranked.head(top_customers).join(
+    table[["current_value", "potential_value", "p_alive", "clv_net"]]
+).pipe(tables.format_table, {"p_alive": "share"}, currency=currency, decimals=3)
 
 # %%
 Markdown(readings.ranking_reading(ranked, table, top=top_customers))
@@ -204,14 +215,14 @@ Markdown(readings.ranking_reading(ranked, table, top=top_customers))
 # Kotler's five levels of relationship, from *basic* (sell, no follow-up) through *reactive*, *accountable* and *proactive* to *partnership* (work with the customer continuously), are chosen by how many customers a segment has and by the margin each brings: many customers with thin margins call for a basic relationship, few with high margins for a partnership. The standard table (rows: number of customers; columns: margin per customer):
 
 # %%
-segments.kotler_table()
+tables.format_table(segments.kotler_table())
 
 # %% [markdown]
 # Applied to the CLV tiers: a tier's size is its share of the customers and its margin the mean net CLV of its customers relative to the base's (`segments.SIZE_CUTS`, `segments.MARGIN_CUTS`).
 
 # %%
 levels = segments.relationship_level(tier_summary)
-levels
+tables.format_table(levels, currency=currency)
 
 # %%
 Markdown(readings.relationship_reading(levels, currency=currency))
@@ -222,11 +233,11 @@ Markdown(readings.relationship_reading(levels, currency=currency))
 # Recency (days since the last purchase), frequency (purchase days) and monetary value (revenue to date) are each scored 1 to 5 by quintile, and a rule grid on the recency and frequency scores names the segment marketing teams know, from *champions* to *lost*. RFM reads only the past; the segments above read the model's forecast. The grid (rows: recency score, best first; columns: frequency score):
 
 # %%
-segments.rfm_grid_table()
+tables.format_table(segments.rfm_grid_table())
 
 # %%
 rfm_summary = segments.summarize(table, segments.rfm_segments(table)["segment"])
-rfm_summary
+tables.format_table(rfm_summary, currency=currency)
 
 # %%
 Markdown(readings.rfm_reading(rfm_summary))
@@ -246,10 +257,10 @@ Markdown(readings.stage_tier_reading(stage_tier_summary))
 # %% [markdown]
 # ## 11. A customer's value by stage, two ways
 #
-# The lifecycle report values a customer by its stage: the stages form a Markov chain whose transition probabilities are estimated from every customer-period of the log, each stage's reward is its mean profit per customer-period, and a customer's value is the expected discounted reward of the horizon from its current stage (`lifecycle.stage_clv`). The customer table values each customer from its own history: its purchase frequency and recency through the count model, and its spend through Gamma-Gamma. So the two differ by design. The chain gives every customer in a stage the same value, the stage's average future; it lets customers move between stages with the same probabilities in every period, including the returns from decline seen anywhere in the log; and it pays each stage's mean profit per period, whoever earns it. The model conditions on what each customer has done, so customers in the same stage can get very different values. The table sets the two side by side per stage: customers, the chain's CLV per customer, the customer table's mean CLV per customer, and their ratio.
+# The lifecycle report values a customer by its stage: the stages form a Markov chain whose transition probabilities are estimated from every customer-period of the log (here in the real-time view, the stages of the customer table, so that both ways value the same customers; the lifecycle report uses the hindsight view), each stage's reward is its mean profit per customer-period, and a customer's value is the expected discounted reward of the horizon from its current stage (`lifecycle.stage_clv`). The customer table values each customer from its own history: its purchase frequency and recency through the count model, and its spend through Gamma-Gamma. So the two differ by design. The chain gives every customer in a stage the same value, the stage's average future; it lets customers move between stages with the same probabilities in every period, including the returns from decline seen anywhere in the log; and it pays each stage's mean profit per period, whoever earns it. The model conditions on what each customer has done, so customers in the same stage can get very different values. The table sets the two side by side per stage: customers, the chain's CLV per customer, the customer table's mean CLV per customer, and their ratio.
 
 # %%
-stages = lifecycle.assign_stages(
+stages = lifecycle.assign_stages(  # real time: the stages of the customer table
     transactions, period=period, observation_end=table.attrs["observation_end"]
 )
 chain = lifecycle.stage_clv(
@@ -260,7 +271,7 @@ chain = lifecycle.stage_clv(
     horizon_years=horizon_years,
 )
 comparison = tables.stage_value_comparison(chain, table)
-comparison
+tables.format_table(comparison, currency=currency)
 
 # %%
 ax = plots.plot_stage_value_comparison(comparison, currency=currency)

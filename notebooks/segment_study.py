@@ -93,14 +93,14 @@ Markdown("**Model.** " + table.attrs["model_note"])
 
 # %%
 summary = segments.summarize(table, segmentation)
-summary
+tables.format_table(summary, currency=currency)
 
 # %% [markdown]
 # The segment's customers beside the whole base: mean and median of the columns of the customer table that describe a customer's history and future (`segments.segment_profile`; `ratio` is the segment's mean over the base's).
 
 # %%
 profile = segments.segment_profile(table, rows)
-profile
+tables.format_table(profile, decimals=2)
 
 # %%
 Markdown(
@@ -114,7 +114,7 @@ Markdown(
 
 # %%
 mix = segments.stage_mix(table, rows)
-mix
+tables.format_table(mix, {"base_share": "share", "value": "money"}, currency=currency)
 
 # %%
 ax = (
@@ -129,11 +129,11 @@ Markdown("**Reading.** " + readings.segment_stage_reading(mix, segment))
 # %% [markdown]
 # ## 3. The lifecycle curve of the segment
 #
-# The stages of every customer-period are assigned on the whole log (so the rules are the base's), then the segment's customers are kept and `lifecycle.lifecycle_curve` follows them by relationship age (periods since the first purchase): mean purchases, revenue and profit per customer observed at that age, and the share of each stage. The base's curve is computed the same way for comparison. An age observed on few customers is noisy; the reading skips ages with fewer than `readings.SEGMENT_MIN_CURVE_CUSTOMERS` of the segment's customers.
+# The stages of every customer-period are assigned on the whole log in the hindsight view (each month read with the whole history, as in the lifecycle report's curves; the stage mix above is the real-time one of the customer table), then the segment's customers are kept and `lifecycle.lifecycle_curve` follows them by relationship age (periods since the first purchase): mean purchases, revenue and profit per customer observed at that age, and the share of each stage. The base's curve is computed the same way for comparison. An age observed on few customers is noisy; the reading skips ages with fewer than `readings.SEGMENT_MIN_CURVE_CUSTOMERS` of the segment's customers.
 
 # %%
-stages = lifecycle.assign_stages(
-    transactions, period=period, observation_end=table.attrs["observation_end"]
+stages = lifecycle.assign_stages(  # hindsight: the stages as they were
+    transactions, period=period, observation_end=table.attrs["observation_end"], view="hindsight"
 )
 curve = lifecycle.lifecycle_curve(
     stages=stages.loc[stages["customer_id"].isin(rows.index)],
@@ -145,10 +145,10 @@ base_curve = lifecycle.lifecycle_curve(
 )
 curve[["customers", "purchases", "revenue", "profit"]].join(
     base_curve[["profit"]].rename(columns={"profit": "base_profit"})
-)
+).pipe(tables.format_table, {"base_profit": "money"}, currency=currency)
 
 # %%
-ax = plots.plot_lifecycle_curve(curve)
+ax = plots.plot_lifecycle_curve(curve, currency=currency, period=period)
 
 # %%
 Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, currency=currency))
@@ -160,7 +160,7 @@ Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, cur
 
 # %%
 spread = tables.method_summary(rows[["clv_net"]])
-spread
+tables.format_table(spread, currency=currency)
 
 # %%
 ax = rows["clv_net"].plot.hist(
@@ -184,7 +184,7 @@ base_retention = lifecycle.cohort_retention(
     transactions, period=period, observation_end=table.attrs["observation_end"]
 )
 curves = readings.segment_retention_curves(retention, base_retention, segment)
-curves.T
+tables.format_table(curves.T, dict.fromkeys(curves.T.columns, "share"))
 
 # %%
 ax = curves.plot(marker="o", xlabel=f"relationship age ({period})", ylabel="share buying")

@@ -61,7 +61,8 @@ TIME_UNIT_NAMES: dict[str, str] = {
 _MONEY_NAMES = {
     "amount", "spend", "revenue", "profit", "monetary_value", "monetary_value_holdout", "clv",
     "clv_net", "chain_clv", "table_clv", "chain_total", "table_total", "discounted_revenue",
-    "discounted_cost", "discounted_margin", "expected_spend",
+    "discounted_cost", "discounted_margin", "expected_spend", "total_clv", "mean_clv",
+    "current_value", "potential_value",
 }  # fmt: skip
 _COUNT_NAMES = {"customers", "customer_periods", "at_risk", "events", "groups", "df", "n"}
 _PVALUE_NAMES = {"pvalue", "p_value", "p"}
