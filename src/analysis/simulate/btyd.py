@@ -92,10 +92,13 @@ def _sorted_times(rng, counts, window, extra):
     return cust, times
 
 
-def _assemble(
-    rng, cust, times, T, H, birth, start, unit, params, truth, spend, floor_dates, transactions, n
-):
-    """Summary, truth frame and (optionally) the log from purchase times after the first."""
+def _assemble(rng, cust, times, window, spend, opts):
+    """Summary, truth frame and (optionally) the log from purchase times after the first.
+
+    ``window`` and ``opts`` are those of :func:`_setup`.
+    """
+    start, birth, T, H, unit = window
+    n = T.size
     p_sp, q_sp, g_sp = spend
     nu = rng.gamma(q_sp, 1.0 / g_sp, size=n)
     amount = rng.gamma(p_sp, 1.0 / nu[cust]) if cust.size else np.zeros(0)
@@ -122,19 +125,19 @@ def _assemble(
             summary["monetary_value_holdout"] = np.where(xh > 0, sh / np.maximum(xh, 1), 0.0)
         summary["duration_holdout"] = H
     acquired = start + pd.to_timedelta(np.floor(birth), unit="D")
-    truth = pd.DataFrame(truth, index=ids)
+    truth = pd.DataFrame(index=ids)
     truth["nu"] = nu
     truth["mean_spend"] = p_sp / nu
     truth["acquired"] = acquired
     log = None
-    if transactions:
+    if opts["transactions"]:
         first_amount = rng.gamma(p_sp, 1.0 / nu)
         all_cust = np.concatenate([np.arange(n), cust])
         all_days = np.concatenate([birth, birth[cust] + times * unit])
         all_amount = np.concatenate([first_amount, amount])
         order = np.argsort(all_cust, kind="stable")  # first purchase, then the later ones, in time
         all_cust, all_days, all_amount = all_cust[order], all_days[order], all_amount[order]
-        if floor_dates:
+        if opts["floor_dates"]:
             all_days = np.floor(all_days)
         dates = start.to_datetime64() + (all_days * _NS_PER_DAY).astype("timedelta64[ns]")
         log = pd.DataFrame(
@@ -193,22 +196,7 @@ def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
     K = np.where(np.isfinite(K), K, np.inf)
     made = np.minimum(N, K).astype(np.int64)
     cust, times = _sorted_times(rng, made, W, N + 1 - made)
-    summary, truth, log = _assemble(
-        rng,
-        cust,
-        times,
-        T,
-        H,
-        birth,
-        start,
-        unit,
-        params,
-        None,
-        spend,
-        opts["floor_dates"],
-        opts["transactions"],
-        n,
-    )
+    summary, truth, log = _assemble(rng, cust, times, window, spend, opts)
     truth["lambda"] = lam
     truth["p"] = p
     x = summary["frequency"].to_numpy()
@@ -307,22 +295,7 @@ def simulate_paretonbd(
     active = np.minimum(tau, T + H)
     made = rng.poisson(lam * active)
     cust, times = _sorted_times(rng, made, active, np.ones(n))
-    summary, truth, log = _assemble(
-        rng,
-        cust,
-        times,
-        T,
-        H,
-        birth,
-        start,
-        unit,
-        params,
-        None,
-        spend,
-        opts["floor_dates"],
-        opts["transactions"],
-        n,
-    )
+    summary, truth, log = _assemble(rng, cust, times, window, spend, opts)
     truth["lambda"] = lam
     truth["mu"] = mu
     truth["alive"] = tau > T
