@@ -35,7 +35,8 @@ from .units import DAYS_PER_YEAR, STAGES, unit_days
 from .validate import DataValidationError
 
 __all__ = ["COLUMNS", "COST_COLUMNS", "COUNT_MODELS", "CURRENT_VALUE_DAYS", "HISTORY_COLUMNS"]
-__all__ += ["MIN_SPEND_BUYERS", "check_costs", "customer_table", "fit_count_model"]
+__all__ += ["MIN_SPEND_BUYERS", "check_costs", "check_table_parameters", "customer_table"]
+__all__ += ["fit_count_model"]
 __all__ += ["purchase_history", "resolve_model", "spend_per_purchase", "stage_durations"]
 
 #: the count models to choose from, by display name (both have 4 parameters)
@@ -364,7 +365,8 @@ def check_costs(costs: pd.DataFrame, customer_ids: pd.Index) -> pd.DataFrame:
     return out.rename_axis("customer_id")
 
 
-def _check_parameters(horizon_years, margin, cost_per_order, time_unit, period) -> None:
+def check_table_parameters(horizon_years, margin, cost_per_order, time_unit, period) -> None:
+    """Refuse a time unit, period, horizon, margin or cost per order the customer table cannot use."""
     unit_days(time_unit)
     check_period(period)
     if not np.isfinite(float(horizon_years)) or float(horizon_years) <= 0:
@@ -438,7 +440,7 @@ def customer_table(
             "transactions must be a DataFrame (load a file with analysis.data.load_transactions), "
             f"got {type(transactions).__name__}"
         )
-    _check_parameters(horizon_years, margin, cost_per_order, time_unit, period)
+    check_table_parameters(horizon_years, margin, cost_per_order, time_unit, period)
     missing = [c for c in ("customer_id", "date", "amount") if c not in transactions.columns]
     if missing or len(transactions) == 0:
         found = [str(c) for c in transactions.columns]

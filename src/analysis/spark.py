@@ -34,11 +34,10 @@ import numpy as np
 import pandas as pd
 
 from .clv import customer_lifetime_value
-from .customers import stage_durations
+from .customers import check_table_parameters, stage_durations
 from .engines.spark import local_session, session, summary_dataframe
 from .lifecycle import assign_stages, current_stage
 from .lifecycle.stages import resolve_thresholds
-from .panel import check_period
 from .units import unit_days
 
 __all__ = ["SCORE_COLUMNS", "local_session", "score", "score_frame", "session", "stage_frame"]
@@ -189,14 +188,7 @@ def _stage_group(options: dict):
 
 
 def _check(time_unit, period, horizon_years, margin, cost_per_order, thresholds) -> None:
-    unit_days(time_unit)
-    check_period(period)
-    if not np.isfinite(float(horizon_years)) or float(horizon_years) <= 0:
-        raise ValueError(f"horizon_years must be a number of years > 0, got {horizon_years!r}")
-    if not 0 < float(margin) <= 1:
-        raise ValueError(f"margin must be a share of revenue in (0, 1] (e.g. 0.30), got {margin!r}")
-    if not np.isfinite(float(cost_per_order)) or float(cost_per_order) < 0:
-        raise ValueError(f"cost_per_order must be a number >= 0, got {cost_per_order!r}")
+    check_table_parameters(horizon_years, margin, cost_per_order, time_unit, period)
     resolve_thresholds(thresholds or {})
 
 
