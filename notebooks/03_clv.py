@@ -175,7 +175,7 @@ tables.format_values(
 )
 
 # %%
-Markdown(readings.spend_reading(spend_model, repeat_buyers))
+Markdown(readings.spend_reading(spend_model, repeat_buyers, currency=currency))
 
 # %% [markdown]
 # ## 4. What each customer is worth

@@ -206,7 +206,10 @@ tables.format_table(
 )
 
 # %%
-Markdown("**Reading.** " + readings.warning_reading(at_risk, table, shown=top_warnings))
+Markdown(
+    "**Reading.** "
+    + readings.warning_reading(at_risk, table, shown=top_warnings, currency=currency)
+)
 
 # %% [markdown]
 # ## 4. Does the warning work? A test on the holdout
@@ -280,7 +283,7 @@ tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency)
 readings.unmeasurable_kpis(kpi_table)
 
 # %%
-Markdown("**Reading.** " + readings.kpi_reading(kpi_table))
+Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 
 # %% [markdown]
 # ## 6. Plan-do-check-act: one round

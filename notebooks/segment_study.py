@@ -204,7 +204,10 @@ kpi_table = strategy.kpis(
 tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency)
 
 # %%
-Markdown("**Reading.** " + readings.segment_kpi_reading(kpi_table, segment, rest=segments.REST))
+Markdown(
+    "**Reading.** "
+    + readings.segment_kpi_reading(kpi_table, segment, rest=segments.REST, currency=currency)
+)
 
 # %% [markdown]
 # ## 7. Early warning in the segment

@@ -67,7 +67,8 @@ def test_spend_reading_words_follow_the_correlation_and_the_means(cdnow_sample_s
     text = readings.spend_reading(model, repeat)
     corr = repeat["frequency"].corr(repeat["monetary_value"])
     assert f"weakly correlated among the 946 repeat buyers ({corr:.2f}" in text
-    assert f"{model.population_mean_spend:,.2f}" in text
+    assert f"${model.population_mean_spend:,.2f}" in text
+    assert "€" in readings.spend_reading(model, repeat, currency="€")
     # correlated spend is called a problem; no published comparison is claimed here
     skewed = repeat.assign(monetary_value=repeat["monetary_value"] + 5.0 * repeat["frequency"])
     text = readings.spend_reading(model, skewed)

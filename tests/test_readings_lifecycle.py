@@ -268,6 +268,7 @@ def test_sensitivity_reading_at_most_and_no_effect():
     assert "and `c` does not move the current mix at all" in text
     text = readings.sensitivity_reading(_sensitivity({"a": 1.5, "b": 1.0}))
     assert "at most 1.5 points" in text and "not move the current mix" not in text
+    assert "All 2 thresholds move no share by more than 2 points" in text
 
 
 def test_accuracy_and_tuning_readings_both_ways():

@@ -141,6 +141,11 @@ def test_segment_kpi_reading_chooses_better_or_worse_by_the_kpi_direction():
     text = readings.segment_kpi_reading(strategy.kpis(table, by=by), "high", rest=segments.REST)
     assert "better than the rest of the base on repeat rate (100.0% against 0.0%)" in text
     assert "mean p alive (90.0% against 10.0%)" in text and "worse" not in text
+    assert "average order value ($15.00 against $10.00)" in text
+    euros = readings.segment_kpi_reading(
+        strategy.kpis(table, by=by), "high", rest=segments.REST, currency="€"
+    )
+    assert "average order value (€15.00 against €10.00)" in euros
     by = segments.membership(table, table.loc[["c", "d"]], "low")
     text = readings.segment_kpi_reading(strategy.kpis(table, by=by), "low", rest=segments.REST)
     assert text.startswith("The segment does worse than the rest of the base on repeat rate")

@@ -44,6 +44,9 @@ def test_value_reading_states_the_numbers_and_the_concentration_word():
     assert "worth $1.00, and the mean is 10.0 times the median, pulled up by a minority" in text
     assert "top 10% of customers hold 91% of the value and the top 20% hold 92%" in text
     assert text.endswith("value is highly concentrated.")
+    # a ratio in the hundreds or more is a whole number with separators
+    huge = readings.value_reading(_method_summary([20_000] + [1] * 9))
+    assert "the mean is 2,001 times the median" in huge
 
 
 def test_value_reading_even_and_moderate_spreads():

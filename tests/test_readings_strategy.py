@@ -121,6 +121,11 @@ def test_kpi_reading_best_and_worst_follow_the_direction():
     text = readings.kpi_reading(_kpi_table(30.0, 30.0))
     assert "**purchase_cycle_days** (lower is better): the same in every group (30.0 days)" in text
     assert "Not measurable with these data:" in text and "retention_rate" in text
+    # money KPIs in the currency
+    from analysis.readings.strategy import kpi_value
+
+    assert kpi_value("average_order_value", 40.531, currency="€") == "€40.53"
+    assert kpi_value("average_order_value", 40.531) == "$40.53"
 
 
 def test_kpi_reading_names_every_group_tied_at_the_top():
@@ -225,8 +230,10 @@ def test_warning_summary_and_reading_count_the_list():
     text = readings.warning_reading(at_risk, t, tiers=tiers, shown=1)
     assert text.startswith(
         "Of the 3 customers in the high and medium value tiers, 2 (66.7%) are flagged; their "
-        "value at risk sums to 600, 60.0% of the whole base's value."
+        "value at risk sums to $600, 60.0% of the whole base's value."
     )
+    euros = readings.warning_reading(at_risk, t, tiers=tiers, shown=1, currency="€")
+    assert "value at risk sums to €600," in euros
     wider = readings.warning_reading(at_risk, t, tiers=tiers.replace("low", "medium"))
     assert wider.startswith("Of the 6 customers in the high and medium value tiers, 2 (33.3%)")
     assert "the most common is in_decline" in text

@@ -103,6 +103,8 @@ def test_summary_table_replaces_describe_with_units():
     assert out.loc["monetary_value"].tolist() == ["£", "10", "£1,236", "£40", "£80", "£12,000"]
     assert out.loc["p_alive", "mean"] == "50.0%"
     assert tables.summary_table(frame[["recency"]]).loc["recency", "unit"] == "periods"
+    holdout = pd.DataFrame({"duration_holdout": [26.0, 26.0]})
+    assert tables.summary_table(holdout, time_unit="W").loc["duration_holdout", "unit"] == "weeks"
 
 
 def test_stage_projection_table_now_and_ahead():

@@ -66,7 +66,8 @@ def value_reading(
     )
     ratio = mean / median if median > 0 else float("nan")
     if ratio >= SAME_VALUE_BAND:
-        text += f", and the mean is {ratio:.1f} times the median" + (
+        times = f"{ratio:.1f}" if ratio < 100 else f"{ratio:,.0f}"
+        text += f", and the mean is {times} times the median" + (
             ", pulled up by a minority of valuable customers."
             if ratio >= mean_median_ratio
             else "."

@@ -17,6 +17,8 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from ._format import money
+
 __all__ = ["fit_reading", "spend_reading"]
 
 #: models whose log-likelihoods are closer than this fit "about equally well"
@@ -112,6 +114,7 @@ def spend_reading(
     repeat_buyers: pd.DataFrame,
     *,
     correlation_limit: float = 0.3,
+    currency: str = "$",
 ) -> str:
     """The Gamma-Gamma section's reading: independence of frequency and spend, mean spend.
 
@@ -122,6 +125,8 @@ def spend_reading(
         The rows it was fitted on (``frequency``, ``monetary_value``).
     correlation_limit : float
         Largest absolute correlation of frequency and mean spend called "weak".
+    currency : str
+        Sign written before money.
 
     Returns
     -------
@@ -147,9 +152,9 @@ def spend_reading(
     model_mean = float(spend_model.population_mean_spend)
     gap = 100 * (model_mean - observed) / observed
     third = (
-        f"The model's mean spend per purchase for a new customer is {model_mean:,.2f}, "
-        f"{abs(gap):.1f}% {'above' if gap > 0 else 'below'} the observed mean of the repeat buyers "
-        f"({observed:,.2f})."
+        f"The model's mean spend per purchase for a new customer is "
+        f"{money(model_mean, currency)}, {abs(gap):.1f}% {'above' if gap > 0 else 'below'} the "
+        f"observed mean of the repeat buyers ({money(observed, currency)})."
     )
     note = getattr(spend_model, "boundary_note", "")
     parts = [first, third] + ([f"**The spend model is a boundary fit.** {note}"] if note else [])

@@ -393,8 +393,12 @@ def sensitivity_reading(sensitivity: pd.DataFrame) -> str:
         f"**Reading.** Moving each threshold by a quarter shifts the current stage shares by at "
         f"most {_pts(row['largest'])}: the largest effect is `{row['threshold']}` at "
         f"{row['change']}, which moves {stage_col[2:]} by {row[stage_col]:+.1f} points. "
-        f"{small} of the {len(per_thr)} thresholds move no share by more than "
-        f"{SMALL_EFFECT_POINTS:g} points"
+        + (
+            f"All {small} thresholds move"
+            if small == len(per_thr)
+            else f"{small} of the {len(per_thr)} thresholds move"
+        )
+        + f" no share by more than {SMALL_EFFECT_POINTS:g} points"
     )
     if none:
         verb = "does" if len(none) == 1 else "do"

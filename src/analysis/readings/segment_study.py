@@ -289,7 +289,9 @@ def segment_retention_reading(curves: pd.DataFrame, segment: str) -> str:
     return text
 
 
-def segment_kpi_reading(kpi_table: pd.DataFrame, segment: str, *, rest: str) -> str:
+def segment_kpi_reading(
+    kpi_table: pd.DataFrame, segment: str, *, rest: str, currency: str = "$"
+) -> str:
     """Where the segment does better or worse than the rest of the base, per directed KPI.
 
     Parameters
@@ -297,6 +299,10 @@ def segment_kpi_reading(kpi_table: pd.DataFrame, segment: str, *, rest: str) -> 
     kpi_table : DataFrame
         :func:`analysis.strategy.kpis` grouped by
         :func:`analysis.segments.membership` (groups ``segment`` and ``rest``).
+    segment, rest : str
+        The two groups' labels.
+    currency : str
+        Sign written before money (average order value).
     """
     matrix = kpi_matrix(kpi_table).droplevel(["unit", "period"])
     if rest not in matrix.columns or matrix[rest].isna().all():
@@ -311,7 +317,8 @@ def segment_kpi_reading(kpi_table: pd.DataFrame, segment: str, *, rest: str) -> 
             ("better", "worse", "same") if direction == "higher" else ("worse", "better", "same")
         )
         word = _compare(a, b, words)
-        shown = f"{kpi.replace('_', ' ')} ({kpi_value(kpi, a)} against {kpi_value(kpi, b)})"
+        a_shown, b_shown = kpi_value(kpi, a, currency), kpi_value(kpi, b, currency)
+        shown = f"{kpi.replace('_', ' ')} ({a_shown} against {b_shown})"
         {"better": better, "worse": worse, "same": same}[word].append(shown)
     parts = []
     if better:

@@ -42,8 +42,8 @@ def percent(x: float, digits: int = 1) -> str:
     return f"{100 * x:.{digits}f}%"
 
 
-def kpi_value(kpi: str, value: float) -> str:
-    """A KPI value in its unit: shares as percentages, days with the word, counts as integers."""
+def kpi_value(kpi: str, value: float, currency: str = "$") -> str:
+    """A KPI value in its unit: shares as percentages, days with the word, counts as integers, money."""
     if pd.isna(value):
         return "n/a"
     unit = KPI_DEFINITIONS[kpi].unit
@@ -53,6 +53,8 @@ def kpi_value(kpi: str, value: float) -> str:
         return f"{value:,.1f} days"
     if unit == "customers":
         return f"{value:,.0f}"
+    if unit.startswith("amount"):
+        return f"{'-' if value < 0 else ''}{currency}{abs(value):,.2f}"
     return f"{value:,.2f}"
 
 
@@ -220,7 +222,7 @@ def unmeasurable_kpis(kpi_table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index", columns=["why", "groups"]).rename_axis("kpi")
 
 
-def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all") -> str:
+def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = "$") -> str:
     """Which stage (or group) is best and worst on each KPI with a better direction.
 
     Parameters
@@ -229,6 +231,8 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all") -> str:
         :func:`analysis.strategy.kpis`.
     total : str
         The label of the all-customers group, reported beside, not ranked.
+    currency : str
+        Sign written before money (average order value).
 
     Returns
     -------
@@ -258,14 +262,14 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all") -> str:
         top, bottom = (row.max(), row.min()) if better == "higher" else (row.min(), row.max())
         word = ("highest", "lowest") if better == "higher" else ("lowest", "highest")
         if np.isclose(row.max(), row.min()):
-            said = f"the same in every group ({kpi_value(kpi, row.iloc[0])})"
+            said = f"the same in every group ({kpi_value(kpi, row.iloc[0], currency)})"
         else:
             said = (
-                f"best ({word[0]}) in {best} ({kpi_value(kpi, top)}), worst ({word[1]}) in "
-                f"{worst} ({kpi_value(kpi, bottom)})"
+                f"best ({word[0]}) in {best} ({kpi_value(kpi, top, currency)}), worst ({word[1]}) in "
+                f"{worst} ({kpi_value(kpi, bottom, currency)})"
             )
         if total in m.columns and pd.notna(m.loc[kpi, total]):
-            said += f"; all customers {kpi_value(kpi, m.loc[kpi, total])}"
+            said += f"; all customers {kpi_value(kpi, m.loc[kpi, total], currency)}"
         bullets.append(f"- **{kpi}** ({better} is better): {said}.")
     missing = unmeasurable_kpis(kpi_table).index.tolist()
     tail = (

@@ -87,7 +87,12 @@ def warning_summary(warnings: pd.DataFrame) -> pd.DataFrame:
 
 
 def warning_reading(
-    warnings: pd.DataFrame, table: pd.DataFrame, *, tiers=None, shown: int = 20
+    warnings: pd.DataFrame,
+    table: pd.DataFrame,
+    *,
+    tiers=None,
+    shown: int = 20,
+    currency: str = "$",
 ) -> str:
     """How many valuable customers are flagged, for what, and how much value they carry.
 
@@ -103,6 +108,8 @@ def warning_reading(
         :func:`analysis.segments.clv_tiers` of ``table`` by default.
     shown : int
         How many of the list the report shows.
+    currency : str
+        Sign written before money.
 
     Returns
     -------
@@ -120,7 +127,7 @@ def warning_reading(
     risk = float(warnings["value_at_risk"].sum())
     text = [
         f"Of the {n_valuable:,} customers in {tiers}, {n:,} ({percent(n / n_valuable)}) are "
-        f"flagged; their value at risk sums to {risk:,.0f}"
+        f"flagged; their value at risk sums to {currency}{risk:,.0f}"
         + (f", {percent(risk / total)} of the whole base's value." if total > 0 else ".")
     ]
     counts = warnings[list(REASONS)].sum().sort_values(ascending=False, kind="stable")

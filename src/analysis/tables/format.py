@@ -341,7 +341,7 @@ def _unit(name: str, units: Mapping[str, str], time_unit: str | None) -> str:
         return units[name]
     if name in _UNITS:
         return _UNITS[name]
-    if name in ("recency", "T", "age", "duration"):
+    if name in ("recency", "T", "age", "duration", "duration_holdout"):
         return time_unit_name(time_unit) if time_unit else "periods"
     if name in _MONEY_NAMES or name.startswith(("clv", "monetary_value", "discounted_")):
         return "money"
