@@ -20,33 +20,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
+from ..ranking import midranks, rank_auc
 
 __all__ = ["midranks", "auc", "top_lift"]
-
-
-def midranks(values) -> np.ndarray:
-    """Ranks 1..n of ``values`` in ascending order, tied values sharing the mean of their ranks.
-
-    Parameters
-    ----------
-    values : array-like of float
-        Finite values.
-
-    Returns
-    -------
-    ndarray of float
-        ``midranks([10, 20, 20, 30])`` is ``[1, 2.5, 2.5, 4]``.
-    """
-    x = np.asarray(values, dtype=float)
-    order = np.argsort(x, kind="stable")
-    sorted_x = x[order]
-    # start of each run of equal values in the sorted order
-    starts = np.flatnonzero(np.r_[True, sorted_x[1:] != sorted_x[:-1]])
-    ends = np.r_[starts[1:], len(x)]
-    run_rank = (starts + 1 + ends) / 2.0  # mean of ranks starts+1 .. ends
-    ranks = np.empty(len(x), dtype=float)
-    ranks[order] = np.repeat(run_rank, ends - starts)
-    return ranks
 
 
 def _checked(score, outcome) -> tuple[np.ndarray, np.ndarray]:
@@ -110,11 +86,7 @@ def auc(score, outcome) -> float:
         When a score is missing, or the outcome has a single class.
     """
     values, labels = _checked(score, outcome)
-    ranks = midranks(values)
-    n_pos = int(labels.sum())
-    n_neg = len(labels) - n_pos
-    u = ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0
-    return float(u / (n_pos * n_neg))
+    return rank_auc(values, labels)
 
 
 def top_lift(score, outcome, fraction: float = 0.1) -> dict[str, float]:

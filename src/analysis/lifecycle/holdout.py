@@ -21,14 +21,13 @@ P(alive) is also scored among repeat buyers only (``auc_repeat_buyers``).
 
 from __future__ import annotations
 
-import inspect
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from scipy.stats import rankdata
 
 from ..models.beta_geo import BetaGeo
+from ..ranking import rank_auc
 from ..rfm import summarize
 from ..units import STAGES
 from ..validate import DataValidationError
@@ -114,12 +113,7 @@ def ranking_auc(score, outcome) -> float:
         raise ValueError(f"score and outcome differ in length ({len(values)} vs {len(labels)})")
     if np.isnan(values).any():
         raise ValueError("score holds missing values; every customer needs a score")
-    n_pos = int(labels.sum())
-    n_neg = len(labels) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    ranks = rankdata(values)
-    return float((ranks[labels].sum() - n_pos * (n_pos + 1) / 2.0) / (n_pos * n_neg))
+    return rank_auc(values, labels)
 
 
 def stage_holdout_table(customers: pd.DataFrame, min_customers: int = 50) -> pd.DataFrame:
@@ -191,23 +185,6 @@ def stage_order_check(by_stage: pd.DataFrame) -> tuple[bool, tuple[tuple[str, st
     return len(checked) >= 2 and not wrong, wrong
 
 
-def _stage_options(view: str) -> dict[str, str]:
-    """``view`` for :func:`assign_stages`, passed only when it takes one.
-
-    The ``view`` parameter (realtime or hindsight stages) is being added to
-    :func:`assign_stages`; until it lands the stages are the realtime ones,
-    and asking for another view is an error rather than a silent realtime run.
-    """
-    if "view" in inspect.signature(assign_stages).parameters:
-        return {"view": view}
-    if view != "realtime":
-        raise ValueError(
-            f"view={view!r} is not available: this version of assign_stages only gives "
-            "realtime stages; use view='realtime'"
-        )
-    return {}
-
-
 def _auc_table(customers: pd.DataFrame) -> pd.DataFrame:
     active = customers["active"].to_numpy()
     repeat = customers["frequency"].to_numpy() > 0
@@ -272,7 +249,6 @@ def holdout_validation(
     ValueError
         When the holdout is empty or no customer bought by ``calibration_end``.
     """
-    options = _stage_options(view)
     cal = pd.Timestamp(calibration_end).normalize()
     dates = transactions["date"]
     end = pd.Timestamp(holdout_end).normalize() if holdout_end is not None else dates.max()
@@ -289,7 +265,7 @@ def holdout_validation(
     log = transactions.loc[known & (dates <= end)]
 
     stages = current_stage(
-        assign_stages(calibration, period, observation_end=cal, **options, **thresholds)
+        assign_stages(calibration, period, observation_end=cal, view=view, **thresholds)
     )
     summary = summarize(log, time_unit=period, observation_end=end, calibration_end=cal)
     length = float(summary["duration_holdout"].iloc[0])
