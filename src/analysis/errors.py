@@ -15,6 +15,7 @@ __all__ = [
     "MAX_SHOWN",
     "DataValidationError",
     "DataQualityWarning",
+    "NotComputable",
     "where_rows",
     "example_values",
     "at_line",
@@ -25,6 +26,15 @@ MAX_SHOWN = 5
 
 class DataValidationError(ValueError):
     """A transaction log that cannot be analysed as it is; the message says why and what to do."""
+
+
+class NotComputable(ValueError):
+    """A section's precondition fails on this log (one cohort, no spread in spend, an empty stage).
+
+    The message says what could not be computed and why, in words a report can
+    show as they are; :func:`analysis.readings.attempt` turns it into a
+    sentence so the study goes on.
+    """
 
 
 class DataQualityWarning(UserWarning):

@@ -67,3 +67,8 @@ from .run import *  # noqa: E402,F401,F403
 from .run import __all__ as _run_all  # noqa: E402
 
 __all__ += _run_all
+
+from .unavailable import *  # noqa: E402,F401,F403
+from .unavailable import __all__ as _unavailable_all  # noqa: E402
+
+__all__ += _unavailable_all
