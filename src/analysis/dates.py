@@ -6,12 +6,17 @@ order that reads every value when only one does; month-first with a
 example when both do and they differ (give ``date_format`` or ``dayfirst``
 to settle it); an error listing the lines when neither does. ISO dates,
 datetime columns and an explicit ``date_format`` are never ambiguous.
+
+The study's dates (``observation_end``, ``calibration_end``, ``plan_end``)
+are settled here too: :func:`time_frame` checks those given against the
+log's span and takes the empty ones from the log by :data:`FRAME_RULE`.
 """
 
 from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -19,7 +24,16 @@ from pandas.tseries.api import guess_datetime_format
 
 from .errors import DataQualityWarning, DataValidationError, at_line, example_values, where_rows
 
-__all__ = ["parse_dates", "read_dates"]
+__all__ = [
+    "FRAME_PARAMETERS",
+    "FRAME_RULE",
+    "TimeFrame",
+    "TimeFrameError",
+    "frame_rule",
+    "parse_dates",
+    "read_dates",
+    "time_frame",
+]
 
 
 _TWO_DIGIT_YEAR = re.compile(r"^(\s*\d{1,2}([/.\-])\d{1,2}\2)(\d{2})(?!\d)(.*)$")
@@ -286,3 +300,259 @@ def parse_dates(
     if ambiguity is not None:
         warnings.warn(ambiguity, DataQualityWarning, stacklevel=2)
     return parsed
+
+
+# --------------------------------------------------------------------------- the study's time frame
+
+#: the study's dates that default to the log's (empty value: from the data), in time order
+FRAME_PARAMETERS = ("calibration_end", "plan_end", "observation_end")
+#: a log at least this many days long gets month ends; shorter, whole weeks; shorter still, days
+MONTHS_FROM_DAYS = 183
+WEEKS_FROM_DAYS = 28
+#: the rule, as the reports and the README state it
+FRAME_RULE = (
+    "observation_end is the last purchase date; calibration_end splits the log in two halves "
+    "(the month end nearest the middle of the span from the first purchase to observation_end, "
+    "so the holdout is as long as the calibration, as in the CDNOW studies); plan_end is a third "
+    "of the way through the holdout (the nearest month end). A log shorter than six months is "
+    "split in whole weeks counted back from its last day (the holdout half the span, at least "
+    "two weeks), one shorter than four weeks in days."
+)
+
+
+class TimeFrameError(ValueError):
+    """Dates of the study that the log cannot take; ``problems`` has one sentence per date.
+
+    Parameters
+    ----------
+    problems : list of str
+        Each names the parameter, its value, the log's span and what to do.
+    """
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("; ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class TimeFrame:
+    """The study's dates on one log, as ``YYYY-MM-DD`` text.
+
+    Attributes
+    ----------
+    first, last : str
+        The log's first and last purchase days.
+    observation_end, calibration_end, plan_end : str or None
+        The dates; None for a date that was not asked for.
+    from_data : tuple of str
+        The dates that were empty and were taken from the log by :data:`FRAME_RULE`.
+    """
+
+    first: str
+    last: str
+    observation_end: str | None
+    calibration_end: str | None
+    plan_end: str | None
+    from_data: tuple[str, ...]
+
+    def values(self) -> dict[str, str]:
+        """The dates asked for, by parameter name."""
+        return {
+            name: getattr(self, name)
+            for name in FRAME_PARAMETERS
+            if getattr(self, name) is not None
+        }
+
+
+def _day(value) -> pd.Timestamp:
+    return pd.Timestamp(value).normalize()
+
+
+def _text(day: pd.Timestamp) -> str:
+    return day.strftime("%Y-%m-%d")
+
+
+def _nearest(grid: pd.DatetimeIndex, target: pd.Timestamp, low, high) -> pd.Timestamp | None:
+    """The point of ``grid`` nearest ``target`` with ``low <= point < high`` (ties: the earlier)."""
+    inside = grid[(grid >= low) & (grid < high)]
+    if len(inside) == 0:
+        return None
+    distance = np.abs((inside - target).total_seconds().to_numpy())
+    return inside[int(np.argmin(distance))]
+
+
+def _grid(first: pd.Timestamp, end: pd.Timestamp, days: int) -> tuple[pd.DatetimeIndex, int]:
+    """The days the rule may choose from: month ends, or whole weeks (days) counted back from ``end``."""
+    if days >= MONTHS_FROM_DAYS:
+        return pd.date_range(first, end, freq="ME"), 0
+    step = 7 if days >= WEEKS_FROM_DAYS else 1
+    return pd.DatetimeIndex([end - pd.Timedelta(days=k) for k in range(0, days + 1, step)]), step
+
+
+def frame_rule(first, end, calibration_end=None) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``calibration_end`` and ``plan_end`` by :data:`FRAME_RULE` for purchases from ``first`` to ``end``.
+
+    Parameters
+    ----------
+    first, end : date-like
+        The first purchase day and the last day of the span split (the
+        observation end, or the last purchase when that is earlier).
+    calibration_end : date-like, optional
+        A calibration end already chosen: only ``plan_end`` is placed, a third
+        of the way from it to ``end``.
+
+    Returns
+    -------
+    (Timestamp, Timestamp)
+        ``first <= calibration_end < plan_end < end``.
+
+    Raises
+    ------
+    ValueError
+        When the span is shorter than two days (or no day is left between
+        the calibration end and ``end``): no calibration day, plan day and
+        holdout day fit in it.
+    """
+    first, end = _day(first), _day(end)
+    days = (end - first).days
+    too_short = (
+        f"the log runs from {_text(first)} to {_text(end)} ({days + 1} day(s)): too short to "
+        "split into a calibration period, a plan and a holdout"
+    )
+    if days < 2:
+        raise ValueError(too_short)
+    grid, step = _grid(first, end, days)
+    if calibration_end is not None:
+        calibration = _day(calibration_end)
+    elif step == 0:
+        calibration = _nearest(grid, first + (end - first) / 2, first, end)
+    else:
+        holdout = max(2, int(np.floor(days / (2 * step) + 0.5))) * step
+        calibration = end - pd.Timedelta(days=min(holdout, days - days % step))
+    target = calibration + (end - calibration) / 3
+    after = calibration + pd.Timedelta(days=1)
+    plan = _nearest(grid, target, after, end)
+    if plan is None:  # a given calibration end close to the end: the nearest whole day
+        plan = _nearest(pd.date_range(after, end), target, after, end)
+    if calibration is None:
+        raise ValueError(too_short)
+    if plan is None:
+        raise ValueError(
+            f"no day is left between calibration_end {_text(calibration)} and {_text(end)}"
+        )
+    return calibration, plan
+
+
+def _dates(transactions) -> pd.Series:
+    dates = transactions["date"] if isinstance(transactions, pd.DataFrame) else transactions
+    dates = pd.to_datetime(pd.Series(dates)).dropna()
+    if dates.empty:
+        raise ValueError("the log has no purchase dates: the study's dates cannot be taken from it")
+    return dates
+
+
+def time_frame(
+    transactions,
+    observation_end: str | None = "",
+    calibration_end: str | None = None,
+    plan_end: str | None = None,
+) -> TimeFrame:
+    """The study's dates on a log: the values given, checked, and the empty ones from the data.
+
+    Each date is a notebook parameter: text ``YYYY-MM-DD``; empty (``""``)
+    takes it from the log by :data:`FRAME_RULE`; None leaves it out (a
+    notebook without that parameter).
+
+    Parameters
+    ----------
+    transactions : DataFrame or Series
+        The loaded log (its ``date`` column) or its dates.
+    observation_end, calibration_end, plan_end : str or None
+        As in the notebooks' parameters cells.
+
+    Returns
+    -------
+    TimeFrame
+        The dates, with the log's span and which dates came from the data.
+
+    Raises
+    ------
+    TimeFrameError
+        When a given date falls outside the log (``observation_end`` before
+        the first purchase; ``calibration_end`` or ``plan_end`` before the
+        first purchase or on or after the last), is not before
+        ``observation_end``, or is not a date; one sentence per date, with
+        the log's span and what to do.
+    ValueError
+        When a date must come from the data and the log spans less than two days.
+    """
+    dates = _dates(transactions)
+    first, last = _day(dates.min()), _day(dates.max())
+    span = f"the log runs from {_text(first)} to {_text(last)}"
+    empty = "leave it empty to take it from the data"
+    asked = {
+        "observation_end": observation_end,
+        "calibration_end": calibration_end,
+        "plan_end": plan_end,
+    }
+    given: dict[str, pd.Timestamp] = {}
+    problems = []
+    for name, value in asked.items():
+        if value is None or str(value).strip() == "":
+            continue
+        try:
+            given[name] = _day(str(value).strip())
+        except (ValueError, TypeError):
+            problems.append(f"{name}: {value!r} is not a date; write it as YYYY-MM-DD, or {empty}")
+    end = given.get("observation_end", last)
+    if end < first:
+        problems.append(
+            f"observation_end {_text(end)} is before the first purchase: {span}; give a day in "
+            f"that span (or later), or {empty} ({_text(last)})"
+        )
+    for name in ("calibration_end", "plan_end"):
+        if name not in given:
+            continue
+        day, what = given[name], name.split("_")[0]
+        if day < first or day >= last:
+            where = "before the first purchase" if day < first else "on or after the last purchase"
+            problems.append(
+                f"{name} {_text(day)} is {where}: {span}; give a day from {_text(first)} to the "
+                f"day before {_text(last)} so that the {what} period and what follows it both "
+                f"hold purchases, or {empty}"
+            )
+        elif day >= end:
+            problems.append(
+                f"{name} {_text(day)} must be before observation_end {_text(end)} ({span}); give "
+                f"an earlier day, or {empty}"
+            )
+    if problems:
+        raise TimeFrameError(problems)
+    resolved = {name: _text(day) for name, day in given.items()}
+    from_data = tuple(
+        name for name in FRAME_PARAMETERS if asked[name] is not None and name not in given
+    )
+    if "observation_end" in from_data:
+        resolved["observation_end"] = _text(last)
+    if {"calibration_end", "plan_end"} & set(from_data):
+        try:
+            calibration, plan = frame_rule(first, min(end, last), given.get("calibration_end"))
+        except ValueError as exc:
+            wanted = " and ".join(n for n in from_data if n != "observation_end")
+            raise TimeFrameError(
+                [f"{wanted} cannot be taken from the data: {exc}; give {wanted} as YYYY-MM-DD"]
+            ) from None
+        resolved.setdefault("calibration_end", _text(calibration))
+        resolved.setdefault("plan_end", _text(plan))
+    return TimeFrame(
+        first=_text(first),
+        last=_text(last),
+        observation_end=resolved["observation_end"]
+        if asked["observation_end"] is not None
+        else None,
+        calibration_end=resolved["calibration_end"]
+        if asked["calibration_end"] is not None
+        else None,
+        plan_end=resolved["plan_end"] if asked["plan_end"] is not None else None,
+        from_data=from_data,
+    )
