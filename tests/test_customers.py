@@ -348,7 +348,7 @@ def test_without_costs_the_columns_are_absent(hand_table):
     np.testing.assert_array_equal(hand_table["clv_net"], hand_table["clv"])
     assert set(hand_table.attrs) == {
         "model", "model_note", "time_unit", "period", "observation_end", "horizon_years",
-        "annual_discount_rate", "margin", "has_costs",
+        "annual_discount_rate", "margin", "has_costs", "value", "value_unit",
     }  # fmt: skip
     assert hand_table.attrs["observation_end"] == pd.Timestamp(END)
 

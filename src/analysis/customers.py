@@ -28,6 +28,7 @@ import pandas as pd
 
 from . import rfm
 from .clv import customer_lifetime_value
+from .data import PURCHASES, value_basis
 from .lifecycle import assign_stages, current_stage
 from .models import BetaGeo, BoundaryFitWarning, ConvergenceError, GammaGamma, ParetoNBD
 from .panel import check_period
@@ -157,8 +158,14 @@ def spend_per_purchase(
     summary: pd.DataFrame,
     history: pd.DataFrame,
     min_spend_buyers: int = MIN_SPEND_BUYERS,
+    value_per_purchase: float | None = None,
+    currency: str = "",
 ) -> tuple[pd.Series, GammaGamma | None, str]:
     """Expected spend per purchase of every customer: Gamma-Gamma, or the observed means.
+
+    With ``value_per_purchase`` (a log without amounts, see
+    :func:`analysis.data.value_basis`) every purchase is worth that value and
+    nothing is fitted: spend is the same for every purchase by construction.
 
     Gamma-Gamma is fitted on the repeat buyers with a positive
     ``monetary_value`` (the mean of their repeat purchase days, as
@@ -179,6 +186,15 @@ def spend_per_purchase(
         ``summary``, the fitted GammaGamma (None on the fallback) and a
         sentence saying which was used (and any boundary-fit note).
     """
+    if value_per_purchase is not None:
+        worth = (
+            "value is counted in purchases (one purchase, one unit)"
+            if currency == PURCHASES
+            else f"every purchase is worth {currency}{float(value_per_purchase):,.2f}"
+        )
+        note = f"The log has no amounts: spend per purchase is not modelled; {worth}."
+        spend = pd.Series(float(value_per_purchase), index=summary.index, name="expected_spend")
+        return spend, None, note
     buyers = rfm.repeat_buyers(summary)
     reason = None
     if len(buyers) < min_spend_buyers:
@@ -391,6 +407,7 @@ def customer_table(
     model: str = "auto",
     min_spend_buyers: int = MIN_SPEND_BUYERS,
     current_days: int = CURRENT_VALUE_DAYS,
+    currency: str = "$",
 ) -> pd.DataFrame:
     """One row per customer: history, lifecycle stage, model predictions and value.
 
@@ -418,6 +435,15 @@ def customer_table(
         Fewest repeat buyers with positive spend to fit Gamma-Gamma
         (:func:`spend_per_purchase`); days up to ``observation_end`` whose
         revenue makes ``current_value``.
+    currency : str
+        Written in the model note (the value of a purchase of a log without amounts).
+
+    A log without amounts (``attrs["value"]`` of :func:`analysis.data.load_dataset`
+    ``"fixed"`` or ``"purchases"``) is valued at its fixed value per purchase,
+    without a spend model; in purchases (no value per purchase given) no
+    margin is applied either (``attrs["margin"]`` is then 1 and
+    ``attrs["value_unit"]`` ``"purchases"``), so ``clv`` is the discounted
+    expected number of purchases.
 
     Returns
     -------
@@ -428,7 +454,8 @@ def customer_table(
         (fewer than two repeat purchases). ``attrs``: ``model``,
         ``model_note``, ``time_unit``, ``period``, ``observation_end``
         (Timestamp), ``horizon_years``, ``annual_discount_rate``, ``margin``,
-        ``has_costs``.
+        ``has_costs``, ``value`` (``"amounts"``, ``"fixed"`` or ``"purchases"``),
+        ``value_unit`` (``"currency"`` or ``"purchases"``).
 
     Warns
     -----
@@ -451,6 +478,8 @@ def customer_table(
         )
     last = transactions["date"].max() if observation_end is None else observation_end
     end = pd.Timestamp(last).normalize()
+    basis = value_basis(transactions, margin, currency)
+    margin = basis.margin  # 1 when value is counted in purchases
 
     summary = rfm.summarize(transactions, time_unit, observation_end=end)
     history = purchase_history(transactions, end, current_days).reindex(summary.index)
@@ -462,7 +491,9 @@ def customer_table(
     del stages
 
     count_model, model_name, note = fit_count_model(summary, model)
-    spend, spend_model, spend_note = spend_per_purchase(summary, history, min_spend_buyers)
+    spend, spend_model, spend_note = spend_per_purchase(
+        summary, history, min_spend_buyers, basis.value_per_purchase, basis.currency
+    )
     for fitted in (count_model, spend_model):
         if fitted is not None and fitted.boundary:
             warnings.warn(fitted.boundary_note, BoundaryFitWarning, stacklevel=2)
@@ -510,5 +541,7 @@ def customer_table(
         "annual_discount_rate": float(annual_discount_rate),
         "margin": float(margin),
         "has_costs": cost_table is not None,
+        "value": basis.source,
+        "value_unit": "purchases" if basis.in_purchases else "currency",
     }
     return table

@@ -15,8 +15,10 @@ as text so that the same rules apply.
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -33,7 +35,14 @@ __all__ = [
     "anonymize_ids",
     "ANONYMIZE_SALT_ENV",
     "DataValidationError",
+    "PURCHASES",
+    "ValueBasis",
+    "value_basis",
 ]
+
+#: the unit of value of a log without amounts and without a value per purchase: money
+#: is written "12.5 purchases" (the formatters put a unit word after the number)
+PURCHASES = "purchases"
 
 #: environment variable whose value, when set, makes :func:`load_dataset` hide customer ids
 #: with that salt (the report runner's ``--anonymize-ids`` sets it for its kernels)
@@ -126,6 +135,7 @@ def load_transactions(
     duplicates: str = "warn",
     engine: str = "pandas",
     dayfirst: bool | None = None,
+    value_per_purchase: float | None = None,
     **read_kwargs,
 ) -> pd.DataFrame:
     """Read and validate a user's transaction log from CSV or Parquet.
@@ -137,9 +147,14 @@ def load_transactions(
         It is only read.
     customer_id, date, amount : str
         The file's column names for the customer id, purchase date and value.
+        ``amount`` empty or None: the log has no amounts (see ``value_per_purchase``).
     date_format : str, optional
         ``strftime`` format of the dates, e.g. ``"%Y%m%d"`` or ``"%d/%m/%Y"``;
         inferred from the first values when None.
+    value_per_purchase : float, optional
+        Only for a log without amounts: the revenue of every purchase, in
+        currency (> 0). None or 0: value is counted in purchases (every
+        purchase is worth 1 purchase). See :func:`value_basis`.
     quantity, cost : str, optional
         Column names for items per purchase and cost to serve, if present.
     observation_end : date-like, optional
@@ -172,6 +187,11 @@ def load_transactions(
     -------
     DataFrame
         ``customer_id``, ``date``, ``amount``, ``quantity`` (and ``cost``), sorted.
+        ``attrs["value"]`` says where the value comes from: ``"amounts"`` (the
+        amount column), ``"fixed"`` (no amounts: every row's amount is
+        ``value_per_purchase``) or ``"purchases"`` (no amounts: every row's
+        amount is 1, value in purchases); ``attrs["value_per_purchase"]`` the
+        fixed value (None with amounts).
 
     Raises
     ------
@@ -186,6 +206,7 @@ def load_transactions(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no transaction log at {path}")
+    fixed = _fixed_value(amount, value_per_purchase)
     name = path.name.lower()
     reader = engines.get(engine).read  # a ValueError names the registered engines
     if reader is not None:
@@ -207,7 +228,10 @@ def load_transactions(
         raise DataValidationError(
             f"the transaction log {path} is empty (no rows): there is nothing to analyse."
         )
-    return validate_transactions(
+    if fixed is not None:  # no amounts: every purchase is worth the fixed value
+        amount = _free_name(frame.columns, "amount")
+        frame = frame.assign(**{amount: fixed})
+    out = validate_transactions(
         frame,
         customer_id=customer_id,
         date=date,
@@ -222,6 +246,120 @@ def load_transactions(
         line_offset=line_offset,
         dayfirst=dayfirst,
     )
+    return _with_value_attrs(out, fixed, value_per_purchase)
+
+
+def _fixed_value(amount, value_per_purchase) -> float | None:
+    """The amount of every row of a log without amounts (None when the log has amounts)."""
+    given = value_per_purchase not in (None, "") and float(value_per_purchase) != 0
+    if given:
+        v = float(value_per_purchase)
+        if not math.isfinite(v) or v < 0:
+            raise ValueError(
+                f"value_per_purchase must be a number of currency units > 0 (or 0 to count "
+                f"value in purchases), got {value_per_purchase!r}"
+            )
+    if amount:
+        if given:
+            raise ValueError(
+                f"value_per_purchase ({value_per_purchase!r}) is for a log without amounts, but "
+                f"the amount column {amount!r} is given: leave value_per_purchase at 0 to use "
+                "the amounts, or set amount_column empty to value every purchase alike."
+            )
+        return None
+    return float(value_per_purchase) if given else 1.0
+
+
+def _free_name(columns, name: str) -> str:
+    """``name``, or ``name_`` ... when the file already has a column of that name."""
+    while name in columns:
+        name += "_"
+    return name
+
+
+def _with_value_attrs(log: pd.DataFrame, fixed: float | None, value_per_purchase) -> pd.DataFrame:
+    given = value_per_purchase not in (None, "") and float(value_per_purchase) != 0
+    source = "amounts" if fixed is None else ("fixed" if given else "purchases")
+    log.attrs.update(value=source, value_per_purchase=fixed)
+    return log
+
+
+@dataclass(frozen=True)
+class ValueBasis:
+    """What a study's money is: the log's amounts, a fixed value per purchase, or purchases.
+
+    Attributes
+    ----------
+    source : {"amounts", "fixed", "purchases"}
+        Where the value comes from (``attrs["value"]`` of a loaded log).
+    value_per_purchase : float or None
+        The fixed value of every purchase (1 in purchases); None with amounts.
+    margin : float
+        The margin to apply: the study's, or 1 when value is counted in
+        purchases (a margin on a count of purchases means nothing).
+    currency : str
+        The unit money is written in: the study's currency, or :data:`PURCHASES`.
+    note : str
+        One Markdown sentence for the report saying which.
+    """
+
+    source: str
+    value_per_purchase: float | None
+    margin: float
+    currency: str
+    note: str
+
+    @property
+    def in_purchases(self) -> bool:
+        """True when value is counted in purchases (no amounts, no value per purchase)."""
+        return self.source == "purchases"
+
+    @property
+    def has_amounts(self) -> bool:
+        """True when value comes from the log's amounts (spend can be modelled)."""
+        return self.source == "amounts"
+
+
+def value_basis(transactions: pd.DataFrame, margin: float, currency: str = "$") -> ValueBasis:
+    """How a loaded log is valued, and the margin and currency the study uses with it.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        A log from :func:`load_dataset` / :func:`load_transactions` (its
+        ``attrs["value"]``; a log without the key has amounts).
+    margin : float
+        The study's margin on revenue.
+    currency : str
+        The study's currency sign.
+
+    Returns
+    -------
+    ValueBasis
+        With the amounts or a fixed value per purchase: the margin and
+        currency as given; in purchases: margin 1 and the unit ``"purchases"``.
+    """
+    source = transactions.attrs.get("value", "amounts")
+    fixed = transactions.attrs.get("value_per_purchase")
+    if source == "amounts":
+        return ValueBasis("amounts", None, float(margin), currency, "")
+    if source == "fixed":
+        note = (
+            f"**Value per purchase.** The log has no amounts: every purchase is valued at "
+            f"{currency}{fixed:,.2f} (the `value_per_purchase` parameter), and value is the "
+            f"margin ({100 * float(margin):.0f}%) on that revenue. Spend per purchase is not "
+            "modelled: it is the same for every purchase by construction."
+        )
+        return ValueBasis("fixed", float(fixed), float(margin), currency, note)
+    note = (
+        "**Value in purchases.** The log has no amounts and no `value_per_purchase` was given, "
+        "so value is counted in purchases: a customer's CLV is her discounted expected number of "
+        "purchases over the horizon, her revenue the number of her purchases, and every figure "
+        "written in purchases instead of a currency; no margin is applied and spend per purchase "
+        "is not modelled. Give `value_per_purchase` (the revenue of one purchase) to value them "
+        "in currency."
+    )
+    return ValueBasis("purchases", 1.0, 1.0, PURCHASES, note)
 
 
 def _dates_as_text(read_kwargs: dict, date: str) -> dict:
@@ -251,6 +389,7 @@ def load_dataset(
     returns: str = "error",
     duplicates: str = "warn",
     anonymize: bool | None = None,
+    value_per_purchase: float | None = None,
     **kwargs,
 ) -> pd.DataFrame:
     """Load a built-in dataset by name or a user's log by path (what the notebooks' ``dataset`` parameter means).
@@ -267,6 +406,9 @@ def load_dataset(
         Replace the customer ids by salted hashes (:func:`anonymize_ids`).
         None (default): only when the environment variable
         ``ANALYSIS_ANONYMIZE_SALT`` is set, whose value is then the salt.
+    value_per_purchase : float, optional
+        For a log without amounts (``amount`` empty): the revenue of every
+        purchase; None or 0 counts value in purchases (:func:`load_transactions`).
 
     Returns
     -------
@@ -285,13 +427,15 @@ def load_dataset(
             returns,
             duplicates,
             anonymize=False,
+            value_per_purchase=value_per_purchase,
             **kwargs,
         )
-        return anonymize_ids(log, salt or _PROCESS_SALT)
-    if dataset == "cdnow":
-        return load_cdnow(sample=False)
-    if dataset == "cdnow_sample":
-        return load_cdnow(sample=True)
+        hidden = anonymize_ids(log, salt or _PROCESS_SALT)
+        hidden.attrs.update(log.attrs)
+        return hidden
+    if dataset in BUILTIN_DATASETS:
+        _fixed_value("amount", value_per_purchase)  # the built-in logs have amounts
+        return _with_value_attrs(load_cdnow(sample=dataset == "cdnow_sample"), None, None)
     path = Path(dataset)
     if not path.is_absolute():
         path = config.PROJECT_ROOT / path
@@ -309,6 +453,7 @@ def load_dataset(
         dayfirst=dayfirst,
         returns=returns,
         duplicates=duplicates,
+        value_per_purchase=value_per_purchase,
         **kwargs,
     )
 

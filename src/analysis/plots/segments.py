@@ -14,6 +14,7 @@ import pandas as pd
 import seaborn as sns
 
 from ..segments import HIGH, LOW, LOYALTY_PROFITABILITY, VALUE_MATRIX, summarize, value_matrix
+from ..tables.format import with_currency
 from .style import new_axes
 
 __all__ = [
@@ -109,7 +110,10 @@ def plot_value_matrix(
     unit = _plain(currency)
     ax.set_xlabel(f"current value ({unit}, margin of the last year; symlog scale)")
     ax.set_ylabel(f"potential value ({unit}, net CLV; symlog scale)")
-    ax.set_title(f"Value matrix: cuts at {unit}{cx:,.2f} and {unit}{cy:,.2f} (dashed)")
+    ax.set_title(
+        f"Value matrix: cuts at {with_currency(f'{cx:,.2f}', unit)} and "
+        f"{with_currency(f'{cy:,.2f}', unit)} (dashed)"
+    )
     return ax
 
 
@@ -197,7 +201,11 @@ def plot_stage_value_comparison(
     for i, (column, name) in enumerate(series):
         bars = ax.bar(x + (i - 0.5) * width, rows[column], width, label=name,
                       **{"color": colours[i], **kwargs})  # fmt: skip
-        ax.bar_label(bars, labels=[f"{_plain(currency)}{v:,.0f}" for v in rows[column]], fontsize=8)
+        ax.bar_label(
+            bars,
+            labels=[with_currency(f"{v:,.0f}", _plain(currency)) for v in rows[column]],
+            fontsize=8,
+        )
     ax.set_xticks(x)
     ax.set_xticklabels([f"{s}\n{int(n):,} customers" for s, n in rows["customers"].items()])
     ax.set_ylabel(f"CLV per customer ({_plain(currency)})")

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 import pandas as pd
 
+from ..tables.format import unit_after
 from ..units import STAGES
 
 __all__ = [
@@ -97,6 +98,8 @@ def money_axis(ax, currency: str = "$", axis: str = "y", decimals: int = 0) -> N
             text = f"{size / 1e3:,.0f}k"
         else:
             text = f"{size:,.{decimals}f}"
+        if unit_after(currency):  # a unit word (purchases) is the axis label's, not the tick's
+            return f"-{text}" if x < 0 else text
         return f"-{sign}{text}" if x < 0 else f"{sign}{text}"
 
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(mticker.FuncFormatter(fmt))

@@ -6,14 +6,20 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ..tables.format import with_currency
+
 __all__ = ["money", "pct", "join_and", "cap", "word_for", "count"]
 
 
 def money(x: float, currency: str = "$") -> str:
-    """``$1,234`` from 100 up, ``$12.34`` below; the sign before the currency."""
+    """``$1,234`` from 100 up, ``$12.34`` below; the sign before the currency.
+
+    A unit word (``purchases``, for a log without amounts) follows the number:
+    ``12.34 purchases``.
+    """
     sign = "-" if x < 0 else ""
     digits = 0 if abs(x) >= 100 else 2
-    return f"{sign}{currency}{abs(x):,.{digits}f}"
+    return with_currency(f"{abs(x):,.{digits}f}", currency, sign)
 
 
 def pct(x: float) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..strategy import KPI_DEFINITIONS, PRIORITIES, RELATIONSHIP_LEVELS, latest_kpis
+from ..tables.format import with_currency
 
 __all__ = [
     "check_reading",
@@ -54,7 +55,7 @@ def kpi_value(kpi: str, value: float, currency: str = "$") -> str:
     if unit == "customers":
         return f"{value:,.0f}"
     if unit.startswith("amount"):
-        return f"{'-' if value < 0 else ''}{currency}{abs(value):,.2f}"
+        return with_currency(f"{abs(value):,.2f}", currency, "-" if value < 0 else "")
     return f"{value:,.2f}"
 
 

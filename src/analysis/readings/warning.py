@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..churn import FEATURES, MIN_FEATURE_STD, REASONS, valuable
+from ..tables.format import with_currency
 from .strategy import join_words, percent
 
 __all__ = [
@@ -127,7 +128,7 @@ def warning_reading(
     risk = float(warnings["value_at_risk"].sum())
     text = [
         f"Of the {n_valuable:,} customers in {tiers}, {n:,} ({percent(n / n_valuable)}) are "
-        f"flagged; their value at risk sums to {currency}{risk:,.0f}"
+        f"flagged; their value at risk sums to {with_currency(f'{risk:,.0f}', currency)}"
         + (f", {percent(risk / total)} of the whole base's value." if total > 0 else ".")
     ]
     counts = warnings[list(REASONS)].sum().sort_values(ascending=False, kind="stable")

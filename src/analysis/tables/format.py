@@ -75,18 +75,37 @@ def _finite(x) -> bool:
         return False
 
 
+def unit_after(currency: str) -> bool:
+    """True when ``currency`` is a unit word written after the number (``12.5 purchases``).
+
+    A sign or a code of up to three letters (``$``, ``EUR``) goes before the
+    number; a longer word (``purchases``, the unit of a log without amounts,
+    or ``euros``) after it.
+    """
+    word = str(currency).strip()
+    return len(word) > 3 and word.replace(" ", "").isalpha()
+
+
+def with_currency(number: str, currency: str, sign: str = "") -> str:
+    """``$12.50`` or ``12.50 purchases``: a formatted number with its currency or unit word."""
+    if unit_after(currency):
+        return f"{sign}{number} {str(currency).strip()}"
+    return f"{sign}{currency}{number}"
+
+
 def money(x: float, currency: str = "$", decimals: int | None = None, na_rep: str = "n/a") -> str:
     """``$1,234.56``; ``$12,346`` from :data:`MONEY_WHOLE_FROM` up; the sign before the currency.
 
     ``decimals`` fixes the number of decimals (a table column passes one for
-    all its cells).
+    all its cells). A unit word (:func:`unit_after`) follows the number:
+    ``1,234.56 purchases``.
     """
     if not _finite(x):
         return na_rep
     x = float(x)
     digits = decimals if decimals is not None else (0 if abs(x) >= MONEY_WHOLE_FROM else 2)
     sign = "-" if x < 0 and round(abs(x), digits) > 0 else ""
-    return f"{sign}{currency}{abs(x):,.{digits}f}"
+    return with_currency(f"{abs(x):,.{digits}f}", currency, sign)
 
 
 def integer(x: float, na_rep: str = "n/a") -> str:
