@@ -93,7 +93,9 @@ def fit_count_model(summary: pd.DataFrame, model: str = "auto") -> tuple[object,
     """Fit BG/NBD and/or Pareto/NBD to a summary and choose one.
 
     ``model="auto"`` fits both and keeps the higher log-likelihood (both have
-    four parameters, so AIC and BIC rank them the same; a tie keeps BG/NBD);
+    four parameters, so AIC and BIC rank them the same; a tie keeps BG/NBD)
+    among the fits that identify all their parameters (a fit flagged as a
+    boundary or ridge fit is chosen only when neither is identified);
     ``"bgnbd"``/``"BG/NBD"`` or ``"paretonbd"``/``"Pareto/NBD"`` fits only that
     one. ``summary`` is from :func:`analysis.rfm.summarize` (its
     ``attrs["time_unit"]`` becomes the models' unit).
@@ -127,12 +129,17 @@ def fit_count_model(summary: pd.DataFrame, model: str = "auto") -> tuple[object,
                 "customer_table: neither BG/NBD nor Pareto/NBD could be fitted: "
                 + "; ".join(f"{k}: {v}" for k, v in errors.items())
             ) from first
+        # A fit flagged as not identifying some parameters (a boundary or a ridge) is chosen
+        # only when no identified fit exists: its parameters, and so the customers' values,
+        # are where the optimiser happened to stop on this machine.
+        identified = {k: m for k, m in fits.items() if not m.boundary}
+        candidates = identified or fits
         # Pareto/NBD replaces BG/NBD only when it fits measurably better: two fits at the
         # same optimum (e.g. both reduced to the NBD) differ in the optimiser's last bits,
         # and the choice must not flip between machines on those.
-        first = next(iter(fits))
-        forced = max(fits, key=lambda k: fits[k].loglik)
-        if fits[forced].loglik - fits[first].loglik < MODEL_CHOICE_MARGIN:
+        first = next(iter(candidates))
+        forced = max(candidates, key=lambda k: candidates[k].loglik)
+        if candidates[forced].loglik - candidates[first].loglik < MODEL_CHOICE_MARGIN:
             forced = first
         why = [
             f"log-likelihood {fits[forced].loglik:,.1f} against {k}'s {fits[k].loglik:,.1f} "
@@ -143,8 +150,14 @@ def fit_count_model(summary: pd.DataFrame, model: str = "auto") -> tuple[object,
                 if abs(fits[forced].loglik - fits[k].loglik) < MODEL_CHOICE_MARGIN
                 else ""
             )
-            for k in fits
+            for k in candidates
             if k != forced
+        ]
+        why += [
+            f"{k} was not considered: its fit does not identify {', '.join(m.boundary)} "
+            f"(log-likelihood {m.loglik:,.1f})"
+            for k, m in fits.items()
+            if k not in candidates
         ]
         why += [f"{k} could not be fitted ({str(e).rstrip('.')})" for k, e in errors.items()]
         note = f"{forced} chosen: {'; '.join(why)}."

@@ -187,6 +187,10 @@ class BetaGeo(ContinuousCountModel):
 
     param_names = ("r", "alpha", "a", "b")
     dropout_params = ("a", "b")
+    shape_pairs = (
+        ("r", "alpha", "gamma", "purchase rate"),
+        ("a", "b", "beta", "probability of dropping out after a purchase"),
+    )
 
     #: opportunities to drop out besides those after repeat purchases (MBG/NBD: 1, at time 0)
     _extra_dropout = 0

@@ -80,6 +80,10 @@ class BetaGeoBetaBinom(TimeUnitMixin, BaseModel):
     required_columns = ("frequency", "recency", "n_periods")
     integer_columns = ("frequency", "recency", "n_periods")
     default_start = (1.0, 1.0, 1.0, 1.0)
+    shape_pairs = (
+        ("alpha", "beta", "beta", "transaction probability"),
+        ("gamma", "delta", "beta", "dropout probability"),
+    )
 
     # ----- data checks -----------------------------------------------------------------------
     @staticmethod

@@ -48,6 +48,7 @@ class GammaGamma(OnePassModel):
     required_columns = ("frequency", "monetary_value")
     integer_columns = ("frequency",)
     default_start = (1.0, 1.0, 1.0)
+    shape_pairs = (("q", "gamma", "gamma", "mean spend per purchase"),)
 
     def _check_data(self, frame: pd.DataFrame) -> None:
         x = pd.to_numeric(frame["frequency"]).to_numpy(dtype=float)

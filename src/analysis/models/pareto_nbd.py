@@ -43,6 +43,10 @@ class ParetoNBD(ContinuousCountModel):
 
     param_names = ("r", "alpha", "s", "beta")
     dropout_params = ("s", "beta")
+    shape_pairs = (
+        ("r", "alpha", "gamma", "purchase rate"),
+        ("s", "beta", "gamma", "dropout rate"),
+    )
     _precomputed_marker = "_pair_tx"
 
     def _precompute(self, arrays):

@@ -61,6 +61,7 @@ class ShiftedBetaGeo(TimeUnitMixin, BaseModel):
     required_columns = ("T", "churned")
     integer_columns = ("T", "churned")
     default_start = (1.0, 1.0)
+    shape_pairs = (("alpha", "beta", "beta", "churn probability"),)
 
     # ----- data --------------------------------------------------------------------------------
     @staticmethod
