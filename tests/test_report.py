@@ -248,7 +248,9 @@ def test_a_close_name_is_suggested():
 def test_calibration_end_must_precede_observation_end():
     notebooks = report.discover_notebooks()
     with pytest.raises(report.ParameterError) as caught:
-        report.check_parameters(notebooks, {"calibration_end": "1998-09-30"})
+        report.check_parameters(
+            notebooks, {"calibration_end": "1998-09-30", "observation_end": "1998-06-30"}
+        )
     assert caught.value.problems == [
         "calibration_end (1998-09-30) must be before observation_end (1998-06-30): "
         "the holdout runs between them"
@@ -268,18 +270,17 @@ def test_dates_must_be_written_year_month_day():
     ]
 
 
-def test_empty_dates_only_where_the_notebook_allows_them():
-    by_name = {nb.stem: nb for nb in report.discover_notebooks()}
-    data_nb, clv_nb = by_name["01_data"], by_name["03_clv"]
-    # 01_data documents "empty: no holdout split" / "empty: the last purchase date"
-    assert report.check_parameters([data_nb], {"calibration_end": "", "observation_end": ""}) == {
-        "calibration_end": "",
-        "observation_end": "",
-    }
+def test_empty_dates_only_where_the_notebook_allows_them(tmp_path):
+    # the study's notebooks document "empty: from the data" for every date
+    empty = {"calibration_end": "", "observation_end": "", "plan_end": ""}
+    assert report.check_parameters(report.discover_notebooks(), empty) == empty
+    fixed = _notebook(
+        tmp_path / "01_x.ipynb", [], parameters='calibration_end: str = "1997-09-30"  # a date\n'
+    )
     with pytest.raises(report.ParameterError) as caught:
-        report.check_parameters([data_nb, clv_nb], {"calibration_end": ""})
+        report.check_parameters([fixed], {"calibration_end": ""})
     assert caught.value.problems == [
-        'calibration_end: 03_clv.ipynb needs a date here (default "1997-09-30"), not an empty value'
+        'calibration_end: 01_x.ipynb needs a date here (default "1997-09-30"), not an empty value'
     ]
 
 

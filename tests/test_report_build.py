@@ -160,13 +160,13 @@ def test_a_parameter_file_is_read_and_the_command_line_overrides_it(study):
     notebooks, log = study
     _tiny(notebooks)
     params = notebooks.parent / "mine.yaml"
-    params.write_text(f"# mine\ndataset: {log}\nmargin: 0.4\ncalibration_end: 2020-02-15\n")
+    params.write_text(f"# mine\ndataset: {log}\nmargin: 0.4\ncalibration_end: 2020-01-25\n")
     out = notebooks.parent / "out"
     argv = ["--params", str(params), "--output-dir", str(out), "--no-progress"]
     assert report.main([*argv, "-p", "margin", "0.5"]) == 0
     text = nbformat.read(str(out / "01_tiny.ipynb"), as_version=4).cells[1].source
     assert "margin\\* = `0.5`" in text  # the command line wins
-    assert "calibration_end\\* = `2020-02-15`" in text  # a YAML date is taken as the date text
+    assert "calibration_end\\* = `2020-01-25`" in text  # a YAML date is taken as the date text
     assert "| margin | 0.5 |" not in text
     assert "<code>margin</code></td><td>0.5" in (out / "index.html").read_text()
 

@@ -4,6 +4,10 @@ Every notebook declares its parameters in one cell tagged ``parameters``
 (papermill); :func:`check_parameters` reads those declarations and checks a
 set of values against them, listing every problem at once
 (:class:`ParameterError`). See :mod:`analysis.report` for the rules.
+:func:`resolve_time_frame` then loads the log once and settles the study's
+dates: those left empty are taken from the log
+(:func:`analysis.dates.time_frame`), so that every notebook gets the same
+values, and a date outside the log is refused before any kernel starts.
 """
 
 from __future__ import annotations
@@ -16,14 +20,22 @@ import os
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from .. import config
 
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["ParameterError", "check_parameters", "parse_value"]
+    from .provenance import DatasetFacts
+
+__all__ = [
+    "ParameterError",
+    "ResolvedFrame",
+    "check_parameters",
+    "parse_value",
+    "resolve_time_frame",
+]
 
 ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 TRUE_WORDS = ("true", "yes", "1")
@@ -226,6 +238,126 @@ def check_parameters(
     if problems:
         raise ParameterError(problems)
     return checked
+
+
+class ResolvedFrame(NamedTuple):
+    """The run's parameters with the study's dates settled (:func:`resolve_time_frame`).
+
+    Attributes
+    ----------
+    parameters : dict
+        The checked parameters, with the dates taken from the log added.
+    from_data : tuple of str
+        The names of the dates taken from the log (the provenance marks them).
+    facts : DatasetFacts or None
+        What the log loaded holds (None: no notebook loads a log with dates).
+    key : tuple of str
+        The loading options the log was loaded with (:func:`provenance.loading_key`).
+    """
+
+    parameters: dict[str, Any]
+    from_data: tuple[str, ...]
+    facts: DatasetFacts | None
+    key: tuple[str, ...]
+
+
+def resolve_time_frame(notebooks: Sequence[Path], parameters: Mapping[str, Any]) -> ResolvedFrame:
+    """Load the log once and settle the study's dates before any notebook runs.
+
+    The dates (:data:`analysis.dates.FRAME_PARAMETERS`) that the run leaves
+    empty are taken from the log by :data:`analysis.dates.FRAME_RULE` and
+    added to the parameters, so that every notebook gets the same values;
+    every date a notebook will use (the run's or its declared default) is
+    checked against the log's span.
+
+    Parameters
+    ----------
+    notebooks : sequence of Path
+        The study's notebooks (their ``parameters`` cells).
+    parameters : mapping
+        The checked parameters (:func:`check_parameters`).
+
+    Returns
+    -------
+    ResolvedFrame
+        When the log cannot be loaded, the parameters unchanged (each
+        notebook then reports the loading problem itself).
+
+    Raises
+    ------
+    ParameterError
+        A date outside the log (``observation_end`` before the first
+        purchase; ``calibration_end`` or ``plan_end`` not within it), not
+        before ``observation_end``, or that cannot be taken from a log too
+        short: the parameter, its value, the log's span and what to do.
+    """
+    import papermill as pm
+
+    from .. import dates
+    from .provenance import load_log, loading_key
+
+    parameters = dict(parameters)
+    frame = dates.FRAME_PARAMETERS
+    effective: dict[Path, dict[str, Any]] = {}
+    for nb in notebooks:
+        declared = pm.inspect_notebook(str(nb))
+        if "dataset" not in declared or not set(frame) & set(declared):
+            continue
+        effective[nb] = {
+            name: parameters[name] if name in parameters else _literal(info["default"])
+            for name, info in declared.items()
+        }
+    if not effective:
+        return ResolvedFrame(parameters, (), None, ())
+    first = next(iter(effective.values()))
+    log, facts = load_log(first)
+    key = loading_key(first)
+    if log is None or log.empty:
+        return ResolvedFrame(parameters, (), facts, key)
+    problems: list[str] = []
+
+    def refuse(problem: str) -> None:
+        if problem not in problems:
+            problems.append(problem)
+
+    # the run's value of each date: given, or the notebooks' common default
+    run: dict[str, str] = {}
+    for name in frame:
+        values = {str(v[name]) for v in effective.values() if isinstance(v.get(name), str)}
+        if name in parameters and isinstance(parameters[name], str):
+            run[name] = parameters[name]
+        elif len(values) == 1:
+            run[name] = values.pop()
+    from_data: tuple[str, ...] = ()
+    if any(not value.strip() for value in run.values()):
+        try:
+            resolved = dates.time_frame(log, **{name: run.get(name) for name in frame})
+        except ValueError:
+            pass  # the same problems are found again below, notebook by notebook
+        else:
+            from_data = resolved.from_data
+            parameters.update({name: getattr(resolved, name) for name in from_data})
+    for nb, values in effective.items():
+        if loading_key(values) != key:
+            continue  # loads the log otherwise: it checks its dates itself
+        asked = {
+            name: (parameters[name] if name in from_data else values[name])
+            if isinstance(values.get(name), str)
+            else None
+            for name in frame
+        }
+        try:
+            dates.time_frame(log, **asked)
+        except dates.TimeFrameError as exc:
+            for problem in exc.problems:
+                name = problem.split()[0].rstrip(":")
+                default = bool(str(asked.get(name) or "").strip()) and name not in parameters
+                refuse(f"{problem} (the default of {nb.name})" if default else problem)
+        except ValueError as exc:
+            refuse(str(exc))
+    if problems:
+        raise ParameterError(problems)
+    return ResolvedFrame(parameters, from_data, facts, key)
 
 
 def parse_value(text: str) -> Any:

@@ -3,9 +3,11 @@
 A report that leaves the building must say what it was computed from. The
 runner adds one markdown cell after the title of every executed notebook
 (:func:`insert_provenance`): the dataset with its rows, customers and date
-span, the calibration and observation ends, every parameter value (the
-notebook's declared defaults with the run's overrides), the package version,
-the git commit and the run date. No notebook needs to know about it.
+span, the calibration, plan and observation ends (each marked "(from the
+data)" when the run left it empty and the runner took it from the log,
+:func:`analysis.dates.time_frame`), every parameter value (the notebook's
+declared defaults with the run's overrides), the package version, the git
+commit and the run date. No notebook needs to know about it.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ __all__ = [
     "DatasetFacts",
     "dataset_facts",
     "declared_values",
+    "FROM_DATA",
     "git_commit",
     "insert_provenance",
+    "load_log",
+    "loading_key",
     "provenance_markdown",
 ]
 
@@ -42,6 +47,10 @@ LOADING_PARAMETERS = {
 }
 #: tag of the provenance cell in an executed notebook
 PROVENANCE_TAG = "provenance"
+#: the mark of a value the run left empty and the runner took from the log
+FROM_DATA = "(from the data)"
+#: the study's dates shown in the table at the top, in time order
+FRAME_ROWS = ("calibration_end", "plan_end", "observation_end")
 
 
 @dataclass(frozen=True)
@@ -87,6 +96,11 @@ def declared_values(notebook: Path, overrides: Mapping[str, Any] | None = None) 
     return values
 
 
+def loading_key(values: Mapping[str, Any]) -> tuple[str, ...]:
+    """What the loaded log depends on: ``dataset`` and the loading parameters, as text."""
+    return tuple(str(values.get(name)) for name in ("dataset", *LOADING_PARAMETERS))
+
+
 def dataset_facts(values: Mapping[str, Any]) -> DatasetFacts:
     """Load the log once, as the notebooks do, and count its rows, customers and dates.
 
@@ -102,6 +116,21 @@ def dataset_facts(values: Mapping[str, Any]) -> DatasetFacts:
         The counts, or the reason the log could not be read (the notebook
         itself reports loading problems; here they only leave the counts out).
     """
+    return load_log(values)[1]
+
+
+def load_log(values: Mapping[str, Any]) -> tuple[Any, DatasetFacts]:
+    """Load the log as the notebooks do: the log (None when it cannot be read) and its facts.
+
+    Parameters
+    ----------
+    values : mapping
+        A notebook's parameter values: ``dataset`` and the loading parameters.
+
+    Returns
+    -------
+    (DataFrame or None, DatasetFacts)
+    """
     from .. import data
 
     options = {
@@ -116,10 +145,10 @@ def dataset_facts(values: Mapping[str, Any]) -> DatasetFacts:
             warnings.simplefilter("ignore")  # the notebooks show the data-quality warnings
             log = data.load_dataset(str(values["dataset"]), **options)
     except Exception as exc:  # noqa: BLE001 - any loading problem only leaves the counts out
-        return DatasetFacts(error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+        return None, DatasetFacts(error=f"{type(exc).__name__}: {exc}".splitlines()[0])
     if log.empty:
-        return DatasetFacts(rows=0, customers=0)
-    return DatasetFacts(
+        return log, DatasetFacts(rows=0, customers=0)
+    return log, DatasetFacts(
         rows=len(log),
         customers=int(log["customer_id"].nunique()),
         first_date=log["date"].min().strftime("%Y-%m-%d"),
@@ -171,6 +200,7 @@ def provenance_markdown(
     commit: str | None = None,
     run_date: datetime | None = None,
     anonymized: bool = False,
+    from_data: set[str] | frozenset[str] | tuple[str, ...] = (),
 ) -> str:
     """The provenance cell's Markdown: the data, the run, then every parameter.
 
@@ -189,6 +219,9 @@ def provenance_markdown(
         Default: now (UTC).
     anonymized : bool
         The customer ids were replaced by salted hashes (said in the table).
+    from_data : collection of str
+        Dates the run left empty and took from the log
+        (:func:`analysis.dates.time_frame`): marked "(from the data)", with the rule.
 
     Returns
     -------
@@ -211,18 +244,29 @@ def provenance_markdown(
         ]
     if anonymized:
         lines.append("| customer ids | replaced by salted hashes (the salt is not kept) |")
-    for name in ("calibration_end", "observation_end"):
+    from .. import dates
+
+    from_data = {name for name in from_data if name in values}
+    for name in FRAME_ROWS:
         if name in values:
-            lines.append(f"| {name.replace('_', ' ')} | {_cell_text(values[name])} |")
+            tail = f" {FROM_DATA}" if name in from_data else ""
+            lines.append(f"| {name.replace('_', ' ')} | {_cell_text(values[name])}{tail} |")
     lines += [
         f"| package | analysis {__version__}, commit {_cell_text(commit)} |",
         f"| run | {run_date.strftime('%Y-%m-%d %H:%M UTC')} |",
     ]
-    mark = {name: "\\*" for name in overridden}
+    mark = {name: "\\*" for name in set(overridden) - from_data}
     settings = "; ".join(
-        f"{name}{mark.get(name, '')} = `{_cell_text(value)}`" for name, value in values.items()
+        f"{name}{mark.get(name, '')} = `{_cell_text(value)}`"
+        + (f" {FROM_DATA}" if name in from_data else "")
+        for name, value in values.items()
     )
-    lines += ["", f"**Parameters** ({len(values)}; \\* set for this run): {settings}."]
+    marks = "\\* set for this run" + (
+        f"; {FROM_DATA}: not given, taken from the log" if from_data else ""
+    )
+    lines += ["", f"**Parameters** ({len(values)}; {marks}): {settings}."]
+    if from_data:
+        lines += ["", f"**Dates {FROM_DATA}.** {dates.FRAME_RULE}"]
     return "\n".join(lines)
 
 

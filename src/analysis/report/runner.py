@@ -28,13 +28,14 @@ from typing import TYPE_CHECKING, Any
 from .. import config, data
 from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
-from .parameters import ParameterError, check_parameters
+from .parameters import ParameterError, check_parameters, resolve_time_frame
 from .pool import Job, run_jobs
 from .provenance import (
-    LOADING_PARAMETERS,
+    FROM_DATA,
     dataset_facts,
     declared_values,
     insert_provenance,
+    loading_key,
     provenance_markdown,
 )
 from .segment_plan import (
@@ -120,7 +121,9 @@ def duration(seconds: float) -> str:
 class _Build:
     """One run of the study: the notebooks, where they are built and where they end up."""
 
-    def __init__(self, notebooks, work, output_dir, parameters, progress, anonymize_ids, workers):
+    def __init__(
+        self, notebooks, work, output_dir, parameters, progress, anonymize_ids, workers, frame=None
+    ):
         self.notebooks = notebooks
         self.work = work
         self.output_dir = output_dir
@@ -131,6 +134,10 @@ class _Build:
         self.total = len(notebooks)  # grows when the segment studies are planned
         self.done = 0
         self.facts: dict[tuple, Any] = {}
+        # the dates the runner took from the log, and the log's facts counted then
+        self.from_data: tuple[str, ...] = frame.from_data if frame else ()
+        if frame is not None and frame.facts is not None:
+            self.facts[frame.key] = frame.facts
         self.lock = threading.Lock()
         self.segment_notebook = notebooks[0].parent / SEGMENT_NOTEBOOK.name
         self.table_path = ""  # the customer table the segment studies read ("": none)
@@ -141,7 +148,7 @@ class _Build:
 
     def _facts(self, values: dict) -> Any:
         """The dataset's counts, loaded once per distinct set of loading options."""
-        key = tuple(str(values.get(name)) for name in ("dataset", *LOADING_PARAMETERS))
+        key = loading_key(values)
         with self.lock:
             known = self.facts.get(key)
         if known is None:  # loaded outside the lock: progress lines keep coming meanwhile
@@ -183,7 +190,13 @@ class _Build:
             text.replace(json.dumps(work)[1:-1], json.dumps(final)[1:-1]), encoding="utf-8"
         )
         facts = self._facts(values) if "dataset" in values else None  # some load no log
-        text = provenance_markdown(values, facts, set(run), anonymized=self.anonymize_ids)
+        text = provenance_markdown(
+            values,
+            facts,
+            set(run) - set(self.from_data),
+            anonymized=self.anonymize_ids,
+            from_data=self.from_data,
+        )
         insert_provenance(executed, text)
         return to_html(executed), report_summary(executed)
 
@@ -373,7 +386,10 @@ def build_reports(
     Raises
     ------
     ParameterError
-        Before any notebook runs, when a parameter cannot be used.
+        Before any notebook runs, when a parameter cannot be used, a date of
+        the study falls outside the log (the log is loaded once, up front:
+        the dates left empty are taken from it then, the same for every
+        notebook; :func:`~analysis.report.parameters.resolve_time_frame`).
     NotebookFailed
         When a notebook stops on an error (the first failure in the order the
         notebooks were queued; no further notebook is started).
@@ -394,12 +410,15 @@ def build_reports(
         study.add(segment_nb)
     parameters = check_parameters(sorted(study), parameters)
     _check_segment_parameters(parameters)
+    given = dict(parameters)  # shown in the index as set for the run
+    frame = resolve_time_frame(sorted(study), parameters)
+    parameters = frame.parameters
     table_nb = next((nb for nb in notebooks if nb.stem == TABLE_NOTEBOOK), None)
     with_segments = segment_studies and segment_nb.is_file() and table_nb is not None
     output_dir.mkdir(parents=True, exist_ok=True)
     # built inside the reports folder (ignored by git, same file system: the moves are renames)
     work = Path(tempfile.mkdtemp(prefix=".building-", dir=output_dir))
-    build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids, workers)
+    build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids, workers, frame)
     # the notebook the segment studies wait for starts first, the others in reading order
     queue = sorted(notebooks, key=lambda nb: nb != table_nb) if with_segments else notebooks
     jobs = [
@@ -424,8 +443,9 @@ def build_reports(
             os.environ.pop(data.ANONYMIZE_SALT_ENV, None)
         elif anonymize_ids:
             os.environ[data.ANONYMIZE_SALT_ENV] = hidden
+    shown = {**given, **{name: f"{parameters[name]} {FROM_DATA}" for name in frame.from_data}}
     index = write_index(
-        output_dir, entries, parameters, segments=segment_entries if with_segments else None
+        output_dir, entries, shown, segments=segment_entries if with_segments else None
     )
     print(f"index: {index} (total {duration(time.perf_counter() - build.started)})", flush=True)
     return index
