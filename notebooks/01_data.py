@@ -13,8 +13,8 @@ dayfirst: bool = False  # dates written day first (31/12/1997); used only when d
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
 duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
 time_unit: str = "W"  # unit of recency and T in the customer summary: "D", "W" or "M"
-calibration_end: str = "1997-09-30"  # last day used to fit models; empty: no holdout split
-observation_end: str = "1998-06-30"  # last day observed; empty: the last purchase date
+calibration_end: str = ""  # last day used to fit models; empty: from the data (mid-span month end)
+observation_end: str = ""  # last day observed; empty: from the data (the last purchase date)
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 
 # %%
@@ -22,7 +22,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
-from analysis import data, describe, plots, readings, report, rfm, tables
+from analysis import data, dates, describe, plots, readings, report, rfm, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -38,6 +38,11 @@ transactions = data.load_dataset(
     returns=returns,
     duplicates=duplicates,
 )
+# the dates left empty are taken from the log (analysis.dates.FRAME_RULE); given ones are checked
+study_frame = dates.time_frame(
+    transactions, observation_end=observation_end, calibration_end=calibration_end
+)
+observation_end, calibration_end = study_frame.observation_end, study_frame.calibration_end
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))

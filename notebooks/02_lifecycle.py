@@ -12,7 +12,7 @@ date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: in
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
 duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-observation_end: str = "1998-06-30"  # last day observed; empty for the last purchase date
+observation_end: str = ""  # last day observed; empty: from the data (the last purchase date)
 period: str = "M"  # length of a period for the stages: "W", "M" or "Q"
 cohort: str = "W"  # length of a first-purchase cohort ("W" suits CDNOW's 12 weeks of acquisition)
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
@@ -40,7 +40,7 @@ hmm_states: int = 4  # latent relationship states of the hidden Markov model
 hmm_starts: int = 3  # seeded EM starts of the hidden Markov model
 hmm_seed: int = 0  # seed of the hidden Markov model's starts
 holdout_end: str = ""  # end of the holdout check of the stages; empty: observation_end
-calibration_end: str = "1997-09-30"  # cut-off of the holdout check of the stages; empty: skip it
+calibration_end: str = ""  # cut-off of the holdout check of the stages; empty: from the data
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 
 # %%
@@ -48,7 +48,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import data, lifecycle, plots, readings, report, simulate, tables
+from analysis import data, dates, lifecycle, plots, readings, report, simulate, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -68,7 +68,6 @@ thresholds = dict(
     alpha_fall=alpha_fall,
     gap_factor=gap_factor,
 )
-observed_to = observation_end or None
 transactions = data.load_dataset(
     dataset,
     customer_id=customer_id_column,
@@ -79,6 +78,12 @@ transactions = data.load_dataset(
     returns=returns,
     duplicates=duplicates,
 )
+# the dates left empty are taken from the log (analysis.dates.FRAME_RULE); given ones are checked
+study_frame = dates.time_frame(
+    transactions, observation_end=observation_end, calibration_end=calibration_end
+)
+observation_end, calibration_end = study_frame.observation_end, study_frame.calibration_end
+observed_to = observation_end
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))

@@ -19,8 +19,8 @@ dayfirst: bool = False  # dates written day first (31/12/1997); used only when d
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
 duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
 time_unit: str = "W"  # time unit of the models: "D", "W" or "M"
-calibration_end: str = "1997-09-30"  # last day of calibration: the models are fitted up to it
-observation_end: str = "1998-06-30"  # last day observed: the holdout runs up to it
+calibration_end: str = ""  # models are fitted up to it; empty: from the data (mid-span month end)
+observation_end: str = ""  # last day observed, end of the holdout; empty: the last purchase date
 horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
@@ -37,7 +37,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
-from analysis import clv, data, models, plots, readings, report, rfm, tables
+from analysis import clv, data, dates, models, plots, readings, report, rfm, tables
 from analysis.models.validation import tracking_table
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
@@ -55,6 +55,11 @@ transactions = data.load_dataset(
     returns=returns,
     duplicates=duplicates,
 )
+# the dates left empty are taken from the log (analysis.dates.FRAME_RULE); given ones are checked
+study_frame = dates.time_frame(
+    transactions, observation_end=observation_end, calibration_end=calibration_end
+)
+observation_end, calibration_end = study_frame.observation_end, study_frame.calibration_end
 calibration = rfm.summarize(
     transactions, time_unit, observation_end=observation_end, calibration_end=calibration_end
 )

@@ -14,6 +14,9 @@ module each:
   :func:`recency_states`, :func:`recency_chain`, :func:`markov_customer_clv`.
 - :mod:`.backtest`: :func:`backtest_methods` and :func:`holdout_revenue`, every
   method set back to the calibration end and compared with the holdout revenue.
+- :mod:`.fitting`: :func:`fit_models`, several count models fitted side by
+  side, one that cannot be fitted named with its reason; :mod:`.spend`: the
+  spend per purchase when Gamma-Gamma cannot be fitted or the log has no amounts.
 - :mod:`.model`: :func:`customer_lifetime_value`, a fitted count model ("buy
   till you die", :class:`analysis.models.protocol.CountModel`) times a spend
   model, discounted in small steps of calendar time.
@@ -24,6 +27,7 @@ forms and for :func:`customer_lifetime_value`, per step of the chain for
 """
 
 from .backtest import backtest_methods, holdout_revenue
+from .fitting import choose_model, fit_models, not_fitted_note
 from .formula import (
     formula_clv,
     holdout_retention,
@@ -42,6 +46,7 @@ from .markov import (
     transition_matrix_from_counts,
 )
 from .model import customer_lifetime_value
+from .spend import fit_spend_model, observed_spend, spend_correlation
 
 __all__ = [
     "formula_clv",
@@ -60,4 +65,10 @@ __all__ = [
     "markov_customer_clv",
     "backtest_methods",
     "holdout_revenue",
+    "fit_models",
+    "not_fitted_note",
+    "choose_model",
+    "fit_spend_model",
+    "observed_spend",
+    "spend_correlation",
 ]

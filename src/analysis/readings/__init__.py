@@ -9,9 +9,9 @@ per report: :mod:`.fits` (the CLV report's model fits); :mod:`.strategy` and
 :mod:`.warning` (the strategy report); :mod:`.segment_study` (the segment studies).
 """
 
-from .fits import fit_reading, spend_reading
+from .fits import fit_reading, spend_fallback_note, spend_reading
 
-__all__ = ["fit_reading", "spend_reading"]
+__all__ = ["fit_reading", "spend_fallback_note", "spend_reading"]
 
 from .strategy import *  # noqa: E402,F401,F403
 from .strategy import __all__ as _strategy_all  # noqa: E402

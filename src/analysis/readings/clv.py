@@ -16,7 +16,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from ._format import cap, join_and, money, pct, word_for
+from ..data import PURCHASES
+from ._format import cap, join_and, pct, word_for
+from ._format import money as _money
 from .reproduction import tracking_reading
 
 __all__ = [
@@ -46,6 +48,13 @@ TIE_PURCHASES = 0.005
 TIE_MAE = 0.001
 #: a model sees no dropout among one-time buyers when all their P(alive) are at least this
 NO_DROPOUT_P_ALIVE_CLV = 0.99
+
+
+def _words(currency: str) -> dict:
+    """The words of value: revenue and profit in a currency, or purchases for a log without amounts."""
+    if str(currency).strip() == PURCHASES:
+        return {"revenue": "value", "profit": ", discounted,"}
+    return {"revenue": "revenue", "profit": " of discounted profit"}
 
 
 def _signed(x: float, more: str = "above", less: str = "below") -> str:
@@ -192,6 +201,7 @@ def customer_value_reading(
     margin: float,
     horizon_years: float,
     top: int = 10,
+    currency: str = "$",
 ) -> str:
     """What each customer is worth under the chosen model, and where the value sits.
 
@@ -205,14 +215,25 @@ def customer_value_reading(
         For the words.
     top : int
         Size of the top-customers group described.
+    currency : str
+        The currency, or ``"purchases"`` for a log without amounts (no margin then).
     """
+
+    def money(x):
+        return _money(x, currency)
+
     row = summary.iloc[0]
     model = str(summary.index[0])
     n = int(row["customers"])
     one_time = frequency.eq(0)
+    at = (
+        "Counted in purchases, "
+        if str(currency).strip() == PURCHASES
+        else f"At the assumed {pct(margin)} margin "
+    )
     text = [
-        f"At the assumed {pct(margin)} margin the {n:,} customers are worth "
-        f"{money(row['total'])} of discounted profit over the next {horizon_years:g} years, "
+        f"{at}the {n:,} customers are worth "
+        f"{money(row['total'])}{_words(currency)['profit']} over the next {horizon_years:g} years, "
         f"{money(row['mean'])} on average; the median customer is worth {money(row['median'])}. "
         f"The top 10% of customers hold {pct(row['top_10%'])} of the value and the top 20% hold "
         f"{pct(row['top_20%'])}."
@@ -248,6 +269,8 @@ def methods_reading(
     rank_correlation: pd.DataFrame,
     models: Sequence[str],
     yearly_retention: float | None = None,
+    *,
+    currency: str = "$",
 ) -> str:
     """How the simple methods and the models value the same customers, from the totals and ranks.
 
@@ -261,7 +284,13 @@ def methods_reading(
         Which rows are the probabilistic models; the others are simple methods.
     yearly_retention : float, optional
         The one retention rate of the retention method, for the words.
+    currency : str
+        The currency, or ``"purchases"`` for a log without amounts.
     """
+
+    def money(x):
+        return _money(x, currency)
+
     totals = summary["total"].astype(float)
     models = [m for m in models if m in totals.index]
     simple = [m for m in totals.index if m not in models]
@@ -301,12 +330,17 @@ def methods_reading(
     return "\n".join(lines)
 
 
-def backtest_reading(backtest: pd.DataFrame) -> str:
+def backtest_reading(backtest: pd.DataFrame, *, currency: str = "$") -> str:
     """The backtest's verdict: the best method for the level, per customer and for the ranking.
 
     ``backtest``: :func:`analysis.models.value_errors` (index method,
-    ``total_actual``, ``total_relative_error``, ``mae``, ``spearman``).
+    ``total_actual``, ``total_relative_error``, ``mae``, ``spearman``);
+    ``currency`` the currency or ``"purchases"`` for a log without amounts.
     """
+
+    def money(x):
+        return _money(x, currency)
+
     rel = backtest["total_relative_error"].astype(float)
     level = _best(rel.abs(), lowest=True, tie=TIE_SHARE)
     per_customer = _best(backtest["mae"], lowest=True, tie=TIE_MAE, relative=True)
@@ -319,7 +353,8 @@ def backtest_reading(backtest: pd.DataFrame) -> str:
     )
     mae = money(backtest.loc[per_customer[0], "mae"])
     text = [
-        f"Against the actual holdout revenue of {money(backtest['total_actual'].iloc[0])}, the "
+        f"Against the actual holdout {_words(currency)['revenue']} of "
+        f"{money(backtest['total_actual'].iloc[0])}, the "
         f"totals are {each} it.",
         _are(level, "is closest in total", "are equally close in total")
         + f" and {join_and(worst_level)} furthest from it; "
@@ -354,6 +389,7 @@ def clv_takeaways(
     margin: float,
     horizon_years: float,
     models: Sequence[str],
+    currency: str = "$",
 ) -> str:
     """The report's closing bullets, each from one table.
 
@@ -368,28 +404,44 @@ def clv_takeaways(
     margin, horizon_years : float
     models : sequence of str
         The probabilistic models among the backtest's methods.
+    currency : str
+        The currency, or ``"purchases"`` for a log without amounts (no margin then).
     """
+
+    def money(x):
+        return _money(x, currency)
+
+    words = _words(currency)
+    purchases_only = str(currency).strip() == PURCHASES
     row = summary.iloc[0]
     purchases = holdout_errors["total_relative_error"].astype(float)
     rel = backtest["total_relative_error"].astype(float)
     model_rel = rel[[m for m in models if m in rel.index]]
     level = _best(rel.abs(), lowest=True, tie=TIE_SHARE)
     ranking = _best(backtest["spearman"], lowest=False, tie=TIE_SHARE)
+    scale = (
+        "The log has no amounts, so value is counted in purchases: give `value_per_purchase` to "
+        "value them in currency."
+        if purchases_only
+        else "CLV scales with the margin: replace it with the firm's own figure."
+    )
     bullets = [
-        f"Over {horizon_years:g} years the customers are worth {money(row['total'])} of "
-        f"discounted profit at an assumed {pct(margin)} margin ({summary.index[0]}); the top "
-        f"fifth of the customers hold {pct(row['top_20%'])} of it. CLV scales with the margin: "
-        "replace it with the firm's own figure.",
+        f"Over {horizon_years:g} years the customers are worth {money(row['total'])}"
+        f"{words['profit'].rstrip(',')}"
+        + ("" if purchases_only else f" at an assumed {pct(margin)} margin")
+        + f" ({summary.index[0]}); the top fifth of the customers hold {pct(row['top_20%'])} of "
+        f"it. {scale}",
         f"On the holdout the models' purchase forecasts are {_signed_range(purchases)} the "
         "actual count"
         + (
-            f", and their revenue forecasts {_signed_range(model_rel)} the actual revenue."
+            f", and their {words['revenue']} forecasts {_signed_range(model_rel)} the actual "
+            f"{words['revenue']}."
             if len(model_rel)
             else "."
         ),
         f"In the backtest {join_and(level)} "
         + ("comes closest" if len(level) == 1 else "come equally close")
-        + f" to the total revenue and {join_and(ranking)} "
+        + f" to the total {words['revenue']} and {join_and(ranking)} "
         + ("ranks the customers best." if len(ranking) == 1 else "rank the customers equally best.")
         + "".join(
             f" {cap(m)} is {_signed(rel[m], 'above', 'below')} the actual total."

@@ -15,11 +15,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+import numpy as np
 import pandas as pd
 
 from ._format import money
 
-__all__ = ["fit_reading", "spend_reading"]
+__all__ = ["fit_reading", "spend_fallback_note", "spend_reading"]
 
 #: models whose log-likelihoods are closer than this fit "about equally well"
 EQUAL_FIT_POINTS = 1.0
@@ -135,7 +136,13 @@ def spend_reading(
     """
     corr = float(repeat_buyers["frequency"].corr(repeat_buyers["monetary_value"]))
     n = len(repeat_buyers)
-    if abs(corr) < correlation_limit:
+    if not np.isfinite(corr):
+        first = (
+            f"The correlation of frequency and mean spend is not defined among the {n:,} repeat "
+            "buyers (one of the two takes a single value), so the model's independence "
+            "assumption cannot be checked on this log."
+        )
+    elif abs(corr) < correlation_limit:
         first = (
             f"Frequency and mean spend are weakly correlated among the {n:,} repeat buyers "
             f"({corr:.2f}, below {correlation_limit}), so the model's independence assumption is "
@@ -159,3 +166,22 @@ def spend_reading(
     note = getattr(spend_model, "boundary_note", "")
     parts = [first, third] + ([f"**The spend model is a boundary fit.** {note}"] if note else [])
     return " ".join(p for p in parts if p)
+
+
+def spend_fallback_note(value_per_purchase: float | None = None, *, currency: str = "$") -> str:
+    """What replaces the Gamma-Gamma model of spend when it is not fitted on this log.
+
+    ``value_per_purchase``: the fixed value of a purchase of a log without
+    amounts (None when the log has amounts).
+    """
+    if value_per_purchase is not None:
+        return (
+            f"**Spend per purchase.** The log has no amounts: every purchase is worth "
+            f"{money(value_per_purchase, currency)}, so the valuation needs no model of spend."
+        )
+    return (
+        "**Spend per purchase without the model.** Each repeat buyer is valued at her own "
+        "observed mean spend per repeat purchase, and every other customer at the repeat "
+        "buyers' mean; the forecast of spend does not shrink towards the population mean as "
+        "the model's would."
+    )

@@ -56,6 +56,7 @@ TABLE_PARAMETERS = (
     "customer_id_column",
     "date_column",
     "amount_column",
+    "value_per_purchase",
     "date_format",
     "dayfirst",
     "returns",
@@ -113,6 +114,7 @@ def segment_table(values: dict[str, Any]) -> pd.DataFrame:
         dayfirst=values["dayfirst"] or None,
         returns=values["returns"],
         duplicates=values["duplicates"],
+        value_per_purchase=values.get("value_per_purchase") or None,
     )
     return customers.customer_table(
         transactions,

@@ -215,14 +215,19 @@ class FormattedTable(pd.DataFrame):
             return super().__repr__()
 
 
+def _missing(value) -> bool:
+    """True for a missing scalar (None, NaN, NA, NaT); a list or array is not missing."""
+    return np.ndim(value) == 0 and bool(pd.isna(value))
+
+
 def _money_decimals(values: pd.Series) -> int:
     finite = values[np.isfinite(values.to_numpy(dtype=float))]
     return 0 if len(finite) and float(finite.abs().max()) >= MONEY_WHOLE_FROM else 2
 
 
 def _format_column(values: pd.Series, role: str, currency: str, decimals: int, na_rep: str):
-    if role == "text":
-        return values.map(lambda v: na_rep if v is None or v is pd.NA else str(v))
+    if role == "text":  # a missing text (None, NaN, NA) shows as na_rep, never as "nan"
+        return values.map(lambda v: na_rep if _missing(v) else str(v))
     if role == "date":
         return values.map(lambda v: na_rep if pd.isna(v) else str(getattr(v, "date", lambda: v)()))
     numbers = pd.to_numeric(values, errors="coerce").astype(float)

@@ -1,0 +1,92 @@
+"""Several count models fitted side by side, each on its own: one that cannot be fitted is named.
+
+The CLV report compares BG/NBD, Pareto/NBD and MBG/NBD on the same summary.
+A model that cannot be fitted on a log (its data are degenerate for it, or its
+optimiser does not converge) must not take the others down with it:
+:func:`fit_models` fits each, keeps those that fit and says why the others did
+not; :func:`choose_model` picks the model of the per-customer views among
+those fitted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import pandas as pd
+
+from ..errors import NotComputable
+from ..models.convergence import ConvergenceError
+
+__all__ = ["choose_model", "fit_models", "not_fitted_note"]
+
+
+def fit_models(
+    factories: Mapping[str, Callable[[], object]], summary: pd.DataFrame
+) -> tuple[dict[str, object], dict[str, str]]:
+    """Fit every model of ``factories`` on ``summary``, each on its own.
+
+    Parameters
+    ----------
+    factories : mapping of str to callable
+        Display name -> a model class (or any callable returning an unfitted
+        model with ``fit(summary)``).
+    summary : DataFrame
+        :func:`analysis.rfm.summarize`.
+
+    Returns
+    -------
+    (fitted, not_fitted)
+        The fitted models by name, in the order given, and for each model that
+        could not be fitted (a ``ConvergenceError``, ``DegenerateDataError``
+        included, or :class:`~analysis.errors.NotComputable`) its reason.
+
+    Raises
+    ------
+    NotComputable
+        When no model could be fitted, with every model's reason.
+    """
+    fitted, not_fitted = {}, {}
+    for name, make in factories.items():
+        try:
+            fitted[name] = make().fit(summary)
+        except (ConvergenceError, NotComputable) as err:  # DegenerateDataError included
+            not_fitted[name] = str(err).strip().rstrip(".")
+    if not fitted:
+        reasons = "; ".join(f"{name}: {why}" for name, why in not_fitted.items())
+        raise NotComputable(f"none of the models could be fitted on this log ({reasons})")
+    return fitted, not_fitted
+
+
+def not_fitted_note(not_fitted: Mapping[str, str], fitted: Mapping[str, object]) -> str:
+    """Markdown: which models could not be fitted and why, and which the report goes on with.
+
+    Empty when every model was fitted.
+    """
+    if not not_fitted:
+        return ""
+    names = list(not_fitted)
+    lines = [
+        f"**Not fitted on this log: {' and '.join(names) if len(names) < 3 else ', '.join(names)}.** "
+        f"The report goes on with {', '.join(fitted)}."
+    ]
+    lines += [f"- {name}: {why}." for name, why in not_fitted.items()]
+    return "\n".join(lines)
+
+
+def choose_model(fitted: Mapping[str, object], wanted: str) -> tuple[str, str]:
+    """The model of the per-customer views: ``wanted`` when it was fitted, else the first fitted.
+
+    Returns
+    -------
+    (name, note)
+        The name chosen and a sentence when it is not ``wanted`` (empty otherwise).
+    """
+    if wanted in fitted:
+        return wanted, ""
+    if not fitted:
+        raise NotComputable("no count model was fitted on this log, so no customer can be valued")
+    name = next(iter(fitted))
+    return name, (
+        f"**{wanted} could not be fitted on this log** (see section 1): the per-customer views "
+        f"use {name} instead."
+    )
