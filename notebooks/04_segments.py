@@ -16,7 +16,7 @@ date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: in
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
 duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-observation_end: str = "1998-06-30"  # last day observed; empty for the last purchase date
+observation_end: str = ""  # last day observed; empty: from the data (the last purchase date)
 period: str = "M"  # length of a period for the stages: "W", "M" or "Q"
 time_unit: str = "W"  # time unit of the count models: "D", "W" or "M"
 horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
@@ -36,6 +36,7 @@ from analysis import (
     customers,
     customers_io,
     data,
+    dates,
     lifecycle,
     plots,
     readings,
@@ -60,6 +61,8 @@ transactions = data.load_dataset(
     returns=returns,
     duplicates=duplicates,
 )
+# empty: the last purchase date (analysis.dates.FRAME_RULE); a given date is checked
+observation_end = dates.time_frame(transactions, observation_end=observation_end).observation_end
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))

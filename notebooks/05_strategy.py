@@ -19,9 +19,9 @@ date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: in
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
 duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-observation_end: str = "1998-06-30"  # last day observed (YYYY-MM-DD): the recommendation, the warning list and the KPIs are as of it
-calibration_end: str = "1997-09-30"  # the early warning is tested on the purchases after it
-plan_end: str = "1997-12-31"  # the plan-do-check-act round: targets set from the data to this day, checked at observation_end
+observation_end: str = ""  # last day observed (YYYY-MM-DD): the recommendation, the warning list and the KPIs are as of it; empty: from the data, the last purchase date
+calibration_end: str = ""  # the early warning is tested on the purchases after it; empty: from the data, the month end nearest the middle of the log
+plan_end: str = ""  # the plan-do-check-act round: targets set from the data to this day, checked at observation_end; empty: from the data, a third of the way from calibration_end to observation_end
 period: str = "M"  # length of a period for the stages and the retention KPIs: "W", "M" or "Q"
 time_unit: str = "W"  # time unit of the count models: "D", "W" or "M"
 horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
@@ -48,7 +48,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown
 
-from analysis import churn, customers, data, plots, readings, report, strategy, tables
+from analysis import churn, customers, data, dates, plots, readings, report, strategy, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -56,12 +56,6 @@ plots.use_style()  # 150 dpi, colour-blind-safe colours
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
 pd.set_option("display.max_colwidth", None)
-assert pd.Timestamp(calibration_end) < pd.Timestamp(observation_end), (
-    "calibration_end must come before observation_end"
-)
-assert pd.Timestamp(plan_end) < pd.Timestamp(observation_end), (
-    "plan_end must come before observation_end"
-)
 transactions = data.load_dataset(
     dataset,
     customer_id=customer_id_column,
@@ -71,6 +65,19 @@ transactions = data.load_dataset(
     dayfirst=dayfirst or None,
     returns=returns,
     duplicates=duplicates,
+)
+# the dates left empty are taken from the log (analysis.dates.FRAME_RULE); given ones are
+# checked: inside the log's span, calibration_end and plan_end before observation_end
+study_frame = dates.time_frame(
+    transactions,
+    observation_end=observation_end,
+    calibration_end=calibration_end,
+    plan_end=plan_end,
+)
+observation_end, calibration_end, plan_end = (
+    study_frame.observation_end,
+    study_frame.calibration_end,
+    study_frame.plan_end,
 )
 log = transactions.loc[transactions["date"] <= pd.Timestamp(observation_end)]
 settings = dict(
