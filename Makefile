@@ -14,10 +14,12 @@ PARAMS ?=
 REPORT_ARGS ?=
 SEGMENT_ARGS ?=
 BENCH_ARGS ?=
+LOGS ?=
+LOGS_ARGS ?=
 LINT_PATHS := src tests bench $(wildcard notebooks/*.py)
 
 .DEFAULT_GOAL := help
-.PHONY: help env report segments test test-all test-spark lint format lab bench notebooks clean
+.PHONY: help env report segments test test-all test-logs test-spark lint format lab bench notebooks clean
 
 help: ## list the targets
 	@grep -E '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*## "} {printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +52,9 @@ test: $(STAMP) lint ## lint, run the tests (pytest) and check the notebooks' sto
 test-all: $(STAMP) lint ## lint and run every test, the slow ones included, and the notebooks
 	MPLBACKEND=Agg $(PY) -m pytest -n 2 $(PYTEST_ARGS) tests
 	$(PY) -m pytest --nbval notebooks --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:cacheprovider $(PYTEST_ARGS)
+
+test-logs: $(STAMP) ## the whole study on every log of the corpus (notebooks/params/corpus/), checked; LOGS="two_months apparel" LOGS_ARGS=--each-notebook
+	MPLBACKEND=Agg $(PY) -m analysis.report.check_logs $(LOGS) $(LOGS_ARGS)
 
 $(SPARK_STAMP): requirements-spark.lock $(STAMP)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-spark.lock
