@@ -292,3 +292,23 @@ def test_the_parameter_files_leave_cdnows_dates_to_the_data():
     parameters, _ = report.read_params_file(Path(config.NOTEBOOKS_DIR) / "params" / "cdnow.yaml")
     asked = {name: parameters[name] for name in PUBLISHED}
     assert dates.time_frame(data.load_cdnow(), **asked).values() == PUBLISHED
+
+
+def test_a_log_without_amounts_is_loaded_as_the_notebooks_load_it(tmp_path):
+    log = tmp_path / "dates_only.csv"
+    log.write_text("customer_id,date\nA,2020-01-03\nA,2020-05-01\nB,2020-03-20\nB,2020-09-01\n")
+    cell = new_code_cell('amount_column: str = "amount"  # amounts\n' + FRAME_PARAMETERS)
+    cell.metadata["tags"] = ["parameters"]
+    nb = tmp_path / "01_no_amounts.ipynb"
+    notebook = new_notebook(cells=[cell])
+    notebook.metadata["kernelspec"] = {
+        "display_name": "Python 3",
+        "language": "python",
+        "name": "python3",
+    }
+    nbformat.write(notebook, str(nb))
+    resolved = report.parameters.resolve_time_frame(
+        [nb], {"dataset": str(log), "amount_column": ""}
+    )
+    assert resolved.from_data == ("calibration_end", "plan_end", "observation_end")
+    assert resolved.parameters["observation_end"] == "2020-09-01"

@@ -140,6 +140,8 @@ def load_log(values: Mapping[str, Any]) -> tuple[Any, DatasetFacts]:
     }
     if "dayfirst" in options:
         options["dayfirst"] = options["dayfirst"] or None
+    if values.get("amount_column") == "":
+        options["amount"] = ""  # a log without amounts, as the notebooks load it
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the notebooks show the data-quality warnings
