@@ -23,6 +23,14 @@ notebooks: dataset, customer_id_column, date_column, amount_column,
 date_format, dayfirst (true/false), returns (error/drop/keep), duplicates
 (warn/drop/error).
 
+dates: observation_end, calibration_end and plan_end left empty are taken
+from the log, loaded once before any notebook starts (observation_end: the
+last purchase; calibration_end: the month end nearest the middle of the log;
+plan_end: the month end a third of the way through the holdout; whole weeks
+for a log shorter than six months); each report marks them "(from the
+data)". A date given outside the log is refused with the log's first and
+last dates (exit code 2).
+
 output: NN_name.html and .ipynb per notebook, the files the notebooks export
 (customers.csv and .parquet, plan.yaml), segments/<segment>.html and .ipynb
 (notebooks/segment_study.ipynb once per segment of `segmentation`, reading
