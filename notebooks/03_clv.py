@@ -5,15 +5,16 @@
 #
 # The argument runs in five steps: fit three models of repeat buying; test their forecasts on a holdout period they never saw; add a model of spend per purchase; value every customer over three years; and set the result beside the simpler methods, including a backtest of each method on the holdout.
 #
-# The models are fitted in weeks on the period to 30 September 1997 (calibration) and tested on the rest (holdout); `calibration_end` and `observation_end` set the split for any other log. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper and sets the estimates beside the published ones.
+# The models are fitted in the time unit `time_unit` (weeks by default) on the purchases up to `calibration_end` (calibration) and tested on the rest, up to `observation_end` (holdout); the two dates come from the log unless given. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper and sets the estimates beside the published ones.
 #
-# The study reads no cost from the log. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented.
+# The study reads no cost from the log. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented. A log without amounts is valued at a fixed revenue per purchase (`value_per_purchase`) or, without one, in purchases (no margin then); the note below the introduction says which. A section whose precondition this log does not meet (a model that cannot be fitted, no spread in spend) says what it could not compute and why, and the report goes on.
 
 # %% tags=["parameters"]
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column
+amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
+value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
 date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
@@ -35,7 +36,7 @@ currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from analysis import clv, data, dates, models, plots, readings, report, rfm, tables
 from analysis.models.validation import tracking_table
@@ -54,6 +55,7 @@ transactions = data.load_dataset(
     dayfirst=dayfirst or None,
     returns=returns,
     duplicates=duplicates,
+    value_per_purchase=value_per_purchase,
 )
 # the dates left empty are taken from the log (analysis.dates.FRAME_RULE); given ones are checked
 study_frame = dates.time_frame(
@@ -67,6 +69,12 @@ whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))
+
+# %%
+# how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
+basis = data.value_basis(transactions, margin, currency)
+margin, currency = basis.margin, basis.currency
+Markdown(basis.note)
 
 # %% [markdown]
 # ## The customers in summary
@@ -92,11 +100,13 @@ tables.summary_table(
 # Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information); the published values of each model, on the data of its paper, are checked in `00_reproduction`.
 
 # %%
-fitted = {
-    "BG/NBD": models.BetaGeo().fit(calibration),
-    "Pareto/NBD": models.ParetoNBD().fit(calibration),
-    "MBG/NBD": models.ModifiedBetaGeo().fit(calibration),
+count_models = {
+    "BG/NBD": models.BetaGeo,
+    "Pareto/NBD": models.ParetoNBD,
+    "MBG/NBD": models.ModifiedBetaGeo,
 }
+# each model on its own: one that cannot be fitted on this log is named with its reason
+fitted, not_fitted = clv.fit_models(count_models, calibration)
 comparison = tables.compare_published(fitted)
 tables.format_table(comparison, decimals=3)
 
@@ -104,7 +114,17 @@ tables.format_table(comparison, decimals=3)
 tables.format_table(tables.fit_table(fitted), decimals=1)
 
 # %%
-Markdown(readings.fit_reading(fitted, time_unit=time_unit))
+Markdown(
+    "\n\n".join(
+        filter(
+            None,
+            [
+                clv.not_fitted_note(not_fitted, fitted),
+                readings.fit_reading(fitted, time_unit=time_unit),
+            ],
+        )
+    )
+)
 
 # %% [markdown]
 # ## 2. Do the models predict the holdout?
@@ -154,33 +174,61 @@ Markdown(readings.holdout_reading(holdout, holdout_errors, tracking))
 # %% [markdown]
 # ## 3. Spend per purchase: the Gamma-Gamma model
 #
-# CLV needs the value of the future purchases as well as their number. The Gamma-Gamma model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) lets each customer's purchase values vary around her own mean, and those means vary across customers; a customer's expected spend is a weighted average of her observed mean and the population mean, the weight on her own mean growing with the number of her purchases. It is fitted on the repeat buyers only (customers without a repeat purchase carry no information on spend under the model; a repeat buyer whose purchases were all free, if any, is left out because the model needs positive spend) and assumes that spend is independent of purchase frequency, which we check first.
+# CLV needs the value of the future purchases as well as their number. The Gamma-Gamma model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) lets each customer's purchase values vary around her own mean, and those means vary across customers; a customer's expected spend is a weighted average of her observed mean and the population mean, the weight on her own mean growing with the number of her purchases. It is fitted on the repeat buyers only (customers without a repeat purchase carry no information on spend under the model; a repeat buyer whose purchases were all free, if any, is left out because the model needs positive spend) and assumes that spend is independent of purchase frequency, which we check first. When the log has no amounts, or its spend cannot identify the model (the same mean spend for every repeat buyer, no repeat buyer), the model is not fitted: the section says why, and the valuation uses the fixed value of a purchase, or each customer's own observed mean spend.
 
 # %%
 repeat_buyers = rfm.repeat_buyers(calibration)
-correlation = repeat_buyers[["frequency", "monetary_value"]].corr()
-tables.format_table(correlation, dict.fromkeys(correlation.columns, "ratio"))
-
-# %%
-spend_model = models.GammaGamma().fit(repeat_buyers)
-spend_comparison = tables.compare_published({"Gamma-Gamma": spend_model})
-tables.format_table(spend_comparison, decimals=3)
-
-# %%
-tables.format_values(
-    pd.Series(
-        {
-            "repeat buyers": spend_model.n_customers,
-            "observed mean spend": repeat_buyers["monetary_value"].mean(),
-            "model population mean": spend_model.population_mean_spend,
-        }
-    ),
-    {"observed mean spend": "money", "model population mean": "money"},
-    currency=currency,
+correlation = readings.attempt(
+    "the correlation of frequency and spend",
+    clv.spend_correlation,
+    repeat_buyers,
+    basis.value_per_purchase,
+)
+(
+    correlation
+    if readings.skipped(correlation)
+    else tables.format_table(correlation, dict.fromkeys(correlation.columns, "ratio"))
 )
 
 # %%
-Markdown(readings.spend_reading(spend_model, repeat_buyers, currency=currency))
+spend_fit = readings.attempt(
+    "the Gamma-Gamma model of spend", clv.fit_spend_model, repeat_buyers, basis.value_per_purchase
+)
+# without the model: the fixed value of a purchase, or each customer's observed mean spend
+spend_model = (
+    clv.observed_spend(calibration, basis.value_per_purchase)
+    if readings.skipped(spend_fit)
+    else spend_fit
+)
+(
+    spend_fit
+    if readings.skipped(spend_fit)
+    else tables.format_table(tables.compare_published({"Gamma-Gamma": spend_fit}), decimals=3)
+)
+
+# %%
+(
+    None  # the model was not fitted: the note below says what replaces it
+    if readings.skipped(spend_fit)
+    else tables.format_values(
+        pd.Series(
+            {
+                "repeat buyers": spend_fit.n_customers,
+                "observed mean spend": repeat_buyers["monetary_value"].mean(),
+                "model population mean": spend_fit.population_mean_spend,
+            }
+        ),
+        {"observed mean spend": "money", "model population mean": "money"},
+        currency=currency,
+    )
+)
+
+# %%
+Markdown(
+    readings.spend_fallback_note(basis.value_per_purchase, currency=currency)
+    if readings.skipped(spend_fit)
+    else readings.spend_reading(spend_fit, repeat_buyers, currency=currency)
+)
 
 # %% [markdown]
 # ## 4. What each customer is worth
@@ -188,20 +236,42 @@ Markdown(readings.spend_reading(spend_model, repeat_buyers, currency=currency))
 # For the valuation the models are fitted again on the whole log, up to the end of observation, so that every customer is valued from what the firm knows today; the holdout test above says how far these forecasts can be trusted. The CLV of a customer is the expected number of her purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin (`analysis.clv.customer_lifetime_value`; no cost to serve is charged: the log records none). The model for the per-customer views is the `clv_model` parameter (BG/NBD by default); section 5 values the customers with all three.
 
 # %%
-fitted_now = {
-    "BG/NBD": models.BetaGeo().fit(whole),
-    "Pareto/NBD": models.ParetoNBD().fit(whole),
-    "MBG/NBD": models.ModifiedBetaGeo().fit(whole),
-}
-spend_now = models.GammaGamma().fit(rfm.repeat_buyers(whole))
+fitted_now, not_fitted_now = clv.fit_models(count_models, whole)
+spend_now_fit = readings.attempt(
+    "the Gamma-Gamma model of spend on the whole log",
+    clv.fit_spend_model,
+    rfm.repeat_buyers(whole),
+    basis.value_per_purchase,
+)
+spend_now = (
+    clv.observed_spend(whole, basis.value_per_purchase)
+    if readings.skipped(spend_now_fit)
+    else spend_now_fit
+)
+clv_name, clv_note = clv.choose_model(fitted_now, clv_model)
+spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
+display(
+    Markdown(
+        "\n\n".join(
+            filter(
+                None,
+                [
+                    clv.not_fitted_note(not_fitted_now, fitted_now),
+                    clv_note,
+                    str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
+                ],
+            )
+        )
+    )
+)
 tables.format_table(
-    tables.compare_published({**fitted_now, "Gamma-Gamma": spend_now})[["estimate", "std_error"]],
+    tables.compare_published({**fitted_now, **spend_fits})[["estimate", "std_error"]],
     decimals=3,
 )
 
 # %%
 value = clv.customer_lifetime_value(
-    fitted_now[clv_model],
+    fitted_now[clv_name],
     spend_now,
     whole,
     horizon_years=horizon_years,
@@ -212,23 +282,23 @@ value = clv.customer_lifetime_value(
 tables.summary_table(value.drop(columns=["discounted_cost"]), currency=currency)
 
 # %%
-ax = plots.plot_clv_distribution(value["clv"].rename(clv_model), currency=currency)
+ax = plots.plot_clv_distribution(value["clv"].rename(clv_name), currency=currency)
 
 # %% [markdown]
 # How concentrated the value is: the curve shows the share of the total three-year value held by the most valuable customers (the reading below gives the top 10% and 20%).
 
 # %%
-value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_model}))
+value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_name}))
 tables.format_table(value_summary, currency=currency)
 
 # %%
-ax = plots.plot_concentration(value["clv"].rename(clv_model))
+ax = plots.plot_concentration(value["clv"].rename(clv_name))
 
 # %% [markdown]
 # The most valuable customers, with their history and the model's probability that they are still active:
 
 # %%
-p_alive = pd.Series(fitted_now[clv_model].p_alive(whole), index=whole.index)
+p_alive = pd.Series(fitted_now[clv_name].p_alive(whole), index=whole.index)
 (
     value.join(whole[["frequency", "recency", "T", "monetary_value"]])
     .assign(p_alive=p_alive)
@@ -264,6 +334,7 @@ Markdown(
         margin=margin,
         horizon_years=horizon_years,
         top=top_customers,
+        currency=currency,
     )
 )
 
@@ -336,7 +407,11 @@ tables.format_table(rank_correlation, decimals=2)
 # %%
 Markdown(
     readings.methods_reading(
-        methods, rank_correlation, list(fitted_now), retention["yearly_retention"]
+        methods,
+        rank_correlation,
+        list(fitted_now),
+        retention["yearly_retention"],
+        currency=currency,
     )
 )
 
@@ -382,7 +457,7 @@ tables.format_table(totals, currency=currency)
 axes = plots.plot_method_comparison(values, totals, currency=currency)
 
 # %%
-Markdown(readings.backtest_reading(backtest_errors))
+Markdown(readings.backtest_reading(backtest_errors, currency=currency))
 
 # %% [markdown]
 # The simple formulas keep their use whatever the backtest says: a quick, transparent order of magnitude, and a teaching device for what drives value (margin, retention, discounting).
@@ -398,6 +473,7 @@ Markdown(
         margin=margin,
         horizon_years=horizon_years,
         models=list(fitted),
+        currency=currency,
     )
 )
 
@@ -406,8 +482,9 @@ Markdown(
 # every fit converged, or stopped at a boundary that the fit section reports
 assert all(
     m.convergence.success or m.boundary
-    for m in [*fitted.values(), *fitted_now.values(), spend_model, spend_now]
+    for m in [*fitted.values(), *fitted_now.values(), *spend_fits.values()]
 )
+assert readings.skipped(spend_fit) or spend_model is spend_fit
 assert holdout["customers"].sum() == len(calibration)
 assert tracking.loc[tracking["calibration"], "actual"].iloc[-1] == calibration["frequency"].sum()
 assert (
@@ -422,7 +499,7 @@ assert (values["retention"] <= values["formula"] + 1e-9).all(), (
 )
 assert np.allclose(P.sum(axis=1), 1.0) and (R >= 0).all()
 assert len(values) == len(whole) and values.index.equals(whole.index)
-assert np.allclose(value["clv"], values[clv_model])
+assert np.allclose(value["clv"], values[clv_name])
 
 # %% [markdown]
 # ## Appendix: the recency chain's transition matrix

@@ -11,7 +11,8 @@
 dataset: str = "cdnow"  # "cdnow" (the full log), "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column
+amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
+value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
 date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
@@ -60,12 +61,19 @@ transactions = data.load_dataset(
     dayfirst=dayfirst or None,
     returns=returns,
     duplicates=duplicates,
+    value_per_purchase=value_per_purchase,
 )
 # empty: the last purchase date (analysis.dates.FRAME_RULE); a given date is checked
 observation_end = dates.time_frame(transactions, observation_end=observation_end).observation_end
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))
+
+# %%
+# how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
+basis = data.value_basis(transactions, margin, currency)
+margin, currency = basis.margin, basis.currency
+Markdown(basis.note)
 
 # %% [markdown]
 # ## 1. The customer table
@@ -82,6 +90,7 @@ table = customers.customer_table(
     annual_discount_rate=annual_discount_rate,
     margin=margin,
     cost_per_order=cost_per_order,
+    currency=currency,
 )
 Markdown("**Model.** " + table.attrs["model_note"])
 
@@ -225,7 +234,7 @@ tables.format_table(segments.kotler_table())
 
 # %%
 levels = segments.relationship_level(tier_summary)
-tables.format_table(levels, currency=currency)
+tables.format_table(levels, currency=currency, na_rep="n/a")  # a tier without customers: no level
 
 # %%
 Markdown(readings.relationship_reading(levels, currency=currency))

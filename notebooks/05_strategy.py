@@ -14,7 +14,8 @@
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column
+amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
+value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
 date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
@@ -65,6 +66,7 @@ transactions = data.load_dataset(
     dayfirst=dayfirst or None,
     returns=returns,
     duplicates=duplicates,
+    value_per_purchase=value_per_purchase,
 )
 # the dates left empty are taken from the log (analysis.dates.FRAME_RULE); given ones are
 # checked: inside the log's span, calibration_end and plan_end before observation_end
@@ -87,10 +89,18 @@ settings = dict(
     annual_discount_rate=annual_discount_rate,
     margin=margin,
     cost_per_order=cost_per_order,
+    currency=currency,
 )
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))
+
+# %%
+# how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
+basis = data.value_basis(transactions, margin, currency)
+margin, currency = basis.margin, basis.currency
+settings.update(margin=margin, currency=currency)
+Markdown(basis.note)
 
 # %% [markdown]
 # ## The customer table at the observation end
@@ -268,14 +278,30 @@ Markdown("**Reading.** " + readings.evaluation_reading(evaluation, calibration_t
 # What drives inactivity? `churn.drivers` fits a logistic regression of "no purchase after `calibration_end`" on the calibration features of every customer, and reports each feature's odds ratio with its 95% interval: above 1 the feature raises the odds of inactivity, below 1 it lowers them, each per its own unit (per doubling of the purchases, per month of silence, the stage against the first stage present). The odds ratios are associations given the other features, not causes; features that take one value for every customer are left out, since nothing can be learned from them.
 
 # %%
-odds = churn.drivers(calibration_table, active, features=features, drop_separating=True)
-tables.format_table(odds[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]], decimals=3)
+odds = readings.attempt(
+    "the drivers of inactivity (the Logit of no purchase after calibration_end)",
+    churn.drivers,
+    calibration_table,
+    active,
+    features=features,
+    drop_separating=True,
+)
+(
+    odds
+    if readings.skipped(odds)
+    else tables.format_table(
+        odds[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]], decimals=3
+    )
+)
 
 # %%
-ax = plots.plot_odds_ratios(odds)
+ax = None if readings.skipped(odds) else plots.plot_odds_ratios(odds)
 
 # %%
-Markdown("**Reading.** " + readings.drivers_reading(odds, left_out))
+Markdown(
+    "**Reading.** "
+    + (str(odds) if readings.skipped(odds) else readings.drivers_reading(odds, left_out))
+)
 
 # %% [markdown]
 # ## 5. KPIs by stage
@@ -343,7 +369,7 @@ assert (
 )
 assert active.index.equals(calibration_table.index.sort_values())
 assert evaluation["auc"].between(0, 1).all() and (evaluation["n"] == evaluation["n"].iloc[0]).all()
-assert odds.attrs["n"] == len(calibration_table)
+assert readings.skipped(odds) or odds.attrs["n"] == len(calibration_table)
 assert kpi_table.loc[~kpi_table["measurable"], "value"].isna().all(), (
     "no number for what cannot be measured"
 )

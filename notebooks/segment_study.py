@@ -9,7 +9,8 @@
 dataset: str = "cdnow"  # "cdnow" (the full log), "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column
+amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
+value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
 date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
@@ -67,9 +68,16 @@ transactions = data.load_dataset(
     dayfirst=dayfirst or None,
     returns=returns,
     duplicates=duplicates,
+    value_per_purchase=value_per_purchase,
 )
 # empty: the last purchase date (analysis.dates.FRAME_RULE); a given date is checked
 observation_end = dates.time_frame(transactions, observation_end=observation_end).observation_end
+
+# %%
+# how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
+basis = data.value_basis(transactions, margin, currency)
+margin, currency = basis.margin, basis.currency
+Markdown(basis.note)
 
 # %% [markdown]
 # ## 1. The segment and its profile
