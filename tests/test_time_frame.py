@@ -284,6 +284,7 @@ def test_the_provenance_marks_the_dates_from_the_data():
     assert "observation_end = `1998-06-30` (from the data)" in text
     assert "observation_end\\*" not in text and "margin\\* = `0.3`" in text
     assert "(from the data): not given, taken from the log" in text
+    assert dates.FRAME_RULE in text and "CDNOW" not in text  # shown on any log's reports
     plain = report.provenance_markdown(values, facts, commit="abc1234")
     assert "(from the data)" not in plain
 

@@ -309,11 +309,13 @@ FRAME_PARAMETERS = ("calibration_end", "plan_end", "observation_end")
 #: a log at least this many days long gets month ends; shorter, whole weeks; shorter still, days
 MONTHS_FROM_DAYS = 183
 WEEKS_FROM_DAYS = 28
-#: the rule, as the reports and the README state it
+#: the rule, as the reports and the README state it (on CDNOW, 1997-01-01 to 1998-06-30, it
+#: gives the papers' frame: calibration to 1997-09-30, plan at 1997-12-31, observation to
+#: 1998-06-30; the text names no dataset, since every report shows it)
 FRAME_RULE = (
     "observation_end is the last purchase date; calibration_end splits the log in two halves "
     "(the month end nearest the middle of the span from the first purchase to observation_end, "
-    "so the holdout is as long as the calibration, as in the CDNOW studies); plan_end is a third "
+    "so the holdout is as long as the calibration); plan_end is a third "
     "of the way through the holdout (the nearest month end). A log shorter than six months is "
     "split in whole weeks counted back from its last day (the holdout half the span, at least "
     "two weeks), one shorter than four weeks in days."
