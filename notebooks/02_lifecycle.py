@@ -189,19 +189,25 @@ Markdown(readings.mix_over_time_reading(mix))
 #
 # The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; the margin and the cost per purchase are parameters (stated assumptions unless the log carries cost data), so profit moves with revenue and purchases as they set it.
 #
-# First by relationship age (months since the first purchase), in the hindsight view: purchases and profit per active customer in absolute units for all customers (left), the same for the customers whose path reaches stability (middle, where the rise through formation to a plateau and the fall can be seen without the one-time buyers), and the share of each stage at that age (right).
+# First by relationship age (months since the first purchase), in the hindsight view: purchases and profit per active customer in absolute units for all customers (left), the same for the customers whose path reaches stability (middle, where the rise through formation to a plateau and the fall can be seen without the one-time buyers; left out, with a sentence, when no customer reaches stability), and the share of each stage at that age (right).
 
 # %%
 curve = lifecycle.lifecycle_curve(
     stages=history_stages, margin=margin, cost_per_purchase=cost_per_purchase
 )
-reaching = lifecycle.lifecycle_curve(
+reaching = readings.attempt(
+    "the lifecycle curve of the customers who reach stability",
+    lifecycle.lifecycle_curve,
     stages=history_stages,
     margin=margin,
     cost_per_purchase=cost_per_purchase,
     reaching="stability",
 )
-axes = plots.plot_lifecycle_by_age(curve, reaching, currency=currency, period=period)
+if readings.skipped(reaching):
+    display(reaching)
+axes = plots.plot_lifecycle_by_age(
+    curve, None if readings.skipped(reaching) else reaching, currency=currency, period=period
+)
 
 # %%
 tables.format_table(curve, currency=currency)
@@ -305,23 +311,50 @@ ax = plots.plot_survival(
 )
 
 # %%
-by_cohort_test = lifecycle.survival_logrank(history_stages, by="cohort")
-tables.format_table(by_cohort_test.to_frame().T)
-
-# %%
-first_month = lifecycle.first_period_spend_groups(history_stages)
-first_spend_survival = lifecycle.relationship_survival(history_stages, by=first_month)
-ax = plots.plot_survival(
-    first_spend_survival,
-    trial_months=trial_months,
-    period=period,
-    labels=tables.spend_group_labels(history_stages, first_month, currency=currency),
-    legend_title="spend in the first month",
+by_cohort_test = readings.attempt(
+    "the log-rank test between first-purchase cohorts",
+    lifecycle.survival_logrank,
+    history_stages,
+    by="cohort",
+)
+(
+    by_cohort_test
+    if readings.skipped(by_cohort_test)
+    else tables.format_table(by_cohort_test.to_frame().T)
 )
 
 # %%
-first_spend_test = lifecycle.survival_logrank(history_stages, by=first_month)
-tables.format_table(first_spend_test.to_frame().T)
+first_month = readings.attempt(
+    "survival by first-month spend", lifecycle.first_period_spend_groups, history_stages
+)
+if readings.skipped(first_month):
+    first_spend_survival = first_month
+    display(first_month)
+else:
+    first_spend_survival = lifecycle.relationship_survival(history_stages, by=first_month)
+    ax = plots.plot_survival(
+        first_spend_survival,
+        trial_months=trial_months,
+        period=period,
+        labels=tables.spend_group_labels(history_stages, first_month, currency=currency),
+        legend_title="spend in the first month",
+    )
+
+# %%
+first_spend_test = (
+    first_month  # no groups, no test: the sentence above says why
+    if readings.skipped(first_month)
+    else readings.attempt(
+        "the log-rank test between first-month spend groups",
+        lifecycle.survival_logrank,
+        history_stages,
+        by=first_month,
+    )
+)
+if not readings.skipped(first_spend_test):
+    display(tables.format_table(first_spend_test.to_frame().T))
+elif not readings.skipped(first_month):
+    display(first_spend_test)
 
 # %%
 Markdown(
@@ -336,18 +369,26 @@ Markdown(
 # The classifier can also read the probability that a customer is still active from a fitted BG/NBD model (`lifecycle.bgnbd_p_alive` fits `analysis.models.BetaGeo` on the whole log in months and evaluates it at the end of every month; the classifier takes the values and fits nothing itself): a customer whose P(alive) falls below `p_alive_min` (0.3) is in decline. How many customer-months change stage when it is added, and how the current stages line up with P(alive):
 
 # %%
-with_p_alive = lifecycle.assign_stages(
+p_alive = readings.attempt(
+    "the BG/NBD probability alive",
+    lifecycle.bgnbd_p_alive,
     transactions,
     period=period,
     observation_end=observed_to,
-    p_alive=lifecycle.bgnbd_p_alive(transactions, period=period, observation_end=observed_to),
-    **thresholds,
 )
-changed = int((with_p_alive["stage"] != stages["stage"]).sum())
+if readings.skipped(p_alive):
+    with_p_alive = changed = alive_table = p_alive
+    display(p_alive)
+else:
+    with_p_alive = lifecycle.assign_stages(
+        transactions, period=period, observation_end=observed_to, p_alive=p_alive, **thresholds
+    )
+    changed = int((with_p_alive["stage"] != stages["stage"]).sum())
 
 # %%
-alive_table = lifecycle.p_alive_bands(with_p_alive)
-tables.format_table(alive_table)
+if not readings.skipped(with_p_alive):
+    alive_table = lifecycle.p_alive_bands(with_p_alive)
+    display(tables.format_table(alive_table))
 
 # %%
 Markdown(readings.p_alive_reading(changed, alive_table))
@@ -489,7 +530,9 @@ Markdown(readings.view_accuracy_reading(views_by_rate, views_by_setting))
 hmm_counts, hmm_exposure = lifecycle.purchase_counts(
     transactions, period=period, observation_end=observed_to
 )
-hmm_fit = lifecycle.fit_stage_hmm(
+hmm_fit = readings.attempt(
+    "the hidden Markov model of this log",
+    lifecycle.fit_stage_hmm,
     hmm_counts,
     exposure=hmm_exposure,
     n_states=hmm_states,
@@ -497,33 +540,45 @@ hmm_fit = lifecycle.fit_stage_hmm(
     seed=hmm_seed,
     tol=1e-7,
 )
-hmm_frame = lifecycle.hmm_stages(
-    transactions, period=period, observation_end=observed_to, model=hmm_fit
-)
+if readings.skipped(hmm_fit):  # the later cells of this section show nothing but the reading
+    hmm_frame = hmm_parameters = hmm_mix = agreement = hmm_crosstab = hmm_fit
+    display(hmm_fit)
+else:
+    hmm_frame = lifecycle.hmm_stages(
+        transactions, period=period, observation_end=observed_to, model=hmm_fit
+    )
 
 # %% [markdown]
 # The estimates: each state's mean repeat purchases per month, the probability of starting in it, and the monthly transition matrix (row: this month's state, column: next month's).
 
 # %%
-hmm_parameters = hmm_fit.parameters()
-tables.format_table(hmm_parameters, decimals=3)
+if not readings.skipped(hmm_fit):
+    hmm_parameters = hmm_fit.parameters()
+    display(tables.format_table(hmm_parameters, decimals=3))
 
 # %% [markdown]
 # The stage mix of the two readings, over all customer-months and in the latest month:
 
 # %%
-hmm_mix = lifecycle.stage_mix_comparison(stages, hmm_frame)
-tables.format_table(hmm_mix, dict.fromkeys(hmm_mix.select_dtypes("number").columns, "share"))
+if not readings.skipped(hmm_fit):
+    hmm_mix = lifecycle.stage_mix_comparison(stages, hmm_frame)
+    display(
+        tables.format_table(
+            hmm_mix, dict.fromkeys(hmm_mix.select_dtypes("number").columns, "share")
+        )
+    )
 
 # %% [markdown]
 # How often the two agree (share of customer-months with the same stage), and where they differ (rows: the rules, columns: the HMM, customer-months):
 
 # %%
-agreement = lifecycle.stage_agreement(stages, hmm_frame)
+if not readings.skipped(hmm_fit):
+    agreement = lifecycle.stage_agreement(stages, hmm_frame)
 
 # %%
-hmm_crosstab = lifecycle.stage_crosstab(stages, hmm_frame)
-tables.format_table(hmm_crosstab)
+if not readings.skipped(hmm_fit):
+    hmm_crosstab = lifecycle.stage_crosstab(stages, hmm_frame)
+    display(tables.format_table(hmm_crosstab))
 
 # %% [markdown]
 # And against the simulator's true stages on the same evaluation seed: F1 per stage and macro-F1 of both readings (the HMM fitted afresh on the simulated log).
@@ -547,17 +602,18 @@ Markdown(
 
 # %%
 # sanity checks of the model-based reading
-hmm_transitions = lifecycle.transition_counts(hmm_frame)
-assert hmm_transitions.loc[["exploration", "decline"], "stability"].sum() == 0, (
-    "stability only from formation"
-)
-assert (hmm_fit.means[1:] > hmm_fit.means[:-1]).all() and abs(
-    hmm_fit.transition.sum(axis=1) - 1
-).max() < 1e-12
-assert (pd.Series(hmm_fit.history).diff().dropna() >= -1e-6).all(), (
-    "EM must not lower the likelihood"
-)
-assert len(lifecycle.paired_stages(stages, hmm_frame)) == len(stages) == len(hmm_frame)
+if not readings.skipped(hmm_fit):
+    hmm_transitions = lifecycle.transition_counts(hmm_frame)
+    assert hmm_transitions.loc[["exploration", "decline"], "stability"].sum() == 0, (
+        "stability only from formation"
+    )
+    assert (hmm_fit.means[1:] > hmm_fit.means[:-1]).all() and abs(
+        hmm_fit.transition.sum(axis=1) - 1
+    ).max() < 1e-12
+    assert (pd.Series(hmm_fit.history).diff().dropna() >= -1e-6).all(), (
+        "EM must not lower the likelihood"
+    )
+    assert len(lifecycle.paired_stages(stages, hmm_frame)) == len(stages) == len(hmm_frame)
 assert hmm_scores.loc["macro", "f1"] >= 0.70, "HMM accuracy on the simulator dropped"
 
 # %% [markdown]
@@ -581,7 +637,9 @@ if holdout_check is not None:
 
 # %%
 Markdown(
-    readings.holdout_stage_reading(holdout_check.by_stage, holdout_check.auc)
+    readings.holdout_stage_reading(
+        holdout_check.by_stage, holdout_check.auc, bgnbd_note=holdout_check.bgnbd_note
+    )
     if holdout_check is not None
     else "No holdout check: `calibration_end` is empty."
 )
@@ -606,10 +664,11 @@ assert len(current) == transactions["customer_id"].nunique()
 assert abs(mix.sum(axis=1) - 1).max() < 1e-12 and abs(projection.sum(axis=1) - 1).max() < 1e-12
 assert stage_value["customers"].sum() == len(current)
 assert survival.groupby("group")["survival"].apply(lambda s: s.is_monotonic_decreasing).all()
-assert with_p_alive["p_alive"].between(0, 1).all()
-assert (with_p_alive.loc[with_p_alive["p_alive"] < 0.3, "stage"] == "decline").all(), (
-    "P(alive) < p_alive_min is decline"
-)
+if not readings.skipped(with_p_alive):
+    assert with_p_alive["p_alive"].between(0, 1).all()
+    assert (with_p_alive.loc[with_p_alive["p_alive"] < 0.3, "stage"] == "decline").all(), (
+        "P(alive) < p_alive_min is decline"
+    )
 assert scores.loc["macro", "f1"] >= 0.70, "classifier accuracy on the simulator dropped"
 assert (
     lifecycle.transition_counts(history_stages).loc[["exploration", "decline"], "stability"].sum()

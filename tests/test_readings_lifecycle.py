@@ -135,13 +135,13 @@ def test_curve_by_stage_reading_spend_constant_rising_falling():
 
 
 def _chain(e_d, e_f, f_stay=0.75, s_stay=0.9, back=0.014, jump=0):
-    counts = pd.DataFrame(0, index=list(STAGES), columns=list(STAGES))
-    counts.loc["decline", "stability"] = jump
     P = pd.DataFrame(
         [[1 - e_d - e_f, e_f, 0, e_d], [0, f_stay, 0.1, 0.9 - f_stay],
          [0, 0, s_stay, 1 - s_stay], [0, back, 0, 1 - back]],
         index=list(STAGES), columns=list(STAGES),
     )  # fmt: skip
+    counts = (1000 * P).round().astype(int)  # every stage observed with a following period
+    counts.loc["decline", "stability"] = jump
     return counts, P
 
 

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import chi2
 
+from ..errors import NotComputable
 from ..panel import build_panel
 from ..validate import DataValidationError
 from ._common import require_stages
@@ -154,41 +155,141 @@ def relationship_survival(stages: pd.DataFrame, by=None) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)
 
 
+def _group_word(by) -> str:
+    if isinstance(by, str) and by == "cohort":
+        return "first-purchase cohort"
+    if isinstance(by, pd.Series) and isinstance(by.name, str) and by.name:
+        return by.name
+    return "group"
+
+
+def _logrank(duration: np.ndarray, event: np.ndarray, group: np.ndarray):
+    """The log-rank chi-square over the groups that carry information, and those groups.
+
+    A group carries information when some of its relationships are at risk at
+    an event time at which not everyone at risk has the event. Risk sets are
+    nested, so every such group is at risk at the first such time ``t*``; a
+    group not at risk there has observed = expected at every event time and
+    no variance, so leaving it out changes nothing but makes the variance
+    matrix of the others invertible (it is then positive definite: the
+    groups share ``t*``). Returns ``(statistic, compared labels, left-out
+    labels)``; ``statistic`` is None when no event time has a survivor.
+    """
+    labels, g = np.unique(group, return_inverse=True)
+    times = np.unique(duration[event == 1])
+    at_risk = np.empty((len(times), len(labels)))
+    for j in range(len(labels)):
+        own = np.sort(duration[g == j])
+        at_risk[:, j] = len(own) - np.searchsorted(own, times, side="left")
+    events = np.zeros_like(at_risk)
+    hit = event == 1
+    np.add.at(events, (np.searchsorted(times, duration[hit]), g[hit]), 1.0)
+    n, d = at_risk.sum(axis=1), events.sum(axis=1)
+    informative = np.flatnonzero(n > d)
+    if len(informative) == 0:
+        return None, [], list(labels)
+    keep = at_risk[informative[0]] > 0
+    n_k, d_k = at_risk[:, keep], events[:, keep]
+    observed = d_k.sum(axis=0)
+    expected = (d / n) @ n_k
+    weight = np.where(n > 1, d * (n - d) / np.maximum(n - 1, 1), 0.0)
+    share = n_k / n[:, None]
+    variance = np.diag(weight @ share) - (share * weight[:, None]).T @ share
+    diff = (observed - expected)[:-1]
+    statistic = float(diff @ np.linalg.solve(variance[:-1, :-1], diff)) if len(diff) else None
+    return statistic, list(labels[keep]), list(labels[~keep])
+
+
 def survival_logrank(stages: pd.DataFrame, by="cohort") -> pd.Series:
-    """Log-rank test that relationship survival is the same in every group (statsmodels ``survdiff``).
+    """Log-rank test that relationship survival is the same in every group.
+
+    The statistic is the usual (unweighted) log-rank chi-square, as
+    statsmodels' ``survdiff`` computes it, over the groups that carry
+    information: a group none of whose relationships is still at risk when
+    the first decline with survivors happens (a cohort acquired at the very
+    end of the log) has no variance and is left out, so the test never
+    fails on a singular matrix; the left-out groups are in
+    ``result.attrs["left_out"]``.
 
     Returns
     -------
     Series
         ``statistic`` (chi-square), ``df``, ``pvalue`` (the chi-square upper
-        tail, exact for small p-values too), ``groups``.
-    """
-    from statsmodels.duration.survfunc import survdiff
+        tail, exact for small p-values too), ``groups`` (compared).
 
+    Raises
+    ------
+    NotComputable
+        Fewer than two groups; no relationship has reached decline (or every
+        relationship at risk ends in decline at once); fewer than two groups
+        carry information.
+    """
     durations = _relationship_durations(stages)
     groups = _groups(durations, stages, by)
-    k = groups.nunique()
-    if k < 2:
-        raise ValueError("the log-rank test needs at least two groups")
-    stat, _ = survdiff(
+    word = _group_word(by)
+    names = sorted(groups.unique())
+    if len(names) < 2:
+        only = f" ({names[0]})" if names else ""
+        raise NotComputable(
+            f"all {len(durations):,} customers are in one {word}{only}, and the log-rank test "
+            "needs at least two groups to compare"
+        )
+    if not durations["event"].any():
+        raise NotComputable(
+            "no relationship has reached decline in this log, so there is no survival "
+            f"difference between {word}s to test"
+        )
+    statistic, compared, left_out = _logrank(
         durations["duration"].to_numpy(), durations["event"].to_numpy(), groups.to_numpy()
     )
-    # the upper tail directly: statsmodels returns 1 - cdf, which is 0 for any p below 1e-16
-    pvalue = float(chi2.sf(float(stat), k - 1))
-    return pd.Series(
-        {"statistic": float(stat), "df": int(k - 1), "pvalue": pvalue, "groups": int(k)}
-    )
+    if statistic is None or len(compared) < 2:
+        raise NotComputable(
+            f"only {len(compared)} of the {len(names)} {word}s had relationships still open "
+            "when the first relationship ended in decline, so there is nothing to compare"
+        )
+    k = len(compared)
+    # the upper tail directly: 1 - cdf would be 0 for any p below 1e-16
+    pvalue = float(chi2.sf(statistic, k - 1))
+    result = pd.Series({"statistic": statistic, "df": int(k - 1), "pvalue": pvalue, "groups": k})
+    result.attrs["left_out"] = left_out
+    return result
 
 
 def first_period_spend_groups(stages: pd.DataFrame, n_groups: int = 3) -> pd.Series:
-    """Customers in equal-sized groups by their spend in their first period (for ``by=``).
+    """Customers in groups of about equal size by their spend in their first period (for ``by=``).
 
-    Labels ``"1 low"``, ``"2 middle"``, ``"3 high"`` for three groups; ``"1"``
-    to ``"n"`` (lowest first) otherwise. Indexed by ``customer_id``.
+    The cut-points are the spend's quantiles at 1/n, 2/n, ...; a group is the
+    customers above one cut-point and at or below the next. When many
+    customers spent the same (a log without amounts, where spend counts
+    purchases), cut-points coincide and there are fewer groups: customers
+    with the same spend are never split.
+
+    Labels ``"1 low"``, ``"2 middle"``, ``"3 high"`` for three groups, ``"1 low"``
+    and ``"2 high"`` for two; ``"1"`` to ``"n"`` (lowest first) otherwise.
+    Indexed by ``customer_id``.
+
+    Raises
+    ------
+    NotComputable
+        Every customer spent the same in its first period.
     """
     require_stages(stages)
-    spend = stages.loc[stages["age"] == 0].set_index("customer_id")["spend"]
-    labels = (
-        ["1 low", "2 middle", "3 high"] if n_groups == 3 else [str(i + 1) for i in range(n_groups)]
+    spend = stages.loc[stages["age"] == 0].set_index("customer_id")["spend"].astype(float)
+    if spend.nunique() < 2:
+        value = f" ({spend.iloc[0]:g})" if len(spend) else ""
+        raise NotComputable(
+            f"every customer spent the same in its first period{value}, so there is no spread "
+            "of first-period spend to group customers by"
+        )
+    cuts = np.unique(spend.quantile([i / n_groups for i in range(1, n_groups)]).to_numpy())
+    cuts = cuts[cuts < spend.max()]  # a cut at the maximum would leave its upper group empty
+    codes = np.searchsorted(cuts, spend.to_numpy(), side="left")
+    k = len(cuts) + 1
+    labels = {3: ["1 low", "2 middle", "3 high"], 2: ["1 low", "2 high"]}.get(
+        k, [str(i + 1) for i in range(k)]
     )
-    return pd.qcut(spend, n_groups, labels=labels)
+    return pd.Series(
+        pd.Categorical.from_codes(codes, categories=labels, ordered=True),
+        index=spend.index,
+        name="first-period spend group",
+    )

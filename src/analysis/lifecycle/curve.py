@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..errors import NotComputable
 from ..units import STAGES
 from ..validate import require_columns
 from .stages import assign_stages
@@ -66,6 +67,7 @@ def lifecycle_curve(
         (``"stability"``: the relationships that form and settle, whose
         curve is the lifecycle model's rise, plateau and fall; the one-time
         buyers' first-purchase spike would flatten it in the whole base).
+        :class:`~analysis.errors.NotComputable` when no customer reaches it.
 
     Returns
     -------
@@ -108,6 +110,8 @@ def lifecycle_curve(
         if reaching not in STAGES:
             raise ValueError(f"reaching must be one of {list(STAGES)}, got {reaching!r}")
         reached = frame.loc[frame["stage"] == reaching, "customer_id"].unique()
+        if len(reached) == 0:
+            raise NotComputable(f"no customer's history reaches {reaching} in this log")
         keep &= frame["customer_id"].isin(reached).to_numpy()
     if not keep.all():
         frame = frame.loc[keep].reset_index(drop=True)

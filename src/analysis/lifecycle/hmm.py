@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from ..errors import NotComputable
 from ..panel import build_panel, repeat_counts
 from ..units import STAGES
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
@@ -177,6 +178,11 @@ def fit_stage_hmm(
     StageHMM
         Means (increasing), initial-state probabilities, transition matrix,
         log-likelihood, posterior state probabilities and the Viterbi path.
+
+    Raises
+    ------
+    NotComputable
+        No repeat purchase at all: every state's level would be zero.
     """
     if int(n_states) != n_states or n_states < 1:
         raise ValueError(f"n_states must be a whole number >= 1, got {n_states!r}")
@@ -184,6 +190,11 @@ def fit_stage_hmm(
         raise ValueError(f"n_starts must be at least 1, got {n_starts}")
     k = int(n_states)
     seq = prepare_sequences(counts, exposure)
+    if not float(seq.weight @ seq.y.sum(axis=0)) > 0:
+        raise NotComputable(
+            "no customer made a repeat purchase, so the hidden states have no purchase levels "
+            "to tell apart"
+        )
     total_e = float(seq.weight @ seq.e.sum(axis=0))
     level = max(float(seq.weight @ seq.y.sum(axis=0)) / max(total_e, 1e-12), 1e-3)
     rng = np.random.default_rng(seed)

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from ..models.beta_geo import BetaGeo
+from ..models.convergence import ConvergenceError
 from ..ranking import rank_auc
 from ..rfm import summarize
 from ..units import STAGES
@@ -86,6 +87,11 @@ class HoldoutValidation:
         The stage view used.
     min_customers : int
         The smallest stage that enters the order check.
+    bgnbd_note : str or None
+        Why the BG/NBD could not be fitted on the calibration summary (no
+        repeat buyer, a fit that cannot converge); then ``by_stage`` has no
+        ``expected_purchases``, ``auc`` only the ``stage`` row, and the
+        per-customer BG/NBD columns are NaN. None when it was fitted.
     """
 
     by_stage: pd.DataFrame
@@ -98,6 +104,7 @@ class HoldoutValidation:
     holdout_length: float
     view: str
     min_customers: int
+    bgnbd_note: str | None = None
 
 
 def ranking_auc(score, outcome) -> float:
@@ -185,15 +192,14 @@ def stage_order_check(by_stage: pd.DataFrame) -> tuple[bool, tuple[tuple[str, st
     return len(checked) >= 2 and not wrong, wrong
 
 
-def _auc_table(customers: pd.DataFrame) -> pd.DataFrame:
+def _auc_table(customers: pd.DataFrame, with_bgnbd: bool = True) -> pd.DataFrame:
     active = customers["active"].to_numpy()
     repeat = customers["frequency"].to_numpy() > 0
     stage_score = customers["stage"].astype(str).map(STAGE_SCORE).to_numpy(dtype=float)
-    scores = {
-        "stage": stage_score,
-        "expected_purchases": customers["expected_purchases"].to_numpy(dtype=float),
-        "p_alive": customers["p_alive"].to_numpy(dtype=float),
-    }
+    scores = {"stage": stage_score}
+    if with_bgnbd:
+        scores["expected_purchases"] = customers["expected_purchases"].to_numpy(dtype=float)
+        scores["p_alive"] = customers["p_alive"].to_numpy(dtype=float)
     rows = {
         name: {
             "auc": ranking_auc(values, active),
@@ -269,7 +275,12 @@ def holdout_validation(
     )
     summary = summarize(log, time_unit=period, observation_end=end, calibration_end=cal)
     length = float(summary["duration_holdout"].iloc[0])
-    model = BetaGeo().fit(summary[["frequency", "recency", "T"]])
+    try:
+        model = BetaGeo().fit(summary[["frequency", "recency", "T"]])
+    except ConvergenceError as exc:  # no repeat buyer, a degenerate log: the stages go on alone
+        model, bgnbd_note = None, str(exc)
+    else:
+        bgnbd_note = None
     customers = pd.DataFrame(
         {
             "stage": stages["stage"],
@@ -277,18 +288,18 @@ def holdout_validation(
             "frequency": summary["frequency"],
             "holdout_purchase_days": summary["frequency_holdout"].astype(np.int64),
             "active": summary["frequency_holdout"] > 0,
-            "expected_purchases": np.asarray(
-                model.expected_purchases(summary, t=length), dtype=float
-            ),
-            "p_alive": np.asarray(model.p_alive(summary), dtype=float),
+            "expected_purchases": np.nan
+            if model is None
+            else np.asarray(model.expected_purchases(summary, t=length), dtype=float),
+            "p_alive": np.nan if model is None else np.asarray(model.p_alive(summary), dtype=float),
         },
         index=summary.index,
     )
     by_stage = stage_holdout_table(customers, min_customers)
     ordered, wrong = stage_order_check(by_stage)
     return HoldoutValidation(
-        by_stage=by_stage,
-        auc=_auc_table(customers),
+        by_stage=by_stage if model is not None else by_stage.drop(columns="expected_purchases"),
+        auc=_auc_table(customers, with_bgnbd=model is not None),
         ordered=ordered,
         out_of_order=wrong,
         customers=customers,
@@ -297,4 +308,5 @@ def holdout_validation(
         holdout_length=length,
         view=view,
         min_customers=int(min_customers),
+        bgnbd_note=bgnbd_note,
     )

@@ -198,7 +198,7 @@ def plot_lifecycle_by_age(
     shares = [curve[f"share_{s}"].to_numpy(dtype=float) for s in STAGES]
     ax.stackplot(x, *shares, colors=[STAGE_COLORS[s] for s in STAGES], labels=list(STAGES),
                  alpha=0.9)  # fmt: skip
-    ax.set_xlim(x[0], x[-1])
+    ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)  # one age: a unit-wide band
     ax.set_ylim(0, 1)
     ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(plt.FuncFormatter(lambda v, _p: f"{v:.0%}"))

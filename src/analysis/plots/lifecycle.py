@@ -51,7 +51,7 @@ def plot_stage_mix(mix: pd.DataFrame, ax=None, **kwargs):
     step = max(1, len(mix) // 12)
     ax.set_xticks(x[::step])
     ax.set_xticklabels([str(p) for p in mix.index[::step]], rotation=45, ha="right")
-    ax.set_xlim(x[0], x[-1])
+    ax.set_xlim(x[0], x[-1] if x[-1] > x[0] else x[0] + 1)  # one period: a unit-wide band
     ax.set_ylim(0, 1)
     ax.set_xlabel(str(mix.index.name or "period"))
     ax.set_ylabel("share of customers")
@@ -177,7 +177,7 @@ def plot_survival(
         )
     unit = time_unit_name(period)
     ax.xaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-    ax.set_xlim(0, float(survival["time"].max()) if len(survival) else 1.0)
+    ax.set_xlim(0, max(float(survival["time"].max()) if len(survival) else 0.0, 1.0))
     if trial_months is not None:
         at = float(trial_months) * DAYS_PER_MONTH / unit_days(period)
         ax.axvline(at, color=OKABE_ITO["black"], linestyle=":", linewidth=1.2)

@@ -66,9 +66,23 @@ def frequency_reading(per_customer: pd.DataFrame) -> str:
     falls with every extra purchase day up to the last bin.
     """
     shares = per_customer["share"].astype(float)
+    if len(shares) == 1:
+        only = str(per_customer.index[0])
+        if only == "1":
+            return (
+                "**Reading.** Every customer bought on one day only: nobody has come back yet, so "
+                "the log holds trials and no repeat buying to read."
+            )
+        return f"**Reading.** Every customer bought on {only} days."
     one, top = float(shares.iloc[0]), float(shares.iloc[-1])
     top_label = str(per_customer.index[-1])
     body = shares.iloc[:-1].to_numpy()
+    if len(body) < 2:  # two bins: nothing to say about a fall between them
+        return (
+            f"**Reading.** {cap(pct(one))} of the customers bought on {per_customer.index[0]} "
+            f"day{'s' if str(per_customer.index[0]) != '1' else ''} and {pct(top)} on "
+            f"{top_label} days."
+        )
     falling = bool(np.all(np.diff(body) <= 0))
     text = (
         f"**Reading.** {cap(pct(one))} of the customers bought on one day only and "
@@ -105,6 +119,16 @@ def spend_distribution_reading(spend: pd.DataFrame, *, currency: str = "$") -> s
     Each column is "skewed to the right" when its mean exceeds :data:`SKEW_RATIO`
     times its median; the wider spread is the larger 90%/10% quantile ratio.
     """
+    order = spend["per transaction"]
+    if float(order["min"]) == float(order["max"]):
+        return (
+            f"**Reading.** Every purchase in the log has the same amount, "
+            f"{money(float(order['min']), currency)}: there is no spread in spend per "
+            "transaction, so revenue per customer only counts purchases (from "
+            f"{money(float(spend['per customer']['min']), currency)} to "
+            f"{money(float(spend['per customer']['max']), currency)}), and value segments rest on "
+            "frequency alone."
+        )
     parts = []
     for name in ["per transaction", "per customer"]:
         col = spend[name]
@@ -149,9 +173,14 @@ def weekly_reading(weekly: pd.DataFrame) -> str:
     n_acq = int(acquiring[-1] - acquiring[0] + 1)
     after = weeks.loc[weeks.index > last_week]
     if len(after) >= 3:
+        span = (
+            f"the week of {first_week:%Y-%m-%d}"
+            if n_acq == 1
+            else f"the {n_acq} weeks from the week of {first_week:%Y-%m-%d} to the week of "
+            f"{last_week:%Y-%m-%d}"
+        )
         text = (
-            f"**Reading.** All first purchases fall in the {n_acq} weeks from the week of "
-            f"{first_week:%Y-%m-%d} to the week of {last_week:%Y-%m-%d}; after that every purchase is a "
+            f"**Reading.** All first purchases fall in {span}; after that every purchase is a "
             "repeat purchase. "
         )
         base, label = after, "after the last acquisition"
@@ -166,6 +195,11 @@ def weekly_reading(weekly: pd.DataFrame) -> str:
         float(base["repeat"].iloc[:third].mean()),
         float(base["repeat"].iloc[-third:].mean()),
     )
+    if early == 0 and late == 0:
+        return text + (
+            f"There are no repeat purchases to follow: none in the {count(len(base), 'week')} "
+            f"{label}."
+        )
     change = (late - early) / early if early > 0 else np.inf
     if abs(change) <= LEVEL_TOLERANCE:
         word = "stay about level"
@@ -173,7 +207,7 @@ def weekly_reading(weekly: pd.DataFrame) -> str:
         word = "fall" if change < 0 else "rise"
     text += (
         f"Weekly repeat purchases {word}: {early:,.0f} a week on average in the first "
-        f"{third} weeks {label}, {late:,.0f} in the last {third}"
+        f"{count(third, 'week')} {label}, {late:,.0f} in the last {third}"
     )
     if word == "fall" and len(after) >= 3:
         text += (

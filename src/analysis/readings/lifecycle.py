@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import cap, count, join_and, money, pct
+from .unavailable import Skipped
 
 __all__ = [
     "SAME_PICTURE_POINTS",
@@ -35,6 +36,7 @@ __all__ = [
     "projection_reading",
     "stage_clv_reading",
     "cohort_survival_reading",
+    "not_read",
     "p_alive_reading",
     "sensitivity_reading",
 ]
@@ -108,6 +110,11 @@ def current_mix_reading(mix: pd.DataFrame, reasons: pd.DataFrame) -> str:
     if mix.loc["exploration", "customers"] == 0:
         text += " No one is still in exploration: every customer is past its trial at the end."
     core = float(mix.loc[["formation", "stability"], "share"].sum())
+    if core == 0:
+        return text + (
+            " No customer is in an established relationship (formation or stability): the base "
+            "is trials and lapsed customers."
+        )
     text += f" The established relationships (formation and stability) are {pct(core)} of the base"
     if float(mix.loc["decline", "share"]) > 0.5:
         return text + (
@@ -151,13 +158,17 @@ def mix_over_time_reading(mix: pd.DataFrame) -> str:
         text = f"**Reading.** Exploration falls below 1% in {below[0]}, {k} periods after the start"
     else:
         text = "**Reading.** Exploration never falls below 1%: new customers keep arriving"
+    never = [c for c in ("formation", "stability") if not float(mix[c].max()) > 0]
     f_peak = mix["formation"].idxmax()
-    text += (
-        f"; formation peaks at {pct(mix.loc[f_peak, 'formation'])} in {f_peak} and ends at "
-        f"{pct(mix['formation'].iloc[-1])}"
-    )
+    if "formation" not in never:
+        text += (
+            f"; formation peaks at {pct(mix.loc[f_peak, 'formation'])} in {f_peak} and ends at "
+            f"{pct(mix['formation'].iloc[-1])}"
+        )
     s_last, s_max = float(mix["stability"].iloc[-1]), float(mix["stability"].max())
-    if s_last >= s_max - 1e-9:
+    if "stability" in never:
+        pass
+    elif s_last >= s_max - 1e-9:
         text += f"; stability is at its highest at the end ({pct(s_last)})"
     else:
         text += (
@@ -165,6 +176,9 @@ def mix_over_time_reading(mix: pd.DataFrame) -> str:
             f"{pct(s_last)}"
         )
     text += f"; decline ends at {pct(mix['decline'].iloc[-1])}."
+    if never:
+        verb = "is" if len(never) == 1 else "are"
+        text += f" {cap(join_and(never))} {verb} never reached by any customer in this log."
     if explo.iloc[-1] == 0:
         text += (
             " No customer is in exploration in the last period, so none arrived then: "
@@ -188,7 +202,10 @@ def transition_reading(counts: pd.DataFrame, P: pd.DataFrame) -> str:
         )
     else:
         text = f"**Reading.** {jumps:,} customer-periods go to stability other than from formation."
+    seen = counts.sum(axis=1) > 0  # stages observed with a following period
     e_d, e_f = _p(P, "exploration", "decline"), _p(P, "exploration", "formation")
+    if not seen.get("exploration", False):
+        e_d = e_f = np.nan
     if np.isfinite(e_d):
         text += (
             f" Each period {pct(e_d)} of the customers in exploration turn to decline and "
@@ -196,13 +213,21 @@ def transition_reading(counts: pd.DataFrame, P: pd.DataFrame) -> str:
         )
     stays = []
     for s in ["formation", "stability"]:
-        stay = _p(P, s, s)
+        stay = _p(P, s, s) if seen.get(s, False) else np.nan
         if np.isfinite(stay):
             word = "sticky" if stay >= STICKY else "short-lived"
             stays.append(f"{s} is {word} ({pct(stay)} stay)")
     if stays:
         text += f" {cap(join_and(stays))}."
-    back = _p(P, "decline", "formation")
+    unseen = [s for s in seen.index if not seen[s]]
+    if unseen:
+        verb, it = ("is", "it") if len(unseen) == 1 else ("are", "them")
+        text += (
+            f" {cap(join_and(unseen))} {verb} never followed by another period in this log, so "
+            f"the chain has no transitions out of {it} to estimate: a customer there is taken "
+            "to stay."
+        )
+    back = _p(P, "decline", "formation") if seen.get("decline", False) else np.nan
     if np.isfinite(back):
         one_in = f", about one in {1 / back:,.0f}" if back > 0 else ""
         text += f" {pct(back)} of the customers in decline come back each period{one_in}."
@@ -253,11 +278,12 @@ def stage_clv_reading(
         text += f", {held.loc[best, 'clv'] / low:.1f} times a customer in decline"
     top_reward = stage_value["reward"].idxmax()
     text += f"; {top_reward} earns the most per period."
-    if np.isfinite(low):
+    if np.isfinite(low) and low > 0:
         text += (
             f" A customer in decline is still worth {money(low, currency)} because some come "
             "back: win-back spending per customer should stay below that."
         )
+    if np.isfinite(low) and low > 0:
         share = float(stage_value.loc["decline", "total_clv"] / stage_value["total_clv"].sum())
         if share > 0.5:
             text += (
@@ -267,6 +293,11 @@ def stage_clv_reading(
             )
         else:
             text += f" The customers in decline hold {pct(share)} of the base's total value."
+    elif np.isfinite(low):
+        text += (
+            f" A customer in decline is worth {money(low, currency)}: no one in decline is seen "
+            "to buy again, so win-back spending has nothing to recover here."
+        )
     return text + (
         " These values rest on the margin assumption and on a chain that treats every period "
         "alike; the model-based CLV of the later reports is the check."
@@ -278,20 +309,32 @@ def _survival_at(survival: pd.DataFrame, group, t: float) -> float:
     return float(rows["survival"].iloc[-1])
 
 
-def cohort_survival_reading(
-    retention: pd.DataFrame,
-    by_cohort: pd.Series,
-    by_first_spend: pd.Series,
-    first_spend_survival: pd.DataFrame,
-) -> str:
-    """Retention by cohort, the log-rank tests, and survival by first-period spend.
+def not_read(*results, missing: str = "this section") -> str | None:
+    """The reading of a section whose input could not be computed on this log, or None.
 
-    ``retention``: :func:`analysis.lifecycle.cohort_retention` (``customers`` and
-    one column per age); the tests :func:`analysis.lifecycle.survival_logrank`;
-    ``first_spend_survival`` :func:`analysis.lifecycle.relationship_survival` by
-    the first-period spend groups (ordered low to high).
+    ``results`` are the section's inputs; when any is a
+    :class:`~analysis.readings.unavailable.Skipped` (whose sentence, with the
+    reason, the report shows where it was computed), the reading is one
+    sentence naming what it could not read (``missing``) and which input was
+    not computed, so the paragraph is still there.
     """
+    gone = list(dict.fromkeys(r.what for r in results if isinstance(r, Skipped)))
+    if not gone:
+        return None
+    verb = "was" if len(gone) == 1 else "were"
+    return (
+        f"**Reading.** Not read on this log: {missing}, because {join_and(gone)} {verb} not "
+        "computed (the reason is given above)."
+    )
+
+
+def _retention_text(retention: pd.DataFrame) -> str:
     ages = [c for c in retention.columns if c != "customers" and c != 0]
+    if not ages:
+        return (
+            "**Reading.** No customer has been observed for a period after its first purchase, "
+            "so the log shows no retention yet."
+        )
     w = retention["customers"].astype(float)
 
     def mean_at(age):
@@ -301,25 +344,74 @@ def cohort_survival_reading(
 
     covered = [a for a in ages if retention[a].notna().mean() >= 0.5]
     first, last = ages[0], covered[-1] if covered else ages[-1]
+    text = f"**Reading.** {pct(mean_at(first))} of the customers buy in period {first} after their "
+    text += "first purchase" + (
+        f" and {pct(mean_at(last))} in period {last}" if last != first else ""
+    )
+    if len(retention) < 2:
+        return text + f"; they are all one cohort ({retention.index[0]}), so no cohorts to compare."
     spread = 100 * (retention[first].max() - retention[first].min())
     alike = "look alike" if spread <= SIMILAR_RETENTION_POINTS else "differ"
-    text = (
-        f"**Reading.** {pct(mean_at(first))} of the customers buy in period {first} after their "
-        f"first purchase and {pct(mean_at(last))} in period {last}; the cohorts {alike} "
-        f"(period {first} retention spans {_pts(spread)})."
+    return text + f"; the cohorts {alike} (period {first} retention spans {_pts(spread)})."
+
+
+def _verdict(test) -> str:
+    return "differs significantly" if test["pvalue"] < ALPHA else "does not differ significantly"
+
+
+def _left_out(test) -> str:
+    left_out = test.attrs.get("left_out") or []
+    if not left_out:
+        return ""
+    return (
+        f"; {count(len(left_out), 'group')} left out: none of its relationships was still open "
+        "when the first decline came"
     )
 
-    def verdict(test):
+
+def _tests_text(by_cohort, by_first_spend) -> str:
+    """The two log-rank verdicts, or what was not tested and why."""
+    labels = ("between acquisition periods", "by the first period's spend")
+    if not isinstance(by_cohort, Skipped) and not isinstance(by_first_spend, Skipped):
         return (
-            "differs significantly" if test["pvalue"] < ALPHA else "does not differ significantly"
+            f" Relationship survival {_verdict(by_cohort)} {labels[0]} (log-rank "
+            f"{by_cohort['statistic']:.1f}, p {p_text(by_cohort['pvalue'])}{_left_out(by_cohort)}) "
+            f"and {_verdict(by_first_spend)} {labels[1]} ({by_first_spend['statistic']:.1f}, "
+            f"p {p_text(by_first_spend['pvalue'])}{_left_out(by_first_spend)})."
         )
+    parts = []
+    for test, label in zip((by_cohort, by_first_spend), labels, strict=True):
+        if isinstance(test, Skipped):
+            parts.append(
+                f" Whether relationship survival differs {label} was not tested: "
+                f"{test.why.strip().rstrip('.')}."
+            )
+        else:
+            parts.append(
+                f" Relationship survival {_verdict(test)} {label} (log-rank "
+                f"{test['statistic']:.1f}, p {p_text(test['pvalue'])}{_left_out(test)})."
+            )
+    return "".join(parts)
 
-    text += (
-        f" Relationship survival {verdict(by_cohort)} between acquisition periods (log-rank "
-        f"{by_cohort['statistic']:.1f}, p {p_text(by_cohort['pvalue'])}) and {verdict(by_first_spend)} "
-        f"by the first period's spend ({by_first_spend['statistic']:.1f}, "
-        f"p {p_text(by_first_spend['pvalue'])})."
-    )
+
+def cohort_survival_reading(
+    retention: pd.DataFrame,
+    by_cohort,
+    by_first_spend,
+    first_spend_survival,
+) -> str:
+    """Retention by cohort, the log-rank tests, and survival by first-period spend.
+
+    ``retention``: :func:`analysis.lifecycle.cohort_retention` (``customers`` and
+    one column per age); the tests :func:`analysis.lifecycle.survival_logrank`;
+    ``first_spend_survival`` :func:`analysis.lifecycle.relationship_survival` by
+    the first-period spend groups (ordered low to high). A test or the spend
+    groups not computed on this log (:class:`~analysis.readings.unavailable.Skipped`)
+    is said in a sentence, and the rest is read.
+    """
+    text = _retention_text(retention) + _tests_text(by_cohort, by_first_spend)
+    if isinstance(first_spend_survival, Skipped) or isinstance(by_first_spend, Skipped):
+        return text
     groups = list(pd.unique(first_spend_survival["group"]))
     low, high = groups[0], groups[-1]
     t = float(first_spend_survival.groupby("group")["time"].max().min())
@@ -345,8 +437,10 @@ def p_alive_reading(changed: int, table: pd.DataFrame, *, high: float = 0.7) -> 
     """The BG/NBD signal: customer-periods it changes and the current stages by P(alive) band.
 
     ``table``: customers by (stage, repeat buyer) rows and P(alive) bands (the last
-    band above ``high``).
+    band above ``high``). Either not computed on this log: one sentence saying so.
     """
+    if note := not_read(changed, table, missing="which stages the BG/NBD signal changes"):
+        return note
     if changed == 0:
         text = (
             "**Reading.** Adding the BG/NBD signal changes no stage at all: the rules already put "

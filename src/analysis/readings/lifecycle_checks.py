@@ -12,7 +12,8 @@ import numpy as np
 import pandas as pd
 
 from ._format import cap, join_and, money, pct
-from .lifecycle import ALPHA, STICKY, p_text
+from .lifecycle import ALPHA, STICKY, not_read, p_text
+from .unavailable import Skipped
 
 __all__ = [
     "SEED_NOISE",
@@ -118,7 +119,12 @@ def simulator_reading(by_rate: pd.DataFrame, by_growth: pd.DataFrame, rewards: p
 
 
 def hmm_states_reading(parameters: pd.DataFrame) -> str:
-    """The HMM's states (``mean``, ``initial``, ``to_<j>`` columns), ordered by mean."""
+    """The HMM's states (``mean``, ``initial``, ``to_<j>`` columns), ordered by mean.
+
+    A model not fitted on this log (``parameters`` skipped): one sentence saying so.
+    """
+    if note := not_read(parameters, missing="the states of the hidden Markov model"):
+        return note
     trans = parameters[[c for c in parameters.columns if str(c).startswith("to_")]].to_numpy(float)
     means = parameters["mean"].astype(float).to_numpy()
     stay = np.diag(trans)
@@ -145,7 +151,14 @@ def hmm_states_reading(parameters: pd.DataFrame) -> str:
 
 
 def hmm_comparison_reading(mix: pd.DataFrame, agreement: float, crosstab: pd.DataFrame) -> str:
-    """The rules against the HMM: agreement, where they differ most, and the mix of each."""
+    """The rules against the HMM: agreement, where they differ most, and the mix of each.
+
+    Any input not computed on this log (skipped): one sentence saying so.
+    """
+    if note := not_read(
+        mix, agreement, crosstab, missing="the comparison of the rules with the HMM"
+    ):
+        return note
     labels = list(dict.fromkeys([*crosstab.index, *crosstab.columns]))
     full = crosstab.reindex(index=labels, columns=labels, fill_value=0).astype(float)
     values = full.to_numpy()
@@ -220,19 +233,33 @@ def lifecycle_takeaways(
     """The closing bullets, each from a table above (transitions, values, tests, checks)."""
     bullets = []
     e_d, e_f = float(P.loc["exploration", "decline"]), float(P.loc["exploration", "formation"])
-    if np.isfinite(e_d) and e_d > e_f:
+    if not (e_d > 0 or e_f > 0):
+        pass  # no trial was seen to end: nothing to say about conversion
+    elif abs(e_d - e_f) < 0.0005:
+        bullets.append(
+            f"As many trials fail as form ({pct(e_d)} of exploration each way each period): "
+            "converting trials and keeping formed relationships weigh alike."
+        )
+    elif e_d > e_f:
         bullets.append(
             f"More trials fail than form ({pct(e_d)} of exploration turns to decline each period, "
             f"{pct(e_f)} to formation): converting trials is the lever on the base."
         )
-    elif np.isfinite(e_d):
+    else:
         bullets.append(
             f"Trials form more often than they fail ({pct(e_f)} against {pct(e_d)} each period): "
             "the lever is keeping formed relationships."
         )
     clv = stage_value["clv"].astype(float)
     best = clv.drop("decline").idxmax()
-    if clv[best] > clv["decline"]:
+    if clv[best] > clv["decline"] and best == "exploration":
+        bullets.append(
+            f"A customer in exploration is worth {money(clv[best], currency)} against "
+            f"{money(clv['decline'], currency)} in decline (at the assumed margin), more than any "
+            "established relationship: the value of this base sits in its trials, so converting "
+            "them is where the money is."
+        )
+    elif clv[best] > clv["decline"]:
         bullets.append(
             f"A customer in {best} is worth {money(clv[best], currency)} against "
             f"{money(clv['decline'], currency)} in decline (at the assumed margin): protect "
@@ -244,7 +271,7 @@ def lifecycle_takeaways(
             f"No stage is worth more than decline ({money(clv['decline'], currency)} at the "
             "assumed margin): the chain sees no payoff in protecting one stage over another."
         )
-    if by_first_spend["pvalue"] < ALPHA:
+    if not isinstance(by_first_spend, Skipped) and by_first_spend["pvalue"] < ALPHA:
         bullets.append(
             "The first period's spend separates how long relationships last (log-rank p "
             f"{p_text(by_first_spend['pvalue'])}): use it to rank new customers."

@@ -25,14 +25,33 @@ def curve_by_age_reading(curve: pd.DataFrame) -> str:
     """Purchases per customer by relationship age (:func:`analysis.lifecycle.lifecycle_curve`)."""
     p = curve["purchases"].astype(float)
     peak, later = p.idxmax(), p.iloc[1:]
+    close = (
+        " This average mixes every stage, the customers who have left included, so it says little "
+        "about the shape of a single relationship."
+    )
+    if len(later) >= 2 and not later.any():
+        return (
+            f"**Reading.** By age, purchases per customer are {p.iloc[0]:.2f} at age "
+            f"{p.index[0]} (it holds the acquisition purchase) and zero at every later age, "
+            f"up to {later.index[-1]}: no customer buys again.{close}"
+        )
+    if len(later) < 2:
+        seen = (
+            f"; the only later age observed is {later.index[0]}, at {later.iloc[0]:.2f}"
+            if len(later)
+            else "; no customer is observed beyond its first period"
+        )
+        return (
+            f"**Reading.** By age, purchases per customer are {p.iloc[0]:.2f} at age "
+            f"{p.index[0]} (it holds the acquisition purchase){seen}: the log is too short for "
+            f"the curve to show a shape.{close}"
+        )
     change = (later.iloc[-1] - later.iloc[0]) / later.iloc[0] if later.iloc[0] > 0 else np.inf
     word = "stay about level" if abs(change) <= LEVEL_CHANGE else ("fall" if change < 0 else "rise")
     return (
         f"**Reading.** By age, purchases per customer peak at age {peak} ({p[peak]:.2f}; age 0 "
         f"holds the acquisition purchase) and {word} from {later.iloc[0]:.2f} at age "
-        f"{later.index[0]} to {later.iloc[-1]:.2f} at age {later.index[-1]}. This average mixes "
-        "every stage, the customers who have left included, so it says little about the shape "
-        "of a single relationship."
+        f"{later.index[0]} to {later.iloc[-1]:.2f} at age {later.index[-1]}.{close}"
     )
 
 
@@ -67,6 +86,11 @@ def curve_by_stage_reading(curve_by_stage: pd.DataFrame, *, currency: str = "$")
     most :data:`CONSTANT_SPEND` above the smallest; otherwise its direction over
     exploration, formation, stability decides "rises" / "falls" / "varies".
     """
+    if curve_by_stage.empty:
+        return (
+            "**Reading.** No point of the curve rests on enough customer-periods to be drawn: "
+            "the log is too small to show the lifecycle curve by stage."
+        )
     paces = {s: _pace(curve_by_stage, s) for s in STAGES}
     parts = [
         f"{s} opens at {a:.2f} purchases a period and runs at {b:.2f} after that"
@@ -77,12 +101,25 @@ def curve_by_stage_reading(curve_by_stage: pd.DataFrame, *, currency: str = "$")
     later = pd.Series({s: b for s, (a, b) in paces.items() if np.isfinite(b)})
     text = (
         f"**Reading.** Aligned on the stages, {join_and(parts)}. The busiest point is period "
-        f"{top['label']} of {top['stage']} ({top['purchases']:.2f}); the highest pace after a "
-        f"stage's first period is in {later.idxmax()}."
+        f"{top['label']} of {top['stage']} ({top['purchases']:.2f})"
     )
+    if len(later) > 1:
+        text += f"; the highest pace after a stage's first period is in {later.idxmax()}."
+    else:
+        text += "."
     spp = spend_per_purchase(curve_by_stage).dropna()
+    if len(spp) < 2:
+        where = (
+            f"in {spp.index[0]} alone ({money(spp.iloc[0], currency)})"
+            if len(spp)
+            else "in no stage"
+        )
+        return text + (
+            f" Spend per purchase is measured {where}, so there is no change across the "
+            "stages to read."
+        )
     listed = " / ".join(f"{money(v, currency)} in {s}" for s, v in spp.items())
-    ratio = spp.max() / spp.min() - 1 if len(spp) and spp.min() > 0 else np.nan
+    ratio = spp.max() / spp.min() - 1 if spp.min() > 0 else np.nan
     text += f" Spend per purchase is {listed}"
     growth = spp.reindex(["exploration", "formation", "stability"]).dropna()
     if np.isfinite(ratio) and ratio <= CONSTANT_SPEND:

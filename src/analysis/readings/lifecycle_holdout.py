@@ -12,6 +12,7 @@ import pandas as pd
 
 from ..lifecycle.holdout import STAGE_ORDER, stage_order_check
 from ._format import cap, count, join_and, pct
+from .unavailable import unavailable
 from .warning import auc_standard_error
 
 __all__ = ["SCORE_LABELS", "holdout_stage_reading"]
@@ -60,13 +61,22 @@ def _order_text(by_stage: pd.DataFrame, min_customers: int | None) -> str:
     return text
 
 
-def _auc_text(auc: pd.DataFrame) -> str:
+def _auc_text(auc: pd.DataFrame, bgnbd_note: str | None = None) -> str:
     n, k = int(auc["customers"].iloc[0]), int(auc["active"].iloc[0])
-    text = (
-        f"Of {count(n)}, {k:,} ({pct(k / n)}) bought at least once in the holdout. As a ranking "
-        "of who will,"
-    )
-    stage, model = float(auc.loc["stage", "auc"]), float(auc.loc["expected_purchases", "auc"])
+    text = f"Of {count(n)}, {k:,} ({pct(k / n)}) bought at least once in the holdout."
+    if k in (0, n):
+        return text + (
+            f" With {'nobody' if k == 0 else 'everyone'} active there is nothing to rank: no "
+            "score can be judged by its AUC on this holdout."
+        )
+    stage = float(auc.loc["stage", "auc"])
+    if "expected_purchases" not in auc.index:
+        text += f" As a ranking of who will, {SCORE_LABELS['stage']} reaches an AUC of {stage:.3f}."
+        if bgnbd_note:
+            text += " " + unavailable("the comparison with the BG/NBD model", bgnbd_note)
+        return text
+    text += " As a ranking of who will,"
+    model = float(auc.loc["expected_purchases", "auc"])
     text += (
         f" {SCORE_LABELS['stage']} reaches an AUC of {stage:.3f} and "
         f"{SCORE_LABELS['expected_purchases']} {model:.3f}"
@@ -96,7 +106,10 @@ def _auc_text(auc: pd.DataFrame) -> str:
 
 
 def holdout_stage_reading(
-    by_stage: pd.DataFrame, auc: pd.DataFrame, min_customers: int | None = None
+    by_stage: pd.DataFrame,
+    auc: pd.DataFrame,
+    min_customers: int | None = None,
+    bgnbd_note: str | None = None,
 ) -> str:
     """Whether the stages at the cut-off order the holdout, and how the stage ranks activity.
 
@@ -111,6 +124,9 @@ def holdout_stage_reading(
         ``customers``, ``active`` and optional ``auc_repeat_buyers``.
     min_customers : int, optional
         The smallest stage checked, named in the text.
+    bgnbd_note : str, optional
+        ``HoldoutValidation.bgnbd_note``: why the BG/NBD was not fitted (then
+        ``auc`` has only the ``stage`` row), said in a sentence.
 
     Returns
     -------
@@ -120,4 +136,4 @@ def holdout_stage_reading(
         (the larger) are said to rank about equally, otherwise the higher
         ranks better.
     """
-    return f"**Reading.** {_order_text(by_stage, min_customers)} {_auc_text(auc)}"
+    return f"**Reading.** {_order_text(by_stage, min_customers)} {_auc_text(auc, bgnbd_note)}"
