@@ -39,6 +39,7 @@ import argparse
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import subprocess
@@ -255,6 +256,7 @@ class LogResult:
 
     name: str
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # the runner's and its kernels' processor time (a busy machine aside)
     exit_code: int | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -299,6 +301,12 @@ def _failures(output: str, output_dir: Path) -> list[str]:
         tail = [ln.strip() for ln in lines if ln.strip()][-3:]
         reasons.append("the runner stopped: " + " | ".join(tail))
     return reasons
+
+
+def _children_cpu() -> float:
+    """Processor seconds (user and system) of the finished child processes and theirs."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _run(command: list[str], log_file: Path, timeout: float) -> tuple[int | None, str]:
@@ -367,7 +375,7 @@ def run_log(
     if each_notebook:
         runs = [["--only", nb.stem] for nb in discover_notebooks()]
     result = LogResult(name)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     outputs = []
     for i, only in enumerate(runs):
         left = timeout - (time.perf_counter() - start)
@@ -382,6 +390,7 @@ def run_log(
         if i == 0 and code == 2:  # the parameters were refused: nothing else will run
             break
     result.seconds = time.perf_counter() - start
+    result.cpu_seconds = _children_cpu() - cpu
     if result.exit_code != 0:
         result.problems += _failures("\n".join(outputs), output_dir)
     if result.exit_code is not None and result.exit_code != 2:
@@ -403,7 +412,9 @@ def corpus_names() -> list[str]:
 
 def _line(result: LogResult, limit: int = 4) -> str:
     verdict = "PASS" if result.passed else "FAIL"
-    head = f"{verdict} {result.name} ({duration(result.seconds)})"
+    head = (
+        f"{verdict} {result.name} ({duration(result.seconds)}, {duration(result.cpu_seconds)} CPU)"
+    )
     if result.passed:
         return head
     shown = result.problems[:limit]
@@ -419,18 +430,20 @@ def write_summary(results: list[LogResult], path: Path, total: float) -> Path:
     failed = [r for r in results if not r.passed]
     rows = "\n".join(
         f"| `{r.name}` | {'PASS' if r.passed else 'FAIL'} | {duration(r.seconds)} | "
+        f"{duration(r.cpu_seconds)} | "
         f"{'' if r.exit_code is None else r.exit_code} | {len(r.problems)} |"
         for r in results
     )
     parts = [
         "# make test-logs",
         "",
-        f"{len(results) - len(failed)} of {len(results)} logs passed; total {duration(total)}.",
+        f"{len(results) - len(failed)} of {len(results)} logs passed; total {duration(total)} "
+        f"({duration(sum(r.cpu_seconds for r in results))} CPU: the runner and its kernels).",
         "Each log's reports are in `reports/logs/<name>/`, the runner's output in its "
         "`runner.log` and a failing notebook's traceback in its `logs/`.",
         "",
-        "| log | result | time | exit code | problems |",
-        "|---|---|---|---|---|",
+        "| log | result | time | CPU | exit code | problems |",
+        "|---|---|---|---|---|---|",
         rows,
     ]
     for r in failed:
