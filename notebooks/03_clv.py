@@ -250,19 +250,13 @@ spend_now = (
 )
 clv_name, clv_note = clv.choose_model(fitted_now, clv_model)
 spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
+notes = [
+    clv.not_fitted_note(not_fitted_now, fitted_now),
+    clv_note,
+    str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
+]
 display(
-    Markdown(
-        "\n\n".join(
-            filter(
-                None,
-                [
-                    clv.not_fitted_note(not_fitted_now, fitted_now),
-                    clv_note,
-                    str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
-                ],
-            )
-        )
-    )
+    Markdown("\n\n".join(filter(None, notes)) or clv.refit_note(fitted_now, spend_fits, clv_name))
 )
 tables.format_table(
     tables.compare_published({**fitted_now, **spend_fits})[["estimate", "std_error"]],
@@ -491,8 +485,9 @@ assert (
     tracking["actual"].iloc[-1]
     == calibration["frequency"].sum() + calibration["frequency_holdout"].sum()
 )
-assert np.isfinite(values.to_numpy()).all() and (values.to_numpy() >= 0).all(), (
-    "with zero cost, CLV is finite and >= 0"
+assert np.isfinite(values.to_numpy()).all()
+assert (values.to_numpy() >= 0).all() or (transactions["amount"] < 0).any(), (
+    "with zero cost and no returns kept, CLV is >= 0"
 )
 assert (values["retention"] <= values["formula"] + 1e-9).all(), (
     "retention can only lower the annuity"

@@ -535,3 +535,14 @@ def test_drivers_can_leave_out_a_separating_dummy():
     assert odds.attrs["dropped"] == {"no_repeat": "every customer with no_repeat = 1 is inactive"}
     text = readings.drivers_reading(odds)
     assert "Left out: no_repeat, because every customer with no_repeat = 1 is inactive" in text
+
+
+def test_evaluate_without_anyone_lapsing_is_not_computable():
+    from analysis.errors import NotComputable
+
+    t = _table()
+    everyone_active = pd.Series(True, index=t.index)
+    with pytest.raises(NotComputable, match="bought again after the calibration end"):
+        churn.evaluate(t, everyone_active, tiers=_tiers(t), fraction=0.5)
+    with pytest.raises(NotComputable, match="made no purchase after the calibration end"):
+        churn.evaluate(t, ~everyone_active, tiers=_tiers(t), fraction=0.5)

@@ -342,7 +342,11 @@ def value_basis(transactions: pd.DataFrame, margin: float, currency: str = "$") 
     source = transactions.attrs.get("value", "amounts")
     fixed = transactions.attrs.get("value_per_purchase")
     if source == "amounts":
-        return ValueBasis("amounts", None, float(margin), currency, "")
+        note = (
+            f"**Value from the log's amounts.** Revenue is the amount column (in {currency}) "
+            f"and value the assumed margin of {100 * float(margin):.0f}% on it."
+        )
+        return ValueBasis("amounts", None, float(margin), currency, note)
     if source == "fixed":
         note = (
             f"**Value per purchase.** The log has no amounts: every purchase is valued at "

@@ -28,7 +28,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from ..errors import DataValidationError
+from ..errors import DataValidationError, NotComputable
 from ..validate import require_columns
 from .drivers import DEFAULT_FEATURES, driver_features, fit_logit, inactive_outcome
 from .metrics import auc, top_lift
@@ -212,6 +212,13 @@ def evaluate(
     if not keep.any():
         raise DataValidationError(f"no customer of the table is in the tiers {list(top_tiers)}")
     y = inactive[keep]
+    if y.all() or not y.any():
+        did = "bought again" if not y.any() else "made no purchase"
+        raise NotComputable(
+            f"every one of the {len(y):,} customers evaluated {did} after the calibration end, so "
+            "there is no one to tell apart: a warning score is tested on separating the customers "
+            "who stop buying from those who stay, and this holdout has only one kind"
+        )
     rows = {}
     for name in scores.columns:
         s = scores.loc[keep, name]

@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import NotComputable
 from ..models.convergence import ConvergenceError
 
-__all__ = ["choose_model", "fit_models", "not_fitted_note"]
+__all__ = ["choose_model", "fit_models", "not_fitted_note", "refit_note"]
 
 
 def fit_models(
@@ -90,3 +90,10 @@ def choose_model(fitted: Mapping[str, object], wanted: str) -> tuple[str, str]:
         f"**{wanted} could not be fitted on this log** (see section 1): the per-customer views "
         f"use {name} instead."
     )
+
+
+def refit_note(fitted: Mapping[str, object], spend: Mapping[str, object], chosen: str) -> str:
+    """One sentence: the models fitted again on the whole log, and the one the views use."""
+    names = [*fitted, *spend]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    return f"Fitted again on the whole log: {listed}. The per-customer views use {chosen}."
