@@ -100,11 +100,11 @@ def test_value_matrix_reading_cuts_cells_and_diagonal():
     summary = segments.summarize(table, segments.value_matrix(table), value="potential_value")
     text = readings.value_matrix_reading(summary, table)
     assert "split at the medians: current value $2.50, potential value $11.00" in text
-    assert "brought no margin" not in text
+    assert "bought nothing in the current-value window" not in text
     assert "Retain: 2 customers (33%) holding 64% of the value" in text
     assert "Retain holds the most value." in text
     assert "agree (retain and reduce) for 67% of the customers" in text
-    assert "(develop and maintain), where past margin is a poor guide" in text
+    assert "(develop and maintain), where past value is a poor guide" in text
     assert "hold 2 customers and 33% of the value" in text
     # a zero median current value: high current means any purchase
     zero = _matrix_table([0, 0, 0, 0, 8, 9], [1, 2, 30, 1, 20, 4])

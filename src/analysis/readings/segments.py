@@ -128,7 +128,7 @@ def value_matrix_reading(
     )
     if isinstance(cut_c, str) and c <= 0:
         text += (
-            " At least half of the customers brought no margin in the current-value window (the "
+            " At least half of the customers bought nothing in the current-value window (the "
             f"last {CURRENT_VALUE_DAYS} days by default), so *high current value* means any "
             "purchase in it."
         )
@@ -140,8 +140,8 @@ def value_matrix_reading(
     on = summary.loc[diagonal, "share_customers"].sum()
     text += (
         f" The two axes agree ({join_and(diagonal)}) for {pct(on)} of the customers; the "
-        f"off-diagonal cells ({join_and(off)}), where past margin is a poor guide to future "
-        f"margin, hold {count(summary.loc[off, 'customers'].sum())} and "
+        f"off-diagonal cells ({join_and(off)}), where past value is a poor guide to future "
+        f"value, hold {count(summary.loc[off, 'customers'].sum())} and "
         f"{pct(summary.loc[off, 'share_clv'].sum())} of the value."
     )
     return text
