@@ -489,8 +489,8 @@ assert np.isfinite(values.to_numpy()).all()
 assert (values.to_numpy() >= 0).all() or (transactions["amount"] < 0).any(), (
     "with zero cost and no returns kept, CLV is >= 0"
 )
-assert (values["retention"] <= values["formula"] + 1e-9).all(), (
-    "retention can only lower the annuity"
+assert (values["retention"].abs() <= values["formula"].abs() + 1e-9).all(), (
+    "retention can only shrink the annuity towards zero"
 )
 assert np.allclose(P.sum(axis=1), 1.0) and (R >= 0).all()
 assert len(values) == len(whole) and values.index.equals(whole.index)

@@ -47,7 +47,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from analysis import churn, customers, data, dates, plots, readings, report, strategy, tables
 
@@ -337,27 +337,71 @@ Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 
 # %%
 plan_log = transactions.loc[transactions["date"] <= pd.Timestamp(plan_end)]
-plan_table = customers.customer_table(plan_log, observation_end=plan_end, **settings)
+plan_table = readings.attempt(
+    "the customer table at plan_end",
+    customers.customer_table,
+    plan_log,
+    observation_end=plan_end,
+    **settings,
+)
 plan_path = Path(export_dir or tempfile.mkdtemp(prefix="pdca_")) / "plan.yaml"
-targets = strategy.plan(plan_table, pdca_targets, plan_path, plan_log, by="stage", period=period)
-tables.format_kpis(
-    targets[["kpi", "group", "baseline", "baseline_period", "target", "direction", "rule"]],
-    ["baseline", "target"],
-    currency=currency,
+targets = (
+    plan_table
+    if readings.skipped(plan_table)
+    else readings.attempt(
+        "the plan of the round",
+        strategy.plan,
+        plan_table,
+        pdca_targets,
+        plan_path,
+        plan_log,
+        by="stage",
+        period=period,
+        unmeasurable="skip",  # a KPI the data cannot measure at plan_end is left out, with why
+    )
+)
+if readings.skipped(targets):
+    display(targets)
+else:
+    for kpi, why in targets.attrs["not_measured"].items():
+        display(readings.Skipped(f"a target for {kpi} at plan_end", why))
+    display(
+        tables.format_kpis(
+            targets[["kpi", "group", "baseline", "baseline_period", "target", "direction", "rule"]],
+            ["baseline", "target"],
+            currency=currency,
+        )
+    )
+
+# %%
+checked = targets if readings.skipped(targets) else strategy.check(plan_path, table, log)
+(
+    checked
+    if readings.skipped(checked)
+    else tables.format_kpis(
+        checked[
+            [
+                "kpi",
+                "group",
+                "baseline",
+                "target",
+                "actual",
+                "gap",
+                "met",
+                "actual_period",
+                "next_step",
+            ]
+        ],
+        ["baseline", "target", "actual", "gap"],
+        currency=currency,
+    )
 )
 
 # %%
-checked = strategy.check(plan_path, table, log)
-tables.format_kpis(
-    checked[
-        ["kpi", "group", "baseline", "target", "actual", "gap", "met", "actual_period", "next_step"]
-    ],
-    ["baseline", "target", "actual", "gap"],
-    currency=currency,
+Markdown(
+    "**Reading.** "
+    + (str(checked) if readings.skipped(checked) else readings.check_reading(checked))
 )
-
-# %%
-Markdown("**Reading.** " + readings.check_reading(checked))
 
 # %% [markdown]
 # ## Using this report
@@ -385,4 +429,4 @@ assert readings.skipped(odds) or odds.attrs["n"] == len(calibration_table)
 assert kpi_table.loc[~kpi_table["measurable"], "value"].isna().all(), (
     "no number for what cannot be measured"
 )
-assert plan_path.is_file() and len(checked) == len(targets)
+assert readings.skipped(checked) or (plan_path.is_file() and len(checked) == len(targets))

@@ -497,3 +497,16 @@ def test_cdnow_pdca_round_trip(tmp_path, cdnow):
     assert result["met"].notna().all()
     # same margin, horizon and discount rate; model="auto" may pick another model on more data
     assert set(result.attrs["table_changes"]) <= {"model"}
+
+
+def test_a_target_the_data_cannot_measure_is_left_out_with_why(tmp_path, log):
+    from analysis.errors import NotComputable
+
+    path = tmp_path / "plan.yaml"
+    before = _table(log, "2020-02-29", SEGMENT)
+    targets = {"repeat_rate": 0.1, "cross_sell_rate": 0.1}
+    planned = plan(before, targets, path, log, by="segment", unmeasurable="skip")
+    assert set(planned["kpi"]) == {"repeat_rate"}
+    assert "no 'product' column" in planned.attrs["not_measured"]["cross_sell_rate"]
+    with pytest.raises(NotComputable, match="none of the KPIs targeted can be measured"):
+        plan(before, {"cross_sell_rate": 0.1}, path, log, by="segment", unmeasurable="skip")

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..errors import NotComputable
 from .kpis import KPI_DEFINITIONS, kpis, latest_kpis
 
 __all__ = ["PLAN_COLUMNS", "CHECK_COLUMNS", "parse_target", "plan", "check"]
@@ -169,6 +170,7 @@ def plan(
     period: str = "M",
     repeat_within_days: int = 90,
     product_column: str = "product",
+    unmeasurable: str = "error",
 ) -> pd.DataFrame:
     """Measure the baseline KPIs and write next period's targets to a YAML file (the *plan* step).
 
@@ -190,19 +192,29 @@ def plan(
         As in :func:`analysis.strategy.kpis.kpis`; written to the file so
         :func:`check` measures the same way. When ``by`` is a Series, the
         file cannot hold it and :func:`check` must be given it again.
+    unmeasurable : {"error", "skip"}
+        A targeted KPI that this data cannot measure at the baseline (e.g. a
+        period rate on a log shorter than two complete periods): ``"error"``
+        stops with the reason; ``"skip"`` plans the others and records the
+        reason in ``attrs["not_measured"]``.
 
     Returns
     -------
     DataFrame
         One row per KPI and group, :data:`PLAN_COLUMNS`. ``baseline`` is NaN
         (and so is a relative ``target``) where the group's base is empty.
+        ``attrs["not_measured"]``: KPI -> why it was left out (``"skip"``).
 
     Raises
     ------
     ValueError
-        When a rule is invalid, ``targets`` is empty, or a targeted KPI is
-        not measurable with this data (the message says why).
+        When a rule is invalid, ``targets`` is empty, or (``"error"``) a
+        targeted KPI is not measurable with this data (the message says why).
+    NotComputable
+        With ``"skip"``, when no targeted KPI is measurable (each one's reason given).
     """
+    if unmeasurable not in ("error", "skip"):
+        raise ValueError(f"unmeasurable must be 'error' or 'skip', got {unmeasurable!r}")
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise ValueError(
@@ -215,11 +227,19 @@ def plan(
         kpis(table, transactions, by, period, repeat_within_days=repeat_within_days,
              product_column=product_column)
     )  # fmt: skip
-    rows = []
+    rows, not_measured = [], {}
     for kpi, rule in rules.items():
         sub = measured.loc[measured["kpi"] == kpi]
         if not sub["measurable"].any():
-            raise ValueError(f"targets[{kpi!r}]: {sub['note'].iloc[0]}; drop it from the targets.")
+            why = (
+                str(sub["note"].iloc[0]).rstrip(".")
+                if len(sub)
+                else f"no {period} period of the data to the baseline measures it"
+            )
+            if unmeasurable == "skip":
+                not_measured[kpi] = why
+                continue
+            raise ValueError(f"targets[{kpi!r}]: {why}; drop it from the targets.")
         if rule["groups"] is not None:
             missing = sorted(set(rule["groups"]) - set(sub["group"]))
             if missing:
@@ -247,6 +267,12 @@ def plan(
                     "unit": r.unit,
                 }
             )
+    if not rows:
+        raise NotComputable(
+            "none of the KPIs targeted can be measured at the plan date ("
+            + "; ".join(f"{k}: {why}" for k, why in not_measured.items())
+            + ")"
+        )
     out = pd.DataFrame(rows, columns=PLAN_COLUMNS)
     doc = {
         "kind": "analysis.strategy plan",
@@ -263,7 +289,9 @@ def plan(
     }
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
     path.write_text(_HEADER + body, encoding="utf-8")
-    out.attrs.update(path=str(path), observation_end=doc["observation_end"])
+    out.attrs.update(
+        path=str(path), observation_end=doc["observation_end"], not_measured=not_measured
+    )
     return out
 
 
