@@ -47,6 +47,16 @@ observation_end, calibration_end = study_frame.observation_end, study_frame.cali
 # %%
 Markdown(readings.run_intro(dataset, transactions))
 
+# %%
+# how the log is valued: its amounts, or (a log without amounts) purchases; no margin here
+basis = data.value_basis(transactions, 1.0, currency)
+currency = basis.currency
+Markdown(
+    basis.note
+    if basis.source != "amounts"
+    else f"**Value from the log's amounts.** Revenue is the amount column (in {currency})."
+)
+
 # %% [markdown]
 # ## The log at a glance
 #
@@ -57,7 +67,7 @@ overview = describe.log_overview(transactions)
 tables.format_values(overview, currency=currency)
 
 # %%
-Markdown(readings.overview_reading(overview))
+Markdown(readings.overview_reading(overview, currency=currency))
 
 # %% [markdown]
 # ## How often customers buy
@@ -77,17 +87,24 @@ Markdown(readings.frequency_reading(per_customer))
 # %% [markdown]
 # ## How much they spend
 #
-# Spend per transaction and revenue per customer, as quantiles. Where spend is skewed, the mean sits above the median and averages alone mislead.
+# Spend per transaction and revenue per customer, as quantiles. Where spend is skewed, the mean sits above the median and averages alone mislead. A log without amounts has no spend to describe; the section says so.
 
 # %%
-spend = describe.spend_summary(transactions)
-tables.format_table(spend, dict.fromkeys(spend.columns, "money"), currency=currency)
+spend = readings.attempt(
+    "spend per transaction and per customer", describe.spend_summary, transactions
+)
+(
+    spend
+    if readings.skipped(spend)
+    else tables.format_table(spend, dict.fromkeys(spend.columns, "money"), currency=currency)
+)
 
 # %%
-ax = plots.plot_spend_distribution(transactions, currency=currency)
+if not readings.skipped(spend):
+    ax = plots.plot_spend_distribution(transactions, currency=currency)
 
 # %%
-Markdown(readings.spend_distribution_reading(spend))
+Markdown(readings.spend_distribution_reading(spend, currency=currency))
 
 # %% [markdown]
 # ## Purchases week by week
@@ -119,7 +136,7 @@ tables.format_table(
 ax = plots.plot_cohorts(cohort_table)
 
 # %%
-Markdown(readings.cohort_reading(cohort_table))
+Markdown(readings.cohort_reading(cohort_table, currency=currency))
 
 # %% [markdown]
 # ## What the models will see
@@ -140,7 +157,7 @@ model_inputs = describe.model_inputs(summary)
 tables.format_values(model_inputs)
 
 # %%
-Markdown(readings.model_inputs_reading(model_inputs))
+Markdown(readings.model_inputs_reading(model_inputs, amounts=basis.source == "amounts"))
 
 # %%
 assert len(transactions) > 0 and transactions["customer_id"].nunique() == len(

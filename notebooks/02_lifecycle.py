@@ -88,6 +88,12 @@ observed_to = observation_end
 # %%
 Markdown(readings.run_intro(dataset, transactions))
 
+# %%
+# how the log is valued: its amounts, or (a log without amounts) purchases, with no margin then
+basis = data.value_basis(transactions, margin, currency)
+margin, currency = basis.margin, basis.currency
+Markdown(basis.note)
+
 # %% [markdown]
 # ## How a stage is decided
 #
@@ -187,7 +193,7 @@ Markdown(readings.mix_over_time_reading(mix))
 # %% [markdown]
 # ## The lifecycle curve
 #
-# The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; the margin and the cost per purchase are parameters (stated assumptions unless the log carries cost data), so profit moves with revenue and purchases as they set it.
+# The lifecycle model's signature figure (`docs/domain.md`, section Lifecycle curve): transactions and profit per customer along the relationship, with the stage bands. Profit is `margin x revenue - cost_per_purchase x purchases`; the margin and the cost per purchase are parameters (stated assumptions unless the log carries cost data), so profit moves with revenue and purchases as they set it (a log without amounts counts value in purchases, with no margin: see the note at the top).
 #
 # First by relationship age (months since the first purchase), in the hindsight view: purchases and profit per active customer in absolute units for all customers (left), the same for the customers whose path reaches stability (middle, where the rise through formation to a plateau and the fall can be seen without the one-time buyers; left out, with a sentence, when no customer reaches stability), and the share of each stage at that age (right).
 
@@ -231,7 +237,7 @@ ax = plots.plot_lifecycle_curve(curve_by_stage, currency=currency, period=period
 tables.format_table(curve_by_stage, currency=currency)
 
 # %%
-Markdown(readings.curve_by_stage_reading(curve_by_stage))
+Markdown(readings.curve_by_stage_reading(curve_by_stage, currency=currency))
 
 # %% [markdown]
 # ## How customers move: the stage transition matrix
@@ -288,7 +294,11 @@ stage_value = lifecycle.stage_clv(
 tables.format_table(stage_value, {"reward": "money", "total_clv": "money"}, currency=currency)
 
 # %%
-Markdown(readings.stage_clv_reading(stage_value, margin=margin, horizon_years=horizon_years))
+Markdown(
+    readings.stage_clv_reading(
+        stage_value, margin=margin, horizon_years=horizon_years, currency=currency
+    )
+)
 
 # %% [markdown]
 # ## Cohorts: retention and survival of relationships
@@ -649,7 +659,9 @@ Markdown(
 
 # %%
 Markdown(
-    readings.lifecycle_takeaways(P, stage_value, first_spend_test, sensitivity, scores, by_rate)
+    readings.lifecycle_takeaways(
+        P, stage_value, first_spend_test, sensitivity, scores, by_rate, currency=currency
+    )
 )
 
 # %%

@@ -289,3 +289,45 @@ def test_weekly_reading_names_a_single_week_of_acquisition():
     text = readings.weekly_reading(describe.repeat_transactions(one_week, freq="W"))
     assert "All first purchases fall in the week of 2020-01-06;" in text
     assert "1 weeks" not in text
+
+
+def test_a_log_without_amounts_has_no_spend_to_describe_and_no_revenue():
+    days = pd.concat([log(c, ["2020-01-02", f"2020-02-{1 + c:02d}"], amount=1.0) for c in range(5)])
+    days.attrs["value"] = "purchases"  # as data.load_dataset marks a log without amounts
+    with pytest.raises(NotComputable, match="the log has no amounts"):
+        describe.spend_summary(days)
+    overview = describe.log_overview(days)
+    assert "revenue" not in overview.index and "mean transaction value" not in overview.index
+    text = readings.overview_reading(overview, currency="purchases")
+    assert "(it has no amounts, so no revenue)" in text
+    spend = attempt("spend per transaction and per customer", describe.spend_summary, days)
+    assert readings.spend_distribution_reading(spend).startswith(
+        "**Reading.** Not read on this log: how spend is distributed, because spend per "
+        "transaction and per customer was not computed"
+    )
+    counts = pd.Series(
+        {
+            "customers in the calibration summary": 5,
+            "customers with no repeat purchase": 0,
+            "repeat purchases in calibration": 5,
+            "repeat buyers (for the spend model)": 5,
+        }
+    )
+    text = readings.model_inputs_reading(counts, amounts=False)
+    assert "would feed a spend model, but the log has no amounts, so none is fitted" in text
+
+
+def test_stage_values_in_purchases_and_a_decline_worth_nothing():
+    value = pd.DataFrame(
+        {"customers": [5, 3, 0, 20], "reward": [0.5, 1.0, 0.0, 0.0],
+         "clv": [4.0, 9.0, 0.0, 0.0], "total_clv": [20.0, 27.0, 0.0, 0.0]},
+        index=list(lc.STAGES),
+    )  # fmt: skip
+    text = readings.stage_clv_reading(value, margin=1.0, horizon_years=3, currency="purchases")
+    assert text.startswith(
+        "**Reading.** Counted in purchases (the log has no amounts), a customer's discounted "
+        "purchases over the next 3 years is 4.00 purchases in exploration, 9.00 purchases in "
+        "formation and 0.00 purchases in decline."
+    )
+    assert "margin" not in text.split(". ")[0] and "because some come back" not in text
+    assert "no one in decline is seen to buy again" in text

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .errors import NotComputable
 from .validate import DataValidationError, require_columns
 
 _COLUMNS = {"customer_id": "customer_id", "date": "date", "amount": "amount"}
@@ -27,6 +28,11 @@ def _purchase_days(transactions: pd.DataFrame) -> pd.DataFrame:
     ).drop_duplicates()
 
 
+def _has_amounts(transactions: pd.DataFrame) -> bool:
+    """Whether the log's amounts are real (not a fixed value given to every purchase)."""
+    return transactions.attrs.get("value", "amounts") == "amounts"
+
+
 def log_overview(transactions: pd.DataFrame) -> pd.Series:
     """Headline facts of a log: customers, transactions, purchase days, span, revenue.
 
@@ -34,13 +40,15 @@ def log_overview(transactions: pd.DataFrame) -> pd.Series:
     -------
     Series
         Labelled values (counts as int, money rounded to cents, dates as ISO strings).
+        A log valued in purchases (no amounts, no value per purchase:
+        ``attrs["value"] == "purchases"``) has no revenue rows.
     """
     _check(transactions)
     purchase_days = _purchase_days(transactions)
     revenue = float(transactions["amount"].sum())
     n_customers = int(transactions["customer_id"].nunique())
     first, last = transactions["date"].min(), transactions["date"].max()
-    return pd.Series(
+    overview = pd.Series(
         {
             "customers": n_customers,
             "transactions": int(len(transactions)),
@@ -57,6 +65,9 @@ def log_overview(transactions: pd.DataFrame) -> pd.Series:
         },
         name="value",
     )
+    if transactions.attrs.get("value") == "purchases":
+        return overview.drop(["revenue", "mean transaction value", "mean revenue per customer"])
+    return overview
 
 
 def purchases_per_customer(transactions: pd.DataFrame, cap: int = 10) -> pd.DataFrame:
@@ -87,8 +98,19 @@ def spend_summary(transactions: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Rows are statistics (mean, quantiles), columns ``per transaction`` and ``per customer``.
+
+    Raises
+    ------
+    NotComputable
+        The log has no amounts (every purchase was given the same value when
+        it was loaded): there is no spend to describe.
     """
     _check(transactions)
+    if not _has_amounts(transactions):
+        raise NotComputable(
+            "the log has no amounts: every purchase was given the same value, so there is no "
+            "spend to describe"
+        )
     per_customer = transactions.groupby("customer_id")["amount"].sum()
     stats = ["mean", "min", "10%", "25%", "50%", "75%", "90%", "99%", "max"]
     q = [0.10, 0.25, 0.50, 0.75, 0.90, 0.99]

@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ._format import cap, count, money, pct
+from .lifecycle import not_read
 
 __all__ = [
     "LEVEL_TOLERANCE",
@@ -41,10 +42,15 @@ def overview_reading(overview: pd.Series, *, currency: str = "$") -> str:
     """
     returning = float(overview["share of customers who return"])
     once = 1.0 - returning
+    revenue = (
+        f", {money(float(overview['revenue']), currency)} of revenue"
+        if "revenue" in overview.index
+        else " (it has no amounts, so no revenue)"
+    )
     text = (
         f"**Reading.** The log holds {overview['transactions']:,} transactions by "
         f"{count(overview['customers'])} from {overview['first date']} to "
-        f"{overview['last date']}, {money(float(overview['revenue']), currency)} of revenue. "
+        f"{overview['last date']}{revenue}. "
         f"{cap(pct(returning))} of the customers come back after their first purchase day and "
         f"{pct(once)} never do"
     )
@@ -118,7 +124,10 @@ def spend_distribution_reading(spend: pd.DataFrame, *, currency: str = "$") -> s
 
     Each column is "skewed to the right" when its mean exceeds :data:`SKEW_RATIO`
     times its median; the wider spread is the larger 90%/10% quantile ratio.
+    ``spend`` not computed (a log without amounts): one sentence saying so.
     """
+    if note := not_read(spend, missing="how spend is distributed"):
+        return note
     order = spend["per transaction"]
     if float(order["min"]) == float(order["max"]):
         return (
@@ -254,8 +263,11 @@ def cohort_reading(cohorts: pd.DataFrame, *, currency: str = "$") -> str:
     return text
 
 
-def model_inputs_reading(counts: pd.Series) -> str:
-    """The calibration summary's counts (customers, repeat purchases, holdout purchases)."""
+def model_inputs_reading(counts: pd.Series, *, amounts: bool = True) -> str:
+    """The calibration summary's counts (customers, repeat purchases, holdout purchases).
+
+    ``amounts=False`` (a log without amounts): no spend model is fitted, said so.
+    """
     customers = int(counts["customers in the calibration summary"])
     none = int(counts["customers with no repeat purchase"])
     text = (
@@ -263,7 +275,11 @@ def model_inputs_reading(counts: pd.Series) -> str:
         f"{int(counts['repeat purchases in calibration']):,} repeat purchases in calibration; "
         f"{none:,} of them ({pct(none / customers if customers else np.nan)}) have none, and "
         f"the {count(int(counts['repeat buyers (for the spend model)']), 'repeat buyer')} "
-        "feed the spend model"
+        + (
+            "feed the spend model"
+            if amounts
+            else "would feed a spend model, but the log has no amounts, so none is fitted"
+        )
     )
     holdout = counts.get("purchases in the holdout")
     if holdout is not None and pd.notna(holdout):

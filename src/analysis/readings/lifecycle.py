@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data import PURCHASES
 from ._format import cap, count, join_and, money, pct
 from .unavailable import Skipped
 
@@ -265,13 +266,22 @@ def projection_reading(projection: pd.DataFrame) -> str:
 def stage_clv_reading(
     stage_value: pd.DataFrame, *, margin: float, horizon_years: float, currency: str = "$"
 ) -> str:
-    """Stage CLV (:func:`analysis.lifecycle.stage_clv`): values, the ranking, where the total sits."""
+    """Stage CLV (:func:`analysis.lifecycle.stage_clv`): values, the ranking, where the total sits.
+
+    ``currency="purchases"`` (a log without amounts): the values are discounted
+    purchases, and no margin is named.
+    """
     held = stage_value.loc[stage_value["customers"] > 0]
     best = held["clv"].idxmax()
     parts = [f"{money(v, currency)} in {s}" for s, v in held["clv"].items()]
+    basis = (
+        "Counted in purchases (the log has no amounts), a customer's discounted purchases"
+        if str(currency).strip() == PURCHASES
+        else f"At the assumed {pct(margin)} margin, a customer's discounted profit"
+    )
     text = (
-        f"**Reading.** At the assumed {pct(margin)} margin, a customer's discounted profit over "
-        f"the next {horizon_years:g} years is {join_and(parts)}. {cap(best)} is worth the most"
+        f"**Reading.** {basis} over the next {horizon_years:g} years is {join_and(parts)}. "
+        f"{cap(best)} is worth the most"
     )
     low = float(stage_value.loc["decline", "clv"]) if "decline" in held.index else np.nan
     if best != "decline" and np.isfinite(low) and low > 0:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data import PURCHASES
 from ._format import cap, join_and, money, pct
 from .lifecycle import ALPHA, STICKY, not_read, p_text
 from .unavailable import Skipped
@@ -252,24 +253,26 @@ def lifecycle_takeaways(
         )
     clv = stage_value["clv"].astype(float)
     best = clv.drop("decline").idxmax()
+    assumed = "" if str(currency).strip() == PURCHASES else " (at the assumed margin)"
     if clv[best] > clv["decline"] and best == "exploration":
         bullets.append(
             f"A customer in exploration is worth {money(clv[best], currency)} against "
-            f"{money(clv['decline'], currency)} in decline (at the assumed margin), more than any "
+            f"{money(clv['decline'], currency)} in decline{assumed}, more than any "
             "established relationship: the value of this base sits in its trials, so converting "
             "them is where the money is."
         )
     elif clv[best] > clv["decline"]:
         bullets.append(
             f"A customer in {best} is worth {money(clv[best], currency)} against "
-            f"{money(clv['decline'], currency)} in decline (at the assumed margin): protect "
+            f"{money(clv['decline'], currency)} in decline{assumed}: protect "
             "the established relationships with service and exit barriers, and keep win-back "
             "spending per customer below the value of a customer in decline."
         )
     else:
         bullets.append(
-            f"No stage is worth more than decline ({money(clv['decline'], currency)} at the "
-            "assumed margin): the chain sees no payoff in protecting one stage over another."
+            f"No stage is worth more than decline ({money(clv['decline'], currency)}"
+            f"{assumed.replace(' (', ' ').rstrip(')')}): the chain sees no payoff in protecting "
+            "one stage over another."
         )
     if not isinstance(by_first_spend, Skipped) and by_first_spend["pvalue"] < ALPHA:
         bullets.append(

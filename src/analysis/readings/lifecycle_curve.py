@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from ..data import PURCHASES
 from ..units import STAGES
 from ._format import join_and, money, pct
 from .lifecycle import LEVEL_CHANGE
@@ -107,6 +108,11 @@ def curve_by_stage_reading(curve_by_stage: pd.DataFrame, *, currency: str = "$")
         text += f"; the highest pace after a stage's first period is in {later.idxmax()}."
     else:
         text += "."
+    if str(currency).strip() == PURCHASES:
+        return text + (
+            " Each purchase counts as one (the log has no amounts), so value moves with the "
+            "number of purchases alone."
+        )
     spp = spend_per_purchase(curve_by_stage).dropna()
     if len(spp) < 2:
         where = (
