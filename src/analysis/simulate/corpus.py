@@ -23,8 +23,8 @@ study's defaults (CDNOW's) do not expect:
 The customers behave as in the Pareto/NBD: each is acquired on a day of an
 acquisition window, buys at a Gamma-distributed rate until an exponential
 lifetime ends (or the log ends), and each purchase has a Gamma-distributed
-value around the customer's own mean. The logs are small (30 to 1,500
-customers) so the study runs on one in well under a minute.
+value around the customer's own mean. The logs are small (30 to 1,000
+customers) so the study runs on one in about a minute.
 
 Examples
 --------
@@ -152,14 +152,14 @@ def _sorted(log: pd.DataFrame) -> pd.DataFrame:
 
 def _single_cohort(rng: np.random.Generator) -> pd.DataFrame:
     return _buyers(
-        rng, 600, "2021-01-04", 730, acquisition_days=1, rate_per_day=1 / 30, lifetime_days=300
+        rng, 400, "2021-01-04", 730, acquisition_days=1, rate_per_day=1 / 30, lifetime_days=300
     )
 
 
 def _no_dropout(rng: np.random.Generator) -> pd.DataFrame:
     days, last_month = 547, 30
     log = _buyers(
-        rng, 800, "2021-01-01", days, acquisition_days=90, rate_per_day=1 / 21, rate_shape=4.0
+        rng, 500, "2021-01-01", days, acquisition_days=90, rate_per_day=1 / 21, rate_shape=4.0
     )
     # everyone keeps buying to the end: one more purchase in the last 30 days for each customer
     ids = np.unique(log["customer_id"])
@@ -175,7 +175,7 @@ def _no_dropout(rng: np.random.Generator) -> pd.DataFrame:
 
 
 def _few_repeaters(rng: np.random.Generator) -> pd.DataFrame:
-    n, repeaters = 1500, 30
+    n, repeaters = 1000, 20
     once = _buyers(rng, n - repeaters, "2021-01-01", 547, acquisition_days=365, rate_per_day=0.0)
     again = _buyers(
         rng,
@@ -196,14 +196,14 @@ def _few_repeaters(rng: np.random.Generator) -> pd.DataFrame:
 
 def _no_amounts(rng: np.random.Generator) -> pd.DataFrame:
     return _buyers(
-        rng, 1000, "2022-01-01", 547, acquisition_days=120, rate_per_day=1 / 35, lifetime_days=400
+        rng, 600, "2022-01-01", 547, acquisition_days=120, rate_per_day=1 / 35, lifetime_days=400
     )
 
 
 def _returns_and_zeros(rng: np.random.Generator) -> pd.DataFrame:
     days = 547
     log = _buyers(
-        rng, 1000, "2021-01-01", days, acquisition_days=90, rate_per_day=1 / 30, lifetime_days=365
+        rng, 600, "2021-01-01", days, acquisition_days=90, rate_per_day=1 / 30, lifetime_days=365
     )
     log.loc[rng.uniform(size=len(log)) < 0.10, "amount"] = 0.0  # free orders, vouchers
     # returns: 15% of the paid purchases come back 1-30 days later as a negative row
@@ -223,7 +223,7 @@ def _returns_and_zeros(rng: np.random.Generator) -> pd.DataFrame:
 
 def _two_months(rng: np.random.Generator) -> pd.DataFrame:
     return _buyers(
-        rng, 1000, "2021-03-01", 61, acquisition_days=45, rate_per_day=1 / 20, lifetime_days=60
+        rng, 600, "2021-03-01", 61, acquisition_days=45, rate_per_day=1 / 20, lifetime_days=60
     )
 
 
@@ -243,7 +243,7 @@ def _ten_years_daily(rng: np.random.Generator) -> pd.DataFrame:
 def _heavy_buyers(rng: np.random.Generator) -> pd.DataFrame:
     return _buyers(
         rng,
-        150,
+        100,
         "2021-01-01",
         730,
         acquisition_days=30,
@@ -277,7 +277,7 @@ ID_NAMES = (
 
 def _unicode_ids(rng: np.random.Generator) -> pd.DataFrame:
     log = _buyers(
-        rng, 800, "2021-01-01", 547, acquisition_days=120, rate_per_day=1 / 30, lifetime_days=365
+        rng, 500, "2021-01-01", 547, acquisition_days=120, rate_per_day=1 / 30, lifetime_days=365
     )
     number = log["customer_id"].to_numpy()
     names = np.array(ID_NAMES, dtype=object)[number % len(ID_NAMES)]
@@ -287,7 +287,7 @@ def _unicode_ids(rng: np.random.Generator) -> pd.DataFrame:
 
 def _time_of_day(rng: np.random.Generator) -> pd.DataFrame:
     log = _buyers(
-        rng, 800, "2021-01-01", 547, acquisition_days=120, rate_per_day=1 / 25, lifetime_days=365
+        rng, 500, "2021-01-01", 547, acquisition_days=120, rate_per_day=1 / 25, lifetime_days=365
     )
     seconds = rng.integers(8 * 3600, 22 * 3600, size=len(log))  # shop hours
     log["date"] = log["date"] + pd.to_timedelta(seconds, unit="s")
@@ -318,7 +318,7 @@ _LOG_LIST = [
     ),
     CorpusLog(
         "few_repeaters",
-        "Almost nobody repeats: 30 of 1,500 customers buy a second time.",
+        "Almost nobody repeats: 20 of 1,000 customers buy a second time.",
         103,
         _few_repeaters,
         customer_id="customer",
