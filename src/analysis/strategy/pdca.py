@@ -150,6 +150,9 @@ def _by_spec(by):
     return None
 
 
+_PERIOD_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
+
+
 def _plain(value):
     if isinstance(value, pd.Timestamp):
         return str(value.date()) if value == value.normalize() else str(value)
@@ -234,7 +237,8 @@ def plan(
             why = (
                 str(sub["note"].iloc[0]).rstrip(".")
                 if len(sub)
-                else f"no {period} period of the data to the baseline measures it"
+                else "the data up to the plan date hold no complete "
+                f"{_PERIOD_WORDS.get(period, 'period')} followed by another in which to measure it"
             )
             if unmeasurable == "skip":
                 not_measured[kpi] = why
