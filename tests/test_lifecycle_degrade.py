@@ -142,6 +142,13 @@ def test_hmm_without_repeat_purchases_says_so():
         lc.fit_stage_hmm(counts, n_states=3, n_starts=1)
 
 
+def test_hmm_with_fewer_purchase_levels_than_states_says_so():
+    counts = np.zeros((300, 6))
+    counts[:3, 1:] = 1.0  # 3 of 300 customers buy again, once a period: one level above zero
+    with pytest.raises(NotComputable, match="do not support 4 distinct purchase levels"):
+        lc.fit_stage_hmm(counts, n_states=4, n_starts=2, seed=0)
+
+
 def test_holdout_check_without_repeat_buyers_reads_the_stages_alone():
     once = pd.concat(
         [log(c, [f"2020-{1 + c % 10:02d}-{1 + c % 20:02d}"]) for c in range(60)]

@@ -45,7 +45,12 @@ __all__ = [
     "fit_stage_hmm",
     "map_states_to_stages",
     "hmm_stages",
+    "MIN_LEVEL_GAP",
 ]
+
+#: two states whose purchase levels (repeat purchases a period) are closer than this are one
+#: level: the log does not separate them (a state at 1e-8 beside one at 2e-8 is no second level)
+MIN_LEVEL_GAP: float = 1e-3
 
 
 @dataclass
@@ -182,7 +187,10 @@ def fit_stage_hmm(
     Raises
     ------
     NotComputable
-        No repeat purchase at all: every state's level would be zero.
+        No repeat purchase at all: every state's level would be zero; or the
+        fitted levels of two neighbouring states are less than
+        :data:`MIN_LEVEL_GAP` apart (the log supports fewer levels than
+        ``n_states``: e.g. almost nobody repeats, and several states sit at zero).
     """
     if int(n_states) != n_states or n_states < 1:
         raise ValueError(f"n_states must be a whole number >= 1, got {n_states!r}")
@@ -212,6 +220,15 @@ def fit_stage_hmm(
     if not converged and len(history) < max_iter:
         means, initial, transition, history, converged = em(
             seq, means, initial, transition, max_iter - len(history) + 1, tol, history[:-1]
+        )
+    same = np.flatnonzero(np.diff(means) < MIN_LEVEL_GAP)
+    if len(same):
+        level = float(means[same[0]])
+        raise NotComputable(
+            f"the repeat purchases in this log do not support {k} distinct purchase levels: the "
+            f"fitted model puts {len(same) + 1} of its states at the same level (about "
+            f"{level:.2g} repeat purchases a period), so its states cannot be read as stages "
+            "(a smaller hmm_states may fit)"
         )
     logb = log_emissions(seq, means)
     loglik, gamma, _, _ = forward_backward(seq, logb, initial, transition)

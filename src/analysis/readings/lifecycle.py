@@ -308,9 +308,10 @@ def stage_clv_reading(
             f" A customer in decline is worth {money(low, currency)}: no one in decline is seen "
             "to buy again, so win-back spending has nothing to recover here."
         )
+    rest = "" if str(currency).strip() == PURCHASES else "the margin assumption and on "
     return text + (
-        " These values rest on the margin assumption and on a chain that treats every period "
-        "alike; the model-based CLV of the later reports is the check."
+        f" These values rest on {rest}a chain that treats every period alike; the model-based "
+        "CLV of the later reports is the check."
     )
 
 
