@@ -269,6 +269,10 @@ def test_curve_readings_on_a_short_log_or_one_without_repeat_purchases():
     text = readings.curve_by_stage_reading(one)
     assert "Spend per purchase is measured in exploration alone" in text
     assert "within" not in text
+    short = pd.concat([one.iloc[:1], one.assign(stage=F)], ignore_index=True)  # heavy buyers
+    text = readings.curve_by_stage_reading(short)
+    assert "exploration opens at 1.80 purchases a period (too few customers stay" in text
+    assert "nan" not in text
 
 
 # --- the data report ----------------------------------------------------------------------

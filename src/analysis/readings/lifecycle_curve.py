@@ -95,6 +95,9 @@ def curve_by_stage_reading(curve_by_stage: pd.DataFrame, *, currency: str = "$")
     paces = {s: _pace(curve_by_stage, s) for s in STAGES}
     parts = [
         f"{s} opens at {a:.2f} purchases a period and runs at {b:.2f} after that"
+        if np.isfinite(b)
+        else f"{s} opens at {a:.2f} purchases a period (too few customers stay in it longer to "
+        "draw its later pace)"
         for s, (a, b) in paces.items()
         if np.isfinite(a)
     ]
