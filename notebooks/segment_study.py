@@ -3,7 +3,7 @@
 #
 # The segments report sorts the whole customer base into the groups of each segmentation. This study takes **one** of those groups, the label `segment` of the segmentation `segmentation`, and looks at it from every side the project measures: its size and share of the value, what its customers look like beside the base, where they stand in the lifecycle, how profit per customer runs along their relationship, how the value is spread among them, how often they come back, the strategy report's indicators, the customers the early warning flags, and what the playbook prescribes for them.
 #
-# The segmentation is computed on the whole customer table (`analysis.customers.customer_table`): its cuts are relative to the base, so a customer's label does not change with the segment studied. Value is **margin x revenue** with an assumed gross margin (`margin`), net of the cost to serve each expected order (`cost_per_order`, none by default). Every paragraph headed **Reading** is written from the numbers beside it by a function of `analysis.readings`.
+# The segmentation is computed on the whole customer table (`analysis.customers.customer_table`): its cuts are relative to the base, so a customer's label does not change with the segment studied. Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed gross margin (`margin`), net of the cost to serve each expected order (`cost_per_order`, none by default). Every paragraph headed **Reading** is written from the numbers beside it by a function of `analysis.readings`.
 
 # %% tags=["parameters"]
 dataset: str = "cdnow"  # "cdnow" (the full log), "cdnow_sample", or a path to your CSV/Parquet log
