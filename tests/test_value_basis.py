@@ -126,3 +126,9 @@ def test_the_value_reading_in_purchases_speaks_of_purchases_not_profit():
     )
     assert text.startswith("Counted in purchases, the 3 customers are worth 6.00 purchases")
     assert "profit" not in text and "margin" not in text and "$" not in text
+
+
+def test_hidden_ids_keep_the_value_basis(sample_without_amounts):
+    log = _load(sample_without_amounts, value_per_purchase=3.0, anonymize=True)
+    assert log.attrs["value"] == "fixed" and log.attrs["value_per_purchase"] == 3.0
+    assert log["customer_id"].str.len().eq(16).all()
