@@ -342,3 +342,24 @@ def test_stage_values_in_purchases_and_a_decline_worth_nothing():
     )
     assert "margin" not in text.split(". ")[0] and "because some come back" not in text
     assert "no one in decline is seen to buy again" in text
+
+
+def test_plots_of_a_log_one_period_long_draw_without_warnings():
+    import warnings
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from analysis import plots
+
+    stages = _stages({c: (0, [E], 10 + c) for c in range(5)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 'identical low and high xlims' was a UserWarning
+        plots.plot_stage_mix(lc.stage_mix(stages))
+        curve = lc.lifecycle_curve(stages=stages)
+        plots.plot_lifecycle_by_age(curve)
+        survival = lc.relationship_survival(_stages({c: (0, [E], 10) for c in range(3)}))
+        plots.plot_survival(survival)
+    plt.close("all")
