@@ -276,8 +276,12 @@ def _log_reason(log: Path, output_dir: Path) -> tuple[str, str]:
     text = log.read_text(encoding="utf-8", errors="replace").splitlines()
     head = dict(line.split(": ", 1) for line in text[:4] if ": " in line)
     notebook = Path(head.get("notebook", log.stem)).name
-    cell = head.get("cell", "?").split(" ")[0]
-    where = f"{notebook}, cell {cell}"
+    number = re.match(r"\d+", head.get("cell", ""))
+    where = (
+        f"{notebook}, cell {number.group()}"
+        if number
+        else f"{notebook}, the injected parameters cell"
+    )
     error = next((ln.strip() for ln in reversed(text) if ERROR_LINE.match(ln.strip())), "")
     return where, f"{where}: {error or '(see the log)'} (log: {log.relative_to(output_dir)})"
 
