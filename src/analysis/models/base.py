@@ -7,21 +7,8 @@ weighted log-likelihood with L-BFGS-B, checks convergence, and computes
 standard errors from the observed information (numerical Hessian of the
 log-likelihood in the natural parameters).
 
-**Where the optimiser works.** Each parameter is positive and is searched on
-the log scale, except the pairs that describe one heterogeneous quantity
-(``shape_pairs``): a gamma distribution's shape and rate (r, alpha of the
-purchase rate; s, beta of the Pareto/NBD dropout rate; q, gamma of the
-Gamma-Gamma spend scale) or a beta distribution's two shapes (a, b of the
-BG/NBD dropout probability). A pair is searched as (log of its mean,
-log kappa), kappa = 1/shape for a gamma and 1/(a + b) for a beta: the squared
-coefficient of variation up to a constant. When the data show no
-heterogeneity the likelihood rises along a ridge on which both parameters
-run off to infinity with their mean fixed; in these coordinates the ridge is
-the edge kappa = ``KAPPA_MIN``, a point the optimiser reaches and stops at on
-every machine, instead of a walk towards infinity whose end (and whose exit
-status) depends on the last bits of the arithmetic. A fit that ends there is
-the limit model (every customer has the same rate), flagged as not
-identifying the pair's two parameters separately; its mean is identified.
+The optimiser searches each parameter on the log scale, except the pairs
+that describe one heterogeneous quantity (:mod:`.coordinates`).
 """
 
 from __future__ import annotations
@@ -40,17 +27,15 @@ from .convergence import (
     ConvergenceError,
     DegenerateDataError,
 )
+from .coordinates import (
+    LOG_BOUND,
+    PairCoordinates,
+    inverse_information,
+    negligible_gradient,
+    newton_polish,
+)
 from .degenerate import judge_boundary
 from .rows import unique_rows
-
-LOG_BOUND = 25.0  # parameters are kept within exp(+-25) ~ [1.4e-11, 7.2e10]
-#: the smallest heterogeneity searched: kappa = 1/shape (gamma) or 1/(a + b) (beta), i.e. a
-#: shape of at most 10,000; the coefficient of variation there is 1% (gamma), which no
-#: customer base can tell from none (the log-likelihood differs from the limit's by
-#: about 1e-3 on the logs measured)
-KAPPA_MIN = 1e-4
-#: the bound of the log of a pair's mean (gamma) or of log(a / b) (beta)
-MEAN_BOUND = 2 * LOG_BOUND
 
 
 def as_frame(data) -> pd.DataFrame:
@@ -72,7 +57,7 @@ def as_frame(data) -> pd.DataFrame:
     raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
 
 
-class BaseModel:
+class BaseModel(PairCoordinates):
     """Base class of the fitted models. Subclasses set the class attributes and the likelihood."""
 
     #: parameter names, in the order of the parameter vector (as in the papers)
@@ -83,9 +68,6 @@ class BaseModel:
     integer_columns: tuple[str, ...] = ()
     #: default starting values
     default_start: tuple[float, ...] = ()
-    #: pairs searched as (mean, heterogeneity): (shape, rate or second shape, "gamma" or
-    #: "beta", what the pair describes); see the module docstring
-    shape_pairs: tuple[tuple[str, str, str, str], ...] = ()
 
     def __init__(self, penalizer: float = 0.0):
         """Create an unfitted model.
@@ -105,6 +87,8 @@ class BaseModel:
         self.boundary: dict[str, str] = {}
         #: what a boundary fit means in the model's terms; empty for an interior fit
         self.boundary_note: str = ""
+        #: what a ridge fit leaves identified, e.g. {"mean(s,beta)": 0.017}; empty otherwise
+        self.identified_means: dict[str, float] = {}
 
     @classmethod
     def from_params(cls, params, **kwargs):
@@ -221,103 +205,6 @@ class BaseModel:
         self._check_data(frame)
         return frame.index, arrays
 
-    # ----- the optimiser's coordinates ---------------------------------------------------------
-    def _pair_index(self) -> list[tuple[int, int, str]]:
-        names = list(self.param_names)
-        return [(names.index(a), names.index(b), kind) for a, b, kind, _ in self.shape_pairs]
-
-    def _to_z(self, log_params: np.ndarray) -> np.ndarray:
-        """The optimiser's coordinates of log parameters (pairs as log mean, log kappa)."""
-        z = np.array(log_params, dtype=float)
-        for i, j, kind in self._pair_index():
-            li, lj = log_params[i], log_params[j]
-            z[i] = li - lj  # gamma: log(shape / rate), the mean; beta: log(a / b)
-            z[j] = -li if kind == "gamma" else -np.logaddexp(li, lj)
-        return z
-
-    def _from_z(self, z: np.ndarray) -> np.ndarray:
-        """Log parameters of the optimiser's coordinates (the inverse of :meth:`_to_z`)."""
-        log_params = np.array(z, dtype=float)
-        for i, j, kind in self._pair_index():
-            u, v = z[i], z[j]
-            if kind == "gamma":
-                log_params[i], log_params[j] = -v, -v - u
-            else:
-                log_params[i] = -v - np.logaddexp(0.0, -u)
-                log_params[j] = -v - np.logaddexp(0.0, u)
-        return log_params
-
-    def _grad_z(self, z: np.ndarray, grad_log: np.ndarray) -> np.ndarray:
-        """The gradient in the optimiser's coordinates from the gradient in the log parameters."""
-        g = np.array(grad_log, dtype=float)
-        for i, j, kind in self._pair_index():
-            gi, gj = grad_log[i], grad_log[j]
-            if kind == "gamma":
-                g[i] = -gj
-            else:
-                sig = 0.5 * (1.0 + np.tanh(0.5 * z[i]))  # a / (a + b), overflow-free
-                g[i] = gi * (1.0 - sig) - gj * sig
-            g[j] = -(gi + gj)
-        return g
-
-    def _z_bounds(self) -> list[tuple[float, float]]:
-        bounds = [(-LOG_BOUND, LOG_BOUND)] * len(self.param_names)
-        for i, j, _ in self._pair_index():
-            bounds[i] = (-MEAN_BOUND, MEAN_BOUND)
-            bounds[j] = (float(np.log(KAPPA_MIN)), LOG_BOUND)
-        return bounds
-
-    def _z_at_bound(self, z: np.ndarray) -> tuple[tuple[str, ...], tuple[int, ...]]:
-        """Parameters whose coordinates end at a bound, and the pairs at the ridge (kappa minimal).
-
-        A coordinate is at its bound only when it equals the bound (L-BFGS-B
-        projects onto the box, so a run that ends there ends exactly there).
-        """
-        bounds = self._z_bounds()
-        names = list(self.param_names)
-        hit = {k for k, (lo, hi) in enumerate(bounds) if z[k] <= lo + 1e-9 or z[k] >= hi - 1e-9}
-        flagged: set[int] = set()
-        ridges: list[int] = []
-        paired: set[int] = set()
-        for p, (i, j, _) in enumerate(self._pair_index()):
-            paired |= {i, j}
-            if i in hit or j in hit:
-                flagged |= {i, j}
-            if z[j] <= bounds[j][0] + 1e-9:
-                ridges.append(p)
-        flagged |= hit - paired
-        return tuple(names[k] for k in sorted(flagged)), tuple(ridges)
-
-    def _ridge_explanation(self, ridges: tuple[int, ...]) -> tuple[tuple[str, ...], str] | None:
-        """What a fit at the edge kappa = KAPPA_MIN means: no heterogeneity in the pair's quantity."""
-        if not ridges:
-            return None
-        names: list[str] = []
-        parts = []
-        params = self.params
-        for p in ridges:
-            a, b, kind, what = self.shape_pairs[p]
-            names += [a, b]
-            if kind == "gamma":
-                mean = f"{a}/{b} = {params[a] / params[b]:.4g}"
-            else:
-                mean = f"{a}/({a}+{b}) = {params[a] / (params[a] + params[b]):.4g}"
-            cap = (
-                f"{a} = {1 / KAPPA_MIN:,.0f}"
-                if kind == "gamma"
-                else f"{a} + {b} = {1 / KAPPA_MIN:,.0f}"
-            )
-            parts.append(
-                f"the data show no heterogeneity in the {what}: {a} and {b} grow without bound "
-                f"together (stopped at {cap}), so only their mean ({mean}) is identified: every "
-                f"customer has the same {what}"
-            )
-        return tuple(names), (
-            "; ".join(parts)
-            + ". The fit is the limit model's, the same on every machine; the two parameters "
-            "are not identified separately, only the predictions of the limit are."
-        )
-
     # ----- fitting ---------------------------------------------------------------------------
     def _neg_objective(self, log_params: np.ndarray, arrays) -> tuple[float, np.ndarray]:
         params = np.exp(log_params)
@@ -391,7 +278,6 @@ class BaseModel:
             bounds=bounds,
             options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-12, "maxcor": 30},
         )
-        # Polish: L-BFGS-B can stop early on flat ridges; a second run from its end is cheap.
         result2 = optimize.minimize(
             fun,
             result.x,
@@ -404,10 +290,14 @@ class BaseModel:
             result2.nit += result.nit
             result2.nfev += result.nfev
             result = result2
+        if has_grad and np.isfinite(result.fun) and result.fun < 1e299:
+            # the stationary point itself, not where the path stopped (machine-independent)
+            result.x, result.fun, extra = newton_polish(fun, result.x, bounds)
+            result.nfev += extra
 
         log_params = self._from_z(result.x)
         params = np.exp(log_params)
-        at_bound, ridges = self._z_at_bound(result.x)
+        at_bound, edges = self._z_at_bound(result.x)
         loglik = -float(result.fun) / scale + self.penalizer * float(np.sum(params**2))
         grad_norm = float("nan")
         if has_grad:
@@ -444,7 +334,7 @@ class BaseModel:
         self.loglik = loglik
         self._cov = self._covariance(params, arrays)
         self.boundary, self.boundary_note = self._judge_boundary(
-            params, loglik, at_bound, arrays, ridges
+            params, loglik, at_bound, arrays, edges
         )
         self.convergence = Convergence(
             success=(converged or bool(at_bound)) and not self.boundary,
@@ -485,7 +375,7 @@ class BaseModel:
         return None
 
     def _judge_boundary(
-        self, params, loglik: float, at_bound, arrays, ridges: tuple[int, ...] = ()
+        self, params, loglik: float, at_bound, arrays, edges: tuple = ()
     ) -> tuple[dict[str, str], str]:
         """Parameters at a bound or not identified, and the note to show with them.
 
@@ -493,8 +383,16 @@ class BaseModel:
         first; else a ridge of a shape pair (no heterogeneity) is named.
         """
         known = self._boundary_explanation(params, loglik, arrays)
+        self.identified_means = {}
         if known is None:
-            known = self._ridge_explanation(ridges)
+            known = self._ridge_explanation(edges)
+            self.identified_means = dict(getattr(self, "_edge_means", {})) if known else {}
+        if known is not None:
+            # the other parameters are those of the limit model: their standard errors come
+            # from the information without the unidentified ones (whose near-singular
+            # directions would otherwise spill into every entry of the inverse)
+            keep = [k not in known[0] for k in self.param_names]
+            self._cov = inverse_information(self._hess, keep)
         return judge_boundary(
             type(self).__name__,
             dict(zip(self.param_names, params, strict=True)),
@@ -506,34 +404,13 @@ class BaseModel:
         )
 
     def _accept_unconverged(self, result, arrays) -> bool:
-        """True when a stop the optimiser calls a failure is at a point with a negligible gradient.
+        """True when a stop the optimiser calls a failure has a negligible projected gradient."""
 
-        L-BFGS-B sometimes reports "ABNORMAL" line-search ends at a true
-        optimum. The gradient is taken in the optimiser's coordinates
-        (central differences) and projected on the box: a coordinate at its
-        bound whose gradient pushes outward counts as zero. Accepted when
-        the largest remaining component is below 1e-6 of the objective.
-        """
-        z = result.x
-        eps = 1e-5
-        with np.errstate(all="ignore"):
-            f0 = self._neg_objective(self._from_z(z), arrays)[0]
-        bounds = self._z_bounds()
-        grads = []
-        for i in range(len(z)):
-            step = np.zeros_like(z)
-            step[i] = eps
+        def objective(z):
             with np.errstate(all="ignore"):
-                fp = self._neg_objective(self._from_z(z + step), arrays)[0]
-                fm = self._neg_objective(self._from_z(z - step), arrays)[0]
-            g = (fp - fm) / (2 * eps)
-            lo, hi = bounds[i]
-            if (z[i] <= lo + 1e-9 and g > 0) or (z[i] >= hi - 1e-9 and g < 0):
-                g = 0.0  # at the bound, pushing outward: stationary for the box
-            grads.append(g)
-        return bool(
-            np.all(np.isfinite(grads)) and np.max(np.abs(grads)) <= 1e-6 * max(1.0, abs(f0))
-        )
+                return self._neg_objective(self._from_z(z), arrays)[0]
+
+        return negligible_gradient(objective, result.x, self._z_bounds())
 
     def _start(self, initial_params, arrays) -> np.ndarray:
         if initial_params is None:
@@ -569,11 +446,8 @@ class BaseModel:
                     gp = w @ self._loglik_grad_rows(params + step, arrays)
                     gm = w @ self._loglik_grad_rows(params - step, arrays)
                 hess[:, i] = (gp - gm) / (2 * h[i])
-            hess = 0.5 * (hess + hess.T)
-            try:
-                return np.linalg.inv(-hess)
-            except np.linalg.LinAlgError:
-                return np.full((k, k), np.nan)
+            self._hess = 0.5 * (hess + hess.T)
+            return inverse_information(self._hess)
 
         def ll(p):
             with np.errstate(all="ignore"):
@@ -599,11 +473,8 @@ class BaseModel:
                         + ll(params - ei - ej)
                     ) / (4 * h[i] * h[j])
                 hess[i, j] = hess[j, i] = val
-        try:
-            cov = np.linalg.inv(-hess)
-        except np.linalg.LinAlgError:
-            cov = np.full((k, k), np.nan)
-        return cov
+        self._hess = hess
+        return inverse_information(hess)
 
     # ----- reporting -------------------------------------------------------------------------
     def _require_fit(self) -> None:

@@ -201,7 +201,7 @@ def judge_boundary(
     flagged: dict[str, str] = {}
     for name, s, r in zip(names, se, ratio, strict=True):
         if name in at_bound:
-            flagged[name] = f"at the bound exp(+-{bound:g})"
+            flagged[name] = f"at an edge of the search (log bound {bound:g}, or a pair's limit)"
         elif not np.isfinite(s):
             flagged[name] = "no finite standard error"
         elif not np.isfinite(r) or r > max_interval_ratio:

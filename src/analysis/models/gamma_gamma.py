@@ -29,6 +29,7 @@ from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
 from .base import OnePassModel, as_frame
+from .coordinates import KAPPA_MIN, LOG_BOUND, MEAN_BOUND
 from .degenerate import spend_data_degenerate
 
 __all__ = ["GammaGamma"]
@@ -48,7 +49,70 @@ class GammaGamma(OnePassModel):
     required_columns = ("frequency", "monetary_value")
     integer_columns = ("frequency",)
     default_start = (1.0, 1.0, 1.0)
-    shape_pairs = (("q", "gamma", "gamma", "mean spend per purchase"),)
+
+    # ----- the optimiser's coordinates (see analysis.models.coordinates) -------------------------
+    # Two ridges: no spread of a customer's spend around her own mean (p -> infinity and
+    # gamma -> 0 with p gamma fixed) and no heterogeneity of the mean spend between customers
+    # (q and gamma -> infinity together). Searched as z = (log 1/p, log 1/q, log(p gamma / q)),
+    # linear in the log parameters, with 1/p and 1/q >= KAPPA_MIN: both ridges are edges.
+    _A = np.array([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [1.0, -1.0, 1.0]])
+    _A_INV = np.linalg.inv(_A)
+
+    def _to_z(self, log_params):
+        return self._A @ np.asarray(log_params, dtype=float)
+
+    def _from_z(self, z):
+        return self._A_INV @ np.asarray(z, dtype=float)
+
+    def _grad_z(self, z, grad_log):
+        return self._A_INV.T @ np.asarray(grad_log, dtype=float)
+
+    def _z_bounds(self):
+        low = float(np.log(KAPPA_MIN))
+        return [(low, LOG_BOUND), (low, LOG_BOUND), (-MEAN_BOUND, MEAN_BOUND)]
+
+    def _z_at_bound(self, z):
+        bounds = self._z_bounds()
+        names: set[str] = set()
+        edges = []
+        for k, involved in enumerate((("p", "gamma"), ("q", "gamma"), ("p", "q", "gamma"))):
+            lo, hi = bounds[k]
+            if z[k] <= lo + 1e-9 or z[k] >= hi - 1e-9:
+                names |= set(involved)
+                if k < 2 and z[k] <= lo + 1e-9:
+                    edges.append((k, "low"))
+        return tuple(n for n in self.param_names if n in names), tuple(edges)
+
+    def _ridge_explanation(self, edges):
+        if not edges:
+            return None
+        p, q, g = (float(self.params[k]) for k in self.param_names)
+        names: list[str] = []
+        parts = []
+        self._edge_means = {}
+        for k, _ in edges:
+            if k == 0:
+                self._edge_means["p*gamma"] = p * g
+                names += ["p", "gamma"]
+                parts.append(
+                    "the data show no spread of a customer's spend around her own mean: p grows "
+                    f"without bound and gamma falls with p x gamma fixed (stopped at p = "
+                    f"{1 / KAPPA_MIN:,.0f}; p x gamma = {p * g:.4g}), so every purchase of a "
+                    "customer is worth her mean spend"
+                )
+            else:
+                self._edge_means["gamma/q"] = g / q
+                names += ["q", "gamma"]
+                parts.append(
+                    "the data show no heterogeneity in the mean spend between customers: q and "
+                    f"gamma grow without bound together (stopped at q = {1 / KAPPA_MIN:,.0f}; "
+                    f"gamma/q = {g / q:.4g})"
+                )
+        return tuple(dict.fromkeys(names)), (
+            "; ".join(parts)
+            + ". The fit is the limit model's, the same on every machine; the parameters named "
+            "are not identified separately."
+        )
 
     def _check_data(self, frame: pd.DataFrame) -> None:
         x = pd.to_numeric(frame["frequency"]).to_numpy(dtype=float)
