@@ -7,7 +7,7 @@
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column
+amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
 date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
 dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
 returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
