@@ -23,7 +23,14 @@ import pytest
 
 from analysis.models import ParetoNBD
 from analysis.simulate import corpus
-from fit_outcomes import discrete_outcomes, log_summary, outcome, outcomes_of_log, same_outcome
+from fit_outcomes import (
+    discrete_outcomes,
+    log_summary,
+    outcome,
+    outcomes_of_log,
+    perturbed,
+    same_outcome,
+)
 
 TESTS = Path(__file__).resolve().parent
 
@@ -166,3 +173,24 @@ def test_outcomes_are_the_same_under_every_openblas_kernel():
 @pytest.mark.slow
 def test_outcomes_on_the_synthetic_and_full_logs_are_the_same_under_every_openblas_kernel():
     _check_kernels(["synthetic", "cdnow"], discrete=False)
+
+
+def test_auto_never_chooses_a_fit_flagged_as_not_identified_and_chooses_alike_everywhere():
+    """Issue 17 item 7: on the single-cohort log Pareto/NBD ends on its ridge (flagged), BG/NBD
+    is identified, so "auto" takes BG/NBD whatever the last bits of the input."""
+    import warnings
+
+    from analysis.customers import fit_count_model
+
+    summary = log_summary("corpus:single_cohort")[["frequency", "recency", "T"]]
+    summary.attrs["time_unit"] = "W"
+    chosen = set()
+    for how in ("none", "up", "permuted"):
+        frame = summary if how == "none" else perturbed(summary, ("recency", "T"), how)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model, name, note = fit_count_model(frame, "auto")
+        assert not model.boundary
+        assert "Pareto/NBD was not considered" in note
+        chosen.add(name)
+    assert chosen == {"BG/NBD"}
