@@ -17,10 +17,12 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 
+from analysis.customers import fit_count_model
 from analysis.models import ParetoNBD
 from analysis.simulate import corpus
 from fit_outcomes import (
@@ -178,10 +180,6 @@ def test_outcomes_on_the_synthetic_and_full_logs_are_the_same_under_every_openbl
 def test_auto_never_chooses_a_fit_flagged_as_not_identified_and_chooses_alike_everywhere():
     """Issue 17 item 7: on the single-cohort log Pareto/NBD ends on its ridge (flagged), BG/NBD
     is identified, so "auto" takes BG/NBD whatever the last bits of the input."""
-    import warnings
-
-    from analysis.customers import fit_count_model
-
     summary = log_summary("corpus:single_cohort")[["frequency", "recency", "T"]]
     summary.attrs["time_unit"] = "W"
     chosen = set()

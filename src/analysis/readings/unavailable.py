@@ -72,15 +72,9 @@ def attempt(what: str, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> 
     try:
         return fn(*args, **kwargs)
     except EXPECTED as exc:
-        return Skipped(what, _why(exc))
+        return Skipped(what, str(exc).strip() or type(exc).__name__)
 
 
 def skipped(*results: Any) -> bool:
     """True when any of ``results`` is a :class:`Skipped` (a section that could not be computed)."""
     return any(isinstance(r, Skipped) for r in results)
-
-
-def _why(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    # a model's messages start with its name ("GammaGamma: every customer's ..."): keep them
-    return text
