@@ -5,7 +5,8 @@ Every model follows one interface: ``Model().fit(data) -> self``, then
 and vectorised predictions. The count models (BG/NBD, MBG/NBD, Pareto/NBD,
 BG/BB) share one prediction interface, :class:`CountModel` (data first, times
 keyword-only, in the model's ``time_unit``), and
-:class:`PurchaseCountDistribution`; see :mod:`.protocol`.
+:class:`PurchaseCountDistribution`; see :mod:`.protocol`. A fitted model
+saves to and loads from a small JSON file (:mod:`.persist`).
 """
 
 from .base import BaseModel, OnePassModel
@@ -15,6 +16,7 @@ from .convergence import BoundaryFitWarning, Convergence, ConvergenceError, Dege
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
+from .persist import load_model, model_from_dict, model_to_dict, save_model
 from .protocol import CountModel, PurchaseCountDistribution
 from .shifted_beta_geo import ShiftedBetaGeo
 from .validation import (
@@ -34,3 +36,4 @@ __all__ += ["holdout_errors", "holdout_predictions", "holdout_table", "tracking_
 __all__ += ["holdout_comparison", "holdout_error_table", "value_errors"]
 __all__ += ["CountModel", "PurchaseCountDistribution"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]
+__all__ += ["load_model", "model_from_dict", "model_to_dict", "save_model"]
