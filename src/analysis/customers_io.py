@@ -5,37 +5,146 @@ away from the segments report: one row per customer with its history, stage,
 P(alive) and value. :func:`export` writes it in two formats, CSV for a
 spreadsheet and Parquet for code (Parquet keeps the dtypes, the ordered
 ``stage`` categories and the table's ``attrs``: model, model note, margin, ...).
+
+Each file carries where its numbers come from, so an import into a CRM can be
+traced: the table's ``attrs`` (the models with their parameters, see
+:func:`analysis.models.model_to_dict`, the observation end and the cut),
+the columns with their dtypes, the number of rows, the export time and the
+package version. The CSV has them in a sidecar ``customers.json`` written
+beside it; the Parquet file in its schema metadata (and its ``attrs``, which
+``pd.read_parquet`` restores). :func:`read_metadata` reads them from either.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+import math
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["EXPORT_FORMATS", "export", "portable_attrs"]
+from .models.persist import DISTRIBUTION, package_version
+
+__all__ = [
+    "EXPORT_FORMATS",
+    "METADATA_FORMAT",
+    "METADATA_KEY",
+    "export",
+    "portable_attrs",
+    "read_metadata",
+    "table_metadata",
+]
 
 #: the formats :func:`export` writes, by file suffix
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "parquet")
+#: the ``format`` field of the metadata record (sidecar and Parquet)
+METADATA_FORMAT = "analysis.customer_table"
+#: the version of the metadata record's layout
+METADATA_VERSION = 1
+#: the key of the metadata record in a Parquet file's schema metadata
+METADATA_KEY = b"analysis.customer_table"
+#: the key under which pandas keeps ``DataFrame.attrs`` in Parquet (``pd.read_parquet`` reads it)
+_PANDAS_ATTRS_KEY = b"PANDAS_ATTRS"
+
+
+def _portable(value):
+    """``value`` as JSON: containers recursed, dates as ISO text, NaN as None, the rest as text."""
+    if isinstance(value, dict):
+        return {str(k): _portable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Index | pd.Series):
+        items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
+        return [_portable(v) for v in items]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or value is pd.NaT or value is pd.NA:
+        return None
+    if isinstance(value, str | bool | int):
+        return value
+    if isinstance(value, float):
+        if math.isnan(value):
+            return None
+        return value if math.isfinite(value) else ("inf" if value > 0 else "-inf")
+    if isinstance(value, pd.Timestamp | dt.datetime | dt.date):
+        return value.isoformat()
+    return str(value)
 
 
 def portable_attrs(attrs: dict) -> dict:
-    """``attrs`` with every value JSON-safe: Timestamps as ISO dates, NumPy scalars as numbers.
+    """``attrs`` with every value JSON-safe, nested dicts and lists included.
 
-    Parquet stores a frame's ``attrs`` as JSON; a Timestamp (the table's
-    ``observation_end``) would otherwise make pandas drop them all.
+    Timestamps and dates become ISO text, NumPy scalars numbers, tuples and
+    arrays lists, NaN None (JSON has no NaN), infinities "inf" / "-inf" and
+    anything else its text. Parquet stores a frame's ``attrs`` as JSON; a
+    Timestamp (the table's ``observation_end``) would otherwise make pandas
+    drop them all.
+
+    Parameters
+    ----------
+    attrs : dict
+        A frame's ``attrs``.
+
+    Returns
+    -------
+    dict
+        A new dict with str keys; ``attrs`` is not changed.
     """
-    out = {}
-    for key, value in attrs.items():
-        if isinstance(value, pd.Timestamp):
-            value = value.isoformat()
-        elif isinstance(value, np.generic):
-            value = value.item()
-        elif not isinstance(value, str | int | float | bool | type(None)):
-            value = str(value)
-        out[str(key)] = value
-    return out
+    return {str(key): _portable(value) for key, value in attrs.items()}
+
+
+def table_metadata(table: pd.DataFrame, *, file: str = "") -> dict:
+    """What a file of the customer table carries about it: attrs, columns, rows, export time, version.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The customer table.
+    file : str
+        The name of the file the record describes (e.g. ``"customers.csv"``).
+
+    Returns
+    -------
+    dict
+        JSON-safe: ``format``, ``format_version``, ``file``, ``rows``,
+        ``index`` (name and dtype), ``columns`` (name to dtype, in order),
+        ``categories`` (per categorical column its categories and whether
+        they are ordered), ``attrs`` (:func:`portable_attrs`),
+        ``exported_at`` (UTC), ``package`` and ``package_version``.
+    """
+    categories = {
+        str(col): {
+            "categories": _portable(list(dtype.categories)),
+            "ordered": bool(dtype.ordered),
+        }
+        for col, dtype in table.dtypes.items()
+        if isinstance(dtype, pd.CategoricalDtype)
+    }
+    return {
+        "format": METADATA_FORMAT,
+        "format_version": METADATA_VERSION,
+        "file": file,
+        "rows": len(table),
+        "index": {"name": _portable(table.index.name), "dtype": str(table.index.dtype)},
+        "columns": {str(col): str(dtype) for col, dtype in table.dtypes.items()},
+        "categories": categories,
+        "attrs": portable_attrs(table.attrs),
+        "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "package": DISTRIBUTION,
+        "package_version": package_version(),
+    }
+
+
+def _write_parquet(frame: pd.DataFrame, path: Path, record: dict) -> None:
+    """``frame`` as Parquet, with its attrs where pandas reads them and the record under our key."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    arrow = pa.Table.from_pandas(frame, preserve_index=True)
+    meta = dict(arrow.schema.metadata or {})
+    meta[_PANDAS_ATTRS_KEY] = json.dumps(frame.attrs, allow_nan=False).encode()
+    meta[METADATA_KEY] = json.dumps(record, allow_nan=False).encode()
+    pq.write_table(arrow.replace_schema_metadata(meta), path)
 
 
 def export(
@@ -45,7 +154,12 @@ def export(
     name: str = "customers",
     formats: tuple[str, ...] = EXPORT_FORMATS,
 ) -> list[Path]:
-    """Write the customer table as ``<name>.csv`` and ``<name>.parquet`` in ``folder``.
+    """Write the customer table as ``<name>.csv`` (with ``<name>.json``) and ``<name>.parquet``.
+
+    Each file carries :func:`table_metadata`: the CSV in the sidecar
+    ``<name>.json`` beside it, the Parquet file in its schema metadata (under
+    :data:`METADATA_KEY`) and its ``attrs``. :func:`read_metadata` reads
+    either.
 
     Parameters
     ----------
@@ -55,15 +169,16 @@ def export(
         An existing folder (the report folder, say); it is not created, so a
         mistyped path fails instead of scattering files.
     name : str
-        File name without suffix.
+        File name without suffix, of the table and of the CSV's sidecar.
     formats : tuple of str
         Any of :data:`EXPORT_FORMATS`.
 
     Returns
     -------
     list of Path
-        The files written, in the order of ``formats``. Existing files of the
-        same name are replaced.
+        The files written, in the order of ``formats``, the sidecar right
+        after its CSV. Existing files of the same names are replaced (the
+        sidecar only when the CSV is written); no other file is touched.
     """
     if not isinstance(table, pd.DataFrame):
         raise TypeError(
@@ -79,12 +194,78 @@ def export(
     folder = Path(folder)
     frame = table.copy()
     frame.attrs = portable_attrs(table.attrs)
+    record = table_metadata(table)
     written = []
     for fmt in formats:
         path = folder / f"{name}.{fmt}"
+        described = record | {"file": path.name}
         if fmt == "csv":
             frame.to_csv(path, index=True, date_format="%Y-%m-%d")
+            sidecar = folder / f"{name}.json"
+            text = json.dumps(described, indent=2, allow_nan=False) + "\n"
+            sidecar.write_text(text, encoding="utf-8")
+            written += [path, sidecar]
         else:
-            frame.to_parquet(path, index=True)
-        written.append(path)
+            _write_parquet(frame, path, described)
+            written.append(path)
     return written
+
+
+def read_metadata(path: str | Path) -> dict:
+    """The record a file written by :func:`export` carries (see :func:`table_metadata`).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``<name>.csv`` (its sidecar ``<name>.json`` is read), the sidecar
+        itself, or ``<name>.parquet`` (its schema metadata is read; the rows
+        are not loaded).
+
+    Returns
+    -------
+    dict
+        ``attrs`` (with the models' dicts, the observation end and the cut),
+        ``columns``, ``rows``, ``exported_at``, ``package_version``, ...
+
+    Raises
+    ------
+    FileNotFoundError
+        When the file, or a CSV's sidecar, does not exist.
+    ValueError
+        When the file carries no record of :func:`export`, or has another suffix.
+    """
+    path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in (".csv", ".json", ".parquet"):
+        raise ValueError(
+            f"read_metadata reads a .csv (with its .json sidecar), a .json sidecar or a .parquet "
+            f"file from analysis.customers_io.export, got {str(path)!r}"
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"read_metadata: no file {str(path)!r}")
+    if suffix == ".parquet":
+        import pyarrow.parquet as pq
+
+        raw = (pq.read_schema(path).metadata or {}).get(METADATA_KEY)
+        where = f"the Parquet metadata of {str(path)!r}"
+    else:
+        sidecar = path.with_suffix(".json")
+        if not sidecar.is_file():
+            raise FileNotFoundError(
+                f"read_metadata: no sidecar {str(sidecar)!r} beside {str(path)!r}; "
+                "analysis.customers_io.export writes it with the CSV"
+            )
+        raw = sidecar.read_text(encoding="utf-8")
+        where = str(sidecar)
+    record = None
+    if raw is not None:
+        try:
+            record = json.loads(raw)
+        except ValueError as err:
+            raise ValueError(f"read_metadata: {where} is not valid JSON ({err})") from err
+    if not isinstance(record, dict) or record.get("format") != METADATA_FORMAT:
+        raise ValueError(
+            f"read_metadata: {where} holds no customer-table record of "
+            "analysis.customers_io.export; export the table again to get one"
+        )
+    return record
