@@ -146,9 +146,17 @@ def test_the_nested_model_dict_survives_parquet(traced, tmp_path):
 def test_portable_attrs_recurses_and_leaves_the_attrs_alone(traced):
     before = dict(traced.attrs)
     out = customers_io.portable_attrs(
-        {"when": {"end": pd.Timestamp("2020-06-30"), "cut": (1, np.int64(2))}, "x": np.inf}
+        {
+            "when": {"end": pd.Timestamp("2020-06-30"), "cut": (1, np.int64(2))},
+            "x": np.inf,
+            "d": np.datetime64("2020-01-31", "ns"),
+        }
     )
-    assert out == {"when": {"end": "2020-06-30T00:00:00", "cut": [1, 2]}, "x": "inf"}
+    assert out == {
+        "when": {"end": "2020-06-30T00:00:00", "cut": [1, 2]},
+        "x": "inf",
+        "d": "2020-01-31T00:00:00",
+    }
     assert type(out["when"]["cut"][1]) is int
     customers_io.portable_attrs(traced.attrs)
     assert traced.attrs.keys() == before.keys()

@@ -210,6 +210,8 @@ def test_a_newer_format_or_another_file_is_refused(cases, tmp_path):
         model_from_dict({"class": "BetaGeo", "params": d["params"]})
     with pytest.raises(ValueError, match=r"'params' must name \['r', 'alpha', 'a', 'b'\]"):
         model_from_dict(d | {"params": {"r": 1.0}})
+    with pytest.raises(ValueError, match="missing or malformed"):
+        model_from_dict(d | {"convergence": {"success": True}})
     bad = tmp_path / "bad.json"
     bad.write_text("{not json", encoding="utf-8")
     with pytest.raises(ValueError, match=r"bad\.json"):

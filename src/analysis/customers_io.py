@@ -51,12 +51,15 @@ _PANDAS_ATTRS_KEY = b"PANDAS_ATTRS"
 
 def _portable(value):
     """``value`` as JSON: containers recursed, dates as ISO text, NaN as None, the rest as text."""
-    if isinstance(value, dict):
+    if isinstance(value, dict | pd.Series):
         return {str(k): _portable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Index | pd.Series):
+    if isinstance(value, list | tuple | set | frozenset | np.ndarray | pd.Index):
         items = sorted(value, key=str) if isinstance(value, set | frozenset) else list(value)
         return [_portable(v) for v in items]
-    if isinstance(value, np.generic):
+    if isinstance(value, np.datetime64 | np.timedelta64):
+        # .item() of a nanosecond datetime64 is an int: go through pandas
+        value = pd.Timestamp(value) if isinstance(value, np.datetime64) else pd.Timedelta(value)
+    elif isinstance(value, np.generic):
         value = value.item()
     if value is None or value is pd.NaT or value is pd.NA:
         return None
@@ -75,7 +78,7 @@ def portable_attrs(attrs: dict) -> dict:
     """``attrs`` with every value JSON-safe, nested dicts and lists included.
 
     Timestamps and dates become ISO text, NumPy scalars numbers, tuples and
-    arrays lists, NaN None (JSON has no NaN), infinities "inf" / "-inf" and
+    arrays lists, Series dicts, NaN None (JSON has no NaN), infinities "inf" / "-inf" and
     anything else its text. Parquet stores a frame's ``attrs`` as JSON; a
     Timestamp (the table's ``observation_end``) would otherwise make pandas
     drop them all.
@@ -142,6 +145,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, record: dict) -> None:
 
     arrow = pa.Table.from_pandas(frame, preserve_index=True)
     meta = dict(arrow.schema.metadata or {})
+    # pandas' own key, as DataFrame.to_parquet writes it: pd.read_parquet restores the attrs
     meta[_PANDAS_ATTRS_KEY] = json.dumps(frame.attrs, allow_nan=False).encode()
     meta[METADATA_KEY] = json.dumps(record, allow_nan=False).encode()
     pq.write_table(arrow.replace_schema_metadata(meta), path)

@@ -227,6 +227,16 @@ def model_from_dict(d: dict):
         models, was written in a newer format, or its fields do not fit the class.
     """
     cls = _check_header(d)
+    try:
+        return _rebuild(cls, d)
+    except (KeyError, TypeError, AttributeError) as err:
+        raise ValueError(
+            f"{cls.__name__}: a field of the saved model is missing or malformed ({err!r})"
+        ) from err
+
+
+def _rebuild(cls: type[BaseModel], d: dict):
+    """The model of class ``cls`` described by ``d`` (its header checked)."""
     name = cls.__name__
     params = d.get("params")
     if not isinstance(params, dict) or list(params) != list(cls.param_names):
@@ -342,6 +352,5 @@ def load_model(path: str | Path):
     try:
         d = json.loads(path.read_text(encoding="utf-8"))
         return model_from_dict(d)
-    except (ValueError, KeyError, TypeError) as err:
-        # json.JSONDecodeError is a ValueError; a missing or mistyped field a KeyError/TypeError
+    except ValueError as err:  # json.JSONDecodeError included
         raise ValueError(f"load_model: {str(path)!r}: {err}") from err
