@@ -13,13 +13,16 @@ The decision layer's answer to "what do we do with these customers?"
   the data cannot tell;
 - :mod:`~analysis.strategy.pdca`: plan-do-check-act: targets written to an
   editable YAML file (:func:`plan`) and checked on a later run (:func:`check`);
-- :mod:`~analysis.strategy.groups`: the groups (stage, tier, crossings).
+- :mod:`~analysis.strategy.groups`: the groups (stage, tier, crossings);
+- :mod:`~analysis.strategy.crm`: the decisions per customer as columns for a
+  CRM (:func:`decision_columns`, :func:`with_decision_columns`).
 
 The names below are re-exported, so ``from analysis.strategy import recommend`` works.
 """
 
 from __future__ import annotations
 
+from .crm import DECISION_COLUMNS, decision_columns, with_decision_columns
 from .groups import TIERS, group_labels, resolve_tiers
 from .kpis import KPI_DEFINITIONS, KpiDefinition, kpi_definitions_table, kpis, latest_kpis
 from .pdca import check, parse_target, plan
@@ -36,6 +39,7 @@ from .playbook import (
 from .recommend import recommend
 
 __all__ = [
+    "DECISION_COLUMNS",
     "KPI_DEFINITIONS",
     "PLAYBOOK_PATH",
     "PRIORITIES",
@@ -47,6 +51,7 @@ __all__ = [
     "PlaybookError",
     "StagePlay",
     "check",
+    "decision_columns",
     "group_labels",
     "kpi_definitions_table",
     "kpis",
@@ -56,4 +61,5 @@ __all__ = [
     "plan",
     "recommend",
     "resolve_tiers",
+    "with_decision_columns",
 ]
