@@ -17,6 +17,9 @@ module each:
 - :mod:`.fitting`: :func:`fit_models`, several count models fitted side by
   side, one that cannot be fitted named with its reason; :mod:`.spend`: the
   spend per purchase when Gamma-Gamma cannot be fitted or the log has no amounts.
+- :mod:`.scorecard`: :func:`scorecard` (Gini, Spearman, decile MAPE, MAE,
+  bias, top-decile share of a per-customer prediction) and
+  :func:`holdout_scorecard`, the models and simple baselines scored on the holdout.
 - :mod:`.model`: :func:`customer_lifetime_value`, a fitted count model ("buy
   till you die", :class:`analysis.models.protocol.CountModel`) times a spend
   model, discounted in small steps of calendar time.
@@ -46,6 +49,14 @@ from .markov import (
     transition_matrix_from_counts,
 )
 from .model import customer_lifetime_value
+from .scorecard import (
+    decile_table,
+    holdout_predictions,
+    holdout_scorecard,
+    prediction_deciles,
+    score_predictions,
+    scorecard,
+)
 from .spend import fit_spend_model, observed_spend, spend_correlation
 
 __all__ = [
@@ -72,4 +83,10 @@ __all__ = [
     "fit_spend_model",
     "observed_spend",
     "spend_correlation",
+    "scorecard",
+    "decile_table",
+    "holdout_predictions",
+    "score_predictions",
+    "prediction_deciles",
+    "holdout_scorecard",
 ]

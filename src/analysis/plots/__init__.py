@@ -34,6 +34,11 @@ from .clv import __all__ as _clv_all  # noqa: E402
 
 __all__ += _clv_all
 
+from .scorecard import *  # noqa: E402,F401,F403
+from .scorecard import __all__ as _scorecard_all  # noqa: E402
+
+__all__ += _scorecard_all
+
 from .segments import *  # noqa: E402,F401,F403
 from .segments import __all__ as _segments_all  # noqa: E402
 

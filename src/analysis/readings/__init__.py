@@ -42,6 +42,11 @@ from .reproduction import __all__ as _reproduction_all  # noqa: E402
 
 __all__ += _clv_all + _reproduction_all
 
+from .scorecard import *  # noqa: E402,F401,F403
+from .scorecard import __all__ as _scorecard_all  # noqa: E402
+
+__all__ += _scorecard_all
+
 from .segment_study import *  # noqa: E402,F401,F403
 from .segment_study import __all__ as _segment_study_all  # noqa: E402
 
