@@ -12,6 +12,7 @@ saves to and loads from a small JSON file (:mod:`.persist`).
 from .base import BaseModel, OnePassModel
 from .beta_geo import BetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom
+from .checks import period_chi_square, period_transactions, tracking_band, variance_new_customer
 from .convergence import BoundaryFitWarning, Convergence, ConvergenceError, DegenerateDataError
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
@@ -37,3 +38,4 @@ __all__ += ["holdout_comparison", "holdout_error_table", "value_errors"]
 __all__ += ["CountModel", "PurchaseCountDistribution"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]
 __all__ += ["load_model", "model_from_dict", "model_to_dict", "save_model"]
+__all__ += ["period_chi_square", "period_transactions", "tracking_band", "variance_new_customer"]

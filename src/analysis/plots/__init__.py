@@ -49,6 +49,11 @@ from .strategy import __all__ as _strategy_all  # noqa: E402
 
 __all__ += _strategy_all
 
+from .checks import *  # noqa: E402,F401,F403
+from .checks import __all__ as _checks_all  # noqa: E402
+
+__all__ += _checks_all
+
 from .style import *  # noqa: E402,F401,F403
 from .style import __all__ as _style_all  # noqa: E402
 

@@ -77,3 +77,8 @@ from .unavailable import *  # noqa: E402,F401,F403
 from .unavailable import __all__ as _unavailable_all  # noqa: E402
 
 __all__ += _unavailable_all
+
+from .checks import *  # noqa: E402,F401,F403
+from .checks import __all__ as _checks_all  # noqa: E402
+
+__all__ += _checks_all
