@@ -189,6 +189,6 @@ def test_auto_never_chooses_a_fit_flagged_as_not_identified_and_chooses_alike_ev
             warnings.simplefilter("ignore")
             model, name, note = fit_count_model(frame, "auto")
         assert not model.boundary
-        assert "Pareto/NBD was not considered" in note
+        assert "Pareto/NBD: its fit does not identify" in note
         chosen.add(name)
     assert chosen == {"BG/NBD"}

@@ -28,9 +28,17 @@ import pandas as pd
 
 from . import rfm
 from .clv import customer_lifetime_value
+from .clv.choice import (
+    COUNT_MODELS,
+    choose_count_model,
+    fit_count_model,
+    fit_quietly,
+    resolve_model,
+)
 from .data import PURCHASES, value_basis
+from .dates import frame_rule
 from .lifecycle import assign_stages, current_stage
-from .models import BetaGeo, BoundaryFitWarning, ConvergenceError, GammaGamma, ParetoNBD
+from .models import BoundaryFitWarning, ConvergenceError, GammaGamma, model_to_dict
 from .panel import check_period
 from .units import DAYS_PER_YEAR, STAGES, unit_days
 from .validate import DataValidationError
@@ -40,10 +48,6 @@ __all__ += ["MIN_SPEND_BUYERS", "check_costs", "check_table_parameters", "custom
 __all__ += ["fit_count_model"]
 __all__ += ["purchase_history", "resolve_model", "spend_per_purchase", "stage_durations"]
 
-#: the count models to choose from, by display name (both have 4 parameters)
-COUNT_MODELS: dict[str, type] = {"BG/NBD": BetaGeo, "Pareto/NBD": ParetoNBD}
-#: log-likelihood points by which Pareto/NBD must beat BG/NBD to be chosen under model="auto"
-MODEL_CHOICE_MARGIN = 0.5
 #: the days up to observation_end whose revenue makes the current value
 CURRENT_VALUE_DAYS: int = 365
 #: fewest repeat buyers with positive spend to fit Gamma-Gamma on (else own mean spends)
@@ -61,110 +65,6 @@ COLUMNS: tuple[str, ...] = (
     "p_alive", "expected_purchases_period", "expected_purchases_horizon", "expected_spend",
     "clv", "clv_net", "current_value", "potential_value",
 )  # fmt: skip
-
-_MODEL_KEYS = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD"}
-
-
-def resolve_model(model: str) -> str | None:
-    """The display name of a count-model choice (None for ``"auto"``); ValueError for others.
-
-    ``"bgnbd"``/``"BG/NBD"`` and ``"paretonbd"``/``"Pareto/NBD"`` (any case)
-    force one model; ``"auto"`` lets :func:`fit_count_model` choose.
-    """
-    if isinstance(model, str):
-        key = model.strip().lower().replace("/", "").replace("-", "").replace("_", "")
-        if key == "auto":
-            return None
-        if key in _MODEL_KEYS:
-            return _MODEL_KEYS[key]
-    raise ValueError(
-        f"model must be 'auto', 'bgnbd' (BG/NBD) or 'paretonbd' (Pareto/NBD), got {model!r}"
-    )
-
-
-def _fit_quietly(cls, data):
-    """Fit a model, its BoundaryFitWarning held back (the caller re-issues the chosen one's)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", BoundaryFitWarning)
-        return cls().fit(data)
-
-
-def fit_count_model(summary: pd.DataFrame, model: str = "auto") -> tuple[object, str, str]:
-    """Fit BG/NBD and/or Pareto/NBD to a summary and choose one.
-
-    ``model="auto"`` fits both and keeps the higher log-likelihood (both have
-    four parameters, so AIC and BIC rank them the same; a tie keeps BG/NBD)
-    among the fits that identify all their parameters (a fit flagged as a
-    boundary or ridge fit is chosen only when neither is identified);
-    ``"bgnbd"``/``"BG/NBD"`` or ``"paretonbd"``/``"Pareto/NBD"`` fits only that
-    one. ``summary`` is from :func:`analysis.rfm.summarize` (its
-    ``attrs["time_unit"]`` becomes the models' unit).
-
-    Returns
-    -------
-    (model, name, note)
-        The fitted model, its display name and a sentence saying which was
-        chosen and why, followed by the chosen model's boundary-fit note if
-        any. The fits' BoundaryFitWarnings are held back for the caller.
-
-    Raises
-    ------
-    DegenerateDataError, ConvergenceError
-        When no model can be fitted (e.g. nobody made a repeat purchase).
-    """
-    forced = resolve_model(model)
-    if forced is not None:
-        fitted = _fit_quietly(COUNT_MODELS[forced], summary)
-        note = f"{forced} chosen by model={model!r} (the other model was not fitted)."
-    else:
-        fits, errors = {}, {}
-        for name, cls in COUNT_MODELS.items():
-            try:
-                fits[name] = _fit_quietly(cls, summary)
-            except ConvergenceError as err:  # DegenerateDataError included
-                errors[name] = err
-        if not fits:
-            first = next(iter(errors.values()))
-            raise type(first)(
-                "customer_table: neither BG/NBD nor Pareto/NBD could be fitted: "
-                + "; ".join(f"{k}: {v}" for k, v in errors.items())
-            ) from first
-        # A fit flagged as not identifying some parameters (a boundary or a ridge) is chosen
-        # only when no identified fit exists: its parameters, and so the customers' values,
-        # are where the optimiser happened to stop on this machine.
-        identified = {k: m for k, m in fits.items() if not m.boundary}
-        candidates = identified or fits
-        # Pareto/NBD replaces BG/NBD only when it fits measurably better: two fits at the
-        # same optimum (e.g. both reduced to the NBD) differ in the optimiser's last bits,
-        # and the choice must not flip between machines on those.
-        first = next(iter(candidates))
-        forced = max(candidates, key=lambda k: candidates[k].loglik)
-        if candidates[forced].loglik - candidates[first].loglik < MODEL_CHOICE_MARGIN:
-            forced = first
-        why = [
-            f"log-likelihood {fits[forced].loglik:,.1f} against {k}'s {fits[k].loglik:,.1f} "
-            "(both have 4 parameters, so AIC agrees)"
-            + (
-                f"; the first listed is kept when the other is not better by "
-                f"{MODEL_CHOICE_MARGIN:g} or more"
-                if abs(fits[forced].loglik - fits[k].loglik) < MODEL_CHOICE_MARGIN
-                else ""
-            )
-            for k in candidates
-            if k != forced
-        ]
-        why += [
-            f"{k} was not considered: its fit does not identify {', '.join(m.boundary)} "
-            f"(log-likelihood {m.loglik:,.1f})"
-            for k, m in fits.items()
-            if k not in candidates
-        ]
-        why += [f"{k} could not be fitted ({str(e).rstrip('.')})" for k, e in errors.items()]
-        note = f"{forced} chosen: {'; '.join(why)}."
-        fitted = fits[forced]
-    if fitted.boundary:
-        note += f" {forced} boundary fit: {fitted.boundary_note}"
-    return fitted, forced, note
 
 
 def spend_per_purchase(
@@ -214,7 +114,7 @@ def spend_per_purchase(
         reason = f"only {len(buyers):,} repeat buyer(s) with positive spend (< {min_spend_buyers})"
     else:
         try:
-            gg = _fit_quietly(GammaGamma, buyers)
+            gg = fit_quietly(GammaGamma, buyers)
             spend = gg.expected_spend(summary)
         except (ConvergenceError, ValueError) as err:
             reason = str(err).rstrip(".")
@@ -406,6 +306,29 @@ def check_table_parameters(horizon_years, margin, cost_per_order, time_unit, per
         raise ValueError(f"cost_per_order must be a number >= 0, got {cost_per_order!r}")
 
 
+def _calibration_summary(transactions, time_unit, end, calibration_end):
+    """The log summarised to ``calibration_end`` (from the data by default), or (None, None)."""
+    if calibration_end is False:
+        return None, None
+    first = transactions["date"].min()
+    if calibration_end is None or (isinstance(calibration_end, str) and not calibration_end):
+        try:
+            cal, _ = frame_rule(first, end)
+        except ValueError:  # too short a log to split: the rule skips its holdout step
+            return None, None
+    else:
+        cal = pd.Timestamp(calibration_end).normalize()
+        if not pd.Timestamp(first).normalize() <= cal < end:
+            raise ValueError(
+                f"calibration_end {cal.date()} must fall between the first purchase "
+                f"({pd.Timestamp(first).date()}) and the day before observation_end ({end.date()})"
+            )
+    with warnings.catch_warnings():  # customers who start after it are simply not in the test
+        warnings.simplefilter("ignore", UserWarning)
+        summary = rfm.summarize(transactions, time_unit, observation_end=end, calibration_end=cal)
+    return summary, cal
+
+
 def customer_table(
     transactions: pd.DataFrame,
     *,
@@ -418,6 +341,7 @@ def customer_table(
     cost_per_order: float = 0.0,
     costs: pd.DataFrame | None = None,
     model: str = "auto",
+    calibration_end=None,
     min_spend_buyers: int = MIN_SPEND_BUYERS,
     current_days: int = CURRENT_VALUE_DAYS,
     currency: str = "$",
@@ -442,8 +366,13 @@ def customer_table(
     costs : DataFrame, optional
         Indexed by customer id: ``acquisition_cost`` and/or ``retention_cost``
         (currency per year while alive); see :func:`check_costs`.
-    model : {"auto", "bgnbd", "paretonbd", "BG/NBD", "Pareto/NBD"}
-        The count model (:func:`fit_count_model`).
+    model : {"auto", "bgnbd", "paretonbd", "mbgnbd", "BG/NBD", "Pareto/NBD", "MBG/NBD"}
+        The count model: ``"auto"`` chooses by
+        :data:`analysis.clv.choice.CHOICE_RULE` (holdout accuracy, then fit).
+    calibration_end : date-like, optional
+        The end of the calibration period of ``"auto"``'s holdout step; by
+        default :data:`analysis.dates.FRAME_RULE` places it (the month end
+        nearest the middle of the log), and ``False`` skips the holdout step.
     min_spend_buyers, current_days : int
         Fewest repeat buyers with positive spend to fit Gamma-Gamma
         (:func:`spend_per_purchase`); days up to ``observation_end`` whose
@@ -503,7 +432,9 @@ def customer_table(
     in_stage = stage_durations(stages)
     del stages
 
-    count_model, model_name, note = fit_count_model(summary, model)
+    calibration, cal_end = _calibration_summary(transactions, time_unit, end, calibration_end)
+    choice = choose_count_model(summary, model, calibration)
+    count_model, model_name, note = choice
     spend, spend_model, spend_note = spend_per_purchase(
         summary, history, min_spend_buyers, basis.value_per_purchase, basis.currency
     )
@@ -547,6 +478,14 @@ def customer_table(
     table.attrs = {
         "model": model_name,
         "model_note": f"{note} {spend_note}",
+        # JSON-safe (NaN as None), so a Parquet or sidecar export reads back equal
+        "model_choice": choice.table.reset_index()
+        .astype(object)
+        .where(choice.table.reset_index().notna(), None)
+        .to_dict("records"),
+        "count_model": model_to_dict(count_model),
+        "spend_model": None if spend_model is None else model_to_dict(spend_model),
+        "calibration_end": cal_end,
         "time_unit": time_unit,
         "period": period,
         "observation_end": end,

@@ -98,8 +98,10 @@ def _decode(value, what: str) -> float:
 
 
 def _model_class(model) -> type[BaseModel]:
-    cls = type(model)
-    if MODEL_CLASSES.get(cls.__name__) is not cls:
+    """The package's model class of ``model`` (for a subclass, the package class it extends)."""
+    cls = next((c for c in type(model).__mro__ if MODEL_CLASSES.get(c.__name__) is c), None)
+    if cls is None:
+        cls = type(model)
         raise TypeError(
             f"only the package's models can be saved ({', '.join(MODEL_CLASSES)}); got "
             f"{cls.__module__}.{cls.__qualname__}"

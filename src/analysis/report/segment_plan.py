@@ -222,6 +222,8 @@ def customer_table_from(
             "build the table here"
         )
     table.attrs["observation_end"] = end
+    if table.attrs.get("calibration_end") is not None:  # written as ISO text
+        table.attrs["calibration_end"] = pd.Timestamp(table.attrs["calibration_end"])
     return table
 
 

@@ -45,6 +45,18 @@ from .kpis import KPI_DEFINITIONS, kpis, latest_kpis
 
 __all__ = ["PLAN_COLUMNS", "CHECK_COLUMNS", "parse_target", "plan", "check"]
 
+#: customer-table attrs that record the fit, not a setting: not kept in the plan, not compared
+_RECORDS = frozenset(
+    {
+        "observation_end",
+        "calibration_end",
+        "model_note",
+        "model_choice",
+        "count_model",
+        "spend_model",
+    }
+)
+
 #: the columns of the table :func:`plan` returns (and writes, one entry per row)
 PLAN_COLUMNS = [
     "kpi",
@@ -288,7 +300,7 @@ def plan(
             "repeat_within_days": int(repeat_within_days),
             "product_column": product_column,
         },
-        "table": {k: _plain(v) for k, v in sorted(table.attrs.items()) if k != "observation_end"},
+        "table": {k: _plain(v) for k, v in sorted(table.attrs.items()) if k not in _RECORDS},
         "targets": [{k: _plain(v) for k, v in row.items()} for row in rows],
     }
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
@@ -422,7 +434,7 @@ def check(
     changes = {
         k: (v, _plain(table.attrs.get(k)))
         for k, v in recorded.items()
-        if k != "model_note" and _plain(table.attrs.get(k)) != v
+        if k not in _RECORDS and _plain(table.attrs.get(k)) != v
     }
     out.attrs.update(
         path=str(path),

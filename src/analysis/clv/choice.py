@@ -1,0 +1,265 @@
+"""The count model of the study's one valuation: fitted, scored on the holdout, chosen by a stated rule.
+
+Every report values a customer from the same customer table
+(:func:`analysis.customers.customer_table`), so one customer has one CLV
+everywhere; this module decides which count model that table uses.
+
+The rule (:data:`CHOICE_RULE`), for ``model="auto"``:
+
+1. The candidates are :data:`COUNT_MODELS` (BG/NBD, Pareto/NBD, MBG/NBD),
+   each fitted on the whole log to the observation end. A fit flagged as not
+   identifying some of its parameters (a boundary or ridge fit) is not
+   considered while an identified fit exists: its parameters, and so the
+   customers' values, are where the optimiser happened to stop.
+2. **Holdout accuracy.** When a calibration summary is given (the log up to
+   the calibration end, with the holdout purchases), each candidate is fitted
+   on it too and predicts every customer's purchases in the holdout; its
+   error is the mean absolute error per customer (``mae`` of
+   :func:`analysis.clv.scorecard`). The candidates within
+   :data:`HOLDOUT_TOLERANCE` (relative) of the smallest error stay.
+3. **Fit.** Among those, the highest log-likelihood on the whole log (the
+   three models have four parameters each, so AIC and BIC rank them alike);
+   a model replaces the one listed before it only when it is better by
+   :data:`MODEL_CHOICE_MARGIN` log-likelihood points or more, so two fits at
+   the same optimum cannot flip the choice between machines.
+
+Holdout accuracy comes first because the valuation is a forecast; the
+likelihood decides between forecasts the holdout cannot tell apart.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..models import BetaGeo, BoundaryFitWarning, ConvergenceError, ModifiedBetaGeo, ParetoNBD
+
+__all__ = ["CHOICE_RULE", "COUNT_MODELS", "HOLDOUT_TOLERANCE", "MODEL_CHOICE_MARGIN"]
+__all__ += ["ModelChoice", "choose_count_model", "fit_count_model", "fit_quietly", "resolve_model"]
+
+#: the count models to choose from, by display name (each has 4 parameters), in order of preference
+COUNT_MODELS: dict[str, type] = {
+    "BG/NBD": BetaGeo,
+    "Pareto/NBD": ParetoNBD,
+    "MBG/NBD": ModifiedBetaGeo,
+}
+#: relative holdout error (mean absolute error per customer) within which candidates tie
+HOLDOUT_TOLERANCE = 0.01
+#: log-likelihood points by which a later-listed model must beat an earlier one to replace it
+MODEL_CHOICE_MARGIN = 0.5
+#: the rule of ``model="auto"`` in one sentence (the reports quote it)
+CHOICE_RULE = (
+    "among the candidates whose fit identifies all their parameters, those whose holdout "
+    "error (mean absolute error of each customer's purchases, models fitted on the calibration "
+    f"period) is within {HOLDOUT_TOLERANCE:.0%} of the smallest; of these, the highest "
+    "log-likelihood on the whole log (all have four parameters, so AIC agrees), a later-listed "
+    f"model replacing an earlier one only when better by {MODEL_CHOICE_MARGIN:g} or more"
+)
+
+_MODEL_KEYS = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "mbgnbd": "MBG/NBD"}
+
+
+def resolve_model(model: str) -> str | None:
+    """The display name of a count-model choice (None for ``"auto"``); ValueError for others.
+
+    ``"bgnbd"``/``"BG/NBD"``, ``"paretonbd"``/``"Pareto/NBD"`` and
+    ``"mbgnbd"``/``"MBG/NBD"`` (any case) force one model; ``"auto"`` lets
+    :func:`fit_count_model` choose by :data:`CHOICE_RULE`.
+    """
+    if isinstance(model, str):
+        key = model.strip().lower().replace("/", "").replace("-", "").replace("_", "")
+        if key == "auto":
+            return None
+        if key in _MODEL_KEYS:
+            return _MODEL_KEYS[key]
+    raise ValueError(
+        "model (clv_model) must be 'auto', 'bgnbd' (BG/NBD), 'paretonbd' (Pareto/NBD) or "
+        f"'mbgnbd' (MBG/NBD), got {model!r}"
+    )
+
+
+def fit_quietly(cls, data):
+    """Fit a model, its BoundaryFitWarning held back (the caller re-issues the chosen one's)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryFitWarning)
+        return cls().fit(data)
+
+
+def _holdout_length(calibration: pd.DataFrame) -> float:
+    """The holdout's length in the summary's time unit (from its ``duration_holdout`` column)."""
+    if "duration_holdout" in calibration:
+        return float(calibration["duration_holdout"].iloc[0])
+    raise ValueError(
+        "the calibration summary lacks 'duration_holdout': summarise the log with a "
+        "calibration_end (analysis.rfm.summarize(..., calibration_end=...))"
+    )
+
+
+@dataclass
+class ModelChoice:
+    """The count model of the valuation and how it was chosen.
+
+    Attributes
+    ----------
+    model : fitted count model
+        The chosen model, fitted on the whole log.
+    name : str
+        Its display name (a key of :data:`COUNT_MODELS`).
+    note : str
+        A sentence saying which model was chosen and why.
+    table : DataFrame
+        One row per candidate: ``log_likelihood``, ``aic`` (whole log),
+        ``identified``, ``holdout_mae`` (NaN without a calibration summary or
+        when the calibration fit failed), ``chosen`` (bool), ``reason``.
+    """
+
+    model: object
+    name: str
+    note: str
+    table: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    def __iter__(self):  # unpacks as (model, name, note), as fit_count_model returns
+        return iter((self.model, self.name, self.note))
+
+
+def _holdout_errors(calibration, names) -> tuple[dict[str, float], dict[str, str]]:
+    """Each named model fitted on the calibration summary: mean absolute holdout error."""
+    t = _holdout_length(calibration)
+    actual = calibration["frequency_holdout"].to_numpy(dtype=float)
+    errors, reasons = {}, {}
+    for name in names:
+        try:
+            fitted = fit_quietly(COUNT_MODELS[name], calibration)
+        except ConvergenceError as err:
+            reasons[name] = str(err).strip().rstrip(".")
+            continue
+        predicted = np.asarray(fitted.expected_purchases(calibration, t=t), dtype=float)
+        errors[name] = float(np.mean(np.abs(predicted - actual)))
+    return errors, reasons
+
+
+def choose_count_model(
+    summary: pd.DataFrame, model: str = "auto", calibration: pd.DataFrame | None = None
+) -> ModelChoice:
+    """Fit the count models to a summary and choose the valuation's by :data:`CHOICE_RULE`.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`analysis.rfm.summarize` of the whole log (its ``attrs["time_unit"]``
+        becomes the models' unit).
+    model : str
+        ``"auto"`` (the rule), or one model's name (:func:`resolve_model`),
+        which is then the only one fitted.
+    calibration : DataFrame, optional
+        The same log summarised with a ``calibration_end`` (holdout columns);
+        without it the rule skips its holdout step and says so.
+
+    Raises
+    ------
+    DegenerateDataError, ConvergenceError
+        When no model can be fitted (e.g. nobody made a repeat purchase).
+    """
+    forced = resolve_model(model)
+    if forced is not None:
+        fitted = fit_quietly(COUNT_MODELS[forced], summary)
+        others = [k for k in COUNT_MODELS if k != forced]
+        note = f"{forced} chosen by clv_model={model!r} ({' and '.join(others)} not fitted)."
+        table = pd.DataFrame(
+            {
+                "log_likelihood": [fitted.loglik],
+                "aic": [fitted.aic],
+                "identified": [not fitted.boundary],
+                "holdout_mae": [np.nan],
+                "chosen": [True],
+                "reason": ["named by clv_model"],
+            },
+            index=pd.Index([forced], name="model"),
+        )
+        return _with_boundary(ModelChoice(fitted, forced, note, table))
+
+    fits, errors = {}, {}
+    for name, cls in COUNT_MODELS.items():
+        try:
+            fits[name] = fit_quietly(cls, summary)
+        except ConvergenceError as err:  # DegenerateDataError included
+            errors[name] = str(err).strip().rstrip(".")
+    if not fits:
+        raise ConvergenceError(
+            "customer_table: none of BG/NBD, Pareto/NBD and MBG/NBD could be fitted: "
+            + "; ".join(f"{k}: {v}" for k, v in errors.items())
+        )
+    identified = {k: m for k, m in fits.items() if not m.boundary}
+    candidates = dict(identified or fits)
+    why = {k: "" for k in COUNT_MODELS}
+    for k, m in fits.items():
+        if k not in candidates:
+            why[k] = f"its fit does not identify {', '.join(m.boundary)}"
+    for k, reason in errors.items():
+        why[k] = f"could not be fitted ({reason})"
+
+    holdout, cal_reasons = {}, {}
+    if calibration is not None and len(candidates) > 1:
+        holdout, cal_reasons = _holdout_errors(calibration, list(candidates))
+        if holdout:
+            best = min(holdout.values())
+            for k in list(candidates):
+                if k not in holdout:
+                    why[k] = f"not fitted on the calibration period ({cal_reasons[k]})"
+                    del candidates[k]
+                elif holdout[k] > best * (1 + HOLDOUT_TOLERANCE) + 1e-12:
+                    why[k] = (
+                        f"holdout error {holdout[k]:.4f} more than {HOLDOUT_TOLERANCE:.0%} "
+                        f"above the smallest, {best:.4f}"
+                    )
+                    del candidates[k]
+
+    chosen = next(iter(candidates))
+    for k in candidates:
+        if fits[k].loglik - fits[chosen].loglik >= MODEL_CHOICE_MARGIN:
+            chosen = k
+    for k in candidates:
+        if k != chosen:
+            close = abs(fits[k].loglik - fits[chosen].loglik) < MODEL_CHOICE_MARGIN
+            why[k] = (
+                f"as accurate on the holdout; log-likelihood {fits[k].loglik:,.1f} against "
+                f"{fits[chosen].loglik:,.1f}"
+                + (f" (not better by {MODEL_CHOICE_MARGIN:g} or more)" if close else "")
+            )
+    steps = []
+    if calibration is None:
+        steps.append("no calibration period, so the holdout step was skipped")
+    elif holdout:
+        steps.append(f"holdout error {holdout[chosen]:.4f} purchases per customer")
+    steps.append(f"log-likelihood {fits[chosen].loglik:,.1f} on the whole log")
+    rest = [f"{k}: {why[k]}" for k in COUNT_MODELS if k != chosen and why[k]]
+    note = f"{chosen} chosen ({'; '.join(steps)})" + (f"; {'; '.join(rest)}" if rest else "") + "."
+    index = pd.Index(list(COUNT_MODELS), name="model")
+    table = pd.DataFrame(
+        {
+            "log_likelihood": [fits[k].loglik if k in fits else np.nan for k in index],
+            "aic": [fits[k].aic if k in fits else np.nan for k in index],
+            "identified": [k in fits and not fits[k].boundary for k in index],
+            "holdout_mae": [holdout.get(k, np.nan) for k in index],
+            "chosen": [k == chosen for k in index],
+            "reason": ["chosen" if k == chosen else why[k] for k in index],
+        },
+        index=index,
+    )
+    return _with_boundary(ModelChoice(fits[chosen], chosen, note, table))
+
+
+def _with_boundary(choice: ModelChoice) -> ModelChoice:
+    if choice.model.boundary:
+        choice.note += f" {choice.name} boundary fit: {choice.model.boundary_note}"
+    return choice
+
+
+def fit_count_model(
+    summary: pd.DataFrame, model: str = "auto", calibration: pd.DataFrame | None = None
+) -> tuple[object, str, str]:
+    """:func:`choose_count_model` as ``(model, name, note)``."""
+    return tuple(choose_count_model(summary, model, calibration))
