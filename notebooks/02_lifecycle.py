@@ -20,6 +20,7 @@ margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cos
 cost_per_purchase: float = 0.0  # cost to serve one purchase, dollars: none assumed
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
+clv_model: str = "auto"  # count model of the valuation: "auto" (holdout error, then fit), "BG/NBD", "Pareto/NBD" or "MBG/NBD"
 projection_periods: int = 12  # periods ahead for the projected stage mix
 window_months: float = 3.0  # longest window for a customer's current pace
 trial_months: float = 2.5  # silence that ends a trial without an established cycle

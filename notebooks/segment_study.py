@@ -22,6 +22,8 @@ horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, doc
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
 cost_per_order: float = 0.0  # cost to serve one order, in currency: none assumed
+clv_model: str = "auto"  # count model of the valuation: "auto" (holdout error, then fit), "BG/NBD", "Pareto/NBD" or "MBG/NBD"
+calibration_end: str = ""  # the count model is chosen on its holdout (purchases after it); empty: from the data
 segmentation: str = "clv_tiers"  # clv_tiers, value_matrix, loyalty_profitability or rfm_segments
 segment: str = "high"  # the label studied
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
@@ -95,6 +97,8 @@ table = report.customer_table_from(
     annual_discount_rate=annual_discount_rate,
     margin=margin,
     cost_per_order=cost_per_order,
+    model=clv_model,
+    calibration_end=calibration_end or None,
 )
 rows = segments.members(table, segmentation, segment)
 Markdown("**Model.** " + table.attrs["model_note"])

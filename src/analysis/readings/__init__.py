@@ -82,3 +82,8 @@ from .checks import *  # noqa: E402,F401,F403
 from .checks import __all__ as _checks_all  # noqa: E402
 
 __all__ += _checks_all
+
+from .valuation import *  # noqa: E402,F401,F403
+from .valuation import __all__ as _valuation_all  # noqa: E402
+
+__all__ += _valuation_all

@@ -68,6 +68,8 @@ TABLE_PARAMETERS = (
     "annual_discount_rate",
     "margin",
     "cost_per_order",
+    "clv_model",
+    "calibration_end",
 )
 #: the table's ``attrs`` that record a parameter, checked when a table is read back
 RECORDED = ("period", "time_unit", "horizon_years", "annual_discount_rate", "margin")
@@ -125,6 +127,8 @@ def segment_table(values: dict[str, Any]) -> pd.DataFrame:
         annual_discount_rate=values["annual_discount_rate"],
         margin=values["margin"],
         cost_per_order=values["cost_per_order"],
+        model=values.get("clv_model") or "auto",
+        calibration_end=values.get("calibration_end") or None,
     )
 
 
@@ -139,6 +143,8 @@ def customer_table_from(
     annual_discount_rate: float = 0.10,
     margin: float = 0.30,
     cost_per_order: float = 0.0,
+    model: str = "auto",
+    calibration_end=None,
 ) -> pd.DataFrame:
     """The customer table of ``transactions``: read from ``path`` when given, else built.
 
@@ -158,7 +164,9 @@ def customer_table_from(
     transactions : DataFrame
         The loaded log.
     observation_end, period, time_unit, horizon_years, annual_discount_rate, margin, cost_per_order
-        As for :func:`analysis.customers.customer_table`.
+    model, calibration_end
+        As for :func:`analysis.customers.customer_table` (``model`` is the
+        ``clv_model`` parameter; a table read back must have used the model it names).
 
     Returns
     -------
@@ -188,7 +196,12 @@ def customer_table_from(
     }
     if not path:
         return customers.customer_table(
-            transactions, observation_end=observation_end, cost_per_order=cost_per_order, **settings
+            transactions,
+            observation_end=observation_end,
+            cost_per_order=cost_per_order,
+            model=model,
+            calibration_end=calibration_end,
+            **settings,
         )
     path = Path(path)
     if not path.is_file():
@@ -212,6 +225,9 @@ def customer_table_from(
         )
         if not same:
             problems.append(f"{name} {value!r} in the table, {settings[name]!r} here")
+    forced = customers.resolve_model(model)
+    if forced is not None and table.attrs.get("model") != forced:
+        problems.append(f"model {table.attrs.get('model')!r} in the table, {forced!r} here")
     ids = pd.Index(transactions["customer_id"].unique())
     if len(ids) != len(table) or not ids.isin(table.index).all():
         problems.append(f"{len(table):,} customers in the table, {len(ids):,} in the log")
