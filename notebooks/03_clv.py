@@ -3,7 +3,7 @@
 #
 # The customer-relationship literature this project follows (summarised in `docs/domain.md`, section CLV) defines a customer's lifetime value (CLV) as the cash flow the relationship will bring, discounted at the firm's cost of capital, over a horizon of about three years. This report asks two questions of the same transaction log. **What is each customer worth?** And, since that literature offers several ways to compute it, from a one-line annuity formula to Markov chains and probabilistic "buy till you die" models, **which method should the firm trust?**
 #
-# The argument runs in five steps: fit three models of repeat buying; test their forecasts on a holdout period they never saw; add a model of spend per purchase; value every customer over three years; and set the result beside the simpler methods, including a backtest of each method on the holdout.
+# The argument runs in six steps: fit three models of repeat buying; test their forecasts on a holdout period they never saw; add a model of spend per purchase; score every model and three simple rules customer by customer on the holdout; value every customer over three years with the study's one model, with an interval; and set the result beside the simpler methods, including a backtest of each method on the holdout.
 #
 # The models are fitted in the time unit `time_unit` (weeks by default) on the purchases up to `calibration_end` (calibration) and tested on the rest, up to `observation_end` (holdout); the two dates come from the log unless given. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper and sets the estimates beside the published ones.
 #
@@ -38,7 +38,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import clv, data, dates, models, plots, readings, report, rfm, tables
+from analysis import clv, customers, data, dates, models, plots, readings, report, rfm, tables
 from analysis.models.validation import tracking_table
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
@@ -66,6 +66,19 @@ calibration = rfm.summarize(
     transactions, time_unit, observation_end=observation_end, calibration_end=calibration_end
 )
 whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
+# the study's one valuation: the customer table every report reads (its model chosen by clv_model)
+table = customers.customer_table(
+    transactions,
+    observation_end=observation_end,
+    time_unit=time_unit,
+    horizon_years=horizon_years,
+    annual_discount_rate=annual_discount_rate,
+    margin=margin,
+    model=clv_model,
+    calibration_end=calibration_end,
+    currency=currency,
+)
+clv_name = table.attrs["model"]
 
 # %%
 Markdown(readings.run_intro(dataset, transactions))
@@ -127,6 +140,17 @@ Markdown(
 )
 
 # %% [markdown]
+# A first check of each fit on the data it was fitted to: how many customers made 0, 1, 2, ... repeat purchases in the calibration period, against the number each model expects (the sum over customers of the model's probability of that many purchases in her own time observed). The models were fitted to each customer's history, not to these counts, so this is a check, not the fit itself.
+
+# %%
+period_counts = models.period_transactions(fitted, calibration, max_frequency)
+period_stats = models.period_chi_square(period_counts, {k: m.n_params for k, m in fitted.items()})
+ax = plots.plot_period_transactions(period_counts)
+
+# %%
+Markdown(readings.period_check_reading(period_counts, period_stats))
+
+# %% [markdown]
 # ## 2. Do the models predict the holdout?
 #
 # A model is useful to the firm if it forecasts what customers do next. Each model, fitted on the calibration period only, predicts every customer's purchases in the holdout from her own history. First grouped by the number of repeat purchases in calibration (the last group collects the heaviest buyers), the comparison of the papers:
@@ -162,6 +186,31 @@ ax = plots.plot_tracking(tracking)
 
 # %%
 ax = plots.plot_tracking(tracking, cumulative=False)
+
+# %% [markdown]
+# How sure is the forecast? The valuation's model (section 5) again, with the 90% range of its curve: the darker band is the uncertainty of its fitted parameters (curves drawn from their estimated sampling distribution), the lighter one adds the chance variation of the cohort's purchases. An actual count outside the lighter band is more than chance and parameter error can explain.
+
+# %%
+band = (
+    models.tracking_band(
+        fitted[clv_name],
+        transactions,
+        calibration_end,
+        observation_end,
+        time_unit=time_unit,
+        name=clv_name,
+    )
+    if clv_name in fitted
+    else None
+)
+ax = None if band is None else plots.plot_tracking_band(tracking, band)
+
+# %%
+Markdown(
+    readings.tracking_band_reading(tracking, band)
+    if band is not None
+    else f"{clv_name} could not be fitted on the calibration period: no band to show."
+)
 
 # %%
 tables.format_table(
@@ -231,9 +280,32 @@ Markdown(
 )
 
 # %% [markdown]
-# ## 4. What each customer is worth
+# ## 4. Customer by customer: the holdout scorecard
 #
-# For the valuation the models are fitted again on the whole log, up to the end of observation, so that every customer is valued from what the firm knows today; the holdout test above says how far these forecasts can be trusted. The CLV of a customer is the expected number of her purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin (`analysis.clv.customer_lifetime_value`; no cost to serve is charged: the log records none). The model for the per-customer views is the `clv_model` parameter (BG/NBD by default); section 5 values the customers with all three.
+# The tests above are about groups and totals; a firm acts on individual customers. The scorecard asks every method, from the calibration data only, for each customer's purchases and spend in the holdout, and scores the forecasts against what each customer did (`analysis.clv.scorecard`, defined in `docs/scorecard.md`): **gini** (how well the forecast orders customers by what they actually did, 1 = perfectly, normalised), **spearman** (rank correlation), **decile_mape** (the mean relative miss of the ten deciles' means: is the level right where it matters?), **mae** (mean absolute error per customer), **bias** (total forecast / total actual - 1) and **top_decile_share** (the share of the actual total that the top 10% by forecast delivered). Beside the models stand three rules a firm could use without a model: the **spend rate** (the customer's past spend per day, carried over the holdout), the **last period** (what she did in the last stretch as long as the holdout), and the **RFM score** (a ranking only: its level measures are not defined). Spend is the models' purchases times the spend model's spend per purchase.
+
+# %%
+holdout_predictions = clv.holdout_predictions(
+    transactions,
+    calibration,
+    fitted,
+    spend_model,
+    calibration_end=calibration_end,
+    observation_end=observation_end,
+)
+card = clv.score_predictions(holdout_predictions)
+readings.scorecard_table(card, currency=currency)
+
+# %%
+axes = plots.plot_scorecard_deciles(clv.prediction_deciles(holdout_predictions), currency=currency)
+
+# %%
+Markdown(readings.scorecard_reading(card, currency=currency))
+
+# %% [markdown]
+# ## 5. What each customer is worth
+#
+# For the valuation the models are fitted again on the whole log, up to the end of observation, so that every customer is valued from what the firm knows today; the holdout test above says how far these forecasts can be trusted. The CLV of a customer is the expected number of her purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin (`analysis.clv.customer_lifetime_value`; no cost to serve is charged: the log records none). The model is the study's one valuation model (`clv_model`): by default chosen among the three by their holdout error (the mean absolute error of each customer's purchases, section 2), then their fit on the whole log, the rule of `analysis.clv.choice`; every report values a customer with it, so a customer has one CLV everywhere. The table shows each candidate on both counts. Section 6 values the customers with all three for comparison.
 
 # %%
 fitted_now, not_fitted_now = clv.fit_models(count_models, whole)
@@ -248,11 +320,18 @@ spend_now = (
     if readings.skipped(spend_now_fit)
     else spend_now_fit
 )
-clv_name, clv_note = clv.choose_model(fitted_now, clv_model)
+choice = pd.DataFrame(table.attrs["model_choice"]).set_index("model")
+display(
+    tables.format_table(
+        choice[["log_likelihood", "aic", "identified", "holdout_mae", "chosen", "reason"]],
+        {"log_likelihood": "number", "aic": "number", "holdout_mae": "ratio"},
+        decimals=4,
+    )
+)
+display(Markdown(table.attrs["model_note"]))
 spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
 notes = [
     clv.not_fitted_note(not_fitted_now, fitted_now),
-    clv_note,
     str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
 ]
 display(
@@ -273,6 +352,7 @@ value = clv.customer_lifetime_value(
     margin=margin,
     time_unit=time_unit,
 )
+display(readings.valuation_line(table, currency=currency))
 tables.summary_table(value.drop(columns=["discounted_cost"]), currency=currency)
 
 # %%
@@ -292,13 +372,18 @@ ax = plots.plot_concentration(value["clv"].rename(clv_name))
 # The most valuable customers, with their history and the model's probability that they are still active:
 
 # %%
-p_alive = pd.Series(fitted_now[clv_name].p_alive(whole), index=whole.index)
-(
-    value.join(whole[["frequency", "recency", "T", "monetary_value"]])
-    .assign(p_alive=p_alive)
-    .nlargest(top_customers, "clv")
-    .drop(columns=["discounted_cost"])
-    .pipe(tables.format_table, {"p_alive": "share"}, currency=currency)
+p_alive = table["p_alive"]
+shown = ["frequency", "recency", "T", "monetary_value", "expected_purchases_horizon"]
+shown += [
+    c
+    for c in ("p_alive_low", "p_alive", "p_alive_high", "clv_low", "clv", "clv_high")
+    if c in table
+]
+table.nlargest(top_customers, "clv")[shown].pipe(
+    tables.format_table,
+    {c: "share" for c in shown if c.startswith("p_alive")}
+    | {"expected_purchases_horizon": "number", "recency": "number", "T": "number"},
+    currency=currency,
 )
 
 # %% [markdown]
@@ -330,10 +415,12 @@ Markdown(
         top=top_customers,
         currency=currency,
     )
+    + " "
+    + readings.chosen_model_line(card, clv_name, currency=currency)
 )
 
 # %% [markdown]
-# ## 5. The simpler methods on the same customers
+# ## 6. The simpler methods on the same customers
 #
 # The same literature proposes simpler ways to value a customer (`docs/domain.md`, sections Formula methods and Markov-chain method). Each is computed here on the same log, at the same date, with the same margin, horizon and discount rate:
 #
@@ -410,7 +497,7 @@ Markdown(
 )
 
 # %% [markdown]
-# ## 6. Which method to trust: a backtest on the holdout
+# ## 7. Which method to trust: a backtest on the holdout
 #
 # Every method is set back to the calibration end and asked for the revenue each customer will bring in the holdout (undiscounted, margin 1), using only the calibration data: the models fitted on calibration, the formula with the calibration spend rate, and the recency chain estimated on the calibration months (its last state open at the number of months observed minus two). The retention method cannot take part: its retention rate is measured on the holdout itself. The actual revenue is what each customer spent in the holdout.
 
@@ -441,7 +528,7 @@ tables.format_table(
 )
 
 # %% [markdown]
-# The same methods side by side: how concentrated each one says the value is (left, the values of section 5), and the revenue each predicts in total for the holdout against what the customers actually spent (right, the backtest).
+# The same methods side by side: how concentrated each one says the value is (left, the values of section 6), and the revenue each predicts in total for the holdout against what the customers actually spent (right, the backtest).
 
 # %%
 totals = tables.method_totals(backtest, actual)
@@ -495,6 +582,8 @@ assert (values["retention"].abs() <= values["formula"].abs() + 1e-9).all(), (
 assert np.allclose(P.sum(axis=1), 1.0) and (R >= 0).all()
 assert len(values) == len(whole) and values.index.equals(whole.index)
 assert np.allclose(value["clv"], values[clv_name])
+# one valuation: this report's values are the customer table's, which every report reads
+assert np.allclose(value["clv"], table["clv"], rtol=1e-9, atol=1e-9)
 
 # %% [markdown]
 # ## Appendix: the recency chain's transition matrix

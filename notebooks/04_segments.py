@@ -3,7 +3,7 @@
 #
 # One row per customer, with its history, its lifecycle stage, the probability that it is still active and its expected value, and the segmentations of the customer-relationship literature read from that row: which customers hold the value, and how the firm should treat each group.
 #
-# The lifecycle report values customers by stage and the CLV report compares ways of valuing them; this report puts both to work on the whole customer base. It builds the **customer table** (`analysis.customers.customer_table`), writes it out for the firm (`customers.csv`, `customers.parquet`) and reads it through every segmentation of `docs/domain.md` (section Segmentation): CLV tiers, the value matrix, loyalty against profitability, the cost matrix, prospect tiers, the customer ranking, Kotler's relationship levels and RFM segments, then the lifecycle stage crossed with the value tier, and finally the stage chain's value set beside the customer table's.
+# The lifecycle report values customers by stage and the CLV report compares ways of valuing them; this report puts both to work on the whole customer base. It builds the **customer table** (`analysis.customers.customer_table`), writes it out for the firm (`customers.csv`, `customers.parquet`) and reads it through every segmentation of `docs/domain.md` (section Segmentation): CLV tiers, the value matrix, loyalty against profitability, the cost matrix, prospect tiers, the customer ranking, Kotler's relationship levels and RFM segments, then the lifecycle stage crossed with the value tier, and the value of each tier with its interval.
 #
 # Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed gross margin (`margin`): the study reads no cost from the log, so the margin is an assumption to replace with the firm's own figure, and no cost to serve is invented (`cost_per_order` is zero unless given).
 
@@ -25,26 +25,32 @@ annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of c
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
 cost_per_order: float = 0.0  # cost to serve one order, in currency: none assumed
 clv_model: str = "auto"  # count model of the valuation: "auto" (holdout error, then fit), "BG/NBD", "Pareto/NBD" or "MBG/NBD"
-calibration_end: str = ""  # the count model is chosen on its holdout (purchases after it); empty: from the data
+calibration_end: str = (
+    ""  # the count model is chosen on its holdout (purchases after it); empty: from the data
+)
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
+playbook: str = ""  # path to an edited copy of the playbook YAML; empty: the package's
+warning_top_tiers: list = ["high", "medium"]  # value tiers the early warning watches
+p_alive_below: float = 0.5  # early-warning reason low_p_alive: P(alive) below this
+cycle_factor: float = 3.0  # early warning "overdue": silent over this many own purchase cycles
 top_customers: int = 10  # rows of the most-valuable and ranking tables
 export_dir: str = ""  # folder for customers.csv / customers.parquet; empty: the report folder
 
 # %%
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from analysis import (
     customers,
     customers_io,
     data,
     dates,
-    lifecycle,
     plots,
     readings,
     report,
     segments,
+    strategy,
     tables,
 )
 
@@ -80,7 +86,7 @@ Markdown(basis.note)
 # %% [markdown]
 # ## 1. The customer table
 #
-# For each customer the table holds the summary the count models read (`frequency`, `recency`, `T`, `monetary_value`, in `time_unit`), the purchase history in days (purchase days, revenue, first and last purchase, days since the last, the median purchase cycle and the regularity of the gaps between purchases), the lifecycle stage in the last period and how many periods it has lasted, and the model's view of the future: the probability that the customer is still active (`p_alive`), the expected purchases in the next period and over the horizon, the expected spend per purchase (Gamma-Gamma, or the observed means when it cannot be fitted; the fixed value of a purchase for a log without amounts), and the value. `clv` is the discounted expected margin over `horizon_years`; `clv_net` subtracts the discounted cost of the expected orders; `current_value` is the margin on the revenue of the last year and `potential_value` the expected future margin net of costs. The count model is BG/NBD or Pareto/NBD, chosen by their fit to the log; the note below says which and why.
+# For each customer the table holds the summary the count models read (`frequency`, `recency`, `T`, `monetary_value`, in `time_unit`), the purchase history in days (purchase days, revenue, first and last purchase, days since the last, the median purchase cycle and the regularity of the gaps between purchases), the lifecycle stage in the last period and how many periods it has lasted, and the model's view of the future: the probability that the customer is still active (`p_alive`), the expected purchases in the next period and over the horizon, the expected spend per purchase (Gamma-Gamma, or the observed means when it cannot be fitted; the fixed value of a purchase for a log without amounts), and the value. `clv` is the discounted expected margin over `horizon_years`; `clv_net` subtracts the discounted cost of the expected orders; `current_value` is the margin on the revenue of the last year and `potential_value` the expected future margin net of costs. The count model is the study's one valuation model (`clv_model`; by default chosen among BG/NBD, Pareto/NBD and MBG/NBD by their holdout error after `calibration_end`, then their fit, the rule of `analysis.clv.choice`): every report values a customer with it, so a customer has one CLV everywhere. The line below names the cut, the model and the total; the note says why this model.
 
 # %%
 table = customers.customer_table(
@@ -92,15 +98,25 @@ table = customers.customer_table(
     annual_discount_rate=annual_discount_rate,
     margin=margin,
     cost_per_order=cost_per_order,
+    model=clv_model,
+    calibration_end=calibration_end or None,
     currency=currency,
 )
+display(readings.valuation_line(table, currency=currency))
 Markdown("**Model.** " + table.attrs["model_note"])
 
 # %% [markdown]
-# The table is the report's deliverable: the firm can sort, filter and join it with its own records. It is written beside the report as CSV (for a spreadsheet) and Parquet (which keeps the types, the stage order and the model note).
+# The table is the report's deliverable: the firm can sort, filter and join it with its own records, or load it into a CRM. It is written beside the report as CSV (for a spreadsheet, with `customers.json` beside it: the model, its parameters and covariance, the cut) and Parquet (which keeps the types, the stage order and the same record). The written table adds the decisions of the strategy report for each customer, computed by the same functions with the same parameters (`playbook`, `warning_top_tiers`, `p_alive_below`, `cycle_factor`): the CLV tier, the playbook cell (stage x tier), its strategy key, investment priority and action, and the early-warning flag, score and reasons.
 
 # %%
-written = customers_io.export(table, export_dir) if export_dir else []
+crm_table = strategy.with_decision_columns(
+    table,
+    playbook=playbook,
+    warning_top_tiers=warning_top_tiers,
+    p_alive_below=p_alive_below,
+    cycle_factor=cycle_factor,
+)
+written = customers_io.export(crm_table, export_dir) if export_dir else []
 Markdown(readings.export_note(written))
 
 # %% [markdown]
@@ -269,31 +285,6 @@ ax = plots.plot_stage_tiers(stage_tier_summary)
 Markdown(readings.stage_tier_reading(stage_tier_summary))
 
 # %% [markdown]
-# ## 11. A customer's value by stage, two ways
-#
-# The lifecycle report values a customer by its stage: the stages form a Markov chain whose transition probabilities are estimated from every customer-period of the log (here in the real-time view, the stages of the customer table, so that both ways value the same customers; the lifecycle report uses the hindsight view), each stage's reward is its mean profit per customer-period, and a customer's value is the expected discounted reward of the horizon from its current stage (`lifecycle.stage_clv`). The customer table values each customer from its own history: its purchase frequency and recency through the count model, and its spend through Gamma-Gamma (or what replaces it on this log, as the model note says). So the two differ by design. The chain gives every customer in a stage the same value, the stage's average future; it lets customers move between stages with the same probabilities in every period, including the returns from decline seen anywhere in the log; and it pays each stage's mean profit per period, whoever earns it. The model conditions on what each customer has done, so customers in the same stage can get very different values. The table sets the two side by side per stage: customers, the chain's CLV per customer, the customer table's mean CLV per customer, and their ratio.
-
-# %%
-stages = lifecycle.assign_stages(  # real time: the stages of the customer table
-    transactions, period=period, observation_end=table.attrs["observation_end"]
-)
-chain = lifecycle.stage_clv(
-    stages,
-    margin=margin,
-    cost_per_purchase=cost_per_order,
-    annual_discount_rate=annual_discount_rate,
-    horizon_years=horizon_years,
-)
-comparison = tables.stage_value_comparison(chain, table)
-tables.format_table(comparison, currency=currency)
-
-# %%
-ax = plots.plot_stage_value_comparison(comparison, currency=currency)
-
-# %%
-Markdown(readings.stage_value_reading(comparison, table, currency=currency))
-
-# %% [markdown]
 # ## Using the table
 #
 # Every number in this report comes from the exported table and the segmentation functions of `analysis.segments`, each with its cuts as documented parameters. To act on it: sort the table by `clv_net` or by the ranking to choose whom to serve first; join the CLV tier and the stage to the playbook of the strategy report; replace `margin` with the firm's own margin and, when the firm knows them, pass its costs to `customer_table` so that the cost matrix and a net CLV below zero can appear.
@@ -309,10 +300,6 @@ assert rfm_summary["customers"].sum() == len(table)
 assert prospect_summary["customers"].sum() == (table["stage"] == "exploration").sum()
 assert list(ranked["rank"]) == list(range(1, len(table) + 1))
 assert stage_tier_summary["customers"].sum() == len(table)
-assert comparison.loc["all", "customers"] == len(table)
-assert abs(comparison.loc["all", "table_total"] - table["clv_net"].sum()) < 1e-6 * max(
-    1.0, abs(table["clv_net"].sum())
-)
 assert abs(value_summary.loc["clv_net", "total"] - tier_summary["total_clv"].sum()) < 1e-6 * max(
     1.0, abs(table["clv_net"].sum())
 )

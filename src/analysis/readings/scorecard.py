@@ -19,7 +19,13 @@ from ..tables.format import FormattedTable
 from ..tables.format import money as _money
 from ._format import join_and
 
-__all__ = ["MEASURE_NAMES", "scorecard_table", "scorecard_verdict", "scorecard_reading"]
+__all__ = [
+    "MEASURE_NAMES",
+    "chosen_model_line",
+    "scorecard_table",
+    "scorecard_verdict",
+    "scorecard_reading",
+]
 
 #: each measure's name in the table's prose
 MEASURE_NAMES: dict[str, str] = {
@@ -218,3 +224,20 @@ def scorecard_reading(card: pd.DataFrame, currency: str = "$") -> str:
             f"{'its' if len(ranking_only) == 1 else 'their'} level measures are n/a."
         )
     return "\n\n".join(parts)
+
+
+def chosen_model_line(card: pd.DataFrame, name: str, currency: str = "$") -> str:
+    """One sentence: the valuation model's spend forecast on the holdout, as the scorecard shows it.
+
+    Empty when the scorecard has no row for ``name`` (the model was not fitted on the calibration).
+    """
+    if ("spend", name) not in card.index:
+        return ""
+    row = card.loc[("spend", name)]
+    cells = {m: _cell(float(row[m]), m, "spend", currency) for m in MEASURES}
+    return (
+        f"On the holdout, customer by customer, {name} (the valuation's model) forecast spend "
+        f"with Gini {cells['gini']}, Spearman {cells['spearman']}, decile MAPE "
+        f"{cells['decile_mape']} and bias {cells['bias']}; its top 10% of customers delivered "
+        f"{cells['top_decile_share']} of the holdout spend."
+    )
