@@ -8,7 +8,7 @@
 # 3. **What should the firm watch?** The key performance indicators (KPIs) of every stage, and those the data cannot measure.
 # 4. **Did last round's targets hold?** One plan-do-check-act round: targets set on an earlier date, checked on the last one.
 #
-# Everything rests on the customer table (`analysis.customers.customer_table`): one row per customer with its stage, P(alive) and expected purchases from the better-fitting of BG/NBD and Pareto/NBD, and its CLV net of costs (`clv_net`). Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed margin (`margin`). The report reads no cost data: the only cost it can charge is a cost to serve each expected purchase (`cost_per_order`, none by default), and without it no customer's value is negative, so the playbook's cells for negative value stay empty. Every paragraph headed **Reading** is written by a function of `analysis.readings` from the table above it, so it says what this log shows, whichever log is loaded.
+# Everything rests on the customer table (`analysis.customers.customer_table`): one row per customer with its stage, P(alive) and expected purchases from the study's count model (`clv_model`, the one model that values every customer at every cut below), and its CLV net of costs (`clv_net`). Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed margin (`margin`). The report reads no cost data: the only cost it can charge is a cost to serve each expected purchase (`cost_per_order`, none by default), and without it no customer's value is negative, so the playbook's cells for negative value stay empty. Every paragraph headed **Reading** is written by a function of `analysis.readings` from the table above it, so it says what this log shows, whichever log is loaded.
 
 # %% tags=["parameters"]
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
@@ -106,10 +106,21 @@ Markdown(basis.note)
 # %% [markdown]
 # ## The customer table at the observation end
 #
-# One row per customer who bought up to `observation_end`: the stage in the last period, the model's P(alive) and expected purchases, the CLV over `horizon_years` discounted at `annual_discount_rate` and net of `cost_per_order`. The package chooses the count model by likelihood and says why:
+# One row per customer who bought up to `observation_end`: the stage in the last period, the model's P(alive) and expected purchases, the CLV over `horizon_years` discounted at `annual_discount_rate` and net of `cost_per_order`. The count model is the study's valuation model, `clv_model`: with "auto", the rule `analysis.clv.choice.CHOICE_RULE` picks it among BG/NBD, Pareto/NBD and MBG/NBD (the smallest error on the purchases after `calibration_end`, within 1%, then the likelihood; never a fit that does not identify its parameters). Every other cut of the log below refits this same model. The line says which cut and model value the customers, the note why:
 
 # %%
-table = customers.customer_table(log, observation_end=observation_end, **settings)
+table = customers.customer_table(
+    log,
+    observation_end=observation_end,
+    model=clv_model,
+    calibration_end=calibration_end,
+    **settings,
+)
+display(
+    readings.valuation_line(
+        table, "The recommendation, the warning list, the KPIs and the check", currency=currency
+    )
+)
 Markdown(table.attrs["model_note"])
 
 # %%
@@ -230,9 +241,24 @@ Markdown(
 )
 
 # %% [markdown]
-# ## 4. Does the warning work? A test on the holdout
+# ## 4. Does the warning work? A test on the log cut at `calibration_end`
 #
-# A warning is worth acting on only if it foresees who stops buying. The test sets the clock back to `calibration_end`: the customer table is built from the purchases up to that day alone (the model refitted, the stages and the tiers as they were then), and the outcome is whether each customer bought again between `calibration_end` and `observation_end` (`churn.active_between`). Among the customers of the valuable tiers at `calibration_end`, each score ranks them from the calibration data alone:
+# A warning is worth acting on only if it foresees who stops buying. The test sets the clock back to `calibration_end`: the customer table is built from the purchases up to that day alone, the valuation's count model refitted on them (named to `customer_table`, so its note says the model was given and the others not fitted), the stages and the tiers as they were then:
+
+# %%
+calibration_log = transactions.loc[transactions["date"] <= pd.Timestamp(calibration_end)]
+calibration_table = customers.customer_table(
+    calibration_log,
+    observation_end=calibration_end,
+    model=table.attrs["model"],  # the valuation's model, refitted on this cut
+    calibration_end=False,
+    **settings,
+)
+display(readings.valuation_line(calibration_table, "The early-warning test", currency=currency))
+Markdown(calibration_table.attrs["model_note"])
+
+# %% [markdown]
+# The outcome is whether each customer bought again between `calibration_end` and `observation_end` (`churn.active_between`). Among the customers of the valuable tiers at `calibration_end`, each score ranks them from the calibration data alone:
 #
 # - **early_warning**: the continuous warning score of section 3;
 # - **p_alive**: one minus P(alive) alone;
@@ -242,19 +268,12 @@ Markdown(
 # The AUC is the probability that a customer who stopped buying is ranked above one who did not (0.5 is a coin toss, 1 a perfect ranking); the lift is the share of inactive customers among the top `lift_fraction` of a score divided by the share among all, which is what a firm contacting only its top list gains.
 
 # %%
-calibration_log = transactions.loc[transactions["date"] <= pd.Timestamp(calibration_end)]
-calibration_table = customers.customer_table(
-    calibration_log, observation_end=calibration_end, **settings
-)
 active = churn.active_between(
     log, after=calibration_end, through=observation_end, customers=calibration_table.index
 )
 features, left_out = churn.informative_features(
     calibration_table
 )  # P(alive) drops out when it does not vary
-Markdown(calibration_table.attrs["model_note"])
-
-# %%
 evaluation = readings.attempt(
     "the test of the early warning",
     churn.evaluate,
@@ -330,11 +349,11 @@ readings.unmeasurable_kpis(kpi_table)
 Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 
 # %% [markdown]
-# ## 6. Plan-do-check-act: one round
+# ## 6. Plan-do-check-act: one round, planned on the log cut at `plan_end`
 #
 # The Deming cycle (戴明环) applied to the customer base (`docs/domain.md`, section Plan-do-check-act): **plan** (计划) targets for the KPIs of every stage from a baseline, **do** (执行) the firm's work in the next period, **check** (检查) the same KPIs later against the targets, **act** (处理) keep what met its target and plan again where it did not.
 #
-# The round here is played on the log itself. The plan is made at `plan_end`: the customer table and the KPIs from the purchases up to that day, and a target for each KPI of `pdca_targets` (a relative change from the baseline by default; a target on a share is capped at 100%). `strategy.plan` writes the targets to `plan.yaml` in `export_dir` (beside this report when the report runner runs it), a file a person can read and edit before the check. The check, `strategy.check`, measures the same KPIs at `observation_end` on the customer table of section 2 and compares. Two cautions on reading it: the stage groups are formed again at the check, so a stage's customers are not the same as at the plan; and `repeat_rate` counts repeat buyers *so far*, so for a fixed set of customers it can only rise.
+# The round here is played on the log itself. The plan is made at `plan_end`: the customer table (the valuation's count model refitted on the purchases up to that day) and the KPIs from those purchases, and a target for each KPI of `pdca_targets` (a relative change from the baseline by default; a target on a share is capped at 100%). `strategy.plan` writes the targets to `plan.yaml` in `export_dir` (beside this report when the report runner runs it), a file a person can read and edit before the check. The check, `strategy.check`, measures the same KPIs at `observation_end` on the customer table of the recommendation (the valuation itself) and compares. Two cautions on reading it: the stage groups are formed again at the check, so a stage's customers are not the same as at the plan; and `repeat_rate` counts repeat buyers *so far*, so for a fixed set of customers it can only rise.
 
 # %%
 plan_log = transactions.loc[transactions["date"] <= pd.Timestamp(plan_end)]
@@ -343,8 +362,12 @@ plan_table = readings.attempt(
     customers.customer_table,
     plan_log,
     observation_end=plan_end,
+    model=table.attrs["model"],  # the valuation's model, refitted on this cut
+    calibration_end=False,
     **settings,
 )
+if not readings.skipped(plan_table):
+    display(readings.valuation_line(plan_table, "The plan", currency=currency))
 plan_path = Path(export_dir or tempfile.mkdtemp(prefix="pdca_")) / "plan.yaml"
 targets = (
     plan_table
@@ -423,6 +446,9 @@ assert (
     and at_risk[list(churn.REASONS)].any(axis=1).all()
 )
 assert active.index.equals(calibration_table.index.sort_values())
+assert calibration_table.attrs["model"] == table.attrs["model"] and (
+    readings.skipped(plan_table) or plan_table.attrs["model"] == table.attrs["model"]
+), "one count model at every cut"
 assert readings.skipped(evaluation) or (
     evaluation["auc"].between(0, 1).all() and (evaluation["n"] == evaluation["n"].iloc[0]).all()
 )
