@@ -165,6 +165,13 @@ tables.format_table(tier_summary, currency=currency)
 Markdown(readings.tier_reading(tier_summary, currency=currency))
 
 # %% [markdown]
+# How sure are these totals? Each tier's CLV (before costs) summed over its customers, with the interval that the uncertainty of the fitted models gives it (the parameters drawn from their sampling distribution, every customer valued at each draw and the tier summed; `customers.value_intervals`). The interval covers the models' parameter error only, not the chance in what customers will actually do, nor an error in the models' form.
+
+# %%
+tier_totals = customers.value_intervals(table, tiers)
+tables.format_table(tier_totals, currency=currency)
+
+# %% [markdown]
 # ## 3. The value matrix (Chen & Li)
 #
 # Chen Mingliang and Li Huaizu cross a customer's **current value** (here the margin of the last year) with its **potential value** (the expected future margin net of costs). High on both: *retain*, the firm's most important customers; low current but high potential: *develop*; high current but low potential: *maintain*; low on both: *reduce* what is spent on them. Each axis is split at its median. The figure shows every customer on symlog axes (linear near zero, so customers with no current value are shown), the two cuts dashed, and each cell's customers and share of the value in its corner.

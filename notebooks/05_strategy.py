@@ -252,6 +252,7 @@ calibration_table = customers.customer_table(
     observation_end=calibration_end,
     model=table.attrs["model"],  # the valuation's model, refitted on this cut
     calibration_end=False,
+    interval=None,  # the section ranks and counts customers: no intervals needed
     **settings,
 )
 display(readings.valuation_line(calibration_table, "The early-warning test", currency=currency))
@@ -364,6 +365,7 @@ plan_table = readings.attempt(
     observation_end=plan_end,
     model=table.attrs["model"],  # the valuation's model, refitted on this cut
     calibration_end=False,
+    interval=None,  # the section ranks and counts customers: no intervals needed
     **settings,
 )
 if not readings.skipped(plan_table):

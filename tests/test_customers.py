@@ -214,7 +214,7 @@ def test_auto_without_a_calibration_period_ranks_by_likelihood(cdnow_sample):
 def test_forced_model_and_clv_net_against_customer_lifetime_value(cdnow_sample, cdnow_summary):
     table = customer_table(cdnow_sample, model="BG/NBD", cost_per_order=2.5, horizon_years=2.0)
     assert table.attrs["model"] == "BG/NBD"
-    assert "chosen by clv_model='BG/NBD'" in table.attrs["model_note"]
+    assert "BG/NBD given by name (model='BG/NBD';" in table.attrs["model_note"]
     bg = BetaGeo().fit(cdnow_summary)
     args = dict(horizon_years=2.0, annual_discount_rate=0.10, margin=0.30, time_unit="W")
     spend = table["expected_spend"]
@@ -317,7 +317,7 @@ def test_costs_add_columns_and_retention_lowers_clv_net(cdnow_sample, cdnow_summ
         index=ids,
     )
     costs.loc[-1] = [1.0, 1.0]  # an id not in the log: ignored
-    table = customer_table(cdnow_sample, model="bgnbd", costs=costs)
+    table = customer_table(cdnow_sample, model="bgnbd", costs=costs, interval=None)
     assert list(table.columns) == [*COLUMNS, "acquisition_cost", "retention_cost"]
     assert table.attrs["has_costs"] is True
     np.testing.assert_array_equal(table["acquisition_cost"], costs.loc[ids, "acquisition_cost"])
@@ -339,7 +339,9 @@ def test_uniform_retention_cost_is_customer_lifetime_value_cost_per_period(
     cdnow_sample, cdnow_summary
 ):
     costs = pd.DataFrame({"retention_cost": 4.0}, index=cdnow_summary.index)
-    table = customer_table(cdnow_sample, model="bgnbd", costs=costs, cost_per_order=1.0)
+    table = customer_table(
+        cdnow_sample, model="bgnbd", costs=costs, cost_per_order=1.0, interval=None
+    )
     assert list(table.columns) == [*COLUMNS, "retention_cost"]
     bg = BetaGeo().fit(cdnow_summary)
     expected = customer_lifetime_value(
@@ -375,11 +377,12 @@ def test_check_costs_rejects_bad_tables(costs, match):
 
 
 def test_without_costs_the_columns_are_absent(hand_table):
-    assert list(hand_table.columns) == list(COLUMNS)
+    assert list(hand_table.columns) == [*COLUMNS, *customers.INTERVAL_COLUMNS]
     assert hand_table.attrs["has_costs"] is False
     np.testing.assert_array_equal(hand_table["clv_net"], hand_table["clv"])
     assert set(hand_table.attrs) == {
         "model", "model_note", "model_choice", "count_model", "spend_model", "calibration_end",
+        "interval",
         "time_unit", "period",
         "observation_end", "horizon_years", "annual_discount_rate", "margin", "has_costs",
         "value", "value_unit",
@@ -402,7 +405,7 @@ def test_the_log_is_not_modified():
 def test_cdnow_sample_table(cdnow_table, cdnow_sample):
     t = cdnow_table
     assert len(t) == 2357 and t.index.is_unique
-    assert list(t.columns) == list(COLUMNS)
+    assert list(t.columns) == [*COLUMNS, *customers.INTERVAL_COLUMNS]
     assert not t[ALWAYS_PRESENT].isna().any().any()
     # the documented NaNs: no gap without a repeat purchase, no spread with fewer than two gaps
     np.testing.assert_array_equal(t["purchase_cycle_days"].isna(), t["frequency"] == 0)
@@ -454,3 +457,27 @@ def test_auto_keeps_bgnbd_when_pareto_is_not_measurably_better():
     assert table.attrs["model"] == "Pareto/NBD"
     assert "MBG/NBD: as accurate on the holdout" in table.attrs["model_note"]
     assert "(not better by 0.5 or more)" in table.attrs["model_note"]
+
+
+def test_intervals_hold_their_points_and_group_totals_add_up(cdnow_table):
+    t = cdnow_table
+    for col in ("p_alive", "expected_purchases_horizon", "clv"):
+        assert (t[f"{col}_low"] <= t[col] + 1e-12).all() and (
+            t[col] <= t[f"{col}_high"] + 1e-12
+        ).all()
+    assert t.attrs["interval"] == 0.9
+    stages = t["stage"].astype(str)
+    totals = customers.value_intervals(t, stages)
+    assert totals.loc["total", "customers"] == len(t)
+    np.testing.assert_allclose(totals.loc["total", "clv_total"], t["clv"].sum(), rtol=1e-9)
+    np.testing.assert_allclose(
+        totals.drop(index="total")["clv_total"].sum(), t["clv"].sum(), rtol=1e-9
+    )
+    assert (totals["clv_total_low"] <= totals["clv_total"]).all()
+    assert (totals["clv_total"] <= totals["clv_total_high"]).all()
+
+
+def test_interval_none_skips_the_columns(cdnow_sample):
+    table = customer_table(cdnow_sample, interval=None, calibration_end=False)
+    assert not set(customers.INTERVAL_COLUMNS) & set(table.columns)
+    assert table.attrs["interval"] is None

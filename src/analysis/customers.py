@@ -35,17 +35,18 @@ from .clv.choice import (
     fit_quietly,
     resolve_model,
 )
+from .clv.intervals import INTERVAL_LEVEL, customer_intervals, total_intervals
 from .data import PURCHASES, value_basis
 from .dates import frame_rule
 from .lifecycle import assign_stages, current_stage
-from .models import BoundaryFitWarning, ConvergenceError, GammaGamma, model_to_dict
+from .models import BoundaryFitWarning, ConvergenceError, GammaGamma, model_from_dict, model_to_dict
 from .panel import check_period
 from .units import DAYS_PER_YEAR, STAGES, unit_days
 from .validate import DataValidationError
 
 __all__ = ["COLUMNS", "COST_COLUMNS", "COUNT_MODELS", "CURRENT_VALUE_DAYS", "HISTORY_COLUMNS"]
 __all__ += ["MIN_SPEND_BUYERS", "check_costs", "check_table_parameters", "customer_table"]
-__all__ += ["fit_count_model"]
+__all__ += ["INTERVAL_COLUMNS", "fit_count_model", "value_intervals"]
 __all__ += ["purchase_history", "resolve_model", "spend_per_purchase", "stage_durations"]
 
 #: the days up to observation_end whose revenue makes the current value
@@ -64,6 +65,11 @@ COLUMNS: tuple[str, ...] = (
     *rfm.SUMMARY_COLUMNS, *HISTORY_COLUMNS, "stage", "periods_in_stage",
     "p_alive", "expected_purchases_period", "expected_purchases_horizon", "expected_spend",
     "clv", "clv_net", "current_value", "potential_value",
+)  # fmt: skip
+#: the interval columns appended with ``interval`` (``customer_table(..., interval=0.9)``)
+INTERVAL_COLUMNS: tuple[str, ...] = (
+    "p_alive_low", "p_alive_high", "expected_purchases_horizon_low",
+    "expected_purchases_horizon_high", "clv_low", "clv_high",
 )  # fmt: skip
 
 
@@ -342,6 +348,7 @@ def customer_table(
     costs: pd.DataFrame | None = None,
     model: str = "auto",
     calibration_end=None,
+    interval: float | None = INTERVAL_LEVEL,
     min_spend_buyers: int = MIN_SPEND_BUYERS,
     current_days: int = CURRENT_VALUE_DAYS,
     currency: str = "$",
@@ -373,6 +380,11 @@ def customer_table(
         The end of the calibration period of ``"auto"``'s holdout step; by
         default :data:`analysis.dates.FRAME_RULE` places it (the month end
         nearest the middle of the log), and ``False`` skips the holdout step.
+    interval : float or None
+        Level of the per-customer intervals of ``p_alive``,
+        ``expected_purchases_horizon`` and ``clv`` (:data:`INTERVAL_COLUMNS`,
+        :func:`analysis.clv.intervals.customer_intervals`: draws of the
+        fitted parameters from their sampling distribution); None skips them.
     min_spend_buyers, current_days : int
         Fewest repeat buyers with positive spend to fit Gamma-Gamma
         (:func:`spend_per_purchase`); days up to ``observation_end`` whose
@@ -472,6 +484,20 @@ def customer_table(
     table["clv_net"] = table["potential_value"] = net
     table["current_value"] = float(margin) * history["recent_revenue"]
     table = table[list(COLUMNS)]
+    if interval is not None:
+        bounds = customer_intervals(
+            count_model,
+            spend,
+            summary,
+            spend_model=spend_model,
+            horizon_years=horizon_years,
+            annual_discount_rate=annual_discount_rate,
+            margin=margin,
+            time_unit=time_unit,
+            level=interval,
+        )
+        for col in INTERVAL_COLUMNS:
+            table[col] = bounds[col].to_numpy()
     if cost_table is not None:
         table = table.join(cost_table)
 
@@ -486,6 +512,7 @@ def customer_table(
         "count_model": model_to_dict(count_model),
         "spend_model": None if spend_model is None else model_to_dict(spend_model),
         "calibration_end": cal_end,
+        "interval": None if interval is None else float(interval),
         "time_unit": time_unit,
         "period": period,
         "observation_end": end,
@@ -497,3 +524,48 @@ def customer_table(
         "value_unit": "purchases" if basis.in_purchases else "currency",
     }
     return table
+
+
+def value_intervals(
+    table: pd.DataFrame, groups: pd.Series, level: float | None = None
+) -> pd.DataFrame:
+    """The CLV total of each group of customers (tier, stage, ...) with its interval.
+
+    Reads everything from the customer table itself: the summary columns,
+    ``expected_spend`` and the fitted models recorded in ``attrs``
+    (``count_model``, ``spend_model``), so the totals are those of the table
+    (:func:`analysis.clv.intervals.total_intervals`: joint draws of the
+    parameters, each giving every customer's CLV at once).
+
+    Parameters
+    ----------
+    table : DataFrame
+        A customer table (:func:`customer_table`).
+    groups : Series
+        A label per customer of ``table`` (same index).
+    level : float, optional
+        The interval's level; by default the table's (``attrs["interval"]``, else 0.9).
+
+    Returns
+    -------
+    DataFrame
+        One row per group, then ``total``: ``customers``, ``clv_total``,
+        ``clv_total_low``, ``clv_total_high``.
+    """
+    count_model = model_from_dict(table.attrs["count_model"])
+    record = table.attrs.get("spend_model")
+    spend_model = None if record is None else model_from_dict(record)
+    summary = table[list(rfm.SUMMARY_COLUMNS)].copy()
+    summary.attrs["time_unit"] = table.attrs["time_unit"]
+    return total_intervals(
+        count_model,
+        table["expected_spend"],
+        summary,
+        groups.reindex(table.index),
+        spend_model=spend_model,
+        horizon_years=table.attrs["horizon_years"],
+        annual_discount_rate=table.attrs["annual_discount_rate"],
+        margin=table.attrs["margin"],
+        time_unit=table.attrs["time_unit"],
+        level=level or table.attrs.get("interval") or INTERVAL_LEVEL,
+    )

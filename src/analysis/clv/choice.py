@@ -167,7 +167,7 @@ def choose_count_model(
     if forced is not None:
         fitted = fit_quietly(COUNT_MODELS[forced], summary)
         others = [k for k in COUNT_MODELS if k != forced]
-        note = f"{forced} chosen by clv_model={model!r} ({' and '.join(others)} not fitted)."
+        note = f"{forced} given by name (model={model!r}; {' and '.join(others)} not fitted)."
         table = pd.DataFrame(
             {
                 "log_likelihood": [fitted.loglik],
@@ -175,7 +175,7 @@ def choose_count_model(
                 "identified": [not fitted.boundary],
                 "holdout_mae": [np.nan],
                 "chosen": [True],
-                "reason": ["named by clv_model"],
+                "reason": ["given by name"],
             },
             index=pd.Index([forced], name="model"),
         )
