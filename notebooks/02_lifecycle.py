@@ -21,6 +21,7 @@ cost_per_purchase: float = 0.0  # cost to serve one purchase, dollars: none assu
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
 clv_model: str = "auto"  # count model of the valuation: "auto" (holdout error, then fit), "BG/NBD", "Pareto/NBD" or "MBG/NBD"
+time_unit: str = "W"  # time unit of the count models: "D", "W" or "M"
 projection_periods: int = 12  # periods ahead for the projected stage mix
 window_months: float = 3.0  # longest window for a customer's current pace
 trial_months: float = 2.5  # silence that ends a trial without an established cycle
@@ -50,7 +51,7 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display
 
-from analysis import data, dates, lifecycle, plots, readings, report, simulate, tables
+from analysis import customers, data, dates, lifecycle, plots, readings, report, simulate, tables
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -118,7 +119,7 @@ tables.format_table(lifecycle.thresholds_table().assign(used=pd.Series(threshold
 #
 # One row per customer and month from the first purchase to the end of observation, with the signals that decided the stage and the rule that fired (`reason`).
 #
-# **Two views of the same stages.** The rules read each month with only what was known at its end: the *real-time* view. It answers "which stage is this customer in now?", so it gives the current stage mix below, and the early warning and the strategy of report 5. Looking back, a month's stage may use what happened after it, and should: the rules lag a month or so at each boundary. The *hindsight* view (`assign_stages(..., view="hindsight")`) reads every customer's whole history with the package's lifecycle model (a hidden Markov model of the four stages in their order, with each customer's own purchase rate) and labels each month with the most probable stage path. It answers "which stage was this customer in during that month?", so it gives the histories: the stage mix over calendar time, the lifecycle curve, the transition matrix, the stage values and the relationship survival. Each section below names its view; the accuracy of both is measured on simulated customers near the end of the report.
+# **Two views of the same stages.** The rules read each month with only what was known at its end: the *real-time* view. It answers "which stage is this customer in now?", so it gives the current stage mix below, the stage values (from the customer table, the study's one valuation, as in reports 4 and 5), and the early warning and the strategy of report 5. Looking back, a month's stage may use what happened after it, and should: the rules lag a month or so at each boundary. The *hindsight* view (`assign_stages(..., view="hindsight")`) reads every customer's whole history with the package's lifecycle model (a hidden Markov model of the four stages in their order, with each customer's own purchase rate) and labels each month with the most probable stage path. It answers "which stage was this customer in during that month?", so it gives the histories: the stage mix over calendar time, the lifecycle curve, the transition matrix, the profit per customer-month in each stage and the relationship survival. Each section below names its view; the accuracy of both is measured on simulated customers near the end of the report.
 #
 # Below, the history of the customer with the most purchase days in both views (every signal of the rules is in the appendix).
 
@@ -278,30 +279,44 @@ Markdown(readings.projection_reading(projection))
 # %% [markdown]
 # ## What a customer in each stage is worth
 #
-# Each stage's mean profit per customer-month is the reward of the Markov chain; the stage-based CLV is the expected discounted profit of the next `horizon_years` for a customer now in that stage (Pfeifer-Carraway, through `analysis.clv.markov_clv`; the current month is not counted, the discount rate is the monthly equivalent of `annual_discount_rate`).
+# The study values each customer once, in the customer table (`analysis.customers.customer_table`): one count model for the whole study (`clv_model`; by default chosen by its holdout error after `calibration_end`, then its fit), Gamma-Gamma for the spend (for a log without amounts, its value per purchase), `clv` the discounted expected margin over `horizon_years` at `annual_discount_rate`, without costs. Reports 4 and 5 read the same table, so a customer has one CLV everywhere; the line below names the cut, the model and the total. Each customer's stage there is its stage today: the real-time view in the last period, by the default thresholds of the rules above. The histories of this report use the hindsight view, which reads each month with the whole history; in the last period both views have seen the same purchases, but they read them with different methods (the rules, the lifecycle model), so the last column says how often the hindsight view puts a stage's customers in the same stage. Per stage: its customers and their share, the mean CLV per customer, the stage's total and its share of the total value (and, when the table carries each customer's 90% interval, the means of the interval ends).
+
+# %%
+table = customers.customer_table(
+    transactions,
+    observation_end=observation_end,
+    period=period,
+    time_unit=time_unit,
+    horizon_years=horizon_years,
+    annual_discount_rate=annual_discount_rate,
+    margin=margin,
+    cost_per_order=cost_per_purchase,
+    model=clv_model,
+    calibration_end=calibration_end or None,
+    currency=currency,
+)
+display(readings.valuation_line(table, "Stage values", currency=currency))
+
+# %%
+# the hindsight view's stage in the last period, for the agreement column
+stage_value = tables.stage_values(table, hindsight=lifecycle.current_stage(history_stages)["stage"])
+tables.format_table(stage_value, currency=currency)
+
+# %%
+Markdown(
+    readings.stage_value_reading(
+        stage_value, margin=margin, horizon_years=horizon_years, currency=currency
+    )
+)
+
+# %% [markdown]
+# What a customer-month in each stage earns, in the hindsight view: the mean purchases, revenue and profit (`margin x revenue - cost_per_purchase x purchases`) per customer-month, the reward a Markov chain of the stages would attach to each stage. It describes the months as they were, not what a customer is worth: that is the table above.
 
 # %%
 rewards = lifecycle.stage_rewards(
     history_stages, margin=margin, cost_per_purchase=cost_per_purchase
 )
 tables.format_table(rewards, currency=currency)
-
-# %%
-stage_value = lifecycle.stage_clv(
-    history_stages,
-    margin=margin,
-    cost_per_purchase=cost_per_purchase,
-    annual_discount_rate=annual_discount_rate,
-    horizon_years=horizon_years,
-)
-tables.format_table(stage_value, {"reward": "money", "total_clv": "money"}, currency=currency)
-
-# %%
-Markdown(
-    readings.stage_clv_reading(
-        stage_value, margin=margin, horizon_years=horizon_years, currency=currency
-    )
-)
 
 # %% [markdown]
 # ## Cohorts: retention and survival of relationships
@@ -677,7 +692,11 @@ assert counts.loc[["exploration", "decline"], "stability"].sum() == 0, (
 assert abs(P.sum(axis=1) - 1).max() < 1e-12 and (P.to_numpy() >= 0).all()
 assert len(current) == transactions["customer_id"].nunique()
 assert abs(mix.sum(axis=1) - 1).max() < 1e-12 and abs(projection.sum(axis=1) - 1).max() < 1e-12
-assert stage_value["customers"].sum() == len(current)
+assert stage_value["customers"].sum() == len(current) == len(table)
+assert abs(stage_value["total_clv"].sum() - table["clv"].sum()) <= 1e-6 * abs(table["clv"].sum())
+if thresholds == {name: t.default for name, t in lifecycle.THRESHOLDS.items()}:
+    # the table's stages are the rules' real-time stages at their defaults
+    assert (table["stage"].astype(str) == current["stage"].astype(str).reindex(table.index)).all()
 assert survival.groupby("group")["survival"].apply(lambda s: s.is_monotonic_decreasing).all()
 if not readings.skipped(with_p_alive):
     assert with_p_alive["p_alive"].between(0, 1).all()

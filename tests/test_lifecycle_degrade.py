@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analysis import describe, readings
+from analysis import describe, readings, tables
 from analysis import lifecycle as lc
 from analysis.errors import NotComputable
 from analysis.readings import Skipped, attempt
@@ -212,7 +212,9 @@ def test_model_readings_of_a_skipped_fit_are_one_sentence():
 def test_takeaways_without_the_spend_test_and_with_equal_exits():
     P = pd.DataFrame(np.eye(4), index=list(lc.STAGES), columns=list(lc.STAGES))
     P.loc[E] = [0.6, 0.2, 0.0, 0.2]
-    value = pd.DataFrame({"clv": [5.0, 8.0, 9.0, 1.0]}, index=list(lc.STAGES))
+    value = pd.DataFrame(
+        {"customers": [1, 1, 1, 1], "mean_clv": [5.0, 8.0, 9.0, 1.0]}, index=list(lc.STAGES)
+    )
     sens = pd.DataFrame({"threshold": ["(defaults)"], "d_decline": [0.0]})
     scores = pd.DataFrame({"f1": [0.8]}, index=["macro"])
     text = readings.lifecycle_takeaways(P, value, Skipped("a test", "why"), sens, scores)
@@ -221,7 +223,7 @@ def test_takeaways_without_the_spend_test_and_with_equal_exits():
     P.loc[E] = [1.0, 0.0, 0.0, 0.0]  # no trial seen to end: no bullet on conversion
     text = readings.lifecycle_takeaways(P, value, Skipped("a test", "why"), sens, scores)
     assert text.startswith("- A customer in stability is worth")
-    trials = value.assign(clv=[5.0, 0.0, 0.0, 0.0])  # only trials are worth anything
+    trials = value.assign(mean_clv=[5.0, 0.0, 0.0, 0.0])  # only trials are worth anything
     text = readings.lifecycle_takeaways(P, trials, Skipped("a test", "why"), sens, scores)
     assert "the value of this base sits in its trials" in text
     assert "protect the established relationships" not in text
@@ -329,19 +331,27 @@ def test_a_log_without_amounts_has_no_spend_to_describe_and_no_revenue():
 
 
 def test_stage_values_in_purchases_and_a_decline_worth_nothing():
-    value = pd.DataFrame(
-        {"customers": [5, 3, 0, 20], "reward": [0.5, 1.0, 0.0, 0.0],
-         "clv": [4.0, 9.0, 0.0, 0.0], "total_clv": [20.0, 27.0, 0.0, 0.0]},
-        index=list(lc.STAGES),
-    )  # fmt: skip
-    text = readings.stage_clv_reading(value, margin=1.0, horizon_years=3, currency="purchases")
+    table = pd.DataFrame(
+        {"stage": [E] * 5 + [F] * 3 + [D] * 20, "clv": [4.0] * 5 + [9.0] * 3 + [0.0] * 20}
+    )
+    value = tables.stage_values(table)
+    text = readings.stage_value_reading(value, margin=1.0, horizon_years=3, currency="purchases")
     assert text.startswith(
         "**Reading.** Counted in purchases (the log has no amounts), a customer's discounted "
-        "purchases over the next 3 years is 4.00 purchases in exploration, 9.00 purchases in "
-        "formation and 0.00 purchases in decline."
+        "purchases over the next 3 years averages 4.00 purchases in exploration, 9.00 purchases "
+        "in formation and 0.00 purchases in decline (the stages of today, real-time view)."
     )
-    assert "margin" not in text.split(". ")[0] and "because some come back" not in text
-    assert "no one in decline is seen to buy again" in text
+    assert "margin" not in text.split(". ")[0] and "still worth" not in text
+    assert "the model expects no more purchases from them" in text
+    # a base with no stage but decline: no comparison, no takeaway on stage values
+    only = tables.stage_values(pd.DataFrame({"stage": [D] * 3, "clv": [1.0, 2.0, 3.0]}))
+    text = readings.stage_value_reading(only, margin=0.3, horizon_years=3)
+    assert "worth the most" not in text and "still worth $2.00 on average" in text
+    P = pd.DataFrame(np.eye(4), index=list(lc.STAGES), columns=list(lc.STAGES))
+    sens = pd.DataFrame({"threshold": ["(defaults)"], "d_decline": [0.0]})
+    scores = pd.DataFrame({"f1": [0.8]}, index=["macro"])
+    bullets = readings.lifecycle_takeaways(P, only, Skipped("a test", "why"), sens, scores)
+    assert "worth" not in bullets
 
 
 def test_plots_of_a_log_one_period_long_draw_without_warnings():

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from analysis import lifecycle, readings
+from analysis import lifecycle, readings, tables
 from analysis.units import STAGES
 
 
@@ -166,30 +166,57 @@ def test_projection_reading_still_or_moving():
     assert "moves stability from 35% to 44%, decline from 43% to 38% and formation from 22%" in text
 
 
-def _stage_value(customers, clv):
-    clv = np.asarray(clv, float)
-    return pd.DataFrame(
-        {
-            "customers": customers,
-            "reward": clv / 10,
-            "clv": clv,
-            "total_clv": np.multiply(customers, clv),
-        },
-        index=list(STAGES),
+def _stage_value(customers, clv, low=None, hindsight=None):
+    """tables.stage_values of a customer table with ``customers[i]`` customers worth ``clv[i]``."""
+    stage = np.repeat(list(STAGES), customers)
+    table = pd.DataFrame(
+        {"stage": stage, "clv": np.repeat(np.asarray(clv, float), customers)},
+        index=pd.Index([f"c{i}" for i in range(len(stage))], name="customer_id"),
     )
+    if low is not None:
+        table["clv_low"] = table["clv"] * low
+        table["clv_high"] = table["clv"] * (2 - low)
+    other = None if hindsight is None else pd.Series(hindsight(table), index=table.index)
+    return tables.stage_values(table, hindsight=other)
 
 
-def test_stage_clv_reading_both_ways():
-    text = readings.stage_clv_reading(
+def test_stage_value_reading_both_ways():
+    text = readings.stage_value_reading(
         _stage_value([0, 10, 20, 900], [44, 85, 75, 34]), margin=0.3, horizon_years=3
     )
-    assert "At the assumed 30% margin" in text and "next 3 years is $85.00 in formation" in text
-    assert "Formation is worth the most, 2.5 times a customer in decline" in text
-    assert "still worth $34.00" in text and "a cheap, broad reactivation" in text
-    text = readings.stage_clv_reading(
-        _stage_value([0, 100, 200, 10], [44, 85, 95, 34]), margin=0.3, horizon_years=3
+    assert text.startswith(
+        "**Reading.** At the assumed 30% margin, a customer's discounted profit over the next "
+        "3 years averages $85.00 in formation, $75.00 in stability and $34.00 in decline "
+        "(the stages of today, real-time view)."
     )
-    assert "Stability is worth the most" in text and "reactivation" not in text
+    assert "Formation is worth the most per customer, 2.5 times a customer in decline." in text
+    assert "exploration" not in text  # no customer there: no value to state
+    # decline: 900 x 34 = 30,600 of 32,950
+    assert "Decline holds the largest part of the total value, 93%, less than its 97%" in text
+    assert "still worth $34.00 on average" in text
+    assert "intervals" not in text and "hindsight" not in text
+    text = readings.stage_value_reading(
+        _stage_value([5, 100, 200, 10], [44, 85, 95, 34], low=0.5), margin=0.3, horizon_years=3
+    )
+    assert "Stability is worth the most per customer, 2.8 times a customer in decline." in text
+    assert (
+        "The customers' intervals average $47.50 to $142 in stability and $17.00 to $51.00" in text
+    )
+    assert "Stability holds the largest part of the total value, 68%, more than its 63%" in text
+    assert "; decline holds 1.2% of the value with 3.2% of the customers." in text
+
+
+def test_stage_value_reading_names_where_the_hindsight_view_differs():
+    def hindsight(table):  # every exploration customer read as decline in hindsight
+        return table["stage"].replace({"exploration": "decline"})
+
+    value = _stage_value([10, 30, 20, 40], [10, 20, 30, 5], hindsight=hindsight)
+    assert value["same_in_hindsight"].tolist() == [0.0, 1.0, 1.0, 1.0]
+    text = readings.stage_value_reading(value, margin=0.3, horizon_years=3)
+    assert text.endswith(
+        "The hindsight view of the histories above puts 90% of the customers in the same stage "
+        "in the last period; it agrees least on exploration (0.0% of its customers)."
+    )
 
 
 def _retention(first_ages):
@@ -347,7 +374,7 @@ def test_lifecycle_takeaways_both_ways():
     by_rate = pd.DataFrame({"macro_f1": [0.55, 0.81]})
     text = readings.lifecycle_takeaways(P, value, test, sens, scores, by_rate)
     assert text.startswith("- More trials fail than form (40%")
-    assert "formation is worth $85.00 against $34.00 in decline" in text
+    assert "formation is worth $85.00 on average against $34.00 in decline" in text
     assert "log-rank p = 1e-06" in text and "up to 5.2 points" in text
     assert "sparse buyers" in text
     counts, P = _chain(0.1, 0.3)
@@ -384,5 +411,5 @@ def test_lifecycle_takeaways_when_decline_is_worth_the_most():
     text = readings.lifecycle_takeaways(
         P, value, pd.Series({"pvalue": 0.5}), _sensitivity({"a": 1}), scores
     )
-    assert "No stage is worth more than decline ($34.00" in text
+    assert "No stage is worth more per customer than decline ($34.00" in text
     assert "protect the established" not in text

@@ -35,7 +35,7 @@ __all__ = [
     "mix_over_time_reading",
     "transition_reading",
     "projection_reading",
-    "stage_clv_reading",
+    "stage_value_reading",
     "cohort_survival_reading",
     "not_read",
     "p_alive_reading",
@@ -263,56 +263,93 @@ def projection_reading(projection: pd.DataFrame) -> str:
     )
 
 
-def stage_clv_reading(
+def stage_value_reading(
     stage_value: pd.DataFrame, *, margin: float, horizon_years: float, currency: str = "$"
 ) -> str:
-    """Stage CLV (:func:`analysis.lifecycle.stage_clv`): values, the ranking, where the total sits.
+    """What a customer in each stage is worth (:func:`analysis.tables.stage_values` of ``clv``).
 
-    ``currency="purchases"`` (a log without amounts): the values are discounted
-    purchases, and no margin is named.
+    States the mean CLV per customer of every stage with customers, the
+    stage worth the most against decline, where the total value sits, the
+    means of the customers' interval ends (``mean_clv_low``,
+    ``mean_clv_high``) and the agreement with the hindsight view
+    (``same_in_hindsight``) when the table has them. ``currency="purchases"``
+    (a log without amounts): the values are discounted purchases, and no
+    margin is named.
     """
     held = stage_value.loc[stage_value["customers"] > 0]
-    best = held["clv"].idxmax()
-    parts = [f"{money(v, currency)} in {s}" for s, v in held["clv"].items()]
+    mean = held["mean_clv"].astype(float)
+    in_purchases = str(currency).strip() == PURCHASES
     basis = (
         "Counted in purchases (the log has no amounts), a customer's discounted purchases"
-        if str(currency).strip() == PURCHASES
+        if in_purchases
         else f"At the assumed {pct(margin)} margin, a customer's discounted profit"
     )
+    parts = [f"{money(v, currency)} in {s}" for s, v in mean.items()]
     text = (
-        f"**Reading.** {basis} over the next {horizon_years:g} years is {join_and(parts)}. "
-        f"{cap(best)} is worth the most"
+        f"**Reading.** {basis} over the next {horizon_years:g} years averages {join_and(parts)} "
+        "(the stages of today, real-time view)."
     )
-    low = float(stage_value.loc["decline", "clv"]) if "decline" in held.index else np.nan
-    if best != "decline" and np.isfinite(low) and low > 0:
-        text += f", {held.loc[best, 'clv'] / low:.1f} times a customer in decline"
-    top_reward = stage_value["reward"].idxmax()
-    text += f"; {top_reward} earns the most per period."
+    best = mean.idxmax()
+    low = float(mean["decline"]) if "decline" in mean.index else np.nan
+    if len(mean) > 1:
+        text += f" {cap(best)} is worth the most per customer"
+        if best != "decline" and np.isfinite(low) and low > 0:
+            text += f", {mean[best] / low:.1f} times a customer in decline"
+        text += "."
+    if {"mean_clv_low", "mean_clv_high"} <= set(held.columns):
+        shown = [best] + (["decline"] if best != "decline" and np.isfinite(low) else [])
+        ends = [
+            f"{money(held.loc[s, 'mean_clv_low'], currency)} to "
+            f"{money(held.loc[s, 'mean_clv_high'], currency)} in {s}"
+            for s in shown
+        ]
+        text += f" The customers' intervals average {join_and(ends)}."
+    top = held["share_of_value"].astype(float).idxmax()
+    value_share, customer_share = (
+        held.loc[top, "share_of_value"],
+        held.loc[top, "share_of_customers"],
+    )
+    if value_share > customer_share:
+        relation = "more than its"
+    elif value_share < customer_share:
+        relation = "less than its"
+    else:
+        relation = "as much as its"
+    text += (
+        f" {cap(top)} holds the largest part of the total value, {pct(value_share)}, "
+        f"{relation} {pct(customer_share)} of the customers"
+    )
+    if top != "decline" and "decline" in held.index:
+        text += (
+            f"; decline holds {pct(held.loc['decline', 'share_of_value'])} of the value with "
+            f"{pct(held.loc['decline', 'share_of_customers'])} of the customers"
+        )
+    text += "."
     if np.isfinite(low) and low > 0:
         text += (
-            f" A customer in decline is still worth {money(low, currency)} because some come "
-            "back: win-back spending per customer should stay below that."
+            f" A customer in decline is still worth {money(low, currency)} on average: "
+            "win-back spending above that per customer costs more than the average customer in "
+            "decline is expected to bring."
         )
-    if np.isfinite(low) and low > 0:
-        share = float(stage_value.loc["decline", "total_clv"] / stage_value["total_clv"].sum())
-        if share > 0.5:
-            text += (
-                f" The customers in decline hold {pct(share)} of the base's total value, simply "
-                "because there are so many: a cheap, broad reactivation can be worth more in "
-                "total than an expensive one aimed at a few."
-            )
-        else:
-            text += f" The customers in decline hold {pct(share)} of the base's total value."
     elif np.isfinite(low):
         text += (
-            f" A customer in decline is worth {money(low, currency)}: no one in decline is seen "
-            "to buy again, so win-back spending has nothing to recover here."
+            f" A customer in decline is worth {money(low, currency)}: the model expects no more "
+            "purchases from them, so win-back spending has nothing to recover here."
         )
-    rest = "" if str(currency).strip() == PURCHASES else "the margin assumption and on "
-    return text + (
-        f" These values rest on {rest}a chain that treats every period alike; the model-based "
-        "CLV of the later reports is the check."
-    )
+    if "same_in_hindsight" in held.columns:
+        same = held["same_in_hindsight"].astype(float)
+        overall = float((same * held["customers"]).sum() / held["customers"].sum())
+        least = same.idxmin()
+        text += (
+            f" The hindsight view of the histories above puts {pct(overall)} of the customers "
+            "in the same stage in the last period"
+        )
+        text += (
+            "."
+            if same[least] >= overall or len(same) == 1
+            else f"; it agrees least on {least} ({pct(same[least])} of its customers)."
+        )
+    return text
 
 
 def _survival_at(survival: pd.DataFrame, group, t: float) -> float:

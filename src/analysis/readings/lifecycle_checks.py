@@ -231,7 +231,12 @@ def lifecycle_takeaways(
     *,
     currency: str = "$",
 ) -> str:
-    """The closing bullets, each from a table above (transitions, values, tests, checks)."""
+    """The closing bullets, each from a table above (transitions, values, tests, checks).
+
+    ``stage_value``: :func:`analysis.tables.stage_values` of the customer
+    table (``customers`` and ``mean_clv`` by stage), so the values quoted are
+    the study's one valuation.
+    """
     bullets = []
     e_d, e_f = float(P.loc["exploration", "decline"]), float(P.loc["exploration", "formation"])
     if not (e_d > 0 or e_f > 0):
@@ -251,28 +256,30 @@ def lifecycle_takeaways(
             f"Trials form more often than they fail ({pct(e_f)} against {pct(e_d)} each period): "
             "the lever is keeping formed relationships."
         )
-    clv = stage_value["clv"].astype(float)
-    best = clv.drop("decline").idxmax()
+    clv = stage_value.loc[stage_value["customers"] > 0, "mean_clv"].astype(float)
+    best = clv.drop("decline").idxmax() if "decline" in clv.index and len(clv) > 1 else None
     assumed = "" if str(currency).strip() == PURCHASES else " (at the assumed margin)"
-    if clv[best] > clv["decline"] and best == "exploration":
+    if best is None:
+        pass  # no stage to set against decline: nothing to compare
+    elif clv[best] > clv["decline"] and best == "exploration":
         bullets.append(
-            f"A customer in exploration is worth {money(clv[best], currency)} against "
+            f"A customer in exploration is worth {money(clv[best], currency)} on average against "
             f"{money(clv['decline'], currency)} in decline{assumed}, more than any "
             "established relationship: the value of this base sits in its trials, so converting "
             "them is where the money is."
         )
     elif clv[best] > clv["decline"]:
         bullets.append(
-            f"A customer in {best} is worth {money(clv[best], currency)} against "
+            f"A customer in {best} is worth {money(clv[best], currency)} on average against "
             f"{money(clv['decline'], currency)} in decline{assumed}: protect "
             "the established relationships with service and exit barriers, and keep win-back "
             "spending per customer below the value of a customer in decline."
         )
     else:
         bullets.append(
-            f"No stage is worth more than decline ({money(clv['decline'], currency)}"
-            f"{assumed.replace(' (', ' ').rstrip(')')}): the chain sees no payoff in protecting "
-            "one stage over another."
+            f"No stage is worth more per customer than decline "
+            f"({money(clv['decline'], currency)}{assumed.replace(' (', ' ').rstrip(')')}): "
+            "the valuation sees no payoff in protecting one stage over another."
         )
     if not isinstance(by_first_spend, Skipped) and by_first_spend["pvalue"] < ALPHA:
         bullets.append(

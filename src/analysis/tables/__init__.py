@@ -11,7 +11,8 @@ display; the CLV itself is in :mod:`analysis.clv`, the holdout evaluation in
   :func:`method_totals`, :func:`mean_by_frequency_recency`,
   :func:`stage_value_comparison`.
 - :mod:`.lifecycle`: :func:`stage_projection_table` (the stage mix now and
-  ahead).
+  ahead), :func:`spend_group_labels`, :func:`stage_values` (what the
+  customers in each stage are worth, from the customer table).
 - :mod:`.kpis`: :func:`format_kpis` (each KPI in its own unit).
 - :mod:`.format`: :func:`money` and the other number formats,
   :func:`format_table` (display strings by column role) and

@@ -1,13 +1,14 @@
-"""Tables of the lifecycle report: the stage mix now and where the Markov chain takes it."""
+"""Tables of the lifecycle report: the stage mix now, where the Markov chain takes it, what a stage is worth."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from ..units import STAGES
 from .format import money, time_unit_name
 
-__all__ = ["stage_projection_table", "spend_group_labels"]
+__all__ = ["stage_projection_table", "spend_group_labels", "stage_values"]
 
 
 def stage_projection_table(
@@ -103,3 +104,92 @@ def spend_group_labels(stages: pd.DataFrame, groups: pd.Series, *, currency: str
         group: f"{group}: {money(lo, currency)} to {money(hi, currency)}"
         for group, (lo, hi) in ranges.iterrows()
     }
+
+
+def stage_values(
+    table: pd.DataFrame, *, value: str = "clv", hindsight: pd.Series | None = None
+) -> pd.DataFrame:
+    """What the customers in each stage are worth, from the customer table: counts, means, totals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The customer table (:func:`analysis.customers.customer_table`): one
+        row per customer with ``stage`` (the real-time stage in the last
+        period) and ``value``; with ``value_low`` and ``value_high`` (each
+        customer's interval, e.g. ``clv_low`` and ``clv_high``) when present.
+    value : str
+        The table's value per customer: ``clv`` by default.
+    hindsight : Series, optional
+        Each customer's stage in the last period by another view (the
+        hindsight view's :func:`analysis.lifecycle.current_stage`), indexed
+        by customer id; adds the share of each stage's customers that it puts
+        in the same stage.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by stage (all four, in order): ``customers``,
+        ``share_of_customers``, ``mean_<value>`` (per customer; NaN for a stage
+        without customers), ``total_<value>``, ``share_of_value`` (of the
+        table's total), then ``mean_<value>_low`` and ``mean_<value>_high``
+        (the mean of the customers' interval ends) when the table has them,
+        and ``same_in_hindsight`` with ``hindsight``. ``attrs["roles"]``
+        declares the roles for :func:`analysis.tables.format_table`.
+
+    Raises
+    ------
+    ValueError
+        When a column is missing, a stage is not one of the four, the total
+        value is zero, or ``hindsight`` lacks customers of the table.
+    """
+    missing = [c for c in ("stage", value) if c not in table.columns]
+    if missing:
+        raise ValueError(
+            f"stage_values: the table lacks column(s) {missing}; pass the customer table "
+            "(analysis.customers.customer_table)"
+        )
+    stage = table["stage"].astype(str)
+    unknown = sorted(set(stage) - set(STAGES))
+    if unknown:
+        raise ValueError(f"stage_values: unknown stage(s) {unknown}; the stages are {list(STAGES)}")
+    values = table[value].astype(float)
+    total = float(values.sum())
+    if total == 0 or not np.isfinite(total):
+        raise ValueError(
+            f"stage_values: the {value} column sums to {total}, so shares are undefined"
+        )
+    grouped = values.groupby(stage)
+    n = grouped.size().reindex(STAGES, fill_value=0).astype(np.int64)
+    sums = grouped.sum().reindex(STAGES, fill_value=0.0)
+    out = pd.DataFrame(
+        {
+            "customers": n,
+            "share_of_customers": n / n.sum(),
+            f"mean_{value}": sums / n.where(n > 0),
+            f"total_{value}": sums,
+            "share_of_value": sums / total,
+        }
+    )
+    roles = {"customers": "count", "share_of_customers": "share", "share_of_value": "share"}
+    roles |= {f"mean_{value}": "money", f"total_{value}": "money"}
+    for end in ("low", "high"):
+        if f"{value}_{end}" in table.columns:
+            column = f"mean_{value}_{end}"
+            means = table[f"{value}_{end}"].astype(float).groupby(stage).mean()
+            out[column] = means.reindex(STAGES)
+            roles[column] = "money"
+    if hindsight is not None:
+        other = hindsight.astype(str).reindex(table.index)
+        if other.isna().any():
+            absent = list(table.index[other.isna()][:5])
+            raise ValueError(
+                f"stage_values: hindsight lacks {int(other.isna().sum())} customer(s) of the "
+                f"table, e.g. {absent}; build both from the same log and observation_end"
+            )
+        same = (other.to_numpy() == stage.to_numpy()).astype(float)
+        out["same_in_hindsight"] = pd.Series(same, index=table.index).groupby(stage).mean()
+        roles["same_in_hindsight"] = "share"
+    out.index = pd.Index(list(STAGES), name="stage")
+    out.attrs["roles"] = roles
+    return out
