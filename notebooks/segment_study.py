@@ -37,7 +37,7 @@ customers_path: str = ""  # customers.parquet of a report run; empty: build the 
 # %%
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown
+from IPython.display import Markdown, display
 
 from analysis import (
     churn,
@@ -101,6 +101,7 @@ table = report.customer_table_from(
     calibration_end=calibration_end or None,
 )
 rows = segments.members(table, segmentation, segment)
+display(readings.valuation_line(table, "The whole base", currency=currency))
 Markdown("**Model.** " + table.attrs["model_note"])
 
 # %% [markdown]

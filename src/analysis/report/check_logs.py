@@ -50,6 +50,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .. import config
+from ..readings.valuation import check_valuations
 from ..simulate import corpus
 from .execute import default_workers
 from .runner import discover_notebooks, duration
@@ -244,6 +245,10 @@ def check_output(output_dir: Path, notebooks: list[Path] | None = None) -> list[
         html = page.read_text(encoding="utf-8")
         found = check_page(html, readings, allow_cdnow=page.stem == CDNOW_REPORT)
         problems += [f"{name}: {p}" for p in found]
+    # one valuation: every report's line at the same cut names the same customers, repeat
+    # buyers, model and CLV total
+    executed = [p.with_suffix(".ipynb") for p in pages if p.with_suffix(".ipynb").is_file()]
+    problems += [f"valuation: {p}" for p in check_valuations(executed)]
     return problems
 
 
