@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 from IPython.display import Markdown
 
-from ._format import count, money, pct
+from ._format import count, money
 
 __all__ = [
     "METADATA_KEY",
@@ -65,19 +65,12 @@ def valuation_line(table: pd.DataFrame, what: str = "", *, currency: str = "$") 
         The line, with :func:`valuation_facts` in its metadata under :data:`METADATA_KEY`.
     """
     facts = valuation_facts(table)
-    low = table["clv_low"].sum() if "clv_low" in table else math.nan
-    interval = ""
-    if "clv_low" in table and "clv_high" in table:
-        interval = (
-            f" (each customer's {pct(table.attrs.get('interval', 0.9))} interval summed: "
-            f"{money(low, currency)} to {money(table['clv_high'].sum(), currency)})"
-        )
     lead = f"**{what}: valued at**" if what else "**Valued at**"
     text = (
         f"{lead} the log up to {facts['cut']}: {count(facts['customers'])} "
         f"({count(facts['repeat_buyers'], 'repeat buyer')}), count model {facts['model']}, "
         f"total CLV over {table.attrs.get('horizon_years', 3):g} years "
-        f"{money(facts['clv_total'], currency)}{interval}."
+        f"{money(facts['clv_total'], currency)}."
     )
     return Markdown(text, metadata={METADATA_KEY: facts})
 
