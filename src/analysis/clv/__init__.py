@@ -23,6 +23,9 @@ module each:
 - :mod:`.model`: :func:`customer_lifetime_value`, a fitted count model ("buy
   till you die", :class:`analysis.models.protocol.CountModel`) times a spend
   model, discounted in small steps of calendar time.
+- :mod:`.intervals`: :func:`customer_intervals` and :func:`total_intervals`,
+  intervals for P(alive), expected purchases, CLV and segment totals from
+  draws of the fitted parameters (``docs/intervals.md``).
 
 Discount rates are per period of the formula (per year for the closed
 forms and for :func:`customer_lifetime_value`, per step of the chain for
@@ -38,6 +41,7 @@ from .formula import (
     retention_value,
     yearly_spend_rate,
 )
+from .intervals import customer_intervals, total_intervals
 from .markov import (
     AbsorbingStateWarning,
     brand_switching_clv,
@@ -66,6 +70,8 @@ __all__ = [
     "brand_switching_clv",
     "project_shares",
     "customer_lifetime_value",
+    "customer_intervals",
+    "total_intervals",
     "retention_value",
     "yearly_spend_rate",
     "holdout_retention",
