@@ -76,3 +76,38 @@ __all__ = [
     "midranks",
     "top_lift",
 ]
+
+# the learned risk of going quiet (churn.risk) and the comparison of scores (churn.compare)
+from .compare import (  # noqa: E402
+    SIMPLE_SCORES,
+    calibration_check,
+    compare_scores,
+    comparison_scores,
+    reliability_table,
+)
+from .risk import (  # noqa: E402
+    RISK_FEATURES,
+    RiskModel,
+    fit_inactivity_risk,
+    inactivity_risk,
+    p_quiet,
+    quiet_between,
+    risk_features,
+    training_cuts,
+)
+
+__all__ += [
+    "SIMPLE_SCORES",
+    "calibration_check",
+    "compare_scores",
+    "comparison_scores",
+    "reliability_table",
+    "RISK_FEATURES",
+    "RiskModel",
+    "fit_inactivity_risk",
+    "inactivity_risk",
+    "p_quiet",
+    "quiet_between",
+    "risk_features",
+    "training_cuts",
+]

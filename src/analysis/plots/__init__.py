@@ -58,3 +58,8 @@ from .style import *  # noqa: E402,F401,F403
 from .style import __all__ as _style_all  # noqa: E402
 
 __all__ += [name for name in _style_all if name not in __all__]
+
+from .risk import *  # noqa: E402,F401,F403
+from .risk import __all__ as _risk_all  # noqa: E402
+
+__all__ += _risk_all

@@ -87,3 +87,8 @@ from .valuation import *  # noqa: E402,F401,F403
 from .valuation import __all__ as _valuation_all  # noqa: E402
 
 __all__ += _valuation_all
+
+from .risk import *  # noqa: E402,F401,F403
+from .risk import __all__ as _risk_all  # noqa: E402
+
+__all__ += _risk_all
