@@ -25,8 +25,10 @@ HOLDOUT_END = pd.Timestamp("2024-12-31")
 HORIZON = (HOLDOUT_END - END).days  # 184 days
 #: BG/NBD logs with 18 months of acquisition and 6 more of observation (4 full-horizon cuts)
 SEEDS = (0, 1, 2)
-#: measured on SEEDS: risk - expected purchases 0.0040, 0.0040, 0.0041; risk - recency
-#: 0.051, 0.037, 0.040 (AUC on the holdout)
+#: measured on SEEDS (AUC on the 184-day holdout): risk - expected purchases 0.0048, 0.0040,
+#: 0.0041; risk - days since last 0.051, 0.037, 0.040. The learned risk does not beat the
+#: count model's own P(no purchase) on these logs (-0.0008 to 0.0000): the model is the truth
+#: there, so the margins over the two simple scores are what can be guaranteed
 MARGIN_EXPECTED = 0.0
 MARGIN_RECENCY = 0.02
 
