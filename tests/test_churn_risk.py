@@ -231,3 +231,21 @@ def test_plots_of_the_risk(fitted):
     ax = plots.plot_score_comparison(cmp)
     assert [t.get_text() for t in ax.get_yticklabels()] == ["all: risk vs expected_purchases"]
     plt.close(ax.figure)
+
+
+def test_a_table_of_another_cut_is_refused():
+    tx = _log(4, n=300)
+    cut = END - pd.Timedelta(days=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        other = customers.customer_table(
+            tx[tx["date"] <= cut],
+            observation_end=cut,
+            model="BG/NBD",
+            calibration_end=False,
+            interval=None,
+        )
+    with pytest.raises(ValueError, match="not of observation_end"):
+        fit_inactivity_risk(
+            tx, observation_end=END, horizon=pd.Timedelta(days=HORIZON), table=other
+        )
