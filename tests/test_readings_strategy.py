@@ -163,11 +163,12 @@ def _check(actual, target, kpi=("retention_rate", "repeat_rate", "purchase_cycle
 def test_check_reading_counts_met_and_missed_and_ceilings():
     c = _check([0.4, 1.0, 45.0], [0.55, 1.0, 38.0])
     text = readings.check_reading(c)
+    # repeat_rate 100% -> 100%: met by construction, not counted
     assert text.startswith(
         "Of the 3 targets set from the data to 2020-01-31 and checked at 2020-06-30, 1 was met "
-        "and 2 missed."
+        "by construction and is not counted; of the other 2, 0 were met and 2 missed."
     )
-    assert "1 of the met targets sits at the limit of a share" in text and "so it is met" in text
+    assert "None of these is tested: the plan had no holdout group" in text
     assert (
         "Missed, largest gap first: purchase_cycle_days in decline (45.0 days against 38.0 days, "
         "+7.0 days) and retention_rate in formation (40.0% against 55.0%, -15.0 points)"
@@ -176,7 +177,7 @@ def test_check_reading_counts_met_and_missed_and_ceilings():
     c = _check([0.6, np.nan, 30.0], [0.55, 1.0, 38.0])
     text = readings.check_reading(c)
     assert "2 were met and 0 missed; 1 could not be measured." in text
-    assert "limit of a share" not in text and "Missed" not in text
+    assert "by construction" not in text and "Missed" not in text
     assert "Met: retention_rate in formation and purchase_cycle_days in decline." in text
 
 
@@ -361,3 +362,42 @@ def test_drivers_reading_direction_and_strength_from_the_odds_ratios():
     assert (
         "Left out: p_alive (the model's probability alive at the calibration end), the same" in text
     )
+
+
+def test_check_reading_credits_an_action_only_against_the_holdout_group():
+    c = _check([0.6, 1.0, 30.0], [0.55, 1.0, 38.0])
+    c["by_construction"] = ["", "the baseline is already 100%", ""]
+    c["difference"] = [0.08, 0.0, -2.0]
+    c["difference_low"] = [0.02, np.nan, np.nan]
+    c["difference_high"] = [0.14, np.nan, np.nan]
+    c.attrs["holdout"] = {"treated": 900, "holdout": 100}
+    text = readings.check_reading(c)
+    assert "1 was met by construction and is not counted; of the other 2, 2 were met" in text
+    assert (
+        "Against the holdout group (100 customers left out, 900 treated), treated minus holdout: "
+        "the treated did better on retention_rate in formation (+8.0 points, 95% +2.0 points to "
+        "+14.0 points); no different beyond chance on purchase_cycle_days in decline (-2.0 days, "
+        "no interval)."
+    ) in text
+    c.loc[0, ["difference_low", "difference_high"]] = [-0.02, 0.18]
+    assert "no different beyond chance on retention_rate in formation" in readings.check_reading(c)
+
+
+def test_plan_reading_names_the_targets_met_by_construction_and_the_holdout():
+    t = pd.DataFrame(
+        {
+            "kpi": ["repeat_rate", "retention_rate"],
+            "group": ["all", "all"],
+            "by_construction": ["repeat_rate counts repeat buyers so far", ""],
+            "action": ["contact first-time buyers (playbook exploration/high)", "none: no cell"],
+        }
+    )
+    text = readings.plan_reading(t)
+    assert text.startswith(
+        "The plan sets 2 targets. 1 would be met by construction and will not be counted: "
+        "repeat_rate in all (repeat_rate counts repeat buyers so far)."
+    )
+    assert "No playbook action watches retention_rate in all." in text
+    assert "no holdout group" in text
+    t.attrs["holdout"] = pd.Series([True, False, False, False])
+    assert "holdout group of 1 of the 4 customers (25.0%)" in readings.plan_reading(t)

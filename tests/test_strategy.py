@@ -15,6 +15,7 @@ import yaml
 from analysis import config
 from analysis.strategy import (
     KPI_DEFINITIONS,
+    NOT_TESTED,
     PLAYBOOK_PATH,
     PRIORITIES,
     RELATIONSHIP_LEVELS,
@@ -316,10 +317,16 @@ def test_plan_writes_baselines_and_targets_that_check_compares(tmp_path, log):
     row = result.loc[("retention_rate", "all")]
     assert (row["actual"], row["actual_period"], row["base"]) == (0.5, "2020-03", 2.0)
     assert row["gap"] == pytest.approx(0.5 - (1 / 3 + 0.1))
-    assert bool(row["met"]) and row["next_step"].startswith("act: keep")
+    # met, but with no holdout group nothing can be credited to an action
+    assert bool(row["met"]) and row["next_step"] == NOT_TESTED
     assert result.loc[("retention_rate", "x"), "actual"] == 1.0
     assert not result.loc[("retention_rate", "y"), "met"]  # 0 of c, against 0.1
-    assert result.loc[("retention_rate", "y"), "next_step"] == "act: find the cause, plan again"
+    assert result.loc[("retention_rate", "y"), "next_step"] == NOT_TESTED
+    assert "follow up after purchases" in result.loc[("retention_rate", "all"), "action"]
+    # repeat_rate counts repeat buyers so far: marked, not tested
+    marked = result.loc["repeat_rate"]
+    assert marked["by_construction"].str.startswith("repeat_rate counts repeat buyers").all()
+    assert marked["next_step"].str.startswith("no test: met by construction").all()
     assert result.loc[("repeat_rate", "all"), "actual"] == 0.6
     assert result.loc[("repeat_rate", "y"), "actual"] == pytest.approx(1 / 3)
     assert result["met"].tolist() == [True, False, True, True, True, True]  # x, y, all twice
@@ -495,6 +502,16 @@ def test_cdnow_pdca_round_trip(tmp_path, cdnow):
     )
     assert bool(result.loc[("average_order_value", "all"), "met"])  # 36.99 against 36.59
     assert result["met"].notna().all()
+    # the honest round: repeat_rate can only rise for CDNOW's one cohort, a change of 0 asks
+    # for nothing; both are marked, and with no holdout group nothing else is tested
+    marked = result["by_construction"] != ""
+    assert set(result.index[marked].get_level_values("kpi")) == {
+        "repeat_rate",
+        "average_order_value",
+    }
+    assert result.loc[marked, "next_step"].str.startswith("no test: met by construction").all()
+    assert (result.loc[~marked, "next_step"] == NOT_TESTED).all()
+    assert result["difference"].isna().all()
     # same margin, horizon and discount rate; model="auto" may pick another model on more data
     assert set(result.attrs["table_changes"]) <= {"model"}
 
@@ -510,3 +527,120 @@ def test_a_target_the_data_cannot_measure_is_left_out_with_why(tmp_path, log):
     assert "no 'product' column" in planned.attrs["not_measured"]["cross_sell_rate"]
     with pytest.raises(NotComputable, match="none of the KPIs targeted can be measured"):
         plan(before, {"cross_sell_rate": 0.1}, path, log, by="segment", unmeasurable="skip")
+
+
+# ---------------------------------------------------------------------------
+# the honest round: targets met by construction, the action, the holdout group
+
+
+def test_a_target_met_by_construction_is_marked_or_refused(tmp_path, log):
+    path = tmp_path / "plan.yaml"
+    before = _table(log, "2020-02-29", SEGMENT)
+    # x: a and b bought in January, both in February? no: retention x is 1/2; repeat_rate x is
+    # 1/2 (a of a, b) and cumulative; a change of 0 asks for nothing; capping at 100% from 100%
+    targets = {
+        "repeat_rate": 0.5,
+        "retention_rate": {"change": 0.0},
+        "mean_p_alive": {"delta": 0.1},
+    }
+    before["p_alive"] = [1.0, 1.0, 0.5, 0.4]  # a, b, c, d: x already at 100%
+    planned = plan(before, targets, path, log, by="segment").set_index(["kpi", "group"])
+    reasons = planned["by_construction"]
+    assert reasons.loc["repeat_rate"].str.contains("cannot fall").all()
+    assert reasons.loc["retention_rate"].str.contains("asks for no improvement").all()
+    assert reasons.loc[("mean_p_alive", "x")] == (
+        "the baseline is already 100%: the probability cannot move the wanted way"
+    )
+    assert reasons.loc[("mean_p_alive", "y")] == ""  # 0.45 -> 0.55: a real target
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert sum(bool(e["by_construction"]) for e in doc["targets"]) == len(planned) - 2
+    # refused, naming the targets, and nothing written
+    path.unlink()
+    with pytest.raises(ValueError, match=r"met by construction \(repeat_rate in x: repeat_rate"):
+        plan(before, targets, path, log, by="segment", by_construction="error")
+    assert not path.exists()
+    plan(before, {"mean_p_alive": {"delta": 0.1, "groups": ["y"]}}, path, log, by="segment",
+         by_construction="error")  # fmt: skip
+    assert path.exists()
+
+
+def test_an_old_plan_file_is_judged_at_the_check(tmp_path, log):
+    """A plan written before the honest round (no by_construction, no action) still checks."""
+    path = tmp_path / "plan.yaml"
+    plan(_table(log, "2020-02-29", SEGMENT), TARGETS, path, log, by="segment")
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    for entry in doc["targets"]:
+        del entry["by_construction"], entry["action"]
+    path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    result = check(path, _table(log, "2020-03-31", SEGMENT), log).set_index(["kpi", "group"])
+    assert result.loc["repeat_rate", "by_construction"].str.startswith("repeat_rate").all()
+    assert (result.loc["retention_rate", "by_construction"] == "").all()
+    assert (result.loc["retention_rate", "action"] == "").all()
+
+
+def test_each_target_names_the_playbook_action_it_follows_from():
+    from analysis.strategy import target_action
+
+    said = target_action("reactivation_rate", "decline")
+    assert said.startswith("win-back contact") and "decline/high, decline/medium" in said
+    assert target_action("retention_rate", "formation/high").endswith("(playbook formation/high)")
+    assert target_action("reactivation_rate", "formation") == (
+        "none: no playbook cell of formation watches reactivation_rate"
+    )
+
+
+def test_the_holdout_group_is_written_and_the_check_compares_the_arms(tmp_path, log):
+    from analysis.strategy import holdout_split
+
+    path = tmp_path / "plan.yaml"
+    before = _table(log, "2020-02-29", SEGMENT)
+    held = pd.Series([False, True, False, True], index=pd.Index(list("abcd")), name="holdout")
+    planned = plan(before, {"retention_rate": {"delta": 0.1}}, path, log, by="segment",
+                   holdout=held)  # fmt: skip
+    assert planned.attrs["holdout"].equals(held)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert doc["holdout"]["ids"] == ["b", "d"] and doc["holdout"]["share"] == 0.5
+    after = _table(log, "2020-03-31", SEGMENT)
+    after["first_purchase"] = log.groupby("customer_id")["date"].min()  # e: March, in neither arm
+    result = check(path, after, log).set_index(["kpi", "group"])
+    # February buyers: a (treated, back in March) and c (treated, not back); no holdout buyer
+    row = result.loc[("retention_rate", "all")]
+    assert row["treated"] == 0.5 and np.isnan(row["holdout"])
+    assert row["next_step"].startswith("not compared")
+    assert result.attrs["holdout"] == {"treated": 2, "holdout": 2}
+
+    # a seeded share: reproducible, drawn from the sorted ids, written with its seed
+    split = holdout_split(["d", "c", "b", "a"], share=0.5, seed=3)
+    assert split.index.tolist() == list("abcd") and int(split.sum()) == 2
+    assert split.equals(holdout_split(list("abcd"), share=0.5, seed=3))
+    plan(before, {"retention_rate": {"delta": 0.1}}, path, log, by="segment", holdout=0.5,
+         holdout_seed=3)  # fmt: skip
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert doc["holdout"]["seed"] == 3
+    assert doc["holdout"]["ids"] == split.index[split.to_numpy()].tolist()
+    with pytest.raises(ValueError, match="share must be in"):
+        holdout_split(list("abcd"), share=1.0)
+
+
+def test_cdnow_round_with_a_holdout_group_finds_no_effect_of_doing_nothing(tmp_path, cdnow):
+    """Nothing was done between the plan and the check: the arms differ by chance only."""
+    log, at_plan, at_check = cdnow
+    path = tmp_path / "plan.yaml"
+    targets = {"retention_rate": 0.05, "reactivation_rate": 0.05}
+    plan(at_plan, targets, path, log, holdout=0.1, holdout_seed=0)
+    doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    assert len(doc["holdout"]["ids"]) == 2357 and doc["holdout"]["seed"] == 0
+    result = check(path, at_check, log).set_index(["kpi", "group"])
+    assert result.attrs["holdout"] == {"treated": 21213, "holdout": 2357}
+    row = result.loc[("retention_rate", "all")]
+    assert row["difference"] == pytest.approx(row["treated"] - row["holdout"])
+    assert row["difference_low"] < 0 < row["difference_high"]
+    assert row["next_step"].startswith("act: no difference from the holdout group")
+    assert (result["by_construction"] == "").all()
+
+
+def test_a_holdout_without_customers_on_either_side_is_refused(tmp_path, log):
+    before = _table(log, "2020-02-29", SEGMENT)
+    with pytest.raises(ValueError, match="leaves 0 held out and 4 treated"):
+        plan(before, {"retention_rate": {"delta": 0.1}}, tmp_path / "p.yaml", log,
+             by="segment", holdout=0.1)  # fmt: skip

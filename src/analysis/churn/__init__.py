@@ -11,6 +11,9 @@ and the CLV tiers (:func:`analysis.segments.clv_tiers`). One module per concept:
 - :mod:`~analysis.churn.drivers`: a Logit of holdout inactivity on
   calibration features, as odds ratios (:func:`drivers`; the features that
   vary over the customers: :func:`informative_features`);
+- :mod:`~analysis.churn.loss`: valuable customers ranked by expected loss
+  (risk x value) with their break-even retention spend (:func:`loss_list`)
+  and the list's precision one horizon back (:func:`flag_precision`);
 - :mod:`~analysis.churn.metrics`: AUC with ties and top-share lift
   (:func:`auc`, :func:`top_lift`);
 - :mod:`~analysis.churn.evaluate`: the holdout outcome
@@ -32,6 +35,14 @@ from .drivers import (
     informative_features,
 )
 from .evaluate import SCORES, active_between, evaluate, evaluation_scores
+from .loss import (
+    DEFAULT_SAVE_RATE,
+    LOSS_COLUMNS,
+    SAVE_RATE_RANGE,
+    SAVE_RATE_SOURCE,
+    flag_precision,
+    loss_list,
+)
 from .metrics import auc, midranks, top_lift
 from .warning import (
     REASONS,
@@ -48,6 +59,12 @@ from .warning import (
 )
 
 __all__ = [
+    "DEFAULT_SAVE_RATE",
+    "LOSS_COLUMNS",
+    "SAVE_RATE_RANGE",
+    "SAVE_RATE_SOURCE",
+    "flag_precision",
+    "loss_list",
     "REASONS",
     "SCORE_WEIGHTS",
     "TOP_TIERS",

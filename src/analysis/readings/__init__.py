@@ -88,6 +88,11 @@ from .valuation import __all__ as _valuation_all  # noqa: E402
 
 __all__ += _valuation_all
 
+from .loss import *  # noqa: E402,F401,F403
+from .loss import __all__ as _loss_all  # noqa: E402
+
+__all__ += _loss_all
+
 from .risk import *  # noqa: E402,F401,F403
 from .risk import __all__ as _risk_all  # noqa: E402
 

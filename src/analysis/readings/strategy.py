@@ -17,6 +17,7 @@ from ..tables.format import with_currency
 
 __all__ = [
     "check_reading",
+    "plan_reading",
     "kpi_matrix",
     "kpi_reading",
     "playbook_reading",
@@ -281,15 +282,98 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
     return "\n\n".join([*lines, "\n".join(bullets), tail])
 
 
+def _tested(check: pd.DataFrame, counted: np.ndarray) -> list[str]:
+    """The sentences on the holdout comparison, or that nothing is tested without one."""
+    if "difference" not in check or check.attrs.get("holdout") is None:
+        return [
+            "None of these is tested: the plan had no holdout group, so a target met or missed "
+            "shows the KPI moved, not that an action moved it."
+        ]
+    rows = check.loc[counted & check["difference"].notna().to_numpy()]
+    if rows.empty:
+        return ["The holdout group could not be compared on any counted target."]
+    sizes = check.attrs["holdout"]
+    better, worse, even = [], [], []
+    for r in rows.itertuples():
+        said = f"{r.kpi} in {r.group} ({_gap(r.kpi, r.difference)}"
+        if pd.isna(r.difference_low):
+            even.append(said + ", no interval)")
+            continue
+        said += f", 95% {_gap(r.kpi, r.difference_low)} to {_gap(r.kpi, r.difference_high)})"
+        up = r.difference_low > 0 if r.direction == "higher" else r.difference_high < 0
+        down = r.difference_high < 0 if r.direction == "higher" else r.difference_low > 0
+        (better if up else worse if down else even).append(said)
+    text = [
+        f"Against the holdout group ({sizes['holdout']:,} customers left out, "
+        f"{sizes['treated']:,} treated), treated minus holdout:"
+    ]
+    if better:
+        text.append(f"the treated did better on {join_words(better)};")
+    if worse:
+        text.append(f"worse on {join_words(worse)};")
+    if even:
+        text.append(f"no different beyond chance on {join_words(even)}.")
+    text[-1] = text[-1].rstrip(";") + ("" if text[-1].endswith(".") else ".")
+    return [" ".join(text)]
+
+
+def plan_reading(targets: pd.DataFrame) -> str:
+    """How many targets the plan sets, which are met by construction, and whether it can be tested.
+
+    Parameters
+    ----------
+    targets : DataFrame
+        :func:`analysis.strategy.plan` (``kpi``, ``group``,
+        ``by_construction``, ``action``; ``attrs["holdout"]``).
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    n = len(targets)
+    if n == 0:
+        return "The plan sets no target."
+    marked = targets["by_construction"].astype(str) != "" if "by_construction" in targets else None
+    text = [f"The plan sets {n} target{'s' if n != 1 else ''}."]
+    if marked is not None and marked.any():
+        said = [f"{r.kpi} in {r.group}" for r in targets.loc[marked].itertuples()]
+        why = list(dict.fromkeys(targets.loc[marked, "by_construction"]))
+        text.append(
+            f"{int(marked.sum())} would be met by construction and will not be counted: "
+            f"{join_words(said)} ({'; '.join(why)})."
+        )
+    if "action" in targets:
+        none = targets["action"].astype(str).str.startswith("none")
+        if none.any():
+            said = [f"{r.kpi} in {r.group}" for r in targets.loc[none].itertuples()]
+            text.append(f"No playbook action watches {join_words(said)}.")
+    held = targets.attrs.get("holdout")
+    if held is None:
+        text.append(
+            "The plan has no holdout group, so the check can say whether a KPI moved, not "
+            "whether an action moved it."
+        )
+    else:
+        text.append(
+            f"A randomised holdout group of {int(held.sum()):,} of the {len(held):,} customers "
+            f"({percent(held.mean())}) is left out of the actions; the check compares it with "
+            "the treated customers."
+        )
+    return " ".join(text)
+
+
 def check_reading(check: pd.DataFrame) -> str:
-    """How many PDCA targets were met, which were missed, and what changed between the runs.
+    """How many PDCA targets were met, which were missed, whether an action is credited, what changed.
 
     Parameters
     ----------
     check : DataFrame
         :func:`analysis.strategy.check` (``kpi``, ``group``, ``baseline``,
-        ``target``, ``actual``, ``gap``, ``met``, ``direction``;
-        ``attrs["table_changes"]``, ``plan_observation_end``, ``observation_end``).
+        ``target``, ``actual``, ``gap``, ``met``, ``direction``,
+        ``by_construction``, ``difference``, ``difference_low``/``_high``;
+        ``attrs["table_changes"]``, ``plan_observation_end``,
+        ``observation_end``, ``holdout``).
 
     Returns
     -------
@@ -301,32 +385,35 @@ def check_reading(check: pd.DataFrame) -> str:
         return "The plan holds no target, so there is nothing to check."
     met = check["met"]
     known = met.notna().to_numpy()
-    hit = known & met.fillna(False).astype(bool).to_numpy()
-    miss = known & ~hit
+    unit = check["kpi"].map(lambda k: KPI_DEFINITIONS[k].unit)
+    bounded = unit.isin(SHARE_UNITS).to_numpy()
+    higher = (check["direction"] == "higher").to_numpy()
+    if "by_construction" in check:
+        ceiling = (check["by_construction"].fillna("").astype(str) != "").to_numpy()
+    else:  # a check table from before the honest round
+        hit0 = known & met.fillna(False).astype(bool).to_numpy()
+        ceiling = hit0 & bounded & np.where(higher, check["target"] >= 1.0, check["target"] <= 0.0)
+    hit = known & met.fillna(False).astype(bool).to_numpy() & ~ceiling
+    miss = known & ~met.fillna(False).astype(bool).to_numpy() & ~ceiling
     when = ""
     if check.attrs.get("plan_observation_end") and check.attrs.get("observation_end"):
         when = (
             f" set from the data to {check.attrs['plan_observation_end']} and checked at "
             f"{check.attrs['observation_end']}"
         )
+    counted = n - int(ceiling.sum())
     n_hit = int(hit.sum())
     text = [
-        f"Of the {n} targets{when}, {n_hit} {'was' if n_hit == 1 else 'were'} met and "
+        f"Of the {n} targets{when}, {int(ceiling.sum())} "
+        f"{'was' if ceiling.sum() == 1 else 'were'} met by construction and "
+        f"{'is' if ceiling.sum() == 1 else 'are'} not counted; of the other {counted}, "
+        f"{n_hit} {'was' if n_hit == 1 else 'were'} met and {int(miss.sum())} missed"
+        if ceiling.any()
+        else f"Of the {n} targets{when}, {n_hit} {'was' if n_hit == 1 else 'were'} met and "
         f"{int(miss.sum())} missed"
     ]
-    text[0] += f"; {int((~known).sum())} could not be measured." if (~known).any() else "."
-    unit = check["kpi"].map(lambda k: KPI_DEFINITIONS[k].unit)
-    bounded = unit.isin(SHARE_UNITS).to_numpy()
-    higher = (check["direction"] == "higher").to_numpy()
-    ceiling = hit & bounded & np.where(higher, check["target"] >= 1.0, check["target"] <= 0.0)
-    if ceiling.any():
-        text.append(
-            f"{int(ceiling.sum())} of the met targets "
-            + ("sits" if ceiling.sum() == 1 else "sit")
-            + " at the limit of a share (the baseline was already there), so "
-            + ("it is" if ceiling.sum() == 1 else "they are")
-            + " met by construction."
-        )
+    unknown = ~known & ~ceiling
+    text[0] += f"; {int(unknown.sum())} could not be measured." if unknown.any() else "."
     if miss.any():
         rows = check.loc[miss].assign(_a=check["gap"].abs()).sort_values("_a", ascending=False)
         said = [
@@ -335,10 +422,10 @@ def check_reading(check: pd.DataFrame) -> str:
             for r in rows.itertuples()
         ]
         text.append(f"Missed, largest gap first: {join_words(said)}.")
-    real = hit & ~ceiling
-    if real.any():
-        said = [f"{r.kpi} in {r.group}" for r in check.loc[real].itertuples()]
+    if hit.any():
+        said = [f"{r.kpi} in {r.group}" for r in check.loc[hit].itertuples()]
         text.append(f"Met: {join_words(said)}.")
+    text.extend(_tested(check, ~ceiling))
     changes = check.attrs.get("table_changes") or {}
     if changes:
         said = [f"{k} {old} at the plan, {new} at the check" for k, (old, new) in changes.items()]

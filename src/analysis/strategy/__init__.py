@@ -13,6 +13,10 @@ The decision layer's answer to "what do we do with these customers?"
   the data cannot tell;
 - :mod:`~analysis.strategy.pdca`: plan-do-check-act: targets written to an
   editable YAML file (:func:`plan`) and checked on a later run (:func:`check`);
+- :mod:`~analysis.strategy.trial`: the honest round's rules (targets met by
+  construction, the action behind a target, the holdout comparison);
+- :mod:`~analysis.strategy.budget`: the loss list's break-even spend per
+  playbook cell (:func:`budget_by_cell`) and the holdout group (:func:`holdout_split`);
 - :mod:`~analysis.strategy.groups`: the groups (stage, tier, crossings);
 - :mod:`~analysis.strategy.crm`: the decisions per customer as columns for a
   CRM (:func:`decision_columns`, :func:`with_decision_columns`).
@@ -22,6 +26,7 @@ The names below are re-exported, so ``from analysis.strategy import recommend`` 
 
 from __future__ import annotations
 
+from .budget import BUDGET_COLUMNS, budget_by_cell, holdout_split
 from .crm import DECISION_COLUMNS, decision_columns, with_decision_columns
 from .groups import TIERS, group_labels, resolve_tiers
 from .kpis import KPI_DEFINITIONS, KpiDefinition, kpi_definitions_table, kpis, latest_kpis
@@ -37,8 +42,23 @@ from .playbook import (
     load_playbook,
 )
 from .recommend import recommend
+from .trial import (
+    CUMULATIVE_KPIS,
+    KPI_ACTIONS,
+    NOT_TESTED,
+    by_construction_reason,
+    target_action,
+)
 
 __all__ = [
+    "BUDGET_COLUMNS",
+    "CUMULATIVE_KPIS",
+    "KPI_ACTIONS",
+    "NOT_TESTED",
+    "budget_by_cell",
+    "by_construction_reason",
+    "holdout_split",
+    "target_action",
     "DECISION_COLUMNS",
     "KPI_DEFINITIONS",
     "PLAYBOOK_PATH",

@@ -3,9 +3,12 @@
 The Deming cycle framed for the customer base: **plan** (计划) sets a target
 for every KPI of every stage or segment from today's baseline;
 **do** (执行) is the firm's work in the next period; **check** (检查)
-measures the same KPIs on a later run and compares them with the targets;
-**act** (处理) keeps what met its target and starts the next cycle on what
-did not (the ``next_step`` column of :func:`check`).
+measures the same KPIs on a later run and compares them with the targets
+and, when the plan holds a holdout group, the treated customers with the
+held-out ones; **act** (处理) keeps an action that beat the holdout group,
+stops one that did worse, and says "not tested" where there was no holdout
+group to credit an action with the change (the ``next_step`` column of
+:func:`check`).
 
 :func:`plan` writes the targets to a YAML file a person can read and edit
 (change a target, delete a row) before the later run reads it with
@@ -28,6 +31,28 @@ A rule may add ``"direction": "higher"`` or ``"lower"`` (which way counts as
 meeting it; defaults to the KPI's ``better`` in
 :data:`~analysis.strategy.kpis.KPI_DEFINITIONS`, required for the KPIs
 without one, such as shares) and ``"groups": [...]`` (only these groups).
+
+An honest round (what :func:`plan` and :func:`check` enforce):
+
+- **No target met by construction.** :func:`by_construction_reason` names the
+  targets that would be met without anyone doing anything: a share already
+  at 100% (0% when lower is better), a target that asks for no improvement
+  on the baseline (a share capped at 100% equal to it, a change of 0), and
+  a cumulative share that cannot fall for the plan's customers
+  (:data:`CUMULATIVE_KPIS`: ``repeat_rate`` counts repeat buyers *so far*).
+  :func:`plan` marks them (``by_construction`` holds the reason, and
+  :func:`check` does not count them as met or missed) or, with
+  ``by_construction="error"``, refuses the plan.
+- **Each target follows from an action.** The ``action`` column names what
+  the firm does to move the KPI (:data:`KPI_ACTIONS`) and the playbook cells
+  of the group that watch it (the cell's ``kpis``).
+- **A test, not a before-and-after.** With ``holdout=`` the plan draws a
+  randomised holdout group (:func:`~analysis.strategy.holdout_split`,
+  seeded) of the customers it acts on and writes it to the file; the action
+  is applied to the others only. :func:`check` then measures each KPI on the
+  treated customers and on the holdout and reports the difference with a
+  95% interval (for shares). Without a holdout, a KPI that moved cannot be
+  credited to an action, and ``next_step`` says "not tested".
 """
 
 from __future__ import annotations
@@ -41,9 +66,33 @@ import pandas as pd
 import yaml
 
 from ..errors import NotComputable
+from .budget import holdout_split
 from .kpis import KPI_DEFINITIONS, kpis, latest_kpis
+from .playbook import Playbook, load_playbook
+from .trial import (
+    BOUNDED_UNITS,
+    CUMULATIVE_KPIS,
+    KPI_ACTIONS,
+    NOT_TESTED,
+    by_construction_reason,
+    compare_arms,
+    holdout_arms,
+    next_step,
+    target_action,
+)
 
-__all__ = ["PLAN_COLUMNS", "CHECK_COLUMNS", "parse_target", "plan", "check"]
+__all__ = [
+    "PLAN_COLUMNS",
+    "CHECK_COLUMNS",
+    "CUMULATIVE_KPIS",
+    "KPI_ACTIONS",
+    "NOT_TESTED",
+    "by_construction_reason",
+    "target_action",
+    "parse_target",
+    "plan",
+    "check",
+]
 
 #: customer-table attrs that record the fit, not a setting: not kept in the plan, not compared
 _RECORDS = frozenset(
@@ -68,15 +117,16 @@ PLAN_COLUMNS = [
     "rule",
     "direction",
     "unit",
+    "by_construction",
+    "action",
 ]
 #: the columns of the table :func:`check` returns
 CHECK_COLUMNS = [
     "kpi", "group", "baseline", "target", "actual", "gap", "met", "direction",
-    "baseline_period", "actual_period", "base", "next_step",
+    "baseline_period", "actual_period", "base", "by_construction", "action",
+    "treated", "holdout", "difference", "difference_low", "difference_high", "next_step",
 ]  # fmt: skip
 
-#: units whose values lie in [0, 1]: a target computed outside is capped to it
-_BOUNDED_UNITS = ("share", "probability")
 
 _HEADER = """\
 # Plan-do-check-act (PDCA) targets for the customer base, written by analysis.strategy.plan.
@@ -85,6 +135,10 @@ _HEADER = """\
 # You may edit a target or a direction, or delete entries; keep the keys.
 # Check (检查): analysis.strategy.check(this file, a later customer table, its log) measures the
 # same KPIs with the parameters below and reports baseline, target, actual, gap and met.
+# by_construction: why a target would be met with nothing done (not counted at the check);
+# action: what the firm does to move the KPI, and the playbook cells that watch it.
+# holdout (when present): the customers left out of the actions, drawn at random; the check
+# compares them with the treated ones. Do not edit the ids once the actions have started.
 """
 
 
@@ -186,6 +240,11 @@ def plan(
     repeat_within_days: int = 90,
     product_column: str = "product",
     unmeasurable: str = "error",
+    by_construction: str = "mark",
+    playbook: Playbook | str | Path | None = None,
+    holdout: float | pd.Series | None = None,
+    holdout_seed: int = 0,
+    treated=None,
 ) -> pd.DataFrame:
     """Measure the baseline KPIs and write next period's targets to a YAML file (the *plan* step).
 
@@ -212,24 +271,53 @@ def plan(
         period rate on a log shorter than two complete periods): ``"error"``
         stops with the reason; ``"skip"`` plans the others and records the
         reason in ``attrs["not_measured"]``.
+    by_construction : {"mark", "error"}
+        A target met by construction (:func:`by_construction_reason`): ``"mark"``
+        plans it with the reason in the ``by_construction`` column (and the
+        file), so that :func:`check` leaves it out of the met and missed;
+        ``"error"`` refuses the plan, naming each such target and why.
+    playbook : Playbook, str or Path, optional
+        The playbook whose cells name each target's ``action``
+        (:func:`target_action`); the shipped one by default.
+    holdout : float or Series of bool, optional
+        The randomised holdout group of the round: a share of the customers
+        the plan acts on, drawn by :func:`~analysis.strategy.holdout_split`
+        with ``holdout_seed``; or a bool Series (True: held out) indexed by
+        those customers. Its ids, share and seed are written to the file.
+        None: no holdout, and :func:`check` says "not tested".
+    holdout_seed : int
+        The seed of the draw.
+    treated : index-like, optional
+        The customers the plan acts on (e.g. the loss list's index), from
+        which the holdout is drawn; all customers of ``table`` by default
+        (then not written out: :func:`check` takes the customers who bought
+        by the plan's observation end).
 
     Returns
     -------
     DataFrame
         One row per KPI and group, :data:`PLAN_COLUMNS`. ``baseline`` is NaN
         (and so is a relative ``target``) where the group's base is empty.
-        ``attrs["not_measured"]``: KPI -> why it was left out (``"skip"``).
+        ``by_construction``: why the target would be met without an action
+        (empty when it would not); ``action``: what moves the KPI and the
+        playbook cells that watch it. ``attrs["not_measured"]``: KPI -> why
+        it was left out (``"skip"``); ``attrs["holdout"]``: the holdout
+        group (bool Series) or None.
 
     Raises
     ------
     ValueError
-        When a rule is invalid, ``targets`` is empty, or (``"error"``) a
-        targeted KPI is not measurable with this data (the message says why).
+        When a rule is invalid, ``targets`` is empty, (``"error"``) a
+        targeted KPI is not measurable with this data (the message says
+        why), or (``by_construction="error"``) a target is met by construction.
     NotComputable
         With ``"skip"``, when no targeted KPI is measurable (each one's reason given).
     """
     if unmeasurable not in ("error", "skip"):
         raise ValueError(f"unmeasurable must be 'error' or 'skip', got {unmeasurable!r}")
+    if by_construction not in ("mark", "error"):
+        raise ValueError(f"by_construction must be 'mark' or 'error', got {by_construction!r}")
+    book = playbook if isinstance(playbook, Playbook) else load_playbook(playbook or None)
     path = Path(path)
     if path.suffix.lower() not in (".yaml", ".yml"):
         raise ValueError(
@@ -267,7 +355,7 @@ def plan(
         for r in sub.itertuples(index=False):
             target = float(_target(float(r.value), rule))
             described = _describe(rule)
-            if r.unit in _BOUNDED_UNITS and not 0.0 <= target <= 1.0:
+            if r.unit in BOUNDED_UNITS and not 0.0 <= target <= 1.0:
                 target = min(max(target, 0.0), 1.0)
                 described += f" (capped to [0, 1]: a {r.unit} cannot pass it)"
             rows.append(
@@ -281,6 +369,10 @@ def plan(
                     "rule": described,
                     "direction": rule["direction"],
                     "unit": r.unit,
+                    "by_construction": by_construction_reason(
+                        kpi, float(r.value), target, rule["direction"]
+                    ),
+                    "action": target_action(kpi, str(r.group), book),
                 }
             )
     if not rows:
@@ -290,6 +382,16 @@ def plan(
             + ")"
         )
     out = pd.DataFrame(rows, columns=PLAN_COLUMNS)
+    constructed = out.loc[out["by_construction"] != ""]
+    if by_construction == "error" and len(constructed):
+        said = "; ".join(
+            f"{r.kpi} in {r.group}: {r.by_construction}" for r in constructed.itertuples()
+        )
+        raise ValueError(
+            f"{len(constructed)} target(s) would be met by construction ({said}); change or "
+            "drop them, or pass by_construction='mark' to plan them marked and unchecked."
+        )
+    held = _draw_holdout(table, holdout, holdout_seed, treated)
     doc = {
         "kind": "analysis.strategy plan",
         "observation_end": measured.attrs["observation_end"],
@@ -304,11 +406,51 @@ def plan(
         "targets": [{k: _plain(v) for k, v in row.items()} for row in rows],
     }
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
+    if held is not None:  # the ids as one flowing list, the rest in blocks like the targets
+        record = {
+            "share": float(held.mean()),
+            "seed": int(holdout_seed) if isinstance(holdout, float | int) else None,
+            "customers": int(len(held)),
+            "population": "the customers who bought by observation_end"
+            if treated is None
+            else [_plain(i) for i in held.index],
+            "ids": [_plain(i) for i in held.index[held.to_numpy()]],
+        }
+        body += yaml.safe_dump(
+            {"holdout": record},
+            sort_keys=False,
+            allow_unicode=True,
+            width=100,
+            default_flow_style=None,
+        )
     path.write_text(_HEADER + body, encoding="utf-8")
     out.attrs.update(
-        path=str(path), observation_end=doc["observation_end"], not_measured=not_measured
+        path=str(path),
+        observation_end=doc["observation_end"],
+        not_measured=not_measured,
+        holdout=held,
     )
     return out
+
+
+def _draw_holdout(table: pd.DataFrame, holdout, seed: int, treated) -> pd.Series | None:
+    if holdout is None:
+        return None
+    if isinstance(holdout, pd.Series):
+        return holdout.astype(bool).rename("holdout")
+    if isinstance(holdout, bool) or not isinstance(holdout, float | int):
+        raise TypeError(
+            f"holdout must be a share in (0, 1) or a bool Series by customer_id, got {holdout!r}"
+        )
+    population = table.index if treated is None else pd.Index(treated)
+    held = holdout_split(population, share=float(holdout), seed=seed)
+    if not 0 < int(held.sum()) < len(held):
+        raise ValueError(
+            f"a holdout share of {holdout:g} of {len(held)} customers leaves "
+            f"{int(held.sum())} held out and {len(held) - int(held.sum())} treated; both groups "
+            "need customers: raise the share or act on more customers"
+        )
+    return held
 
 
 def _read_plan(path: Path) -> dict:
@@ -424,11 +566,23 @@ def check(
     met = np.where(higher, out["gap"] >= 0, out["gap"] <= 0)
     out["met"] = pd.array(np.where(known, met, False), dtype="boolean")
     out.loc[~known, "met"] = pd.NA
-    out["next_step"] = np.where(
-        ~known,
-        "not measured: no actual or no target; check the data",
-        np.where(met, "act: keep and standardise what worked", "act: find the cause, plan again"),
-    )
+    if "by_construction" not in out:  # a plan written before the rule: judge it now
+        out["by_construction"] = None
+    if "action" not in out:
+        out["action"] = ""
+    out["action"] = out["action"].fillna("").astype(str)
+    out["by_construction"] = [
+        str(r.by_construction)
+        if isinstance(r.by_construction, str)
+        else by_construction_reason(r.kpi, r.baseline, r.target, r.direction)
+        for r in out.itertuples()
+    ]
+    arms = holdout_arms(doc, table, transactions, by, params, measured.attrs["by"])
+    out = out.join(compare_arms(out, arms))
+    out["next_step"] = [
+        next_step(r, has_holdout=arms is not None, known=k)
+        for r, k in zip(out.itertuples(), known, strict=True)
+    ]
     out = out[CHECK_COLUMNS].reset_index(drop=True)
     recorded = doc.get("table") or {}
     changes = {
@@ -441,5 +595,6 @@ def check(
         plan_observation_end=planned_end,
         observation_end=now_end,
         table_changes=changes,
+        holdout=None if arms is None else arms[2],
     )
     return out
