@@ -418,7 +418,13 @@ def cdnow_holdout():
     from analysis.customers import customer_table
 
     log = data.load_cdnow()
-    calibration = customer_table(log[log["date"] <= "1997-09-30"], observation_end="1997-09-30")
+    calibration = customer_table(  # BG/NBD by name: the reference numbers below are its
+        log[log["date"] <= "1997-09-30"],
+        observation_end="1997-09-30",
+        model="bgnbd",
+        calibration_end=False,
+        interval=None,
+    )
     active = churn.active_between(
         log, after="1997-09-30", through="1998-06-30", customers=calibration.index
     )

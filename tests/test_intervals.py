@@ -149,11 +149,6 @@ def test_a_parameter_without_variance_is_held_at_its_estimate(summary, fits):
     assert ((held["clv_high"] - held["clv_low"]) > (fixed["clv_high"] - fixed["clv_low"])).any()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="models.uncertainty.parameter_draws keeps a parameter only if its whole covariance "
-    "column is finite, so the NaN rows of one unidentified parameter hold all of them",
-)
 def test_an_unidentified_parameter_is_held_and_the_others_drawn(summary, fits):
     model = fits[0]["BetaGeo"]
     # a fit that does not identify a and b has NaN in their rows and columns (inverse_information)

@@ -54,7 +54,9 @@ def parameter_draws(model, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> pd.Da
     cov = getattr(model, "_cov", None)
     cov = np.full((len(est), len(est)), np.nan) if cov is None else np.asarray(cov, dtype=float)
     diag = np.diag(cov)
-    keep = np.isfinite(diag) & (diag > 0) & np.all(np.isfinite(cov), axis=0)
+    keep = np.isfinite(diag) & (diag > 0)  # an unidentified parameter has NaN on its row
+    if keep.any() and not np.all(np.isfinite(cov[np.ix_(keep, keep)])):
+        keep[:] = False  # no usable covariance among the identified ones: hold everything
     log_draws = np.tile(np.log(est), (int(n_draws), 1))
     if keep.any():
         idx = np.flatnonzero(keep)
