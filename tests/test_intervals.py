@@ -250,16 +250,17 @@ PNBD_TRUTH = dict(r=0.5, alpha=10.0, s=0.5, beta=10.0)
 
 
 def test_coverage_of_expected_purchases_on_simulated_bgnbd_logs_quick():
-    """40 BG/NBD logs of 1,000 customers (seeds 0-39): within 10 points of 90%.
+    """40 BG/NBD logs of 1,000 customers (seeds 0-39): within 5 points of 90%.
 
     The quick check run by ``make test``; the 200-log checks below are
     ``slow``. The logs, not the customers, are the replications (one
     parameter estimate moves all of a log's customers together), so 40 logs
     give a standard error of about 3 points. Measured 88.2% (standard error
-    2.9 points).
+    2.9 points): the seeds are fixed, so the bound holds with 3.2 points to
+    spare; the 200-log checks are the measurement.
     """
     share, se = coverage(simulate_bgnbd, BetaGeo, BG_TRUTH, range(40), 1_000)
-    assert abs(share - 0.90) <= 0.10, (share, se)
+    assert abs(share - 0.90) <= 0.05, (share, se)
 
 
 @pytest.mark.slow
