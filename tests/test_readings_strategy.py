@@ -386,16 +386,20 @@ def test_check_reading_credits_an_action_only_against_the_holdout_group():
 def test_plan_reading_names_the_targets_met_by_construction_and_the_holdout():
     t = pd.DataFrame(
         {
-            "kpi": ["repeat_rate", "retention_rate"],
-            "group": ["all", "all"],
-            "by_construction": ["repeat_rate counts repeat buyers so far", ""],
-            "action": ["contact first-time buyers (playbook exploration/high)", "none: no cell"],
+            "kpi": ["repeat_rate", "repeat_rate", "retention_rate"],
+            "group": ["x", "all", "all"],
+            "by_construction": [
+                "a cumulative share: repeat_rate counts repeat buyers so far",
+                "already at its limit: the baseline is 100%",
+                "",
+            ],
+            "action": ["contact (playbook exploration/high)", "contact", "none: no cell"],
         }
     )
     text = readings.plan_reading(t)
     assert text.startswith(
-        "The plan sets 2 targets. 1 would be met by construction and will not be counted: "
-        "repeat_rate in all (repeat_rate counts repeat buyers so far)."
+        "The plan sets 3 targets. 2 would be met by construction and will not be counted: "
+        "repeat_rate in x and all (a cumulative share; already at its limit)."
     )
     assert "No playbook action watches retention_rate in all." in text
     assert "no holdout group" in text

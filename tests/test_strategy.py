@@ -325,7 +325,7 @@ def test_plan_writes_baselines_and_targets_that_check_compares(tmp_path, log):
     assert "follow up after purchases" in result.loc[("retention_rate", "all"), "action"]
     # repeat_rate counts repeat buyers so far: marked, not tested
     marked = result.loc["repeat_rate"]
-    assert marked["by_construction"].str.startswith("repeat_rate counts repeat buyers").all()
+    assert marked["by_construction"].str.startswith("a cumulative share: repeat_rate").all()
     assert marked["next_step"].str.startswith("no test: met by construction").all()
     assert result.loc[("repeat_rate", "all"), "actual"] == 0.6
     assert result.loc[("repeat_rate", "y"), "actual"] == pytest.approx(1 / 3)
@@ -547,16 +547,18 @@ def test_a_target_met_by_construction_is_marked_or_refused(tmp_path, log):
     planned = plan(before, targets, path, log, by="segment").set_index(["kpi", "group"])
     reasons = planned["by_construction"]
     assert reasons.loc["repeat_rate"].str.contains("cannot fall").all()
-    assert reasons.loc["retention_rate"].str.contains("asks for no improvement").all()
+    assert reasons.loc["retention_rate"].str.startswith("no improvement asked: the target").all()
     assert reasons.loc[("mean_p_alive", "x")] == (
-        "the baseline is already 100%: the probability cannot move the wanted way"
+        "already at its limit: the baseline is 100%, the probability cannot move the wanted way"
     )
     assert reasons.loc[("mean_p_alive", "y")] == ""  # 0.45 -> 0.55: a real target
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert sum(bool(e["by_construction"]) for e in doc["targets"]) == len(planned) - 2
     # refused, naming the targets, and nothing written
     path.unlink()
-    with pytest.raises(ValueError, match=r"met by construction \(repeat_rate in x: repeat_rate"):
+    with pytest.raises(
+        ValueError, match=r"met by construction \(repeat_rate in x: a cumulative share"
+    ):
         plan(before, targets, path, log, by="segment", by_construction="error")
     assert not path.exists()
     plan(before, {"mean_p_alive": {"delta": 0.1, "groups": ["y"]}}, path, log, by="segment",
@@ -573,7 +575,7 @@ def test_an_old_plan_file_is_judged_at_the_check(tmp_path, log):
         del entry["by_construction"], entry["action"]
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     result = check(path, _table(log, "2020-03-31", SEGMENT), log).set_index(["kpi", "group"])
-    assert result.loc["repeat_rate", "by_construction"].str.startswith("repeat_rate").all()
+    assert result.loc["repeat_rate", "by_construction"].str.startswith("a cumulative").all()
     assert (result.loc["retention_rate", "by_construction"] == "").all()
     assert (result.loc["retention_rate", "action"] == "").all()
 

@@ -337,11 +337,15 @@ def plan_reading(targets: pd.DataFrame) -> str:
     marked = targets["by_construction"].astype(str) != "" if "by_construction" in targets else None
     text = [f"The plan sets {n} target{'s' if n != 1 else ''}."]
     if marked is not None and marked.any():
-        said = [f"{r.kpi} in {r.group}" for r in targets.loc[marked].itertuples()]
-        why = list(dict.fromkeys(targets.loc[marked, "by_construction"]))
+        rows = targets.loc[marked]
+        kinds = rows["by_construction"].astype(str).str.split(":").str[0]
+        said = [
+            f"{kpi} in {join_words(sub['group'])} ({'; '.join(dict.fromkeys(kinds[sub.index]))})"
+            for kpi, sub in rows.groupby("kpi", sort=False)
+        ]
         text.append(
             f"{int(marked.sum())} would be met by construction and will not be counted: "
-            f"{join_words(said)} ({'; '.join(why)})."
+            f"{'; '.join(said)}."
         )
     if "action" in targets:
         none = targets["action"].astype(str).str.startswith("none")

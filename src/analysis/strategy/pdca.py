@@ -66,7 +66,6 @@ import pandas as pd
 import yaml
 
 from ..errors import NotComputable
-from .budget import holdout_split
 from .kpis import KPI_DEFINITIONS, kpis, latest_kpis
 from .playbook import Playbook, load_playbook
 from .trial import (
@@ -76,6 +75,7 @@ from .trial import (
     NOT_TESTED,
     by_construction_reason,
     compare_arms,
+    draw_holdout,
     holdout_arms,
     next_step,
     target_action,
@@ -103,6 +103,7 @@ _RECORDS = frozenset(
         "model_choice",
         "count_model",
         "spend_model",
+        "interval",  # the level of the intervals: it moves no KPI
     }
 )
 
@@ -391,7 +392,7 @@ def plan(
             f"{len(constructed)} target(s) would be met by construction ({said}); change or "
             "drop them, or pass by_construction='mark' to plan them marked and unchecked."
         )
-    held = _draw_holdout(table, holdout, holdout_seed, treated)
+    held = draw_holdout(table, holdout, holdout_seed, treated)
     doc = {
         "kind": "analysis.strategy plan",
         "observation_end": measured.attrs["observation_end"],
@@ -431,26 +432,6 @@ def plan(
         holdout=held,
     )
     return out
-
-
-def _draw_holdout(table: pd.DataFrame, holdout, seed: int, treated) -> pd.Series | None:
-    if holdout is None:
-        return None
-    if isinstance(holdout, pd.Series):
-        return holdout.astype(bool).rename("holdout")
-    if isinstance(holdout, bool) or not isinstance(holdout, float | int):
-        raise TypeError(
-            f"holdout must be a share in (0, 1) or a bool Series by customer_id, got {holdout!r}"
-        )
-    population = table.index if treated is None else pd.Index(treated)
-    held = holdout_split(population, share=float(holdout), seed=seed)
-    if not 0 < int(held.sum()) < len(held):
-        raise ValueError(
-            f"a holdout share of {holdout:g} of {len(held)} customers leaves "
-            f"{int(held.sum())} held out and {len(held) - int(held.sum())} treated; both groups "
-            "need customers: raise the share or act on more customers"
-        )
-    return held
 
 
 def _read_plan(path: Path) -> dict:

@@ -12,7 +12,8 @@ what they enforce):
 - :func:`holdout_arms` and :func:`compare_arms`: each KPI measured on the
   treated customers and on the holdout group at the check, their difference
   and its 95% interval (normal approximation for shares);
-- :func:`next_step`: the *act* step of a checked target.
+- :func:`next_step`: the *act* step of a checked target;
+- :func:`draw_holdout`: the plan's holdout group.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from ..units import STAGES
+from .budget import holdout_split
 from .groups import TIERS, group_labels
 from .kpis import KPI_DEFINITIONS, kpis
 from .playbook import Playbook, load_playbook
@@ -32,6 +34,7 @@ __all__ = [
     "NOT_TESTED",
     "by_construction_reason",
     "compare_arms",
+    "draw_holdout",
     "holdout_arms",
     "next_step",
     "target_action",
@@ -42,8 +45,9 @@ BOUNDED_UNITS = ("share", "probability")
 
 #: KPIs counted "so far": for a fixed set of customers they cannot fall
 CUMULATIVE_KPIS: dict[str, str] = {
-    "repeat_rate": "repeat_rate counts repeat buyers so far: for the plan's customers it cannot "
-    "fall, so a rise shows time passing, not an action (target repeat_within_days instead)",
+    "repeat_rate": "a cumulative share: repeat_rate counts repeat buyers so far, so for the "
+    "plan's customers it cannot fall and a rise shows time passing, not an action (target "
+    "repeat_within_days instead)",
 }
 
 #: what the firm does to move each KPI (the playbook's words); the ``action`` of a target
@@ -81,7 +85,7 @@ def by_construction_reason(kpi: str, baseline: float, target: float, direction: 
     Returns
     -------
     str
-        The reason: a cumulative share (:data:`CUMULATIVE_KPIS`) targeted to
+        The reason, its kind first (the words before the colon): a cumulative share (:data:`CUMULATIVE_KPIS`) targeted to
         rise; a share or probability already at its limit (100% when higher
         is better, 0% when lower); a target that is not beyond the baseline
         (met if nothing changes).
@@ -94,11 +98,14 @@ def by_construction_reason(kpi: str, baseline: float, target: float, direction: 
         return CUMULATIVE_KPIS[kpi]
     if unit in BOUNDED_UNITS and (baseline >= 1.0 if higher else baseline <= 0.0):
         limit = "100%" if higher else "0%"
-        return f"the baseline is already {limit}: the {unit} cannot move the wanted way"
+        return (
+            f"already at its limit: the baseline is {limit}, the {unit} cannot move the wanted way"
+        )
     if (target <= baseline) if higher else (target >= baseline):
         return (
-            f"the target ({target:.6g}) asks for no improvement on the baseline "
-            f"({baseline:.6g}): it is met if nothing changes"
+            f"no improvement asked: the target {target:.4g} is not "
+            f"{'above' if higher else 'below'} the baseline {baseline:.4g}, so it is met if "
+            "nothing changes"
         )
     return ""
 
@@ -218,6 +225,8 @@ def compare_arms(out: pd.DataFrame, arms) -> pd.DataFrame:
         if KPI_DEFINITIONS[r["kpi"]].unit == "share" and a["base"] > 0 and b["base"] > 0:
             p, q = float(a["value"]), float(b["value"])
             se = np.sqrt(p * (1 - p) / a["base"] + q * (1 - q) / b["base"])
+            if not se > 0:  # both at 0% or 100%: the normal interval degenerates
+                continue
             frame.loc[i, ["difference_low", "difference_high"]] = [
                 diff - 1.96 * se,
                 diff + 1.96 * se,
@@ -257,3 +266,28 @@ def next_step(r, *, has_holdout: bool, known: bool) -> str:
         "act: no difference from the holdout group beyond chance; change the action or "
         "test on more customers"
     )
+
+
+def draw_holdout(table: pd.DataFrame, holdout, seed: int, treated) -> pd.Series | None:
+    """The plan's holdout group: None, a given bool Series, or a seeded share of ``treated``.
+
+    ``treated`` (the customers the plan acts on) defaults to all customers of
+    ``table``. Raises when either group would be empty.
+    """
+    if holdout is None:
+        return None
+    if isinstance(holdout, pd.Series):
+        return holdout.astype(bool).rename("holdout")
+    if isinstance(holdout, bool) or not isinstance(holdout, float | int):
+        raise TypeError(
+            f"holdout must be a share in (0, 1) or a bool Series by customer_id, got {holdout!r}"
+        )
+    population = table.index if treated is None else pd.Index(treated)
+    held = holdout_split(population, share=float(holdout), seed=seed)
+    if not 0 < int(held.sum()) < len(held):
+        raise ValueError(
+            f"a holdout share of {holdout:g} of {len(held)} customers leaves "
+            f"{int(held.sum())} held out and {len(held) - int(held.sum())} treated; both groups "
+            "need customers: raise the share or act on more customers"
+        )
+    return held
