@@ -24,10 +24,8 @@ horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, doc
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
 cost_per_order: float = 0.0  # cost to serve one order, in currency: none assumed
-clv_model: str = "auto"  # count model of the valuation: "auto" (holdout error, then fit), "BG/NBD", "Pareto/NBD" or "MBG/NBD"
-calibration_end: str = (
-    ""  # the count model is chosen on its holdout (purchases after it); empty: from the data
-)
+clv_model: str = "auto"  # the valuation's model: "auto", "BG/NBD", "Pareto/NBD" or "MBG/NBD"
+calibration_end: str = ""  # the model choice's holdout starts after it; empty: from the data
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 playbook: str = ""  # path to an edited copy of the playbook YAML; empty: the package's
 warning_top_tiers: list = ["high", "medium"]  # value tiers the early warning watches

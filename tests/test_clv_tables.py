@@ -179,32 +179,3 @@ def _stage_inputs():
         index=[f"c{i}" for i in range(6)],
     )
     return chain, table
-
-
-def test_stage_value_comparison_per_stage_and_in_total():
-    chain, table = _stage_inputs()
-    out = tables.stage_value_comparison(chain, table)
-    expected = pd.DataFrame(
-        {
-            "customers": [0, 2, 1, 3, 6],
-            "chain_clv": [9.0, 40.0, 30.0, 10.0, 140.0 / 6],
-            "table_clv": [np.nan, 40.0, 45.0, 2.0, 131.0 / 6],
-            "ratio": [np.nan, 1.0, 1.5, 0.2, 131.0 / 140.0],
-            "chain_total": [0.0, 80.0, 30.0, 30.0, 140.0],
-            "table_total": [0.0, 80.0, 45.0, 6.0, 131.0],
-        },
-        index=pd.Index(["exploration", "formation", "stability", "decline", "all"], name="stage"),
-    )
-    pd.testing.assert_frame_equal(out, expected)
-    assert table.shape == (6, 2)  # the inputs are not changed
-
-
-def test_stage_value_comparison_refuses_different_customers():
-    chain, table = _stage_inputs()
-    with pytest.raises(ValueError, match="count different customers per stage"):
-        tables.stage_value_comparison(chain, table.iloc[:-1])
-    with pytest.raises(ValueError, match="lacks column"):
-        tables.stage_value_comparison(chain.drop(columns="clv"), table)
-    assert tables.stage_value_comparison(chain, table.rename(columns={"clv_net": "v"}), value="v")[
-        "table_total"
-    ].iloc[-1] == pytest.approx(131.0)

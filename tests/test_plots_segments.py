@@ -13,7 +13,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.collections import PathCollection, QuadMesh  # noqa: E402
 
-from analysis import plots, segments, tables  # noqa: E402
+from analysis import plots, segments  # noqa: E402
 from analysis.units import STAGES  # noqa: E402
 
 
@@ -98,22 +98,3 @@ def test_stage_tiers_heatmap_shows_counts_and_drops_empty_tiers(table):
     assert "share of the customers" in ax.get_title()
     with pytest.raises(ValueError, match="colour must be"):
         plots.plot_stage_tiers(summary, colour="mean_clv")
-
-
-def test_stage_value_comparison_bars_per_stage_with_customers(table):
-    chain = pd.DataFrame(
-        {
-            "customers": table["stage"].value_counts().reindex(list(STAGES)).to_numpy(),
-            "clv": [5.0, 40.0, 30.0, 10.0],
-        },
-        index=pd.Index(list(STAGES), name="stage"),
-    )
-    comparison = tables.stage_value_comparison(chain, table)
-    ax = plots.plot_stage_value_comparison(comparison, alpha=0.5)
-    bars = ax.patches
-    assert len(bars) == 6  # three stages with customers, two bars each
-    assert [round(b.get_height(), 6) for b in bars[:3]] == [40.0, 30.0, 10.0]
-    assert bars[0].get_alpha() == 0.5
-    labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels[0] == f"formation\n{int(chain.loc['formation', 'customers'])} customers"
-    assert "exploration" not in " ".join(labels)

@@ -287,54 +287,6 @@ def test_stage_tier_reading_modal_stage_and_top_tier_in_decline():
     assert "most often in formation (33% of its 3)" in readings.stage_tier_reading(even)
 
 
-def _comparison(chain_clv, table_values, stages_):
-    chain = pd.DataFrame(
-        {
-            "customers": [stages_.count(s) for s in STAGES],
-            "clv": chain_clv,
-        },
-        index=pd.Index(list(STAGES), name="stage"),
-    )
-    table = pd.DataFrame(
-        {
-            "stage": pd.Categorical(stages_, list(STAGES), ordered=True),
-            "clv_net": table_values,
-            "p_alive": np.linspace(0.2, 0.9, len(stages_)),
-        }
-    )
-    return tables.stage_value_comparison(chain, table), table
-
-
-def test_stage_value_reading_direction_per_stage_and_in_total():
-    comparison, table = _comparison(
-        [50.0, 40.0, 30.0, 20.0],
-        [80.0, 60.0, 31.0, 29.0, 5.0, 3.0],
-        ["formation", "formation", "stability", "stability", "decline", "decline"],
-    )
-    text = readings.stage_value_reading(comparison, table)
-    assert "formation: chain $40.00, table $70.00 (1.75 times the chain's)" in text
-    assert "stability: chain $30.00, table $30.00 (about the same)" in text
-    assert "decline: chain $20.00, table $4.00 (0.20 times the chain's)" in text
-    assert "exploration" not in text  # no customer there
-    assert "adds up to $208, about as much as the chain's $180 (1.16 times)" not in text
-    assert "adds up to $208, more than the chain's $180 (1.16 times)" in text
-    assert "Where the table is higher (formation)" in text
-    assert "Where the table is lower (decline)" in text and "recency and frequency" in text
-    assert text.endswith("Advice in this report quotes the customer table's value.")
-    flat = table.assign(p_alive=0.9999)
-    text = readings.stage_value_reading(comparison, flat)
-    assert "the fit sees no dropout" in text and "recency and frequency" not in text
-
-
-def test_stage_value_reading_lower_in_total():
-    comparison, table = _comparison(
-        [50.0, 40.0, 30.0, 20.0], [10.0, 10.0, 10.0], ["formation", "stability", "decline"]
-    )
-    text = readings.stage_value_reading(comparison)
-    assert "adds up to $30.00, less than the chain's $90.00 (0.33 times)" in text
-    assert "Where the table is higher" not in text
-
-
 def test_export_note_names_the_files_or_says_why_none():
     assert readings.export_note([]).startswith("No files written: `export_dir` is empty")
     text = readings.export_note([Path("/tmp/x/customers.csv"), Path("/tmp/x/customers.parquet")])

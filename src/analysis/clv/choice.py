@@ -225,8 +225,8 @@ def choose_count_model(
         if k != chosen:
             close = abs(fits[k].loglik - fits[chosen].loglik) < MODEL_CHOICE_MARGIN
             why[k] = (
-                f"as accurate on the holdout; log-likelihood {fits[k].loglik:,.1f} against "
-                f"{fits[chosen].loglik:,.1f}"
+                ("as accurate on the holdout; " if holdout else "")
+                + f"log-likelihood {fits[k].loglik:,.1f} against {fits[chosen].loglik:,.1f}"
                 + (f" (not better by {MODEL_CHOICE_MARGIN:g} or more)" if close else "")
             )
     steps = []

@@ -21,7 +21,6 @@ __all__ = [
     "plot_value_matrix",
     "plot_loyalty_profitability",
     "plot_stage_tiers",
-    "plot_stage_value_comparison",
 ]
 
 # where each value-matrix cell is written, in axes fractions: (x, y, ha, va) by (current, potential)
@@ -179,36 +178,4 @@ def plot_stage_tiers(summary: pd.DataFrame, *, colour: str = "share_clv", ax=Non
     ax.set_xlabel(f"{name} (customers, share of value)")
     ax.set_ylabel(str(summary.index.names[0]).replace("_", " "))
     ax.set_title(f"Stage x {name}: colour is the {what}")
-    return ax
-
-
-def plot_stage_value_comparison(
-    comparison: pd.DataFrame, *, currency: str = "$", ax=None, **kwargs
-):
-    """A customer's value per stage two ways: the stage chain's CLV and the customer table's mean.
-
-    ``comparison``: :func:`analysis.tables.stage_value_comparison` (the
-    ``all`` row and stages without customers are left out). ``**kwargs`` go
-    to :meth:`~matplotlib.axes.Axes.bar`.
-    """
-    ax = _axes(ax, figsize=(7, 4))
-    rows = comparison.drop(index="all", errors="ignore")
-    rows = rows[rows["customers"] > 0]
-    x = np.arange(len(rows))
-    width = kwargs.pop("width", 0.38)
-    colours = sns.color_palette("colorblind", 2)
-    series = (("chain_clv", "stage chain"), ("table_clv", "customer table (mean)"))
-    for i, (column, name) in enumerate(series):
-        bars = ax.bar(x + (i - 0.5) * width, rows[column], width, label=name,
-                      **{"color": colours[i], **kwargs})  # fmt: skip
-        ax.bar_label(
-            bars,
-            labels=[with_currency(f"{v:,.0f}", _plain(currency)) for v in rows[column]],
-            fontsize=8,
-        )
-    ax.set_xticks(x)
-    ax.set_xticklabels([f"{s}\n{int(n):,} customers" for s, n in rows["customers"].items()])
-    ax.set_ylabel(f"CLV per customer ({_plain(currency)})")
-    ax.set_title("Value of a customer by stage: stage chain and customer table")
-    ax.legend(frameon=False)
     return ax

@@ -1,10 +1,8 @@
-"""Readings of the customer table as a whole: its value, the stage chain beside it, its files.
+"""Readings of the customer table as a whole: its value and its files.
 
 For the segments report (``notebooks/04_segments.ipynb``): how the net CLV
-is spread over the customers (:func:`value_reading`), how the lifecycle
-report's stage chain values a customer against the customer table
-(:func:`stage_value_reading`) and which files were written
-(:func:`export_note`). The verdict words come from the numbers by the
+is spread over the customers (:func:`value_reading`) and which files were
+written (:func:`export_note`). The verdict words come from the numbers by the
 documented cut-offs below.
 """
 
@@ -21,7 +19,6 @@ __all__ = [
     "SAME_VALUE_BAND",
     "NO_DROPOUT_P_ALIVE",
     "value_reading",
-    "stage_value_reading",
     "export_note",
 ]
 
@@ -84,73 +81,6 @@ def value_reading(
         text + f" The top 10% of customers hold {pct(top10)} of the value and the top 20% hold "
         f"{pct(top20)}: value is {word}."
     )
-
-
-def stage_value_reading(
-    comparison: pd.DataFrame, table: pd.DataFrame | None = None, *, currency: str = "$"
-) -> str:
-    """The stage chain's value per customer against the customer table's, stage by stage.
-
-    ``comparison``: :func:`analysis.tables.stage_value_comparison`. A stage
-    is "about the same" when the two are within :data:`SAME_VALUE_BAND` of
-    each other; the reasons given follow the direction found. ``table``, the
-    customer table, tells whether the count model saw any dropout (P(alive)
-    below 1 for someone): without dropout, recency does not lower a value.
-    """
-    stages = comparison.drop(index="all", errors="ignore")
-    stages = stages[stages["customers"] > 0]
-    higher, lower, parts = [], [], []
-    for stage, row in stages.iterrows():
-        ratio = row["ratio"]
-        if ratio >= SAME_VALUE_BAND:
-            verdict = f"{ratio:.2f} times the chain's"
-            higher.append(stage)
-        elif ratio <= 1 / SAME_VALUE_BAND:
-            verdict = f"{ratio:.2f} times the chain's"
-            lower.append(stage)
-        else:
-            verdict = "about the same"
-        parts.append(
-            f"{stage}: chain {money(row['chain_clv'], currency)}, table "
-            f"{money(row['table_clv'], currency)} ({verdict})"
-        )
-    text = "**Reading.** Per customer, " + "; ".join(parts) + "."
-    if "all" in comparison.index:
-        a = comparison.loc["all"]
-        ratio = a["table_total"] / a["chain_total"]
-        word = (
-            "more than"
-            if ratio >= SAME_VALUE_BAND
-            else "less than"
-            if ratio <= 1 / SAME_VALUE_BAND
-            else "about as much as"
-        )
-        text += (
-            f" Over all {int(a['customers']):,} customers the customer table adds up to "
-            f"{money(a['table_total'], currency)}, {word} the chain's "
-            f"{money(a['chain_total'], currency)} ({ratio:.2f} times)."
-        )
-    if higher:
-        text += (
-            f" Where the table is higher ({join_and(higher)}), the model projects each customer's "
-            "own purchase rate, while the chain pays the stage's mean profit per customer-period "
-            "(its quiet periods included) and moves customers on to decline at the log's average "
-            "rate."
-        )
-    if lower:
-        dropout = table is None or bool((table["p_alive"] < NO_DROPOUT_P_ALIVE).any())
-        own = (
-            "recency and frequency, and gives a long-silent customer little"
-            if dropout
-            else "frequency (the fit sees no dropout: P(alive) is at least "
-            f"{NO_DROPOUT_P_ALIVE:g} for everyone, so recency does not lower a value)"
-        )
-        text += (
-            f" Where the table is lower ({join_and(lower)}), the chain gives every customer the "
-            "stage's average future, returns from decline seen anywhere in the log included, "
-            f"while the model conditions on each customer's own {own}."
-        )
-    return text + " Advice in this report quotes the customer table's value."
 
 
 def export_note(paths: Sequence) -> str:

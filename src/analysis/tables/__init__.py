@@ -8,8 +8,7 @@ display; the CLV itself is in :mod:`analysis.clv`, the holdout evaluation in
 - :mod:`.fits`: :func:`compare_published`, :func:`fit_table`,
   :func:`reproduction_fits`, :func:`reproduction_table`.
 - :mod:`.value`: :func:`concentration`, :func:`method_summary`,
-  :func:`method_totals`, :func:`mean_by_frequency_recency`,
-  :func:`stage_value_comparison`.
+  :func:`method_totals`, :func:`mean_by_frequency_recency`.
 - :mod:`.lifecycle`: :func:`stage_projection_table` (the stage mix now and
   ahead), :func:`spend_group_labels`, :func:`stage_values` (what the
   customers in each stage are worth, from the customer table).

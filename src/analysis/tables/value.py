@@ -2,8 +2,6 @@
 
 - :func:`concentration`, :func:`method_summary`,
   :func:`mean_by_frequency_recency`: how value is spread over customers.
-- :func:`stage_value_comparison`: the stage chain's CLV beside the customer
-  table's, stage by stage (the segments report).
 """
 
 from __future__ import annotations
@@ -16,7 +14,6 @@ __all__ = [
     "method_summary",
     "method_totals",
     "mean_by_frequency_recency",
-    "stage_value_comparison",
 ]
 
 
@@ -164,75 +161,3 @@ def mean_by_frequency_recency(
     )
     table.columns = pd.Index([str(c) for c in table.columns], name="recency")
     return table
-
-
-def stage_value_comparison(
-    chain: pd.DataFrame, table: pd.DataFrame, *, value: str = "clv_net"
-) -> pd.DataFrame:
-    """A customer's value by stage two ways: the stage chain's CLV and the customer table's mean.
-
-    Parameters
-    ----------
-    chain : DataFrame
-        :func:`analysis.lifecycle.stage_clv` output: indexed by stage, with
-        ``customers`` (now in the stage) and ``clv`` (per customer, currency).
-    table : DataFrame
-        The customer table (:func:`analysis.customers.customer_table`) with
-        ``stage`` and ``value``, built from the same log, period and
-        observation end, so that both count the same customers per stage.
-    value : str
-        The table's value per customer: ``clv_net`` by default.
-
-    Returns
-    -------
-    DataFrame
-        Indexed by stage (the chain's order) and a last row ``all``:
-        ``customers``, ``chain_clv`` (per customer), ``table_clv`` (mean per
-        customer; NaN for a stage without customers), ``ratio``
-        (``table_clv / chain_clv``), ``chain_total`` and ``table_total``. In
-        the ``all`` row the per-customer values are the totals over the
-        customers.
-
-    Raises
-    ------
-    ValueError
-        When the two count different customers in a stage (built from
-        different data or settings).
-    """
-    for frame, columns, what in (
-        (chain, ("customers", "clv"), "chain (lifecycle.stage_clv)"),
-        (table, ("stage", value), "table (customer_table)"),
-    ):
-        missing = [c for c in columns if c not in frame.columns]
-        if missing:
-            raise ValueError(f"stage_value_comparison: the {what} lacks column(s) {missing}")
-    stages = list(chain.index)
-    grouped = table[value].astype(float).groupby(table["stage"].astype(str))
-    counts = grouped.size().reindex(stages, fill_value=0).astype(np.int64)
-    chain_counts = chain["customers"].astype(np.int64)
-    if not counts.equals(chain_counts.rename(counts.name).rename_axis(counts.index.name)):
-        raise ValueError(
-            "stage_value_comparison: the chain and the table count different customers per stage "
-            f"(chain {chain_counts.to_dict()}, table {counts.to_dict()}); build both from the same "
-            "log with the same period and observation_end"
-        )
-    out = pd.DataFrame(
-        {
-            "customers": counts.to_numpy(),
-            "chain_clv": chain["clv"].astype(float).to_numpy(),
-            "table_total": grouped.sum().reindex(stages, fill_value=0.0).to_numpy(),
-        },
-        index=pd.Index([str(s) for s in stages], name="stage"),
-    )
-    out["chain_total"] = out["customers"] * out["chain_clv"]
-    n = int(out["customers"].sum())
-    chain_total, table_total = out["chain_total"].sum(), out["table_total"].sum()
-    out.loc["all"] = [n, chain_total / n if n else np.nan, table_total, chain_total]
-    out["customers"] = out["customers"].astype(np.int64)
-    out["table_clv"] = out["table_total"] / out["customers"].where(out["customers"] > 0)
-    out["ratio"] = out["table_clv"] / out["chain_clv"]
-    out = out[["customers", "chain_clv", "table_clv", "ratio", "chain_total", "table_total"]]
-    out.attrs["roles"] = {"customers": "count", "ratio": "ratio"} | {
-        c: "money" for c in ("chain_clv", "table_clv", "chain_total", "table_total")
-    }
-    return out
