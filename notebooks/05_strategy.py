@@ -4,13 +4,14 @@
 # The earlier reports describe the customers: where each one stands in the relationship lifecycle (report 2) and what each one is worth (report 3). This report turns that description into action. It asks four questions of the same transaction log:
 #
 # 1. **What should the firm do with each group of customers?** The playbook crosses the lifecycle stage with the value tier and prescribes a strategy, a relationship level and an investment priority for every cell.
-# 2. **Which valuable customers are slipping away now?** The early-warning list, and a test of whether the warning actually foresees who stops buying.
+# 2. **Which valuable customers is it worth spending to keep, and how much?** A test of which score foresees who stops buying, then the valuable customers ranked by what the firm can expect to lose, with the most it is worth spending on each.
 # 3. **What should the firm watch?** The key performance indicators (KPIs) of every stage, and those the data cannot measure.
 # 4. **Did last round's targets hold?** One plan-do-check-act round: targets set on an earlier date, checked on the last one.
 #
 # Everything rests on the customer table (`analysis.customers.customer_table`): one row per customer with its stage, P(alive) and expected purchases from the study's count model (`clv_model`, the one model that values every customer at every cut below), and its CLV net of costs (`clv_net`). Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed margin (`margin`). The report reads no cost data: the only cost it can charge is a cost to serve each expected purchase (`cost_per_order`, none by default), and without it no customer's value is negative, so the playbook's cells for negative value stay empty. Every paragraph headed **Reading** is written by a function of `analysis.readings` from the table above it, so it says what this log shows, whichever log is loaded.
 
 # %% tags=["parameters"]
+# fmt: off
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
 customer_id_column: str = "customer_id"  # your log's customer id column
 date_column: str = "date"  # your log's purchase date column
@@ -29,7 +30,7 @@ horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, doc
 annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
 margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
 cost_per_order: float = 0.0  # cost to serve one expected future purchase (currency); 0: none
-clv_model: str = "auto"  # count model of the valuation: "auto" (holdout error, then fit), "BG/NBD", "Pareto/NBD" or "MBG/NBD"
+clv_model: str = "auto"  # the valuation's model: "auto", "BG/NBD", "Pareto/NBD" or "MBG/NBD"
 currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 playbook: str = ""  # path to an edited copy of the playbook YAML; empty: the package's
 warning_top_tiers: list = ["high", "medium"]  # value tiers the early warning watches
@@ -37,9 +38,15 @@ p_alive_below: float = 0.5  # early-warning reason low_p_alive: P(alive) below t
 cycle_factor: float = 3.0  # early warning "overdue": silent over this many own purchase cycles
 top_warnings: int = 20  # rows of the list of customers at risk
 lift_fraction: float = 0.1  # top share of customers for the lift (0.1: the top decile)
-logit_folds: int = 5  # folds of the cross-fitted Logit score in the warning test; 0 leaves it out
-pdca_targets: dict = {"repeat_rate": 0.02, "retention_rate": 0.05}  # KPI: relative change aimed at
+horizon_days: int = 0  # the list's risk: no purchase within this many days; 0: the test's holdout, calibration_end to observation_end
+base_rate: str = "valuable"  # a listed customer's risk must pass: "valuable" (mean risk of the valuable customers), "table" (of all customers) or a probability such as "0.5"
+save_rate: float = 0.30  # share of would-be quiet customers one contact keeps: an assumption (Verbraken et al. 2013, range 0.15-0.48) until a holdout group measures it
+retention_budget: float = 0.0  # most the list may spend in all (summed break-even spend, currency); 0: no limit
+holdout_share: float = 0.1  # share of the plan's list left uncontacted at random, to test the action; 0: no holdout (the check says "not tested")
+holdout_seed: int = 0  # seed of the random draw of the holdout group
+pdca_targets: dict = {"retention_rate": {"delta": 0.02, "groups": ["all"]}, "reactivation_rate": {"delta": 0.02, "groups": ["all"]}}  # KPI: rule (change: relative, delta: absolute, value), groups; none met by construction
 export_dir: str = ""  # folder for plan.yaml; empty: the report folder
+# fmt: on
 
 # %%
 import tempfile
@@ -106,7 +113,7 @@ Markdown(basis.note)
 # %% [markdown]
 # ## The customer table at the observation end
 #
-# One row per customer who bought up to `observation_end`: the stage in the last period, the model's P(alive) and expected purchases, the CLV over `horizon_years` discounted at `annual_discount_rate` and net of `cost_per_order`. The count model is the study's valuation model, `clv_model`: with "auto", the rule `analysis.clv.choice.CHOICE_RULE` picks it among BG/NBD, Pareto/NBD and MBG/NBD (the smallest error on the purchases after `calibration_end`, within 1%, then the likelihood; never a fit that does not identify its parameters). Every other cut of the log below refits this same model. The line says which cut and model value the customers, the note why:
+# One row per customer who bought up to `observation_end`: the stage in the last period, the model's P(alive) and expected purchases, the CLV over `horizon_years` discounted at `annual_discount_rate` and net of `cost_per_order`. The count model is the study's valuation model, `clv_model`: with "auto", the rule `analysis.clv.choice.CHOICE_RULE` picks it among BG/NBD, Pareto/NBD and MBG/NBD (the smallest error on each customer's purchases after `calibration_end`, the likelihood deciding only a tie; never a fit that does not identify its parameters). Every other cut of the log below refits this same model. The line says which cut and model value the customers, the note why:
 
 # %%
 table = customers.customer_table(
@@ -192,58 +199,9 @@ ax = plots.plot_value_heatmap(recommendation)
 Markdown("**Reading.** " + readings.recommendation_reading(recommendation))
 
 # %% [markdown]
-# ## 3. Early warning now
+# ## 3. Early warning: which score foresees who stops buying? A test on the log cut at `calibration_end`
 #
-# The decline stage's strategy calls for an early-warning process for the customers worth saving. `churn.early_warning` flags a customer of the valuable tiers (`warning_top_tiers`) for any of these reasons:
-#
-# - **entered_decline**: its stage in the last period is decline, and this is its first period there;
-# - **in_decline**: its stage in the last period is decline, however long;
-# - **low_p_alive**: the model's P(alive) is below `p_alive_below`;
-# - **overdue**: it has been silent for more than `cycle_factor` times its own median time between purchases (a customer without a repeat purchase has no cycle of its own and is never overdue).
-#
-# The list is ordered by the value at risk, the customer's `clv_net`. Each customer also gets a continuous warning score, the sum of four components in [0, 1] with equal weights fixed in advance (in decline, entered decline, one minus P(alive), and the silence measured in own cycles); section 4 tests it. First the count by reason (a customer may have several):
-
-# %%
-at_risk = churn.early_warning(
-    table, top_tiers=warning_top_tiers, p_alive_below=p_alive_below, cycle_factor=cycle_factor
-)
-tables.format_table(
-    readings.warning_summary(at_risk), {"value_at_risk": "money"}, currency=currency
-)
-
-# %% [markdown]
-# The most valuable customers at risk, with what flags them (value in the log's currency, rounded):
-
-# %%
-(
-    at_risk.head(top_warnings)[
-        [
-            "stage",
-            "tier",
-            "clv_net",
-            "p_alive",
-            "days_since_last",
-            "purchase_cycle_days",
-            "score",
-            "reasons",
-        ]
-    ].pipe(
-        tables.format_table,
-        {"p_alive": "share", "score": "ratio", "days_since_last": "count"},
-        currency=currency,
-    )
-)
-
-# %%
-Markdown(
-    "**Reading.** "
-    + readings.warning_reading(at_risk, table, shown=top_warnings, currency=currency)
-)
-
-# %% [markdown]
-# ## 4. Does the warning work? A test on the log cut at `calibration_end`
-#
-# A warning is worth acting on only if it foresees who stops buying. The test sets the clock back to `calibration_end`: the customer table is built from the purchases up to that day alone, the valuation's count model refitted on them (named to `customer_table`, so its note says the model was given and the others not fitted), the stages and the tiers as they were then:
+# The decline stage's strategy calls for an early-warning process for the customers worth saving. A warning is worth acting on only if it foresees who stops buying, so before any list this section tests the candidate scores. It sets the clock back to `calibration_end`: the customer table is built from the purchases up to that day alone, the valuation's count model refitted on them (named to `customer_table`, so its note says the model was given and the others not fitted), the stages and the tiers as they were then:
 
 # %%
 calibration_log = transactions.loc[transactions["date"] <= pd.Timestamp(calibration_end)]
@@ -259,80 +217,219 @@ display(readings.valuation_line(calibration_table, "The early-warning test", cur
 Markdown(calibration_table.attrs["model_note"])
 
 # %% [markdown]
-# The outcome is whether each customer bought again between `calibration_end` and `observation_end` (`churn.active_between`). Among the customers of the valuable tiers at `calibration_end`, each score ranks them from the calibration data alone:
+# The outcome is whether each customer bought nothing between `calibration_end` and `observation_end` (the test's holdout; `churn.active_between`). The challenger is a **learned risk** of going quiet (`churn.fit_inactivity_risk`): a logistic regression of "no purchase within the window" on features of the customer table (purchases, age, silence, silence in own purchase cycles, recent purchases, spend, the count model's P(alive), expected purchases and probability of no purchase, the stage), learned on still earlier cuts of the log *up to `calibration_end`* (nothing of the holdout is read), its probabilities checked on the latest of those cuts and recalibrated there when they are off. How it was learned, how well its probabilities held on the held-out cut, and its odds ratios (above 1 the feature raises the odds of going quiet, per its own unit, the others held fixed; associations, not causes):
+
+# %%
+test_days = (pd.Timestamp(observation_end) - pd.Timestamp(calibration_end)).days
+risk_model = readings.attempt(
+    "the learned risk at calibration_end",
+    churn.fit_inactivity_risk,
+    calibration_log,
+    observation_end=calibration_end,
+    horizon=test_days,
+    table=calibration_table,
+    period=period,
+    time_unit=time_unit,
+)
+learned = not readings.skipped(risk_model) and risk_model.fallback is None
+Markdown(
+    "**Reading.** "
+    + (str(risk_model) if readings.skipped(risk_model) else readings.risk_reading(risk_model))
+)
+
+# %%
+(
+    tables.format_table(
+        risk_model.odds_ratios[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]],
+        decimals=3,
+    )
+    if learned
+    else None
+)
+
+# %%
+if learned and risk_model.reliability is not None:
+    fig, axes = plt.subplots(1, 2, figsize=(13, 5))
+    plots.plot_reliability(risk_model.reliability, ax=axes[0])
+    ax = plots.plot_odds_ratios(risk_model.odds_ratios, ax=axes[1])
+    ax.set_xlabel("odds ratio of no purchase in the window (log scale, 95% interval)")
+    fig.tight_layout()
+
+# %% [markdown]
+# Every score ranks the customers from the calibration data alone, higher meaning more at risk:
 #
-# - **early_warning**: the continuous warning score of section 3;
-# - **p_alive**: one minus P(alive) alone;
-# - **expected_purchases**: the expected purchases in the next period alone (fewer means more at risk);
-# - **logit_cv**: a logistic regression of the outcome on the calibration features, *cross-fitted* (the customers split at random into `logit_folds` folds, each fold scored by the model fitted on the others; it uses the continuous features only, because a small stage can be all active within one fold, which leaves its coefficient undefined).
+# - **expected_purchases**: minus the expected purchases in the next period;
+# - **p_alive**: one minus P(alive);
+# - **days_since_last**: the days since the last purchase (recency);
+# - **overdue**: the silence in the customer's own purchase cycles;
+# - **warning_score**: the hand-weighted early-warning score (four components in [0, 1] with equal weights fixed in advance: in decline, entered decline, one minus P(alive), and the silence in own cycles);
+# - **p_quiet**: the count model's probability of no purchase in the holdout;
+# - **risk**: the learned risk.
 #
-# The AUC is the probability that a customer who stopped buying is ranked above one who did not (0.5 is a coin toss, 1 a perfect ranking); the lift is the share of inactive customers among the top `lift_fraction` of a score divided by the share among all, which is what a firm contacting only its top list gains.
+# `churn.compare_scores` gives, over all customers and over the valuable ones (`warning_top_tiers` at `calibration_end`), each score's AUC (the probability that a customer who stopped buying is ranked above one who did not: 0.5 is a coin toss, 1 a perfect ranking) and its lift in the top `lift_fraction` (the share gone quiet there over the share among all, which is what a firm contacting only its top list gains). Each score is set against the best of the others but the learned risk (`reference`): the difference, with a 90% interval from 200 bootstrap resamples of the customers, the same resamples for every score so the differences are paired. A difference whose interval holds 0 is no difference.
 
 # %%
 active = churn.active_between(
     log, after=calibration_end, through=observation_end, customers=calibration_table.index
 )
-features, left_out = churn.informative_features(
-    calibration_table
-)  # P(alive) drops out when it does not vary
-evaluation = readings.attempt(
-    "the test of the early warning",
-    churn.evaluate,
+scores = churn.comparison_scores(
     calibration_table,
-    active,
-    top_tiers=warning_top_tiers,
-    fraction=lift_fraction,
-    cycle_factor=cycle_factor,
-    logit_folds=logit_folds or None,
-    logit_features=[f for f in features if f != "stage"],
+    p_quiet=churn.p_quiet(calibration_table, test_days),
+    **({} if readings.skipped(risk_model) else {"risk": risk_model.risk}),  # the challenger last
 )
-evaluation if readings.skipped(evaluation) else tables.format_table(evaluation, decimals=3)
+comparison = readings.attempt(
+    "the test of the early-warning scores",
+    churn.compare_scores,
+    scores,
+    ~active,
+    groups={"valuable": churn.valuable(calibration_table, None, warning_top_tiers)[1]},
+    top=lift_fraction,
+)
+(
+    comparison
+    if readings.skipped(comparison)
+    else tables.format_table(
+        comparison,
+        {"customers": "count", "inactive_share": "share"},
+        decimals=3,
+    )
+)
 
 # %%
-if not readings.skipped(evaluation):
-    fig, axes = plt.subplots(1, 2, figsize=(13, 3.2))
-    plots.plot_warning_scores(evaluation, "auc", ax=axes[0])
-    ax = plots.plot_warning_scores(evaluation, "lift", ax=axes[1])
+if not readings.skipped(comparison):
+    fig, axes = plt.subplots(2, 1, figsize=(9, 10))
+    plots.plot_score_comparison(comparison, "auc", ax=axes[0])
+    ax = plots.plot_score_comparison(comparison, "lift", ax=axes[1])
     fig.tight_layout()
 
+# %% [markdown]
+# The list below uses the score this test found best **among the valuable customers** (the list is about them), by AUC. The expected loss needs a probability of going quiet, so when the best score is not one, the list uses the probability that stands for it: the count model's probability of no purchase within the horizon (`p_quiet`) for expected purchases, one minus P(alive) for P(alive), and for a score with no such counterpart the better of the learned risk and `p_quiet` (`churn.compare.list_score`).
+
 # %%
+choice = None if readings.skipped(comparison) else churn.compare.list_score(comparison)
+list_kind = "risk" if choice is None else choice.use
 Markdown(
     "**Reading.** "
     + (
-        str(evaluation)
-        if readings.skipped(evaluation)
-        else readings.evaluation_reading(evaluation, calibration_table)
+        "With no test of the scores on this log, the list below uses the learned risk, which "
+        "says above whether it could be learned."
+        if choice is None
+        else readings.comparison_reading(comparison) + " " + readings.list_score_reading(choice)
     )
 )
 
 # %% [markdown]
-# What drives inactivity? `churn.drivers` fits a logistic regression of "no purchase after `calibration_end`" on the calibration features of every customer, and reports each feature's odds ratio with its 95% interval: above 1 the feature raises the odds of inactivity, below 1 it lowers them, each per its own unit (per doubling of the purchases, per month of silence, the stage against the first stage present). The odds ratios are associations given the other features, not causes; features that take one value for every customer are left out, since nothing can be learned from them.
+# ## 4. The early-warning list now: valuable customers ranked by expected loss
+#
+# A customer's whole CLV is not what the firm stands to lose: a customer who bought last week is likely to buy again. The list ranks the valuable customers (`warning_top_tiers`) at `observation_end` by their **expected loss** (`churn.loss_list`): the probability that the customer buys nothing within `horizon_days` (the score chosen above, computed from the purchases up to `observation_end`) times its value `clv_net`, with an interval from the value's interval. By default the horizon is the test's holdout, so the list rests on the event the test judged. Only customers whose risk is **above the base rate** are listed: a customer less at risk than the average one is not a warning, however valuable. By default (`base_rate`) the average is that of the valuable customers, the list's own population: valuable customers are those the model expects to keep buying, so few of them pass the mean risk of all customers, most of whom have already gone quiet.
+#
+# Beside each customer: the **break-even spend**, the expected loss times the save rate (`save_rate`): if one contact keeps that share of the customers who would otherwise go quiet, it returns on average risk x save rate x value, so a contact costing more loses money. `retention_budget` cuts the list where the summed break-even spend would pass it. The reasons are the risk against the base rate, then the early warning's rules that hold: **entered_decline** (the last period's stage is decline, its first period there), **in_decline**, **low_p_alive** (P(alive) below `p_alive_below`) and **overdue** (silent over `cycle_factor` times its own median purchase cycle).
 
 # %%
-odds = readings.attempt(
-    "the drivers of inactivity (the Logit of no purchase after calibration_end)",
-    churn.drivers,
-    calibration_table,
-    active,
-    features=features,
-    drop_separating=True,
+horizon = horizon_days or test_days
+risk_now = churn.loss.list_risk(
+    list_kind, table, log, horizon=horizon, period=period, time_unit=time_unit
 )
+loss = churn.loss_list(
+    table,
+    risk_now,
+    top_tiers=warning_top_tiers,
+    budget=retention_budget or None,
+    save_rate=save_rate,
+    base_rate=base_rate,
+    p_alive_below=p_alive_below,
+    cycle_factor=cycle_factor,
+)
+at_risk = churn.early_warning(
+    table, top_tiers=warning_top_tiers, p_alive_below=p_alive_below, cycle_factor=cycle_factor
+)  # the hand rules alone: their reasons are the list's
+display(Markdown(readings.save_rate_note(save_rate, churn.SAVE_RATE_RANGE)))
+loss.head(top_warnings).drop(columns=["risk_ratio", "p_alive"]).pipe(
+    tables.format_table,
+    {"risk": "share", "days_since_last": "count"}
+    | dict.fromkeys(["expected_loss", "expected_loss_low", "expected_loss_high"], "money")
+    | dict.fromkeys(["break_even_spend", "cumulative_spend"], "money"),
+    currency=currency,
+)
+
+# %%
+Markdown("**Reading.** " + readings.loss_reading(loss, shown=top_warnings, currency=currency))
+
+# %% [markdown]
+# How often is the list right? `churn.flag_precision` applies the same rule one horizon earlier, at `observation_end` minus the horizon: the customer table and the chosen score as they were then, from the purchases up to that day; then it counts who made no purchase within the horizon. The flagged customers' share gone quiet (the precision, with a 95% interval) is set against the valuable customers not flagged and against all customers, and against what the score predicted for them (`mean_risk`). With the default horizon, one horizon back is `calibration_end`: the precision is then measured on the same holdout as the test of section 3, which chose the score, so it is not an independent check of that choice, only of the list's rule and of the probabilities.
+
+# %%
+then_end = pd.Timestamp(observation_end) - pd.Timedelta(days=horizon)
+then_log = transactions.loc[transactions["date"] <= then_end]
+table_then = readings.attempt(
+    "the customer table one horizon back",
+    customers.customer_table,
+    then_log,
+    observation_end=then_end,
+    model=table.attrs["model"],  # the valuation's model, refitted on this cut
+    calibration_end=False,
+    interval=None,
+    **settings,
+)
+precision = (
+    table_then
+    if readings.skipped(table_then)
+    else readings.attempt(
+        "the precision of the list one horizon back",
+        churn.flag_precision,
+        log,
+        table_then,
+        churn.loss.list_risk(
+            list_kind, table_then, then_log, horizon=horizon, period=period, time_unit=time_unit
+        ),
+        horizon=horizon,
+        top_tiers=warning_top_tiers,
+        save_rate=save_rate,
+        base_rate=base_rate,
+        p_alive_below=p_alive_below,
+        cycle_factor=cycle_factor,
+    )
+)
+if not readings.skipped(table_then):
+    display(readings.valuation_line(table_then, "The list's precision", currency=currency))
 (
-    odds
-    if readings.skipped(odds)
+    precision
+    if readings.skipped(precision)
     else tables.format_table(
-        odds[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]], decimals=3
+        precision,
+        {"went_quiet": "count", "share_low": "share", "share_high": "share", "mean_risk": "share"},
     )
 )
 
 # %%
-ax = None if readings.skipped(odds) else plots.plot_odds_ratios(odds)
+None if readings.skipped(precision) else Markdown(
+    "**Reading.** " + readings.precision_reading(precision)
+)
+
+# %% [markdown]
+# What the list is worth spending, per playbook cell (`strategy.budget_by_cell`): the customers listed in each stage x tier cell, their expected loss and break-even spend. The `budget` follows the cell's investment priority: the break-even spend where the playbook invests or maintains, nothing where it reduces or exits, where it spends no more than standard service.
 
 # %%
-Markdown(
-    "**Reading.** "
-    + (str(odds) if readings.skipped(odds) else readings.drivers_reading(odds, left_out))
+budget = strategy.budget_by_cell(
+    loss,
+    strategy.decision_columns(
+        table,
+        playbook=book,
+        warning_top_tiers=warning_top_tiers,
+        p_alive_below=p_alive_below,
+        cycle_factor=cycle_factor,
+    ),
 )
+tables.format_table(
+    budget,
+    {"customers": "count", "share_of_budget": "share"}
+    | dict.fromkeys(["expected_loss", "expected_loss_low", "expected_loss_high"], "money")
+    | dict.fromkeys(["break_even_spend", "budget"], "money"),
+    currency=currency,
+)
+
+# %%
+Markdown("**Reading.** " + readings.budget_reading(budget, currency=currency))
 
 # %% [markdown]
 # ## 5. KPIs by stage
@@ -352,9 +449,15 @@ Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 # %% [markdown]
 # ## 6. Plan-do-check-act: one round, planned on the log cut at `plan_end`
 #
-# The Deming cycle (戴明环) applied to the customer base (`docs/domain.md`, section Plan-do-check-act): **plan** (计划) targets for the KPIs of every stage from a baseline, **do** (执行) the firm's work in the next period, **check** (检查) the same KPIs later against the targets, **act** (处理) keep what met its target and plan again where it did not.
+# The Deming cycle (戴明环) applied to the customer base (`docs/domain.md`, section Plan-do-check-act): **plan** (计划) targets for the KPIs from a baseline, **do** (执行) the firm's work in the next period, **check** (检查) the same KPIs later against the targets, **act** (处理) keep what worked and plan again where it did not.
 #
-# The round here is played on the log itself. The plan is made at `plan_end`: the customer table (the valuation's count model refitted on the purchases up to that day) and the KPIs from those purchases, and a target for each KPI of `pdca_targets` (a relative change from the baseline by default; a target on a share is capped at 100%). `strategy.plan` writes the targets to `plan.yaml` in `export_dir` (beside this report when the report runner runs it), a file a person can read and edit before the check. The check, `strategy.check`, measures the same KPIs at `observation_end` on the customer table of the recommendation (the valuation itself) and compares. Two cautions on reading it: the stage groups are formed again at the check, so a stage's customers are not the same as at the plan; and `repeat_rate` counts repeat buyers *so far*, so for a fixed set of customers it can only rise.
+# The round here is played on the log itself. The plan is made at `plan_end`: the customer table (the valuation's count model refitted on the purchases up to that day), the KPIs from those purchases, a target for each KPI of `pdca_targets` (a relative `change`, an absolute `delta` or a `value`, in the groups named), and the customers the plan acts on: the early-warning list of section 4 as it stood at `plan_end` (same score, rule and horizon). An honest round asks three things of the plan (`strategy.plan`):
+#
+# - **No target met by construction.** A target that would be met with nobody doing anything (a share already at its limit, a target not beyond the baseline, a cumulative share such as `repeat_rate`, which for a fixed set of customers can only rise) is marked in `by_construction` and not counted at the check.
+# - **Each target follows from a playbook action.** The `action` column names what the firm does to move the KPI and the playbook cells that watch it; "none" means no play does.
+# - **A test, not a before-and-after.** A randomised holdout group, a share `holdout_share` of the listed customers drawn with `holdout_seed`, is left uncontacted. The check (`strategy.check`, at `observation_end`, on the customer table of the recommendation) measures each KPI on the treated customers and on the holdout group and gives the difference with its 95% interval; without a holdout group it says "not tested". This is also how the save rate of section 4 stops being an assumption.
+#
+# Both are written to `plan.yaml` in `export_dir` (beside this report when the report runner runs it), a file a person can read and edit before the check. Two cautions: the stage groups are formed again at the check, so a stage's customers are not the same as at the plan; and on a historical log nobody acted on the list, so the holdout comparison here is a placebo test: a difference beyond chance would be chance itself, one time in twenty for each target.
 
 # %%
 plan_log = transactions.loc[transactions["date"] <= pd.Timestamp(plan_end)]
@@ -370,6 +473,27 @@ plan_table = readings.attempt(
 )
 if not readings.skipped(plan_table):
     display(readings.valuation_line(plan_table, "The plan", currency=currency))
+treated = (
+    None
+    if readings.skipped(plan_table)
+    else churn.loss_list(  # the early-warning list at plan_end: the customers the plan acts on
+        plan_table,
+        churn.loss.list_risk(
+            list_kind, plan_table, plan_log, horizon=horizon, period=period, time_unit=time_unit
+        ),
+        top_tiers=warning_top_tiers,
+        save_rate=save_rate,
+        base_rate=base_rate,
+        p_alive_below=p_alive_below,
+        cycle_factor=cycle_factor,
+    ).index
+)
+# both groups need a customer: otherwise no holdout, and the check says "not tested"
+holdout = (
+    holdout_share
+    if treated is not None and 0 < round(holdout_share * len(treated)) < len(treated)
+    else None
+)
 plan_path = Path(export_dir or tempfile.mkdtemp(prefix="pdca_")) / "plan.yaml"
 targets = (
     plan_table
@@ -384,56 +508,78 @@ targets = (
         by="stage",
         period=period,
         unmeasurable="skip",  # a KPI the data cannot measure at plan_end is left out, with why
+        playbook=book,
+        holdout=holdout,
+        holdout_seed=holdout_seed,
+        treated=treated,
     )
 )
 if readings.skipped(targets):
     display(targets)
 else:
+    if holdout_share > 0 and holdout is None:
+        display(
+            readings.Skipped(
+                "the holdout group of the plan",
+                f"a share of {holdout_share:g} of the {len(treated)} customers listed at "
+                "plan_end leaves one of the two groups empty",
+            )
+        )
     for kpi, why in targets.attrs["not_measured"].items():
         display(readings.Skipped(f"a target for {kpi} at plan_end", why))
     display(
         tables.format_kpis(
-            targets[["kpi", "group", "baseline", "baseline_period", "target", "direction", "rule"]],
+            targets[["kpi", "group", "baseline", "target", "rule", "by_construction", "action"]],
             ["baseline", "target"],
             currency=currency,
         )
     )
 
 # %%
+None if readings.skipped(targets) else Markdown("**Reading.** " + readings.plan_reading(targets))
+
+# %%
 checked = targets if readings.skipped(targets) else strategy.check(plan_path, table, log)
 (
-    checked
+    None  # the plan cell said why
     if readings.skipped(checked)
     else tables.format_kpis(
         checked[
             [
                 "kpi",
                 "group",
-                "baseline",
                 "target",
                 "actual",
-                "gap",
                 "met",
-                "actual_period",
+                "treated",
+                "holdout",
+                "difference",
+                "difference_low",
+                "difference_high",
                 "next_step",
             ]
         ],
-        ["baseline", "target", "actual", "gap"],
+        [
+            "target",
+            "actual",
+            "treated",
+            "holdout",
+            "difference",
+            "difference_low",
+            "difference_high",
+        ],
         currency=currency,
     )
 )
 
 # %%
-Markdown(
-    "**Reading.** "
-    + (str(checked) if readings.skipped(checked) else readings.check_reading(checked))
-)
+None if readings.skipped(checked) else Markdown("**Reading.** " + readings.check_reading(checked))
 
 # %% [markdown]
 # ## Using this report
 #
 # - To change what the firm does, edit a copy of the playbook and pass its path as `playbook`: the recommendation, the KPIs to watch and the priorities follow.
-# - To act on the early warning, start from the list of section 3, but rank it with the score that the test of section 4 found best on this log, and test again when the log grows.
+# - To act on the early warning, contact the list of section 4 from the top, spending no more on a customer than its break-even spend, and leave the holdout group of the plan uncontacted: the next check measures what the contact kept, which replaces the assumed `save_rate`. Run the test of section 3 again when the log grows: the best score may change.
 # - To run the next plan-do-check-act round, edit `plan.yaml` if needed, and call `strategy.check` with it on a later customer table.
 # - With cost data (`costs=` of `customer_table`, or `cost_per_order`), customers of negative value appear and the playbook's exit cells fill.
 
@@ -447,15 +593,34 @@ assert (
     at_risk["tier"].astype(str).isin(warning_top_tiers).all()
     and at_risk[list(churn.REASONS)].any(axis=1).all()
 )
+assert (
+    loss["tier"].astype(str).isin(warning_top_tiers).all()
+    and (loss["risk"] > loss.attrs["base_rate"]).all()
+    and loss["expected_loss"].is_monotonic_decreasing
+), "the list: valuable customers above the base rate, by expected loss"
+assert all(
+    at_risk.loc[c, "reasons"] in loss.loc[c, "reasons"]
+    for c in at_risk.index.intersection(loss.index)
+)
 assert active.index.equals(calibration_table.index.sort_values())
 assert calibration_table.attrs["model"] == table.attrs["model"] and (
     readings.skipped(plan_table) or plan_table.attrs["model"] == table.attrs["model"]
 ), "one count model at every cut"
-assert readings.skipped(evaluation) or (
-    evaluation["auc"].between(0, 1).all() and (evaluation["n"] == evaluation["n"].iloc[0]).all()
+assert readings.skipped(comparison) or (
+    comparison["auc"].between(0, 1).all()
+    and (comparison.xs("all", level="population")["customers"] == len(calibration_table)).all()
 )
-assert readings.skipped(odds) or odds.attrs["n"] == len(calibration_table)
+assert choice is None or choice.use in churn.compare.LIST_PROBABILITIES
+assert budget.loc["total", "customers"] == len(loss)
 assert kpi_table.loc[~kpi_table["measurable"], "value"].isna().all(), (
     "no number for what cannot be measured"
 )
 assert readings.skipped(checked) or (plan_path.is_file() and len(checked) == len(targets))
+assert readings.skipped(checked) or (
+    (
+        checked["holdout"].isna().all()
+        and checked["next_step"].str.startswith(("not tested", "no test", "not measured")).all()
+    )
+    if targets.attrs["holdout"] is None
+    else not checked["next_step"].str.startswith("not tested").any()
+), "the check compares with the holdout group, or says 'not tested'"

@@ -159,3 +159,13 @@ def test_the_readings_say_what_the_list_and_its_precision_show(table):
         "The same rule applied at 2020-06-30 flags 2 customers; 1 of them (50.0%, 95% interval "
     )
     assert "no more often, beyond chance, than the valuable customers as a whole (75.0%" in text
+
+
+def test_a_base_rate_given_as_text_is_read_as_a_number(table):
+    from analysis.churn.loss import base_rate_of
+
+    assert base_rate_of(RISK, "0.6") == (0.6, "given")
+    got = loss_list(table, RISK, tiers=TIERS, base_rate="0.75")
+    assert got.index.tolist() == ["c"] and got.attrs["base_rate"] == 0.75
+    with pytest.raises(ValueError, match="'table', 'valuable' or a probability"):
+        base_rate_of(RISK, "most")

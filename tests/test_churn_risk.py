@@ -249,3 +249,67 @@ def test_a_table_of_another_cut_is_refused():
         fit_inactivity_risk(
             tx, observation_end=END, horizon=pd.Timedelta(days=HORIZON), table=other
         )
+
+
+def _aucs(valuable: dict[str, float], everyone: dict[str, float] | None = None) -> pd.DataFrame:
+    """A compare_scores-shaped frame holding only the AUCs the choice reads."""
+    rows = [
+        {"population": pop, "score": s, "auc": a}
+        for pop, aucs in (("all", everyone or valuable), ("valuable", valuable))
+        for s, a in aucs.items()
+    ]
+    return pd.DataFrame(rows).set_index(["population", "score"])
+
+
+def test_list_score_takes_the_best_by_auc_among_the_valuable_and_its_probability():
+    from analysis.churn.compare import list_score
+    from analysis.readings.risk import list_score_reading
+
+    base = {"p_alive": 0.60, "days_since_last": 0.62, "p_quiet": 0.66, "risk": 0.65}
+    # the CDNOW case: expected purchases wins among the valuable (the risk wins over all)
+    choice = list_score(_aucs({**base, "expected_purchases": 0.70}, {**base, "risk": 0.9}))
+    assert (choice.population, choice.best, choice.use, choice.counterpart) == (
+        "valuable", "expected_purchases", "p_quiet", True,
+    )  # fmt: skip
+    assert choice.use_auc == 0.66
+    assert list_score_reading(choice) == (
+        "Among the valuable customers, the score with the highest AUC is expected purchases "
+        "(0.700). It is not a probability of going quiet, so the list below weighs each "
+        "customer's value by the count model's P(no purchase), the probability that stands "
+        "for it (AUC 0.660 among the same customers)."
+    )
+    # the learned risk wins: used as it is
+    choice = list_score(_aucs({**base, "expected_purchases": 0.6, "risk": 0.8}))
+    assert (choice.use, choice.counterpart) == ("risk", False)
+    assert list_score_reading(choice).endswith(
+        "so the list below weighs each customer's value by it."
+    )
+    # P(alive) wins: 1 - P(alive)
+    assert list_score(_aucs({**base, "p_alive": 0.9})).use == "p_alive"
+    # recency wins: no probability of its own, the better of the two probabilities
+    assert list_score(_aucs({**base, "days_since_last": 0.9})).use == "p_quiet"
+    assert list_score(_aucs({**base, "days_since_last": 0.9, "risk": 0.7})).use == "risk"
+    # no valuable population: all customers decide
+    only_all = _aucs({**base, "risk": 0.9}).xs("all", level="population", drop_level=False)
+    assert list_score(only_all).population == "all"
+
+
+def test_list_risk_gives_each_probability_at_the_tables_cut(fitted):
+    from analysis.churn.loss import list_risk
+    from analysis.churn.risk import p_quiet
+
+    tx, model = fitted
+    table = customers.customer_table(
+        tx.loc[tx["date"] <= END], observation_end=END, model="BG/NBD", calibration_end=False,
+        interval=None,
+    )  # fmt: skip
+    pd.testing.assert_series_equal(
+        list_risk("p_quiet", table, tx, horizon=HORIZON), p_quiet(table, HORIZON).rename("risk")
+    )
+    np.testing.assert_allclose(
+        list_risk("p_alive", table, tx, horizon=HORIZON), 1 - table["p_alive"]
+    )
+    learned = list_risk("risk", table, tx, horizon=HORIZON)
+    np.testing.assert_allclose(learned.reindex(model.risk.index), model.risk, rtol=1e-6)
+    with pytest.raises(ValueError, match="kind must be one of"):
+        list_risk("recency", table, tx, horizon=HORIZON)

@@ -376,8 +376,8 @@ def test_check_reading_credits_an_action_only_against_the_holdout_group():
     assert (
         "Against the holdout group (100 customers left out, 900 treated), treated minus holdout: "
         "the treated did better on retention_rate in formation (+8.0 points, 95% +2.0 points to "
-        "+14.0 points); no different beyond chance on purchase_cycle_days in decline (-2.0 days, "
-        "no interval)."
+        "+14.0 points); not judged, without an interval (too few customers in an arm, or a unit "
+        "without one), on purchase_cycle_days in decline (-2.0 days)."
     ) in text
     c.loc[0, ["difference_low", "difference_high"]] = [-0.02, 0.18]
     assert "no different beyond chance on retention_rate in formation" in readings.check_reading(c)

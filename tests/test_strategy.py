@@ -646,3 +646,43 @@ def test_a_holdout_without_customers_on_either_side_is_refused(tmp_path, log):
     with pytest.raises(ValueError, match="leaves 0 held out and 4 treated"):
         plan(before, {"retention_rate": {"delta": 0.1}}, tmp_path / "p.yaml", log,
              by="segment", holdout=0.1)  # fmt: skip
+
+
+def test_the_difference_of_two_shares_has_newcombes_interval():
+    """A small holdout group all at 0% does not make a difference significant (Newcombe 1998)."""
+    from analysis.strategy.trial import difference_interval
+
+    # Newcombe (1998), Table II, example (a): 56/70 against 48/80 gives 0.0524 to 0.3339
+    low, high = difference_interval(56 / 70, 70, 48 / 80, 80)
+    assert low == pytest.approx(0.0524, abs=5e-4) and high == pytest.approx(0.3339, abs=5e-4)
+    # 5 of 22 treated against 0 of 4 held out: +22.7 points, but not beyond chance
+    low, high = difference_interval(5 / 22, 22, 0.0, 4)
+    assert low < 0 < high
+    # both at 0%: an interval around 0 that does not collapse to a point
+    low, high = difference_interval(0.0, 30, 0.0, 10)
+    assert low < 0 < high
+
+
+def test_too_few_customers_in_an_arm_give_no_interval_and_say_so():
+    """2 of 7 treated against 3 of 3 held out is no evidence (Fisher's exact p = 0.17)."""
+    from analysis.strategy.trial import MIN_ARM_BASE, compare_arms, next_step
+
+    out = pd.DataFrame(
+        {"kpi": ["retention_rate"] * 2, "group": ["all", "x"], "actual_period": ["2020-03"] * 2}
+    )
+    index = pd.MultiIndex.from_tuples(
+        [("retention_rate", "all", "2020-03"), ("retention_rate", "x", "2020-03")],
+        names=["kpi", "group", "period"],
+    )
+    treated = pd.DataFrame({"value": [2 / 7, 0.30], "base": [7, 200]}, index=index)
+    holdout = pd.DataFrame({"value": [1.0, 0.25], "base": [3, MIN_ARM_BASE]}, index=index)
+    frame = compare_arms(out, (treated, holdout, {"treated": 207, "holdout": 13}))
+    assert frame.loc[0, "difference"] == pytest.approx(2 / 7 - 1)
+    assert frame.loc[[0], ["difference_low", "difference_high"]].isna().all(axis=None)
+    assert frame.loc[1, "difference_low"] < 0 < frame.loc[1, "difference_high"]
+    row = out.join(frame).assign(by_construction="", direction="higher").iloc[0]
+    step = next_step(row, has_holdout=True, known=True)
+    assert step == (
+        "compared: treated 0.2857 against holdout 1 (fewer than 10 customers in an arm's "
+        "base); judge the size before acting"
+    )

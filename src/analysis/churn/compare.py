@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -29,7 +30,7 @@ from .metrics import auc, top_lift
 from .warning import warning_score
 
 __all__ = ["SIMPLE_SCORES", "comparison_scores", "compare_scores", "reliability_table"]
-__all__ += ["calibration_check"]
+__all__ += ["LIST_PROBABILITIES", "ListScore", "calibration_check", "list_score"]
 
 #: the simple scores of a customer table, each oriented so that higher = more at risk
 SIMPLE_SCORES: dict[str, str] = {
@@ -258,3 +259,95 @@ def compare_scores(
     out = pd.DataFrame(rows).set_index(["population", "score"])
     out.attrs = {"top": top, "n_boot": n_boot, "level": level, "seed": seed}
     return out
+
+
+#: the probabilities of going quiet a loss list can rank by, and what each is
+LIST_PROBABILITIES: dict[str, str] = {
+    "risk": "the learned risk (analysis.churn.fit_inactivity_risk)",
+    "p_quiet": "the count model's probability of no purchase within the horizon "
+    "(analysis.churn.p_quiet)",
+    "p_alive": "1 - P(alive): the count model's probability that the customer has already gone",
+}
+#: the probability that stands for a score that is not one: the same model's, same ranking
+_COUNTERPART: dict[str, str] = {
+    "risk": "risk",
+    "p_quiet": "p_quiet",
+    "expected_purchases": "p_quiet",
+    "p_alive": "p_alive",
+}
+
+
+@dataclass(frozen=True)
+class ListScore:
+    """The score a comparison found best, and the probability a loss list uses for it.
+
+    Attributes
+    ----------
+    population : str
+        The population judged (``"valuable"`` when the comparison has it).
+    best : str
+        The score with the highest AUC there.
+    best_auc : float
+        Its AUC.
+    use : str
+        The probability the list uses, a key of :data:`LIST_PROBABILITIES`.
+    use_auc : float
+        Its AUC in the same population.
+    counterpart : bool
+        True when ``use`` is not ``best`` itself but the probability standing for it.
+    """
+
+    population: str
+    best: str
+    best_auc: float
+    use: str
+    use_auc: float
+    counterpart: bool
+
+
+def list_score(comparison: pd.DataFrame, population: str = "valuable") -> ListScore:
+    """Which probability of going quiet a loss list should use, by the comparison's AUC.
+
+    The rule: take the score with the highest AUC in ``population`` (the
+    valuable customers, whom the list is about; ``"all"`` when the
+    comparison has no such population). A probability (the learned ``risk``,
+    ``p_quiet``) is used as it is; a score that is not a probability is
+    replaced by the probability of the same model that ranks like it
+    (expected purchases by ``p_quiet``, P(alive) by ``1 - P(alive)``); a
+    score with no such counterpart (days since the last purchase, the
+    overdue ratio, the warning score) by the better, in the same AUC, of
+    ``risk`` and ``p_quiet``.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        :func:`compare_scores` (index ``population, score``; ``auc``).
+    population : str
+        The population that decides.
+
+    Returns
+    -------
+    ListScore
+    """
+    pops = comparison.index.get_level_values("population")
+    if population not in set(pops):
+        population = "all"
+    auc_of = comparison.xs(population, level="population")["auc"].astype(float)
+    best = str(auc_of.idxmax())
+    use = _COUNTERPART.get(best)
+    if use is None or use not in auc_of.index:
+        probabilities = [s for s in ("risk", "p_quiet") if s in auc_of.index]
+        if not probabilities:
+            raise DataValidationError(
+                f"the comparison holds no probability of going quiet ({list(auc_of.index)}); "
+                "add the learned risk or p_quiet to the scores"
+            )
+        use = max(probabilities, key=lambda s: auc_of[s])
+    return ListScore(
+        population=population,
+        best=best,
+        best_auc=float(auc_of[best]),
+        use=use,
+        use_auc=float(auc_of[use]),
+        counterpart=use != best,
+    )

@@ -44,7 +44,9 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
+from .compare import LIST_PROBABILITIES
 from .evaluate import active_between
+from .risk import fit_inactivity_risk, p_quiet
 from .warning import TOP_TIERS, early_warning, resolve_tiers, valuable
 
 __all__ = [
@@ -55,6 +57,7 @@ __all__ = [
     "PRECISION_COLUMNS",
     "BASE_RATES",
     "base_rate_of",
+    "list_risk",
     "loss_list",
     "flag_precision",
 ]
@@ -139,8 +142,16 @@ def base_rate_of(
 
     ``base_rate`` None or ``"table"``: the mean risk of all customers;
     ``"valuable"``: the mean risk of the customers ``valuable`` marks True;
-    a number in [0, 1] (e.g. the observed share going quiet): that number.
+    a number in [0, 1] (e.g. the observed share going quiet), or its text
+    (a report parameter such as ``"0.4"``): that number.
     """
+    if isinstance(base_rate, str) and base_rate not in ("table", "valuable"):
+        try:
+            base_rate = float(base_rate)
+        except ValueError:
+            raise ValueError(
+                f"base_rate must be 'table', 'valuable' or a probability, got {base_rate!r}"
+            ) from None
     if base_rate is None or base_rate == "table":
         return float(risk.mean()), BASE_RATES["table"]
     if base_rate == "valuable":
@@ -154,6 +165,56 @@ def base_rate_of(
     if not 0.0 <= float(base_rate) <= 1.0:
         raise ValueError(f"base_rate must be a probability in [0, 1], got {base_rate!r}")
     return float(base_rate), BASE_RATES["given"]
+
+
+def list_risk(
+    kind: str,
+    table: pd.DataFrame,
+    transactions: pd.DataFrame,
+    *,
+    horizon: int | float | pd.Timedelta,
+    period: str = "M",
+    time_unit: str = "W",
+) -> pd.Series:
+    """The probability of going quiet a loss list ranks by, at the table's cut.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`~analysis.churn.compare.LIST_PROBABILITIES` (as
+        :func:`analysis.churn.compare.list_score` chooses it): ``"risk"``
+        (learned on the log up to the table's cut, with the table's count
+        model), ``"p_quiet"`` (the count model's probability of no purchase
+        within ``horizon``) or ``"p_alive"`` (``1 - p_alive``).
+    table : DataFrame
+        The customer table at the cut (``attrs["observation_end"]``).
+    transactions : DataFrame
+        The log (only ``"risk"`` reads it; nothing after the cut).
+    horizon : int, float or Timedelta
+        Days ahead.
+    period, time_unit : str
+        Of the customer tables the learned risk builds at earlier cuts.
+
+    Returns
+    -------
+    Series
+        ``risk`` indexed like ``table``, in [0, 1].
+    """
+    if kind not in LIST_PROBABILITIES:
+        raise ValueError(f"kind must be one of {list(LIST_PROBABILITIES)}, got {kind!r}")
+    if kind == "p_alive":
+        return (1.0 - table["p_alive"].astype(float)).rename("risk")
+    days = horizon / pd.Timedelta(days=1) if isinstance(horizon, pd.Timedelta) else horizon
+    if kind == "p_quiet":
+        return p_quiet(table, float(days)).rename("risk")
+    return fit_inactivity_risk(
+        transactions,
+        observation_end=table.attrs["observation_end"],
+        horizon=days,
+        table=table,
+        period=period,
+        time_unit=time_unit,
+    ).risk
 
 
 def _net_bounds(table: pd.DataFrame) -> tuple[pd.Series, pd.Series] | None:

@@ -15,9 +15,16 @@ import numpy as np
 import pandas as pd
 
 from ..churn import RiskModel
+from ..churn.compare import ListScore
 from ._format import cap, join_and, pct
 
-__all__ = ["RISK_SCORE_NAMES", "comparison_reading", "comparison_verdict", "risk_reading"]
+__all__ = [
+    "RISK_SCORE_NAMES",
+    "comparison_reading",
+    "comparison_verdict",
+    "list_score_reading",
+    "risk_reading",
+]
 
 #: how the readings name the scores of :func:`analysis.churn.comparison_scores`
 RISK_SCORE_NAMES: dict[str, str] = {
@@ -29,6 +36,8 @@ RISK_SCORE_NAMES: dict[str, str] = {
     "warning_score": "the hand-weighted warning score",
     "p_quiet": "the count model's P(no purchase)",
 }
+#: how the reading names the probability a loss list uses
+_USED = {**RISK_SCORE_NAMES, "p_alive": "1 - P(alive)"}
 #: per-unit words of the risk features' odds ratios
 _PER = {
     "log2_purchases": "per doubling of the purchases",
@@ -215,3 +224,35 @@ def comparison_reading(
     if not sentences:
         return f"The comparison holds no score named {challenger!r}."
     return " ".join(cap(s) for s in sentences)
+
+
+def list_score_reading(choice: ListScore, populations: dict[str, str] | None = None) -> str:
+    """Which score the test found best, and which probability the loss list therefore uses.
+
+    Parameters
+    ----------
+    choice : ListScore
+        :func:`analysis.churn.compare.list_score`.
+    populations : mapping, optional
+        How to name each population.
+
+    Returns
+    -------
+    str
+        Markdown.
+    """
+    names = {"all": "all customers", "valuable": "the valuable customers", **(populations or {})}
+    who = names.get(choice.population, choice.population)
+    text = (
+        f"Among {who}, the score with the highest AUC is {_name(choice.best)} "
+        f"({choice.best_auc:.3f})"
+    )
+    if not choice.counterpart:
+        return text + (
+            ": a probability of going quiet, so the list below weighs each customer's value by it."
+        )
+    return text + (
+        f". It is not a probability of going quiet, so the list below weighs each customer's "
+        f"value by {_USED.get(choice.use, choice.use)}, the probability that stands for it "
+        f"(AUC {choice.use_auc:.3f} among the same customers)."
+    )

@@ -293,11 +293,11 @@ def _tested(check: pd.DataFrame, counted: np.ndarray) -> list[str]:
     if rows.empty:
         return ["The holdout group could not be compared on any counted target."]
     sizes = check.attrs["holdout"]
-    better, worse, even = [], [], []
+    better, worse, even, unjudged = [], [], [], []
     for r in rows.itertuples():
         said = f"{r.kpi} in {r.group} ({_gap(r.kpi, r.difference)}"
         if pd.isna(r.difference_low):
-            even.append(said + ", no interval)")
+            unjudged.append(said + ")")
             continue
         said += f", 95% {_gap(r.kpi, r.difference_low)} to {_gap(r.kpi, r.difference_high)})"
         up = r.difference_low > 0 if r.direction == "higher" else r.difference_high < 0
@@ -312,7 +312,12 @@ def _tested(check: pd.DataFrame, counted: np.ndarray) -> list[str]:
     if worse:
         text.append(f"worse on {join_words(worse)};")
     if even:
-        text.append(f"no different beyond chance on {join_words(even)}.")
+        text.append(f"no different beyond chance on {join_words(even)};")
+    if unjudged:
+        text.append(
+            f"not judged, without an interval (too few customers in an arm, or a unit "
+            f"without one), on {join_words(unjudged)};"
+        )
     text[-1] = text[-1].rstrip(";") + ("" if text[-1].endswith(".") else ".")
     return [" ".join(text)]
 

@@ -11,7 +11,7 @@ what they enforce):
   cells a target follows from;
 - :func:`holdout_arms` and :func:`compare_arms`: each KPI measured on the
   treated customers and on the holdout group at the check, their difference
-  and its 95% interval (normal approximation for shares);
+  and its 95% interval (for shares, Newcombe's, :func:`difference_interval`);
 - :func:`next_step`: the *act* step of a checked target;
 - :func:`draw_holdout`: the plan's holdout group.
 """
@@ -31,9 +31,11 @@ __all__ = [
     "BOUNDED_UNITS",
     "CUMULATIVE_KPIS",
     "KPI_ACTIONS",
+    "MIN_ARM_BASE",
     "NOT_TESTED",
     "by_construction_reason",
     "compare_arms",
+    "difference_interval",
     "draw_holdout",
     "holdout_arms",
     "next_step",
@@ -65,6 +67,11 @@ KPI_ACTIONS: dict[str, str] = {
     "share_of_value": "invest in the high-value cells, exit the negative ones",
     "share_of_customers": "move spending between cells as the playbook's priorities say",
 }
+
+#: fewest customers in the base of a share (e.g. last period's buyers for retention) in each
+#: arm for an interval of the difference: below it the interval is not trusted (2 of 7 against
+#: 3 of 3 would read as a difference beyond chance, where Fisher's exact test gives p = 0.17)
+MIN_ARM_BASE: int = 10
 
 #: ``next_step`` of a target checked without a holdout group
 NOT_TESTED = "not tested: no holdout group, so the change cannot be credited to an action"
@@ -222,16 +229,35 @@ def compare_arms(out: pd.DataFrame, arms) -> pd.DataFrame:
         a, b = treated.loc[key], holdout.loc[key]
         diff = float(a["value"]) - float(b["value"])
         frame.loc[i, "difference"] = diff
-        if KPI_DEFINITIONS[r["kpi"]].unit == "share" and a["base"] > 0 and b["base"] > 0:
-            p, q = float(a["value"]), float(b["value"])
-            se = np.sqrt(p * (1 - p) / a["base"] + q * (1 - q) / b["base"])
-            if not se > 0:  # both at 0% or 100%: the normal interval degenerates
-                continue
-            frame.loc[i, ["difference_low", "difference_high"]] = [
-                diff - 1.96 * se,
-                diff + 1.96 * se,
-            ]
+        if KPI_DEFINITIONS[r["kpi"]].unit == "share" and min(a["base"], b["base"]) >= MIN_ARM_BASE:
+            frame.loc[i, ["difference_low", "difference_high"]] = difference_interval(
+                float(a["value"]), float(a["base"]), float(b["value"]), float(b["base"])
+            )
     return frame
+
+
+def _wilson(p: float, n: float, z: float = 1.959964) -> tuple[float, float]:
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return centre - half, centre + half
+
+
+def difference_interval(p: float, n: float, q: float, m: float) -> tuple[float, float]:
+    """95% interval of the difference of two shares ``p - q`` (of ``n`` and ``m``): Newcombe's.
+
+    The hybrid score interval (Newcombe 1998, method 10) combines the Wilson
+    intervals of each share. Unlike the normal approximation it does not
+    shrink to a point when a small group is all at 0% or 100%, so a holdout
+    group of four customers none of whom came back shows no difference
+    beyond chance.
+    """
+    lo_p, hi_p = _wilson(p, n)
+    lo_q, hi_q = _wilson(q, m)
+    d = p - q
+    return (
+        float(d - np.sqrt((p - lo_p) ** 2 + (hi_q - q) ** 2)),
+        float(d + np.sqrt((hi_p - p) ** 2 + (q - lo_q) ** 2)),
+    )
 
 
 def next_step(r, *, has_holdout: bool, known: bool) -> str:
@@ -252,9 +278,14 @@ def next_step(r, *, has_holdout: bool, known: bool) -> str:
     if pd.isna(r.difference):
         return "not compared: the KPI is missing in the treated or the holdout group"
     if pd.isna(r.difference_low):
+        why = (
+            f"fewer than {MIN_ARM_BASE} customers in an arm's base"
+            if KPI_DEFINITIONS[r.kpi].unit == "share"
+            else "no interval for this unit"
+        )
         return (
             f"compared: treated {r.treated:.4g} against holdout {r.holdout:.4g} "
-            "(no interval for this unit); judge the size before acting"
+            f"({why}); judge the size before acting"
         )
     better = r.difference_low > 0 if r.direction == "higher" else r.difference_high < 0
     worse = r.difference_high < 0 if r.direction == "higher" else r.difference_low > 0
