@@ -173,7 +173,7 @@ def test_spend_is_gamma_gamma_on_repeat_buyers(cdnow_table, cdnow_summary):
 
 def test_auto_follows_the_stated_rule_holdout_error_then_likelihood(cdnow_table, cdnow_sample):
     """CHOICE_RULE by hand on the CDNOW sample: each model fitted on the calibration period
-    (to 1997-09-30, the FRAME_RULE date) predicts the 39-week holdout; those within 1% of the
+    (to 1997-09-30, the FRAME_RULE date) predicts the 39-week holdout; those within 0.01% of the
     smallest mean absolute error stay; of them the highest whole-log log-likelihood wins."""
     cal = rfm.summarize(
         cdnow_sample, "W", observation_end="1998-06-30", calibration_end="1997-09-30"
@@ -187,7 +187,7 @@ def test_auto_follows_the_stated_rule_holdout_error_then_likelihood(cdnow_table,
         for k, c in classes.items()
     }
     best = min(mae.values())
-    kept = [k for k in classes if mae[k] <= best * 1.01]
+    kept = [k for k in classes if mae[k] <= best * (1 + 1e-4)]
     fits = {k: classes[k]().fit(whole) for k in kept}
     chosen = max(kept, key=lambda k: fits[k].loglik)
     assert cdnow_table.attrs["model"] == chosen == "Pareto/NBD"
