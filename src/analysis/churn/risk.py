@@ -32,8 +32,9 @@ Choices, each written down:
   observed, by decile of prediction). When its predictions are off (the mean
   by more than :data:`CALIBRATION_TOLERANCE`, or a calibration slope outside
   :data:`CALIBRATION_SLOPE`) a Platt step (a logistic regression of the
-  outcome on the held-out log-odds) is fitted there and applied to the
-  final model, fitted on all cuts.
+  outcome on the log-odds) is applied to the final model, fitted on all
+  cuts: refitted on that model's own log-odds of the latest cut, the cut
+  most like today, so that its level is the latest cut's.
 - **Fallback.** With fewer than ``min_cuts`` usable cuts, fewer than
   ``min_outcome`` customers of either outcome, or no fit, the risk is the
   count model's own probability of no purchase within ``horizon``
@@ -58,20 +59,9 @@ from ..models import model_from_dict
 from ..units import STAGES, unit_days
 from .compare import calibration_check, reliability_table
 
-__all__ = [
-    "CALIBRATION_SLOPE",
-    "CALIBRATION_TOLERANCE",
-    "MIN_WINDOW_DAYS",
-    "OVERDUE_CAP",
-    "RISK_FEATURES",
-    "RiskModel",
-    "fit_inactivity_risk",
-    "inactivity_risk",
-    "p_quiet",
-    "quiet_between",
-    "risk_features",
-    "training_cuts",
-]
+__all__ = ["CALIBRATION_SLOPE", "CALIBRATION_TOLERANCE", "MIN_WINDOW_DAYS", "OVERDUE_CAP"]
+__all__ += ["RISK_FEATURES", "RiskModel", "fit_inactivity_risk", "inactivity_risk", "p_quiet"]
+__all__ += ["quiet_between", "risk_features", "training_cuts"]
 
 #: the Logit's features: name and the unit its odds ratio is per
 RISK_FEATURES: dict[str, str] = {
@@ -131,7 +121,8 @@ class RiskModel:
         ``observed``.
     calibration : dict
         :func:`analysis.churn.compare.calibration_check` on the held-out
-        cut, and ``applied`` (bool: the Platt step is in ``risk``).
+        cut, ``applied`` (bool: the Platt step is in ``risk``) and then
+        ``final_intercept``/``final_slope``, the step as applied.
     fallback : str or None
         Why the fallback was used; None when the Logit was.
     window_days, horizon_days : int
@@ -581,10 +572,11 @@ def _learn(data: pd.DataFrame, now: pd.DataFrame, calibrate, bins: int):
     params, cov, penalty = _fit(x, y, groups)
     if not np.all(np.isfinite(params)):
         return "the Logit did not converge even with an L2 penalty"
-    x_now = _design(now, present, reference).reindex(columns=x.columns, fill_value=0.0)
-    z = _log_odds(params, x_now)
-    if calibration.get("applied"):
-        z = calibration["intercept"] + calibration["slope"] * z
+    z = _log_odds(params, _design(now, present, reference).reindex(columns=x.columns, fill_value=0))
+    if calibration.get("applied"):  # the Platt step of the final model, on the latest cut
+        final = calibration_check(_log_odds(params, x[held]), y[held])
+        calibration.update(final_intercept=final["intercept"], final_slope=final["slope"])
+        z = final["intercept"] + final["slope"] * z
     risk = pd.Series(expit(z), index=now.index)
     return risk, _odds_table(params, cov, penalty), reliability, calibration, penalty, dropped
 
