@@ -536,7 +536,14 @@ else:
     )
 
 # %%
-None if readings.skipped(targets) else Markdown("**Reading.** " + readings.plan_reading(targets))
+Markdown(
+    "**Reading.** "
+    + (
+        "No plan was made on this log (the cell above says why), so the round has no targets."
+        if readings.skipped(targets)
+        else readings.plan_reading(targets)
+    )
+)
 
 # %%
 checked = targets if readings.skipped(targets) else strategy.check(plan_path, table, log)
@@ -573,7 +580,14 @@ checked = targets if readings.skipped(targets) else strategy.check(plan_path, ta
 )
 
 # %%
-None if readings.skipped(checked) else Markdown("**Reading.** " + readings.check_reading(checked))
+Markdown(
+    "**Reading.** "
+    + (
+        "Without a plan there is nothing to check on this log."
+        if readings.skipped(checked)
+        else readings.check_reading(checked)
+    )
+)
 
 # %% [markdown]
 # ## Using this report
