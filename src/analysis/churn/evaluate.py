@@ -76,12 +76,12 @@ def active_between(
         ``active`` indexed by ``customer_id``.
     """
     require_columns(transactions, {"customer_id": customer_id, "date": date})
-    after, through = pd.Timestamp(after), pd.Timestamp(through)
+    after, through = pd.Timestamp(after).normalize(), pd.Timestamp(through).normalize()
     if through <= after:
         raise ValueError(
             f"the window is empty: through ({through.date()}) <= after ({after.date()})"
         )
-    when = pd.to_datetime(transactions[date])
+    when = pd.to_datetime(transactions[date]).dt.normalize()  # by day: a time of day is ignored
     inside = (when > after) & (when <= through)
     buyers = pd.Index(transactions.loc[inside.to_numpy(), customer_id].unique())
     index = pd.Index(

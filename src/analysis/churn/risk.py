@@ -431,7 +431,7 @@ def fit_inactivity_risk(
     """
     horizon_days = _days(horizon)
     end = pd.Timestamp(observation_end).normalize()
-    log = transactions.loc[transactions["date"] <= end]  # causal: nothing after the end
+    log = transactions.loc[transactions["date"].dt.normalize() <= end]  # causal: to the end day
     if log.empty:
         raise DataValidationError(f"no purchase up to observation_end {end.date()}")
     settings = dict(period=period, time_unit=time_unit, calibration_end=False, interval=None)
@@ -457,7 +457,7 @@ def fit_inactivity_risk(
     )
     pooled, rows = [], []
     for k, cut in enumerate(cuts):
-        past = log.loc[log["date"] <= cut]
+        past = log.loc[log["date"].dt.normalize() <= cut]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
