@@ -329,19 +329,18 @@ Markdown(
 
 # %%
 horizon = horizon_days or test_days
-risk_now = churn.loss.list_risk(
-    list_kind, table, log, horizon=horizon, period=period, time_unit=time_unit
-)
-loss = churn.loss_list(
-    table,
-    risk_now,
+# the list's rule, the same now, one horizon back and at plan_end
+list_rule = dict(
     top_tiers=warning_top_tiers,
-    budget=retention_budget or None,
     save_rate=save_rate,
     base_rate=base_rate,
     p_alive_below=p_alive_below,
     cycle_factor=cycle_factor,
 )
+risk_now = churn.loss.list_risk(
+    list_kind, table, log, horizon=horizon, period=period, time_unit=time_unit
+)
+loss = churn.loss_list(table, risk_now, budget=retention_budget or None, **list_rule)
 at_risk = churn.early_warning(
     table, top_tiers=warning_top_tiers, p_alive_below=p_alive_below, cycle_factor=cycle_factor
 )  # the hand rules alone: their reasons are the list's
@@ -385,11 +384,7 @@ precision = (
             list_kind, table_then, then_log, horizon=horizon, period=period, time_unit=time_unit
         ),
         horizon=horizon,
-        top_tiers=warning_top_tiers,
-        save_rate=save_rate,
-        base_rate=base_rate,
-        p_alive_below=p_alive_below,
-        cycle_factor=cycle_factor,
+        **list_rule,
     )
 )
 if not readings.skipped(table_then):
@@ -483,11 +478,7 @@ treated = (
         churn.loss.list_risk(
             list_kind, plan_table, plan_log, horizon=horizon, period=period, time_unit=time_unit
         ),
-        top_tiers=warning_top_tiers,
-        save_rate=save_rate,
-        base_rate=base_rate,
-        p_alive_below=p_alive_below,
-        cycle_factor=cycle_factor,
+        **list_rule,
     ).index
 )
 # both groups need a customer: otherwise no holdout, and the check says "not tested"
