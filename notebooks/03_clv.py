@@ -113,6 +113,9 @@ tables.summary_table(
 # Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information); the published values of each model, on the data of its paper, are checked in `00_reproduction`.
 
 # %%
+Markdown(readings.cut_line(calibration, "Sections 1 to 4", calibration_end, observation_end))
+
+# %%
 count_models = {
     "BG/NBD": models.BetaGeo,
     "Pareto/NBD": models.ParetoNBD,

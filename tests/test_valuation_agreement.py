@@ -82,3 +82,16 @@ def test_the_line_carries_its_facts(cdnow_sample):
     }
     assert text.startswith("**The test: valued at** the log up to 1998-06-30: 2,357 customers (")
     assert f"count model {table.attrs['model']}" in text
+
+
+def test_the_cut_line_names_the_calibration_cut(cdnow_sample):
+    from analysis import rfm
+
+    cal = rfm.summarize(
+        cdnow_sample, "W", observation_end="1998-06-30", calibration_end="1997-09-30"
+    )
+    text = readings.cut_line(cal, "Sections 1 to 4", "1997-09-30", "1998-06-30")
+    assert text.startswith(
+        "**Sections 1 to 4: fitted on** the log up to 1997-09-30: 2,357 customers (946 repeat "
+        "buyers); tested on their purchases after it, to 1998-06-30."
+    )

@@ -49,7 +49,9 @@ def plot_reliability(reliability: pd.DataFrame, ax=None, **kwargs):
             color=OKABE_ITO["orange"],
             label="after the Platt step",
         )
-    for _, row in rel.iterrows():
+    sizes = rel["customers"].astype(int)
+    same_size = sizes.nunique() == 1  # equal-count bins: their size once, in the title
+    for _, row in rel.iterrows() if not same_size else ():
         ax.annotate(
             f"{int(row['customers']):,}",
             (row["predicted"], row["observed"]),
@@ -67,7 +69,11 @@ def plot_reliability(reliability: pd.DataFrame, ax=None, **kwargs):
     ax.set_ylim(lim)
     ax.set_xlabel("predicted probability of no purchase (mean of the bin)")
     ax.set_ylabel("observed share without a purchase")
-    ax.set_title("Reliability of the learned risk (bins of customers, n beside)")
+    ax.set_title(
+        f"Reliability of the learned risk ({len(rel)} bins of {sizes.iloc[0]:,} customers)"
+        if same_size
+        else "Reliability of the learned risk (bins of customers, n beside)"
+    )
     ax.legend(loc="upper left", fontsize=8)
     return ax
 

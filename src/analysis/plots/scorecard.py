@@ -127,7 +127,12 @@ def plot_scorecard_deciles(deciles: pd.DataFrame, *, currency: str = "$", axes=N
     targets = list(dict.fromkeys(deciles.index.get_level_values(0)))
     if axes is None:
         _, axes = plt.subplots(
-            1, len(targets), figsize=(5.5 * len(targets), 5.2), dpi=DPI, squeeze=False
+            1,
+            len(targets),
+            figsize=(5.8 * len(targets), 5.2),
+            dpi=DPI,
+            squeeze=False,
+            layout="constrained",  # the second panel's y label clear of the first
         )
     axes = np.asarray(axes).ravel()
     if len(axes) != len(targets):

@@ -24,6 +24,7 @@ from ._format import count, money
 __all__ = [
     "METADATA_KEY",
     "check_valuations",
+    "cut_line",
     "read_valuations",
     "valuation_facts",
     "valuation_line",
@@ -73,6 +74,21 @@ def valuation_line(table: pd.DataFrame, what: str = "", *, currency: str = "$") 
         f"{money(facts['clv_total'], currency)}."
     )
     return Markdown(text, metadata={METADATA_KEY: facts})
+
+
+def cut_line(calibration: pd.DataFrame, what: str, calibration_end, observation_end) -> str:
+    """Markdown: which cut a section's models are fitted on and tested after, with its customers.
+
+    ``calibration`` is :func:`analysis.rfm.summarize` with a calibration end
+    (one row per customer who bought by then).
+    """
+    repeat = int((calibration["frequency"] > 0).sum())
+    return (
+        f"**{what}: fitted on** the log up to {pd.Timestamp(calibration_end).date()}: "
+        f"{count(len(calibration))} ({count(repeat, 'repeat buyer')}); tested on their purchases "
+        f"after it, to {pd.Timestamp(observation_end).date()}. The valuation (section 5) uses "
+        "the whole log."
+    )
 
 
 def _outputs(notebook: dict) -> Iterable[dict]:
