@@ -282,3 +282,17 @@ def test_coverage_of_expected_purchases_on_simulated_paretonbd_logs():
     """
     share, se = coverage(simulate_paretonbd, ParetoNBD, PNBD_TRUTH, range(200), 1_000)
     assert abs(share - 0.90) <= 0.05, (share, se)
+
+
+def test_spend_draws_past_an_infinite_mean_are_left_out(summary):
+    """A small log's Gamma-Gamma can sit near q = 1; a draw with q <= 1 has no expected spend
+    for a one-time buyer (an infinite population mean). Such draws are left out, not an error
+    (found on a 40-customer log in the Spark tests)."""
+    count = BetaGeo.from_params({"r": 0.24, "alpha": 4.4, "a": 0.79, "b": 2.4})
+    count._cov = np.diag([1e-4, 1e-2, 1e-3, 1e-2])
+    gg = GammaGamma.from_params({"p": 6.0, "q": 1.3, "gamma": 15.0})
+    gg._cov = np.diag([0.1, 0.09, 1.0])  # log-scale sd of q about 0.23: many draws below 1
+    spend = gg.expected_spend(summary)
+    out = customer_intervals(count, spend, summary, spend_model=gg, n_draws=100, **SETTINGS)
+    assert np.isfinite(out[["clv_low", "clv_high"]].to_numpy()).all()
+    assert (out["clv_low"] <= out["clv"]).all() and (out["clv"] <= out["clv_high"]).all()

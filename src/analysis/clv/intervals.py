@@ -149,9 +149,20 @@ class _Draws:
                 "spend is not spend_model.expected_spend(summary): pass the spend per purchase "
                 "that the fitted spend model predicts (or spend_model=None for a known spend)."
             )
-        self.spend = np.empty((n, len(spend_rows)))
-        for j, twin in enumerate(draw_models(spend_model, n, seed)):
-            self.spend[j] = twin.expected_spend(spend_rows).to_numpy(dtype=float)
+        # a draw past the edge of finite spend (Gamma-Gamma's q <= 1: an infinite population
+        # mean) has no expected spend for a one-time buyer: such draws are left out, so the
+        # interval is conditional on a finite mean, as the fit itself is (small logs reach it)
+        valid = []
+        for twin in draw_models(spend_model, 4 * n, seed):
+            try:
+                valid.append(twin.expected_spend(spend_rows).to_numpy(dtype=float))
+            except ValueError:
+                continue
+            if len(valid) == n:
+                break
+        if not valid:  # no finite draw at all: the spend is taken as known
+            valid = [at_fit[_first(self.spend_row)]]
+        self.spend = np.array([valid[j % len(valid)] for j in range(n)])
 
     def clv_chunks(self):
         """(customer slice, CLV draws of those customers: draws x customers), chunk by chunk."""
