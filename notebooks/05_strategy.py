@@ -89,7 +89,7 @@ observation_end, calibration_end, plan_end = (
     study_frame.calibration_end,
     study_frame.plan_end,
 )
-log = transactions.loc[transactions["date"].dt.normalize() <= pd.Timestamp(observation_end)]
+log = data.up_to(transactions, observation_end)
 settings = dict(
     period=period,
     time_unit=time_unit,
@@ -123,6 +123,9 @@ table = customers.customer_table(
     calibration_end=calibration_end,
     **settings,
 )
+# every other cut below: the valuation's model refitted on the cut's purchases, no intervals
+# (those sections rank and count customers)
+at_cut = dict(model=table.attrs["model"], calibration_end=False, interval=None, **settings)
 display(
     readings.valuation_line(
         table, "The recommendation, the warning list, the KPIs and the check", currency=currency
@@ -204,16 +207,9 @@ Markdown("**Reading.** " + readings.recommendation_reading(recommendation))
 # The decline stage's strategy calls for an early-warning process for the customers worth saving. A warning is worth acting on only if it foresees who stops buying, so before any list this section tests the candidate scores. It sets the clock back to `calibration_end`: the customer table is built from the purchases up to that day alone, the valuation's count model refitted on them (named to `customer_table`, so its note says the model was given and the others not fitted), the stages and the tiers as they were then:
 
 # %%
-calibration_log = transactions.loc[
-    transactions["date"].dt.normalize() <= pd.Timestamp(calibration_end)
-]
+calibration_log = data.up_to(transactions, calibration_end)
 calibration_table = customers.customer_table(
-    calibration_log,
-    observation_end=calibration_end,
-    model=table.attrs["model"],  # the valuation's model, refitted on this cut
-    calibration_end=False,
-    interval=None,  # the section ranks and counts customers: no intervals needed
-    **settings,
+    calibration_log, observation_end=calibration_end, **at_cut
 )
 display(readings.valuation_line(calibration_table, "The early-warning test", currency=currency))
 Markdown(calibration_table.attrs["model_note"])
@@ -361,16 +357,13 @@ Markdown("**Reading.** " + readings.loss_reading(loss, shown=top_warnings, curre
 
 # %%
 then_end = pd.Timestamp(observation_end) - pd.Timedelta(days=horizon)
-then_log = transactions.loc[transactions["date"].dt.normalize() <= then_end]
+then_log = data.up_to(transactions, then_end)
 table_then = readings.attempt(
     "the customer table one horizon back",
     customers.customer_table,
     then_log,
     observation_end=then_end,
-    model=table.attrs["model"],  # the valuation's model, refitted on this cut
-    calibration_end=False,
-    interval=None,
-    **settings,
+    **at_cut,
 )
 precision = (
     table_then
@@ -457,16 +450,13 @@ Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 # Both are written to `plan.yaml` in `export_dir` (beside this report when the report runner runs it), a file a person can read and edit before the check. Two cautions: the stage groups are formed again at the check, so a stage's customers are not the same as at the plan; and on a historical log nobody acted on the list, so the holdout comparison here is a placebo test: a difference beyond chance would be chance itself, one time in twenty for each target.
 
 # %%
-plan_log = transactions.loc[transactions["date"].dt.normalize() <= pd.Timestamp(plan_end)]
+plan_log = data.up_to(transactions, plan_end)
 plan_table = readings.attempt(
     "the customer table at plan_end",
     customers.customer_table,
     plan_log,
     observation_end=plan_end,
-    model=table.attrs["model"],  # the valuation's model, refitted on this cut
-    calibration_end=False,
-    interval=None,  # the section ranks and counts customers: no intervals needed
-    **settings,
+    **at_cut,
 )
 if not readings.skipped(plan_table):
     display(readings.valuation_line(plan_table, "The plan", currency=currency))

@@ -60,13 +60,6 @@ def test_a_bug_is_not_swallowed():
         clv.fit_models({"A": _Fitted, "X": _Bug}, SUMMARY)
 
 
-def test_the_per_customer_model_falls_back_to_a_fitted_one():
-    fitted = {"Pareto/NBD": object(), "MBG/NBD": object()}
-    assert clv.choose_model(fitted, "Pareto/NBD") == ("Pareto/NBD", "")
-    name, note = clv.choose_model(fitted, "BG/NBD")
-    assert name == "Pareto/NBD" and "BG/NBD could not be fitted" in note and "Pareto/NBD" in note
-
-
 def test_spend_is_not_modelled_without_amounts():
     buyers = SUMMARY[SUMMARY["frequency"] > 0]
     with pytest.raises(NotComputable, match="the log has no amounts"):

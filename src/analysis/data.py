@@ -33,6 +33,7 @@ __all__ = [
     "load_donations",
     "load_transactions",
     "anonymize_ids",
+    "up_to",
     "ANONYMIZE_SALT_ENV",
     "DataValidationError",
     "PURCHASES",
@@ -460,6 +461,15 @@ def load_dataset(
         value_per_purchase=value_per_purchase,
         **kwargs,
     )
+
+
+def up_to(transactions: pd.DataFrame, day) -> pd.DataFrame:
+    """The purchases made on or before ``day``, compared by day (a time of day is ignored).
+
+    A study cut at ``day`` sees every purchase of that day, whatever its time:
+    a log with times (18:56 on the last day) loses nothing of its last day.
+    """
+    return transactions.loc[transactions["date"].dt.normalize() <= pd.Timestamp(day).normalize()]
 
 
 def anonymize_ids(transactions: pd.DataFrame, salt: str) -> pd.DataFrame:

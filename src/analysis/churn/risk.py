@@ -54,6 +54,7 @@ from scipy.special import expit, logit
 from scipy.stats import norm
 
 from ..customers import customer_table
+from ..data import up_to
 from ..errors import DataValidationError
 from ..models import model_from_dict
 from ..units import STAGES, unit_days
@@ -431,7 +432,7 @@ def fit_inactivity_risk(
     """
     horizon_days = _days(horizon)
     end = pd.Timestamp(observation_end).normalize()
-    log = transactions.loc[transactions["date"].dt.normalize() <= end]  # causal: to the end day
+    log = up_to(transactions, end)  # causal: nothing after the end day
     if log.empty:
         raise DataValidationError(f"no purchase up to observation_end {end.date()}")
     settings = dict(period=period, time_unit=time_unit, calibration_end=False, interval=None)
@@ -457,7 +458,7 @@ def fit_inactivity_risk(
     )
     pooled, rows = [], []
     for k, cut in enumerate(cuts):
-        past = log.loc[log["date"].dt.normalize() <= cut]
+        past = up_to(log, cut)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:

@@ -33,7 +33,7 @@ forms and for :func:`customer_lifetime_value`, per step of the chain for
 """
 
 from .backtest import backtest_methods, holdout_revenue
-from .fitting import choose_model, fit_models, not_fitted_note, refit_note
+from .fitting import fit_models, not_fitted_note, refit_note
 from .formula import (
     formula_clv,
     holdout_retention,
@@ -85,7 +85,6 @@ __all__ = [
     "fit_models",
     "not_fitted_note",
     "refit_note",
-    "choose_model",
     "fit_spend_model",
     "observed_spend",
     "spend_correlation",

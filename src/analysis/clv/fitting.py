@@ -4,8 +4,8 @@ The CLV report compares BG/NBD, Pareto/NBD and MBG/NBD on the same summary.
 A model that cannot be fitted on a log (its data are degenerate for it, or its
 optimiser does not converge) must not take the others down with it:
 :func:`fit_models` fits each, keeps those that fit and says why the others did
-not; :func:`choose_model` picks the model of the per-customer views among
-those fitted.
+not. The model of the per-customer views is the valuation's
+(:mod:`.choice`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import pandas as pd
 from ..errors import NotComputable
 from ..models.convergence import ConvergenceError
 
-__all__ = ["choose_model", "fit_models", "not_fitted_note", "refit_note"]
+__all__ = ["fit_models", "not_fitted_note", "refit_note"]
 
 
 def fit_models(
@@ -71,25 +71,6 @@ def not_fitted_note(not_fitted: Mapping[str, str], fitted: Mapping[str, object])
     ]
     lines += [f"- {name}: {why}." for name, why in not_fitted.items()]
     return "\n".join(lines)
-
-
-def choose_model(fitted: Mapping[str, object], wanted: str) -> tuple[str, str]:
-    """The model of the per-customer views: ``wanted`` when it was fitted, else the first fitted.
-
-    Returns
-    -------
-    (name, note)
-        The name chosen and a sentence when it is not ``wanted`` (empty otherwise).
-    """
-    if wanted in fitted:
-        return wanted, ""
-    if not fitted:
-        raise NotComputable("no count model was fitted on this log, so no customer can be valued")
-    name = next(iter(fitted))
-    return name, (
-        f"**{wanted} could not be fitted on this log** (see section 1): the per-customer views "
-        f"use {name} instead."
-    )
 
 
 def refit_note(fitted: Mapping[str, object], spend: Mapping[str, object], chosen: str) -> str:

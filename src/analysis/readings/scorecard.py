@@ -50,7 +50,8 @@ def _cell(value: float, measure: str, target: str, currency: str) -> str:
     if not np.isfinite(value):
         return "n/a"
     if measure == "bias":
-        return f"{100 * value:+.1f}%"
+        shown = f"{100 * value:+.1f}%"
+        return "0.0%" if shown in ("+0.0%", "-0.0%") else shown  # no sign on a rounded zero
     if measure == "top_decile_share":
         return f"{100 * value:.1f}%"
     if measure == "mae" and target == "spend":
