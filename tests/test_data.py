@@ -515,3 +515,16 @@ def test_load_dataset_forwards_options_to_a_file(tmp_path):
 def test_load_dataset_builtin_ignores_file_options(cdnow_sample):
     tx = data.load_dataset("cdnow_sample", dayfirst=True, returns="keep", duplicates="drop")
     pd.testing.assert_frame_equal(tx, cdnow_sample)
+
+
+def test_up_to_keeps_every_purchase_of_the_last_day_whatever_its_time():
+    log = pd.DataFrame(
+        {
+            "customer_id": [1, 1, 2],
+            "date": pd.to_datetime(["2022-06-30 09:00", "2022-07-01 18:56", "2022-07-02 00:00"]),
+            "amount": [1.0, 2.0, 3.0],
+        }
+    )
+    kept = data.up_to(log, "2022-07-01")
+    assert kept["amount"].tolist() == [1.0, 2.0]
+    assert data.up_to(log, pd.Timestamp("2022-07-01 08:00"))["amount"].tolist() == [1.0, 2.0]
