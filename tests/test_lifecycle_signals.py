@@ -29,7 +29,7 @@ def test_pace_signals_of_one_customer_exact():
     assert sig["p_rising"][0, 1] < 1 and sig["p_falling"][0, 1] == 1
     assert sig["p_falling"][0, 2] < 1 and sig["p_rising"][0, 2] == 1
     np.testing.assert_allclose(sig["periods_since_purchase"], [[30 / MONTH, 9 / MONTH, 40 / MONTH]])
-    np.testing.assert_allclose(sig["purchase_cycle"], [[np.nan, 25 / MONTH, 25 / MONTH]])
+    np.testing.assert_allclose(sig["mean_cycle_periods"], [[np.nan, 25 / MONTH, 25 / MONTH]])
 
 
 def test_bgnbd_p_alive_covers_every_customer_period(cdnow_sample):

@@ -2,7 +2,7 @@
 
 Every module that turns a period into days, a yearly discount rate into a
 rate per period, or names a lifecycle stage takes it from here, so the
-conventions are written once:
+conventions are written once (and the P(alive) cut-offs every report reads):
 
 - A time unit is one of :data:`TIME_UNITS` (``D`` 1 day, ``W`` 7, ``M``
   365.25 / 12, ``Q`` 365.25 / 4, ``Y`` 365.25): a month is a twelfth of the
@@ -24,6 +24,10 @@ __all__ = [
     "DAYS_PER_MONTH",
     "TIME_UNITS",
     "STAGES",
+    "P_ALIVE_GONE",
+    "P_ALIVE_EVEN",
+    "P_ALIVE_LIKELY",
+    "P_ALIVE_SURE",
     "unit_days",
     "units_per_year",
     "per_period_rate",
@@ -48,6 +52,19 @@ TIME_UNITS: dict[str, float] = {
 
 #: the four stages of the customer relationship lifecycle, in their natural order
 STAGES: tuple[str, ...] = ("exploration", "formation", "stability", "decline")
+
+# The P(alive) cut-offs, one definition each (probabilities that a customer is still active).
+#: below it the customer is probably gone: the lifecycle rules' ``p_alive_min`` (decline)
+#: and the lowest band of :func:`analysis.lifecycle.p_alive_bands`
+P_ALIVE_GONE: float = 0.3
+#: even odds: below it the customer is more likely gone than active (the early
+#: warning's ``low_p_alive``); above it loyal in the loyalty-profitability grid
+P_ALIVE_EVEN: float = 0.5
+#: above it the customer is likely active: the top band of :func:`analysis.lifecycle.p_alive_bands`
+P_ALIVE_LIKELY: float = 0.7
+#: at or above it the model holds the customer almost surely active (the early-warning
+#: reading counts the flagged customers it still sees so)
+P_ALIVE_SURE: float = 0.9
 
 
 def unit_days(time_unit: str) -> float:

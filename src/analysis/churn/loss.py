@@ -44,6 +44,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
+from ..units import P_ALIVE_EVEN
 from .compare import LIST_PROBABILITIES
 from .evaluate import active_between
 from .risk import fit_inactivity_risk, p_quiet
@@ -234,7 +235,7 @@ def loss_list(
     budget: float | None = None,
     save_rate: float = DEFAULT_SAVE_RATE,
     base_rate: float | str | None = None,
-    p_alive_below: float = 0.5,
+    p_alive_below: float = P_ALIVE_EVEN,
     cycle_factor: float = 3.0,
 ) -> pd.DataFrame:
     """Valuable customers above the base rate of risk, ranked by expected loss, with their reasons.

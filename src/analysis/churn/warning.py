@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
+from ..units import P_ALIVE_EVEN
 
 __all__ = [
     "REASONS",
@@ -166,7 +167,7 @@ def valuable(
 
 
 def warning_reasons(
-    table: pd.DataFrame, *, p_alive_below: float = 0.5, cycle_factor: float = 3.0
+    table: pd.DataFrame, *, p_alive_below: float = P_ALIVE_EVEN, cycle_factor: float = 3.0
 ) -> pd.DataFrame:
     """The four reasons of :data:`REASONS` for every customer, as boolean columns.
 
@@ -311,7 +312,7 @@ def early_warning(
     table: pd.DataFrame,
     *,
     tiers=None,
-    p_alive_below: float = 0.5,
+    p_alive_below: float = P_ALIVE_EVEN,
     cycle_factor: float = 3.0,
     top_tiers: Sequence[str] = TOP_TIERS,
     value_at_risk: str = "clv_net",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from ..units import P_ALIVE_GONE, P_ALIVE_LIKELY
 from .stages import assign_stages, current_stage
 
 __all__ = [
@@ -83,7 +84,7 @@ def current_mix_by_period(transactions: pd.DataFrame, periods=("W", "M", "Q"), *
     )
 
 
-def p_alive_bands(stages: pd.DataFrame, cuts=(0.3, 0.7)) -> pd.DataFrame:
+def p_alive_bands(stages: pd.DataFrame, cuts=(P_ALIVE_GONE, P_ALIVE_LIKELY)) -> pd.DataFrame:
     """Customers by current stage and repeat buying (rows) and P(alive) band (columns).
 
     ``stages``: :func:`~analysis.lifecycle.assign_stages` output with a ``p_alive`` column.

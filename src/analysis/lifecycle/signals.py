@@ -83,7 +83,9 @@ def pace_signals(
         ``decline_ratio``; 1 when none does), ``p_rising_last`` (the p-value
         of a rise of the last period alone over the period before, 1 when its
         ratio stays below ``growth_ratio``), ``periods_since_purchase`` and
-        ``purchase_cycle`` (mean periods between purchases so far). Values
+        ``mean_cycle_periods`` (mean periods between purchase days so far; the
+        customer table's ``purchase_cycle_days`` is another quantity, the median
+        days between purchase days over the whole history). Values
         before a customer's first period are not meaningful.
     """
     n, m = panel.shape
@@ -152,7 +154,7 @@ def pace_signals(
         "p_falling": p_falling,
         "p_rising_last": p_rising_last,
         "periods_since_purchase": panel.periods_since_purchase,
-        "purchase_cycle": cycle,
+        "mean_cycle_periods": cycle,
     }
 
 

@@ -77,7 +77,7 @@ import numpy as np
 import pandas as pd
 
 from ..panel import Panel, build_panel
-from ..units import DAYS_PER_MONTH, STAGES, unit_days
+from ..units import DAYS_PER_MONTH, P_ALIVE_GONE, STAGES, unit_days
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY, require_stages
 from .signals import pace_signals
 from .stage_model import StageModel, model_stage_codes
@@ -167,7 +167,7 @@ _THRESHOLD_LIST = [
         "that long has a chance of about 5% for a customer still at its pace",
     ),
     Threshold(
-        "p_alive_min", 0.3, "probability",
+        "p_alive_min", P_ALIVE_GONE, "probability",
         "with a p_alive signal, below 30% the customer is more likely gone than active",
     ),
 ]  # fmt: skip
@@ -259,7 +259,7 @@ def _run_rules(
     past_trial = int(th["past_trial_repeats"])
 
     gap = sig["periods_since_purchase"]
-    cycle = sig["purchase_cycle"]
+    cycle = sig["mean_cycle_periods"]
     with np.errstate(invalid="ignore"):
         # Until the customer has formation_repeats repeat purchases its own cycle is not
         # established and the trial window applies; after that, silence is measured in cycles.
@@ -489,7 +489,7 @@ def assign_stages(
         ``p_rising_last`` (the same test of a rise of the last period alone
         over the period before, which the plateau reads),
         ``periods_since_purchase`` (at the period's end),
-        ``purchase_cycle`` (mean periods between purchases so far),
+        ``mean_cycle_periods`` (mean periods between purchase days so far),
         ``p_alive`` (when given), ``stage`` (ordered categorical) and
         ``reason`` (the rule that decided it; with the model, the view). With
         the model, also ``stage_probability`` (the model's probability of the
@@ -519,7 +519,7 @@ def assign_stages(
     }
     for name in (
         "repeat_purchases", "window_purchases", "window_rate", "reference_rate", "rate_ratio",
-        "p_rising", "p_falling", "p_rising_last", "periods_since_purchase", "purchase_cycle",
+        "p_rising", "p_falling", "p_rising_last", "periods_since_purchase", "mean_cycle_periods",
     ):  # fmt: skip
         out[name] = sig[name][rows, cols]
     out["repeat_purchases"] = out["repeat_purchases"].astype(np.int64)

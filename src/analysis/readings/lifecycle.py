@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..data import PURCHASES
+from ..units import P_ALIVE_LIKELY
 from ._format import cap, count, join_and, money, pct
 from .unavailable import Skipped
 
@@ -481,7 +482,7 @@ def cohort_survival_reading(
     return text
 
 
-def p_alive_reading(changed: int, table: pd.DataFrame, *, high: float = 0.7) -> str:
+def p_alive_reading(changed: int, table: pd.DataFrame, *, high: float = P_ALIVE_LIKELY) -> str:
     """The BG/NBD signal: customer-periods it changes and the current stages by P(alive) band.
 
     ``table``: customers by (stage, repeat buyer) rows and P(alive) bands (the last

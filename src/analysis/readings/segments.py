@@ -18,7 +18,7 @@ import pandas as pd
 
 from ..customers import CURRENT_VALUE_DAYS
 from ..segments import HIGH, LOYALTY_PROFITABILITY, VALUE_MATRIX
-from ..units import STAGES
+from ..units import P_ALIVE_EVEN, STAGES
 from ._format import cap, count, join_and, money, pct, word_for
 
 __all__ = [
@@ -153,7 +153,7 @@ def loyalty_reading(
     *,
     p_alive: str = "p_alive",
     regularity: str = "interpurchase_cv",
-    p_alive_cut: float = 0.5,
+    p_alive_cut: float = P_ALIVE_EVEN,
 ) -> str:
     """Customers and value per Reinartz-Kumar cell, and what decided loyalty on this log.
 

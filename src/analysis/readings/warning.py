@@ -17,10 +17,10 @@ import pandas as pd
 
 from ..churn import FEATURES, MIN_FEATURE_STD, REASONS, valuable
 from ..tables.format import with_currency
+from ..units import P_ALIVE_SURE
 from .strategy import join_words, percent
 
 __all__ = [
-    "ALIVE_LEVEL",
     "FEW_OUTCOMES",
     "SCORE_NAMES",
     "auc_standard_error",
@@ -30,8 +30,6 @@ __all__ = [
     "warning_summary",
 ]
 
-#: a flagged customer with P(alive) at or above this is one the model still counts as active
-ALIVE_LEVEL: float = 0.9
 #: with fewer customers than this on either side of the outcome, AUC and lift are called uncertain
 FEW_OUTCOMES: int = 50
 #: the scores of :func:`analysis.churn.evaluate`, as the reading names them
@@ -143,7 +141,7 @@ def warning_reading(
             else "."
         )
     )
-    alive = int((warnings["p_alive"] >= ALIVE_LEVEL).sum())
+    alive = int((warnings["p_alive"] >= P_ALIVE_SURE).sum())
     if float(table["p_alive"].std(ddof=0)) < MIN_FEATURE_STD:
         text.append(
             "P(alive) is the same for every customer (the count model found no dropout), so "
@@ -152,7 +150,7 @@ def warning_reading(
     elif alive:
         text.append(
             f"{alive:,} of the flagged still {'has' if alive == 1 else 'have'} P(alive) of "
-            f"{ALIVE_LEVEL:g} or more: stage or silence warns while the model counts "
+            f"{P_ALIVE_SURE:g} or more: stage or silence warns while the model counts "
             f"{'it' if alive == 1 else 'them'} as active."
         )
     if n > shown:

@@ -20,6 +20,7 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..units import P_ALIVE_EVEN
 from ._common import HIGH, LOW, check_matrix, numeric, quadrants, resolve_cut
 
 __all__ = [
@@ -57,7 +58,7 @@ LOYALTY_PROFITABILITY: dict[tuple[str, str], str] = {
 #: default cuts of :func:`loyalty_profitability`, with the reason for each
 LOYALTY_CUTS: dict[str, tuple[float | str, str]] = {
     "p_alive_cut": (
-        0.5,
+        P_ALIVE_EVEN,
         "loyal needs P(alive) above one half: the customer is more likely active than gone",
     ),
     "cv_cut": (

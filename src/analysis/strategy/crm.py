@@ -26,7 +26,7 @@ import pandas as pd
 from ..churn import TOP_TIERS, early_warning, warning_score
 from ..errors import DataValidationError, where_rows
 from ..segments import CLV_TIER_SHARES, clv_tiers
-from ..units import STAGES
+from ..units import P_ALIVE_EVEN, STAGES
 from .groups import TIERS, resolve_tiers
 from .playbook import PRIORITIES, RELATIONSHIP_LEVELS, Playbook, load_playbook
 
@@ -95,7 +95,7 @@ def decision_columns(
     *,
     playbook: Playbook | str | Path | None = None,
     warning_top_tiers: Sequence[str] = TOP_TIERS,
-    p_alive_below: float = 0.5,
+    p_alive_below: float = P_ALIVE_EVEN,
     cycle_factor: float = 3.0,
     tier_shares: Sequence[float] = CLV_TIER_SHARES,
 ) -> pd.DataFrame:
