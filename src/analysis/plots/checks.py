@@ -15,7 +15,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 
 from .clv import plot_tracking
-from .style import OKABE_ITO, new_axes, palette
+from .style import OKABE_ITO, method_colors, new_axes
 
 __all__ = ["plot_period_transactions", "plot_tracking_band"]
 
@@ -49,7 +49,9 @@ def plot_period_transactions(table: pd.DataFrame, ax=None, **kwargs):
     width = 0.8 / (1 + len(models))
     offset = (np.arange(1 + len(models)) - len(models) / 2) * width
     ax.bar(x + offset[0], table["actual"], width, color=OKABE_ITO["black"], label="actual")
-    for k, (color, name) in enumerate(zip(palette(len(models)), models, strict=True), start=1):
+    colors = method_colors(models)
+    for k, name in enumerate(models, start=1):
+        color = colors[str(name)]
         ax.bar(x + offset[k], table[name], width, **{"color": color, "label": str(name), **kwargs})
     ax.set_xticks(x)
     ax.set_xticklabels([str(i) for i in table.index])

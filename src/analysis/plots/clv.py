@@ -16,7 +16,7 @@ import seaborn as sns
 
 from ..tables import concentration
 from ..tables.format import money
-from .style import DPI, OKABE_ITO, date_axis, money_axis, new_axes, palette, plain_currency
+from .style import DPI, OKABE_ITO, date_axis, method_colors, money_axis, new_axes, plain_currency
 
 __all__ = [
     "plot_holdout_by_frequency",
@@ -52,7 +52,9 @@ def plot_holdout_by_frequency(table: pd.DataFrame, ax=None, **kwargs):
     kwargs.setdefault("linestyle", "--")
     kwargs.setdefault("marker", ".")
     models = _model_columns(table)
-    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models, strict=False):
+    colors = method_colors(models)
+    for name in models:
+        color = colors[str(name)]
         ax.plot(x, table[name], **{"color": color, "label": str(name), **kwargs})
     ax.set_xticks(x)
     ax.set_xticklabels([str(i) for i in table.index])
@@ -81,7 +83,9 @@ def plot_tracking(table: pd.DataFrame, cumulative: bool = True, ax=None, **kwarg
     ax.plot(x, values["actual"], color="black", linewidth=2, label="actual")
     kwargs.setdefault("linestyle", "--")
     models = _model_columns(table)
-    for color, name in zip(sns.color_palette(n_colors=max(1, len(models))), models, strict=False):
+    colors = method_colors(models)
+    for name in models:
+        color = colors[str(name)]
         ax.plot(x, values[name], **{"color": color, "label": str(name), **kwargs})
     if table["calibration"].any() and not table["calibration"].all():
         end = x[np.flatnonzero(table["calibration"].to_numpy())[-1]]
@@ -163,7 +167,9 @@ def plot_concentration(values, ax=None, *, currency: str = "$", **kwargs):
     frame = values.to_frame() if isinstance(values, pd.Series) else values
     kwargs.setdefault("linewidth", 1.8)
     sign = plain_currency(currency)
-    for color, name in zip(palette(max(1, frame.shape[1])), frame.columns, strict=False):
+    colors = method_colors(frame.columns)
+    for name in frame.columns:
+        color = colors[str(name)]
         curve = concentration(frame[name])
         label = f"{name} (total {sign}{frame[name].sum():,.0f})"
         ax.plot(
@@ -217,7 +223,7 @@ def plot_method_totals(totals: pd.DataFrame, ax=None, *, currency: str = "$", **
     ax = _axes(ax, figsize=(6, 0.45 * len(totals) + 1.6))
     sign = plain_currency(currency)
     y = np.arange(len(totals))[::-1]
-    kwargs.setdefault("color", palette(len(totals)))
+    kwargs.setdefault("color", list(method_colors(totals.index).values()))
     bars = ax.barh(y, totals["predicted"], **kwargs)
     labels = [
         f"{sign}{v:,.0f} ({r:.2f} x actual)"

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..tables.format import unit_after
-from .style import DPI, OKABE_ITO, new_axes, palette, plain_currency
+from .style import DPI, OKABE_ITO, method_colors, new_axes, plain_currency
 
 __all__ = ["plot_decile_calibration", "plot_scorecard_deciles"]
 
@@ -64,7 +64,9 @@ def plot_decile_calibration(
     kwargs.setdefault("linewidth", 1.4)
     hidden = 0
     drawn = []
-    for color, method in zip(palette(max(1, len(methods))), methods, strict=False):
+    colors = method_colors(methods)
+    for method in methods:
+        color = colors[str(method)]
         table = deciles.loc[method].sort_index()
         shown = (table["mean_predicted"] > 0) & (table["mean_actual"] > 0)
         hidden += int((~shown).sum())
