@@ -156,7 +156,7 @@ Markdown(readings.value_reading(value_summary, horizon_years=horizon_years, curr
 
 # %%
 tiers = segments.clv_tiers(table)
-tier_summary = segments.summarize(table, tiers)
+tier_summary = segments.segment_summary(table, tiers)
 tables.format_table(tier_summary, currency=currency)
 
 # %%
@@ -175,7 +175,7 @@ tables.format_table(tier_totals, currency=currency)
 # Chen Mingliang and Li Huaizu cross a customer's **current value** (here the margin of the last year) with its **potential value** (the expected future margin net of costs). High on both: *retain*, the firm's most important customers; low current but high potential: *develop*; high current but low potential: *maintain*; low on both: *reduce* what is spent on them. Each axis is split at its median. The figure shows every customer on symlog axes (linear near zero, so customers with no current value are shown), the two cuts dashed, and each cell's customers and share of the value in its corner.
 
 # %%
-matrix_summary = segments.summarize(table, segments.value_matrix(table))
+matrix_summary = segments.segment_summary(table, segments.value_matrix(table))
 tables.format_table(matrix_summary, currency=currency)
 
 # %%
@@ -193,7 +193,7 @@ Markdown(readings.value_matrix_reading(matrix_summary, table, currency=currency)
 tables.format_table(pd.DataFrame(segments.LOYALTY_CUTS, index=["default", "reason"]).T)
 
 # %%
-loyalty_summary = segments.summarize(table, segments.loyalty_profitability(table))
+loyalty_summary = segments.segment_summary(table, segments.loyalty_profitability(table))
 tables.format_table(loyalty_summary, currency=currency)
 
 # %%
@@ -208,7 +208,7 @@ Markdown(readings.loyalty_reading(loyalty_summary, table))
 # The seeds' cost matrix crosses what it costs to acquire a customer with what it costs to keep one: *loyal* customers (costly to win from a competitor and to keep, and worth it), *casual* customers (cheap either way), and the two mixed cells, *easy to win but hard to keep* and *easy to keep but hard to win*. It needs each customer's costs, which a transaction log does not hold.
 
 # %%
-cost_summary = segments.summarize(table, "cost_matrix") if table.attrs["has_costs"] else None
+cost_summary = segments.segment_summary(table, "cost_matrix") if table.attrs["has_costs"] else None
 Markdown(readings.cost_matrix_reading(table, cost_summary))
 
 # %% [markdown]
@@ -217,7 +217,7 @@ Markdown(readings.cost_matrix_reading(table, cost_summary))
 # A small firm in the exploration stage of its customers cannot court them all. The seeds sort the customers still in exploration into *quality*, *ordinary* and *poor* prospects by predicted value (quantiles among the prospects, `segments.PROSPECT_QUANTILES`): scarce resources go to the quality prospects, ordinary ones are touched from time to time, poor ones get little.
 
 # %%
-prospect_summary = segments.summarize(table, segments.prospect_tiers(table))
+prospect_summary = segments.segment_summary(table, segments.prospect_tiers(table))
 tables.format_table(prospect_summary, currency=currency)
 
 # %%
@@ -271,7 +271,7 @@ Markdown(readings.relationship_reading(levels, currency=currency))
 tables.format_table(segments.rfm_grid_table())
 
 # %%
-rfm_summary = segments.summarize(table, segments.rfm_segments(table)["segment"])
+rfm_summary = segments.segment_summary(table, segments.rfm_segments(table)["segment"])
 tables.format_table(rfm_summary, currency=currency)
 
 # %%
@@ -283,7 +283,7 @@ Markdown(readings.rfm_reading(rfm_summary))
 # Where the value sits in the lifecycle: each customer's stage in the last period (the lifecycle report's rules) crossed with its CLV tier. The colour is the cell's share of the value; each cell shows its customers and that share.
 
 # %%
-stage_tier_summary = segments.summarize(table, ["stage", tiers])
+stage_tier_summary = segments.segment_summary(table, ["stage", tiers])
 ax = plots.plot_stage_tiers(stage_tier_summary)
 
 # %%

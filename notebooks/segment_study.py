@@ -105,10 +105,10 @@ display(readings.valuation_line(table, "The whole base", currency=currency))
 Markdown("**Model.** " + table.attrs["model_note"])
 
 # %% [markdown]
-# Every label of the segmentation with its customers and value (`segments.summarize`), the studied one among them:
+# Every label of the segmentation with its customers and value (`segments.segment_summary`), the studied one among them:
 
 # %%
-summary = segments.summarize(table, segmentation)
+summary = segments.segment_summary(table, segmentation)
 tables.format_table(summary, currency=currency)
 
 # %% [markdown]
@@ -129,7 +129,7 @@ Markdown(
 # Each customer's stage in the last period (the lifecycle report's rules): the segment's mix beside the base's, and where the segment's value sits.
 
 # %%
-mix = segments.stage_mix(table, rows)
+mix = segments.segment_stages(table, rows)
 tables.format_table(mix, {"base_share": "share", "value": "money"}, currency=currency)
 
 # %%

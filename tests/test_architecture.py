@@ -34,7 +34,7 @@ LAYERS: dict[str, int] = {
     "validate": 0,
     "errors": 0,
     "dates": 0,
-    "ranking": 0,
+    "ranks": 0,
     "engines": 1,
     "simulate": 1,
     "data": 2,

@@ -58,7 +58,7 @@ def test_value_matrix_draws_every_cell_with_its_count_and_the_cuts(table):
     assert ax is given
     dots = [c for c in ax.collections if isinstance(c, PathCollection)]
     assert len(dots) == 4 and sum(len(c.get_offsets()) for c in dots) == len(table)
-    summary = segments.summarize(table, segments.value_matrix(table), value="potential_value")
+    summary = segments.segment_summary(table, segments.value_matrix(table), value="potential_value")
     for label, row in summary.iterrows():
         assert any(
             t.startswith(f"{label}\n{int(row['customers']):,} customers") for t in _texts(ax)
@@ -73,7 +73,7 @@ def test_value_matrix_draws_every_cell_with_its_count_and_the_cuts(table):
 
 
 def test_loyalty_profitability_is_a_two_by_two_with_counts(table):
-    summary = segments.summarize(table, segments.loyalty_profitability(table))
+    summary = segments.segment_summary(table, segments.loyalty_profitability(table))
     ax = plots.plot_loyalty_profitability(summary, cmap="Greys")
     assert len([c for c in ax.collections if isinstance(c, QuadMesh)]) == 1
     texts = _texts(ax)
@@ -85,7 +85,7 @@ def test_loyalty_profitability_is_a_two_by_two_with_counts(table):
 
 
 def test_stage_tiers_heatmap_shows_counts_and_drops_empty_tiers(table):
-    summary = segments.summarize(table, ["stage", segments.clv_tiers(table)])
+    summary = segments.segment_summary(table, ["stage", segments.clv_tiers(table)])
     ax = plots.plot_stage_tiers(summary)
     tiers_present = [t for t in segments.CLV_TIERS if summary.xs(t, level=1)["customers"].sum()]
     assert [t.get_text() for t in ax.get_xticklabels()] == tiers_present

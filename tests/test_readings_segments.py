@@ -1,6 +1,6 @@
 """Readings of the segments report: every verdict word follows the numbers, both ways.
 
-Hand-built summaries (through :func:`analysis.segments.summarize` on small
+Hand-built summaries (through :func:`analysis.segments.segment_summary` on small
 tables) stand in for the report's tables; each claim is checked where it
 holds and where it does not.
 """
@@ -23,10 +23,10 @@ def _labels(values, categories, name="segment"):
 
 
 def _summary(values, labels, categories, name="segment"):
-    """summarize of a table whose clv_net is ``values``, labelled by ``labels``."""
+    """segment_summary of a table whose clv_net is ``values``, labelled by ``labels``."""
     table = pd.DataFrame({"clv_net": np.asarray(values, dtype=float)})
     table.index = [f"c{i}" for i in range(len(values))]
-    return segments.summarize(table, _labels(labels, categories, name))
+    return segments.segment_summary(table, _labels(labels, categories, name))
 
 
 def _method_summary(values):
@@ -97,7 +97,7 @@ def _matrix_table(current, potential):
 
 def test_value_matrix_reading_cuts_cells_and_diagonal():
     table = _matrix_table([0, 0, 0, 5, 8, 9], [1, 2, 30, 1, 20, 40])
-    summary = segments.summarize(table, segments.value_matrix(table), value="potential_value")
+    summary = segments.segment_summary(table, segments.value_matrix(table), value="potential_value")
     text = readings.value_matrix_reading(summary, table)
     assert "split at the medians: current value $2.50, potential value $11.00" in text
     assert "bought nothing in the current-value window" not in text
@@ -108,7 +108,7 @@ def test_value_matrix_reading_cuts_cells_and_diagonal():
     assert "hold 2 customers and 33% of the value" in text
     # a zero median current value: high current means any purchase
     zero = _matrix_table([0, 0, 0, 0, 8, 9], [1, 2, 30, 1, 20, 4])
-    summary = segments.summarize(zero, segments.value_matrix(zero), value="potential_value")
+    summary = segments.segment_summary(zero, segments.value_matrix(zero), value="potential_value")
     text = readings.value_matrix_reading(summary, zero)
     assert "current value $0.00" in text and "means any purchase in it" in text
     assert "Develop holds the most value." in text
@@ -127,7 +127,7 @@ def test_loyalty_reading_cells_leader_and_what_decided_loyalty():
     table = _loyalty_table(
         [0.9, 0.9, 0.8, 0.2, 0.3, 0.9], [0.5, 0.4, np.nan, 0.5, 2.0, 0.3], [50, 40, 30, 20, 1, 2]
     )
-    summary = segments.summarize(table, segments.loyalty_profitability(table))
+    summary = segments.segment_summary(table, segments.loyalty_profitability(table))
     text = readings.loyalty_reading(summary, table)
     assert "True friends (loyal, profitable): 2 customers (33%) holding 63% of the value" in text
     assert "barnacles (loyal, not profitable): 1 customer " in text
@@ -139,7 +139,7 @@ def test_loyalty_reading_cells_leader_and_what_decided_loyalty():
     assert "P(alive)" not in text.split("value.")[-1]  # P(alive) separated customers: no note
     # everyone alive: loyalty by regularity alone; two leaders close in value
     alive = _loyalty_table([0.99] * 4, [0.5, 2.0, 0.5, 2.0], [50, 48, 1, 2])
-    summary = segments.summarize(alive, segments.loyalty_profitability(alive))
+    summary = segments.segment_summary(alive, segments.loyalty_profitability(alive))
     text = readings.loyalty_reading(summary, alive)
     assert (
         "Every customer's P(alive) is above 0.5" in text and "regularity of purchases alone" in text
@@ -147,7 +147,7 @@ def test_loyalty_reading_cells_leader_and_what_decided_loyalty():
     assert "true friends, just ahead of the butterflies (48%)" in text
     assert "fewer than two repeat purchases" not in text
     gone = _loyalty_table([0.1] * 4, [0.5] * 4, [50, 40, 1, 2])
-    summary = segments.summarize(gone, segments.loyalty_profitability(gone))
+    summary = segments.segment_summary(gone, segments.loyalty_profitability(gone))
     text = readings.loyalty_reading(summary, gone)
     assert "No customer's P(alive) is above 0.5, so no customer counts as loyal" in text
     assert "No customer falls in true friends and barnacles." in text
@@ -161,7 +161,7 @@ def test_cost_matrix_reading_without_and_with_costs():
     costed = table.assign(acquisition_cost=[5.0, 1.0], retention_cost=[2.0, 3.0])
     costed.attrs["has_costs"] = True
     assert readings.cost_matrix_reading(costed).startswith("**No cost data.**")  # no summary
-    summary = segments.summarize(costed, segments.cost_matrix(costed))
+    summary = segments.segment_summary(costed, segments.cost_matrix(costed))
     text = readings.cost_matrix_reading(costed, summary)
     assert text.startswith("**Reading.**") and "No cost data" not in text
     assert "The most value sits with the easy to win, hard to keep customers." in text
@@ -182,7 +182,7 @@ def _stage_table(stages, values, first):
 
 def test_prospect_reading_none_and_some():
     none = _stage_table(["decline", "stability"], [1, 2], ["2020-01-05", "2020-03-01"])
-    summary = segments.summarize(none, segments.prospect_tiers(none))
+    summary = segments.segment_summary(none, segments.prospect_tiers(none))
     text = readings.prospect_reading(summary, none)
     assert "No customer is in exploration at the observation end (2020-12-31)" in text
     assert "most recent first purchase in the log was on 2020-03-01, 305 days before" in text
@@ -191,7 +191,7 @@ def test_prospect_reading_none_and_some():
         [10, 1, 2, 3, 4, 100],
         ["2020-12-01"] * 6,
     )
-    summary = segments.summarize(some, segments.prospect_tiers(some))
+    summary = segments.segment_summary(some, segments.prospect_tiers(some))
     text = readings.prospect_reading(summary, some)
     assert "5 customers (83% of all) are in exploration at the observation end" in text
     assert "quality 1 (worth $10.00 each on average)" in text and "poor 2" in text
@@ -261,7 +261,7 @@ def _crossed(stages, tiers_, values):
     tiers_ = pd.Series(
         pd.Categorical(tiers_, segments.CLV_TIERS, ordered=True), index=table.index, name="tier"
     )
-    return segments.summarize(table, ["stage", tiers_])
+    return segments.segment_summary(table, ["stage", tiers_])
 
 
 def test_stage_tier_reading_modal_stage_and_top_tier_in_decline():

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from analysis import churn, readings, strategy
 from analysis.units import STAGES
@@ -266,12 +265,6 @@ def _evaluation(auc: dict, lift: dict, n: int = 1000, k: int = 400) -> pd.DataFr
     ev["n"], ev["n_inactive"] = n, k
     ev.attrs = {"population": "customers in the tiers ['high', 'medium'] at calibration"}
     return ev
-
-
-def test_auc_standard_error_hanley_mcneil():
-    assert readings.auc_standard_error(0.5, 10, 10) == pytest.approx(np.sqrt(1.75 / 100))
-    assert readings.auc_standard_error(0.9, 500, 500) < readings.auc_standard_error(0.9, 20, 20)
-    assert np.isnan(readings.auc_standard_error(0.7, 0, 10))
 
 
 def test_evaluation_reading_names_the_best_from_the_numbers():

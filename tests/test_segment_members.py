@@ -48,7 +48,7 @@ def test_members_are_the_label_s_rows_and_an_empty_label_names_the_held_ones():
         segments.members(table, "clv_tiers", "negative")
 
 
-def test_profile_and_stage_mix_set_the_segment_beside_the_base():
+def test_profile_and_segment_stages_set_the_segment_beside_the_base():
     table = _table()
     rows = table.loc[["a", "b"]]
     profile = segments.segment_profile(table, rows)
@@ -56,7 +56,7 @@ def test_profile_and_stage_mix_set_the_segment_beside_the_base():
     assert profile.loc["clv_net", "segment_mean"] == 95.0
     assert profile.loc["clv_net", "base_mean"] == pytest.approx(280 / 6)
     assert profile.loc["clv_net", "ratio"] == pytest.approx(95 / (280 / 6))
-    mix = segments.stage_mix(table, rows)
+    mix = segments.segment_stages(table, rows)
     assert list(mix.index) == list(STAGES)
     assert mix.loc["stability", "share"] == 1.0 and mix.loc["stability", "base_share"] == 2 / 6
     assert mix.loc["stability", "share_value"] == 1.0 and mix["customers"].sum() == 2

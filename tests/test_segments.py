@@ -493,12 +493,12 @@ def test_rfm_own_grid_and_bins():
         segments.rfm_segments(table, bins=3, grid=grid)
 
 
-# --- summarize -------------------------------------------------------------------------------
+# --- segment_summary ----------------------------------------------------------------------------
 
 
-def test_summarize_clv_tiers():
+def test_segment_summary_clv_tiers():
     table = make_table()
-    got = segments.summarize(table, "clv_tiers")
+    got = segments.segment_summary(table, "clv_tiers")
     assert list(got.index) == list(segments.CLV_TIERS) and got.index.name == "clv_tiers"
     assert list(got.columns) == list(segments.SUMMARY_COLUMNS)
     assert list(got["customers"]) == [2, 1, 5, 2]
@@ -514,30 +514,30 @@ def test_summarize_clv_tiers():
 
 
 @pytest.mark.parametrize("name", ["value_matrix", "loyalty_profitability", "rfm_segments", "stage"])
-def test_summarize_shares_sum_to_one_for_every_segmentation(name):
+def test_segment_summary_shares_sum_to_one_for_every_segmentation(name):
     table = make_table()
-    got = segments.summarize(table, name)
+    got = segments.segment_summary(table, name)
     assert got["customers"].sum() == len(table)
     assert got["total_clv"].sum() == pytest.approx(table["clv_net"].sum())
     assert got["share_customers"].sum() == pytest.approx(1.0)
     assert got["share_clv"].sum() == pytest.approx(1.0)
 
 
-def test_summarize_keeps_empty_labels_and_counts_the_unlabelled():
+def test_segment_summary_keeps_empty_labels_and_counts_the_unlabelled():
     table = make_table()
-    got = segments.summarize(table, segments.prospect_tiers(table), value="revenue")
+    got = segments.segment_summary(table, segments.prospect_tiers(table), value="revenue")
     assert got.attrs["unlabelled"] == 3  # a, b, h are not prospects
     assert list(got["customers"]) == [2, 2, 3]
     assert list(got["total_clv"]) == [450.0, 55.0, 290.0]
     assert got["share_clv"].sum() == pytest.approx(1.0)
     positive = table[table["clv_net"] >= 0]
-    got = segments.summarize(positive, "clv_tiers")
+    got = segments.segment_summary(positive, "clv_tiers")
     assert got.loc["negative", "customers"] == 0 and np.isnan(got.loc["negative", "mean_clv"])
 
 
-def test_summarize_crossing_stage_and_tier():
+def test_segment_summary_crossing_stage_and_tier():
     table = make_table()
-    got = segments.summarize(table, ["stage", "clv_tiers"])
+    got = segments.segment_summary(table, ["stage", "clv_tiers"])
     assert len(got) == len(STAGES) * len(segments.CLV_TIERS)
     assert got.index.names == ["stage", "clv_tiers"]
     assert got.loc[("stability", "high"), "customers"] == 1
@@ -546,24 +546,24 @@ def test_summarize_crossing_stage_and_tier():
     assert got["customers"].sum() == len(table)
 
 
-def test_summarize_by_a_series_and_its_errors():
+def test_segment_summary_by_a_series_and_its_errors():
     table = make_table()
     by = pd.Series(["x", "y", "x"], index=pd.Index(["a", "b", "c"], name="customer_id"))
-    got = segments.summarize(table, by)
+    got = segments.segment_summary(table, by)
     assert list(got["customers"]) == [2, 1] and got.attrs["unlabelled"] == 7
     assert list(got["total_clv"]) == [55.0, 25.0]
     stranger = pd.Series(["x"], index=pd.Index(["zz"], name="customer_id"))
     with pytest.raises(ValueError, match="not in the table.*'zz'"):
-        segments.summarize(table, stranger)
+        segments.segment_summary(table, stranger)
     with pytest.raises(ValueError, match="neither a segmentation"):
-        segments.summarize(table, "nonsense")
+        segments.segment_summary(table, "nonsense")
 
 
 def test_segmentations_do_not_change_the_table():
     table = with_costs(make_table(), ACQ, RET)
     before = table.copy()
     for name in segments.SEGMENTATIONS:
-        segments.summarize(table, name)
+        segments.segment_summary(table, name)
     segments.ranking(table)
     segments.relationship_level(table, by="value_matrix")
     pd.testing.assert_frame_equal(table, before)
@@ -587,7 +587,7 @@ def test_every_segmentation_on_the_cdnow_sample(cdnow_sample):
     table = customer_table(cdnow_sample, observation_end="1998-06-30", costs=costs)
     assert len(table) == 2357
     for name in segments.SEGMENTATIONS:
-        got = segments.summarize(table, name)
+        got = segments.segment_summary(table, name)
         labelled = len(table) - got.attrs["unlabelled"]
         assert got["customers"].sum() == labelled
         if name == "prospect_tiers":

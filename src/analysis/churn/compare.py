@@ -25,7 +25,7 @@ import statsmodels.api as sm
 from scipy.special import expit
 
 from ..errors import DataValidationError
-from ..ranking import rank_auc
+from ..ranks import rank_auc
 from .metrics import auc, top_lift
 from .warning import warning_score
 

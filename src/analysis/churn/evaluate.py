@@ -164,7 +164,7 @@ def evaluate(
         True when the customer bought in the holdout (:func:`active_between`),
         indexed by ``customer_id``.
     tiers : Series, DataFrame or None
-        CLV tiers at calibration (see :func:`analysis.churn.resolve_tiers`).
+        CLV tiers at calibration (see :func:`analysis.segments.tiers_for`).
     top_tiers : sequence of str or None
         The valuable tiers: the population evaluated. None evaluates every customer.
     fraction : float

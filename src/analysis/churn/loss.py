@@ -44,11 +44,12 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
+from ..segments import tiers_for
 from ..units import P_ALIVE_EVEN
 from .compare import LIST_PROBABILITIES
 from .evaluate import active_between
 from .risk import fit_inactivity_risk, p_quiet
-from .warning import TOP_TIERS, early_warning, resolve_tiers, valuable
+from .warning import TOP_TIERS, early_warning, valuable
 
 __all__ = [
     "DEFAULT_SAVE_RATE",
@@ -254,7 +255,7 @@ def loss_list(
     top_tiers : sequence of str or None
         The valuable CLV tiers (:func:`analysis.churn.valuable`); None for every customer.
     tiers : Series, DataFrame or None
-        The tiers (:func:`analysis.churn.resolve_tiers`); by default
+        The tiers (:func:`analysis.segments.tiers_for`); by default
         :func:`analysis.segments.clv_tiers` of ``table``.
     top_n : int, optional
         Keep the first ``top_n`` customers of the ranking.
@@ -304,7 +305,7 @@ def loss_list(
     base, base_from = base_rate_of(r, base_rate, keep)
     above = (r > base).to_numpy()
     flagged = keep.to_numpy() & above
-    every = resolve_tiers(table, tiers) if tier is None else tier
+    every = tiers_for(table, tiers, labels=None) if tier is None else tier
     warned = early_warning(  # its reasons for every customer: all tiers watched
         table,
         tiers=every,

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
-from ..ranking import midranks, rank_auc
+from ..ranks import midranks, rank_auc
 
 __all__ = ["midranks", "auc", "top_lift"]
 

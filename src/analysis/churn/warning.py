@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import DataValidationError, where_rows
+from ..segments import tiers_for
 from ..units import P_ALIVE_EVEN
 
 __all__ = [
@@ -49,7 +50,6 @@ __all__ = [
     "VALUE_AT_RISK",
     "TOP_TIERS",
     "require_table_columns",
-    "resolve_tiers",
     "valuable",
     "warning_reasons",
     "score_components",
@@ -114,19 +114,6 @@ def _require(table: pd.DataFrame, extra: Sequence[str] = ()) -> None:
             )
 
 
-def resolve_tiers(table: pd.DataFrame, tiers=None) -> pd.Series:
-    """The CLV tier of every customer of ``table``.
-
-    :func:`analysis.segments.tiers_for` accepting any labels (tiers cut
-    with labels of one's own keep them): ``tiers`` is a Series or a frame
-    with a ``tier`` column indexed by ``customer_id``; None computes
-    :func:`analysis.segments.clv_tiers` on ``table``.
-    """
-    from ..segments import tiers_for  # same layer
-
-    return tiers_for(table, tiers, labels=None)
-
-
 def valuable(
     table: pd.DataFrame, tiers=None, top_tiers: Sequence[str] | None = TOP_TIERS
 ) -> tuple[pd.Series | None, pd.Series]:
@@ -137,7 +124,8 @@ def valuable(
     table : DataFrame
         The customer table.
     tiers : Series, DataFrame or None
-        As in :func:`resolve_tiers`.
+        A tier per customer, as :func:`analysis.segments.tiers_for` takes it
+        (any labels: tiers cut with labels of one's own keep them).
     top_tiers : sequence of str or None
         The valuable tiers; None counts every customer as valuable (and
         computes no tiers unless ``tiers`` is given).
@@ -149,11 +137,11 @@ def valuable(
         bool Series, both aligned to ``table.index``.
     """
     if top_tiers is None:
-        tier = resolve_tiers(table, tiers) if tiers is not None else None
+        tier = tiers_for(table, tiers, labels=None) if tiers is not None else None
         return tier, pd.Series(True, index=table.index)
     if isinstance(top_tiers, str):
         top_tiers = (top_tiers,)
-    tier = resolve_tiers(table, tiers)
+    tier = tiers_for(table, tiers, labels=None)
     if isinstance(tier.dtype, pd.CategoricalDtype):
         labels = {str(c) for c in tier.cat.categories}
     else:
@@ -327,7 +315,7 @@ def early_warning(
         indexed by ``customer_id``; reads ``stage``, ``periods_in_stage``,
         ``clv_net``, ``p_alive``, ``days_since_last``, ``purchase_cycle_days``.
     tiers : Series, DataFrame or None
-        CLV tier per customer (see :func:`resolve_tiers`); by default
+        CLV tier per customer (see :func:`analysis.segments.tiers_for`); by default
         :func:`analysis.segments.clv_tiers` of ``table``.
     p_alive_below : float
         The ``low_p_alive`` threshold (probability).

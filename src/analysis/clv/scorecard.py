@@ -49,7 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ..engines.kernel import day_numbers
-from ..ranking import midranks
+from ..ranks import midranks
 from ..units import DAYS_PER_YEAR
 from .backtest import holdout_revenue
 from .model import customer_lifetime_value

@@ -28,7 +28,7 @@ import pandas as pd
 
 from ..models.beta_geo import BetaGeo
 from ..models.convergence import ConvergenceError
-from ..ranking import rank_auc
+from ..ranks import rank_auc
 from ..rfm import summarize
 from ..units import STAGES
 from ..validate import DataValidationError

@@ -1,6 +1,6 @@
 """Figures of the segments report: the value matrix, loyalty x profitability, stage x tier.
 
-Each function takes the customer table or a :func:`analysis.segments.summarize`
+Each function takes the customer table or a :func:`analysis.segments.segment_summary`
 table, ``ax=None`` (a new figure when omitted), passes ``**kwargs`` to the
 main drawing call and returns the axes. Counts are written in every cell, as
 some cells are thin; colours are colour-blind safe (seaborn's
@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from ..segments import HIGH, LOW, LOYALTY_PROFITABILITY, VALUE_MATRIX, summarize, value_matrix
+from ..segments import HIGH, LOW, LOYALTY_PROFITABILITY, VALUE_MATRIX, segment_summary, value_matrix
 from ..tables.format import with_currency
 from .style import new_axes
 
@@ -75,7 +75,7 @@ def plot_value_matrix(
     ax = _axes(ax)
     cut_c, cut_p = cut if isinstance(cut, tuple | list) else (cut, cut)
     labels = value_matrix(table, current=current, potential=potential, cut=cut)
-    summary = summarize(table, labels, value=potential)
+    summary = segment_summary(table, labels, value=potential)
     x = table[current].to_numpy(dtype=float)
     y = table[potential].to_numpy(dtype=float)
     kwargs.setdefault("s", 6)
@@ -130,7 +130,7 @@ def plot_loyalty_profitability(
 ):
     """Reinartz and Kumar's 2 x 2: loyal or not (rows) by profitable or not (columns).
 
-    ``summary``: :func:`analysis.segments.summarize` by
+    ``summary``: :func:`analysis.segments.segment_summary` by
     :func:`analysis.segments.loyalty_profitability`; ``matrix`` the label per
     ``(loyalty, profitability)`` level used there. Colour: share of the value;
     each cell names its label, customers and share of value. ``**kwargs`` go
@@ -157,7 +157,7 @@ def plot_loyalty_profitability(
 def plot_stage_tiers(summary: pd.DataFrame, *, colour: str = "share_clv", ax=None, **kwargs):
     """Stage (rows) by value tier (columns): customers and share of value in every cell.
 
-    ``summary``: :func:`analysis.segments.summarize` by ``["stage", tiers]``
+    ``summary``: :func:`analysis.segments.segment_summary` by ``["stage", tiers]``
     (a two-level index). ``colour``: ``"share_clv"`` (share of the value) or
     ``"share_customers"``; each cell shows the customers and the share of
     value. Tiers without any customer are left out. ``**kwargs`` go to

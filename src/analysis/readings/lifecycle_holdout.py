@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 
 from ..lifecycle.holdout import STAGE_ORDER, stage_order_check
+from ..ranks import auc_standard_error
 from ._format import cap, count, join_and, pct
 from .unavailable import unavailable
-from .warning import auc_standard_error
 
 __all__ = ["SCORE_LABELS", "holdout_stage_reading"]
 

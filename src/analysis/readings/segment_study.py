@@ -78,7 +78,7 @@ def segment_profile_reading(
     Parameters
     ----------
     summary : DataFrame
-        :func:`analysis.segments.summarize` of the segmentation (index the labels).
+        :func:`analysis.segments.segment_summary` of the segmentation (index the labels).
     profile : DataFrame
         :func:`analysis.segments.segment_profile` of the segment.
     segment : str
@@ -115,7 +115,7 @@ def segment_stage_reading(mix: pd.DataFrame, segment: str) -> str:
     Parameters
     ----------
     mix : DataFrame
-        :func:`analysis.segments.stage_mix` (index stages; ``customers``,
+        :func:`analysis.segments.segment_stages` (index stages; ``customers``,
         ``share``, ``base_share``, ``share_value``).
     """
     top = mix["share"].idxmax()

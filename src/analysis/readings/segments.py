@@ -1,7 +1,7 @@
 """Readings of the segments report: who holds the value, per segmentation, from its summary.
 
 Each function takes the table a section of ``notebooks/04_segments.ipynb``
-shows (mostly :func:`analysis.segments.summarize` output, index the labels,
+shows (mostly :func:`analysis.segments.segment_summary` output, index the labels,
 columns ``customers``, ``share_customers``, ``total_clv``, ``share_clv``,
 ``mean_clv``) and returns Markdown stating what those numbers show. The
 words that carry a verdict ("concentrated", "most", "higher") are chosen
@@ -62,7 +62,7 @@ def _cell(summary: pd.DataFrame, label) -> str:
 def tier_reading(summary: pd.DataFrame, *, currency: str = "$") -> str:
     """Customers and value per CLV tier; the concentration word from the top tier's customers.
 
-    ``summary``: :func:`analysis.segments.summarize` by
+    ``summary``: :func:`analysis.segments.segment_summary` by
     :func:`analysis.segments.clv_tiers` (labels most valuable first, the last
     the negative tier). The word comes from :data:`TOP_TIER_WORDS`.
     """
@@ -113,7 +113,7 @@ def value_matrix_reading(
 ) -> str:
     """Where customers and value sit in the value matrix, with the cuts that split its axes.
 
-    ``summary``: :func:`analysis.segments.summarize` by
+    ``summary``: :func:`analysis.segments.segment_summary` by
     :func:`analysis.segments.value_matrix` (labels of
     :data:`analysis.segments.VALUE_MATRIX`); ``table`` and ``cut`` as given
     to :func:`~analysis.segments.value_matrix`, to state the cut values.
@@ -371,7 +371,7 @@ def rfm_reading(summary: pd.DataFrame) -> str:
 def stage_tier_reading(summary: pd.DataFrame) -> str:
     """Where value sits by stage and tier, and how many of the top tier are in decline.
 
-    ``summary``: :func:`analysis.segments.summarize` by ``["stage",
+    ``summary``: :func:`analysis.segments.segment_summary` by ``["stage",
     "clv_tiers"]`` (MultiIndex stage, tier; the top tier first).
     """
     tier_level = summary.index.names[1]

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..churn import FEATURES, MIN_FEATURE_STD, REASONS, valuable
+from ..ranks import auc_standard_error
 from ..tables.format import with_currency
 from ..units import P_ALIVE_SURE
 from .strategy import join_words, percent
@@ -23,7 +24,6 @@ from .strategy import join_words, percent
 __all__ = [
     "FEW_OUTCOMES",
     "SCORE_NAMES",
-    "auc_standard_error",
     "drivers_reading",
     "evaluation_reading",
     "warning_reading",
@@ -162,22 +162,6 @@ def warning_reading(
             else ""
         )
     return " ".join(t for t in text if t)
-
-
-def auc_standard_error(auc: float, n_positive: int, n_negative: int) -> float:
-    """Standard error of an AUC by Hanley and McNeil (1982), from the AUC and the class sizes.
-
-    ``Q1 = A / (2 - A)``, ``Q2 = 2 A^2 / (1 + A)``, ``SE^2 = (A (1 - A) +
-    (n+ - 1)(Q1 - A^2) + (n- - 1)(Q2 - A^2)) / (n+ n-)``.
-    """
-    a = float(auc)
-    if n_positive < 1 or n_negative < 1:
-        return np.nan
-    q1, q2 = a / (2.0 - a), 2.0 * a * a / (1.0 + a)
-    var = (a * (1.0 - a) + (n_positive - 1) * (q1 - a * a) + (n_negative - 1) * (q2 - a * a)) / (
-        n_positive * n_negative
-    )
-    return float(np.sqrt(max(var, 0.0)))
 
 
 def evaluation_reading(

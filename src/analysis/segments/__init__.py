@@ -28,7 +28,7 @@ keyword parameter; a value equal to a cut falls in the lower class. See
 The Series-valued segmentations return an ordered Categorical named after the
 function, indexed like the table (NaN for a customer outside its scope);
 :func:`ranking` and :func:`rfm_segments` return DataFrames.
-:func:`summarize` counts customers and value per label, or per cell of
+:func:`segment_summary` counts customers and value per label, or per cell of
 several labels crossed (e.g. stage x CLV tier). :func:`members` gives one
 segment's customers (:mod:`~analysis.segments.members`, for the segment
 studies).
@@ -56,7 +56,7 @@ from .members import (
     membership,
     segment_counts,
     segment_profile,
-    stage_mix,
+    segment_stages,
 )
 from .ranking import RANKING_WEIGHTS, rank_scale, ranking
 from .relationship import (
@@ -68,7 +68,7 @@ from .relationship import (
     relationship_level,
 )
 from .rfm_scores import RFM_GRID, RFM_SEGMENTS, rfm_grid_table, rfm_score, rfm_segments
-from .summary import SEGMENTATIONS, SUMMARY_COLUMNS, segment_labels, summarize
+from .summary import SEGMENTATIONS, SUMMARY_COLUMNS, segment_labels, segment_summary
 from .tiers import (
     CLV_TIER_SHARES,
     CLV_TIERS,
@@ -114,7 +114,7 @@ __all__ = [
     "rfm_score",
     "rfm_grid_table",
     "segment_labels",
-    "summarize",
+    "segment_summary",
     "SEGMENT_LABELS",
     "PROFILE_COLUMNS",
     "REST",
@@ -123,5 +123,5 @@ __all__ = [
     "members",
     "membership",
     "segment_profile",
-    "stage_mix",
+    "segment_stages",
 ]

@@ -4,7 +4,7 @@ A segment study (``notebooks/segment_study.ipynb``) looks at the customers
 holding one label of one segmentation. :func:`check_segment` refuses a label
 the segmentation cannot give before any data is read; :func:`members` returns
 the segment's rows of the customer table, refusing an empty segment with the
-labels that do hold customers; :func:`segment_profile` and :func:`stage_mix`
+labels that do hold customers; :func:`segment_profile` and :func:`segment_stages`
 set the segment beside the whole base, and :func:`membership` labels every
 customer "in the segment" or not, for the grouped indicators of
 :func:`analysis.strategy.kpis`.
@@ -31,7 +31,7 @@ __all__ = [
     "members",
     "membership",
     "segment_profile",
-    "stage_mix",
+    "segment_stages",
 ]
 
 #: the labels each segmentation of :data:`SEGMENTATIONS` can give, in report order
@@ -198,7 +198,7 @@ def segment_profile(
     return out
 
 
-def stage_mix(table: pd.DataFrame, rows: pd.DataFrame, value: str = "clv_net") -> pd.DataFrame:
+def segment_stages(table: pd.DataFrame, rows: pd.DataFrame, value: str = "clv_net") -> pd.DataFrame:
     """The lifecycle stages of the segment's customers beside the base's.
 
     Returns

@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from .summary import summarize
+from .summary import segment_summary
 
 __all__ = [
     "KOTLER_ORDER",
@@ -100,7 +100,7 @@ def relationship_level(
     ----------
     summary_or_table : DataFrame
         A per-segment frame with the number of customers and the margin per
-        customer, as :func:`analysis.segments.summarize` gives; or the customer
+        customer, as :func:`analysis.segments.segment_summary` gives; or the customer
         table together with ``by`` (then summarised first).
     by : Series, str or list, optional
         The segmentation, when a customer table is given.
@@ -137,9 +137,9 @@ def relationship_level(
         if by is None:
             raise ValueError(
                 f"relationship_level needs a per-segment frame with {customers!r} and {margin!r} "
-                "(as summarize gives), or the customer table with by= naming the segmentation"
+                "(as segment_summary gives), or the customer table with by= naming the segmentation"
             )
-        frame = summarize(frame, by)
+        frame = segment_summary(frame, by)
     elif by is not None:
         raise ValueError("by is for a customer table; this frame is already per segment")
     missing = [c for c in (customers, margin) if c not in frame.columns]

@@ -1,6 +1,6 @@
 """How customers and value spread over the labels of a segmentation (or a crossing of several).
 
-:func:`summarize` gives, per label: the customers, their share of the
+:func:`segment_summary` gives, per label: the customers, their share of the
 segmented customers, their total CLV, its share, and the mean CLV per
 customer -- the numbers a strategy table and :func:`relationship_level` read.
 """
@@ -17,9 +17,9 @@ from .matrices import cost_matrix, loyalty_profitability, value_matrix
 from .rfm_scores import rfm_segments
 from .tiers import clv_tiers, prospect_tiers
 
-__all__ = ["SEGMENTATIONS", "SUMMARY_COLUMNS", "segment_labels", "summarize"]
+__all__ = ["SEGMENTATIONS", "SUMMARY_COLUMNS", "segment_labels", "segment_summary"]
 
-#: the segmentations :func:`summarize` accepts by name, each called with its defaults
+#: the segmentations :func:`segment_summary` accepts by name, each called with its defaults
 SEGMENTATIONS: dict[str, Callable[[pd.DataFrame], pd.Series | pd.DataFrame]] = {
     "clv_tiers": clv_tiers,
     "value_matrix": value_matrix,
@@ -29,7 +29,7 @@ SEGMENTATIONS: dict[str, Callable[[pd.DataFrame], pd.Series | pd.DataFrame]] = {
     "rfm_segments": rfm_segments,
 }
 
-#: the columns of :func:`summarize`
+#: the columns of :func:`segment_summary`
 SUMMARY_COLUMNS: tuple[str, ...] = (
     "customers",
     "share_customers",
@@ -76,7 +76,7 @@ def segment_labels(table: pd.DataFrame, by: pd.Series | str) -> pd.Series:
     return labels
 
 
-def summarize(
+def segment_summary(
     table: pd.DataFrame,
     by: pd.Series | str | Sequence[pd.Series | str],
     *,
@@ -110,7 +110,7 @@ def summarize(
     keys = list(by) if isinstance(by, list | tuple) else [by]
     if not keys:
         raise ValueError("by must name at least one segmentation")
-    values = numeric(table, value, "summarize")
+    values = numeric(table, value, "segment_summary")
     frame = pd.DataFrame(index=table.index)
     names = []
     for i, key in enumerate(keys):

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from .budget import BUDGET_COLUMNS, budget_by_cell, holdout_split
 from .crm import DECISION_COLUMNS, decision_columns, with_decision_columns
-from .groups import TIERS, group_labels, resolve_tiers
+from .groups import TIERS, group_labels
 from .kpis import KPI_DEFINITIONS, KpiDefinition, kpi_definitions_table, kpis, latest_kpis
 from .pdca import check, parse_target, plan
 from .playbook import (
@@ -80,6 +80,5 @@ __all__ = [
     "parse_target",
     "plan",
     "recommend",
-    "resolve_tiers",
     "with_decision_columns",
 ]

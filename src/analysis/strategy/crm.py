@@ -25,9 +25,9 @@ import pandas as pd
 
 from ..churn import TOP_TIERS, early_warning, warning_score
 from ..errors import DataValidationError, where_rows
-from ..segments import CLV_TIER_SHARES, clv_tiers
+from ..segments import CLV_TIER_SHARES, clv_tiers, tiers_for
 from ..units import P_ALIVE_EVEN, STAGES
-from .groups import TIERS, resolve_tiers
+from .groups import TIERS
 from .playbook import PRIORITIES, RELATIONSHIP_LEVELS, Playbook, load_playbook
 
 __all__ = [
@@ -172,7 +172,7 @@ def decision_columns(
         warning_top_tiers = (warning_top_tiers,)
     stage = _stages(table)
     tiers = clv_tiers(table, shares=tier_shares)
-    tier = resolve_tiers(table, tiers)  # the recommendation's tiers
+    tier = tiers_for(table, tiers, labels=TIERS)  # the recommendation's tiers
     at_risk = early_warning(
         table,
         tiers=tiers,

@@ -2,9 +2,9 @@
 
 A group label is one value per customer of the customer table
 (:func:`analysis.customers.customer_table`), aligned on its ``customer_id``
-index. :func:`resolve_tiers` gives the value tier of every customer (from
-:func:`analysis.segments.clv_tiers` unless the caller passes its own);
-:func:`group_labels` turns a ``by`` argument (a column name, the word
+index. :func:`analysis.segments.tiers_for` with ``labels=TIERS`` gives the value
+tier of every customer (from :func:`analysis.segments.clv_tiers` unless the
+caller passes its own); :func:`group_labels` turns a ``by`` argument (a column name, the word
 ``"tier"``, a Series, or a list of these) into one labelled Series.
 """
 
@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import pandas as pd
 
 from ..errors import MAX_SHOWN
+from ..segments import tiers_for
 
-__all__ = ["TIERS", "TIER_COLUMN", "resolve_tiers", "group_labels"]
+__all__ = ["TIERS", "TIER_COLUMN", "group_labels"]
 
 #: the value tiers within a stage, best first (those of :func:`analysis.segments.clv_tiers`)
 TIERS: tuple[str, ...] = ("high", "medium", "low", "negative")
@@ -60,20 +61,6 @@ def _align(table: pd.DataFrame, labels: pd.Series, what: str) -> pd.Series:
     return out
 
 
-def resolve_tiers(table: pd.DataFrame, tiers: pd.Series | None = None) -> pd.Series:
-    """The value tier of every customer of ``table``, as an ordered Categorical over :data:`TIERS`.
-
-    :func:`analysis.segments.tiers_for` with the playbook's tiers: ``tiers``
-    given (a Series by ``customer_id``, extra customers ignored) or, when
-    None, :func:`analysis.segments.clv_tiers` of the table. Raises
-    :class:`~analysis.errors.DataValidationError` (a ``ValueError``) when a
-    customer has no tier or a label is not a tier.
-    """
-    from ..segments import tiers_for  # same layer
-
-    return tiers_for(table, tiers, labels=TIERS)
-
-
 def _one(table: pd.DataFrame, by) -> pd.Series:
     if isinstance(by, pd.Series):
         return _align(table, by, f"by ({by.name!r})" if by.name is not None else "by")
@@ -81,7 +68,7 @@ def _one(table: pd.DataFrame, by) -> pd.Series:
         if by in table.columns:
             return _align(table, table[by], f"column {by!r}")
         if by == TIER_COLUMN:
-            return resolve_tiers(table)
+            return tiers_for(table, labels=TIERS)
         raise ValueError(
             f"by={by!r} is not a column of the customer table (columns: {list(map(str, table.columns))}) "
             f"nor {TIER_COLUMN!r}; pass a column name, {TIER_COLUMN!r} or a Series indexed by customer_id."
@@ -105,7 +92,7 @@ def group_labels(table: pd.DataFrame, by: str | pd.Series | Sequence | None = No
         The customer table, indexed by ``customer_id``.
     by : str, Series or list, optional
         ``None`` (default): the lifecycle ``stage``. A column name of
-        ``table``; ``"tier"`` for the value tier (:func:`resolve_tiers`) when
+        ``table``; ``"tier"`` for the value tier (:func:`analysis.segments.tiers_for`) when
         the table has no such column; a Series indexed by ``customer_id``; or
         a list of these, crossed into labels like ``"formation/high"``.
 

@@ -14,8 +14,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ..segments import tiers_for
 from ..units import STAGES
-from .groups import TIERS, resolve_tiers
+from .groups import TIERS
 from .playbook import Playbook, load_playbook
 
 __all__ = ["RECOMMEND_COLUMNS", "recommend"]
@@ -93,7 +94,7 @@ def recommend(
     stage = _stages(table)
     if "clv_net" not in table.columns:
         raise ValueError("the customer table has no 'clv_net' column; the share of value needs it.")
-    tier = resolve_tiers(table, tiers).astype(str)
+    tier = tiers_for(table, tiers, labels=TIERS).astype(str)
     value = table["clv_net"].astype(float)
     cells = pd.MultiIndex.from_product([list(STAGES), list(TIERS)], names=["stage", "tier"])
     keys = [stage.to_numpy(), tier.to_numpy()]
