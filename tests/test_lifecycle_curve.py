@@ -44,3 +44,20 @@ def test_lifecycle_curve_classifies_a_log_when_given_one(cdnow_sample):
     pd.testing.assert_frame_equal(direct, staged)
     with pytest.raises(TypeError, match="transactions or stages"):
         lc.lifecycle_curve()
+
+
+def test_spend_per_purchase_by_stage_weights_points_by_customer_periods():
+    # formation: 10 customer-periods at 2 purchases / $40 and 30 at 1 / $30 -> $1,300 / 50 purchases
+    curve = pd.DataFrame(
+        {
+            "stage": [F, F, S, D],
+            "customer_periods": [10, 30, 5, 4],
+            "purchases": [2.0, 1.0, 1.0, 0.0],
+            "revenue": [40.0, 30.0, 25.0, 0.0],
+        }
+    )
+    got = lc.curve.spend_per_purchase_by_stage(curve)
+    assert list(got.index) == [F, S, D]
+    assert got[F] == pytest.approx(1300 / 50)
+    assert got[S] == pytest.approx(25.0)
+    assert np.isnan(got[D])

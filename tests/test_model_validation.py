@@ -12,7 +12,7 @@ from analysis.models import (
     holdout_comparison,
     holdout_error_table,
     holdout_errors,
-    holdout_predictions,
+    holdout_purchases,
     holdout_table,
     value_errors,
 )
@@ -48,13 +48,13 @@ def summary():
 
 
 def test_holdout_predictions(summary):
-    pred = holdout_predictions(PerPurchase(), summary)
+    pred = holdout_purchases(PerPurchase(), summary)
     np.testing.assert_allclose(pred["predicted"], [1, 1, 2, 4, 8, 10])
     np.testing.assert_allclose(pred["actual"], [0, 1, 1, 2, 5, 3])
     assert pred.index.equals(summary.index)
     # an explicit duration overrides the column
     np.testing.assert_allclose(
-        holdout_predictions(PerPurchase(), summary, duration=5)["predicted"], [0.5, 0.5, 1, 2, 4, 5]
+        holdout_purchases(PerPurchase(), summary, duration=5)["predicted"], [0.5, 0.5, 1, 2, 4, 5]
     )
 
 
@@ -97,7 +97,7 @@ def test_holdout_errors_exact(summary):
 
 def test_varying_holdout_durations_are_predicted_per_group(summary):
     mixed = summary.assign(duration_holdout=[10.0, 20.0, 10.0, 20.0, 10.0, 20.0])
-    pred = holdout_predictions(PerPurchase(), mixed)
+    pred = holdout_purchases(PerPurchase(), mixed)
     np.testing.assert_allclose(pred["predicted"], [1, 2, 2, 8, 8, 20])
 
 

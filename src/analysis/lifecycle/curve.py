@@ -16,7 +16,7 @@ from ..units import STAGES
 from ..validate import require_columns
 from .stages import assign_stages
 
-__all__ = ["lifecycle_curve"]
+__all__ = ["lifecycle_curve", "spend_per_purchase_by_stage"]
 
 
 def lifecycle_curve(
@@ -150,3 +150,24 @@ def lifecycle_curve(
         )
         return out
     raise ValueError(f"align must be 'age' or 'stage', got {align!r}")
+
+
+def spend_per_purchase_by_stage(curve_by_stage: pd.DataFrame) -> pd.Series:
+    """Revenue per purchase in each stage, from a curve aligned on the stages.
+
+    Each point's revenue and purchases per customer are weighted by its
+    ``customer_periods``, so the ratio is the stage's total revenue over its
+    total purchases. NaN for a stage without purchases; stages in lifecycle
+    order, those absent from the curve left out.
+    """
+    w = curve_by_stage["customer_periods"].astype(float)
+    frame = pd.DataFrame(
+        {
+            "stage": curve_by_stage["stage"].astype(str),
+            "revenue": w * curve_by_stage["revenue"],
+            "purchases": w * curve_by_stage["purchases"],
+        }
+    )
+    sums = frame.groupby("stage")[["revenue", "purchases"]].sum()
+    out = sums["revenue"] / sums["purchases"].where(sums["purchases"] > 0)
+    return out.reindex([s for s in STAGES if s in out.index]).rename("spend_per_purchase")

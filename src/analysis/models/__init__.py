@@ -24,7 +24,7 @@ from .validation import (
     holdout_comparison,
     holdout_error_table,
     holdout_errors,
-    holdout_predictions,
+    holdout_purchases,
     holdout_table,
     tracking_table,
     value_errors,
@@ -33,7 +33,7 @@ from .validation import (
 __all__ = ["BaseModel", "Convergence", "ConvergenceError", "OnePassModel"]
 __all__ += ["BoundaryFitWarning", "DegenerateDataError"]
 __all__ += ["BetaGeoBetaBinom", "GammaGamma", "ShiftedBetaGeo"]
-__all__ += ["holdout_errors", "holdout_predictions", "holdout_table", "tracking_table"]
+__all__ += ["holdout_errors", "holdout_purchases", "holdout_table", "tracking_table"]
 __all__ += ["holdout_comparison", "holdout_error_table", "value_errors"]
 __all__ += ["CountModel", "PurchaseCountDistribution"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]

@@ -30,7 +30,7 @@ from ..units import unit_days
 from ..validate import DataValidationError
 
 __all__ = [
-    "holdout_predictions",
+    "holdout_purchases",
     "holdout_table",
     "holdout_errors",
     "tracking_table",
@@ -40,7 +40,7 @@ __all__ = [
 ]
 
 
-def holdout_predictions(model, data: pd.DataFrame, duration=None) -> pd.DataFrame:
+def holdout_purchases(model, data: pd.DataFrame, duration=None) -> pd.DataFrame:
     """Actual and predicted holdout purchases per customer.
 
     Parameters
@@ -109,7 +109,7 @@ def holdout_table(model, data: pd.DataFrame, max_frequency: int = 7, duration=No
     Parameters
     ----------
     model : fitted transaction model
-        See :func:`holdout_predictions`.
+        See :func:`holdout_purchases`.
     data : DataFrame
         Calibration summary with holdout columns.
     max_frequency : int
@@ -126,7 +126,7 @@ def holdout_table(model, data: pd.DataFrame, max_frequency: int = 7, duration=No
     """
     if int(max_frequency) != max_frequency or max_frequency < 1:
         raise ValueError(f"max_frequency must be a whole number >= 1, got {max_frequency!r}")
-    pred = holdout_predictions(model, data, duration)
+    pred = holdout_purchases(model, data, duration)
     groups = _groups(pred["frequency"].to_numpy(), int(max_frequency))
     w = pred["weight"]
     frame = pd.DataFrame(
@@ -163,7 +163,7 @@ def holdout_errors(model, data: pd.DataFrame, duration=None) -> pd.Series:
         ``total_relative_error`` ((predicted - actual) / actual, in total);
         ``correlation`` (customer-level, weighted Pearson).
     """
-    pred = holdout_predictions(model, data, duration)
+    pred = holdout_purchases(model, data, duration)
     w = pred["weight"].to_numpy()
     a = pred["actual"].to_numpy()
     p = pred["predicted"].to_numpy()

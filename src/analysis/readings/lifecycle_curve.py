@@ -11,11 +11,12 @@ import numpy as np
 import pandas as pd
 
 from ..data import PURCHASES
+from ..lifecycle.curve import spend_per_purchase_by_stage
 from ..units import STAGES
 from ._format import join_and, money, pct
 from .lifecycle import LEVEL_CHANGE
 
-__all__ = ["CONSTANT_SPEND", "curve_by_age_reading", "curve_by_stage_reading", "spend_per_purchase"]
+__all__ = ["CONSTANT_SPEND", "curve_by_age_reading", "curve_by_stage_reading"]
 
 #: spend per purchase whose largest stage value is at most this much above the smallest
 #: is "close to constant" across the stages
@@ -54,21 +55,6 @@ def curve_by_age_reading(curve: pd.DataFrame) -> str:
         f"holds the acquisition purchase) and {word} from {later.iloc[0]:.2f} at age "
         f"{later.index[0]} to {later.iloc[-1]:.2f} at age {later.index[-1]}.{close}"
     )
-
-
-def spend_per_purchase(curve_by_stage: pd.DataFrame) -> pd.Series:
-    """Revenue per purchase by stage, weighted by customer-periods (a stage-aligned curve)."""
-    w = curve_by_stage["customer_periods"].astype(float)
-    frame = pd.DataFrame(
-        {
-            "stage": curve_by_stage["stage"].astype(str),
-            "revenue": w * curve_by_stage["revenue"],
-            "purchases": w * curve_by_stage["purchases"],
-        }
-    )
-    sums = frame.groupby("stage")[["revenue", "purchases"]].sum()
-    out = sums["revenue"] / sums["purchases"].where(sums["purchases"] > 0)
-    return out.reindex([s for s in STAGES if s in out.index])
 
 
 def _pace(curve_by_stage: pd.DataFrame, stage: str) -> tuple[float, float]:
@@ -116,7 +102,7 @@ def curve_by_stage_reading(curve_by_stage: pd.DataFrame, *, currency: str = "$")
             " Each purchase counts as one (the log has no amounts), so value moves with the "
             "number of purchases alone."
         )
-    spp = spend_per_purchase(curve_by_stage).dropna()
+    spp = spend_per_purchase_by_stage(curve_by_stage).dropna()
     if len(spp) < 2:
         where = (
             f"in {spp.index[0]} alone ({money(spp.iloc[0], currency)})"
