@@ -9,9 +9,12 @@ import pytest
 from analysis import tables
 
 
-def test_money_has_separators_a_currency_and_cents_below_ten_thousand():
-    assert tables.money(1234.5) == "$1,234.50"
-    assert tables.money(-1234.5, currency="EUR ") == "-EUR 1,234.50"
+def test_money_has_separators_a_currency_and_cents_below_one_hundred():
+    assert tables.money(1234.5) == "$1,234"
+    assert tables.money(-1234.5, currency="EUR ") == "-EUR 1,234"
+    assert tables.money(99.994) == "$99.99"
+    assert tables.money(100.0) == "$100"
+    assert tables.money(-42.5) == "-$42.50"
     assert tables.money(1_234_567.891) == "$1,234,568"
     assert tables.money(0.004) == "$0.00"  # no "-$0.00" for a rounded-away negative
     assert tables.money(-0.001) == "$0.00"
@@ -49,7 +52,7 @@ def test_format_table_by_role_with_one_money_precision_per_column():
     expected = pd.DataFrame(
         {
             "customers": ["1,200", "3"],
-            "clv": ["€25,000", "€12"],  # the column reaches 10,000: no cents in any of its cells
+            "clv": ["€25,000", "€12"],  # the column reaches 100: no cents in any of its cells
             "revenue": ["€12.30", ""],
             "share_decline": ["50.0%", "1.2%"],
             "pvalue": ["0.200", "< 0.001"],
@@ -81,7 +84,7 @@ def test_format_table_refuses_unknown_roles_and_columns():
 def test_table_functions_declare_their_roles():
     values = pd.DataFrame({"m": [100.0, 50.0, 25.0, 25.0]})
     out = tables.format_table(tables.method_summary(values))
-    assert out.loc["m"].tolist() == ["4", "$200.00", "$50.00", "$37.50", "50.0%", "50.0%"]
+    assert out.loc["m"].tolist() == ["4", "$200", "$50.00", "$37.50", "50.0%", "50.0%"]
 
 
 def test_summary_table_replaces_describe_with_units():
@@ -193,3 +196,18 @@ def test_format_kpis_shows_each_row_in_its_kpis_unit():
         tables.format_kpis(table.drop(columns="kpi"))
     with pytest.raises(ValueError, match="unknown KPI"):
         tables.format_kpis(table.assign(kpi="happiness"))
+
+
+def test_join_and_lists_in_prose():
+    assert tables.join_and([]) == ""
+    assert tables.join_and(["a"]) == "a"
+    assert tables.join_and(["a", 2]) == "a and 2"
+    assert tables.join_and("abc") == "a, b and c"
+
+
+def test_readings_write_money_and_lists_with_the_tables_rule():
+    from analysis.readings import _format
+    from analysis.readings.strategy import kpi_value
+
+    assert _format.money is tables.money and _format.join_and is tables.join_and
+    assert kpi_value("average_order_value", 1234.5) == tables.money(1234.5) == "$1,234"

@@ -1,25 +1,17 @@
-"""How the readings write numbers: money, shares and lists, alike in every report's prose."""
+"""How the readings write words around numbers: shares in prose, counts with their noun, capitals.
+
+Money and lists follow the one rule of :mod:`analysis.tables.format`
+(:func:`~analysis.tables.format.money`, :func:`~analysis.tables.format.join_and`),
+re-exported here for the readings.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 import numpy as np
 
-from ..tables.format import with_currency
+from ..tables.format import join_and, money
 
 __all__ = ["money", "pct", "join_and", "cap", "word_for", "count"]
-
-
-def money(x: float, currency: str = "$") -> str:
-    """``$1,234`` from 100 up, ``$12.34`` below; the sign before the currency.
-
-    A unit word (``purchases``, for a log without amounts) follows the number:
-    ``12.34 purchases``.
-    """
-    sign = "-" if x < 0 else ""
-    digits = 0 if abs(x) >= 100 else 2
-    return with_currency(f"{abs(x):,.{digits}f}", currency, sign)
 
 
 def pct(x: float) -> str:
@@ -29,14 +21,6 @@ def pct(x: float) -> str:
     if 0 < abs(x) < 0.0005:
         return "<0.1%" if x > 0 else "-<0.1%"
     return f"{100 * x:.1f}%" if abs(x) < 0.1 else f"{100 * x:.0f}%"
-
-
-def join_and(items: Iterable) -> str:
-    """``a``, ``a and b``, ``a, b and c``."""
-    items = [str(i) for i in items]
-    if not items:
-        return ""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def cap(text: str) -> str:

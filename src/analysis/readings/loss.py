@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..tables.format import money
-from .strategy import join_words, percent
+from ..tables.format import join_and, money, percent
 
 __all__ = [
     "budget_reading",
@@ -199,13 +198,13 @@ def budget_reading(budget: pd.DataFrame, *, currency: str = "$") -> str:
             for c, r in spending.head(3).iterrows()
         ]
         text.append(
-            f"{'The most goes' if len(spending) > 1 else 'All of it goes'} to {join_words(said)}."
+            f"{'The most goes' if len(spending) > 1 else 'All of it goes'} to {join_and(said)}."
         )
     none = cells.loc[cells["budget"] <= 0]
     if len(none):
         said = [f"{c} ({r['investment_priority']})" for c, r in none.iterrows()]
         text.append(
-            f"{join_words(said)} get{'s' if len(none) == 1 else ''} no retention budget: the "
+            f"{join_and(said)} get{'s' if len(none) == 1 else ''} no retention budget: the "
             "playbook spends no more than standard service there."
         )
     return " ".join(text)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from ..strategy import KPI_DEFINITIONS, PRIORITIES, RELATIONSHIP_LEVELS, latest_kpis
-from ..tables.format import with_currency
+from ..tables.format import join_and, money, percent
 
 __all__ = [
     "check_reading",
@@ -31,19 +31,6 @@ MODEL_KPIS: tuple[str, ...] = ("share_of_value", "mean_p_alive")
 SHARE_UNITS: tuple[str, ...] = ("share", "probability")
 
 
-def join_words(items) -> str:
-    """``a``, ``a and b``, ``a, b and c`` (empty text for no items)."""
-    items = [str(i) for i in items]
-    if not items:
-        return ""
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
-def percent(x: float, digits: int = 1) -> str:
-    """A fraction as a percentage: ``0.2954`` -> ``29.5%``."""
-    return f"{100 * x:.{digits}f}%"
-
-
 def kpi_value(kpi: str, value: float, currency: str = "$") -> str:
     """A KPI value in its unit: shares as percentages, days with the word, counts as integers, money."""
     if pd.isna(value):
@@ -56,7 +43,7 @@ def kpi_value(kpi: str, value: float, currency: str = "$") -> str:
     if unit == "customers":
         return f"{value:,.0f}"
     if unit.startswith("amount"):
-        return with_currency(f"{abs(value):,.2f}", currency, "-" if value < 0 else "")
+        return money(value, currency)
     return f"{value:,.2f}"
 
 
@@ -90,18 +77,18 @@ def playbook_reading(plays: pd.DataFrame, *, edited: bool = False) -> str:
     counts = plays["priority"].value_counts()
     parts = [f"{int(counts[p])} {p}" for p in PRIORITIES if p in counts]
     which = "This edited playbook" if edited else "The package's playbook"
-    text = [f"{which} fills {n} stage x tier cells: {join_words(parts)}."]
+    text = [f"{which} fills {n} stage x tier cells: {join_and(parts)}."]
     stages = plays.index.get_level_values("stage")
     invest = list(dict.fromkeys(stages[(plays["priority"] == "invest").to_numpy()]))
     no_invest = [s for s in dict.fromkeys(stages) if s not in invest]
     if invest:
-        text.append(f"It invests in {join_words(invest)}")
-        text[-1] += f", and in no cell of {join_words(no_invest)}." if no_invest else "."
+        text.append(f"It invests in {join_and(invest)}")
+        text[-1] += f", and in no cell of {join_and(no_invest)}." if no_invest else "."
     levels = plays["relationship_level"]
     top = next((lv for lv in reversed(RELATIONSHIP_LEVELS) if (levels == lv).any()), None)
     if top is not None:
         cells = [f"{s}/{t}" for s, t in plays.index[(levels == top).to_numpy()]]
-        text.append(f"The most involved level it uses, {top}, is kept for {join_words(cells)}.")
+        text.append(f"The most involved level it uses, {top}, is kept for {join_and(cells)}.")
     return " ".join(text)
 
 
@@ -124,9 +111,7 @@ def recommendation_reading(rec: pd.DataFrame) -> str:
     by_stage = rec.groupby(level="stage", sort=False)[["customers", "share_value"]].sum()
     empty = by_stage.index[by_stage["customers"] == 0].tolist()
     text = [f"The {total:,} customers fill {len(filled)} of the {len(rec)} cells"]
-    text[0] += (
-        f"; {join_words(empty)} {'has' if len(empty) == 1 else 'have'} none." if empty else "."
-    )
+    text[0] += f"; {join_and(empty)} {'has' if len(empty) == 1 else 'have'} none." if empty else "."
     crowd = filled["customers"].idxmax()
     crowd_row = filled.loc[crowd]
     has_value = bool(rec["share_value"].notna().all())
@@ -158,7 +143,7 @@ def recommendation_reading(rec: pd.DataFrame) -> str:
         text.append(
             f"The {first} cells cover the most value: {percent(prio.iloc[0]['share_value'])}, "
             f"with {int(prio.iloc[0]['customers']):,} customers"
-            + (f"; then {join_words(others)}." if others else ".")
+            + (f"; then {join_and(others)}." if others else ".")
         )
     else:
         text.append(
@@ -169,7 +154,7 @@ def recommendation_reading(rec: pd.DataFrame) -> str:
     for p in ("exit", "reduce"):
         n = int(rec.loc[rec["priority"] == p, "customers"].sum())
         little.append(f"{n:,} ({percent(n / total)}) get '{p}'" if n else f"none gets '{p}'")
-    text.append(f"Of the customers, {join_words(little)}.")
+    text.append(f"Of the customers, {join_and(little)}.")
     return " ".join(text)
 
 
@@ -258,8 +243,8 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
         row = m.loc[kpi, groups].dropna()
         if better is None or len(row) < 2:
             continue
-        high = join_words(row.index[np.isclose(row, row.max())])
-        low = join_words(row.index[np.isclose(row, row.min())])
+        high = join_and(row.index[np.isclose(row, row.max())])
+        low = join_and(row.index[np.isclose(row, row.min())])
         best, worst = (high, low) if better == "higher" else (low, high)
         top, bottom = (row.max(), row.min()) if better == "higher" else (row.min(), row.max())
         word = ("highest", "lowest") if better == "higher" else ("lowest", "highest")
@@ -275,7 +260,7 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
         bullets.append(f"- **{kpi}** ({better} is better): {said}.")
     missing = unmeasurable_kpis(kpi_table).index.tolist()
     tail = (
-        f"Not measurable with these data: {join_words(missing)} (why: the table below)."
+        f"Not measurable with these data: {join_and(missing)} (why: the table below)."
         if missing
         else "Every KPI is measurable with these data."
     )
@@ -308,15 +293,15 @@ def _tested(check: pd.DataFrame, counted: np.ndarray) -> list[str]:
         f"{sizes['treated']:,} treated), treated minus holdout:"
     ]
     if better:
-        text.append(f"the treated did better on {join_words(better)};")
+        text.append(f"the treated did better on {join_and(better)};")
     if worse:
-        text.append(f"worse on {join_words(worse)};")
+        text.append(f"worse on {join_and(worse)};")
     if even:
-        text.append(f"no different beyond chance on {join_words(even)};")
+        text.append(f"no different beyond chance on {join_and(even)};")
     if unjudged:
         text.append(
             f"not judged, without an interval (too few customers in an arm, or a unit "
-            f"without one), on {join_words(unjudged)};"
+            f"without one), on {join_and(unjudged)};"
         )
     text[-1] = text[-1].rstrip(";") + ("" if text[-1].endswith(".") else ".")
     return [" ".join(text)]
@@ -345,7 +330,7 @@ def plan_reading(targets: pd.DataFrame) -> str:
         rows = targets.loc[marked]
         kinds = rows["by_construction"].astype(str).str.split(":").str[0]
         said = [
-            f"{kpi} in {join_words(sub['group'])} ({'; '.join(dict.fromkeys(kinds[sub.index]))})"
+            f"{kpi} in {join_and(sub['group'])} ({'; '.join(dict.fromkeys(kinds[sub.index]))})"
             for kpi, sub in rows.groupby("kpi", sort=False)
         ]
         text.append(
@@ -356,7 +341,7 @@ def plan_reading(targets: pd.DataFrame) -> str:
         none = targets["action"].astype(str).str.startswith("none")
         if none.any():
             said = [f"{r.kpi} in {r.group}" for r in targets.loc[none].itertuples()]
-            text.append(f"No playbook action watches {join_words(said)}.")
+            text.append(f"No playbook action watches {join_and(said)}.")
     held = targets.attrs.get("holdout")
     if held is None:
         text.append(
@@ -430,23 +415,23 @@ def check_reading(check: pd.DataFrame) -> str:
             f"{kpi_value(r.kpi, r.target)}, {_gap(r.kpi, r.gap)})"
             for r in rows.itertuples()
         ]
-        text.append(f"Missed, largest gap first: {join_words(said)}.")
+        text.append(f"Missed, largest gap first: {join_and(said)}.")
     if hit.any():
         said = [f"{r.kpi} in {r.group}" for r in check.loc[hit].itertuples()]
-        text.append(f"Met: {join_words(said)}.")
+        text.append(f"Met: {join_and(said)}.")
     text.extend(_tested(check, ~ceiling))
     changes = check.attrs.get("table_changes") or {}
     if changes:
         said = [f"{k} {old} at the plan, {new} at the check" for k, (old, new) in changes.items()]
         modelled = [k for k in dict.fromkeys(check["kpi"]) if k in MODEL_KPIS]
         consequence = (
-            f"{join_words(modelled)} read the model's output, so part of their change comes from "
+            f"{join_and(modelled)} read the model's output, so part of their change comes from "
             "the settings, not the customers."
             if modelled
             else "the KPIs checked here are counted from the log and do not depend on them."
         )
         text.append(
-            f"The customer table's settings changed between the runs ({join_words(said)}); "
+            f"The customer table's settings changed between the runs ({join_and(said)}); "
             + consequence
         )
     elif "table_changes" in check.attrs:

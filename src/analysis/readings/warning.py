@@ -17,9 +17,8 @@ import pandas as pd
 
 from ..churn import FEATURES, MIN_FEATURE_STD, REASONS, valuable
 from ..ranks import auc_standard_error
-from ..tables.format import with_currency
+from ..tables.format import join_and, percent, with_currency
 from ..units import P_ALIVE_SURE
-from .strategy import join_words, percent
 
 __all__ = [
     "FEW_OUTCOMES",
@@ -119,7 +118,7 @@ def warning_reading(
     _, is_valuable = valuable(table, tiers, top_tiers)
     n_valuable = int(is_valuable.sum())
     n = len(warnings)
-    tiers = f"the {join_words(top_tiers)} value tier{'s' if len(top_tiers) > 1 else ''}"
+    tiers = f"the {join_and(top_tiers)} value tier{'s' if len(top_tiers) > 1 else ''}"
     if n == 0:
         return f"No customer of {tiers} ({n_valuable:,} customers) is flagged for any reason."
     total = float(table["clv_net"].sum())
@@ -133,7 +132,7 @@ def warning_reading(
     said = [f"{r} {int(c):,}" for r, c in counts.items() if c > 0]
     many = int((warnings[list(REASONS)].drop(columns="entered_decline").sum(axis=1) > 1).sum())
     text.append(
-        f"By reason: {join_words(said)}; the most common is {counts.index[0]}"
+        f"By reason: {join_and(said)}; the most common is {counts.index[0]}"
         + (
             f"; {many:,} are flagged for more than one reason (entering decline counted as part "
             "of being in decline)."
@@ -197,7 +196,7 @@ def evaluation_reading(
     ]
     ranked = [f"{name[s]} {a:.3f}" for s, a in ev["auc"].items()]
     best = ev.index[0]
-    text.append(f"The AUCs, best first: {join_words(ranked)}; the best is {name[best]}.")
+    text.append(f"The AUCs, best first: {join_and(ranked)}; the best is {name[best]}.")
     if len(ev) > 1:
         second = ev.index[1]
         lead = float(ev["auc"].iloc[0] - ev["auc"].iloc[1])
@@ -225,13 +224,13 @@ def evaluation_reading(
     chance = [name[s] for s in judged if abs(ev.loc[s, "auc"] - 0.5) <= 2 * se[s]]
     if below:
         text.append(
-            f"{_first_up(join_words(below))} rank{'s' if len(below) == 1 else ''} below chance "
+            f"{_first_up(join_and(below))} rank{'s' if len(below) == 1 else ''} below chance "
             "(AUC under 0.5 by more than two standard errors): the customers it ranks first "
             "were more often active."
         )
     if chance:
         text.append(
-            f"{_first_up(join_words(chance))} cannot be told from chance (AUC within two "
+            f"{_first_up(join_and(chance))} cannot be told from chance (AUC within two "
             "standard errors of 0.5)."
         )
     by_lift = ev.sort_values("lift", ascending=False, kind="stable")
@@ -320,16 +319,16 @@ def drivers_reading(
         named = [_effect(t, r["odds_ratio"], ref) for t, r in sig.head(strongest).iterrows()]
         text.append(
             f"The largest effects significant at {percent(alpha, 0)}, each per its own unit: "
-            f"{join_words(named)}."
+            f"{join_and(named)}."
         )
         rest = [_effect(t, r["odds_ratio"], ref) for t, r in sig.iloc[strongest:].iterrows()]
         if rest:
-            text.append(f"Also significant: {join_words(rest)}.")
+            text.append(f"Also significant: {join_and(rest)}.")
     else:
         text.append(f"No feature is significant at {percent(alpha, 0)}.")
     weak = terms.index[terms["p_value"] >= alpha].tolist()
     if weak:
-        text.append(f"Not significant: {join_words(weak)}.")
+        text.append(f"Not significant: {join_and(weak)}.")
     for feature, why in (left_out or {}).items():
         what = FEATURES.get(feature, feature).split(" (")[0]
         text.append(f"Left out: {feature} ({what}), {why}.")

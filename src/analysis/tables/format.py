@@ -1,15 +1,17 @@
-"""How the reports show numbers: money, counts, shares, p-values, in tables and in figure labels.
+"""How the reports show numbers: money, counts, shares, p-values, lists, in tables, figure labels and prose.
 
-One place for the display rules of the study (issue #11), used by the table
-functions, the figures and the notebooks:
+One place for the display rules of the study (issues #11 and #20), used by the
+table functions, the figures, the readings and the notebooks:
 
-- money with thousands separators and a currency sign, two decimals, none
-  from :data:`MONEY_WHOLE_FROM` up (in a table column: for the whole column,
-  so a column never mixes the two);
+- money with thousands separators and a currency sign, two decimals below
+  :data:`MONEY_WHOLE_FROM` (``$12.34``), none from it up (``$1,234``); in a
+  table column the rule holds for the whole column, so a column never mixes
+  the two;
 - counts as whole numbers with separators;
 - shares as percentages (``12.3%``);
 - p-values with three decimals, ``< 0.001`` below that;
-- text in full, never cut with an ellipsis.
+- text in full, never cut with an ellipsis; a list as ``a, b and c``
+  (:func:`join_and`).
 
 :func:`format_table` turns a numeric table into one of display strings by
 column role; :func:`summary_table` replaces ``DataFrame.describe()`` with the
@@ -30,6 +32,8 @@ __all__ = [
     "TIME_UNIT_NAMES",
     "FormattedTable",
     "money",
+    "with_currency",
+    "join_and",
     "integer",
     "percent",
     "points",
@@ -47,7 +51,7 @@ ROLES: tuple[str, ...] = (
     "money", "count", "share", "points", "pvalue", "ratio", "number", "text", "date",
 )  # fmt: skip
 #: money at or above this (absolute) value is shown without cents
-MONEY_WHOLE_FROM: float = 10_000.0
+MONEY_WHOLE_FROM: float = 100.0
 #: the plural name of each time unit of :data:`analysis.units.TIME_UNITS`, for labels
 TIME_UNIT_NAMES: dict[str, str] = {
     "D": "days",
@@ -94,11 +98,11 @@ def with_currency(number: str, currency: str, sign: str = "") -> str:
 
 
 def money(x: float, currency: str = "$", decimals: int | None = None, na_rep: str = "n/a") -> str:
-    """``$1,234.56``; ``$12,346`` from :data:`MONEY_WHOLE_FROM` up; the sign before the currency.
+    """``$12.34`` below :data:`MONEY_WHOLE_FROM`, ``$1,234`` from it up; the sign before the currency.
 
     ``decimals`` fixes the number of decimals (a table column passes one for
     all its cells). A unit word (:func:`unit_after`) follows the number:
-    ``1,234.56 purchases``.
+    ``12.34 purchases``. A negative amount that rounds to zero has no sign.
     """
     if not _finite(x):
         return na_rep
@@ -106,6 +110,14 @@ def money(x: float, currency: str = "$", decimals: int | None = None, na_rep: st
     digits = decimals if decimals is not None else (0 if abs(x) >= MONEY_WHOLE_FROM else 2)
     sign = "-" if x < 0 and round(abs(x), digits) > 0 else ""
     return with_currency(f"{abs(x):,.{digits}f}", currency, sign)
+
+
+def join_and(items) -> str:
+    """``a``, ``a and b``, ``a, b and c``; empty text for no items."""
+    items = [str(i) for i in items]
+    if not items:
+        return ""
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
 def integer(x: float, na_rep: str = "n/a") -> str:
