@@ -186,6 +186,88 @@ def test_the_checks_catch_what_they_claim(tmp_path):
     assert _resolve("analysis.models", True, node) == "analysis.models.base"
 
 
+#: public names several modules may define: the command-line entry point of each ``python -m`` tool
+SHARED_NAMES = frozenset({"main"})
+
+
+def _statements(body):
+    """Top-level statements, those inside a top-level ``if`` or ``try`` included."""
+    for node in body:
+        if isinstance(node, ast.If):
+            yield from _statements(node.body + node.orelse)
+        elif isinstance(node, ast.Try):
+            yield from _statements(
+                node.body
+                + node.orelse
+                + node.finalbody
+                + [s for h in node.handlers for s in h.body]
+            )
+        else:
+            yield node
+
+
+def _definitions(source: str) -> set[str]:
+    """The public functions and classes a module defines (not those it imports)."""
+    return {
+        node.name
+        for node in _statements(ast.parse(source).body)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        and not node.name.startswith("_")
+    }
+
+
+def _duplicates(sources: dict[str, str]) -> list[str]:
+    """Each public name defined in more than one module, and each top-level module named like a
+    public function or class of another module (``analysis.ranking`` beside ``segments.ranking``)."""
+    where: dict[str, list[str]] = {}
+    for module, source in sorted(sources.items()):
+        for name in _definitions(source):
+            where.setdefault(name, []).append(module)
+    found = [
+        f"{name} is defined in {', '.join(mods)}"
+        for name, mods in sorted(where.items())
+        if len(mods) > 1 and name not in SHARED_NAMES
+    ]
+    tops = {m.split(".")[1] for m in sources if m.count(".") >= 1}
+    for top in sorted(tops & set(where)):
+        elsewhere = [
+            m for m in where[top] if m != f"analysis.{top}" and not m.startswith(f"analysis.{top}.")
+        ]
+        if elsewhere:
+            found.append(
+                f"the module analysis.{top} shares its name with {top} in {', '.join(elsewhere)}"
+            )
+    return found
+
+
+def test_no_public_name_is_defined_in_two_modules():
+    sources = {name: path.read_text(encoding="utf-8") for name, path in _modules().items()}
+    duplicates = _duplicates(sources)
+    assert not duplicates, (
+        "one definition per public name: rename one, or import the other "
+        "(a re-export is fine):\n" + "\n".join(duplicates)
+    )
+
+
+def test_the_duplicate_check_counts_definitions_not_imports():
+    sources = {
+        "analysis.rfm": "def summarize(log):\n    return log\n",
+        "analysis.segments.summary": "def summarize(table):\n    return table\n",
+        "analysis.segments": "from .summary import summarize\n",
+        "analysis.tables": "try:\n    class Table: ...\nexcept ImportError:\n    pass\n",
+        "analysis.plots": "class Table: ...\ndef _private(): ...\n",
+        "analysis.report.cli": "def main(): ...\n",
+        "analysis.report.length": "def main(): ...\ndef ranking(): ...\n",
+        "analysis.ranking": "def rank_auc(): ...\n",
+    }
+    assert _duplicates(sources) == [
+        "Table is defined in analysis.plots, analysis.tables",
+        "summarize is defined in analysis.rfm, analysis.segments.summary",
+        "the module analysis.ranking shares its name with ranking in analysis.report.length",
+    ]
+    assert _duplicates({"analysis.rfm": sources["analysis.rfm"]}) == []
+
+
 def test_no_module_is_over_600_lines():
     long = {
         _module_name(p): n

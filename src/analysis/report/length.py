@@ -17,7 +17,9 @@ reports, they are not one). Per report it counts
 - ``no_alt``: figures whose alt text is missing or is nbconvert's
   placeholder ("No description has been provided ...");
 - ``table_rows``: ``<tr>`` elements of the visible tables (header rows
-  included).
+  included);
+- ``blank_cells``: body cells (``<td>``) that are empty or read ``nan``,
+  ``NaN``, ``<NA>``, ``None`` or ``NaT``: a missing value shown raw.
 
 The standard library's HTML parser reads the files; nothing is rendered.
 """
@@ -31,7 +33,7 @@ from dataclasses import asdict, dataclass
 from html.parser import HTMLParser
 from pathlib import Path
 
-__all__ = ["ReportLength", "measure_html", "measure_dir", "format_table", "main"]
+__all__ = ["ReportLength", "measure_html", "measure_dir", "length_table", "main"]
 
 _VOID = frozenset("area base br col embed hr img input link meta param source track wbr".split())
 _HIDDEN_TAGS = frozenset({"script", "style", "head", "template", "title"})
@@ -44,6 +46,7 @@ _BLOCK = frozenset(
 )
 _PLACEHOLDER_ALT = "no description has been provided"
 _WORD = re.compile(r"\S*[^\W_]\S*")
+_RAW_MISSING = frozenset({"", "nan", "NaN", "<NA>", "None", "NaT"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,7 @@ class ReportLength:
     figures: int
     no_alt: int
     table_rows: int
+    blank_cells: int = 0
 
 
 @dataclass
@@ -75,6 +79,8 @@ class _Counter(HTMLParser):
         self.figures = 0
         self.no_alt = 0
         self.rows = 0
+        self.blank_cells = 0
+        self.cell: list[str] | None = None
 
     def _open(self, tag: str, attrs: list[tuple[str, str | None]]) -> _Frame:
         top = self.stack[-1]
@@ -106,6 +112,8 @@ class _Counter(HTMLParser):
                     self.no_alt += 1
             elif tag == "tr" and frame.in_table:
                 self.rows += 1
+            elif tag == "td" and frame.in_table:
+                self.cell = []
         if tag not in _VOID:
             self.stack.append(frame)
 
@@ -116,6 +124,9 @@ class _Counter(HTMLParser):
 
     def handle_endtag(self, tag):
         self._space(tag)
+        if tag == "td" and self.cell is not None:
+            self.blank_cells += "".join(self.cell).strip() in _RAW_MISSING
+            self.cell = None
         for depth in range(len(self.stack) - 1, 0, -1):
             if self.stack[depth].tag == tag:
                 del self.stack[depth:]
@@ -126,6 +137,8 @@ class _Counter(HTMLParser):
         if top.hidden:
             return
         self.text.append(data)
+        if self.cell is not None:
+            self.cell.append(data)
         if top.in_table:
             self.table_text.append(data)
 
@@ -146,6 +159,7 @@ def measure_html(html: str, report: str = "") -> ReportLength:
         figures=counter.figures,
         no_alt=counter.no_alt,
         table_rows=counter.rows,
+        blank_cells=counter.blank_cells,
     )
 
 
@@ -174,9 +188,9 @@ def total(lengths: list[ReportLength]) -> ReportLength:
     return ReportLength("total", **{k: sum(n[k] for n in numbers) for k in keys})
 
 
-def format_table(lengths: list[ReportLength]) -> str:
+def length_table(lengths: list[ReportLength]) -> str:
     """A plain-text table of the counts with a total line."""
-    header = ("report", "words", "table words", "figures", "no alt", "table rows")
+    header = ("report", "words", "table words", "figures", "no alt", "table rows", "blank cells")
     rows = [
         (
             x.report,
@@ -185,6 +199,7 @@ def format_table(lengths: list[ReportLength]) -> str:
             f"{x.figures:,}",
             f"{x.no_alt:,}",
             f"{x.table_rows:,}",
+            f"{x.blank_cells:,}",
         )
         for x in [*lengths, total(lengths)]
     ]
@@ -212,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     if not lengths:
         print(f"no rendered report (*.html) in {args.directory}", file=sys.stderr)
         return 1
-    print(format_table(lengths))
+    print(length_table(lengths))
     return 0
 
 
