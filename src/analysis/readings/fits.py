@@ -18,6 +18,8 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
+from ..clv.spend import spend_correlation
+from ..errors import NotComputable
 from ._format import money
 
 __all__ = ["fit_reading", "spend_fallback_note", "spend_reading"]
@@ -134,7 +136,10 @@ def spend_reading(
     str
         Markdown.
     """
-    corr = float(repeat_buyers["frequency"].corr(repeat_buyers["monetary_value"]))
+    try:
+        corr = float(spend_correlation(repeat_buyers).loc["frequency", "monetary_value"])
+    except NotComputable:
+        corr = float("nan")
     n = len(repeat_buyers)
     if not np.isfinite(corr):
         first = (
