@@ -77,7 +77,7 @@ def cases() -> dict[str, tuple]:
     }
 
 
-def build(name: str, cost_keyword: str = "cost_per_order") -> pd.DataFrame:
+def build(name: str, cost_keyword: str = "cost_per_purchase") -> pd.DataFrame:
     """The customer table of one case, as the code of today computes it."""
     from analysis.customers import customer_table
 

@@ -212,7 +212,7 @@ def test_auto_without_a_calibration_period_ranks_by_likelihood(cdnow_sample):
 
 
 def test_forced_model_and_clv_net_against_customer_lifetime_value(cdnow_sample, cdnow_summary):
-    table = customer_table(cdnow_sample, model="BG/NBD", cost_per_order=2.5, horizon_years=2.0)
+    table = customer_table(cdnow_sample, model="BG/NBD", cost_per_purchase=2.5, horizon_years=2.0)
     assert table.attrs["model"] == "BG/NBD"
     assert "BG/NBD given by name (model='BG/NBD';" in table.attrs["model_note"]
     bg = BetaGeo().fit(cdnow_summary)
@@ -291,7 +291,7 @@ def test_resolve_model_names():
         ({"horizon_years": -1.0}, "horizon_years"),
         ({"margin": 0.0}, "margin"),
         ({"margin": 1.5}, "margin"),
-        ({"cost_per_order": -1.0}, "cost_per_order"),
+        ({"cost_per_purchase": -1.0}, "cost_per_purchase"),
         ({"period": "fortnight"}, "period"),
         ({"time_unit": "H"}, "time_unit"),
     ],
@@ -340,7 +340,7 @@ def test_uniform_retention_cost_is_customer_lifetime_value_cost_per_period(
 ):
     costs = pd.DataFrame({"retention_cost": 4.0}, index=cdnow_summary.index)
     table = customer_table(
-        cdnow_sample, model="bgnbd", costs=costs, cost_per_order=1.0, interval=None
+        cdnow_sample, model="bgnbd", costs=costs, cost_per_purchase=1.0, interval=None
     )
     assert list(table.columns) == [*COLUMNS, "retention_cost"]
     bg = BetaGeo().fit(cdnow_summary)
@@ -481,3 +481,16 @@ def test_interval_none_skips_the_columns(cdnow_sample):
     table = customer_table(cdnow_sample, interval=None, calibration_end=False)
     assert not set(customers.INTERVAL_COLUMNS) & set(table.columns)
     assert table.attrs["interval"] is None
+
+
+def test_the_old_name_of_the_cost_per_purchase_is_read_with_a_warning():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryFitWarning)
+        new = customer_table(_hand_log(), observation_end=END, cost_per_purchase=3.0, interval=None)
+        with pytest.warns(FutureWarning, match="cost_per_order=...\\) is now cost_per_purchase"):
+            old = customer_table(
+                _hand_log(), observation_end=END, cost_per_order=3.0, interval=None
+            )
+    pd.testing.assert_frame_equal(old, new)
+    with pytest.raises(TypeError, match="unexpected keyword"):
+        customer_table(_hand_log(), observation_end=END, cost_per_ordr=3.0)

