@@ -1,13 +1,7 @@
 # %% [markdown]
 # # 3. Customer lifetime value: what is each customer worth, and which method to trust?
 #
-# The customer-relationship literature this project follows (summarised in `docs/domain.md`, section CLV) defines a customer's lifetime value (CLV) as the cash flow the relationship will bring, discounted at the firm's cost of capital, over a horizon of about three years. This report asks two questions of the same transaction log. **What is each customer worth?** And, since that literature offers several ways to compute it, from a one-line annuity formula to Markov chains and probabilistic "buy till you die" models, **which method should the firm trust?**
-#
-# The argument runs in six steps: fit three models of repeat buying; test their forecasts on a holdout period they never saw; add a model of spend per purchase; score every model and three simple rules customer by customer on the holdout; value every customer over three years with the study's one model, with an interval; and set the result beside the simpler methods, including a backtest of each method on the holdout.
-#
-# The models are fitted in the time unit `time_unit` (weeks by default) on the purchases up to `calibration_end` (calibration) and tested on the rest, up to `observation_end` (holdout); the two dates come from the log unless given. Whether the models themselves are implemented right is checked elsewhere: the reproduction page (`00_reproduction`) fits each of them to the data of its paper and sets the estimates beside the published ones.
-#
-# The study reads no cost from the log. Value here is **margin x revenue** with an assumed gross margin (`margin`, 30% by default, as in the lifecycle report): an assumption to be replaced by the firm's own figure, not a measurement, and no cost to serve is invented. A log without amounts is valued at a fixed revenue per purchase (`value_per_purchase`) or, without one, in purchases (no margin then); the note below the introduction says which. A section whose precondition this log does not meet (a model that cannot be fitted, no spread in spend) says what it could not compute and why, and the report goes on.
+# A customer's lifetime value (CLV) is the discounted margin she will bring over the next `horizon_years` (`docs/domain.md`, section CLV). This report values every customer with one count model, says how far its forecasts held on a holdout period, and sets it beside the simpler methods a firm could use instead. Value is **margin x revenue** with an assumed gross margin (`margin`): replace it with the firm's own; no cost to serve is charged. A section this log cannot support says why and the report goes on.
 
 # %% tags=["parameters"]
 dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
@@ -36,14 +30,15 @@ currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 from analysis import clv, customers, data, dates, models, plots, readings, report, rfm, tables
 from analysis.models.validation import tracking_table
+from analysis.readings import findings
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
-plots.use_style()  # 150 dpi, colour-blind-safe colours
+plots.use_style()  # 150 dpi, colour-blind-safe colours, each figure's title as its alt text
 pd.set_option("display.precision", 3)
 pd.set_option("display.max_columns", 30)
 transactions = data.load_dataset(
@@ -81,36 +76,19 @@ table = customers.customer_table(
 clv_name = table.attrs["model"]
 
 # %%
-Markdown(readings.run_intro(dataset, transactions))
-
-# %%
 # how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
 basis = data.value_basis(transactions, margin, currency)
 margin, currency = basis.margin, basis.currency
-Markdown(basis.note)
-
-# %% [markdown]
-# ## The customers in summary
-#
-# Each customer is summarised the way the models need it: `frequency` (repeat purchases; purchases on one day count once), `recency` (time from the first to the last purchase), `T` (time from the first purchase to the end of the calibration period), `monetary_value` (mean value of the repeat purchases) and, for the test, `frequency_holdout` (purchases in the holdout). Times are in the model's unit (weeks by default).
+Markdown(readings.run_intro(dataset, transactions) + " " + basis.note)
 
 # %%
-tables.summary_table(
-    calibration[["frequency", "recency", "T", "monetary_value", "frequency_holdout"]],
-    time_unit=time_unit,
-    currency=currency,
-)
+# the findings, written at the end of the report from its tables
+findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %% [markdown]
 # ## 1. Three models of repeat buying
 #
-# The probabilistic models share one story: while a customer is "alive" she buys at her own steady Poisson rate, the rates vary across customers as a gamma distribution, and at some unobserved moment she leaves for good. They differ in how she leaves:
-#
-# - **BG/NBD** (Fader, Hardie & Lee 2005): after each repeat purchase she leaves with her own probability p (beta-distributed across customers). A customer who never bought again cannot have left.
-# - **Pareto/NBD** (Schmittlein, Morrison & Colombo 1987): she leaves at any moment, after an exponential lifetime whose rate varies as a gamma.
-# - **MBG/NBD** (Batislam et al. 2007): as BG/NBD, but she can also leave right after the first purchase, so one-time buyers can be gone.
-#
-# Each model is fitted by maximum likelihood on the calibration period. The table gives the estimates with standard errors (from the observed information); the published values of each model, on the data of its paper, are checked in `00_reproduction`.
+# While "alive" a customer buys at her own Poisson rate (gamma-distributed across customers) and at some unobserved moment leaves for good. **BG/NBD** (Fader, Hardie & Lee 2005) lets her leave after a repeat purchase, **Pareto/NBD** (Schmittlein et al. 1987) at any moment, **MBG/NBD** (Batislam et al. 2007) also right after her first purchase. Each is fitted by maximum likelihood on the calibration period (the published values are checked in `00_reproduction`); the figure sets the number of customers with 0, 1, 2, ... repeat purchases against each model's expectation.
 
 # %%
 Markdown(readings.cut_line(calibration, "Sections 1 to 4", calibration_end, observation_end))
@@ -123,11 +101,12 @@ count_models = {
 }
 # each model on its own: one that cannot be fitted on this log is named with its reason
 fitted, not_fitted = clv.fit_models(count_models, calibration)
-comparison = tables.compare_published(fitted)
-tables.format_table(comparison, decimals=3)
+tables.format_table(tables.fit_table(fitted), decimals=1)
 
 # %%
-tables.format_table(tables.fit_table(fitted), decimals=1)
+period_counts = models.period_transactions(fitted, calibration, max_frequency)
+period_stats = models.period_chi_square(period_counts, {k: m.n_params for k, m in fitted.items()})
+ax = plots.plot_period_transactions(period_counts)
 
 # %%
 Markdown(
@@ -137,33 +116,20 @@ Markdown(
             [
                 clv.not_fitted_note(not_fitted, fitted),
                 readings.fit_reading(fitted, time_unit=time_unit),
+                readings.period_check_reading(period_counts, period_stats),
             ],
         )
     )
 )
 
 # %% [markdown]
-# A first check of each fit on the data it was fitted to: how many customers made 0, 1, 2, ... repeat purchases in the calibration period, against the number each model expects (the sum over customers of the model's probability of that many purchases in her own time observed). The models were fitted to each customer's history, not to these counts, so this is a check, not the fit itself.
-
-# %%
-period_counts = models.period_transactions(fitted, calibration, max_frequency)
-period_stats = models.period_chi_square(period_counts, {k: m.n_params for k, m in fitted.items()})
-ax = plots.plot_period_transactions(period_counts)
-
-# %%
-Markdown(readings.period_check_reading(period_counts, period_stats))
-
-# %% [markdown]
 # ## 2. Do the models predict the holdout?
 #
-# A model is useful to the firm if it forecasts what customers do next. Each model, fitted on the calibration period only, predicts every customer's purchases in the holdout from her own history. First grouped by the number of repeat purchases in calibration (the last group collects the heaviest buyers), the comparison of the papers:
+# Fitted on the calibration period only, each model predicts every customer's purchases in the holdout from her own history: by number of repeat purchases in calibration (the last group collects the heaviest buyers), in total, and week by week for the whole cohort. The shaded bands are the valuation model's 90% range: darker, the uncertainty of its parameters; lighter, with the chance in who buys when.
 
 # %%
 holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
 ax = plots.plot_holdout_by_frequency(holdout)
-
-# %%
-tables.format_table(holdout, decimals=2)
 
 # %%
 holdout_errors = models.holdout_error_table(fitted, calibration)
@@ -178,22 +144,10 @@ tables.format_table(
     decimals=3,
 )
 
-# %% [markdown]
-# Then over calendar time: the expected cumulative repeat purchases of the whole cohort, each customer starting at her first purchase day, against the actual count week by week. After the dotted line the curve is a pure forecast from the calibration fit (it uses no holdout data, not even the customers' calibration histories).
-
 # %%
 tracking = tracking_table(
     fitted, transactions, calibration_end, observation_end, time_unit=time_unit
 )
-ax = plots.plot_tracking(tracking)
-
-# %%
-ax = plots.plot_tracking(tracking, cumulative=False)
-
-# %% [markdown]
-# How sure is the forecast? The valuation's model (section 5) again, with the 90% range of its curve: the darker band is the uncertainty of its fitted parameters (curves drawn from their estimated sampling distribution), the lighter one adds the chance variation of the cohort's purchases. An actual count outside the lighter band is more than chance and parameter error can explain.
-
-# %%
 band = (
     models.tracking_band(
         fitted[clv_name],
@@ -206,43 +160,26 @@ band = (
     if clv_name in fitted
     else None
 )
-ax = None if band is None else plots.plot_tracking_band(tracking, band)
+ax = plots.plot_tracking(tracking) if band is None else plots.plot_tracking_band(tracking, band)
 
 # %%
 Markdown(
-    readings.tracking_band_reading(tracking, band)
-    if band is not None
-    else f"{clv_name} could not be fitted on the calibration period: no band to show."
+    readings.holdout_reading(holdout, holdout_errors, tracking)
+    + "\n\n"
+    + (
+        readings.tracking_band_reading(tracking, band)
+        if band is not None
+        else f"{clv_name} could not be fitted on the calibration period: no band to show."
+    )
 )
-
-# %%
-tables.format_table(
-    tracking.iloc[[int(tracking["calibration"].sum()) - 1, -1]].set_index("date"), decimals=1
-)
-
-# %%
-Markdown(readings.holdout_reading(holdout, holdout_errors, tracking))
 
 # %% [markdown]
 # ## 3. Spend per purchase: the Gamma-Gamma model
 #
-# CLV needs the value of the future purchases as well as their number. The Gamma-Gamma model (Fader, Hardie & Lee 2005; Fader & Hardie 2013) lets each customer's purchase values vary around her own mean, and those means vary across customers; a customer's expected spend is a weighted average of her observed mean and the population mean, the weight on her own mean growing with the number of her purchases. It is fitted on the repeat buyers only (customers without a repeat purchase carry no information on spend under the model; a repeat buyer whose purchases were all free, if any, is left out because the model needs positive spend) and assumes that spend is independent of purchase frequency, which we check first. When the log has no amounts, or its spend cannot identify the model (the same mean spend for every repeat buyer, no repeat buyer), the model is not fitted: the section says why, and the valuation uses the fixed value of a purchase, or each customer's own observed mean spend.
+# The Gamma-Gamma model (Fader, Hardie & Lee 2005) shrinks each repeat buyer's mean spend towards the population mean, the less the more purchases she made. It assumes spend does not depend on frequency (checked below). Without amounts, or without spread in spend, the valuation uses the fixed value of a purchase or each customer's observed mean.
 
 # %%
 repeat_buyers = rfm.repeat_buyers(calibration)
-correlation = readings.attempt(
-    "the correlation of frequency and spend",
-    clv.spend_correlation,
-    repeat_buyers,
-    basis.value_per_purchase,
-)
-(
-    correlation
-    if readings.skipped(correlation)
-    else tables.format_table(correlation, dict.fromkeys(correlation.columns, "ratio"))
-)
-
-# %%
 spend_fit = readings.attempt(
     "the Gamma-Gamma model of spend", clv.fit_spend_model, repeat_buyers, basis.value_per_purchase
 )
@@ -252,30 +189,6 @@ spend_model = (
     if readings.skipped(spend_fit)
     else spend_fit
 )
-(
-    spend_fit
-    if readings.skipped(spend_fit)
-    else tables.format_table(tables.compare_published({"Gamma-Gamma": spend_fit}), decimals=3)
-)
-
-# %%
-(
-    None  # the model was not fitted: the note below says what replaces it
-    if readings.skipped(spend_fit)
-    else tables.format_values(
-        pd.Series(
-            {
-                "repeat buyers": spend_fit.n_customers,
-                "observed mean spend": repeat_buyers["monetary_value"].mean(),
-                "model population mean": spend_fit.population_mean_spend,
-            }
-        ),
-        {"observed mean spend": "money", "model population mean": "money"},
-        currency=currency,
-    )
-)
-
-# %%
 Markdown(
     readings.spend_fallback_note(basis.value_per_purchase, currency=currency)
     if readings.skipped(spend_fit)
@@ -285,7 +198,7 @@ Markdown(
 # %% [markdown]
 # ## 4. Customer by customer: the holdout scorecard
 #
-# The tests above are about groups and totals; a firm acts on individual customers. The scorecard asks every method, from the calibration data only, for each customer's purchases and spend in the holdout, and scores the forecasts against what each customer did (`analysis.clv.scorecard`, defined in `docs/scorecard.md`): **gini** (how well the forecast orders customers by what they actually did, 1 = perfectly, normalised), **spearman** (rank correlation), **decile_mape** (the mean relative miss of the ten deciles' means: is the level right where it matters?), **mae** (mean absolute error per customer), **bias** (total forecast / total actual - 1) and **top_decile_share** (the share of the actual total that the top 10% by forecast delivered). Beside the models stand three rules a firm could use without a model: the **spend rate** (the customer's past spend per day, carried over the holdout), the **last period** (what she did in the last stretch as long as the holdout), and the **RFM score** (a ranking only: its level measures are not defined). Spend is the models' purchases times the spend model's spend per purchase.
+# A firm acts on customers, not totals. Every method forecasts each customer's holdout purchases and spend from the calibration data, scored as defined in `docs/scorecard.md`: **gini** and **spearman** (does it order customers right?), **decile_mape** (is the level right decile by decile?), **mae** (error per customer), **bias** (total forecast / total actual - 1) and **top_decile_share** (the actual share delivered by its top 10%). Beside the models, three rules without a model: the **spend rate** (past spend per day carried forward, the annuity formula's forecast), the **last period** (what she did in the last stretch as long as the holdout), and the **RFM score** (a ranking only: "n/a" where a level is needed).
 
 # %%
 holdout_predictions = clv.holdout_predictions(
@@ -308,7 +221,7 @@ Markdown(readings.scorecard_reading(card, currency=currency))
 # %% [markdown]
 # ## 5. What each customer is worth
 #
-# For the valuation the models are fitted again on the whole log, up to the end of observation, so that every customer is valued from what the firm knows today; the holdout test above says how far these forecasts can be trusted. The CLV of a customer is the expected number of her purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin (`analysis.clv.customer_lifetime_value`; no cost to serve is charged: the log records none). The model is the study's one valuation model (`clv_model`): by default the one that forecast each customer's purchases in the holdout best (the smallest mean absolute error, section 4), the fit on the whole log deciding only a tie, the rule of `analysis.clv.choice`; every report values a customer with it, so a customer has one CLV everywhere. The table shows each candidate on both counts. Section 6 values the customers with all three for comparison.
+# The models are fitted again on the whole log, so every customer is valued from what the firm knows today. A customer's CLV is her expected purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin. The model is the study's one valuation model (`clv_model`): by default the one with the smallest holdout error per customer (the rule of `analysis.clv.choice`), so a customer has one CLV in every report.
 
 # %%
 fitted_now, not_fitted_now = clv.fit_models(count_models, whole)
@@ -323,27 +236,20 @@ spend_now = (
     if readings.skipped(spend_now_fit)
     else spend_now_fit
 )
+spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
 choice = pd.DataFrame(table.attrs["model_choice"]).set_index("model")
 display(
     tables.format_table(
-        choice[["log_likelihood", "aic", "identified", "holdout_mae", "chosen", "reason"]],
-        {"log_likelihood": "number", "aic": "number", "holdout_mae": "ratio"},
+        choice[["log_likelihood", "holdout_mae", "identified", "chosen"]],
+        {"log_likelihood": "number", "holdout_mae": "ratio"},
         decimals=4,
     )
 )
-display(Markdown(table.attrs["model_note"]))
-spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
 notes = [
     clv.not_fitted_note(not_fitted_now, fitted_now),
     str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
 ]
-display(
-    Markdown("\n\n".join(filter(None, notes)) or clv.refit_note(fitted_now, spend_fits, clv_name))
-)
-tables.format_table(
-    tables.compare_published({**fitted_now, **spend_fits})[["estimate", "std_error"]],
-    decimals=3,
-)
+Markdown(" ".join(filter(None, [table.attrs["model_note"], *notes])))
 
 # %%
 value = clv.customer_lifetime_value(
@@ -355,24 +261,15 @@ value = clv.customer_lifetime_value(
     margin=margin,
     time_unit=time_unit,
 )
+value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_name}))
 display(readings.valuation_line(table, currency=currency))
-tables.summary_table(value.drop(columns=["discounted_cost"]), currency=currency)
+tables.format_table(value_summary, currency=currency)
 
 # %%
 ax = plots.plot_clv_distribution(value["clv"].rename(clv_name), currency=currency)
 
 # %% [markdown]
-# How concentrated the value is: the curve shows the share of the total three-year value held by the most valuable customers (the reading below gives the top 10% and 20%).
-
-# %%
-value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_name}))
-tables.format_table(value_summary, currency=currency)
-
-# %%
-ax = plots.plot_concentration(value["clv"].rename(clv_name))
-
-# %% [markdown]
-# The most valuable customers, with their history and the model's probability that they are still active:
+# The most valuable customers, with their history and the probability (with its interval) that they are still active:
 
 # %%
 p_alive = table["p_alive"]
@@ -390,20 +287,13 @@ table.nlargest(top_customers, "clv")[shown].pipe(
 )
 
 # %% [markdown]
-# Where the value sits in the history: the probability of being alive, and the mean CLV, by number of repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). Under a model with dropout, a customer whose last purchase came early in a long history (left) has probably left and one who bought recently (right) is probably alive; the first map shows how far this fit tells them apart.
+# Who is probably still active: the mean P(alive) by repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). A customer whose last purchase came early in a long history (left) has probably left.
 
 # %%
 ax = plots.plot_frequency_recency(
     tables.mean_by_frequency_recency(whole, p_alive, max_frequency),
     label="P(alive)",
     fmt=".2f",
-)
-
-# %%
-ax = plots.plot_frequency_recency(
-    tables.mean_by_frequency_recency(whole, value["clv"], max_frequency),
-    label="mean CLV",
-    fmt=".0f",
 )
 
 # %% tags=["summary"]
@@ -418,32 +308,17 @@ Markdown(
         top=top_customers,
         currency=currency,
     )
-    + " "
-    + readings.chosen_model_line(card, clv_name, currency=currency)
 )
 
 # %% [markdown]
 # ## 6. The simpler methods on the same customers
 #
-# The same literature proposes simpler ways to value a customer (`docs/domain.md`, sections Formula methods and Markov-chain method). Each is computed here on the same log, at the same date, with the same margin, horizon and discount rate:
-#
-# - **Formula CLV** (annuity): CLV = (Pr - C) (1 - (1 + r)^-n) / r, with Pr the customer's yearly profit, taken as the margin on her yearly repeat spend so far (repeat spend divided by the time since her first purchase), C = 0, r = `annual_discount_rate`, n = `horizon_years`. It assumes every customer keeps buying at her past pace for the whole horizon.
-# - **Retention CLV**: m rho / (1 + d - rho), cut to the horizon (the sum of m rho^t / (1 + d)^t over years t = 1..n), with m the same yearly profit and rho one yearly retention rate for everyone, estimated as the share of the calibration customers who bought again in the holdout, converted to a year.
-# - **Markov-chain CLV** (Pfeifer & Carraway): each customer is in a recency state, the number of periods (`markov_period`, months by default) since her last purchase (0 to `max_recency`, the last open); the period-to-period transition matrix is estimated from the log (in the appendix); the reward of state 0 is the margin on the mean spend of a period with a (repeat) purchase. A customer's CLV is the expected discounted reward of the next `horizon_years` from her current state.
+# Each is computed on the same log, date, margin, horizon and discount rate (`docs/domain.md`, sections Formula methods and Markov-chain method). The **formula** is the annuity (Pr - C)(1 - (1 + r)^-n) / r, with Pr the margin on the customer's yearly repeat spend so far and C = 0: nobody leaves. The **retention** form applies one yearly retention rate to everyone (the share of calibration customers who bought again in the holdout, made yearly). The **markov** chain (Pfeifer & Carraway) values a customer by her recency state, months since her last purchase, with transitions estimated from the log. The scorecard above tests the formula's forecast as the spend rate.
 
 # %%
 retention = clv.holdout_retention(calibration, time_unit)
-tables.format_values(
-    retention,
-    {"active_in_holdout": "share", "yearly_retention": "share", "holdout_years": "number"},
-)
-
-# %%
 states = clv.recency_states(transactions, markov_period, observation_end, max_recency)
 P, R = clv.recency_chain(states, margin)
-tables.format_values(R, dict.fromkeys(R.index, "money"), currency=currency)
-
-# %%
 yearly_profit = margin * clv.yearly_spend_rate(whole, time_unit)
 values = pd.DataFrame(
     {
@@ -476,17 +351,14 @@ methods = tables.method_summary(values)
 tables.format_table(methods, currency=currency)
 
 # %%
-ax = plots.plot_concentration(values)
+ax = plots.plot_concentration(values, currency=currency)
 
 # %% [markdown]
-# Do the methods at least agree on who is valuable? The rank (Spearman) correlation of the customers' values between methods:
+# Do the methods agree on who is valuable? The rank (Spearman) correlation of the customers' values between methods:
 
 # %%
 rank_correlation = values.corr(method="spearman")
 tables.format_table(rank_correlation, decimals=2)
-
-# %% [markdown]
-# Why they differ follows from their assumptions: the formula lets no one leave, the retention form applies one survival rate to every customer (it only rescales the formula), the Markov chain values every customer in the same recency state alike, and the probabilistic models combine each customer's frequency, recency and spend with a dropout learned from the data. What that does to the numbers:
 
 # %%
 Markdown(
@@ -499,66 +371,25 @@ Markdown(
     )
 )
 
-# %% [markdown]
-# ## 7. Which method to trust: a backtest on the holdout
-#
-# Every method is set back to the calibration end and asked for the revenue each customer will bring in the holdout (undiscounted, margin 1), using only the calibration data: the models fitted on calibration, the formula with the calibration spend rate, and the recency chain estimated on the calibration months (its last state open at the number of months observed minus two). The retention method cannot take part: its retention rate is measured on the holdout itself. The actual revenue is what each customer spent in the holdout.
-
 # %%
-actual = clv.holdout_revenue(calibration)
-backtest = clv.backtest_methods(
-    transactions,
-    calibration,
-    fitted,
-    spend_model,
-    retention["holdout_years"],
-    calibration_end,
-    time_unit=time_unit,
-    markov_period=markov_period,
-    max_recency=max_recency,
-)
-backtest_errors = models.value_errors(backtest, actual)
-tables.format_table(
-    backtest_errors,
-    {
-        "total_predicted": "money",
-        "total_actual": "money",
-        "total_relative_error": "share",
-        "mae": "money",
-        "spearman": "ratio",
-    },
-    currency=currency,
-)
-
-# %% [markdown]
-# The same methods side by side: how concentrated each one says the value is (left, the values of section 6), and the revenue each predicts in total for the holdout against what the customers actually spent (right, the backtest).
-
-# %%
-totals = tables.method_totals(backtest, actual)
-tables.format_table(totals, currency=currency)
-
-# %%
-axes = plots.plot_method_comparison(values, totals, currency=currency)
-
-# %%
-Markdown(readings.backtest_reading(backtest_errors, currency=currency))
-
-# %% [markdown]
-# The simple formulas keep their use whatever the backtest says: a quick, transparent order of magnitude, and a teaching device for what drives value (margin, retention, discounting).
-#
-# ## What the firm takes from this
-
-# %%
-Markdown(
-    readings.clv_takeaways(
-        value_summary,
-        holdout_errors,
-        backtest_errors,
-        margin=margin,
-        horizon_years=horizon_years,
-        models=list(fitted),
-        currency=currency,
-    )
+# the findings at the top of the report, from the tables above
+update_display(
+    Markdown(
+        findings.findings_markdown(
+            findings.clv_findings(
+                value_summary,
+                holdout_errors,
+                card,
+                methods,
+                model=clv_name,
+                margin=margin,
+                horizon_years=horizon_years,
+                currency=currency,
+            ),
+            title="Findings",
+        )
+    ),
+    display_id=findings.DISPLAY_ID,
 )
 
 # %%
@@ -587,11 +418,3 @@ assert len(values) == len(whole) and values.index.equals(whole.index)
 assert np.allclose(value["clv"], values[clv_name])
 # one valuation: this report's values are the customer table's, which every report reads
 assert np.allclose(value["clv"], table["clv"], rtol=1e-9, atol=1e-9)
-
-# %% [markdown]
-# ## Appendix: the recency chain's transition matrix
-#
-# The share of customers in each recency state (rows: periods since the last purchase) who are in each state (columns) a period later, estimated from the log: a customer either buys (back to state 0) or moves one state on; the last state is open.
-
-# %%
-tables.format_table(P, dict.fromkeys(P.columns, "share"))

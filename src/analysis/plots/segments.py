@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import seaborn as sns
+from mpl_toolkits.axes_grid1 import make_axes_locatable
 
 from ..segments import HIGH, LOW, LOYALTY_PROFITABILITY, VALUE_MATRIX, segment_summary, value_matrix
 from ..tables.format import with_currency
@@ -68,16 +69,24 @@ def plot_value_matrix(
     The cells are those of :func:`analysis.segments.value_matrix` with the
     same ``cut`` (``"median"``, a number, or a pair for the two axes); each is
     drawn in its colour and annotated with its label, customers and share of
-    the value in its corner. Symlog axes, linear within one currency unit of
-    zero, show the customers with no current value (often half of them).
+    the value in its corner. Symlog axes are linear within one currency unit
+    of zero. Customers without current value (often half of them) would sit
+    on one vertical line: they are drawn in a strip of their own left of the
+    matrix, spread at random across its width, with their count.
     ``**kwargs`` go to :meth:`~matplotlib.axes.Axes.scatter`.
     """
-    ax = _axes(ax)
+    ax = _axes(ax, figsize=(8, 5))
     cut_c, cut_p = cut if isinstance(cut, tuple | list) else (cut, cut)
     labels = value_matrix(table, current=current, potential=potential, cut=cut)
     summary = segment_summary(table, labels, value=potential)
     x = table[current].to_numpy(dtype=float)
     y = table[potential].to_numpy(dtype=float)
+    zero = x == 0
+    # the customers without current value would sit on one line at x = 0: a strip of their own
+    strip = None
+    if zero.any() and not zero.all():
+        strip = make_axes_locatable(ax).append_axes("left", size="20%", pad=0.08, sharey=ax)
+        jitter = np.random.default_rng(0).uniform(-1.0, 1.0, int(zero.sum()))
     kwargs.setdefault("s", 6)
     kwargs.setdefault("alpha", 0.4)
     kwargs.setdefault("linewidths", 0)
@@ -86,7 +95,12 @@ def plot_value_matrix(
     palette = dict(zip(VALUE_MATRIX.values(), colours, strict=True))
     for key, label in VALUE_MATRIX.items():
         inside = (labels == label).to_numpy()
-        ax.scatter(x[inside], y[inside], **{"color": palette[label], "label": label, **kwargs})
+        style = {"color": palette[label], "label": label, **kwargs}
+        if strip is None:
+            ax.scatter(x[inside], y[inside], **style)
+        else:
+            ax.scatter(x[inside & ~zero], y[inside & ~zero], **style)
+            strip.scatter(jitter[inside[zero]], y[inside & zero], **style)
         row = summary.loc[label]
         fx, fy, ha, va = _CORNERS[key]
         ax.text(
@@ -108,11 +122,24 @@ def plot_value_matrix(
     ax.axhline(cy, color="black", linestyle="--", linewidth=1)
     unit = _plain(currency)
     ax.set_xlabel(f"current value ({unit}, margin of the last year; symlog scale)")
-    ax.set_ylabel(f"potential value ({unit}, net CLV; symlog scale)")
+    ylabel = f"potential value ({unit}, net CLV; symlog scale)"
+    ax.set_ylabel(ylabel)
     ax.set_title(
         f"Value matrix: cuts at {with_currency(f'{cx:,.2f}', unit)} and "
         f"{with_currency(f'{cy:,.2f}', unit)} (dashed)"
     )
+    if strip is not None:
+        ax.set_xlim(left=0.0)
+        strip.axhline(cy, color="black", linestyle="--", linewidth=1)
+        strip.set_xlim(-1.6, 1.6)
+        strip.set_xticks([0.0])
+        strip.set_xticklabels([with_currency("0", unit)])
+        strip.set_title(
+            f"no current value:\n{int(zero.sum()):,} ({_share(zero.mean())})", fontsize=8
+        )
+        strip.set_ylabel(ylabel)
+        ax.set_ylabel("")
+        ax.tick_params(labelleft=False)
     return ax
 
 

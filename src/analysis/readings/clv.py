@@ -27,6 +27,7 @@ __all__ = [
     "TIE_PURCHASES",
     "TIE_MAE",
     "NO_DROPOUT_P_ALIVE_CLV",
+    "mae_verdict",
     "holdout_reading",
     "customer_value_reading",
     "methods_reading",
@@ -102,6 +103,20 @@ def _spread(values: pd.Series, fmt) -> str:
     return lo if lo == hi else f"{lo} to {hi}"
 
 
+def mae_verdict(mae: pd.Series, decimals: int = 3) -> dict:
+    """Which model has the smallest error per customer, at the precision the table shows.
+
+    Returns ``{"best": [names], "value": the smallest error as shown, "others":
+    {name: error as shown}}``; models whose errors are equal once rounded to
+    ``decimals`` share the first place, so a reading never calls 0.794 and
+    0.795 the same.
+    """
+    shown = mae.astype(float).round(decimals).sort_values()
+    best = [str(m) for m, v in shown.items() if v == shown.iloc[0]]
+    others = {str(m): float(v) for m, v in shown.items() if str(m) not in best}
+    return {"best": best, "value": float(shown.iloc[0]), "others": others}
+
+
 def holdout_reading(
     holdout: pd.DataFrame, errors: pd.DataFrame, tracking: pd.DataFrame | None = None
 ) -> str:
@@ -167,10 +182,13 @@ def holdout_reading(
         + join_and(f"{_signed(rel[m])} ({m})" for m in rel.abs().sort_values().index)
         + "."
     )
-    best_mae = _best(errors["mae"], lowest=True, tie=TIE_MAE, relative=True)
+    verdict = mae_verdict(errors["mae"])
+    rest = join_and(f"{m} {v:.3f}" for m, v in verdict["others"].items())
     third = (
-        _are(best_mae, "has the smallest error", "have the same, smallest error")
-        + f" per customer (mean absolute error {errors.loc[best_mae[0], 'mae']:.3f} purchases)"
+        _are(verdict["best"], "has the smallest error", "have the same, smallest error")
+        + f" per customer (mean absolute error {verdict['value']:.3f} purchases"
+        + (f"; {rest}" if rest else "")
+        + ")"
     )
     if "correlation" in errors:
         third += (
@@ -326,7 +344,7 @@ def methods_reading(
                 else "."
             )
         )
-    lines.append("\nWhich to trust is a question the backtest can answer.")
+    lines.append("\nWhich to trust is a question for the holdout scorecard (section 4).")
     return "\n".join(lines)
 
 

@@ -1,0 +1,86 @@
+"""The reports' findings are verdicts (data) first; the sentences are written from them."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from analysis.readings import findings
+from analysis.readings.clv import mae_verdict
+
+
+def test_errors_equal_only_when_equal_as_shown():
+    v = mae_verdict(pd.Series({"BG/NBD": 0.8187, "Pareto/NBD": 0.7938, "MBG/NBD": 0.7952}))
+    assert v == {
+        "best": ["Pareto/NBD"],
+        "value": 0.794,
+        "others": {"MBG/NBD": 0.795, "BG/NBD": 0.819},
+    }
+    tied = mae_verdict(pd.Series({"A": 0.79381, "B": 0.79419}))
+    assert tied["best"] == ["A", "B"] and tied["others"] == {}
+
+
+def _clv_inputs():
+    value_summary = pd.DataFrame(
+        {"customers": [1000], "total": [50_000.0], "median": [3.0], "top_10%": [0.6]},
+        index=["Pareto/NBD"],
+    )
+    errors = pd.DataFrame(
+        {"mae": [0.82, 0.79], "total_relative_error": [-0.14, -0.13]},
+        index=["BG/NBD", "Pareto/NBD"],
+    )
+    card = pd.DataFrame(
+        {
+            "gini": [0.66, 0.68, 0.70, 0.69, 0.69],
+            "bias": [-0.17, -0.16, 1.64, 1.22, float("nan")],
+        },
+        index=pd.MultiIndex.from_product(
+            [["spend"], ["BG/NBD", "Pareto/NBD", "spend rate", "last period", "RFM score"]],
+            names=["target", "method"],
+        ),
+    )
+    methods = pd.DataFrame(
+        {"total": [75_000.0, 7_000.0, 28_000.0, 47_000.0, 50_000.0]},
+        index=["formula", "retention", "markov", "BG/NBD", "Pareto/NBD"],
+    )
+    return value_summary, errors, card, methods
+
+
+def test_clv_findings_as_data():
+    out = findings.clv_findings(
+        *_clv_inputs(), model="Pareto/NBD", margin=0.3, horizon_years=3, currency="$"
+    )
+    assert [(f.topic, f.verdict) for f in out] == [
+        ("value", "concentrated"),
+        ("model", "lean low"),
+        ("rules", "rules rank close"),
+        ("formula", "above the model"),
+    ]
+    by = {f.topic: f.numbers for f in out}
+    assert by["value"] == {"total": 50_000.0, "top_10": 0.6, "median": 3.0}
+    assert by["model"]["best_mae"] == ["Pareto/NBD"] and by["model"]["bias"] == -0.13
+    assert by["rules"]["rule_bias"] == (1.22, 1.64)
+    assert by["formula"]["ratio_to_model"]["formula"] == pytest.approx(1.5)
+    assert 3 <= len(out) <= 5
+
+
+def test_a_golden_clv_finding():
+    out = findings.clv_findings(
+        *_clv_inputs(), model="Pareto/NBD", margin=0.3, horizon_years=3, currency="$"
+    )
+    assert out[0].text == (
+        "Over 3 years the 1,000 customers are worth $50,000 of discounted profit at the "
+        "assumed 30% margin (Pareto/NBD). The top 10% of customers hold 60% of it and the "
+        "median customer is worth $3.00: retention money belongs with the top decile."
+    )
+    text = findings.findings_markdown(out, title="Findings")
+    assert text.startswith("**Findings.**\n\n- Over 3 years") and text.count("\n- ") == 4
+
+
+def test_the_model_not_best_is_not_called_the_smallest():
+    vs, errors, card, methods = _clv_inputs()
+    out = findings.clv_findings(
+        vs, errors, card, methods, model="BG/NBD", margin=0.3, horizon_years=3
+    )
+    model = next(f for f in out if f.topic == "model")
+    assert model.numbers["best_mae"] == ["Pareto/NBD"] and "smallest" not in model.text
