@@ -494,3 +494,33 @@ def test_the_old_name_of_the_cost_per_purchase_is_read_with_a_warning():
     pd.testing.assert_frame_equal(old, new)
     with pytest.raises(TypeError, match="unexpected keyword"):
         customer_table(_hand_log(), observation_end=END, cost_per_ordr=3.0)
+
+
+def test_the_spark_scoring_uses_the_tables_model_columns_with_the_retention_cost(cdnow_sample):
+    """score_frame (per chunk on Spark) and the table give the same clv_net, retention cost included."""
+    from analysis.spark import score_frame
+
+    ids = pd.Index(np.sort(cdnow_sample["customer_id"].unique()), name="customer_id")
+    costs = pd.DataFrame({"retention_cost": np.full(len(ids), 12.0)}, index=ids)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryFitWarning)
+        table = customer_table(
+            cdnow_sample, model="bgnbd", cost_per_purchase=1.5, costs=costs, interval=None
+        )
+    summary = rfm.summarize(cdnow_sample, "W", observation_end="1998-06-30")
+    history = customers.purchase_history(cdnow_sample, "1998-06-30").reindex(summary.index)
+    count_model = customers.fit_count_model(summary, "bgnbd")[0]
+    _, spend_model, _ = customers.spend_per_purchase(summary, history)
+    scored = score_frame(
+        summary.reset_index(),
+        count_model,
+        spend_model,
+        time_unit="W",
+        cost_per_purchase=1.5,
+        retention_cost=12.0,
+    ).set_index("customer_id")
+    for col in customers.MODEL_COLUMNS:
+        np.testing.assert_allclose(scored[col], table[col], rtol=1e-12, err_msg=col)
+    assert (table["clv_net"] < table["clv"]).all()  # the costs are subtracted
+    without = score_frame(summary.reset_index(), count_model, spend_model, time_unit="W")
+    assert (without["clv_net"].to_numpy() == without["clv"].to_numpy()).all()

@@ -359,11 +359,11 @@ def test_scores_match_the_customer_table_on_cdnow(spark, cdnow):
     sample = cdnow[0]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table = customer_table(sample, model="bgnbd", cost_per_order=2.0)
+        table = customer_table(sample, model="bgnbd", cost_per_purchase=2.0)
     bgf, ggf = fitted_models(sample)
     assert isinstance(ggf, GammaGamma)
     scored = aspark.score(
-        spark.createDataFrame(sample), bgf, ggf, cost_per_order=2.0, stage_groups=6
+        spark.createDataFrame(sample), bgf, ggf, cost_per_purchase=2.0, stage_groups=6
     )
     assert scored.columns == ["customer_id", *aspark.SCORE_COLUMNS]
     assert_scores(scored.toPandas(), table)

@@ -12,16 +12,16 @@ only the second happens on the driver:
    ``compress=["frequency", "monetary_value"]``, repeat buyers only);
 3. :func:`score` applies the fitted models to every customer where the data
    live: the per-customer summary goes through ``mapInPandas`` in chunks
-   (:func:`score_frame`: P(alive), expected purchases, expected spend, CLV),
+   (:func:`score_frame`: P(alive), expected purchases, expected spend, CLV,
+   by :func:`analysis.customers.model_columns`, the customer table's own),
    the log through ``applyInPandas`` in groups of whole customers
    (:func:`stage_frame`: the lifecycle stage of the last period and how
    long it has lasted). The result is a Spark DataFrame, written with
    ``.write.parquet(...)``.
 
-The per-chunk functions call the package's own vectorised predictions
-(``p_alive``, ``expected_purchases``,
-:func:`analysis.clv.customer_lifetime_value`,
-:func:`analysis.lifecycle.assign_stages`), so every column means what it
+The per-chunk functions are the customer table's own
+(:func:`analysis.customers.model_columns`,
+:func:`analysis.customers.latest_stages`), so every column means what it
 means in :func:`analysis.customers.customer_table` and agrees with it to
 rounding. The models are small picklable objects shipped to the workers,
 which need the ``analysis`` package installed (or shipped with
@@ -33,12 +33,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .clv import customer_lifetime_value
-from .customers import check_table_parameters, stage_durations
+from .customers import MODEL_COLUMNS, check_table_parameters, latest_stages, model_columns
 from .engines.spark import local_session, session, summary_dataframe
-from .lifecycle import assign_stages, current_stage
 from .lifecycle.stages import resolve_thresholds
-from .units import unit_days
 
 __all__ = ["SCORE_COLUMNS", "local_session", "score", "score_frame", "session", "stage_frame"]
 
@@ -49,7 +46,7 @@ SCORE_COLUMNS: tuple[str, ...] = (
     "clv", "clv_net",
 )  # fmt: skip
 _SUMMARY = ["frequency", "recency", "T", "monetary_value"]
-_MODEL_COLUMNS = list(SCORE_COLUMNS[6:])
+_MODEL_COLUMNS = list(MODEL_COLUMNS)
 #: customers' groups for the stage classifier when none is given (at least the partitions)
 STAGE_GROUPS = 64
 
@@ -64,7 +61,8 @@ def score_frame(
     horizon_years: float = 3.0,
     annual_discount_rate: float = 0.10,
     margin: float = 0.30,
-    cost_per_order: float = 0.0,
+    cost_per_purchase: float = 0.0,
+    retention_cost: float = 0.0,
 ) -> pd.DataFrame:
     """The model columns of a chunk of customers (what :func:`score` runs on each chunk).
 
@@ -73,41 +71,39 @@ def score_frame(
     summary : DataFrame
         ``customer_id`` (a column), ``frequency``, ``recency``, ``T``,
         ``monetary_value`` in ``time_unit``.
-    transaction_model, spend_model, time_unit, period, horizon_years, annual_discount_rate, margin, cost_per_order
+    transaction_model, spend_model, time_unit, period, horizon_years, annual_discount_rate, margin
+        As in :func:`score`.
+    cost_per_purchase, retention_cost
         As in :func:`score`.
 
     Returns
     -------
     DataFrame
-        ``customer_id``, the summary columns, ``p_alive``,
+        ``customer_id``, the summary columns and
+        :data:`analysis.customers.MODEL_COLUMNS` (``p_alive``,
         ``expected_purchases_period``, ``expected_purchases_horizon``,
-        ``expected_spend``, ``clv`` (discounted margin) and ``clv_net``
-        (less ``cost_per_order`` per discounted expected purchase), as in
+        ``expected_spend``, ``clv``, ``clv_net``) from
+        :func:`analysis.customers.model_columns`, as in
         :func:`analysis.customers.customer_table`.
     """
     out = summary[["customer_id", *_SUMMARY]].reset_index(drop=True)
     if len(out) == 0:
         return out.assign(**{c: np.zeros(0) for c in _MODEL_COLUMNS})
     data = out.set_index("customer_id")[_SUMMARY]
-    value = customer_lifetime_value(
+    scores = model_columns(
         transaction_model,
         spend_model,
         data,
+        time_unit=time_unit,
+        period=period,
         horizon_years=horizon_years,
         annual_discount_rate=annual_discount_rate,
         margin=margin,
-        time_unit=time_unit,
+        cost_per_purchase=cost_per_purchase,
+        retention_cost=float(retention_cost) if retention_cost else None,
     )
-    ahead = unit_days(period) / unit_days(time_unit)
-    clv = value["discounted_margin"].to_numpy(dtype=float)
-    out["p_alive"] = transaction_model.p_alive(data).to_numpy(dtype=float)
-    out["expected_purchases_period"] = transaction_model.expected_purchases(data, t=ahead).to_numpy(
-        dtype=float
-    )
-    out["expected_purchases_horizon"] = value["expected_purchases"].to_numpy(dtype=float)
-    out["expected_spend"] = value["expected_spend"].to_numpy(dtype=float)
-    out["clv"] = clv
-    out["clv_net"] = clv - float(cost_per_order) * value["discounted_purchases"].to_numpy()
+    for col in _MODEL_COLUMNS:
+        out[col] = scores[col].to_numpy(dtype=float)
     return out
 
 
@@ -154,16 +150,12 @@ def stage_frame(
             "amount": log["amount"].to_numpy(dtype=float),
         }
     )
-    stages = assign_stages(
-        frame, period=period, observation_end=observation_end, **(thresholds or {})
-    )
-    latest = current_stage(stages)["stage"]
-    in_stage = stage_durations(stages).reindex(latest.index)
+    latest = latest_stages(frame, period, observation_end, **(thresholds or {}))
     return pd.DataFrame(
         {
             "customer_id": latest.index.to_numpy(),
-            "stage": np.asarray(latest.astype(str), dtype=object),
-            "periods_in_stage": in_stage.to_numpy(dtype=np.int64),
+            "stage": np.asarray(latest["stage"].astype(str), dtype=object),
+            "periods_in_stage": latest["periods_in_stage"].to_numpy(dtype=np.int64),
         }
     )
 
@@ -187,8 +179,10 @@ def _stage_group(options: dict):
     return run
 
 
-def _check(time_unit, period, horizon_years, margin, cost_per_order, thresholds) -> None:
-    check_table_parameters(horizon_years, margin, cost_per_order, time_unit, period)
+def _check(time_unit, period, horizon_years, margin, cost_per_purchase, retention_cost, thresholds):
+    check_table_parameters(horizon_years, margin, cost_per_purchase, time_unit, period)
+    if not np.isfinite(float(retention_cost)) or float(retention_cost) < 0:
+        raise ValueError(f"retention_cost must be a number >= 0 a year, got {retention_cost!r}")
     resolve_thresholds(thresholds or {})
 
 
@@ -203,7 +197,8 @@ def score(
     horizon_years: float = 3.0,
     annual_discount_rate: float = 0.10,
     margin: float = 0.30,
-    cost_per_order: float = 0.0,
+    cost_per_purchase: float = 0.0,
+    retention_cost: float = 0.0,
     stages: bool = True,
     thresholds: dict | None = None,
     customer_id: str = "customer_id",
@@ -231,9 +226,13 @@ def score(
         Unit of the summary and the model; the model's own by default.
     period : {"D", "W", "M", "Q", "Y"}
         Period of the stages and of ``expected_purchases_period``.
-    horizon_years, annual_discount_rate, margin, cost_per_order : float
+    horizon_years, annual_discount_rate, margin, cost_per_purchase : float
         As in :func:`analysis.customers.customer_table` (3 years, 10% a year,
-        30% margin, no cost per order by default).
+        30% margin, no cost per purchase by default).
+    retention_cost : float
+        Cost per year of keeping a customer while she is alive (currency, the
+        same for every customer), subtracted in ``clv_net`` as the customer
+        table subtracts a costs table's ``retention_cost``; 0 by default.
     stages : bool
         Add ``stage`` and ``periods_in_stage`` (the lifecycle classifier,
         run on groups of whole customers); False leaves them out.
@@ -271,7 +270,7 @@ def score(
             f"the time unit of {type(transaction_model).__name__} is unknown: fit it on a "
             "summary from analysis.rfm.summarize (which records it) or pass time_unit=..."
         )
-    _check(unit, period, horizon_years, margin, cost_per_order, thresholds)
+    _check(unit, period, horizon_years, margin, cost_per_purchase, retention_cost, thresholds)
     summary = summary_dataframe(
         transactions,
         unit,
@@ -296,7 +295,8 @@ def score(
         "horizon_years": float(horizon_years),
         "annual_discount_rate": float(annual_discount_rate),
         "margin": float(margin),
-        "cost_per_order": float(cost_per_order),
+        "cost_per_purchase": float(cost_per_purchase),
+        "retention_cost": float(retention_cost),
     }
     scored = summary.frame.drop("keep").mapInPandas(_score_batches(options), schema)
     if not stages:

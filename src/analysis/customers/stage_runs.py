@@ -10,8 +10,12 @@ from ..lifecycle import assign_stages, current_stage
 __all__ = ["latest_stages", "stage_durations"]
 
 
-def latest_stages(transactions: pd.DataFrame, period: str, observation_end) -> pd.DataFrame:
+def latest_stages(
+    transactions: pd.DataFrame, period: str, observation_end, **thresholds: float
+) -> pd.DataFrame:
     """The customer table's stage columns: the last period's stage and the periods it has lasted.
+
+    ``thresholds`` are those of :func:`analysis.lifecycle.assign_stages`.
 
     Returns
     -------
@@ -19,7 +23,9 @@ def latest_stages(transactions: pd.DataFrame, period: str, observation_end) -> p
         Indexed by ``customer_id`` (sorted): ``stage`` (ordered categorical of
         :data:`analysis.units.STAGES`) and ``periods_in_stage`` (int >= 1).
     """
-    stages = assign_stages(transactions, period=period, observation_end=observation_end)
+    stages = assign_stages(
+        transactions, period=period, observation_end=observation_end, **thresholds
+    )
     latest = current_stage(stages)["stage"]
     in_stage = stage_durations(stages).reindex(latest.index)
     return pd.DataFrame({"stage": latest, "periods_in_stage": in_stage.to_numpy(dtype=np.int64)})
