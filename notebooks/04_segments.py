@@ -1,11 +1,7 @@
 # %% [markdown]
 # # 4. Who is worth what: the customer table and its segments
 #
-# One row per customer, with its history, its lifecycle stage, the probability that it is still active and its expected value, and the segmentations of the customer-relationship literature read from that row: which customers hold the value, and how the firm should treat each group.
-#
-# The lifecycle report values customers by stage and the CLV report compares ways of valuing them; this report puts both to work on the whole customer base. It builds the **customer table** (`analysis.customers.customer_table`), writes it out for the firm (`customers.csv`, `customers.parquet`) and reads it through every segmentation of `docs/domain.md` (section Segmentation): CLV tiers, the value matrix, loyalty against profitability, the cost matrix, prospect tiers, the customer ranking, Kotler's relationship levels and RFM segments, then the lifecycle stage crossed with the value tier, and the value of each tier with its interval.
-#
-# Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed gross margin (`margin`): the study reads no cost from the log, so the margin is an assumption to replace with the firm's own figure, and no cost to serve is invented (`cost_per_order` is zero unless given).
+# One row per customer, with its history, lifecycle stage, P(alive) and value, read through the segmentations of `docs/domain.md` (section Segmentation): whom to invest in, whom to develop, whom to serve at standard cost. Value is **margin x revenue** at an assumed margin (`margin`) net of a cost per purchase (`cost_per_purchase`, none by default): replace both with the firm's own.
 
 # %% tags=["parameters"]
 dataset: str = "cdnow"  # "cdnow" (the full log), "cdnow_sample", or a path to your CSV/Parquet log
@@ -37,7 +33,7 @@ export_dir: str = ""  # folder for customers.csv / customers.parquet; empty: the
 # %%
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 from analysis import (
     customers,
@@ -51,13 +47,14 @@ from analysis import (
     strategy,
     tables,
 )
+from analysis.readings import findings
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
-plots.use_style()  # 150 dpi, colour-blind-safe colours
+plots.use_style()  # 150 dpi, colour-blind-safe colours, each figure's title as its alt text
 pd.set_option("display.float_format", "{:,.3f}".format)  # separators, no scientific notation
 pd.set_option("display.max_columns", 30)
-pd.set_option("display.max_colwidth", None)  # the cut reasons and strategies in full
+pd.set_option("display.max_colwidth", None)
 transactions = data.load_dataset(
     dataset,
     customer_id=customer_id_column,
@@ -73,18 +70,19 @@ transactions = data.load_dataset(
 observation_end = dates.time_frame(transactions, observation_end=observation_end).observation_end
 
 # %%
-Markdown(readings.run_intro(dataset, transactions))
-
-# %%
 # how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
 basis = data.value_basis(transactions, margin, currency)
 margin, currency = basis.margin, basis.currency
-Markdown(basis.note)
+Markdown(readings.run_intro(dataset, transactions) + " " + basis.note)
+
+# %%
+# the findings, written at the end of the report from its tables
+findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %% [markdown]
 # ## 1. The customer table
 #
-# For each customer the table holds the summary the count models read (`frequency`, `recency`, `T`, `monetary_value`, in `time_unit`), the purchase history in days (purchase days, revenue, first and last purchase, days since the last, the median purchase cycle and the regularity of the gaps between purchases), the lifecycle stage in the last period and how many periods it has lasted, and the model's view of the future: the probability that the customer is still active (`p_alive`), the expected purchases in the next period and over the horizon, the expected spend per purchase (Gamma-Gamma, or the observed means when it cannot be fitted; the fixed value of a purchase for a log without amounts), and the value. `clv` is the discounted expected margin over `horizon_years`; `clv_net` subtracts the discounted cost of the expected orders; `current_value` is the margin on the revenue of the last year and `potential_value` the expected future margin net of costs. The count model is the study's one valuation model (`clv_model`; by default the one of BG/NBD, Pareto/NBD and MBG/NBD that forecast each customer's purchases after `calibration_end` best, the fit deciding only a tie, the rule of `analysis.clv.choice`): every report values a customer with it, so a customer has one CLV everywhere. The line below names the cut, the model and the total; the note says why this model.
+# Per customer: the count models' summary (`frequency`, `recency`, `T`, `monetary_value`), the purchase history in days, the stage in the last period, `p_alive`, the expected purchases and spend, `clv` (discounted expected margin over `horizon_years`), `clv_net` (less the cost of the expected purchases), `current_value` (margin of the last year) and `potential_value` (expected future margin net of costs). The model is the study's one valuation model (report 3). The table is written beside this report (`customers.csv` with `customers.json`, `customers.parquet`) with the strategy report's decisions per customer: tier, playbook cell, action, early-warning flag and reasons.
 
 # %%
 table = customers.customer_table(
@@ -95,18 +93,11 @@ table = customers.customer_table(
     horizon_years=horizon_years,
     annual_discount_rate=annual_discount_rate,
     margin=margin,
-    cost_per_order=cost_per_order,
+    cost_per_purchase=cost_per_purchase,
     model=clv_model,
     calibration_end=calibration_end or None,
     currency=currency,
 )
-display(readings.valuation_line(table, currency=currency))
-Markdown("**Model.** " + table.attrs["model_note"])
-
-# %% [markdown]
-# The table is the report's deliverable: the firm can sort, filter and join it with its own records, or load it into a CRM. It is written beside the report as CSV (for a spreadsheet, with `customers.json` beside it: the model, its parameters and covariance, the cut) and Parquet (which keeps the types, the stage order and the same record). The written table adds the decisions of the strategy report for each customer, computed by the same functions with the same parameters (`playbook`, `warning_top_tiers`, `p_alive_below`, `cycle_factor`): the CLV tier, the playbook cell (stage x tier), its strategy key, investment priority and action, and the early-warning flag, score and reasons.
-
-# %%
 crm_table = strategy.with_decision_columns(
     table,
     playbook=playbook,
@@ -115,68 +106,36 @@ crm_table = strategy.with_decision_columns(
     cycle_factor=cycle_factor,
 )
 written = customers_io.export(crm_table, export_dir) if export_dir else []
+display(readings.valuation_line(table, currency=currency))
 Markdown(readings.export_note(written))
-
-# %% [markdown]
-# The most valuable customers by net CLV, with a few of their columns (money in currency):
-
-# %%
-table.nlargest(top_customers, "clv_net")[
-    [
-        "stage",
-        "purchases",
-        "revenue",
-        "days_since_last",
-        "p_alive",
-        "expected_purchases_horizon",
-        "expected_spend",
-        "current_value",
-        "clv_net",
-    ]
-].pipe(
-    tables.format_table,
-    {"p_alive": "share", "days_since_last": "count", "expected_purchases_horizon": "number"},
-    currency=currency,
-)
-
-# %% [markdown]
-# How the value is spread: the total, the mean and median customer, and the share of the total held by the most valuable tenth and fifth of the customers.
-
-# %%
-value_summary = tables.method_summary(table[["clv_net"]])
-tables.format_table(value_summary, currency=currency)
-
-# %%
-Markdown(readings.value_reading(value_summary, horizon_years=horizon_years, currency=currency))
 
 # %% [markdown]
 # ## 2. CLV tiers
 #
-# The tiers follow the seeds' rule that spending should follow value: invest to keep the high tier, spend a controlled amount on the low tier, and nothing on a customer whose net CLV is negative. The positive tiers are cut by cumulative share of value, an ABC analysis: the most valuable customers who together hold the first share of the positive value (`segments.CLV_TIER_SHARES`) are *high*, those up to the second share *medium*, the rest *low*.
+# Spending should follow value. The customers ranked by `clv_net` are cut by cumulative share of the positive value (`segments.CLV_TIER_SHARES`, an ABC analysis): *high*, *medium*, *low*; a negative net CLV is its own tier. The interval of each tier's total covers the models' parameter error only ("—": no customer in the tier).
 
 # %%
 tiers = segments.clv_tiers(table)
 tier_summary = segments.segment_summary(table, tiers)
-tables.format_table(tier_summary, currency=currency)
+tier_totals = customers.value_intervals(table, tiers)
+tier_summary.join(tier_totals[["clv_total_low", "clv_total_high"]]).pipe(
+    tables.format_table,
+    dict.fromkeys(["clv_total_low", "clv_total_high"], "money"),
+    currency=currency,
+    na_rep="—",
+)
 
 # %%
 Markdown(readings.tier_reading(tier_summary, currency=currency))
 
 # %% [markdown]
-# How sure are these totals? Each tier's CLV (before costs) summed over its customers, with the interval that the uncertainty of the fitted models gives it (the parameters drawn from their sampling distribution, every customer valued at each draw and the tier summed; `customers.value_intervals`). The interval covers the models' parameter error only, not the chance in what customers will actually do, nor an error in the models' form.
-
-# %%
-tier_totals = customers.value_intervals(table, tiers)
-tables.format_table(tier_totals, currency=currency)
-
-# %% [markdown]
 # ## 3. The value matrix (Chen & Li)
 #
-# Chen Mingliang and Li Huaizu cross a customer's **current value** (here the margin of the last year) with its **potential value** (the expected future margin net of costs). High on both: *retain*, the firm's most important customers; low current but high potential: *develop*; high current but low potential: *maintain*; low on both: *reduce* what is spent on them. Each axis is split at its median. The figure shows every customer on symlog axes (linear near zero, so customers with no current value are shown), the two cuts dashed, and each cell's customers and share of the value in its corner.
+# Current value (margin of the last year) against potential value (expected future margin), each split at its median: *retain* (high on both), *develop* (low current, high potential), *maintain* (high current, low potential), *reduce* (low on both). Customers without current value are drawn in the strip on the left.
 
 # %%
 matrix_summary = segments.segment_summary(table, segments.value_matrix(table))
-tables.format_table(matrix_summary, currency=currency)
+tables.format_table(matrix_summary, currency=currency, na_rep="—")
 
 # %%
 ax = plots.plot_value_matrix(table, currency=currency)
@@ -187,14 +146,11 @@ Markdown(readings.value_matrix_reading(matrix_summary, table, currency=currency)
 # %% [markdown]
 # ## 4. Loyalty and profitability (Reinartz & Kumar)
 #
-# Reinartz and Kumar found that loyal customers are not always the profitable ones, and named four groups: *true friends* (loyal and profitable), *butterflies* (profitable but not loyal: take the profit while it lasts), *barnacles* (loyal but not profitable) and *strangers* (neither). Loyalty here is a customer that is probably still active and buys regularly; profitability is a net CLV above the base's median. The cuts and the reason for each:
-
-# %%
-tables.format_table(pd.DataFrame(segments.LOYALTY_CUTS, index=["default", "reason"]).T)
+# *True friends* (loyal and profitable), *butterflies* (profitable, not loyal: take the profit while it lasts), *barnacles* (loyal, not profitable) and *strangers*. Loyal: P(alive) above one half and gaps between purchases no more irregular than chance (coefficient of variation at most 1); profitable: net CLV above the base's median (`segments.LOYALTY_CUTS`).
 
 # %%
 loyalty_summary = segments.segment_summary(table, segments.loyalty_profitability(table))
-tables.format_table(loyalty_summary, currency=currency)
+tables.format_table(loyalty_summary, currency=currency, na_rep="—")
 
 # %%
 ax = plots.plot_loyalty_profitability(loyalty_summary)
@@ -203,41 +159,21 @@ ax = plots.plot_loyalty_profitability(loyalty_summary)
 Markdown(readings.loyalty_reading(loyalty_summary, table))
 
 # %% [markdown]
-# ## 5. The cost matrix
+# ## 5. Cost matrix, prospects and ranking
 #
-# The seeds' cost matrix crosses what it costs to acquire a customer with what it costs to keep one: *loyal* customers (costly to win from a competitor and to keep, and worth it), *casual* customers (cheap either way), and the two mixed cells, *easy to win but hard to keep* and *easy to keep but hard to win*. It needs each customer's costs, which a transaction log does not hold.
+# The cost matrix (cost to acquire against cost to keep) needs each customer's costs; the prospect tiers (*quality*, *ordinary*, *poor*, by predicted value) need customers still in exploration; the ranking (Dai & Liu) orders every customer by a weighted score of current value, potential value and P(alive), each put on a 0-1 scale by rank.
 
 # %%
 cost_summary = segments.segment_summary(table, "cost_matrix") if table.attrs["has_costs"] else None
-Markdown(readings.cost_matrix_reading(table, cost_summary))
-
-# %% [markdown]
-# ## 6. Prospect tiers in exploration
-#
-# A small firm in the exploration stage of its customers cannot court them all. The seeds sort the customers still in exploration into *quality*, *ordinary* and *poor* prospects by predicted value (quantiles among the prospects, `segments.PROSPECT_QUANTILES`): scarce resources go to the quality prospects, ordinary ones are touched from time to time, poor ones get little.
-
-# %%
 prospect_summary = segments.segment_summary(table, segments.prospect_tiers(table))
-tables.format_table(prospect_summary, currency=currency)
-
-# %%
+display(Markdown(readings.cost_matrix_reading(table, cost_summary)))
+if prospect_summary["customers"].sum():
+    display(tables.format_table(prospect_summary, currency=currency, na_rep="—"))
 Markdown(readings.prospect_reading(prospect_summary, table, currency=currency))
-
-# %% [markdown]
-# ## 7. The customer ranking (客户序位)
-#
-# Dai Junliang and Liu Chengshui order all customers in one list by a weighted score of current value, potential value and the probability of keeping them (P(alive)), so that the firm serves its customers in order of what they are worth to it. Each criterion is first put on a 0-1 scale by rank, so money and a probability weigh alike. The weights used:
 
 # %%
 ranked = segments.ranking(table)
-tables.format_values(
-    pd.Series(ranked.attrs["weights"]),
-    dict.fromkeys(ranked.attrs["weights"], "share"),
-    name="weight",
-)
-
-# %%
-ranked.head(top_customers).join(
+ranked.head(top_customers)[["score", "rank"]].join(
     table[["current_value", "potential_value", "p_alive", "clv_net"]]
 ).pipe(tables.format_table, {"p_alive": "share"}, currency=currency, decimals=3)
 
@@ -245,42 +181,37 @@ ranked.head(top_customers).join(
 Markdown(readings.ranking_reading(ranked, table, top=top_customers))
 
 # %% [markdown]
-# ## 8. Relationship level (Kotler)
+# ## 6. Relationship level (Kotler)
 #
-# Kotler's five levels of relationship, from *basic* (sell, no follow-up) through *reactive*, *accountable* and *proactive* to *partnership* (work with the customer continuously), are chosen by how many customers a segment has and by the margin each brings: many customers with thin margins call for a basic relationship, few with high margins for a partnership. The standard table (rows: number of customers; columns: margin per customer):
-
-# %%
-tables.format_table(segments.kotler_table())
-
-# %% [markdown]
-# Applied to the CLV tiers: a tier's size is its share of the customers and its margin the mean net CLV of its customers relative to the base's (`segments.SIZE_CUTS`, `segments.MARGIN_CUTS`).
+# Five levels, from *basic* (sell, no follow-up) through *reactive*, *accountable* and *proactive* to *partnership*, chosen by a segment's size and margin: many customers with thin margins, basic; few with high margins, partnership. Applied to the CLV tiers: size is the tier's share of the customers, margin its mean net CLV against the base's (`segments.SIZE_CUTS`, `segments.MARGIN_CUTS`; "—": a tier without customers has no level).
 
 # %%
 levels = segments.relationship_level(tier_summary)
-tables.format_table(levels, currency=currency, na_rep="n/a")  # a tier without customers: no level
+tables.format_table(
+    levels[["customers", "share_customers", "mean_clv", "size", "margin_level", "relationship_level"]],
+    currency=currency,
+    na_rep="—",
+)
 
 # %%
 Markdown(readings.relationship_reading(levels, currency=currency))
 
 # %% [markdown]
-# ## 9. RFM segments: the familiar baseline
+# ## 7. RFM segments: the familiar baseline
 #
-# Recency (days since the last purchase), frequency (purchase days) and monetary value (revenue to date) are each scored 1 to 5 by quintile, and a rule grid on the recency and frequency scores names the segment marketing teams know, from *champions* to *lost*. RFM reads only the past; the segments above read the model's forecast. The grid (rows: recency score, best first; columns: frequency score):
-
-# %%
-tables.format_table(segments.rfm_grid_table())
+# Recency, frequency and monetary value each scored 1 to 5 by quintile; a grid on the recency and frequency scores names the segments marketing teams know, from *champions* to *lost*. RFM reads only the past; the segments above read the model's forecast. The segments that hold customers on this log:
 
 # %%
 rfm_summary = segments.segment_summary(table, segments.rfm_segments(table)["segment"])
-tables.format_table(rfm_summary, currency=currency)
+rfm_summary[rfm_summary["customers"] > 0].pipe(tables.format_table, currency=currency)
 
 # %%
 Markdown(readings.rfm_reading(rfm_summary))
 
 # %% [markdown]
-# ## 10. Lifecycle stage x CLV tier
+# ## 8. Lifecycle stage x CLV tier
 #
-# Where the value sits in the lifecycle: each customer's stage in the last period (the lifecycle report's rules) crossed with its CLV tier. The colour is the cell's share of the value; each cell shows its customers and that share.
+# Each customer's stage in the last period (real-time view, the customer table's) crossed with its tier; the colour is the cell's share of the value.
 
 # %%
 stage_tier_summary = segments.segment_summary(table, ["stage", tiers])
@@ -289,13 +220,23 @@ ax = plots.plot_stage_tiers(stage_tier_summary)
 # %%
 Markdown(readings.stage_tier_reading(stage_tier_summary))
 
-# %% [markdown]
-# ## Using the table
-#
-# Every number in this report comes from the exported table and the segmentation functions of `analysis.segments`, each with its cuts as documented parameters. To act on it: sort the table by `clv_net` or by the ranking to choose whom to serve first; join the CLV tier and the stage to the playbook of the strategy report; replace `margin` with the firm's own margin and, when the firm knows them, pass its costs to `customer_table` so that the cost matrix and a net CLV below zero can appear.
+# %%
+# the findings at the top of the report, from the tables above
+update_display(
+    Markdown(
+        findings.findings_markdown(
+            findings.segments_findings(
+                tier_summary, matrix_summary, stage_tier_summary, levels, currency=currency
+            ),
+            title="Findings",
+        )
+    ),
+    display_id=findings.DISPLAY_ID,
+)
 
 # %%
 # sanity checks: one row per customer, every segmentation covers the base, the two valuations agree on it
+value_summary = tables.method_summary(table[["clv_net"]])
 assert table.index.is_unique and len(table) == transactions["customer_id"].nunique()
 assert tier_summary["customers"].sum() == len(table)
 assert matrix_summary["customers"].sum() == len(table) and loyalty_summary[

@@ -84,3 +84,86 @@ def test_the_model_not_best_is_not_called_the_smallest():
     )
     model = next(f for f in out if f.topic == "model")
     assert model.numbers["best_mae"] == ["Pareto/NBD"] and "smallest" not in model.text
+
+
+def _summary(rows, index, names=None):
+    frame = pd.DataFrame(
+        rows, columns=["customers", "share_customers", "share_clv", "mean_clv"], index=index
+    )
+    if names:
+        frame.index.names = names
+    return frame
+
+
+def test_segments_findings_as_data():
+    tiers = _summary(
+        [
+            [100, 0.05, 0.5, 250.0],
+            [300, 0.15, 0.3, 50.0],
+            [1600, 0.8, 0.2, 6.25],
+            [0, 0.0, 0.0, None],
+        ],
+        ["high", "medium", "low", "negative"],
+    )
+    matrix = _summary(
+        [
+            [700, 0.35, 0.9, 60.0],
+            [300, 0.15, 0.05, 5.0],
+            [10, 0.005, 0.0, 1.0],
+            [990, 0.495, 0.05, 2.0],
+        ],
+        ["retain", "develop", "maintain", "reduce"],
+    )
+    stage_tier = _summary(
+        [
+            [60, 0.03, 0.3, 250.0],
+            [40, 0.02, 0.2, 250.0],
+            [300, 0.15, 0.3, 50.0],
+            [1600, 0.8, 0.2, 6.25],
+        ],
+        pd.MultiIndex.from_tuples(
+            [("stability", "high"), ("decline", "high"), ("decline", "medium"), ("decline", "low")]
+        ),
+        names=["stage", "clv_tiers"],
+    )
+    levels = tiers.assign(relationship_level=["partnership", "proactive", "basic", None])
+    out = findings.segments_findings(tiers, matrix, stage_tier, levels)
+    by = {f.topic: f for f in out}
+    assert by["tiers"].verdict == "concentrated" and by["tiers"].numbers["top_over_bottom"] == 40
+    assert by["matrix"].numbers["retain_value"] == 0.9
+    assert by["slipping"].numbers == {"customers": 40, "share_of_tier": 0.4, "share_of_value": 0.2}
+    assert by["relationship"].numbers["levels"] == {
+        "high": "partnership",
+        "medium": "proactive",
+        "low": "basic",
+    }
+
+
+def test_strategy_findings_as_data():
+    rec = pd.DataFrame(
+        {
+            "customers": [0, 80, 920],
+            "share_customers": [0.0, 0.08, 0.92],
+            "share_value": [0.0, 0.6, 0.4],
+            "priority": ["invest", "invest", "maintain"],
+            "relationship_level": ["proactive", "partnership", "basic"],
+        },
+        index=pd.MultiIndex.from_tuples(
+            [("exploration", "high"), ("stability", "high"), ("decline", "low")],
+            names=["stage", "tier"],
+        ),
+    )
+    loss = pd.DataFrame({"expected_loss": [30.0, 10.0], "break_even_spend": [9.0, 3.0]})
+    budget = pd.DataFrame({"budget": [12.0]}, index=["total"])
+    precision = pd.DataFrame(
+        {"share_quiet": [0.44, 0.21]}, index=["flagged", "valuable, not flagged"]
+    )
+    checked = pd.DataFrame(
+        {"met": [False, True], "difference_low": [-0.3, 0.01], "difference_high": [0.02, 0.05]}
+    )
+    out = findings.strategy_findings(rec, None, loss, budget, precision, checked)
+    by = {f.topic: f for f in out}
+    assert by["invest"].numbers["cell"] == "stability/high" and by["invest"].verdict == "invest"
+    assert by["list"].numbers["expected_loss"] == 40.0 and by["list"].numbers["budget"] == 12.0
+    assert by["precision"].verdict == "flags pick the quiet"
+    assert by["pdca"].numbers == {"met": 1, "targets": 2, "beyond_chance": 1}

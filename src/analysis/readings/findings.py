@@ -28,6 +28,8 @@ __all__ = [
     "Finding",
     "findings_markdown",
     "clv_findings",
+    "segments_findings",
+    "strategy_findings",
 ]
 
 #: the display id of a report's findings: shown empty at the top, filled at the end
@@ -173,6 +175,231 @@ def clv_findings(
                 + (", because it lets no customer leave" if ratios["formula"] > 1 else "")
                 + (f"; {rest} it" if rest else "")
                 + ". None of them is the firm's value; use them as quick bounds.",
+            )
+        )
+    return out
+
+
+def segments_findings(
+    tier_summary: pd.DataFrame,
+    matrix_summary: pd.DataFrame,
+    stage_tier_summary: pd.DataFrame,
+    levels: pd.DataFrame,
+    *,
+    currency: str = "$",
+) -> list[Finding]:
+    """The segments report's findings: where the value sits, whom to keep, who is slipping, how close.
+
+    Parameters
+    ----------
+    tier_summary : DataFrame
+        :func:`analysis.segments.segment_summary` by CLV tier (the top tier
+        first; ``customers``, ``share_customers``, ``share_clv``, ``mean_clv``).
+    matrix_summary : DataFrame
+        The same by value-matrix cell (``retain``, ``develop``, ``maintain``, ``reduce``).
+    stage_tier_summary : DataFrame
+        The same by stage and tier (MultiIndex stage, tier).
+    levels : DataFrame
+        :func:`analysis.segments.relationship_level` of the tiers.
+    """
+    out = []
+    held = tier_summary[tier_summary["customers"] > 0]
+    top, bottom = held.index[0], held.index[-1]
+    t, b = held.loc[top], held.loc[bottom]
+    ratio = _ratio(t["mean_clv"], b["mean_clv"])
+    out.append(
+        Finding(
+            "tiers",
+            "concentrated" if t["share_customers"] < t["share_clv"] / 2 else "spread",
+            {
+                "top_customers": int(t["customers"]),
+                "top_share_customers": float(t["share_customers"]),
+                "top_share_value": float(t["share_clv"]),
+                "top_over_bottom": ratio,
+            },
+            f"The {top} tier, {count(t['customers'])} ({pct(t['share_customers'])}), holds "
+            f"{pct(t['share_clv'])} of the value, {money(t['mean_clv'], currency)} a customer; "
+            f"the {bottom} tier's {count(b['customers'])} hold {pct(b['share_clv'])}, "
+            f"{money(b['mean_clv'], currency)} each ({ratio:.0f} times less): spend to keep "
+            f"the {top} tier, serve the {bottom} tier at standard cost.",
+        )
+    )
+    if "retain" in matrix_summary.index and "reduce" in matrix_summary.index:
+        keep, cut = matrix_summary.loc["retain"], matrix_summary.loc["reduce"]
+        out.append(
+            Finding(
+                "matrix",
+                "retain holds most" if keep["share_clv"] >= 0.5 else "value spread",
+                {
+                    "retain_customers": int(keep["customers"]),
+                    "retain_value": float(keep["share_clv"]),
+                    "reduce_customers": int(cut["customers"]),
+                    "reduce_value": float(cut["share_clv"]),
+                },
+                f"Current and potential value agree for most customers: *retain* "
+                f"({count(keep['customers'])}, {pct(keep['share_customers'])}) holds "
+                f"{pct(keep['share_clv'])} of the value and *reduce* "
+                f"({count(cut['customers'])}, {pct(cut['share_customers'])}) "
+                f"{pct(cut['share_clv'])}: the second half of the base warrants no "
+                "spend beyond standard service.",
+            )
+        )
+    tier_level = stage_tier_summary.index.names[1]
+    grid = stage_tier_summary["customers"].unstack(tier_level)
+    value = stage_tier_summary["share_clv"].unstack(tier_level)
+    decline = "decline"
+    if decline in grid.index and top in grid.columns and grid[top].sum() > 0:
+        n = int(grid.loc[decline, top])
+        share = n / float(grid[top].sum())
+        out.append(
+            Finding(
+                "slipping",
+                "top customers in decline" if n else "none in decline",
+                {
+                    "customers": n,
+                    "share_of_tier": share,
+                    "share_of_value": float(value.loc[decline, top]),
+                },
+                (
+                    f"{count(n, f'{top}-tier customer')} ({pct(share)} of the tier) "
+                    f"{'is' if n == 1 else 'are'} in decline, holding "
+                    f"{pct(value.loc[decline, top])} of all value: the first names for the "
+                    "early-warning list (report 5)."
+                )
+                if n
+                else f"No {top}-tier customer is in decline.",
+            )
+        )
+    present = levels[levels["customers"] > 0]
+    if "relationship_level" in present:
+        pairs = {str(k): str(v) for k, v in present["relationship_level"].items()}
+        out.append(
+            Finding(
+                "relationship",
+                pairs.get(str(top), ""),
+                {"levels": pairs},
+                "Relationship level (Kotler) by tier: "
+                + join_and(f"**{lvl}** for {tier}" for tier, lvl in pairs.items())
+                + ".",
+            )
+        )
+    return out
+
+
+def strategy_findings(
+    recommendation: pd.DataFrame,
+    choice,
+    loss: pd.DataFrame,
+    budget: pd.DataFrame,
+    precision: pd.DataFrame | None,
+    checked: pd.DataFrame | None,
+    *,
+    currency: str = "$",
+) -> list[Finding]:
+    """The strategy report's findings: where to invest, whom to call and at what cost, does it hold.
+
+    Parameters
+    ----------
+    recommendation : DataFrame
+        :func:`analysis.strategy.recommend` (index stage, tier; ``customers``,
+        ``share_customers``, ``share_value``, ``priority``, ``relationship_level``).
+    choice : ListScore or None
+        :func:`analysis.churn.compare.list_score` (``best``, ``best_auc``,
+        ``population``); None without a test.
+    loss : DataFrame
+        :func:`analysis.churn.loss_list` (``expected_loss``, ``break_even_spend``).
+    budget : DataFrame
+        :func:`analysis.strategy.budget_by_cell` (a ``total`` row; ``budget``).
+    precision : DataFrame or None
+        :func:`analysis.churn.flag_precision` (rows ``flagged`` and
+        ``valuable, not flagged``; ``share_quiet``), None when not computed.
+    checked : DataFrame or None
+        :func:`analysis.strategy.check` (``met``, ``difference_low``,
+        ``difference_high``), None without a plan.
+    """
+    out = []
+    filled = recommendation[recommendation["customers"] > 0]
+    if filled["share_value"].notna().all() and len(filled):
+        cell = filled["share_value"].idxmax()
+        row = filled.loc[cell]
+        out.append(
+            Finding(
+                "invest",
+                str(row["priority"]),
+                {
+                    "cell": "/".join(map(str, cell)),
+                    "customers": int(row["customers"]),
+                    "share_customers": float(row["share_customers"]),
+                    "share_value": float(row["share_value"]),
+                },
+                f"The most value sits in {cell[0]}/{cell[1]}: {count(row['customers'])} "
+                f"({pct(row['share_customers'])}) hold {pct(row['share_value'])} of it; the "
+                f"playbook says **{row['priority']}** with a {row['relationship_level']} "
+                "relationship.",
+            )
+        )
+    if len(loss) and "total" in budget.index:
+        total = budget.loc["total"]
+        score = (
+            f", ranked by {choice.best} (AUC {choice.best_auc:.2f} among the {choice.population} "
+            "customers, the best score of the test)"
+            if choice is not None
+            else ""
+        )
+        out.append(
+            Finding(
+                "list",
+                "list",
+                {
+                    "customers": int(len(loss)),
+                    "expected_loss": float(loss["expected_loss"].sum()),
+                    "break_even_spend": float(loss["break_even_spend"].sum()),
+                    "budget": float(total["budget"]),
+                    "score": None if choice is None else choice.best,
+                },
+                f"{count(len(loss), 'valuable customer')} are more likely than average to go "
+                f"quiet{score}; they stand to lose {money(loss['expected_loss'].sum(), currency)} "
+                f"of value, so contacting them is worth at most "
+                f"{money(loss['break_even_spend'].sum(), currency)} in all at the assumed save "
+                f"rate; the playbook's priorities allow {money(total['budget'], currency)}.",
+            )
+        )
+    if precision is not None and {"flagged", "valuable, not flagged"} <= set(precision.index):
+        hit = float(precision.loc["flagged", "share_quiet"])
+        rest = float(precision.loc["valuable, not flagged", "share_quiet"])
+        out.append(
+            Finding(
+                "precision",
+                "flags pick the quiet" if hit > rest else "flags no better",
+                {"flagged": hit, "not_flagged": rest},
+                f"One horizon back the same rule was right for {pct(hit)} of the customers it "
+                f"flagged, against {pct(rest)} of the valuable customers it left out"
+                + (": the flags pick out those going quiet." if hit > rest else "."),
+            )
+        )
+    if checked is not None and len(checked):
+        met = int(checked["met"].fillna(False).astype(bool).sum())
+        has_test = {"difference_low", "difference_high"} <= set(checked.columns)
+        tested = checked.dropna(subset=["difference_low", "difference_high"]) if has_test else []
+        beyond = (
+            int(((tested["difference_low"] > 0) | (tested["difference_high"] < 0)).sum())
+            if len(tested)
+            else 0
+        )
+        out.append(
+            Finding(
+                "pdca",
+                f"{met} of {len(checked)} met",
+                {"met": met, "targets": int(len(checked)), "beyond_chance": beyond},
+                f"The plan-do-check-act round met {met} of its {len(checked)} targets"
+                + (
+                    f", and the contacted customers differ from the holdout group beyond "
+                    f"chance on {beyond} of {len(tested)}"
+                    if len(tested)
+                    else ""
+                )
+                + ": on a historical log nobody acted, so this is the check's dry run; the "
+                "next round's holdout group measures the save rate.",
             )
         )
     return out
