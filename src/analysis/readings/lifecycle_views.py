@@ -28,7 +28,9 @@ def view_accuracy_table(accuracy: pd.DataFrame, by: str) -> pd.DataFrame:
     )
     table = frame.pivot_table(index=by, columns="label", values="macro_f1", sort=False)
     order = [lab for lab in VIEW_LABELS.values() if lab in table.columns]
-    return table[order + [c for c in table.columns if c not in order]]
+    table = table[order + [c for c in table.columns if c not in order]]
+    table.columns.name = None  # the views need no header of their own
+    return table
 
 
 def _span(values: pd.Series) -> str:
