@@ -1,22 +1,22 @@
-"""Both views of the lifecycle stages on the benchmark log: seconds and peak memory, against today's call.
+"""Both views of the lifecycle stages and the customer table's current stages: seconds and peak memory.
 
-Usage: .venv/bin/python bench/lifecycle_views.py [--size 1000000] [--runs 3]
+Usage: .venv/bin/python bench/lifecycle_views.py [--sizes 100000 1000000] [--runs 3]
        (or `make bench BENCH_ARGS="--only lifecycle"`)
 
-Times :func:`analysis.lifecycle.assign_stages` on the seeded benchmark log
-(``bench/make_data.py``; monthly periods) in a fresh process per run, the
-variants alternating:
+Times, on the seeded benchmark logs (``bench/make_data.py``; monthly
+periods), each in a fresh process per run, the variants alternating:
 
-- ``today``: ``assign_stages(log)``, the call every caller makes today (the
-  baseline of the ratios);
-- ``realtime``: ``view="realtime"`` (the rules; the same output as today);
-- ``realtime, model``: ``view="realtime", method="model"`` (the lifecycle
-  model filtered to each period);
-- ``hindsight``: ``view="hindsight"`` (the lifecycle model's forward-backward).
+- ``realtime``: ``assign_stages(log)`` (the rules, every customer and period);
+- ``hindsight``: ``assign_stages(log, view="hindsight")`` (the lifecycle
+  model's forward-backward);
+- ``current``: ``current_stages(log)`` (the last period's stage and its
+  length, what the customer table reads);
+- ``realtime, model`` (only with ``--variants``): ``method="model"``.
 
 Reports medians of wall-clock and CPU seconds and of peak memory
-(``ru_maxrss``; reading the log included), and each median's ratio to
-``today``. Writes ``reports/bench_lifecycle.md``.
+(``ru_maxrss``, reading the log included; the memory of the process before
+the call is shown apart) and the load average before and after. Writes
+``reports/bench_lifecycle.md``.
 """
 
 from __future__ import annotations
@@ -33,27 +33,29 @@ from pathlib import Path
 import common  # bench/ is on sys.path: it is the script's folder
 
 VARIANTS = {
-    "today": {},
-    "realtime": {"view": "realtime"},
-    "realtime, model": {"view": "realtime", "method": "model"},
-    "hindsight": {"view": "hindsight"},
+    "realtime": ("assign_stages", {"view": "realtime"}),
+    "hindsight": ("assign_stages", {"view": "hindsight"}),
+    "current": ("current_stages", {"view": "realtime"}),
+    "realtime, model": ("assign_stages", {"view": "realtime", "method": "model"}),
 }
+DEFAULT_VARIANTS = ["realtime", "hindsight", "current"]
 
 
 def _child(variant: str, log: str, out: str) -> None:
     import pandas as pd
 
-    from analysis.lifecycle import assign_stages
+    from analysis import lifecycle
 
     frame = pd.read_parquet(log)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    name, options = VARIANTS[variant]
     wall, cpu = time.perf_counter(), time.process_time()
-    stages = assign_stages(frame, observation_end=common.OBSERVATION_END, **VARIANTS[variant])
+    result = getattr(lifecycle, name)(frame, observation_end=common.OBSERVATION_END, **options)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    mix = stages["stage"].astype(str).value_counts(normalize=True).round(4).to_dict()
-    Path(out).write_text(
-        json.dumps({"seconds": wall, "cpu": cpu, "peak_mb": peak, "rows": len(stages), "mix": mix})
-    )
+    mix = result["stage"].astype(str).value_counts(normalize=True).round(4).to_dict()
+    record = {"seconds": wall, "cpu": cpu, "peak_mb": peak, "before_mb": before}
+    Path(out).write_text(json.dumps(record | {"rows": len(result), "mix": mix}))
 
 
 def _median(values):
@@ -62,10 +64,16 @@ def _median(values):
     return values[k // 2] if k % 2 else 0.5 * (values[k // 2 - 1] + values[k // 2])
 
 
+def _load() -> str:
+    return " / ".join(f"{v:.2f}" for v in os.getloadavg())
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=1_000_000)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--size", type=int, help="one size (same as --sizes N)")
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--variants", nargs="+", default=DEFAULT_VARIANTS, choices=list(VARIANTS))
     parser.add_argument(
         "--child", nargs=3, metavar=("VARIANT", "LOG", "OUT"), help=argparse.SUPPRESS
     )
@@ -76,33 +84,36 @@ def main(argv=None) -> None:
         return
     import make_data
 
-    log = make_data.make_log(args.size)
+    sizes = [args.size] if args.size else args.sizes
     out_dir = common.OUT_DIR
     out_dir.mkdir(parents=True, exist_ok=True)
-    results = {v: [] for v in VARIANTS}
-    for run in range(args.runs):
-        for variant in VARIANTS:
-            out = out_dir / f"lifecycle_{variant.replace(', ', '_')}_{run}.json"
-            cmd = [sys.executable, __file__, "--child", variant, str(log), str(out)]
-            subprocess.run(cmd, check=True)
-            results[variant].append(json.loads(out.read_text()))
-            print(variant, run, results[variant][-1], flush=True)
-    base = {k: _median([r[k] for r in results["today"]]) for k in ("seconds", "cpu", "peak_mb")}
+    load_before = _load()
+    rows = []
+    for size in sizes:
+        log = make_data.make_log(size)
+        results = {v: [] for v in args.variants}
+        for run in range(args.runs):
+            for variant in args.variants:
+                out = out_dir / f"lifecycle_{size}_{variant.replace(', ', '_')}_{run}.json"
+                cmd = [sys.executable, __file__, "--child", variant, str(log), str(out)]
+                subprocess.run(cmd, check=True)
+                results[variant].append(json.loads(out.read_text()))
+                print(size, variant, run, results[variant][-1], flush=True)
+        for variant, runs in results.items():
+            med = {k: _median([r[k] for r in runs]) for k in runs[0] if k != "mix"}
+            rows.append((size, variant, med))
     lines = [
-        f"Lifecycle stages on the {args.size:,}-customer benchmark log (monthly periods), "
-        f"{args.runs} run(s) per variant in fresh processes, medians; load average "
-        f"{' / '.join(f'{v:.2f}' for v in os.getloadavg())}, {os.cpu_count()} cores.",
+        f"Lifecycle stages on the benchmark logs (monthly periods), {args.runs} run(s) per "
+        f"variant in fresh processes, medians; load average {load_before} before, "
+        f"{_load()} after (1 / 5 / 15 min), {os.cpu_count()} cores.",
         "",
-        "| variant | wall s | x today | CPU s | peak MiB | x today |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| customers | variant | rows out | wall s | CPU s | peak MiB | of which before the call |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for variant, runs in results.items():
-        wall = _median([r["seconds"] for r in runs])
-        cpu = _median([r["cpu"] for r in runs])
-        peak = _median([r["peak_mb"] for r in runs])
+    for size, variant, med in rows:
         lines.append(
-            f"| {variant} | {wall:.1f} | {wall / base['seconds']:.2f} | {cpu:.1f} | "
-            f"{peak:,.0f} | {peak / base['peak_mb']:.2f} |"
+            f"| {size:,} | {variant} | {int(med['rows']):,} | {med['seconds']:.1f} | "
+            f"{med['cpu']:.1f} | {med['peak_mb']:,.0f} | {med['before_mb']:,.0f} |"
         )
     text = "\n".join(lines)
     Path(args.output).parent.mkdir(parents=True, exist_ok=True)

@@ -144,10 +144,10 @@ def test_trial_buyer_exact_frame(hand_stages):
         {
             "customer_id": ["trial"] * 12,
             "period": pd.period_range("2020-01", periods=12, freq="M"),
-            "age": np.arange(12, dtype=np.int64),
-            "purchases": np.array([1] + [0] * 11, dtype=np.int64),
+            "age": np.arange(12, dtype=np.int32),
+            "purchases": np.array([1] + [0] * 11, dtype=np.int32),
             "spend": [10.0] + [0.0] * 11,
-            "repeat_purchases": np.zeros(12, dtype=np.int64),
+            "repeat_purchases": np.zeros(12, dtype=np.int32),
             "stage": pd.Categorical([E] * 3 + [D] * 9, categories=list(lc.STAGES), ordered=True),
         }
     )

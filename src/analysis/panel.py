@@ -32,7 +32,15 @@ import pandas as pd
 from .units import TIME_UNITS
 from .validate import DataValidationError, check_observation_end, require_columns
 
-__all__ = ["Panel", "build_panel", "check_period", "repeat_counts"]
+__all__ = [
+    "Panel",
+    "PurchaseDays",
+    "build_panel",
+    "check_period",
+    "distinct_sequences",
+    "purchase_days",
+    "repeat_counts",
+]
 
 
 def check_period(period: str) -> str:
@@ -149,50 +157,108 @@ def _day_numbers(values) -> np.ndarray:
     return np.asarray(values).astype("datetime64[D]").astype(np.int64)
 
 
-def build_panel(
+@dataclass(frozen=True)
+class PurchaseDays:
+    """A log's purchase days per customer, sorted (what :func:`purchase_days` returns): the panel, sparse.
+
+    Holds what :func:`build_panel` would put in its dense arrays, one row per
+    customer and purchase day, so that a caller can build the panel of any
+    block of customers (:meth:`panel`) without the whole log's.
+
+    Attributes
+    ----------
+    customer_ids : ndarray (n,)
+        Customer ids, sorted.
+    periods, period, days_per_period, period_start, period_end
+        As in :class:`Panel` (the log's whole calendar).
+    offsets : ndarray (n + 1,) of int
+        Customer i's purchase days are rows ``offsets[i]:offsets[i + 1]``.
+    day : ndarray of int
+        Day number of each purchase day, sorted within a customer.
+    amount : ndarray of float
+        Amount spent on it (same-day orders summed).
+    column : ndarray of int
+        Its column (calendar period) in :attr:`periods`.
+    """
+
+    customer_ids: np.ndarray
+    periods: pd.PeriodIndex
+    period: str
+    days_per_period: float
+    period_start: np.ndarray
+    period_end: np.ndarray
+    offsets: np.ndarray
+    day: np.ndarray
+    amount: np.ndarray
+    column: np.ndarray
+
+    @property
+    def n_customers(self) -> int:
+        return len(self.customer_ids)
+
+    @property
+    def counts(self) -> np.ndarray:
+        """(n,) purchase days of each customer."""
+        return np.diff(self.offsets)
+
+    @property
+    def first_column(self) -> np.ndarray:
+        """(n,) column of each customer's first purchase."""
+        return self.column[self.offsets[:-1]]
+
+    @property
+    def first_day(self) -> np.ndarray:
+        """(n,) day number of each customer's first purchase."""
+        return self.day[self.offsets[:-1]]
+
+    def panel(self, rows=None) -> Panel:
+        """The dense :class:`Panel` of the customers ``rows`` (positions; all customers when None).
+
+        The arrays are those :func:`build_panel` gives for these customers, in the order of ``rows``.
+        """
+        m = len(self.periods)
+        if rows is None:
+            entries = np.arange(len(self.day))
+            owner = np.repeat(np.arange(self.n_customers), self.counts)
+            rows = np.arange(self.n_customers)
+        else:
+            rows = np.asarray(rows, dtype=np.int64)
+            sizes = self.counts[rows]
+            owner = np.repeat(np.arange(len(rows)), sizes)
+            within = np.arange(len(owner)) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+            entries = self.offsets[rows][owner] + within
+        n = len(rows)
+        flat = owner * m + self.column[entries]
+        purchases = np.bincount(flat, minlength=n * m).reshape(n, m)
+        spend = np.bincount(flat, weights=self.amount[entries], minlength=n * m).reshape(n, m)
+        last_day = np.full(n * m, -1, dtype=np.int64)
+        # entries are sorted by (customer, day), so the last entry of each cell holds its last day
+        cell_end = np.r_[flat[1:] != flat[:-1], True]
+        last_day[flat[cell_end]] = self.day[entries][cell_end]
+        return Panel(
+            customer_ids=self.customer_ids[rows],
+            periods=self.periods,
+            period=self.period,
+            days_per_period=self.days_per_period,
+            first_column=self.first_column[rows],
+            first_day=self.first_day[rows],
+            period_start=self.period_start,
+            period_end=self.period_end,
+            purchases=purchases,
+            spend=spend,
+            last_purchase_day=last_day.reshape(n, m),
+        )
+
+
+def purchase_days(
     transactions: pd.DataFrame,
     period: str = "M",
     observation_end=None,
-) -> Panel:
-    """Build the customer x period panel of a transaction log.
+) -> PurchaseDays:
+    """The purchase days of a transaction log per customer: :func:`build_panel`'s input, sparse.
 
-    Parameters
-    ----------
-    transactions : DataFrame
-        The log: ``customer_id``, ``date`` (datetime64), ``amount``; see
-        :func:`analysis.data.load_transactions`. Orders of a customer on the
-        same day are one purchase, their amounts summed.
-    period : {"D", "W", "M", "Q", "Y"}
-        Length of a period (pandas period alias).
-    observation_end : date-like, optional
-        Last day observed; defaults to the last purchase's day. A last
-        period cut short by it ends on it (:attr:`Panel.period_end`).
-
-    Returns
-    -------
-    Panel
-        Customers (sorted by id) x calendar periods from the earliest first
-        purchase to the period holding ``observation_end``.
-
-    Raises
-    ------
-    DataValidationError
-        When a column is missing, the log is empty, ``date`` does not hold
-        dates, a row has no customer id, or a purchase lies after
-        ``observation_end``.
-    ValueError
-        When ``period`` is not a known period alias.
-
-    Examples
-    --------
-    >>> log = pd.DataFrame({"customer_id": [1, 1, 2],
-    ...                     "date": pd.to_datetime(["2020-01-05", "2020-02-01", "2020-02-10"]),
-    ...                     "amount": [10.0, 5.0, 7.0]})
-    >>> panel = build_panel(log, "M", observation_end="2020-03-31")
-    >>> panel.purchases.tolist()
-    [[1, 1, 0], [0, 1, 0]]
-    >>> panel.age.tolist()
-    [[0, 1, 2], [-1, 0, 1]]
+    Parameters and checks as :func:`build_panel`; memory is one row per purchase
+    day rather than one per customer and period.
     """
     require_columns(
         transactions, {"customer_id": "customer_id", "date": "date", "amount": "amount"}
@@ -230,32 +296,70 @@ def build_panel(
     end_ord = pd.Period(end, freq=period).ordinal
     cust_start = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
     base = int(ords[cust_start].min())
-    n_cols = int(end_ord - base + 1)
-    n = len(ids)
-    col = ords - base
-    flat = c * n_cols + col
-    purchases = np.bincount(flat, minlength=n * n_cols).reshape(n, n_cols)
-    spend = np.bincount(flat, weights=a, minlength=n * n_cols).reshape(n, n_cols)
-    last_day = np.full(n * n_cols, -1, dtype=np.int64)
-    # rows are sorted by (customer, day), so the last row of each cell holds its last day
-    cell_end = np.r_[flat[1:] != flat[:-1], True]
-    last_day[flat[cell_end]] = d[cell_end]
-
     periods = pd.PeriodIndex.from_ordinals(np.arange(base, end_ord + 1), freq=period)
     end_day = int(np.datetime64(end.date(), "D").astype(np.int64))
-    return Panel(
+    return PurchaseDays(
         customer_ids=np.asarray(ids),
         periods=periods,
         period=period,
         days_per_period=TIME_UNITS[period],
-        first_column=col[cust_start],
-        first_day=d[cust_start],
         period_start=_day_numbers(periods.start_time.to_numpy()),
         period_end=np.minimum(_day_numbers(periods.end_time.to_numpy()), end_day),
-        purchases=purchases,
-        spend=spend,
-        last_purchase_day=last_day.reshape(n, n_cols),
+        offsets=np.r_[cust_start, len(c)].astype(np.int64),
+        day=d,
+        amount=a,
+        column=(ords - base).astype(np.int64),
     )
+
+
+def build_panel(
+    transactions: pd.DataFrame,
+    period: str = "M",
+    observation_end=None,
+) -> Panel:
+    """Build the customer x period panel of a transaction log.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        The log: ``customer_id``, ``date`` (datetime64), ``amount``; see
+        :func:`analysis.data.load_transactions`. Orders of a customer on the
+        same day are one purchase, their amounts summed.
+    period : {"D", "W", "M", "Q", "Y"}
+        Length of a period (pandas period alias).
+    observation_end : date-like, optional
+        Last day observed; defaults to the last purchase's day. A last
+        period cut short by it ends on it (:attr:`Panel.period_end`).
+
+    Returns
+    -------
+    Panel
+        Customers (sorted by id) x calendar periods from the earliest first
+        purchase to the period holding ``observation_end``. For a large log,
+        :func:`purchase_days` holds the same sparsely and builds the panel of
+        a block of customers at a time.
+
+    Raises
+    ------
+    DataValidationError
+        When a column is missing, the log is empty, ``date`` does not hold
+        dates, a row has no customer id, or a purchase lies after
+        ``observation_end``.
+    ValueError
+        When ``period`` is not a known period alias.
+
+    Examples
+    --------
+    >>> log = pd.DataFrame({"customer_id": [1, 1, 2],
+    ...                     "date": pd.to_datetime(["2020-01-05", "2020-02-01", "2020-02-10"]),
+    ...                     "amount": [10.0, 5.0, 7.0]})
+    >>> panel = build_panel(log, "M", observation_end="2020-03-31")
+    >>> panel.purchases.tolist()
+    [[1, 1, 0], [0, 1, 0]]
+    >>> panel.age.tolist()
+    [[0, 1, 2], [-1, 0, 1]]
+    """
+    return purchase_days(transactions, period, observation_end).panel()
 
 
 def repeat_counts(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
@@ -275,3 +379,47 @@ def repeat_counts(panel: Panel) -> tuple[np.ndarray, np.ndarray]:
     counts[before] = np.nan
     exposure[before] = np.nan
     return counts, exposure
+
+
+def distinct_sequences(offsets: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Group equal integer sequences: each group's first member and every sequence's group.
+
+    Sequence i is ``values[offsets[i]:offsets[i + 1]]``. Customers whose
+    histories are the same sequence get the same stages, so each history
+    needs reading once.
+
+    Returns
+    -------
+    first : ndarray (u,) of int
+        One member (the first) of each group of equal sequences.
+    group : ndarray (n,) of int
+        The group of each sequence: ``first[group[i]]`` equals sequence i.
+    """
+    offsets = np.asarray(offsets, dtype=np.int64)
+    sizes = np.diff(offsets)
+    n = len(sizes)
+    group = np.empty(n, dtype=np.int64)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), group
+    v = np.asarray(values, dtype=np.int64)
+    v = v - v.min() if len(v) else v
+    bits = max(1, int(v.max()).bit_length()) if len(v) else 1
+    per_word = max(1, 63 // bits)
+    firsts, found = [], 0
+    for k in np.unique(sizes):
+        rows = np.flatnonzero(sizes == k)
+        if k == 0:
+            idx, inv = np.zeros(1, dtype=np.int64), np.zeros(len(rows), dtype=np.int64)
+        else:
+            # pack the values into as few int64 words as they fit, then sort the words
+            words = np.zeros((len(rows), -(-int(k) // per_word)), dtype=np.int64)
+            for j in range(int(k)):
+                words[:, j // per_word] |= v[offsets[rows] + j] << (bits * (j % per_word))
+            if words.shape[1] == 1:
+                _, idx, inv = np.unique(words[:, 0], return_index=True, return_inverse=True)
+            else:
+                _, idx, inv = np.unique(words, axis=0, return_index=True, return_inverse=True)
+        group[rows] = found + inv.ravel()
+        firsts.append(rows[idx])
+        found += len(idx)
+    return np.concatenate(firsts), group

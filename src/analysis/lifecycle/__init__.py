@@ -6,7 +6,7 @@ The stages are those of the Dwyer-Schurr-Oh / Chen Mingliang model
 
 - :mod:`~analysis.lifecycle.stages`: the thresholds (:data:`THRESHOLDS`,
   :func:`thresholds_table`) and the rule classifier (:func:`assign_stages`,
-  :func:`current_stage`, :func:`stage_mix`);
+  :func:`current_stage`, :func:`current_stages`, :func:`stage_mix`);
 - :mod:`~analysis.lifecycle.signals`: what the rules read -- the pace tests
   and P(alive) from a fitted BG/NBD (:func:`bgnbd_p_alive`);
 - :mod:`~analysis.lifecycle.chain`: the stages as a Markov chain
@@ -85,6 +85,7 @@ from .stages import (
     Threshold,
     assign_stages,
     current_stage,
+    current_stages,
     stage_mix,
     thresholds_table,
 )
@@ -96,6 +97,7 @@ __all__ = [
     "thresholds_table",
     "assign_stages",
     "current_stage",
+    "current_stages",
     "stage_mix",
     "bgnbd_p_alive",
     "transition_counts",

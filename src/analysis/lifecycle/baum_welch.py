@@ -1,6 +1,8 @@
 """Baum-Welch for a Poisson hidden Markov model on customers x periods counts, vectorised over customers.
 
-The engine of :func:`analysis.lifecycle.fit_stage_hmm`. Every customer's
+The engine of :func:`analysis.lifecycle.fit_stage_hmm`, on the hidden Markov core
+the lifecycle model shares (:mod:`analysis.lifecycle.hmm_core`: distinct rows,
+the scaled step, Viterbi). Every customer's
 count in a period is Poisson with mean ``exposure x means[state]``; the
 states follow a Markov chain shared by all customers. Each customer's
 observed stretch (first to last observed period; a missing count inside it
@@ -23,6 +25,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.special import gammaln, xlogy
+
+from .hmm_core import distinct_rows, scaled, viterbi_path
 
 __all__ = [
     "MIN_MEAN",
@@ -98,8 +102,8 @@ def prepare_sequences(counts, exposure) -> Sequences:
     el = np.where(obs, np.nan_to_num(e)[rows, cols], 0.0)
     # identical sequences share their likelihood terms: fit on the distinct ones, weighted
     key = np.concatenate([length[:, None], np.where(obs, yl, -1.0), el], axis=1)
-    uniq, inverse, weight = np.unique(key, axis=0, return_inverse=True, return_counts=True)
-    inverse = inverse.ravel()
+    index, inverse, weight = distinct_rows(key)
+    uniq = key[index]
     order = np.argsort(-uniq[:, 0], kind="stable")
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
@@ -151,9 +155,7 @@ def forward_backward(seq: Sequences, logb, initial, transition):
     for t in range(m):
         r = seq.n_at[t]
         a = (initial[None, :] if t == 0 else alpha[t - 1, :r] @ transition) * b[t, :r]
-        s = a.sum(axis=1)
-        alpha[t, :r] = a / s[:, None]
-        scale[t, :r] = s
+        alpha[t, :r], scale[t, :r] = scaled(a)
     loglik = float((np.log(scale).sum(axis=0) + shift[..., 0].sum(axis=0)) @ seq.weight) + seq.const
     beta = np.ones((m, u, k))
     xi = np.zeros((k, k))
@@ -169,27 +171,11 @@ def forward_backward(seq: Sequences, logb, initial, transition):
 
 
 def viterbi(seq: Sequences, logb, initial, transition):
-    m, u, k = logb.shape
+    """The most likely state path of every sequence (-1 after its end)."""
     with np.errstate(divide="ignore"):
         log_a, log_pi = np.log(transition), np.log(initial)
-    delta = np.zeros((m, u, k))
-    back = np.zeros((m, u, k), dtype=np.int64)
-    delta[0] = log_pi[None, :] + logb[0]
-    for t in range(1, m):
-        r = seq.n_at[t]
-        scores = delta[t - 1, :r, :, None] + log_a[None]
-        back[t, :r] = scores.argmax(axis=1)
-        delta[t, :r] = scores.max(axis=1) + logb[t, :r]
-    lengths = seq.lengths
-    rows = np.arange(u)
-    path = np.full((u, m), -1, dtype=np.int64)
-    cur = delta[lengths - 1, rows].argmax(axis=1)
-    path[rows, lengths - 1] = cur
-    for t in range(m - 2, -1, -1):
-        on = lengths - 1 > t
-        cur = np.where(on, back[t + 1, rows, cur], cur)
-        path[on, t] = cur[on]
-    return path
+    u = logb.shape[1]
+    return viterbi_path(logb, log_a, log_pi, np.zeros(u, dtype=np.int64), seq.lengths - 1)
 
 
 def sort_states(means, initial, transition):

@@ -369,8 +369,8 @@ def hmm_stages(
         {
             "customer_id": counts.index.to_numpy()[rows],
             "period": counts.columns[cols],
-            "age": (cols - first[rows]).astype(np.int64),
-            "purchases": y[rows, cols].astype(np.int64),
+            "age": (cols - first[rows]).astype(np.int32),
+            "purchases": y[rows, cols].astype(np.int32),
             "exposure": exposure.to_numpy()[rows, cols],
             "state": state,
             "state_mean": model.means[state],

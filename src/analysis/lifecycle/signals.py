@@ -25,12 +25,18 @@ def _window_counts(cum: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarra
     return cum[rows, hi[None, :] + 1] - cum[rows, np.maximum(lo, 0)[None, :]]
 
 
-def _poisson_pvalues(count1, exposure1, count2, exposure2, alternative: str) -> np.ndarray:
-    """One-sided p-values of the score test that rate 1 is larger/smaller than rate 2 (statsmodels)."""
+def _poisson_pvalues(
+    count1, exposure1, count2, exposure2, alternative: str, where: np.ndarray
+) -> np.ndarray:
+    """One-sided p-values of the score test that rate 1 is larger/smaller than rate 2 (statsmodels).
+
+    Only the cells of ``where`` are tested (the others read 1): a p-value is only
+    used where the rate ratio clears its threshold, and the test is the costly part.
+    """
     from statsmodels.stats.rates import test_poisson_2indep
 
     out = np.ones(count1.shape)
-    ok = (exposure1 > 0) & (exposure2 > 0) & ((count1 + count2) > 0)
+    ok = where & (exposure1 > 0) & (exposure2 > 0) & ((count1 + count2) > 0)
     if ok.any():
         with np.errstate(divide="ignore", invalid="ignore"):
             res = test_poisson_2indep(
@@ -130,8 +136,8 @@ def pace_signals(
             r_adj = np.where(e_adj > 0, c_adj / np.maximum(e_adj, 1.0), np.nan)
             ratio_up = r_cur / r_adj
             up = (ratio_up >= growth_ratio) | ((r_adj == 0) & (r_cur > 0))
-        p_up = _poisson_pvalues(c_cur, e_cur, c_adj, e_adj, "larger")
-        p_down = _poisson_pvalues(c_cur, e_cur, c_ref, e_ref, "smaller")
+        p_up = _poisson_pvalues(c_cur, e_cur, c_adj, e_adj, "larger", up)
+        p_down = _poisson_pvalues(c_cur, e_cur, c_ref, e_ref, "smaller", down)
         p_rising = np.where(up, np.minimum(p_rising, p_up), p_rising)
         p_falling = np.where(down, np.minimum(p_falling, p_down), p_falling)
         if k == 1:

@@ -55,7 +55,9 @@ model's (0.724 -> 0.707): it keeps the chain it had. The clock adds 5 states.
 
 Every computation is closed-form and deterministic: forward (filter) and
 backward (smoother) passes over fixed parameters, vectorised over
-customers, in chunks. :func:`stage_probabilities` gives, per customer and
+customers, on the hidden Markov core of :mod:`analysis.lifecycle.hmm_core`
+(each distinct history, and each distinct beginning and end of one, is
+computed once). :func:`stage_probabilities` gives, per customer and
 period, the stage probabilities given the history to date (``filtered``)
 and given the whole observed history (``smoothed``); :func:`decode_hindsight`
 and :func:`decode_realtime` turn them into stage paths that keep the order.
@@ -63,14 +65,23 @@ and :func:`decode_realtime` turn them into stage paths that keep the order.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass, replace
 
 import numpy as np
 from scipy.stats import poisson
 
-from ..panel import Panel, repeat_counts
+from ..panel import PurchaseDays, distinct_sequences, repeat_counts
 from ..units import DAYS_PER_MONTH
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
+from .hmm_core import (
+    distinct_pairs,
+    distinct_rows,
+    normalised,
+    shared_prefixes,
+    shared_suffixes,
+    viterbi_path,
+)
 
 __all__ = [
     "StageModel",
@@ -336,29 +347,24 @@ class _Emissions:
         return out
 
 
-def _normalised(a: np.ndarray) -> np.ndarray:
-    """``a`` (n, G, Q) divided by its sum over each customer's (G, Q) block (blocks of 0 left as 0)."""
-    total = a.reshape(len(a), -1).sum(axis=1)
-    return a / np.where(total > 0, total, 1.0)[:, None, None]
+def _forward(y, e, first, emit, transition, starts, start_of):
+    """Scaled forward pass over the distinct prefixes of the histories, period by period.
 
-
-def _forward(y, e, first, emit, transition, weights, keep: bool):
-    """Scaled forward pass from grid weights (G,) or (n, G): the last alphas (n, G, Q) and,
-    with ``keep``, every period's."""
-    n, m = y.shape
+    ``starts`` (k, G) are the grid weights a customer starts from and ``start_of`` (n,)
+    each customer's row in it. Yields, for every period, each customer's prefix id and
+    the (distinct prefixes, G, Q) alphas: customers with the same start and the same
+    counts up to a period share them, so each is computed once.
+    """
     g, q = emit.rates.shape
-    start = np.broadcast_to(np.asarray(weights, dtype=float), (n, g))
-    alpha = np.zeros((n, g, q))
-    kept = np.zeros((m, n, g, q), dtype=np.float32) if keep else None
-    for t in range(m):
-        prior = alpha @ transition
-        begins = first == t
-        prior[begins] = 0.0
-        prior[begins, :, 0] = start[begins]
-        alpha = _normalised(prior * emit(y[:, t], e[:, t]))
-        if keep:
-            kept[t] = alpha
-    return alpha, kept
+    alpha = np.zeros((1, g, q))
+    for t, (rows, parent, ids) in enumerate(shared_prefixes(y, e, start_of)):
+        prior = np.zeros((len(rows), g, q))
+        later = first[rows] < t
+        prior[later] = alpha[parent[later]] @ transition
+        begins = first[rows] == t
+        prior[begins, :, 0] = starts[start_of[rows[begins]]]
+        alpha = normalised(prior * emit(y[rows, t], e[rows, t]))
+        yield ids, alpha
 
 
 def _pooled_weights(y, e, first, emit, transition, model: StageModel) -> np.ndarray:
@@ -367,10 +373,18 @@ def _pooled_weights(y, e, first, emit, transition, model: StageModel) -> np.ndar
     weights = np.full(g, 1.0 / g)
     n = y.shape[0]
     pick = np.unique(np.linspace(0, n - 1, min(n, int(model.pool_sample))).astype(np.int64))
-    index, count = _distinct_rows(y[pick], e[pick])
+    # customers with the same counts and exposures are read once, weighted by their number
+    key = np.concatenate([np.nan_to_num(y[pick], nan=-1.0), np.nan_to_num(e[pick], nan=-1.0)], 1)
+    index, _, count = distinct_rows(key)
+    count = count.astype(float)
     pick = pick[index]
+    start_of = np.zeros(len(pick), dtype=np.int64)
     for _ in range(int(model.pool_iterations)):
-        last, _ = _forward(y[pick], e[pick], first[pick], emit, transition, weights, keep=False)
+        steps = _forward(
+            y[pick], e[pick], first[pick], emit, transition, weights[None, :], start_of
+        )
+        ids, alpha = deque(steps, maxlen=1)[0]  # the last period's
+        last = alpha[ids]
         weights = np.maximum(count @ last.sum(axis=2) / count.sum(), 1e-6)
         weights /= weights.sum()
     return weights
@@ -389,21 +403,6 @@ def _peak_bounded(weights, y, e, peaks, months_per_period: float, ratio: float) 
     keep[:, 0] = True
     out = np.where(keep, np.asarray(weights)[None, :], 0.0)
     return out / out.sum(axis=1, keepdims=True)
-
-
-def _distinct_rows(y: np.ndarray, e: np.ndarray, inverse: bool = False):
-    """One row per distinct (counts, exposure) history: its index and how many customers share it.
-
-    Customers with the same history get the same stages, so each history is read once.
-    With ``inverse``, also each customer's position among the distinct rows.
-    """
-    key = np.concatenate([np.nan_to_num(y, nan=-1.0), np.nan_to_num(e, nan=-1.0)], axis=1)
-    _, index, back, count = np.unique(
-        key, axis=0, return_index=True, return_inverse=True, return_counts=True
-    )
-    if inverse:
-        return index, count.astype(float), back.ravel()
-    return index, count.astype(float)
 
 
 def stage_probabilities(
@@ -433,7 +432,8 @@ def stage_probabilities(
     weights : ndarray, optional
         Grid weights to use; pooled from these customers when not given.
     chunk : int
-        Customers per pass (bounds the memory: about ``chunk x periods x 300 x 4`` bytes).
+        Not used (the passes share the histories' common beginnings and ends
+        instead of running in chunks); kept so that callers need not change.
 
     Returns
     -------
@@ -456,26 +456,37 @@ def stage_probabilities(
         weights = _pooled_weights(y, e, first, emit, transition, model)
     to_stage = np.zeros((len(rel), 4))
     to_stage[np.arange(len(rel)), stage] = 1.0
+    # each customer starts from the pooled weights, in hindsight bounded by its own peak
+    start_of = np.zeros(n, dtype=np.int64)
+    starts = np.asarray(weights, dtype=float)[None, :]
+    if smooth and model.peak_ratio:
+        bounded = _peak_bounded(weights, y, e, grid, months_per_period, model.peak_ratio)
+        index, start_of, _ = distinct_rows(bounded)
+        starts = bounded[index]
     filtered = np.zeros((n, m, 4))
-    smoothed = np.zeros((n, m, 4)) if smooth else None
-    for lo in range(0, n, int(chunk)):
-        sl = slice(lo, min(n, lo + int(chunk)))
-        yc, ec, fc = y[sl], e[sl], first[sl]
-        start = weights
-        if smooth and model.peak_ratio:
-            start = _peak_bounded(weights, yc, ec, grid, months_per_period, model.peak_ratio)
-        _, alphas = _forward(yc, ec, fc, emit, transition, start, keep=True)
-        filtered[sl] = (alphas.sum(axis=2) @ to_stage).transpose(1, 0, 2)
-        if not smooth:
-            continue
-        beta = np.ones(alphas.shape[1:])
-        out = smoothed[sl]
-        out[:, m - 1] = filtered[sl, m - 1]
+    alphas, prefixes = [], []
+    for t, (ids, alpha) in enumerate(_forward(y, e, first, emit, transition, starts, start_of)):
+        kept = alpha.astype(np.float32)
+        filtered[:, t] = (kept.sum(axis=1) @ to_stage)[ids]
+        if smooth:
+            alphas.append(kept)
+            prefixes.append(ids)
+    smoothed = None
+    if smooth:
+        # backward: customers with the same counts after a period share its beta
+        smoothed = np.zeros((n, m, 4))
+        smoothed[:, m - 1] = filtered[:, m - 1]
+        beta = np.ones((1,) + emit.rates.shape)
+        suffixes = shared_suffixes(y, e)
         for t in range(m - 2, -1, -1):
-            beta = _normalised((emit(yc[:, t + 1], ec[:, t + 1]) * beta) @ transition.T)
-            post = (alphas[t] * beta).sum(axis=1) @ to_stage
-            out[:, t] = post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300)
-        out[np.arange(m)[None, :] < fc[:, None]] = 0.0
+            rows, child, ids = suffixes[t]
+            beta = normalised((emit(y[rows, t + 1], e[rows, t + 1]) * beta[child]) @ transition.T)
+            prefix = prefixes[t]
+            pair_rows, pair = distinct_pairs(prefix, ids)
+            post = (alphas[t][prefix[pair_rows]] * beta[ids[pair_rows]]).sum(axis=1) @ to_stage
+            smoothed[:, t] = (post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300))[pair]
+            alphas[t] = None
+        smoothed[np.arange(m)[None, :] < first[:, None]] = 0.0
     return {
         "filtered": filtered,
         "smoothed": smoothed,
@@ -500,23 +511,9 @@ def decode_hindsight(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
     """
     n, m, _ = prob.shape
     moves = np.where(ALLOWED_MOVES, 0.0, -np.inf)
-    rows = np.arange(n)
-    score = np.full((n, 4), -np.inf)
-    back = np.zeros((m, n, 4), dtype=np.int8)
-    for t in range(m):
-        cand = score[:, :, None] + moves[None]
-        back[t] = cand.argmax(axis=1)
-        score = cand.max(axis=1) + prob[:, t]
-        begins = first == t
-        score[begins] = -np.inf
-        score[begins, EXPLORATION] = prob[begins, t, EXPLORATION]
-    out = np.full((n, m), -1, dtype=np.int8)
-    cur = score.argmax(axis=1)
-    for t in range(m - 1, -1, -1):
-        on = first <= t
-        out[on, t] = cur[on]
-        cur = np.where(on, back[t, rows, cur], cur)
-    return out
+    start = np.where(np.arange(4) == EXPLORATION, 0.0, -np.inf)
+    end = np.full(n, m - 1)
+    return viterbi_path(prob.transpose(1, 0, 2), moves, start, first, end).astype(np.int8)
 
 
 def decode_realtime(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
@@ -538,38 +535,51 @@ def decode_realtime(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def model_stage_codes(
-    panel: Panel, view: str, model: StageModel | None = None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Stage codes (n, m; -1 before the first period) of a panel in a view, and each code's probability.
+    days: PurchaseDays, view: str, model: StageModel | None = None, step: int = 32768
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Stage codes of every distinct history in a view, each code's probability, and each customer's history.
 
     ``view="realtime"`` decodes the filtered probabilities (history to
     date) with :func:`decode_realtime`; ``view="hindsight"`` the smoothed
     ones (whole history) with :func:`decode_hindsight`. The probability is
     the model's (filtered or smoothed) probability of the stage chosen.
+
+    Returns
+    -------
+    codes : ndarray (u, m) of int8
+        Stage codes of each distinct history (-1 before its first period).
+    probability : ndarray (u, m) of float32
+        The probability of each code (NaN before the first period).
+    history : ndarray (n,) of int
+        Each customer's row in ``codes``.
     """
     if view not in ("realtime", "hindsight"):
         raise ValueError(f"view must be 'realtime' or 'hindsight', got {view!r}")
     model = (model or StageModel()).for_view(view)
-    counts, exposure = repeat_counts(panel)
-    months = panel.days_per_period / DAYS_PER_MONTH
+    months = days.days_per_period / DAYS_PER_MONTH
     hindsight = view == "hindsight"
     decode = decode_hindsight if hindsight else decode_realtime
-    n, m = counts.shape
-    # the grid weights are pooled over all customers once; the passes run in chunks so
-    # that no (customers x periods x stages) array of the whole log is ever held
+    # the grid weights are pooled once, on an evenly spaced subset of the customers
     rel, _ = model.states()
     emit = _Emissions(model.rate_grid(months)[:, None] * rel[None, :])
+    n, m = days.n_customers, len(days.periods)
+    pick = np.unique(np.linspace(0, n - 1, min(n, int(model.pool_sample))).astype(np.int64))
+    counts, exposure = repeat_counts(days.panel(pick))
     first = (~np.isnan(counts)).argmax(axis=1)
     weights = _pooled_weights(counts, exposure, first, emit, model.transition(months), model)
-    index, _, inverse = _distinct_rows(counts, exposure, inverse=True)
+    # customers with the same first day and the same periods of their later purchase days
+    # have the same counts and exposures, so the same stages: each history is read once
+    key = days.column.copy()
+    starts = days.offsets[:-1]
+    key[starts] = days.day[starts] - days.day[starts].min()
+    index, history = distinct_sequences(days.offsets, key)
     u = len(index)
     codes = np.full((u, m), -1, dtype=np.int8)
     probability = np.full((u, m), np.nan, dtype=np.float32)
-    step = 8192
     for lo in range(0, u, step):
-        rows = index[lo : lo + step]
+        counts, exposure = repeat_counts(days.panel(index[lo : lo + step]))
         res = stage_probabilities(
-            counts[rows], exposure[rows], months, model, smooth=hindsight, weights=weights
+            counts, exposure, months, model, smooth=hindsight, weights=weights
         )
         prob = res["smoothed"] if hindsight else res["filtered"]
         part = decode(prob, res["first"])
@@ -577,4 +587,4 @@ def model_stage_codes(
         chosen = np.clip(np.take_along_axis(prob, pick, axis=2)[..., 0], 0.0, 1.0)
         codes[lo : lo + step] = part
         probability[lo : lo + step] = np.where(part >= 0, chosen, np.nan)
-    return codes[inverse], probability[inverse]
+    return codes, probability, history
