@@ -167,3 +167,38 @@ def test_strategy_findings_as_data():
     assert by["list"].numbers["expected_loss"] == 40.0 and by["list"].numbers["budget"] == 12.0
     assert by["precision"].verdict == "flags pick the quiet"
     assert by["pdca"].numbers == {"met": 1, "targets": 2, "beyond_chance": 1}
+
+
+def test_segment_study_findings_and_heading_name_the_segment():
+    from analysis.readings.segment_study import segment_heading
+
+    summary = _summary([[100, 0.1, 0.5, 50.0], [900, 0.9, 0.5, 5.56]], ["high", "low"])
+    heading = segment_heading("clv_tiers", "high", summary)
+    assert heading.startswith("# Segment study: the high CLV tier\n")
+    assert "`segment`" not in heading and "`segmentation`" not in heading
+    profile = pd.DataFrame(
+        {"segment_mean": [12.0, 40.0, 0.9], "base_mean": [3.0, 300.0, 0.45]},
+        index=["purchases", "days_since_last", "p_alive"],
+    )
+    mix = pd.DataFrame(
+        {"share": [0.0, 0.1, 0.6, 0.3], "base_share": [0.0, 0.05, 0.1, 0.85]},
+        index=["exploration", "formation", "stability", "decline"],
+    )
+    rows = pd.DataFrame({"clv_net": [10.0] * 100})
+    at_risk = rows.iloc[:30]
+    rec = pd.DataFrame(
+        {
+            "customers": [60, 40],
+            "share_value": [0.7, 0.3],
+            "priority": ["invest", "invest"],
+            "relationship_level": ["partnership", "proactive"],
+        },
+        index=pd.MultiIndex.from_tuples([("stability", "high"), ("decline", "high")]),
+    )
+    out = findings.segment_study_findings(summary, "high", profile, mix, at_risk, rows, rec)
+    by = {f.topic: f for f in out}
+    assert by["weight"].verdict == "more value than customers"
+    assert by["profile"].numbers == {"column": "days_since_last", "segment": 40.0, "base": 300.0}
+    assert by["stage"].numbers == {"stage": "stability", "share": 0.6, "decline": 0.3}
+    assert by["warning"].numbers["share_value"] == pytest.approx(0.3)
+    assert by["playbook"].numbers == {"cell": "stability/high", "priority": "invest"}

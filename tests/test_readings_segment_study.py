@@ -74,21 +74,31 @@ def _curve(profit, customers=None) -> pd.DataFrame:
     )
 
 
-def test_curve_reading_follows_the_profit_up_or_down_and_skips_thin_ages():
+def test_curve_verdict_reads_the_first_period_then_the_later_ages():
     base = _curve([10.0, 5.0, 5.0, 5.0])
-    text = readings.segment_curve_reading(_curve([20.0, 30.0, 12.0, 8.0]), base)
-    assert "earns $20.00, above the base's $10.00" in text
-    assert (
-        "profit per customer falls: $8.00 at age 3 (100 customers), with a peak of $30.00 at age 1"
-        in text
-    )
-    assert "it is $17.50 per customer and period, above the base's $6.25" in text
-    text = readings.segment_curve_reading(_curve([5.0, 6.0, 9.0, 50.0], [100, 100, 100, 3]), base)
-    assert "earns $5.00, below the base's $10.00" in text
-    assert "rises: $9.00 at age 2" in text and "50.00" not in text  # age 3 rests on 3 customers
-    text = readings.segment_curve_reading(_curve([5.0, 5.1], [20, 20]), base)
-    assert "Over every age (none rests on 30 customers, so the curve is noisy)" in text
-    assert "stays about level: $5.10 at age 1 (20 customers)" in text
+    v = readings.segment_curve_verdict(_curve([20.0, 30.0, 12.0, 8.0]), base)
+    assert (v["first"], v["base_first"], v["noisy"]) == (20.0, 10.0, False)
+    later = v["later"]
+    assert later["ages"] == (1, 3) and (later["low"], later["high"]) == (8.0, 30.0)
+    assert later["direction"] == "falls" and later["last"] == 8.0
+    assert (v["mean"], v["base_mean"]) == (17.5, 6.25)
+    # a thin last age is not read; the rest rises
+    v = readings.segment_curve_verdict(_curve([5.0, 6.0, 9.0, 50.0], [100, 100, 100, 3]), base)
+    assert v["later"]["ages"] == (1, 2) and v["later"]["direction"] == "rises"
+    # every age thin: all are read, flagged noisy
+    v = readings.segment_curve_verdict(_curve([5.0, 5.1], [20, 20]), base)
+    assert v["noisy"] and v["later"]["ages"] == (1, 1)
+
+
+def test_a_drop_after_the_first_period_then_level_is_not_called_falling():
+    # the high tier of CDNOW: $24.68 at age 0, then $10 to $13.66 with no trend, up at the end
+    profit = [24.68, 13.66, 12.36, 11.40, 12.32, 11.58, 10.77, 10.09, 11.53, 11.65, 12.32]
+    profit += [10.60, 12.59, 11.23, 11.82, 10.03, 11.03, 12.78]
+    curve = _curve(profit, [1230] * 16 + [865, 428])
+    v = readings.segment_curve_verdict(curve, _curve([11.42] + [1.5] * 17))
+    assert v["later"]["direction"] == "level" and v["later"]["high"] == 13.66
+    text = readings.segment_curve_reading(curve, _curve([11.42] + [1.5] * 17))
+    assert "falls" not in text and "stays about level" in text  # a golden word, not a sentence
 
 
 def test_clv_spread_reading_reads_the_skew_and_the_top_tenth():

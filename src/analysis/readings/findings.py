@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from ..clv.scorecard import BASELINES
@@ -30,6 +31,7 @@ __all__ = [
     "clv_findings",
     "segments_findings",
     "strategy_findings",
+    "segment_study_findings",
 ]
 
 #: the display id of a report's findings: shown empty at the top, filled at the end
@@ -400,6 +402,131 @@ def strategy_findings(
                 )
                 + ": on a historical log nobody acted, so this is the check's dry run; the "
                 "next round's holdout group measures the save rate.",
+            )
+        )
+    return out
+
+
+#: the profile columns a segment study's finding may name, in prose
+_PROFILE_WORDS = {
+    "purchases": "purchase days",
+    "days_since_last": "days since the last purchase",
+    "p_alive": "P(alive)",
+    "expected_purchases_horizon": "expected purchases over the horizon",
+}
+
+
+def segment_study_findings(
+    summary: pd.DataFrame,
+    segment: str,
+    profile: pd.DataFrame,
+    mix: pd.DataFrame,
+    at_risk: pd.DataFrame,
+    rows: pd.DataFrame,
+    recommendation: pd.DataFrame,
+    *,
+    currency: str = "$",
+) -> list[Finding]:
+    """A segment study's findings: its weight, what sets it apart, where it stands, whom to call, what to do.
+
+    Parameters
+    ----------
+    summary : DataFrame
+        :func:`analysis.segments.segment_summary` of the segmentation.
+    segment : str
+        The label studied.
+    profile : DataFrame
+        :func:`analysis.segments.segment_profile` (``segment_mean``, ``base_mean``).
+    mix : DataFrame
+        :func:`analysis.segments.segment_stages` (``share``, ``base_share``).
+    at_risk : DataFrame
+        The early warning's flagged customers of the segment (``clv_net``).
+    rows : DataFrame
+        The segment's rows of the customer table (``clv_net``).
+    recommendation : DataFrame
+        :func:`analysis.strategy.recommend` on the segment's rows.
+    """
+    out = []
+    row = summary.loc[segment]
+    base_mean = float(
+        (summary["customers"] * summary["mean_clv"].fillna(0)).sum() / summary["customers"].sum()
+    )
+    out.append(
+        Finding(
+            "weight",
+            "more value than customers"
+            if row["share_clv"] > row["share_customers"]
+            else "less value than customers",
+            {
+                "customers": int(row["customers"]),
+                "share_customers": float(row["share_customers"]),
+                "share_value": float(row["share_clv"]),
+                "mean": float(row["mean_clv"]),
+                "base_mean": base_mean,
+            },
+            f"The {count(row['customers'])} ({pct(row['share_customers'])}) hold "
+            f"{pct(row['share_clv'])} of the net CLV, {money(row['mean_clv'], currency)} a "
+            f"customer against {money(base_mean, currency)} for the whole base.",
+        )
+    )
+    shown = profile.loc[profile.index.isin(list(_PROFILE_WORDS))]
+    shown = shown[(shown["base_mean"] > 0) & (shown["segment_mean"] > 0)]
+    if len(shown):
+        spread = np.log(shown["segment_mean"] / shown["base_mean"]).abs()
+        col = spread.idxmax()
+        a, b = float(shown.loc[col, "segment_mean"]), float(shown.loc[col, "base_mean"])
+        fmt = (lambda x: f"{x:.2f}") if col == "p_alive" else (lambda x: f"{x:,.1f}")
+        out.append(
+            Finding(
+                "profile",
+                "above the base" if a > b else "below the base",
+                {"column": str(col), "segment": a, "base": b},
+                f"What sets them apart most: {_PROFILE_WORDS[col]}, {fmt(a)} on average against "
+                f"{fmt(b)} for the base.",
+            )
+        )
+    top = mix["share"].idxmax()
+    decline = float(mix.loc["decline", "share"]) if "decline" in mix.index else float("nan")
+    out.append(
+        Finding(
+            "stage",
+            str(top),
+            {"stage": str(top), "share": float(mix.loc[top, "share"]), "decline": decline},
+            f"{pct(mix.loc[top, 'share'])} of them are in {top} (base: "
+            f"{pct(mix.loc[top, 'base_share'])})"
+            + (
+                f"; {pct(decline)} are in decline."
+                if top != "decline" and np.isfinite(decline)
+                else "."
+            ),
+        )
+    )
+    if len(at_risk):
+        value = float(at_risk["clv_net"].sum())
+        total = float(rows["clv_net"].sum())
+        out.append(
+            Finding(
+                "warning",
+                "flagged",
+                {"customers": int(len(at_risk)), "value": value, "share_value": value / total},
+                f"The early warning flags {len(at_risk):,} of them, carrying "
+                f"{money(value, currency)} ({pct(value / total)} of the segment's value): "
+                "the list to contact first.",
+            )
+        )
+    held = recommendation.loc[recommendation["customers"] > 0]
+    if len(held):
+        by_value = held["share_value"].notna().all()
+        key = held["share_value"].idxmax() if by_value else held["customers"].idxmax()
+        cell = held.loc[key]
+        out.append(
+            Finding(
+                "playbook",
+                str(cell["priority"]),
+                {"cell": f"{key[0]}/{key[1]}", "priority": str(cell["priority"])},
+                f"The playbook cell holding most of the segment, {key[0]}/{key[1]} "
+                f"({count(cell['customers'])}), says **{cell['priority']}** with a "
+                f"{cell['relationship_level']} relationship.",
             )
         )
     return out

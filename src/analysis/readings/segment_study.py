@@ -19,11 +19,15 @@ from ._format import cap, count, join_and, money, pct
 from .strategy import kpi_matrix, kpi_value
 
 __all__ = [
+    "SEGMENTATION_WORDS",
+    "segment_heading",
     "SEGMENT_SAME_RATIO",
     "SEGMENT_SKEWED_MEAN",
     "SEGMENT_MIN_CURVE_CUSTOMERS",
     "segment_profile_reading",
     "segment_stage_reading",
+    "SEGMENT_LEVEL_BAND",
+    "segment_curve_verdict",
     "segment_curve_reading",
     "segment_spread_reading",
     "segment_retention_curves",
@@ -33,10 +37,20 @@ __all__ = [
     "segment_recommendation_reading",
 ]
 
+#: what one label of each segmentation is called in prose
+SEGMENTATION_WORDS = {
+    "clv_tiers": "CLV tier",
+    "value_matrix": "value-matrix cell",
+    "loyalty_profitability": "loyalty-profitability group",
+    "rfm_segments": "RFM segment",
+}
+
 #: two numbers whose ratio lies within 1 +- this are "about the same"
 SEGMENT_SAME_RATIO = 0.05
 #: a mean above this multiple of the median is "pulled up by a few large values"
 SEGMENT_SKEWED_MEAN = 1.25
+#: the later ages' first-third and last-third means within this share of each other: "level"
+SEGMENT_LEVEL_BAND = 0.10
 #: ages of the lifecycle curve resting on fewer customers are not read
 SEGMENT_MIN_CURVE_CUSTOMERS = 30
 
@@ -68,6 +82,33 @@ def _number(column: str, x: float, currency: str) -> str:
     if column == "p_alive":
         return f"{x:.2f}"
     return f"{x:,.1f}"
+
+
+def segment_heading(segmentation: str, segment: str, summary: pd.DataFrame) -> str:
+    """The study's title and opening: the segment named, with its size and value beside the base's.
+
+    Parameters
+    ----------
+    segmentation : str
+        A key of :data:`SEGMENTATION_WORDS`.
+    segment : str
+        The label studied.
+    summary : DataFrame
+        :func:`analysis.segments.segment_summary` of the segmentation.
+    """
+    word = SEGMENTATION_WORDS.get(segmentation, f"label of {segmentation}")
+    row = summary.loc[segment]
+    total = int(summary["customers"].sum())
+    return (
+        f"# Segment study: the {segment} {word}\n\n"
+        f"This study sets the {count(row['customers'])} of the *{segment}* {word} "
+        f"({pct(row['share_customers'])} of the {total:,} customers, {pct(row['share_clv'])} of "
+        f"the net CLV) beside the whole base: who they are, where they stand in the lifecycle, "
+        f"what they earn along the relationship, how often they come back, who among them the "
+        f"early warning flags and what the playbook prescribes. The segmentation (`{segmentation}`) "
+        "is computed on the whole customer table, so a customer's label does not depend on the "
+        "segment studied."
+    )
 
 
 def segment_profile_reading(
@@ -159,6 +200,66 @@ def _readable(curve: pd.DataFrame, min_customers: int) -> pd.DataFrame:
     return kept if len(kept) else curve
 
 
+def segment_curve_verdict(
+    curve: pd.DataFrame,
+    base_curve: pd.DataFrame,
+    *,
+    min_customers: int = SEGMENT_MIN_CURVE_CUSTOMERS,
+) -> dict:
+    """Profit per customer along the relationship, as data: the first period, then the later ages.
+
+    The later ages (those after the first read, with at least ``min_customers``
+    of the segment's customers) are summed up by their range and by the
+    direction from their first third to their last third: ``"level"`` when the
+    two means lie within :data:`SEGMENT_LEVEL_BAND` of each other, else
+    ``"rises"`` or ``"falls"``.
+
+    Returns
+    -------
+    dict
+        ``noisy`` (no age rests on ``min_customers``: every age is read),
+        ``first_age``, ``first`` (profit), ``base_first`` (the base's, or None);
+        ``later``: None, or ``ages`` (first, last), ``low``, ``high``,
+        ``start_mean``, ``end_mean``, ``direction``, ``last`` (profit at the
+        last age), ``last_customers``; ``mean`` and ``base_mean`` over the
+        ages both observe.
+    """
+    seg = _readable(curve, min_customers)
+    first = seg.index[0]
+    out = {
+        "noisy": not bool((curve["customers"] >= min_customers).any()),
+        "first_age": int(first),
+        "first": float(seg.loc[first, "profit"]),
+        "base_first": float(base_curve.loc[first, "profit"]) if first in base_curve.index else None,
+        "later": None,
+    }
+    later = seg.loc[seg.index > first, "profit"].astype(float)
+    if len(later):
+        third = max(1, len(later) // 3)
+        start, end = float(later.iloc[:third].mean()), float(later.iloc[-third:].mean())
+        ratio = end / start if start else np.inf
+        direction = (
+            "level"
+            if abs(ratio - 1) <= SEGMENT_LEVEL_BAND
+            else ("rises" if end > start else "falls")
+        )
+        out["later"] = {
+            "ages": (int(later.index[0]), int(later.index[-1])),
+            "low": float(later.min()),
+            "high": float(later.max()),
+            "start_mean": start,
+            "end_mean": end,
+            "third": int(third),
+            "direction": direction,
+            "last": float(later.iloc[-1]),
+            "last_customers": int(seg.loc[later.index[-1], "customers"]),
+        }
+    ages = seg.index.intersection(base_curve.index)
+    out["mean"] = float(seg.loc[ages, "profit"].mean()) if len(ages) else None
+    out["base_mean"] = float(base_curve.loc[ages, "profit"].mean()) if len(ages) else None
+    return out
+
+
 def segment_curve_reading(
     curve: pd.DataFrame,
     base_curve: pd.DataFrame,
@@ -166,7 +267,7 @@ def segment_curve_reading(
     currency: str = "$",
     min_customers: int = SEGMENT_MIN_CURVE_CUSTOMERS,
 ) -> str:
-    """Profit per customer along the relationship: where it peaks, where it ends, against the base.
+    """Profit per customer along the relationship, written from :func:`segment_curve_verdict`.
 
     Parameters
     ----------
@@ -176,39 +277,44 @@ def segment_curve_reading(
     min_customers : int
         Ages observed on fewer of the segment's customers are not read.
     """
-    seg = _readable(curve, min_customers)
-    first, last = seg.index[0], seg.index[-1]
-    peak = seg["profit"].idxmax()
-    p0, pl, pp = (seg.loc[a, "profit"] for a in (first, last, peak))
+    v = segment_curve_verdict(curve, base_curve, min_customers=min_customers)
     text = (
-        f"In the first period (age {first}) a customer of the segment earns {money(p0, currency)}"
+        f"In the first period (age {v['first_age']}) a customer of the segment earns "
+        f"{money(v['first'], currency)}"
     )
-    if first in base_curve.index:
-        b0 = base_curve.loc[first, "profit"]
-        text += f", {_compare(p0, b0)} the base's {money(b0, currency)}"
+    if v["base_first"] is not None:
+        text += f", {_compare(v['first'], v['base_first'])} the base's {money(v['base_first'], currency)}"
     text += "."
-    if last == first:
+    later = v["later"]
+    if later is None:
         return text + " No later age rests on enough customers to read."
-    trend = _compare(pl, p0, ("rises", "falls", "stays about level"))
-    over = (
-        f"Over the ages with at least {count(min_customers)}"
-        if (seg["customers"] >= min_customers).any()
-        else f"Over every age (none rests on {count(min_customers)}, so the curve is noisy)"
+    (a1, an), k = later["ages"], later["third"]
+    span = (
+        f"between {money(later['low'], currency)} and {money(later['high'], currency)}"
+        if a1 != an
+        else money(later["low"], currency)
     )
-    text += (
-        f" {over} the profit per customer {trend}: "
-        f"{money(pl, currency)} at age {last} ({count(seg.loc[last, 'customers'])})"
+    noisy = (
+        f" (every age rests on fewer than {count(min_customers)}, so the curve is noisy)"
+        if v["noisy"]
+        else ""
     )
-    if peak not in (first, last):
-        text += f", with a peak of {money(pp, currency)} at age {peak}"
-    text += "."
-    ages = seg.index.intersection(base_curve.index)
-    if len(ages):
-        s_mean = float(seg.loc[ages, "profit"].mean())
-        b_mean = float(base_curve.loc[ages, "profit"].mean())
+    text += f" Over ages {a1} to {an}{noisy} it is {span} a period"
+    if a1 != an:
+        words = {"level": "stays about level", "rises": "rises", "falls": "falls"}
         text += (
-            f" Averaged over those ages it is {money(s_mean, currency)} per customer and period, "
-            f"{_compare(s_mean, b_mean)} the base's {money(b_mean, currency)}."
+            f" and {words[later['direction']]} (ages {a1}-{a1 + k - 1} average "
+            f"{money(later['start_mean'], currency)}, ages {an - k + 1}-{an} "
+            f"{money(later['end_mean'], currency)})"
+        )
+    text += (
+        f"; at age {an} ({count(later['last_customers'])}) it is {money(later['last'], currency)}."
+    )
+    if v["mean"] is not None:
+        text += (
+            f" Averaged over the ages read it is {money(v['mean'], currency)} per customer and "
+            f"period, {_compare(v['mean'], v['base_mean'])} the base's "
+            f"{money(v['base_mean'], currency)}."
         )
     return text
 
