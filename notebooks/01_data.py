@@ -4,19 +4,14 @@
 # Before any model, the study looks at the raw log the way a manager would: how many customers, how many purchases, how much they spend, how many come back, and when they arrived. These facts set the scale for everything later: the lifecycle stages (report 2) and the value of each customer.
 
 # %% tags=["parameters"]
-dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
-customer_id_column: str = "customer_id"  # your log's customer id column
-date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
-value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
-date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
-dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
-returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
-duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-time_unit: str = "W"  # unit of recency and T in the customer summary: "D", "W" or "M"
-calibration_end: str = ""  # last day used to fit models; empty: from the data (mid-span month end)
-observation_end: str = ""  # last day observed; empty: from the data (the last purchase date)
-currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
+# The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
+# lists them). papermill writes the run's values after this cell; in JupyterLab, set one here
+# (e.g. margin = 0.25) and the next cell fills in the others.
+
+# %%
+from analysis import report
+
+report.receive(globals(), "01_data")  # the values set above, else the defaults; checked
 
 # %%
 import pandas as pd

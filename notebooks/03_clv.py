@@ -4,27 +4,14 @@
 # A customer's lifetime value (CLV) is the discounted margin she will bring over the next `horizon_years` (`docs/domain.md`, section CLV). This report values every customer with one count model, says how far its forecasts held on a holdout period, and sets it beside the simpler methods a firm could use instead. Value is **margin x revenue** with an assumed gross margin (`margin`): replace it with the firm's own; no cost to serve is charged. A section this log cannot support says why and the report goes on.
 
 # %% tags=["parameters"]
-dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
-customer_id_column: str = "customer_id"  # your log's customer id column
-date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
-value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
-date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
-dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
-returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
-duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-time_unit: str = "W"  # time unit of the models: "D", "W" or "M"
-calibration_end: str = ""  # models are fitted up to it; empty: from the data (mid-span month end)
-observation_end: str = ""  # last day observed, end of the holdout; empty: the last purchase date
-horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
-annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
-margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
-clv_model: str = "auto"  # the valuation's model: "auto", "BG/NBD", "Pareto/NBD" or "MBG/NBD"
-max_frequency: int = 7  # calibration frequencies at or above it form one group in the holdout check
-markov_period: str = "M"  # period of the recency Markov chain: "M" (months) or "Q" (quarters)
-max_recency: int = 12  # recency states 0, 1, ..., this many periods since a purchase (last open)
-top_customers: int = 10  # rows of the top-customers table
-currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
+# The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
+# lists them). papermill writes the run's values after this cell; in JupyterLab, set one here
+# (e.g. margin = 0.25) and the next cell fills in the others.
+
+# %%
+from analysis import report
+
+report.receive(globals(), "03_clv")  # the values set above, else the defaults; checked
 
 # %%
 import numpy as np

@@ -11,42 +11,14 @@
 # Everything rests on the customer table (`analysis.customers.customer_table`): one row per customer with its stage, P(alive) and expected purchases from the study's count model (`clv_model`, the one model that values every customer at every cut below), and its CLV net of costs (`clv_net`). Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed margin (`margin`). The report reads no cost data: the only cost it can charge is a cost to serve each expected purchase (`cost_per_order`, none by default), and without it no customer's value is negative, so the playbook's cells for negative value stay empty. Every paragraph headed **Reading** is written by a function of `analysis.readings` from the table above it, so it says what this log shows, whichever log is loaded.
 
 # %% tags=["parameters"]
-# fmt: off
-dataset: str = "cdnow"  # "cdnow", "cdnow_sample", or a path to your CSV/Parquet log
-customer_id_column: str = "customer_id"  # your log's customer id column
-date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
-value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
-date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
-dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
-returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
-duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-observation_end: str = ""  # last day observed (YYYY-MM-DD): the recommendation, the warning list and the KPIs are as of it; empty: from the data, the last purchase date
-calibration_end: str = ""  # the early warning is tested on the purchases after it; empty: from the data, the month end nearest the middle of the log
-plan_end: str = ""  # the plan-do-check-act round: targets set from the data to this day, checked at observation_end; empty: from the data, a third of the way from calibration_end to observation_end
-period: str = "M"  # length of a period for the stages and the retention KPIs: "W", "M" or "Q"
-time_unit: str = "W"  # time unit of the count models: "D", "W" or "M"
-horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
-annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
-margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
-cost_per_order: float = 0.0  # cost to serve one expected future purchase (currency); 0: none
-clv_model: str = "auto"  # the valuation's model: "auto", "BG/NBD", "Pareto/NBD" or "MBG/NBD"
-currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
-playbook: str = ""  # path to an edited copy of the playbook YAML; empty: the package's
-warning_top_tiers: list = ["high", "medium"]  # value tiers the early warning watches
-p_alive_below: float = 0.5  # early-warning reason low_p_alive: P(alive) below this
-cycle_factor: float = 3.0  # early warning "overdue": silent over this many own purchase cycles
-top_warnings: int = 20  # rows of the list of customers at risk
-lift_fraction: float = 0.1  # top share of customers for the lift (0.1: the top decile)
-horizon_days: int = 0  # the list's risk: no purchase within this many days; 0: the test's holdout, calibration_end to observation_end
-base_rate: str = "valuable"  # a listed customer's risk must pass: "valuable" (mean risk of the valuable customers), "table" (of all customers) or a probability such as "0.5"
-save_rate: float = 0.30  # share of would-be quiet customers one contact keeps: an assumption (Verbraken et al. 2013, range 0.15-0.48) until a holdout group measures it
-retention_budget: float = 0.0  # most the list may spend in all (summed break-even spend, currency); 0: no limit
-holdout_share: float = 0.1  # share of the plan's list left uncontacted at random, to test the action; 0: no holdout (the check says "not tested")
-holdout_seed: int = 0  # seed of the random draw of the holdout group
-pdca_targets: dict = {"retention_rate": {"delta": 0.02, "groups": ["all"]}, "reactivation_rate": {"delta": 0.02, "groups": ["all"]}}  # KPI: rule (change: relative, delta: absolute, value), groups; none met by construction
-export_dir: str = ""  # folder for plan.yaml; empty: the report folder
-# fmt: on
+# The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
+# lists them). papermill writes the run's values after this cell; in JupyterLab, set one here
+# (e.g. margin = 0.25) and the next cell fills in the others.
+
+# %%
+from analysis import report
+
+report.receive(globals(), "05_strategy")  # the values set above, else the defaults; checked
 
 # %%
 import tempfile
@@ -96,7 +68,7 @@ settings = dict(
     horizon_years=horizon_years,
     annual_discount_rate=annual_discount_rate,
     margin=margin,
-    cost_per_order=cost_per_order,
+    cost_per_order=cost_per_purchase,
     currency=currency,
 )
 

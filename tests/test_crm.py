@@ -47,7 +47,7 @@ TABLE_SETTINGS = (
     "horizon_years",
     "annual_discount_rate",
     "margin",
-    "cost_per_order",
+    "cost_per_purchase",
     "currency",
 )
 
@@ -66,7 +66,7 @@ def simulated_table() -> pd.DataFrame:
         n_customers=300, n_periods=12, seed=5, start="2020-01-01", acquisition_periods=12
     )
     log = drawn.transactions[["customer_id", "date", "amount"]]
-    return customers.customer_table(log, cost_per_order=8.0)
+    return customers.customer_table(log, cost_per_purchase=8.0)
 
 
 @pytest.fixture(scope="module")

@@ -193,40 +193,36 @@ def test_cohort_survival_reading_with_skipped_tests_and_one_cohort():
 
 def test_model_readings_of_a_skipped_fit_are_one_sentence():
     gone = Skipped("the hidden Markov model of this log", "no customer made a repeat purchase.")
-    for text in (
-        readings.hmm_states_reading(gone),
-        readings.hmm_comparison_reading(gone, gone, gone),
-    ):
-        assert text.startswith("**Reading.** Not read on this log: the ")
-        assert text.endswith(
-            ", because the hidden Markov model of this log was not computed (the reason is "
-            "given above)."
-        )
-    alive = Skipped("the BG/NBD probability alive", "BetaGeo: no customer made a repeat purchase")
-    assert readings.p_alive_reading(alive, alive) == (
-        "**Reading.** Not read on this log: which stages the BG/NBD signal changes, because the "
-        "BG/NBD probability alive was not computed (the reason is given above)."
+    text = readings.hmm_states_reading(gone)
+    assert text.startswith("**Reading.** Not read on this log: the ")
+    assert text.endswith(
+        ", because the hidden Markov model of this log was not computed (the reason is "
+        "given above)."
     )
 
 
-def test_takeaways_without_the_spend_test_and_with_equal_exits():
+def test_findings_without_the_spend_test_and_with_equal_exits():
     P = pd.DataFrame(np.eye(4), index=list(lc.STAGES), columns=list(lc.STAGES))
     P.loc[E] = [0.6, 0.2, 0.0, 0.2]
-    value = pd.DataFrame(
-        {"customers": [1, 1, 1, 1], "mean_clv": [5.0, 8.0, 9.0, 1.0]}, index=list(lc.STAGES)
+    value = tables.stage_values(
+        pd.DataFrame({"stage": list(lc.STAGES), "clv": [5.0, 8.0, 9.0, 1.0]})
     )
-    sens = pd.DataFrame({"threshold": ["(defaults)"], "d_decline": [0.0]})
-    scores = pd.DataFrame({"f1": [0.8]}, index=["macro"])
-    text = readings.lifecycle_takeaways(P, value, Skipped("a test", "why"), sens, scores)
-    assert text.startswith("- As many trials fail as form (20% of exploration each way")
-    assert "log-rank" not in text
-    P.loc[E] = [1.0, 0.0, 0.0, 0.0]  # no trial seen to end: no bullet on conversion
-    text = readings.lifecycle_takeaways(P, value, Skipped("a test", "why"), sens, scores)
-    assert text.startswith("- A customer in stability is worth")
-    trials = value.assign(mean_clv=[5.0, 0.0, 0.0, 0.0])  # only trials are worth anything
-    text = readings.lifecycle_takeaways(P, trials, Skipped("a test", "why"), sens, scores)
-    assert "the value of this base sits in its trials" in text
-    assert "protect the established relationships" not in text
+    projection = lc.project_stage_mix(P, value["customers"], 3)
+    found = readings.lifecycle_findings(
+        value, projection, P, Skipped("a test", "why"), Skipped("a test", "why"), None,
+        horizon_years=3,
+    )  # fmt: skip
+    assert [f.topic for f in found] == ["mix", "value", "direction"]
+    direction = found[-1]
+    assert direction.numbers["trial_fail"] == direction.numbers["trial_form"] == 0.2
+    assert "lever" not in direction.text  # as many trials fail as form: no lever named
+    assert found[1].verdict == "stability"
+    trials = tables.stage_values(
+        pd.DataFrame({"stage": list(lc.STAGES), "clv": [5.0, 0.0, 0.0, 0.0]})
+    )  # only trials are worth anything
+    worth = readings.value_finding(trials, horizon_years=3)
+    assert worth.verdict == "exploration" and worth.numbers["decline_mean"] == 0.0
+    assert "the model expects nothing more from a customer in decline" in worth.text
 
 
 def test_transition_and_mix_readings_name_the_stages_never_seen():
@@ -258,23 +254,6 @@ def test_curve_readings_on_a_short_log_or_one_without_repeat_purchases():
     assert "no customer is observed beyond its first period" in readings.curve_by_age_reading(
         curve.iloc[:1]
     )
-    empty = pd.DataFrame(
-        columns=["stage", "periods_in_stage", "label", "customer_periods", "purchases", "revenue"]
-    )
-    assert "too small to show the lifecycle curve by stage" in readings.curve_by_stage_reading(
-        empty
-    )
-    one = pd.DataFrame(
-        {"stage": [E, E], "periods_in_stage": [0, 1], "label": ["0", "1"],
-         "customer_periods": [800, 300], "purchases": [1.8, 1.5], "revenue": [45.0, 40.0]}
-    )  # fmt: skip
-    text = readings.curve_by_stage_reading(one)
-    assert "Spend per purchase is measured in exploration alone" in text
-    assert "within" not in text
-    short = pd.concat([one.iloc[:1], one.assign(stage=F)], ignore_index=True)  # heavy buyers
-    text = readings.curve_by_stage_reading(short)
-    assert "exploration opens at 1.80 purchases a period (too few customers stay" in text
-    assert "nan" not in text
 
 
 # --- the data report ----------------------------------------------------------------------
@@ -347,11 +326,12 @@ def test_stage_values_in_purchases_and_a_decline_worth_nothing():
     only = tables.stage_values(pd.DataFrame({"stage": [D] * 3, "clv": [1.0, 2.0, 3.0]}))
     text = readings.stage_value_reading(only, margin=0.3, horizon_years=3)
     assert "worth the most" not in text and "still worth $2.00 on average" in text
-    P = pd.DataFrame(np.eye(4), index=list(lc.STAGES), columns=list(lc.STAGES))
-    sens = pd.DataFrame({"threshold": ["(defaults)"], "d_decline": [0.0]})
-    scores = pd.DataFrame({"f1": [0.8]}, index=["macro"])
-    bullets = readings.lifecycle_takeaways(P, only, Skipped("a test", "why"), sens, scores)
-    assert "worth" not in bullets
+    finding = readings.value_finding(only, horizon_years=3)
+    assert finding.verdict == "decline" and "ratio" not in finding.numbers
+    assert finding.text == (
+        "**Where the value is.** Every customer is in decline, worth $2.00 on average over 3 "
+        "years: there is no stage to set against another."
+    )
 
 
 def test_plots_of_a_log_one_period_long_draw_without_warnings():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import json
 import os
 import re
@@ -15,22 +16,11 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from analysis import config, report
+from analysis.report import schema
 from analysis.validate import DataQualityWarning
 
-LOADING_PARAMETERS = [
-    "dataset",
-    "customer_id_column",
-    "date_column",
-    "amount_column",
-    "date_format",
-    "dayfirst",
-    "returns",
-    "duplicates",
-]
-
-
-def _notebook(path: Path, cells: list, parameters: str | None = None) -> Path:
-    """Write a small notebook: an optional tagged parameters cell first, then ``cells``."""
+def _notebook(path: Path, cells: list, parameters: str | None = "# values") -> Path:
+    """Write a small notebook: a tagged parameters cell first (unless None), then ``cells``."""
     body = []
     if parameters is not None:
         cell = new_code_cell(parameters)
@@ -46,10 +36,8 @@ def _notebook(path: Path, cells: list, parameters: str | None = None) -> Path:
     return path
 
 
-def _parameters_cell(nb_path: Path) -> str:
-    nb = json.loads(nb_path.read_text())
-    cell = next(c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", []))
-    return "".join(cell["source"])
+def _study_notebooks() -> list[Path]:
+    return [*report.discover_notebooks(), config.NOTEBOOKS_DIR / "segment_study.ipynb"]
 
 
 def test_discovers_numbered_notebooks_in_order():
@@ -58,17 +46,60 @@ def test_discovers_numbered_notebooks_in_order():
     assert names == sorted(names)
 
 
-def test_every_notebook_has_a_tagged_parameters_cell():
-    for nb_path in report.discover_notebooks():
-        nb = json.loads(nb_path.read_text())
-        tagged = [c for c in nb["cells"] if "parameters" in c.get("metadata", {}).get("tags", [])]
-        assert len(tagged) == 1, f"{nb_path.name}: needs exactly one cell tagged 'parameters'"
-        src = "".join(tagged[0]["source"])
-        for line in src.splitlines():
-            if line.strip() and not line.startswith("#"):
-                assert ":" in line.split("=")[0] and "#" in line, (
-                    f"{nb_path.name}: parameter lines need a type annotation and a comment: {line!r}"
-                )
+@pytest.mark.parametrize("nb_path", _study_notebooks(), ids=lambda p: p.stem)
+def test_the_parameters_cell_only_receives_values(nb_path):
+    """One tagged cell of comments (papermill writes the values after it); the next cell
+    is the one call that gives the notebook the schema's parameters."""
+    import papermill as pm
+
+    cells = nbformat.read(str(nb_path), as_version=4).cells
+    tagged = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1, f"{nb_path.name}: needs exactly one cell tagged 'parameters'"
+    source = cells[tagged[0]].source
+    assert all(ln.startswith("#") for ln in source.splitlines() if ln.strip()), source
+    assert pm.inspect_notebook(str(nb_path)) == {}  # nothing declared in the notebook
+    following = cells[tagged[0] + 1].source
+    if nb_path.stem in schema.NOTEBOOKS:
+        assert f'report.receive(globals(), "{nb_path.stem}")' in following, nb_path.name
+    else:
+        assert "receive(" not in following and not schema.used_by(nb_path.stem)
+
+
+def _free_names(script: Path) -> tuple[set[str], set[str]]:
+    """The names a notebook script reads without setting them, and every name it reads."""
+    import builtins
+
+    tree = ast.parse(script.read_text(encoding="utf-8"))
+    set_here, read = set(dir(builtins)) | {"display", "get_ipython"}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name):
+            (read if isinstance(node.ctx, ast.Load) else set_here).add(node.id)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            set_here |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, ast.arg):
+            set_here.add(node.arg)
+    return read - set_here, read
+
+
+@pytest.mark.parametrize("nb_path", _study_notebooks(), ids=lambda p: p.stem)
+def test_each_parameter_is_declared_once_in_the_schema(nb_path):
+    """Every name a notebook reads without setting it is a parameter the schema gives it,
+    and every parameter the schema gives it is read."""
+    free, read = _free_names(nb_path.with_suffix(".py"))
+    given = set(schema.used_by(nb_path.stem))
+    assert free <= given, f"{nb_path.stem} reads {sorted(free - given)}: declare them in the schema"
+    assert given <= read, f"the schema gives {nb_path.stem} {sorted(given - read)}, never read"
+
+
+def test_the_schema_declares_each_parameter_with_a_kind_a_default_and_a_doc():
+    assert schema.NOTEBOOKS[:2] == ("01_data", "02_lifecycle")
+    for name, p in schema.PARAMETERS.items():
+        assert p.name == name and p.kind in schema.KINDS and p.doc and p.notebooks, name
+        assert schema.convert(p, p.default) == p.default, name  # the default is of its kind
+        for notebook, default in p.defaults.items():
+            assert notebook in p.notebooks and schema.convert(p, default) == default
+    assert set(schema.RENAMED.values()) <= set(schema.PARAMETERS)
+    assert not set(schema.RENAMED) & set(schema.PARAMETERS)
 
 
 def test_notebooks_define_no_functions():
@@ -80,29 +111,16 @@ def test_notebooks_define_no_functions():
                 assert "\ndef " not in "\n" + src and "\nclass " not in "\n" + src, nb_path.name
 
 
-#: notebooks that load no log: the reproduction page fits the papers' own data, fixed by
-#: the papers, so it has no loading parameters and calls no data.load_dataset
-LOADS_NO_LOG = {"00_reproduction.ipynb"}
-
-
-def test_every_notebook_declares_and_passes_the_same_loading_parameters():
-    lines = {}
+def test_every_notebook_loads_the_log_with_the_loading_parameters():
     for nb_path in report.discover_notebooks():
-        if nb_path.name in LOADS_NO_LOG:
-            assert "data.load_dataset(" not in nb_path.read_text(), nb_path.name
-            continue
-        declared = {
-            ln.split(":")[0]: ln for ln in _parameters_cell(nb_path).splitlines() if ln.strip()
-        }
-        missing = [name for name in LOADING_PARAMETERS if name not in declared]
-        assert not missing, f"{nb_path.name} lacks loading parameter(s) {missing}"
-        # the same line (type, default, comment) everywhere, except the default dataset
-        lines[nb_path.name] = [declared[name] for name in LOADING_PARAMETERS[1:]]
         code = "".join(
             "".join(c["source"])
             for c in json.loads(nb_path.read_text())["cells"]
             if c["cell_type"] == "code"
         )
+        if "dataset" not in schema.used_by(nb_path.stem):  # the reproduction, the methods
+            assert "data.load_dataset(" not in code, nb_path.name
+            continue
         call = re.search(r"data\.load_dataset\((.*?)\n\)", code, re.S)
         assert call, f"{nb_path.name}: no data.load_dataset(...) call"
         for passed in (
@@ -114,8 +132,37 @@ def test_every_notebook_declares_and_passes_the_same_loading_parameters():
         ):
             assert passed in call.group(1), f"{nb_path.name}: load_dataset is not given {passed}"
         assert "report.use_short_warnings()" in code, nb_path.name
-    assert len({tuple(v) for v in lines.values()}) == 1, lines
-    assert "dayfirst: bool = False  # dates written day first" in lines["01_data.ipynb"][4]
+
+
+def test_a_notebook_receives_the_values_given_and_the_defaults():
+    namespace = {"margin": 0.25, "time_unit": "D", "unrelated": 1}
+    values = report.receive(namespace, "03_clv")
+    assert list(values) == list(schema.used_by("03_clv"))
+    assert namespace["margin"] == 0.25 and namespace["time_unit"] == "D"
+    assert namespace["dataset"] == "cdnow" and namespace["observation_end"] == ""
+    assert namespace["unrelated"] == 1 and "segment" not in namespace
+    assert report.receive({}, "segment_study")["top_warnings"] == 10  # its own default
+    assert report.receive({}, "05_strategy")["top_warnings"] == 20
+    with pytest.raises(report.ParameterError) as caught:
+        report.receive({"margin": "lots", "returns": "ignore"}, "03_clv")
+    assert caught.value.problems == [  # in the schema's order
+        "returns: 'ignore' is not one of error, drop, keep",
+        "margin: 'lots' is not a valid float (default 0.3); write a number such as 0.25",
+    ]
+    assert "03_clv stopped before its first step" in str(caught.value)
+    with pytest.raises(report.ParameterError, match="no parameters are declared for '07_x'"):
+        report.receive({}, "07_x")
+
+
+def test_the_old_name_of_the_cost_per_purchase_is_read_with_a_warning():
+    with pytest.warns(FutureWarning, match="cost_per_order is now called cost_per_purchase"):
+        assert report.check_parameters({"cost_per_order": "2"}) == {"cost_per_purchase": 2.0}
+    with pytest.raises(report.ParameterError, match="cost_per_order: renamed cost_per_purchase"):
+        report.check_parameters({"cost_per_order": 1, "cost_per_purchase": 2})
+    namespace = {"cost_per_order": 3.0}
+    with pytest.warns(FutureWarning):
+        report.receive(namespace, "04_segments")
+    assert namespace["cost_per_purchase"] == 3.0
 
 
 def test_index_links_reports(tmp_path):
@@ -132,22 +179,17 @@ def test_index_links_reports(tmp_path):
     assert 'href="01_data.html"' in page and "The log" in page and 'href="bench.md"' in page
 
 
-def test_parameter_values_parse_as_json_or_text():
-    assert report.parse_value("0.1") == 0.1
-    assert report.parse_value("cdnow_sample") == "cdnow_sample"
-    assert report.parse_value('"W"') == "W"
-
-
-def test_papermill_reads_every_parameter():
-    import papermill as pm
-
-    for nb_path in report.discover_notebooks():
-        declared = [
-            ln.split(":")[0].strip()
-            for ln in _parameters_cell(nb_path).splitlines()
-            if ln.strip() and not ln.startswith("#")
-        ]
-        assert list(pm.inspect_notebook(str(nb_path))) == declared, nb_path.name
+def test_values_from_the_command_line_read_as_their_kind():
+    p = schema.PARAMETERS
+    assert schema.convert(p["time_unit"], '"W"') == "W"  # quoted by a shell
+    assert schema.convert(p["customer_id_column"], "123") == "123"
+    assert schema.convert(p["warning_top_tiers"], '["high"]') == ["high"]
+    assert schema.convert(p["pdca_targets"], '{"a": 1}') == {"a": 1}
+    assert schema.convert(p["observation_end"], __import__("datetime").date(1998, 6, 30)) == (
+        "1998-06-30"
+    )
+    with pytest.raises(ValueError, match="write it in JSON"):
+        schema.convert(p["warning_top_tiers"], "high")
 
 
 # --------------------------------------------------------------------------- checking parameters
@@ -156,14 +198,13 @@ def test_papermill_reads_every_parameter():
 def test_unknown_parameter_is_rejected_with_the_known_ones(capsys):
     assert report.main(["--only", "01_data", "-p", "discount_rat", "0.1"]) == 2
     err = capsys.readouterr().err
-    assert "no notebook has parameter(s) ['discount_rat']" in err and "'dataset'" in err
-    assert "Traceback" not in err
+    assert "unknown parameter(s) ['discount_rat'] (did you mean annual_discount_rate?)" in err
+    assert "'dataset'" in err and "Traceback" not in err
 
 
 def test_loading_options_are_study_parameters():
     checked = report.check_parameters(
-        report.discover_notebooks(),
-        {"returns": "drop", "duplicates": "error", "dayfirst": "true", "date_format": "%d/%m/%Y"},
+        {"returns": "drop", "duplicates": "error", "dayfirst": "true", "date_format": "%d/%m/%Y"}
     )
     assert checked == {
         "returns": "drop",
@@ -171,11 +212,18 @@ def test_loading_options_are_study_parameters():
         "dayfirst": True,
         "date_format": "%d/%m/%Y",
     }
+    assert schema.loading_options({**checked, "amount_column": "", "customer_id_column": "id"}) == {
+        "returns": "drop",
+        "duplicates": "error",
+        "dayfirst": True,
+        "date_format": "%d/%m/%Y",
+        "amount": "",
+        "customer_id": "id",
+    }
 
 
 def test_values_take_the_declared_type():
     checked = report.check_parameters(
-        report.discover_notebooks(),
         {
             "margin": "0.2",
             "max_frequency": "5",
@@ -184,7 +232,7 @@ def test_values_take_the_declared_type():
             "time_unit": '"W"',
             "dataset": "cdnow_sample",
             "horizon_years": 2,
-        },
+        }
     )
     assert checked == {
         "margin": 0.2,
@@ -201,7 +249,6 @@ def test_values_take_the_declared_type():
 def test_every_problem_is_listed_together():
     with pytest.raises(report.ParameterError) as caught:
         report.check_parameters(
-            report.discover_notebooks(),
             {
                 "margin": "abc",
                 "max_frequency": "1.5",
@@ -209,126 +256,87 @@ def test_every_problem_is_listed_together():
                 "calibration_end": "1997-13-45",
                 "returns": "ignore",
                 "duplicates": "skip",
+                "period": "fortnight",
                 "dataset": "no/such/log.csv",
                 "discount_rat": "1",
-            },
+            }
         )
     problems = caught.value.problems
     assert problems == [
-        "no notebook has parameter(s) ['discount_rat'] (did you mean annual_discount_rate?); known: "
-        + str(sorted({n for nb in report.discover_notebooks() for n in _declared(nb)}))
-        + f" (notebooks: {', '.join(nb.stem for nb in report.discover_notebooks())})",
-        "margin: 'abc' is not a valid float (default 0.30); write a number such as 0.25",
+        "unknown parameter(s) ['discount_rat'] (did you mean annual_discount_rate?); the "
+        f"parameters of the study: {sorted(schema.PARAMETERS)}",
+        "margin: 'abc' is not a valid float (default 0.3); write a number such as 0.25",
         "max_frequency: '1.5' is not a valid int (default 7); write a whole number such as 7",
         "dayfirst: 'maybe' is not a valid bool (default False); write true or false",
         "calibration_end: '1997-13-45' is not a date; write it as YYYY-MM-DD, e.g. 1997-09-30",
         "returns: 'ignore' is not one of error, drop, keep",
         "duplicates: 'skip' is not one of warn, drop, error",
+        "period: must be one of ['D', 'M', 'Q', 'W', 'Y'], got 'fortnight'",
         "dataset: 'no/such/log.csv' is neither a built-in dataset (cdnow, cdnow_sample) nor a file "
         f"(looked for {config.PROJECT_ROOT / 'no/such/log.csv'})",
     ]
     assert str(caught.value).startswith(
-        "8 problem(s) with the parameters; no notebook was run:\n  - "
+        "9 problem(s) with the parameters; no notebook was run:\n  - "
     )
-
-
-def _declared(nb_path: Path) -> list[str]:
-    return [
-        ln.split(":")[0]
-        for ln in _parameters_cell(nb_path).splitlines()
-        if ln.strip() and not ln.startswith("#")
-    ]
 
 
 def test_a_close_name_is_suggested():
     with pytest.raises(report.ParameterError, match=r"did you mean annual_discount_rate\?"):
-        report.check_parameters(report.discover_notebooks(), {"discount_rate": "0.1"})
+        report.check_parameters({"discount_rate": "0.1"})
 
 
 def test_calibration_end_must_precede_observation_end():
-    notebooks = report.discover_notebooks()
     with pytest.raises(report.ParameterError) as caught:
-        report.check_parameters(
-            notebooks, {"calibration_end": "1998-09-30", "observation_end": "1998-06-30"}
-        )
+        report.check_parameters({"calibration_end": "1998-09-30", "observation_end": "1998-06-30"})
     assert caught.value.problems == [
         "calibration_end (1998-09-30) must be before observation_end (1998-06-30): "
         "the holdout runs between them"
     ]
     assert report.check_parameters(
-        notebooks, {"calibration_end": "1998-01-31", "observation_end": "1998-03-31"}
+        {"calibration_end": "1998-01-31", "observation_end": "1998-03-31"}
     )
 
 
 def test_dates_must_be_written_year_month_day():
     # 09/10/1997 reads as 10 September or 9 October: the runner takes neither
-    notebooks = report.discover_notebooks()
     with pytest.raises(report.ParameterError) as caught:
-        report.check_parameters(notebooks, {"calibration_end": "09/10/1997"})
+        report.check_parameters({"calibration_end": "09/10/1997"})
     assert caught.value.problems == [
         "calibration_end: '09/10/1997' is not a date; write it as YYYY-MM-DD, e.g. 1997-09-30"
     ]
-
-
-def test_empty_dates_only_where_the_notebook_allows_them(tmp_path):
-    # the study's notebooks document "empty: from the data" for every date
     empty = {"calibration_end": "", "observation_end": "", "plan_end": ""}
-    assert report.check_parameters(report.discover_notebooks(), empty) == empty
-    fixed = _notebook(
-        tmp_path / "01_x.ipynb", [], parameters='calibration_end: str = "1997-09-30"  # a date\n'
-    )
-    with pytest.raises(report.ParameterError) as caught:
-        report.check_parameters([fixed], {"calibration_end": ""})
-    assert caught.value.problems == [
-        'calibration_end: 01_x.ipynb needs a date here (default "1997-09-30"), not an empty value'
-    ]
-
-
-def test_date_parameters_are_recognised_by_their_default(tmp_path):
-    nb = _notebook(
-        tmp_path / "01_x.ipynb",
-        [],
-        parameters=(
-            'start: str = "2020-01-01"  # a date by its default\n'
-            'until: str = ""  # empty: no limit\n'
-            'label: str = "2020"  # not a date\n'
-            "flag: bool = True  # a switch\n"
-        ),
-    )
-    with pytest.raises(report.ParameterError) as caught:
-        report.check_parameters([nb], {"start": "soon", "label": "x", "flag": "2"})
-    assert caught.value.problems == [
-        "flag: '2' is not a valid bool (default True); write true or false",
-        "start: 'soon' is not a date; write it as YYYY-MM-DD, e.g. 1997-09-30",
-    ]
-    assert report.check_parameters([nb], {"start": "2021-02-03", "label": "x", "flag": "no"}) == {
-        "start": "2021-02-03",
-        "label": "x",
-        "flag": False,
-    }
+    assert report.check_parameters(empty) == empty  # empty: from the data
 
 
 def test_an_existing_file_is_a_dataset(tmp_path):
     log = tmp_path / "log.csv"
     log.write_text("customer_id,date,amount\n1,2020-01-01,3.0\n")
-    loads = [nb for nb in report.discover_notebooks() if nb.name not in LOADS_NO_LOG]
-    assert report.check_parameters(loads[:1], {"dataset": str(log)}) == {"dataset": str(log)}
+    assert report.check_parameters({"dataset": str(log)}) == {"dataset": str(log)}
 
 
 def test_refused_parameters_exit_2_before_any_kernel(capsys, monkeypatch):
     def no_kernel(*args, **kwargs):
         raise AssertionError("a notebook was started although the parameters were refused")
 
-    monkeypatch.setattr(report, "run_notebook", no_kernel)
+    monkeypatch.setattr("analysis.report.runner.run_notebook", no_kernel)
     code = report.main(["--only", "03_clv", "-p", "margin", "lots", "-p", "returns", "ignore"])
     err = capsys.readouterr().err
     assert code == 2
     assert err.splitlines()[:3] == [
         "error: 2 problem(s) with the parameters; no notebook was run:",
-        "  - margin: 'lots' is not a valid float (default 0.30); write a number such as 0.25",
+        "  - margin: 'lots' is not a valid float (default 0.3); write a number such as 0.25",
         "  - returns: 'ignore' is not one of error, drop, keep",
     ]
     assert "Traceback" not in err
+
+
+def test_the_help_lists_every_parameter(capsys):
+    with pytest.raises(SystemExit):
+        report.main(["--help"])
+    out = capsys.readouterr().out
+    for name in schema.PARAMETERS:
+        assert f"  {name} = " in out, name
+    assert "top_warnings = 20, segment_study: 10  [int; 05_strategy, segment_study]" in out
 
 
 # --------------------------------------------------------------------------- failures
@@ -348,7 +356,7 @@ def test_failing_section_is_the_heading_above_the_cell(tmp_path):
         new_code_cell("y = 2"),
         new_code_cell("raise ValueError"),
     ]
-    path = _notebook(tmp_path / "x.ipynb", cells)
+    path = _notebook(tmp_path / "x.ipynb", cells, parameters=None)
     # cell_index counts the cells as executed, without papermill's marker cells
     assert report.failing_section(path, 5) == "2. Do the models predict the holdout?"
     assert report.failing_section(path, 1) == "Title"
@@ -356,67 +364,55 @@ def test_failing_section_is_the_heading_above_the_cell(tmp_path):
     assert report.failing_section(tmp_path / "missing.ipynb", 3) is None
 
 
-def test_the_failing_cell_is_numbered_as_in_the_notebook_the_reader_edits(tmp_path):
-    from papermill.execute import ERROR_MARKER_TAG
-
-    marker = new_markdown_cell("# An Exception was encountered")
-    marker.metadata["tags"] = [ERROR_MARKER_TAG]
-    injected = new_code_cell("# Parameters\nsize = 2\n")
-    injected.metadata["tags"] = ["injected-parameters"]
+def test_the_failing_cell_is_papermills_in_n_with_its_first_line(tmp_path):
     long_line = "table = build(" + "x, " * 40 + ")"
     cells = [
-        marker,
         new_markdown_cell("# Title\n\n## 1. First part"),
-        new_code_cell("size = 1", metadata={"tags": ["parameters"]}),
-        injected,
         new_code_cell("\n\n# build the table\nx = size"),
-        new_markdown_cell("An Exception was encountered", metadata={"tags": [ERROR_MARKER_TAG]}),
         new_code_cell(long_line),
     ]
     path = _notebook(tmp_path / "x.ipynb", cells, parameters=None)
-    # execution indices: 0 title, 1 parameters, 2 injected, 3 comment cell, 4 long line
-    assert report.failing_cell(path, 3) == (3, "# build the table", "1. First part")
-    last = report.failing_cell(path, 4)
-    assert last.number == 4 and last.first_line.endswith("...") and len(last.first_line) <= 80
-    assert report.failing_cell(path, 2).number is None  # papermill's own cell
-    assert report.failing_cell(path, 2).describe().startswith("the injected parameters cell")
+    assert report.failing_cell(path, 1, number=3) == (3, "# build the table", "1. First part")
+    last = report.failing_cell(path, 2, number=4)
+    assert last.first_line.endswith("...") and len(last.first_line) <= 80
+    assert last.describe().startswith("In [4] `table = build(x,")
     assert report.failing_cell(path, 9) is None and report.failing_cell(tmp_path / "no", 1) is None
-    assert report.FailingCell(7, "x = 1", None).describe() == "cell 7 `x = 1`"
+    assert report.FailingCell(7, "x = 1", None).describe() == "In [7] `x = 1`"
 
 
 def test_a_failing_notebook_names_its_cell_and_logs_the_traceback(tmp_path, monkeypatch, capfd):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     _notebook(
-        notebooks / "01_tiny.ipynb",
+        notebooks / "01_data.ipynb",
         [
             new_markdown_cell("# A tiny study\n\n## Step one"),
-            new_code_cell("total = size + 1"),
+            new_code_cell("total = len(currency) + 1"),
             new_markdown_cell("## Step two\n\nThis step fails."),
             new_code_cell('raise ValueError("boom")'),
             new_code_cell("never = True"),
         ],
-        parameters="size: int = 1  # a number",
     )
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
     out = tmp_path / "out"
-    code = report.main(["--output-dir", str(out), "--no-progress", "-p", "size", "2"])
+    argv = ["--output-dir", str(out), "--no-progress", "-p", "currency", "EUR"]
+    code = report.main([*argv, "-p", "dataset", "cdnow_sample"])
     captured = capfd.readouterr()
     assert code == 1
     # a kernel may log its own shutdown ('[IPKernelApp] ERROR | KeyboardInterrupt caught in
     # kernel') on the shared stderr: the runner's message is found by what it says
     lines = captured.err.splitlines()
-    first = next(i for i, ln in enumerate(lines) if ln.startswith("01_tiny.ipynb"))
-    # the cell's number counts every cell of the notebook (the parameters cell is the second)
+    first = next(i for i, ln in enumerate(lines) if ln.startswith("01_data.ipynb"))
+    # papermill's count: the parameters cell, its injected values, then the two cells above
     assert lines[first] == (
-        '01_tiny.ipynb, cell 5 `raise ValueError("boom")` in section "Step two": ValueError: boom'
+        '01_data.ipynb, In [4] `raise ValueError("boom")` in section "Step two": ValueError: boom'
     )
-    log = out / "logs" / "01_tiny.log"
+    log = out / "logs" / "01_data.log"
     assert lines[first + 1] == f"  full traceback: {log}"
     text = log.read_text()
     assert 'raise ValueError("boom")' in text and "ValueError: boom" in text
-    assert "section: Step two" in text and "parameters: {'size': 2}" in text
-    assert "cell: 5 of the notebook" in text
+    assert "section: Step two" in text and "'currency': 'EUR'" in text
+    assert "cell: In [4] of the executed copy" in text
     assert "\x1b[" not in text  # no terminal colour codes in the log
     assert "Traceback" not in captured.err + captured.out  # no Python traceback on the console
     # the kernel ran over an encrypted (or local) channel: no plain-TCP warning
@@ -469,17 +465,17 @@ def test_a_notebook_exports_into_the_report_folder(tmp_path, monkeypatch):
     notebooks = tmp_path / "notebooks"
     notebooks.mkdir()
     _notebook(
-        notebooks / "01_export.ipynb",
+        notebooks / "05_strategy.ipynb",
         [
             new_markdown_cell("# Exports\n\nWrites a file for the reader."),
             new_code_cell(
-                "from pathlib import Path\nPath(export_dir, 'customers.csv').write_text('id\\n1\\n')"
+                "from pathlib import Path\nPath(export_dir, 'plan.yaml').write_text('id: 1\\n')"
             ),
         ],
-        parameters='export_dir: str = ""  # folder for exported files; empty: the report folder',
     )
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", notebooks)
     out = tmp_path / "out"
-    assert report.main(["--output-dir", str(out), "--no-progress"]) == 0
-    assert (out / "customers.csv").read_text() == "id\n1\n"
-    assert not (notebooks / "customers.csv").exists()
+    argv = ["--output-dir", str(out), "--no-progress", "-p", "dataset", "cdnow_sample"]
+    assert report.main(argv) == 0
+    assert (out / "plan.yaml").read_text() == "id: 1\n"
+    assert not (notebooks / "plan.yaml").exists()

@@ -13,26 +13,18 @@ import pandas as pd
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from analysis import config, report
-from analysis.report import provenance
+from analysis import config, dates, report
+from analysis.report import provenance, schema
 
 LOG = "customer_id,date,amount\nA,2020-01-03,10.0\nA,2020-02-01,5.5\nB,2020-01-20,7.0\n"
 
-PARAMETERS = "\n".join(
-    [
-        'dataset: str = "cdnow_sample"  # the log',
-        'customer_id_column: str = "customer_id"  # id column',
-        'date_column: str = "date"  # date column',
-        'amount_column: str = "amount"  # amount column',
-        'date_format: str = ""  # format',
-        "dayfirst: bool = False  # day first",
-        'returns: str = "error"  # returns',
-        'duplicates: str = "warn"  # duplicates',
-        'calibration_end: str = "2020-01-31"  # calibration end',
-        'observation_end: str = "2020-03-31"  # observation end',
-        "margin: float = 0.30  # margin",
-    ]
-)
+#: the parameters cell of a study notebook: comments only (papermill writes the values after it)
+PARAMETERS = "# the values of the run"
+
+
+def _frame() -> dict[str, str]:
+    """The study's dates the runner takes from LOG."""
+    return dates.time_frame(pd.read_csv(__import__("io").StringIO(LOG)), "", "", "").values()
 
 
 def _notebook(path: Path, cells: list, parameters: str | None = PARAMETERS) -> Path:
@@ -62,7 +54,7 @@ def study(tmp_path, monkeypatch):
     return notebooks, log
 
 
-def _tiny(notebooks: Path, name: str = "01_tiny", fail: bool = False) -> Path:
+def _tiny(notebooks: Path, name: str = "01_data", fail: bool = False) -> Path:
     cells = [
         new_markdown_cell(f"# Study {name}\n\nIt costs $75 per order and *then* $34."),
         new_code_cell(
@@ -138,19 +130,23 @@ def test_every_report_starts_with_its_provenance(study):
     _tiny(notebooks)
     out = notebooks.parent / "out"
     assert report.main(["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]) == 0
-    nb = nbformat.read(str(out / "01_tiny.ipynb"), as_version=4)
-    assert nb.cells[0].source.startswith("# Study 01_tiny")
+    nb = nbformat.read(str(out / "01_data.ipynb"), as_version=4)
+    assert nb.cells[0].source.startswith("# Study 01_data")
     cell = nb.cells[1]
     assert cell.metadata["tags"] == ["provenance"]
     text = cell.source
     assert f"| dataset | `{log}` |" in text
     assert "| rows, customers | 3; 2 |" in text
     assert "| purchase dates | 2020-01-03 to 2020-02-01 |" in text
-    assert "| calibration end | 2020-01-31 |" in text and "| observation end | 2020-03-31 |" in text
-    assert f"dataset\\* = `{log}`" in text and "margin = `0.3`" in text
+    frame = _frame()
+    assert f"| calibration end | {frame['calibration_end']} (from the data) |" in text
+    assert f"| observation end | {frame['observation_end']} (from the data) |" in text
+    assert f"dataset\\* = `{log}`" in text and "currency = `$`" in text
     assert "returns = `error`" in text and "date_format = `(empty)`" in text
+    assert "margin" not in text  # 01_data does not read it
+    assert f"**Parameters** ({len(schema.used_by('01_data'))};" in text
     assert "commit " in text and "| run | " in text
-    assert "Provenance" in (out / "01_tiny.html").read_text()
+    assert "Provenance" in (out / "01_data.html").read_text()
 
 
 # --------------------------------------------------------------------------- parameter files
@@ -158,13 +154,13 @@ def test_every_report_starts_with_its_provenance(study):
 
 def test_a_parameter_file_is_read_and_the_command_line_overrides_it(study):
     notebooks, log = study
-    _tiny(notebooks)
+    _tiny(notebooks, "03_clv")
     params = notebooks.parent / "mine.yaml"
     params.write_text(f"# mine\ndataset: {log}\nmargin: 0.4\ncalibration_end: 2020-01-25\n")
     out = notebooks.parent / "out"
     argv = ["--params", str(params), "--output-dir", str(out), "--no-progress"]
     assert report.main([*argv, "-p", "margin", "0.5"]) == 0
-    text = nbformat.read(str(out / "01_tiny.ipynb"), as_version=4).cells[1].source
+    text = nbformat.read(str(out / "03_clv.ipynb"), as_version=4).cells[1].source
     assert "margin\\* = `0.5`" in text  # the command line wins
     assert "calibration_end\\* = `2020-01-25`" in text  # a YAML date is taken as the date text
     assert "| margin | 0.5 |" not in text
@@ -193,30 +189,41 @@ def test_an_unknown_key_in_a_parameter_file_lists_the_known_ones(study, capsys):
     params.write_text(f"dataset: {log}\nmargn: 0.4\n")
     assert report.main(["--params", str(params), "--no-progress"]) == 2
     err = capsys.readouterr().err
-    assert "no notebook has parameter(s) ['margn'] (did you mean margin?)" in err
-    assert "known: ['amount_column', 'calibration_end'" in err
+    assert "unknown parameter(s) ['margn'] (did you mean margin?)" in err
+    assert "the parameters of the study: ['alpha_fall', 'alpha_rise', 'amount_column'" in err
 
 
-@pytest.mark.parametrize("name", ["cdnow", "synthetic", "template"])
-def test_the_shipped_parameter_files_name_only_declared_parameters(name):
-    parameters, runner = report.read_params_file(config.NOTEBOOKS_DIR / "params" / f"{name}.yaml")
+PARAMETER_FILES = sorted((config.NOTEBOOKS_DIR / "params").rglob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", PARAMETER_FILES, ids=lambda p: p.stem)
+def test_the_shipped_parameter_files_name_only_schema_parameters(path):
+    parameters, runner = report.read_params_file(path)
     assert set(runner) <= {"generate", "anonymize_ids"}
+    assert set(parameters) <= set(schema.PARAMETERS), sorted(
+        set(parameters) - set(schema.PARAMETERS)
+    )
     parameters.pop("dataset", None)  # the synthetic log and the user's log need not exist here
-    notebooks = [
-        nb
-        for nb in report.discover_notebooks()
-        if "dataset" in __import__("papermill").inspect_notebook(str(nb))
-    ]
-    report.check_parameters(notebooks, parameters)
+    report.check_parameters(parameters)
 
 
-def test_the_cdnow_file_holds_the_notebooks_defaults():
+def test_the_cdnow_file_holds_the_schemas_defaults():
     parameters, _ = report.read_params_file(config.NOTEBOOKS_DIR / "params" / "cdnow.yaml")
-    for nb in report.discover_notebooks():
-        declared = provenance.declared_values(nb)
-        for name, value in parameters.items():
-            if name in declared:
-                assert declared[name] == value, f"{nb.name}: {name}"
+    for name, value in parameters.items():
+        assert schema.PARAMETERS[name].default == value, name
+
+
+def test_a_parameter_file_with_the_old_name_is_read_with_a_warning(study):
+    notebooks, log = study
+    _tiny(notebooks, "04_segments")
+    params = notebooks.parent / "old.yaml"
+    params.write_text(f"dataset: {log}\ncost_per_order: 2.5\n")
+    out = notebooks.parent / "out"
+    with pytest.warns(FutureWarning, match="cost_per_order is now called cost_per_purchase"):
+        code = report.main(["--params", str(params), "--output-dir", str(out), "--no-progress"])
+    assert code == 0
+    text = nbformat.read(str(out / "04_segments.ipynb"), as_version=4).cells[1].source
+    assert "cost_per_purchase\\* = `2.5`" in text and "cost_per_order" not in text
 
 
 def test_the_synthetic_log_is_drawn_once_with_a_fixed_seed(tmp_path):
@@ -251,35 +258,36 @@ def test_a_failed_run_leaves_the_previous_reports(study, capfd):
     out.mkdir()
     (out / "README.md").write_text("kept")
     (out / "index.html").write_text("previous index")
-    (out / "01_tiny.html").write_text("previous report")
+    (out / "01_data.html").write_text("previous report")
     _tiny(notebooks)
-    _tiny(notebooks, "02_fails", fail=True)
+    _tiny(notebooks, "02_lifecycle", fail=True)
     argv = ["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]
     assert report.main(argv) == 1
     err = capfd.readouterr().err.splitlines()
     # the runner's message; a kernel may log its own shutdown around it
-    first = next(i for i, ln in enumerate(err) if ln.startswith("02_fails.ipynb"))
+    first = next(i for i, ln in enumerate(err) if ln.startswith("02_lifecycle.ipynb"))
     assert err[first] == (
-        '02_fails.ipynb, cell 4 `raise ValueError("boom")` in section "Study 02_fails": '
+        '02_lifecycle.ipynb, In [4] `raise ValueError("boom")` in section "Study 02_lifecycle": '
         "ValueError: boom"
     )
-    assert err[first + 1] == f"  full traceback: {out / 'logs' / '02_fails.log'}"
-    assert (out / "logs" / "02_fails.log").exists() and (out / "logs" / "02_fails.ipynb").exists()
+    log = out / "logs" / "02_lifecycle.log"
+    assert err[first + 1] == f"  full traceback: {log}"
+    assert log.exists() and log.with_suffix(".ipynb").exists()
     assert (out / "index.html").read_text() == "previous index"
-    assert (out / "01_tiny.html").read_text() == "previous report"
+    assert (out / "01_data.html").read_text() == "previous report"
     assert sorted(p.name for p in out.iterdir()) == [
-        "01_tiny.html",
+        "01_data.html",
         "README.md",
         "index.html",
         "logs",
     ]
     assert not [p for p in out.rglob("*building*")]  # no working folder left
 
-    (notebooks / "02_fails.ipynb").unlink()
+    (notebooks / "02_lifecycle.ipynb").unlink()
     assert report.main(argv) == 0
     assert (out / "README.md").read_text() == "kept"
     assert "previous" not in (out / "index.html").read_text()
-    assert "Provenance" in (out / "01_tiny.html").read_text()
+    assert "Provenance" in (out / "01_data.html").read_text()
     assert not [p for p in out.rglob("*building*")]
 
 
@@ -307,7 +315,7 @@ def test_durations_read_as_minutes():
 
 def test_two_workers_run_the_notebooks_and_say_how_far_they_are(study, capsys):
     notebooks, log = study
-    for name in ("01_one", "02_two", "03_three"):
+    for name in ("01_data", "02_lifecycle", "03_clv"):
         _tiny(notebooks, name)
     out = notebooks.parent / "out"
     argv = ["--output-dir", str(out), "--no-progress", "--workers", "2", "-p", "dataset", str(log)]
@@ -318,8 +326,10 @@ def test_two_workers_run_the_notebooks_and_say_how_far_they_are(study, capsys):
     assert [ln.split("]")[0] for ln in done] == ["[1/3", "[2/3", "[3/3"]
     assert all(re.search(r"done in \d+ s; total \d+ (s|min)", ln) for ln in done)
     index = (out / "index.html").read_text()
-    assert index.index("01_one.html") < index.index("02_two.html") < index.index("03_three.html")
-    for name in ("01_one", "02_two", "03_three"):
+    assert (
+        index.index("01_data.html") < index.index("02_lifecycle.html") < index.index("03_clv.html")
+    )
+    for name in ("01_data", "02_lifecycle", "03_clv"):
         assert (out / f"{name}.html").exists()
 
 
@@ -389,23 +399,19 @@ def test_no_raw_id_reaches_any_output_with_anonymize_ids(study, monkeypatch):
             "print(sorted(transactions['customer_id'].unique()))\ntransactions"
         ),
     ]
-    _notebook(
-        notebooks / "01_ids.ipynb",
-        cells,
-        parameters=PARAMETERS + '\nexport_dir: str = ""  # exports',
-    )
+    _notebook(notebooks / "04_segments.ipynb", cells)
     monkeypatch.delenv(data.ANONYMIZE_SALT_ENV, raising=False)
     params = notebooks.parent / "mine.yaml"
     params.write_text(f"dataset: {log}\nanonymize_ids: true\n")
     out = notebooks.parent / "out"
     assert report.main(["--params", str(params), "--output-dir", str(out), "--no-progress"]) == 0
     written = [p for p in out.rglob("*") if p.is_file()]
-    assert {p.name for p in written} >= {"01_ids.html", "01_ids.ipynb", "customers.csv"}
+    assert {p.name for p in written} >= {"04_segments.html", "04_segments.ipynb", "customers.csv"}
     for path in written:
         text = path.read_text(errors="replace")
         assert not any(raw in text for raw in RAW_IDS), path.name
     assert len(pd.read_csv(out / "customers.csv")["customer_id"].unique()) == 2
-    provenance_cell = nbformat.read(str(out / "01_ids.ipynb"), as_version=4).cells[1].source
+    provenance_cell = nbformat.read(str(out / "04_segments.ipynb"), as_version=4).cells[1].source
     assert "replaced by salted hashes" in provenance_cell
     assert data.ANONYMIZE_SALT_ENV not in __import__("os").environ  # the salt is gone with the run
     # without the option the ids are the file's
@@ -442,32 +448,25 @@ def test_the_index_line_is_the_first_reading_with_a_number(tmp_path):
     assert report_summary(tagged) == "The 1,234 customers are worth $5,678."
 
 
-def test_a_name_of_another_study_notebook_is_accepted_with_only(study):
+def test_a_parameter_of_another_notebook_is_accepted_with_only(study):
     notebooks, log = study
-    _tiny(notebooks, "01_one")
-    other = [new_markdown_cell("# Two\n\nThe other.")]
-    _notebook(notebooks / "02_two.ipynb", other, parameters=PARAMETERS + "\nplan: int = 1  # p")
+    _tiny(notebooks, "01_data")
+    _tiny(notebooks, "05_strategy")
     out = notebooks.parent / "out"
-    argv = [
-        "--only",
-        "01_one",
-        "--output-dir",
-        str(out),
-        "--no-progress",
-        "-p",
-        "dataset",
-        str(log),
-    ]
-    assert report.main([*argv, "-p", "plan", "2"]) == 0  # a parameter file serves the whole study
-    assert report.main([*argv, "-p", "plann", "2"]) == 2  # a name no notebook declares is refused
+    argv = ["--only", "01_data", "--output-dir", str(out), "--no-progress", "-p", "dataset"]
+    argv.append(str(log))
+    assert report.main([*argv, "-p", "holdout_share", "0.2"]) == 0  # a file serves the study
+    assert report.main([*argv, "-p", "holdout_shar", "0.2"]) == 2  # a name not in the schema
 
 
 def test_a_broken_parameter_names_the_study_notebook_and_its_cell(tmp_path, capfd):
     """A value the checks let through (a column the log does not have) stops 01_data's loading cell."""
     notebook = config.NOTEBOOKS_DIR / "01_data.ipynb"
     cells = nbformat.read(str(notebook), as_version=4).cells
-    number, loading = next((i, c) for i, c in enumerate(cells, 1) if "load_dataset(" in c.source)
+    index, loading = next((i, c) for i, c in enumerate(cells) if "load_dataset(" in c.source)
     first_line = next(ln.strip() for ln in loading.source.splitlines() if ln.strip())
+    # papermill's In [N]: the code cells before it, the injected values and the cell itself
+    number = sum(c.cell_type == "code" for c in cells[:index]) + 2
     log = tmp_path / "log.csv"
     log.write_text(LOG)
     out = tmp_path / "out"
@@ -478,7 +477,7 @@ def test_a_broken_parameter_names_the_study_notebook_and_its_cell(tmp_path, capf
     assert report.main([*argv, str(log), "-p", "customer_id_column", "client"]) == 1
     err = capfd.readouterr().err.splitlines()
     first = next(i for i, ln in enumerate(err) if ln.startswith("01_data.ipynb"))
-    assert err[first].startswith(f"01_data.ipynb, cell {number} `{first_line}` in section ")
+    assert err[first].startswith(f"01_data.ipynb, In [{number}] `{first_line}` in section ")
     assert "client" in err[first]  # the error names the column asked for
     assert err[first + 1] == f"  full traceback: {out / 'logs' / '01_data.log'}"
     assert (out / "index.html").read_text() == "previous index"

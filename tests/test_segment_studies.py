@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import re
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pandas as pd
 import pytest
 
 from analysis import segments
-from analysis.report import NotebookFailed, ParameterError, segment_studies
+from analysis.report import NotebookFailed, ParameterError, schema, segment_studies
 
 
 def _table() -> pd.DataFrame:
@@ -64,7 +63,7 @@ def test_bad_requests_are_refused_before_any_run(tmp_path, fake_runs):
         segment_studies.build_segment_studies(tmp_path, {"segment": "high"})
     with pytest.raises(ParameterError, match="margin"):
         segment_studies.build_segment_studies(tmp_path, {"margin": "a lot"})
-    with pytest.raises(ValueError, match="segmentation 'tiers' is not one of clv_tiers"):
+    with pytest.raises(ValueError, match="segmentation: 'tiers' is not one of clv_tiers"):
         segment_studies.build_segment_studies(tmp_path, segmentation="tiers")
     with pytest.raises(ValueError, match="'top' is not a label of clv_tiers; its labels are"):
         segment_studies.build_segment_studies(tmp_path, only=["top"])
@@ -92,36 +91,25 @@ def test_the_command_line_exits_2_on_a_refused_segment(tmp_path, fake_runs, caps
     assert code == 0 and [r["segment"] for r in fake_runs] == ["low"]
 
 
-def _parameter_lines(nb_path: Path) -> dict[str, str]:
-    """Each declaration of the parameters cell on one line (a list may span several)."""
-    nb = nbformat.read(str(nb_path), as_version=4)
-    cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
-    assert len(cells) == 1, f"{nb_path.name}: one cell tagged parameters"
-    lines = cells[0].source.splitlines()
-    declared = {}
-    for node in ast.parse(cells[0].source).body:
-        assert isinstance(node, ast.AnnAssign), f"{nb_path.name}: only declarations"
-        text = [ln.strip() for ln in lines[node.lineno - 1 : node.end_lineno]]
-        declared[node.target.id] = re.sub(r"([\[(]) | (?=[\])])|,(?=[\])])", r"\1", " ".join(text))
-    return declared
-
-
 def test_the_notebook_follows_the_study_notebooks_rules():
-    """Not numbered, so tests/test_report.py does not look at it: the same rules, checked here."""
+    """Not numbered, so the main report loop skips it; it receives its parameters as they do."""
     study = segment_studies.SEGMENT_NOTEBOOK
-    lines = _parameter_lines(study)
-    reference = _parameter_lines(study.parent / "04_segments.ipynb")
-    loading = ["dataset", "customer_id_column", "date_column", "amount_column", "date_format",
-               "dayfirst", "returns", "duplicates"]  # fmt: skip
-    assert [lines[n] for n in loading] == [reference[n] for n in loading]
-    for line in lines.values():
-        assert re.fullmatch(r"\w+: \w+ = .+  # .+", line), line
-    assert lines["segment"].startswith('segment: str = "high"  # ')
-    code = "\n".join(c.source for c in nbformat.read(str(study), as_version=4).cells
-                     if c.cell_type == "code")  # fmt: skip
+    cells = nbformat.read(str(study), as_version=4).cells
+    (tagged,) = [i for i, c in enumerate(cells) if "parameters" in c.metadata.get("tags", [])]
+    assert all(ln.startswith("#") for ln in cells[tagged].source.splitlines() if ln.strip())
+    assert 'report.receive(globals(), "segment_study")' in cells[tagged + 1].source
+    code = "\n".join(c.source for c in cells if c.cell_type == "code")
     assert "\ndef " not in "\n" + code and "\nclass " not in "\n" + code
     assert "report.use_short_warnings()" in code
     assert not re.match(r"^\d{2}_", study.name)  # the main report loop skips it
+
+
+def test_the_segment_studies_value_customers_as_04_does():
+    """The studies read the table 04_segments wrote: both take its parameters from the schema."""
+    table = set(schema.used_by("04_segments")) & set(schema.used_by("segment_study"))
+    assert {"dataset", "margin", "cost_per_purchase", "clv_model", "observation_end"} <= table
+    for name in table:
+        assert schema.PARAMETERS[name].defaults == {}, name  # no notebook of its own default
 
 
 def test_a_failing_study_keeps_its_copy_and_log_under_the_segment_s_name(tmp_path, monkeypatch):
@@ -151,21 +139,14 @@ def test_a_failing_study_keeps_its_copy_and_log_under_the_segment_s_name(tmp_pat
     assert failed.value.log_path == folder / "logs" / "high.log" and failed.value.log_path.is_file()
     assert failed.value.executed == folder / "logs" / "high.ipynb"
     assert str(failed.value) == (
-        "segment_study.ipynb (segment 'high'), cell 7 `mix = segments.stage_mix(table, rows)` "
+        "segment_study.ipynb (segment 'high'), In [7] `mix = segments.stage_mix(table, rows)` "
         'in section "2. Stages": ValueError: boom'
     )
 
 
 # --------------------------------------------------------------------------- in make report
 
-STUDY_PARAMETERS = "\n".join(
-    [
-        'dataset: str = "cdnow_sample"  # the log',
-        'customer_id_column: str = "customer_id"  # id column',
-        'observation_end: str = "2020-03-31"  # observation end',
-        "margin: float = 0.30  # margin",
-    ]
-)
+STUDY_PARAMETERS = "# the values of the run"
 FAKE_TABLE = (
     "import pandas as pd\n"
     "from pathlib import Path\n"
@@ -189,17 +170,17 @@ def _write(path: Path, cells: list, parameters: str) -> None:
 
 @pytest.fixture
 def small_study(tmp_path, monkeypatch):
-    """A study of three notebooks: 01_intro, 04_segments writing a table, segment_study reading it."""
+    """A study of three notebooks: 01_data, 04_segments writing a table, segment_study reading it."""
     from analysis import config
 
     folder = tmp_path / "notebooks"
     folder.mkdir()
     md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
-    _write(folder / "01_intro.ipynb", [md("# Intro\n\nThe log."), code("x = 1")], STUDY_PARAMETERS)
+    _write(folder / "01_data.ipynb", [md("# Intro\n\nThe log."), code("x = 1")], STUDY_PARAMETERS)
     _write(
         folder / "04_segments.ipynb",
         [md("# Segments\n\nThe table."), code(FAKE_TABLE)],
-        STUDY_PARAMETERS + '\nexport_dir: str = ""  # exports',
+        STUDY_PARAMETERS,
     )
     _write(
         folder / "segment_study.ipynb",
@@ -215,10 +196,7 @@ def small_study(tmp_path, monkeypatch):
             md("## 2. A check on the margin"),
             code('assert margin < 0.5, "margin above one half"'),
         ],
-        STUDY_PARAMETERS
-        + '\nsegmentation: str = "clv_tiers"  # segmentation'
-        + '\nsegment: str = "high"  # label'
-        + '\ncustomers_path: str = ""  # table',
+        STUDY_PARAMETERS,
     )
     monkeypatch.setattr(config, "NOTEBOOKS_DIR", folder)
     return folder, tmp_path / "out"
@@ -257,7 +235,7 @@ def test_make_report_runs_the_segment_studies_on_the_written_table(small_study, 
     assert 'href="segments/high.html">Segment study: high (clv_tiers)</a>' in index
     assert "2 customers, 40.0% of the base." in index
     assert "<small>The segment high holds 2 customers.</small>" in index
-    assert 'href="01_intro.html"' in index and 'href="04_segments.html"' in index
+    assert 'href="01_data.html"' in index and 'href="04_segments.html"' in index
     executed = (segments_dir / "high.ipynb").read_text()
     assert json_path(out / "customers.parquet") in executed and ".building" not in executed
     assert "Provenance" in (segments_dir / "low.html").read_text()
@@ -281,7 +259,7 @@ def test_a_failing_segment_study_names_its_cell_and_leaves_the_previous_reports(
     # the runner's message, found by what it says (a kernel may log its shutdown around it)
     first = next(i for i, ln in enumerate(err) if ln.startswith("segment_study.ipynb"))
     assert err[first] == (
-        "segment_study.ipynb (segment 'high'), cell 6 `assert margin < 0.5, \"margin above one "
+        "segment_study.ipynb (segment 'high'), In [4] `assert margin < 0.5, \"margin above one "
         'half"` in section "2. A check on the margin": AssertionError: margin above one half'
     )
     log = out / "segments" / "logs" / "high.log"
@@ -300,19 +278,6 @@ def test_the_runner_sets_segment_and_customers_path_itself(small_study, capsys):
         assert report.main(["--output-dir", str(out), "-p", name, value]) == 2
         assert f"{name}: " in capsys.readouterr().err
     assert not out.exists() or not any(out.iterdir())
-
-
-def test_the_table_is_read_only_when_both_notebooks_compute_it_alike(small_study):
-    folder, _ = small_study
-    table_nb, study = folder / "04_segments.ipynb", folder / "segment_study.ipynb"
-    assert segment_studies.table_differences(table_nb, study, {}) == []
-    assert segment_studies.table_differences(table_nb, study, {"margin": 0.2}) == []
-    text = study.read_text().replace("margin: float = 0.30", "margin: float = 0.25")
-    study.write_text(text)
-    assert segment_studies.table_differences(table_nb, study, {}) == [
-        "margin 0.3 in 04_segments, 0.25 in segment_study"
-    ]
-    assert segment_studies.table_differences(table_nb, study, {"margin": 0.2}) == []
 
 
 # --------------------------------------------------------------------------- the table read back

@@ -162,14 +162,8 @@ def test_a_date_outside_the_log_is_refused_naming_it_and_the_span(given, start):
 
 # --------------------------------------------------------------------------- the runner
 
-FRAME_PARAMETERS = "\n".join(
-    [
-        'dataset: str = "cdnow_sample"  # the log',
-        'calibration_end: str = ""  # empty: from the data',
-        'plan_end: str = ""  # empty: from the data',
-        'observation_end: str = ""  # empty: from the data',
-    ]
-)
+#: the parameters cell of a study notebook: it only receives the values
+FRAME_PARAMETERS = "# the values of the run"
 LOG = "customer_id,date,amount\n" + "".join(
     f"{c},{day.date()},10.0\n"
     for c in "ABC"
@@ -197,7 +191,7 @@ def study(tmp_path, monkeypatch):
         "language": "python",
         "name": "python3",
     }
-    nbformat.write(nb, str(folder / "01_dates.ipynb"))
+    nbformat.write(nb, str(folder / "05_strategy.ipynb"))
     log = tmp_path / "log.csv"
     log.write_text(LOG)
     return folder, log
@@ -208,7 +202,7 @@ def test_the_runner_takes_the_dates_from_the_log_and_marks_them(study):
     out = folder.parent / "out"
     argv = ["--output-dir", str(out), "--no-progress", "-p", "dataset", str(log)]
     assert report.main([*argv, "-p", "plan_end", "2020-09-30"]) == 0
-    executed = nbformat.read(str(out / "01_dates.ipynb"), as_version=4)
+    executed = nbformat.read(str(out / "05_strategy.ipynb"), as_version=4)
     expected = dates.time_frame(pd.read_csv(log, parse_dates=["date"]), "", "", "2020-09-30")
     printed = executed.cells[-1].outputs[0]["text"].split()
     assert printed == [expected.calibration_end, "2020-09-30", expected.observation_end]
@@ -238,25 +232,12 @@ def test_a_date_outside_the_log_stops_the_runner_before_any_kernel(study, monkey
     assert "no notebook was run" in err
 
 
-def test_a_notebooks_default_outside_the_log_is_named_as_its_default(study):
-    folder, log = study
-    nb = folder / "01_dates.ipynb"
-    nb.write_text(
-        nb.read_text().replace('plan_end: str = \\"\\"', 'plan_end: str = \\"2030-01-31\\"')
-    )
-    with pytest.raises(report.ParameterError) as caught:
-        report.parameters.resolve_time_frame([nb], {"dataset": str(log)})
-    (problem,) = caught.value.problems
-    assert problem.startswith("plan_end 2030-01-31 is on or after the last purchase")
-    assert problem.endswith("(the default of 01_dates.ipynb)")
-
-
 def test_an_unreadable_log_leaves_the_dates_to_the_notebooks(study, tmp_path):
     folder, _ = study
     broken = tmp_path / "broken.csv"
     broken.write_text("customer_id,date,amount\nA,not a date,1\n")
     resolved = report.parameters.resolve_time_frame(
-        [folder / "01_dates.ipynb"], {"dataset": str(broken)}
+        [folder / "05_strategy.ipynb"], {"dataset": str(broken)}
     )
     assert resolved.from_data == () and "observation_end" not in resolved.parameters
     assert resolved.facts.error
@@ -298,9 +279,9 @@ def test_the_parameter_files_leave_cdnows_dates_to_the_data():
 def test_a_log_without_amounts_is_loaded_as_the_notebooks_load_it(tmp_path):
     log = tmp_path / "dates_only.csv"
     log.write_text("customer_id,date\nA,2020-01-03\nA,2020-05-01\nB,2020-03-20\nB,2020-09-01\n")
-    cell = new_code_cell('amount_column: str = "amount"  # amounts\n' + FRAME_PARAMETERS)
+    cell = new_code_cell(FRAME_PARAMETERS)
     cell.metadata["tags"] = ["parameters"]
-    nb = tmp_path / "01_no_amounts.ipynb"
+    nb = tmp_path / "05_strategy.ipynb"  # the schema gives it the three dates
     notebook = new_notebook(cells=[cell])
     notebook.metadata["kernelspec"] = {
         "display_name": "Python 3",

@@ -2,12 +2,12 @@
 
 Each function takes the table(s) a section of ``notebooks/02_lifecycle.ipynb``
 shows (the :mod:`analysis.lifecycle` outputs) and returns Markdown stating only
-what those numbers show. Shares are fractions; the sensitivity table's ``d_``
-columns are percentage points. The words with a direction ("falls", "close
-to constant", "at most", "sticky") are chosen from the numbers with the
-tolerances below. The readings of the classifier's accuracy and of the hidden
-Markov model are in :mod:`.lifecycle_checks`, those of the lifecycle curve in
-:mod:`.lifecycle_curve`.
+what those numbers show. Shares are fractions. The words with a direction
+("falls", "at most", "sticky") are chosen from the numbers with the
+tolerances below. The report's opening findings are in
+:mod:`.lifecycle_findings`, the lifecycle curve in :mod:`.lifecycle_curve`;
+the readings of the methods report (``notebooks/06_methods.ipynb``) are in
+:mod:`.lifecycle_checks`, :mod:`.lifecycle_views` and :mod:`.lifecycle_methods`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ import numpy as np
 import pandas as pd
 
 from ..data import PURCHASES
-from ..units import P_ALIVE_LIKELY
 from ._format import cap, count, join_and, money, pct
 from .unavailable import Skipped
 
@@ -26,21 +25,14 @@ __all__ = [
     "LEVEL_CHANGE",
     "STICKY",
     "SIMILAR_RETENTION_POINTS",
-    "NO_EFFECT_POINTS",
-    "SMALL_EFFECT_POINTS",
     "ALPHA",
     "p_text",
-    "history_reading",
-    "current_mix_reading",
-    "period_reading",
     "mix_over_time_reading",
     "transition_reading",
     "projection_reading",
     "stage_value_reading",
     "cohort_survival_reading",
     "not_read",
-    "p_alive_reading",
-    "sensitivity_reading",
 ]
 
 #: two stage mixes whose shares all differ by at most this many points give "the same picture"
@@ -54,10 +46,6 @@ STICKY: float = 0.5
 #: cohorts whose retention one period after the first purchase spans at most this many
 #: points "look alike"
 SIMILAR_RETENTION_POINTS: float = 5.0
-#: a threshold move that shifts no stage share by more than this many points "does not move" it
-NO_EFFECT_POINTS: float = 0.05
-#: a move that shifts no share by more than this many points has a "small" effect
-SMALL_EFFECT_POINTS: float = 2.0
 #: significance level of the log-rank tests' verdicts
 ALPHA: float = 0.05
 
@@ -69,86 +57,6 @@ def p_text(p: float) -> str:
 
 def _pts(x: float) -> str:
     return f"{x:.1f} points"
-
-
-def history_reading(history: pd.DataFrame) -> str:
-    """One customer's history (index periods; ``stage``, ``reason``, ``purchases``): its stage runs."""
-    stage = history["stage"].astype(str)
-    starts = stage.ne(stage.shift())
-    runs = [
-        f"{s} from {p} ({history.loc[p, 'reason']})" if pd.notna(history.loc[p, "reason"])
-        else f"{s} from {p}"
-        for p, s in stage[starts].items()
-    ]  # fmt: skip
-    text = (
-        "**Reading.** Every assignment is auditable: the `reason` column names the rule that "
-        "fired and the signals beside it show why. This customer, with "
-        f"{count(history['purchases'].sum(), 'purchase day')} in {len(history)} periods, was in "
-        f"{join_and(runs)}."
-    )
-    if "stability" in set(stage):
-        k = int(np.argmax(stage.to_numpy() == "stability"))
-        text += f" The rules called it stable {k} periods after its first purchase."
-    return text + (
-        " The rules read a stage from the change in a customer's own pace and from the age of "
-        "the relationship, so a relationship that starts at full pace is labelled "
-        "conservatively in its first months; lower `exploration_months` and `formation_months` "
-        "flag strong starters sooner (see the sensitivity section)."
-    )
-
-
-def current_mix_reading(mix: pd.DataFrame, reasons: pd.DataFrame) -> str:
-    """The latest stage of every customer (``customers``, ``share`` by stage) and its reasons."""
-    parts = [f"{pct(mix.loc[s, 'share'])} in {s}" for s in mix.index if mix.loc[s, "customers"]]
-    largest = mix["share"].astype(float).idxmax()
-    text = f"**Reading.** Of {count(mix['customers'].sum())}, {join_and(parts)}"
-    if "decline" in reasons.index and reasons.loc["decline"].sum() > 0:
-        row = reasons.loc["decline"]
-        text += (
-            f"; {pct(row.max() / row.sum())} of those in decline are there because "
-            f"of the rule '{row.idxmax()}'"
-        )
-    text += f". {cap(largest)} is the largest stage."
-    if mix.loc["exploration", "customers"] == 0:
-        text += " No one is still in exploration: every customer is past its trial at the end."
-    core = float(mix.loc[["formation", "stability"], "share"].sum())
-    if core == 0:
-        return text + (
-            " No customer is in an established relationship (formation or stability): the base "
-            "is trials and lapsed customers."
-        )
-    text += f" The established relationships (formation and stability) are {pct(core)} of the base"
-    if float(mix.loc["decline", "share"]) > 0.5:
-        return text + (
-            "; most of the base has lapsed, so the few established relationships are where "
-            "retention spending has something to keep."
-        )
-    return text + "."
-
-
-def period_reading(by_period: pd.DataFrame, reference: str = "M") -> str:
-    """The current mix with different period lengths (columns), against ``reference``."""
-    ref = by_period[reference] if reference in by_period else by_period.iloc[:, 0]
-    parts = []
-    for col in by_period.columns:
-        if col == ref.name:
-            continue
-        diff = 100 * (by_period[col] - ref)
-        stage = diff.abs().idxmax()
-        if diff.abs().max() <= SAME_PICTURE_POINTS:
-            parts.append(f"{col} gives the same picture as {ref.name} within a point")
-        else:
-            parts.append(
-                f"{col} differs from {ref.name} by up to {_pts(abs(diff[stage]))} "
-                f"({stage}: {pct(by_period.loc[stage, col])} against {pct(ref[stage])})"
-            )
-    text = f"**Reading.** {cap('; '.join(parts))}."
-    if "Q" in by_period and by_period.loc["formation", "Q"] < ref["formation"] - 0.01:
-        text += (
-            " Quarters catch fewer customers in formation: a period that long is coarse for a "
-            "stage that can last only a few months."
-        )
-    return text
 
 
 def mix_over_time_reading(mix: pd.DataFrame) -> str:
@@ -480,73 +388,3 @@ def cohort_survival_reading(
     elif by_first_spend["pvalue"] < ALPHA:
         text += " A larger first order does not mean a longer relationship here."
     return text
-
-
-def p_alive_reading(changed: int, table: pd.DataFrame, *, high: float = P_ALIVE_LIKELY) -> str:
-    """The BG/NBD signal: customer-periods it changes and the current stages by P(alive) band.
-
-    ``table``: customers by (stage, repeat buyer) rows and P(alive) bands (the last
-    band above ``high``). Either not computed on this log: one sentence saying so.
-    """
-    if note := not_read(changed, table, missing="which stages the BG/NBD signal changes"):
-        return note
-    if changed == 0:
-        text = (
-            "**Reading.** Adding the BG/NBD signal changes no stage at all: the rules already put "
-            "in decline every customer-period the model judges probably gone."
-        )
-    else:
-        text = f"**Reading.** Adding the BG/NBD signal changes {changed:,} customer-periods."
-    if table.iloc[:, 0].sum() == 0:
-        text += f" No customer is in the lowest P(alive) band ({table.columns[0]}) now."
-    top = table.columns[-1]
-    if ("decline", True) in table.index:
-        row = table.loc[("decline", True)]
-        share = float(row[top] / row.sum()) if row.sum() else np.nan
-        text += (
-            f" Among repeat buyers now in decline, {pct(share)} still have P(alive) above "
-            f"{high:g} in the model"
-        )
-        text += ": the rules are the earlier warning." if share > 0 else "."
-    once = table.xs(False, level=1) if False in table.index.get_level_values(1) else None
-    if once is not None and once.to_numpy().sum():
-        share = float(once[top].sum() / once.to_numpy().sum())
-        text += (
-            f" {cap(pct(share))} of the customers without a repeat purchase have P(alive) above "
-            f"{high:g}: BG/NBD cannot see failed trials, so the trial rule decides for them."
-            if share > 0.5
-            else f" {cap(pct(share))} of the customers without a repeat purchase have P(alive) "
-            f"above {high:g}."
-        )
-    return text
-
-
-def sensitivity_reading(sensitivity: pd.DataFrame) -> str:
-    """Threshold sensitivity (:func:`analysis.lifecycle.threshold_sensitivity`, ``d_`` in points)."""
-    moves = sensitivity.loc[sensitivity["threshold"] != "(defaults)"].copy()
-    d_cols = [c for c in moves.columns if c.startswith("d_")]
-    effect = moves[d_cols].abs()
-    moves["largest"] = effect.max(axis=1)
-    row = moves.loc[moves["largest"].idxmax()]
-    stage_col = effect.loc[row.name].idxmax()
-    per_thr = moves.groupby("threshold", sort=False)["largest"].max()
-    none = list(per_thr.index[per_thr <= NO_EFFECT_POINTS])
-    small = int((per_thr <= SMALL_EFFECT_POINTS).sum())
-    text = (
-        f"**Reading.** Moving each threshold by a quarter shifts the current stage shares by at "
-        f"most {_pts(row['largest'])}: the largest effect is `{row['threshold']}` at "
-        f"{row['change']}, which moves {stage_col[2:]} by {row[stage_col]:+.1f} points. "
-        + (
-            f"All {small} thresholds move"
-            if small == len(per_thr)
-            else f"{small} of the {len(per_thr)} thresholds move"
-        )
-        + f" no share by more than {SMALL_EFFECT_POINTS:g} points"
-    )
-    if none:
-        verb = "does" if len(none) == 1 else "do"
-        text += f", and {join_and(f'`{t}`' for t in none)} {verb} not move the current mix at all"
-    return text + (
-        f". A firm that uses the stages to allocate budget should read the shares as carrying an "
-        f"uncertainty of up to {_pts(row['largest'])} from the thresholds."
-    )

@@ -1,9 +1,8 @@
-"""Readings of the lifecycle report's checks: accuracy on simulated customers, the HMM, the close.
+"""Readings of the methods report's checks: accuracy on simulated customers and the HMM.
 
-The companion of :mod:`.lifecycle`: each function takes the tables the
-accuracy, hidden-Markov-model and closing sections of
-``notebooks/02_lifecycle.ipynb`` show and returns Markdown whose verdict words
-("better", "overfit", "sticky") are chosen from the numbers.
+Each function takes a table that ``notebooks/06_methods.ipynb`` shows and
+returns Markdown whose verdict words ("better", "overfit", "sticky") are
+chosen from the numbers.
 """
 
 from __future__ import annotations
@@ -11,21 +10,16 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..data import PURCHASES
-from ._format import cap, join_and, money, pct
-from .lifecycle import ALPHA, STICKY, not_read, p_text
-from .unavailable import Skipped
+from ._format import cap, join_and, pct
+from .lifecycle import STICKY, not_read
 
 __all__ = [
     "SEED_NOISE",
     "F1_TARGET",
     "accuracy_reading",
     "tuning_reading",
-    "simulator_reading",
     "hmm_states_reading",
-    "hmm_comparison_reading",
     "hmm_accuracy_reading",
-    "lifecycle_takeaways",
 ]
 
 #: macro-F1 differences up to this size are within the seed-to-seed noise of 2,000 customers
@@ -81,44 +75,6 @@ def tuning_reading(tuning: pd.DataFrame) -> str:
     return f"**Reading.** The defaults score {base:.3f}; {verdict}"
 
 
-def simulator_reading(by_rate: pd.DataFrame, by_growth: pd.DataFrame, rewards: pd.DataFrame) -> str:
-    """Macro-F1 by the simulator's peak rate and formation growth, and where the log sits.
-
-    ``rewards``: :func:`analysis.lifecycle.stage_rewards` of the log; its
-    stability pace is placed among the simulated peak rates.
-    """
-    rate = by_rate["macro_f1"].astype(float)
-    text = (
-        f"**Reading.** Macro-F1 goes from {rate.iloc[0]:.2f} at a peak of {rate.index[0]:g} "
-        f"purchases a period to {rate.iloc[-1]:.2f} at {rate.index[-1]:g}"
-    )
-    reach = rate.index[rate >= F1_TARGET]
-    text += (
-        f"; the target of {F1_TARGET:g} is reached from {reach[0]:g} purchases a period on."
-        if len(reach)
-        else f"; the target of {F1_TARGET:g} is not reached at any peak rate tried."
-    )
-    pace = float(rewards.loc["stability", "purchases"]) if "stability" in rewards.index else np.nan
-    if np.isfinite(pace) and pace > 0:
-        nearest = rate.index[np.argmin(np.abs(np.log(np.asarray(rate.index, float) / pace)))]
-        text += (
-            f" This log's customers in stability make {pace:.2f} purchases a period; at a "
-            f"simulated peak of {nearest:g}, macro-F1 is {rate[nearest]:.2f}, so the log's stages "
-            "are a reading for the mix and the direction of movement"
-        )
-        text += (
-            ", not an exact label for every customer-period." if rate[nearest] < F1_TARGET else "."
-        )
-    growth = by_growth["macro_f1"].astype(float)
-    worst = growth.idxmin()
-    text += (
-        f" By the growth of the rate in formation, macro-F1 is lowest at a growth factor of "
-        f"{worst:g} a period ({growth[worst]:.2f}) and highest at {growth.idxmax():g} "
-        f"({growth.max():.2f})."
-    )
-    return text
-
-
 def hmm_states_reading(parameters: pd.DataFrame) -> str:
     """The HMM's states (``mean``, ``initial``, ``to_<j>`` columns), ordered by mean.
 
@@ -151,50 +107,6 @@ def hmm_states_reading(parameters: pd.DataFrame) -> str:
     )
 
 
-def hmm_comparison_reading(mix: pd.DataFrame, agreement: float, crosstab: pd.DataFrame) -> str:
-    """The rules against the HMM: agreement, where they differ most, and the mix of each.
-
-    Any input not computed on this log (skipped): one sentence saying so.
-    """
-    if note := not_read(
-        mix, agreement, crosstab, missing="the comparison of the rules with the HMM"
-    ):
-        return note
-    labels = list(dict.fromkeys([*crosstab.index, *crosstab.columns]))
-    full = crosstab.reindex(index=labels, columns=labels, fill_value=0).astype(float)
-    values = full.to_numpy()
-    total = values.sum()
-    diag = pd.Series(np.diag(values), index=labels)
-    off = values.copy()
-    np.fill_diagonal(off, 0)
-    i, j = np.unravel_index(np.argmax(off), off.shape)
-    rows, cols = labels, labels
-    text = (
-        f"**Reading.** The two readings agree on {pct(agreement)} of the customer-periods, "
-        f"{pct(diag.max() / diag.sum())} of that agreement in {diag.idxmax()}. The largest "
-        f"disagreement is {pct(off[i, j] / total)} of the customer-periods that the rules call "
-        f"{rows[i]} and the HMM {cols[j]}."
-    )
-    months, latest = mix["customer-months"], mix["latest month"]
-    parts = []
-    for s in months.index:
-        a, b = months.loc[s, "rules"], months.loc[s, "hmm"]
-        if abs(a - b) > 0.01:
-            who = "the HMM puts" if b > a else "the rules put"
-            parts.append(
-                f"{who} more in {s}: {pct(b)} by the HMM against {pct(a)} by the rules "
-                f"({pct(latest.loc[s, 'hmm'])} against {pct(latest.loc[s, 'rules'])} in the "
-                "latest period)"
-            )
-    if parts:
-        text += f" Over all customer-periods {'; '.join(parts)}."
-    return text + (
-        " The difference follows from the definitions: the rules compare a customer with its own "
-        "past pace, the HMM with levels shared by all customers, so a sparse buyer who keeps its "
-        "level is stable to the HMM and may be silent too long for the rules."
-    )
-
-
 def hmm_accuracy_reading(f1: pd.DataFrame) -> str:
     """F1 per stage and macro of the rules and the HMM on the simulated customers."""
     rules, hmm = float(f1.loc["macro", "rules"]), float(f1.loc["macro", "hmm"])
@@ -219,83 +131,3 @@ def hmm_accuracy_reading(f1: pd.DataFrame) -> str:
         ". Levels shared by all customers cannot follow each customer's own growth; "
         "customer-specific rates (Netzer et al.'s random effects) would be the next step."
     )
-
-
-def lifecycle_takeaways(
-    P: pd.DataFrame,
-    stage_value: pd.DataFrame,
-    by_first_spend: pd.Series,
-    sensitivity: pd.DataFrame,
-    scores: pd.DataFrame,
-    by_rate: pd.DataFrame | None = None,
-    *,
-    currency: str = "$",
-) -> str:
-    """The closing bullets, each from a table above (transitions, values, tests, checks).
-
-    ``stage_value``: :func:`analysis.tables.stage_values` of the customer
-    table (``customers`` and ``mean_clv`` by stage), so the values quoted are
-    the study's one valuation.
-    """
-    bullets = []
-    e_d, e_f = float(P.loc["exploration", "decline"]), float(P.loc["exploration", "formation"])
-    if not (e_d > 0 or e_f > 0):
-        pass  # no trial was seen to end: nothing to say about conversion
-    elif abs(e_d - e_f) < 0.0005:
-        bullets.append(
-            f"As many trials fail as form ({pct(e_d)} of exploration each way each period): "
-            "converting trials and keeping formed relationships weigh alike."
-        )
-    elif e_d > e_f:
-        bullets.append(
-            f"More trials fail than form ({pct(e_d)} of exploration turns to decline each period, "
-            f"{pct(e_f)} to formation): converting trials is the lever on the base."
-        )
-    else:
-        bullets.append(
-            f"Trials form more often than they fail ({pct(e_f)} against {pct(e_d)} each period): "
-            "the lever is keeping formed relationships."
-        )
-    clv = stage_value.loc[stage_value["customers"] > 0, "mean_clv"].astype(float)
-    best = clv.drop("decline").idxmax() if "decline" in clv.index and len(clv) > 1 else None
-    assumed = "" if str(currency).strip() == PURCHASES else " (at the assumed margin)"
-    if best is None:
-        pass  # no stage to set against decline: nothing to compare
-    elif clv[best] > clv["decline"] and best == "exploration":
-        bullets.append(
-            f"A customer in exploration is worth {money(clv[best], currency)} on average against "
-            f"{money(clv['decline'], currency)} in decline{assumed}, more than any "
-            "established relationship: the value of this base sits in its trials, so converting "
-            "them is where the money is."
-        )
-    elif clv[best] > clv["decline"]:
-        bullets.append(
-            f"A customer in {best} is worth {money(clv[best], currency)} on average against "
-            f"{money(clv['decline'], currency)} in decline{assumed}: protect "
-            "the established relationships with service and exit barriers, and keep win-back "
-            "spending per customer below the value of a customer in decline."
-        )
-    else:
-        bullets.append(
-            f"No stage is worth more per customer than decline "
-            f"({money(clv['decline'], currency)}{assumed.replace(' (', ' ').rstrip(')')}): "
-            "the valuation sees no payoff in protecting one stage over another."
-        )
-    if not isinstance(by_first_spend, Skipped) and by_first_spend["pvalue"] < ALPHA:
-        bullets.append(
-            "The first period's spend separates how long relationships last (log-rank p "
-            f"{p_text(by_first_spend['pvalue'])}): use it to rank new customers."
-        )
-    d_cols = [c for c in sensitivity.columns if c.startswith("d_")]
-    largest = float(sensitivity[d_cols].abs().to_numpy().max())
-    bullets.append(
-        f"The stage shares carry an uncertainty of up to {largest:.1f} points from the "
-        f"thresholds, and on simulated customers the stages are right with macro-F1 "
-        f"{scores.loc['macro', 'f1']:.2f}: use the shares and their direction, and read a single "
-        "customer's stage with care"
-    )
-    if by_rate is not None and by_rate["macro_f1"].iloc[0] < by_rate["macro_f1"].iloc[-1]:
-        bullets[-1] += ", the more so for sparse buyers (see the accuracy by peak rate)."
-    else:
-        bullets[-1] += "."
-    return "\n".join(f"- {b}" for b in bullets)

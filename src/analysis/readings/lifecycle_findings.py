@@ -153,6 +153,13 @@ def value_finding(
     best = str(mean.idxmax())
     top = str(share.idxmax())
     kind = "purchases" if str(currency).strip() == PURCHASES else "value"
+    if len(mean) == 1:
+        text = (
+            f"**Where the {kind} is.** Every customer is in {best}, worth "
+            f"{money(mean[best], currency)} on average over {horizon_years:g} years: there is no "
+            "stage to set against another."
+        )
+        return Finding("value", best, {"top_share": 1.0, "best_mean": float(mean[best])}, text)
     text = (
         f"**Where the {kind} is.** {cap(top)} holds the largest part of the "
         f"{horizon_years:g}-year value, {pct(share[top])}, with "

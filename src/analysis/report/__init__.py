@@ -7,23 +7,20 @@ Usage (what ``make report`` runs)::
     python -m analysis.report -p dataset data/raw/my_log.csv -p date_format %d/%m/%Y -p returns drop
     python -m analysis.report --params notebooks/params/synthetic.yaml --workers 2
 
-Parameters. ``-p NAME VALUE`` sets a notebook parameter for every notebook
-that declares it (the cell tagged ``parameters`` at the top of each
-notebook; ``dataset``, the column names, ``date_format``, ``dayfirst``,
-``returns`` and ``duplicates`` are the same in every notebook). All values
-are checked before any notebook starts, and every problem is listed at once
-(exit code 2):
-
-- the name must be declared by one of the notebooks being run;
-- the value must read as the declared type (``int``, ``float``, ``bool``:
-  ``true``/``false``; text as written);
-- dates (``calibration_end``, ``observation_end``) must be dates such as
-  ``1997-09-30``; empty only where the notebook says empty is allowed;
-  ``calibration_end`` must come before ``observation_end``;
-- ``returns`` is one of ``error``, ``drop``, ``keep`` and ``duplicates`` one
-  of ``warn``, ``drop``, ``error``;
-- ``dataset`` is ``cdnow``, ``cdnow_sample`` or an existing CSV/Parquet file
-  (relative paths are taken from the project root).
+Parameters. The study's parameters are declared once, in
+:mod:`analysis.report.schema` (name, type, default, what an empty value
+means, doc, the notebooks that read them; ``--help`` lists them). Each
+notebook's cell tagged ``parameters`` only receives values: papermill writes
+the run's ``name = value`` lines after it, and the next cell,
+``schema.receive(globals(), "<notebook>")``, fills the defaults and checks
+the values. ``-p NAME VALUE`` sets a parameter for every notebook that reads
+it. All values are checked before any notebook starts, and every problem is
+listed at once (exit code 2): an unknown name (with the close ones), a value
+that does not read as its type, a date not written ``YYYY-MM-DD``, a value
+outside its choices (``returns``, ``duplicates``, ``time_unit``, ...), a
+``dataset`` that is neither built in nor a file, a calibration end not
+before the observation end. The dates left empty are then taken from the
+log, loaded once, the same for every notebook.
 
 Parameter files. ``--params FILE`` reads the parameters from a YAML file
 (``notebooks/params/template.yaml`` is a commented template for one's own
@@ -33,8 +30,8 @@ the file. A file that is not valid YAML is refused with its line; its keys
 are checked as ``-p`` values are (see :mod:`analysis.report.params_file`).
 
 Failures. When a notebook stops on an error, the runner prints one line
-naming the notebook, the failing cell (its number in the notebook, counting
-every cell from 1, and its first line), the section (the heading above it),
+naming the notebook, the failing cell (papermill's ``In [N]``, marked in the
+executed copy, and its first line), the section (the heading above it),
 the exception type and its message, writes the full traceback to
 ``<output dir>/logs/<notebook>.log`` (a segment study:
 ``<output dir>/segments/logs/<segment>.log``) and exits with code 1.
@@ -70,10 +67,11 @@ from .execute import (
     use_short_warnings,
 )
 from .pages import to_html, write_index
-from .parameters import ParameterError, check_parameters, parse_value
+from .parameters import ParameterError, check_parameters
 from .params_file import generate_log, read_params_file
 from .provenance import git_commit, insert_provenance, provenance_markdown
 from .runner import build_reports, discover_notebooks
+from .schema import receive
 from .segment_plan import customer_table_from
 
 __all__ = [
@@ -91,9 +89,9 @@ __all__ = [
     "insert_provenance",
     "kernel_config",
     "main",
-    "parse_value",
     "provenance_markdown",
     "read_params_file",
+    "receive",
     "run_notebook",
     "to_html",
     "use_short_warnings",

@@ -281,12 +281,14 @@ def _log_reason(log: Path, output_dir: Path) -> tuple[str, str]:
     text = log.read_text(encoding="utf-8", errors="replace").splitlines()
     head = dict(line.split(": ", 1) for line in text[:4] if ": " in line)
     notebook = Path(head.get("notebook", log.stem)).name
-    number = re.match(r"\d+", head.get("cell", ""))
-    where = (
-        f"{notebook}, cell {number.group()}"
-        if number
-        else f"{notebook}, the injected parameters cell"
-    )
+    cell = head.get("cell", "")
+    number = re.search(r"\d+", cell)
+    if number is None:
+        where = f"{notebook}, a cell"
+    else:  # papermill's In [N] (a log of an older run: the cell's position)
+        where = f"{notebook}, " + (
+            f"In [{number.group()}]" if "In [" in cell else f"cell {number.group()}"
+        )
     error = next((ln.strip() for ln in reversed(text) if ERROR_LINE.match(ln.strip())), "")
     return where, f"{where}: {error or '(see the log)'} (log: {log.relative_to(output_dir)})"
 

@@ -6,22 +6,22 @@ import argparse
 import sys
 from pathlib import Path
 
+from . import schema
 from .execute import NotebookFailed, default_workers
-from .parameters import ParameterError
 from .params_file import generate_log, read_params_file
 from .runner import build_reports, discover_notebooks
+from .schema import ParameterError
 
 __all__ = ["main"]
 
 
 EPILOG = """\
-parameters: -p NAME VALUE applies to every notebook declaring NAME; --params
+parameters: declared once in analysis.report.schema and listed at the end of
+this help. -p NAME VALUE applies to every notebook that reads NAME; --params
 FILE reads them from a YAML file (notebooks/params/*.yaml; -p overrides it).
-Values are checked (type, dates, policies, dataset file) before anything runs
-and every problem is listed (exit code 2). Loading options shared by all
-notebooks: dataset, customer_id_column, date_column, amount_column,
-date_format, dayfirst (true/false), returns (error/drop/keep), duplicates
-(warn/drop/error).
+Values are checked (type, dates, choices, dataset file) before anything runs
+and every problem is listed (exit code 2). The old name cost_per_order is read
+as cost_per_purchase, with a warning, in this release only.
 
 dates: observation_end, calibration_end and plan_end left empty are taken
 from the log, loaded once before any notebook starts (observation_end: the
@@ -41,8 +41,8 @@ Each HTML page is one self-contained file (no network needed) that starts
 with its provenance: the data, every parameter value, the package version
 and git commit.
 
-failures: a notebook that stops prints one line (notebook, cell number and
-first line, section, error) and the path of its log with the full traceback,
+failures: a notebook that stops prints one line (notebook, papermill's In [N]
+and the cell's first line, section, error) and the path of its log with the full traceback,
 <output dir>/logs/NN_name.log or <output dir>/segments/logs/<segment>.log
 (exit code 1); the previous reports are left as they were.
 
@@ -57,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m analysis.report",
         description="Build the study's reports: run the numbered notebooks, convert them to HTML, write an index.",
-        epilog=EPILOG,
+        epilog=f"{EPILOG}\nthe parameters (name = default  [type; notebooks]):\n{schema.parameter_help()}\n",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--only", nargs="*", help="notebook names (e.g. 01_data) to run")
@@ -74,7 +74,7 @@ def _parser() -> argparse.ArgumentParser:
         nargs=2,
         action="append",
         metavar=("NAME", "VALUE"),
-        help="set a notebook parameter (applied to every notebook that declares it; checked first)",
+        help="set a parameter (listed below) for every notebook that reads it; checked first",
     )
     parser.add_argument(
         "--output-dir",
@@ -159,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
     except ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         print(
-            "See `python -m analysis.report --help` and each notebook's parameters cell.",
+            "See `python -m analysis.report --help`: it lists every parameter.",
             file=sys.stderr,
         )
         return 2

@@ -1,20 +1,25 @@
 """Running one notebook: papermill over a local or encrypted kernel channel, failures in one line.
 
-A notebook that stops on an error raises :class:`NotebookFailed`, whose
-message names the notebook, the failing cell (its number in the notebook and
-its first line), the section (the heading above the cell) and the error; the
-full traceback goes to a log file.
+Each notebook gets every parameter it reads (:func:`analysis.report.schema.notebook_values`),
+injected by papermill after its cell tagged ``parameters``. A notebook that
+stops on an error raises :class:`NotebookFailed`, whose message names the
+notebook, the failing cell (papermill's ``In [N]``, marked in the executed
+copy, and its first line), the section (the heading above the cell) and the
+error; the full traceback goes to a log file.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import shutil
 import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
+
+from . import schema
 
 if TYPE_CHECKING:
     from traitlets.config import Config
@@ -33,10 +38,17 @@ __all__ = [
 
 ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 HEADING = re.compile(r"^ {0,3}#{1,6}\s+(.*?)\s*#*\s*$")
-#: the tag papermill gives the cell holding the parameters it injected
-INJECTED_TAG = "injected-parameters"
 #: longest first line of a failing cell quoted in a message (longer ones end in ...)
 FIRST_LINE_LIMIT = 80
+
+
+def _not_unknown_parameter(record: logging.LogRecord) -> bool:
+    # papermill warns of every value injected into a parameters cell that declares none: the
+    # cell only receives them, and the schema (not the cell) says what a notebook reads
+    return not record.getMessage().startswith("Passed unknown parameter")
+
+
+logging.getLogger("papermill").addFilter(_not_unknown_parameter)
 
 
 class FailingCell(NamedTuple):
@@ -45,9 +57,8 @@ class FailingCell(NamedTuple):
     Attributes
     ----------
     number : int or None
-        Position of the cell in the notebook (the template in ``notebooks/``),
-        counting every cell, markdown included, from 1; None when the cell
-        is the one papermill added for the parameters.
+        Papermill's execution count, ``In [N]`` in the executed copy (where
+        papermill marks the cell); None when not known.
     first_line : str
         The first line of the cell's source that is not blank.
     section : str or None
@@ -59,8 +70,8 @@ class FailingCell(NamedTuple):
     section: str | None
 
     def describe(self) -> str:
-        """``cell 12 `table = ...` in section "1. The table"`` (the parts that are known)."""
-        where = f"cell {self.number}" if self.number else "the injected parameters cell"
+        """``In [12] `table = ...` in section "1. The table"`` (the parts that are known)."""
+        where = f"In [{self.number}]" if self.number else "a cell"
         if self.first_line:
             where += f" `{self.first_line}`"
         if self.section:
@@ -89,7 +100,7 @@ class NotebookFailed(RuntimeError):
 
     Examples
     --------
-    The message reads ``04_segments.ipynb, cell 12 `table = customers.customer_table(`
+    The message reads ``04_segments.ipynb, In [12] `table = customers.customer_table(`
     in section "1. The customer table": ValueError: ...``.
     """
 
@@ -171,21 +182,22 @@ def _first_line(source: str) -> str:
     return line
 
 
-def failing_cell(executed: Path, cell_index: int, source: str | None = None) -> FailingCell | None:
-    """Where an executed notebook stopped: the cell's number in the template, first line, section.
+def failing_cell(
+    executed: Path, cell_index: int, source: str | None = None, number: int | None = None
+) -> FailingCell | None:
+    """Where an executed notebook stopped: papermill's ``In [N]``, the cell's first line, its section.
 
     Parameters
     ----------
     executed : Path
-        The executed notebook papermill wrote. It adds marker cells at an
-        error and a cell with the parameters it injected; the markers are
-        skipped so ``cell_index`` counts as during execution, and the
-        injected cell is not counted in the number, so the number is the
-        cell's position in the notebook the reader edits.
+        The executed notebook papermill wrote (with its marker cells at the
+        error, skipped so ``cell_index`` counts as during execution).
     cell_index : int
         Index of the cell during execution (``PapermillExecutionError.cell_index``).
     source : str, optional
         The cell's source as papermill reported it; default: read from ``executed``.
+    number : int, optional
+        Papermill's execution count (``PapermillExecutionError.exec_count``).
 
     Returns
     -------
@@ -205,19 +217,14 @@ def failing_cell(executed: Path, cell_index: int, source: str | None = None) -> 
     ]
     if not 0 <= cell_index < len(cells):
         return None
-
-    def injected(cell: dict) -> bool:
-        return INJECTED_TAG in cell.get("metadata", {}).get("tags", [])
-
-    cell = cells[cell_index]
-    number = None if injected(cell) else 1 + sum(not injected(c) for c in cells[:cell_index])
     section = None
     for above in reversed(cells[:cell_index]):
         if above.get("cell_type") == "markdown":
             section = _cell_heading(_source(above))
             if section:
                 break
-    return FailingCell(number, _first_line(_source(cell) if source is None else source), section)
+    text = _source(cells[cell_index]) if source is None else source
+    return FailingCell(number, _first_line(text), section)
 
 
 def failing_section(executed: Path, cell_index: int) -> str | None:
@@ -297,13 +304,14 @@ def run_notebook(
     output_dir : Path
         Folder for the executed copy (and ``logs/`` on failure).
     parameters : dict, optional
-        Study parameters; those the notebook does not declare are skipped. A
-        notebook that declares ``export_dir`` (where it writes files for the
+        The run's checked parameters; the notebook gets every parameter it
+        reads (the others' defaults from :mod:`analysis.report.schema`). A
+        notebook that reads ``export_dir`` (where it writes files for the
         reader, such as ``customers.csv``) gets ``output_dir`` unless one is given.
     kernel_name : str
         Jupyter kernel to run it in.
     progress : bool
-        Show papermill's progress bar and say which parameters were skipped.
+        Show papermill's progress bar.
     log_dir : Path, optional
         Folder for the log of a failure; default ``output_dir/logs``. When it
         is given, the executed copy of a failed notebook is moved there too
@@ -331,18 +339,10 @@ def run_notebook(
     output_dir.mkdir(parents=True, exist_ok=True)
     name = name or notebook.stem
     out = output_dir / f"{name}.ipynb"
-    declared = set(pm.inspect_notebook(str(notebook)))
-    parameters = parameters or {}
-    # A parameter given for the whole study applies to the notebooks that declare it.
-    used = {k: v for k, v in parameters.items() if k in declared}
-    if EXPORT_PARAMETER in declared and not used.get(EXPORT_PARAMETER):
+    used = schema.notebook_values(notebook.stem, parameters)
+    if EXPORT_PARAMETER in used and not used[EXPORT_PARAMETER]:
         # files a notebook exports for the reader (customers.csv, ...) go beside its report
         used[EXPORT_PARAMETER] = str(output_dir.resolve())
-    unused = sorted(set(parameters) - declared)
-    if unused and progress:
-        print(
-            f"  ({notebook.name} has no parameter(s) {', '.join(unused)}; not applied)", flush=True
-        )
     try:
         pm.execute_notebook(
             str(notebook),
@@ -354,20 +354,19 @@ def run_notebook(
             config=kernel_config(),
         )
     except PapermillExecutionError as exc:
-        cell = failing_cell(out, exc.cell_index, exc.source)
+        cell = failing_cell(out, exc.cell_index, exc.source, exc.exec_count)
         log_path = (log_dir or output_dir / "logs") / f"{name}.log"
         log_path.parent.mkdir(parents=True, exist_ok=True)
         if log_dir is not None and out.exists():
             out = Path(shutil.move(out, log_path.with_suffix(".ipynb")))
         traceback = ANSI_ESCAPE.sub("", "\n".join(exc.traceback))
-        number = cell.number if cell and cell.number else "(the injected parameters)"
         log_path.write_text(
             f"notebook: {notebook}{f' ({run})' if run else ''}\n"
             f"executed copy (outputs up to the error): {out}\n"
-            f"cell: {number} of the notebook, counting every cell from 1\n"
+            f"cell: In [{exc.exec_count}] of the executed copy\n"
             f"section: {(cell and cell.section) or '(no heading above the cell)'}\n"
             f"parameters: {used}\n"
-            f"failing cell (execution count {exc.exec_count}):\n{exc.source}\n\n"
+            f"failing cell:\n{exc.source}\n\n"
             f"{traceback}\n",
             encoding="utf-8",
         )

@@ -16,8 +16,8 @@ runner's, not the notebooks':
         start: 2020-01-01
         seed: 3
 
-Every other key must be declared by a notebook; values are checked like
-``-p`` values (:func:`analysis.report.check_parameters`).
+Every other key must be a parameter of :mod:`analysis.report.schema`; values
+are checked like ``-p`` values (:func:`analysis.report.schema.check_parameters`).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from .parameters import ParameterError
+from .schema import ParameterError
 
 __all__ = ["RUNNER_KEYS", "generate_log", "read_params_file"]
 

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from .. import __version__, config
+from . import schema
 
 __all__ = [
-    "LOADING_PARAMETERS",
     "DatasetFacts",
     "dataset_facts",
     "declared_values",
@@ -35,16 +35,6 @@ __all__ = [
     "provenance_markdown",
 ]
 
-#: notebook parameter -> keyword of :func:`analysis.data.load_dataset` (the loading cell of every notebook)
-LOADING_PARAMETERS = {
-    "customer_id_column": "customer_id",
-    "date_column": "date",
-    "amount_column": "amount",
-    "date_format": "date_format",
-    "dayfirst": "dayfirst",
-    "returns": "returns",
-    "duplicates": "duplicates",
-}
 #: tag of the provenance cell in an executed notebook
 PROVENANCE_TAG = "provenance"
 #: the mark of a value the run left empty and the runner took from the log
@@ -64,41 +54,30 @@ class DatasetFacts:
     error: str | None = None
 
 
-def declared_values(notebook: Path, overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Every parameter of a notebook: its declared default unless the run sets it.
+def declared_values(
+    notebook: Path | str, overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """Every parameter a notebook reads: the run's value, else the schema's default.
 
     Parameters
     ----------
-    notebook : Path
-        A notebook with a cell tagged ``parameters``.
+    notebook : Path or str
+        The notebook (its file's stem names it in :mod:`analysis.report.schema`).
     overrides : mapping, optional
-        The run's checked parameters; those the notebook does not declare are ignored.
+        The run's checked parameters; those the notebook does not read are ignored.
 
     Returns
     -------
     dict
-        Name to value, in the order of the parameters cell.
+        Name to value, in the schema's order.
     """
-    import ast
-
-    import papermill as pm
-
-    overrides = overrides or {}
-    values: dict[str, Any] = {}
-    for name, info in pm.inspect_notebook(str(notebook)).items():
-        if name in overrides:
-            values[name] = overrides[name]
-            continue
-        try:
-            values[name] = ast.literal_eval(info["default"]) if info["default"] else None
-        except (ValueError, SyntaxError):
-            values[name] = info["default"]
-    return values
+    return schema.notebook_values(Path(notebook).stem, overrides)
 
 
 def loading_key(values: Mapping[str, Any]) -> tuple[str, ...]:
     """What the loaded log depends on: ``dataset`` and the loading parameters, as text."""
-    return tuple(str(values.get(name)) for name in ("dataset", *LOADING_PARAMETERS))
+    loading = [name for name, p in schema.PARAMETERS.items() if p.loads]
+    return tuple(str(values.get(name)) for name in ("dataset", *loading))
 
 
 def dataset_facts(values: Mapping[str, Any]) -> DatasetFacts:
@@ -133,15 +112,7 @@ def load_log(values: Mapping[str, Any]) -> tuple[Any, DatasetFacts]:
     """
     from .. import data
 
-    options = {
-        keyword: values[name]
-        for name, keyword in LOADING_PARAMETERS.items()
-        if name in values and values[name] not in ("", None)
-    }
-    if "dayfirst" in options:
-        options["dayfirst"] = options["dayfirst"] or None
-    if values.get("amount_column") == "":
-        options["amount"] = ""  # a log without amounts, as the notebooks load it
+    options = schema.loading_options(values)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the notebooks show the data-quality warnings

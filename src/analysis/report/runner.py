@@ -26,9 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import config, data
+from .cache import run_cached
 from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
-from .parameters import ParameterError, check_parameters, resolve_time_frame
+from .parameters import ParameterError, resolve_time_frame
 from .pool import Job, run_jobs
 from .provenance import (
     FROM_DATA,
@@ -38,6 +39,7 @@ from .provenance import (
     loading_key,
     provenance_markdown,
 )
+from .schema import check_parameters
 from .segment_plan import (
     SEGMENT_NOTEBOOK,
     SEGMENTS_DIR,
@@ -50,7 +52,6 @@ from .segment_plan import (
     segment_file_name,
     segment_table,
     study_values,
-    table_differences,
 )
 
 if TYPE_CHECKING:
@@ -203,12 +204,20 @@ class _Build:
     def run(self, nb: Path) -> dict:
         """Execute one notebook, add its provenance cell, convert it; its index entry."""
         start = self._begin(self.notebooks.index(nb) + 1, nb.stem)
-        executed = run_notebook(
+        # the methods report (no log read) is executed once per code version and settings
+        executed = run_cached(
             nb,
             self.work,
             self.parameters,
-            progress=self.progress,
-            log_dir=self.output_dir / "logs",
+            partial(
+                run_notebook,
+                nb,
+                self.work,
+                self.parameters,
+                progress=self.progress,
+                log_dir=self.output_dir / "logs",
+            ),
+            say=self.say,
         )
         page, summary = self._publishable(nb, executed, self.parameters)
         title, lead = _title_and_lead(nb)
@@ -224,8 +233,8 @@ class _Build:
     def _segment_table(self) -> tuple[pd.DataFrame, dict]:
         """The customer table for the segment studies, and the values they run with.
 
-        The table ``04_segments`` wrote when both notebooks compute it from the
-        same values (the studies then read it); else built here, once, to
+        The table ``04_segments`` wrote (both notebooks take the same values
+        from the schema; the studies then read it); else built here, once, to
         list the segments (each study then builds its own).
         """
         import pandas as pd
@@ -236,13 +245,10 @@ class _Build:
         # an export_dir of the run is read from the notebooks' folder, as the kernel reads it
         folder = (nb.parent / export).resolve() if export else self.work.resolve()
         path = folder / TABLE_FILE
-        why_not = table_differences(nb.parent / f"{TABLE_NOTEBOOK}.ipynb", nb, self.parameters)
-        if TABLE_PARAMETER not in values:
-            why_not.insert(0, f"{nb.name} has no parameter {TABLE_PARAMETER}")
-        elif not path.is_file():
-            why_not.append(f"{TABLE_NOTEBOOK} wrote no {path}")
-        if why_not:
-            self.say(f"segment studies: each builds its own customer table ({'; '.join(why_not)})")
+        if not path.is_file():
+            self.say(
+                f"segment studies: each builds its own customer table ({TABLE_NOTEBOOK} wrote no {path})"
+            )
             return segment_table(values), values
         self.table_path = str(path)
         return pd.read_parquet(path), values
@@ -321,18 +327,11 @@ def _publish(work: Path, output_dir: Path, notebooks: list[Path]) -> None:
 
 
 def _check_segment_parameters(parameters: dict) -> None:
-    """Refuse what the runner sets per segment study and a segmentation that does not exist."""
-    from .. import segments
-
+    """Refuse what the runner sets itself for each segment study."""
     problems = [
         f"{name}: set by the runner for each segment study; not a parameter of the run"
         for name in sorted(set(parameters) & {*SET_BY_HOOK, TABLE_PARAMETER})
     ]
-    chosen = parameters.get("segmentation")
-    if chosen is not None and chosen not in segments.SEGMENT_LABELS:
-        problems.append(
-            f"segmentation: {chosen!r} is not one of {', '.join(segments.SEGMENT_LABELS)}"
-        )
     if problems:
         raise ParameterError(problems)
 
@@ -360,7 +359,7 @@ def build_reports(
     output_dir : Path, optional
         Default: ``reports/``.
     parameters : dict, optional
-        Study parameters (text values are converted; see :func:`check_parameters`).
+        Study parameters (text values are converted; see :func:`analysis.report.schema.check_parameters`).
     progress : bool
         Show papermill's progress bars (with one worker).
     workers : int
@@ -403,14 +402,12 @@ def build_reports(
         )
     folder = notebooks[0].parent
     segment_nb = folder / SEGMENT_NOTEBOOK.name
-    # a name any notebook of the study declares is accepted (a parameter file serves the
-    # whole study, also with --only); it applies to the notebooks being run that declare it
-    study = set(discover_notebooks(folder)) | set(notebooks)
-    if segment_nb.is_file():
-        study.add(segment_nb)
-    parameters = check_parameters(sorted(study), parameters)
+    # any parameter of the schema is accepted (a parameter file serves the whole study, also
+    # with --only); each notebook gets those it reads
+    parameters = check_parameters(parameters)
     _check_segment_parameters(parameters)
     given = dict(parameters)  # shown in the index as set for the run
+    study = set(discover_notebooks(folder)) | set(notebooks) | {segment_nb}
     frame = resolve_time_frame(sorted(study), parameters)
     parameters = frame.parameters
     table_nb = next((nb for nb in notebooks if nb.stem == TABLE_NOTEBOOK), None)
@@ -422,7 +419,11 @@ def build_reports(
     # the notebook the segment studies wait for starts first, the others in reading order
     queue = sorted(notebooks, key=lambda nb: nb != table_nb) if with_segments else notebooks
     jobs = [
-        Job(nb.stem, partial(build.run, nb), build.plan_segments if nb is table_nb else None)
+        Job(
+            nb.stem,
+            partial(build.run, nb),
+            build.plan_segments if with_segments and nb is table_nb else None,
+        )
         for nb in queue
     ]
     hidden = os.environ.get(data.ANONYMIZE_SALT_ENV)

@@ -9,12 +9,13 @@ notebook calls to read the table ``04_segments`` wrote instead of building it.
 
 from __future__ import annotations
 
-import ast
 import re
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import config
+from . import schema
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -27,14 +28,12 @@ __all__ = [
     "TABLE_FILE",
     "TABLE_NOTEBOOK",
     "TABLE_PARAMETER",
-    "TABLE_PARAMETERS",
     "customer_table_from",
     "held_segments",
     "segment_entry",
     "segment_file_name",
     "segment_table",
     "study_values",
-    "table_differences",
 ]
 
 #: the notebook run once per segment (not numbered: the main report loop skips it)
@@ -49,28 +48,6 @@ TABLE_NOTEBOOK = "04_segments"
 TABLE_FILE = "customers.parquet"
 #: the segment study's parameter naming that file (empty: the study builds the table itself)
 TABLE_PARAMETER = "customers_path"
-#: the parameters the customer table is computed from: the two notebooks must agree on
-#: each for the segment studies to read the table instead of building it
-TABLE_PARAMETERS = (
-    "dataset",
-    "customer_id_column",
-    "date_column",
-    "amount_column",
-    "value_per_purchase",
-    "date_format",
-    "dayfirst",
-    "returns",
-    "duplicates",
-    "observation_end",
-    "period",
-    "time_unit",
-    "horizon_years",
-    "annual_discount_rate",
-    "margin",
-    "cost_per_order",
-    "clv_model",
-    "calibration_end",
-)
 #: the table's ``attrs`` that record a parameter, checked when a table is read back
 RECORDED = ("period", "time_unit", "horizon_years", "annual_discount_rate", "margin")
 
@@ -86,17 +63,8 @@ def segment_file_name(label: str) -> str:
 
 
 def study_values(parameters: dict[str, Any], notebook: Path = SEGMENT_NOTEBOOK) -> dict[str, Any]:
-    """The notebook's parameter defaults, overridden by the checked ``parameters``."""
-    import papermill as pm
-
-    values = {}
-    for name, info in pm.inspect_notebook(str(notebook)).items():
-        try:
-            values[name] = ast.literal_eval(info["default"]) if info["default"] else None
-        except (ValueError, SyntaxError):
-            values[name] = None
-    values.update(parameters)
-    return values
+    """Every parameter of the notebook: the checked ``parameters``, else the schema's defaults."""
+    return schema.notebook_values(Path(notebook).stem, parameters)
 
 
 def segment_table(values: dict[str, Any]) -> pd.DataFrame:
@@ -107,17 +75,7 @@ def segment_table(values: dict[str, Any]) -> pd.DataFrame:
 
     if values.get(TABLE_PARAMETER):
         return pd.read_parquet(values[TABLE_PARAMETER])
-    transactions = data.load_dataset(
-        values["dataset"],
-        customer_id=values["customer_id_column"],
-        date=values["date_column"],
-        amount=values["amount_column"],
-        date_format=values["date_format"] or None,
-        dayfirst=values["dayfirst"] or None,
-        returns=values["returns"],
-        duplicates=values["duplicates"],
-        value_per_purchase=values.get("value_per_purchase") or None,
-    )
+    transactions = data.load_dataset(values["dataset"], **schema.loading_options(values))
     return customers.customer_table(
         transactions,
         observation_end=values["observation_end"] or None,
@@ -126,7 +84,7 @@ def segment_table(values: dict[str, Any]) -> pd.DataFrame:
         horizon_years=values["horizon_years"],
         annual_discount_rate=values["annual_discount_rate"],
         margin=values["margin"],
-        cost_per_order=values["cost_per_order"],
+        cost_per_purchase=values["cost_per_purchase"],
         model=values.get("clv_model") or "auto",
         calibration_end=values.get("calibration_end") or None,
     )
@@ -142,9 +100,10 @@ def customer_table_from(
     horizon_years: float = 3.0,
     annual_discount_rate: float = 0.10,
     margin: float = 0.30,
-    cost_per_order: float = 0.0,
+    cost_per_purchase: float = 0.0,
     model: str = "auto",
     calibration_end=None,
+    cost_per_order: float | None = None,
 ) -> pd.DataFrame:
     """The customer table of ``transactions``: read from ``path`` when given, else built.
 
@@ -153,8 +112,8 @@ def customer_table_from(
     study skips the model fits. A table read back is checked against the log
     (the same customers) and against the parameters it records in its
     ``attrs`` (observation end, period, time unit, horizon, discount rate,
-    margin); ``cost_per_order`` is not recorded there, so the runner passes a
-    table only when both notebooks have the same value.
+    margin); both notebooks take ``cost_per_purchase`` from the same run
+    values (:mod:`analysis.report.schema`).
 
     Parameters
     ----------
@@ -163,10 +122,12 @@ def customer_table_from(
         (Parquet); empty or None: build it with :func:`analysis.customers.customer_table`.
     transactions : DataFrame
         The loaded log.
-    observation_end, period, time_unit, horizon_years, annual_discount_rate, margin, cost_per_order
-    model, calibration_end
+    observation_end, period, time_unit, horizon_years, annual_discount_rate, margin
+    cost_per_purchase, model, calibration_end
         As for :func:`analysis.customers.customer_table` (``model`` is the
         ``clv_model`` parameter; a table read back must have used the model it names).
+    cost_per_order : float, optional
+        The old name of ``cost_per_purchase``, read in this release only (FutureWarning).
 
     Returns
     -------
@@ -187,6 +148,13 @@ def customer_table_from(
 
     from .. import customers
 
+    if cost_per_order is not None:
+        warnings.warn(
+            "customer_table_from(cost_per_order=...) is now cost_per_purchase=...",
+            FutureWarning,
+            stacklevel=2,
+        )
+        cost_per_purchase = cost_per_order
     settings = {
         "period": period,
         "time_unit": time_unit,
@@ -198,7 +166,7 @@ def customer_table_from(
         return customers.customer_table(
             transactions,
             observation_end=observation_end,
-            cost_per_order=cost_per_order,
+            cost_per_purchase=cost_per_purchase,
             model=model,
             calibration_end=calibration_end,
             **settings,
@@ -241,41 +209,6 @@ def customer_table_from(
     if table.attrs.get("calibration_end") is not None:  # written as ISO text
         table.attrs["calibration_end"] = pd.Timestamp(table.attrs["calibration_end"])
     return table
-
-
-def table_differences(
-    table_notebook: Path, segment_notebook: Path, parameters: dict[str, Any]
-) -> list[str]:
-    """The parameters of the customer table on which two notebooks disagree in a run.
-
-    Parameters
-    ----------
-    table_notebook, segment_notebook : Path
-        The notebook writing the table (``04_segments``) and the segment study.
-    parameters : dict
-        The run's checked parameters.
-
-    Returns
-    -------
-    list of str
-        One phrase per parameter of :data:`TABLE_PARAMETERS` whose value (the
-        run's, else the notebook's default) differs, or that only one declares;
-        empty when the segment studies can read the written table.
-    """
-    from .provenance import declared_values
-
-    table_values = declared_values(table_notebook, parameters)
-    study = declared_values(segment_notebook, parameters)
-    missing = object()
-    differ = []
-    for name in TABLE_PARAMETERS:
-        a, b = table_values.get(name, missing), study.get(name, missing)
-        if a != b:
-            shown = ["not declared" if v is missing else repr(v) for v in (a, b)]
-            differ.append(
-                f"{name} {shown[0]} in {table_notebook.stem}, {shown[1]} in {segment_notebook.stem}"
-            )
-    return differ
 
 
 def held_segments(

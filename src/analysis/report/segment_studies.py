@@ -21,8 +21,7 @@ Two ways to run them:
   per label (papermill, :func:`analysis.report.execute.run_notebook`) into
   ``<output dir>/segments/<label>.ipynb`` with its HTML beside it and
   ``segments/index.html`` linking them. The parameters are checked against
-  the notebook's before anything runs
-  (:func:`analysis.report.parameters.check_parameters`), and a segment asked
+  the notebook's in :mod:`analysis.report.schema` before anything runs, and a segment asked
   for by name is checked against the labels before any notebook starts.
 """
 
@@ -38,8 +37,8 @@ from typing import Any
 from .. import config
 from .execute import NotebookFailed, default_workers, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
-from .parameters import ParameterError, check_parameters
 from .pool import Job, run_jobs
+from .schema import ParameterError, check_parameters, used_by
 
 # (the table and the plan live in report.segment_plan, which the runner shares; kept here too)
 from .segment_plan import (
@@ -55,7 +54,6 @@ from .segment_plan import (
     segment_file_name,
     segment_table,
     study_values,
-    table_differences,
 )
 
 __all__ = [
@@ -72,7 +70,6 @@ __all__ = [
     "segment_file_name",
     "segment_table",
     "study_values",
-    "table_differences",
 ]
 
 
@@ -95,7 +92,7 @@ def build_segment_studies(
         ``segments/`` folder.
     parameters : dict, optional
         Parameters of the notebook (text values are converted, see
-        :func:`~analysis.report.parameters.check_parameters`); ``segment`` is
+        :func:`analysis.report.schema.check_parameters`); ``segment`` is
         set by this function and may not be given. ``customers_path`` (the
         ``customers.parquet`` of a report run) saves building the table.
     segmentation : str
@@ -105,7 +102,7 @@ def build_segment_studies(
     progress : bool
         Show papermill's progress bars (with one worker).
     strict : bool
-        Refuse a parameter the notebook does not declare (the command line);
+        Refuse a parameter the notebook does not read (the command line);
         False skips it, so the main reports' parameters (``calibration_end``,
         ``plan_end``, ...) can be passed as they are.
     workers : int
@@ -142,9 +139,9 @@ def build_segment_studies(
         )
     parameters["segmentation"] = segmentation
     if not strict:
-        declared = set(study_values({}))
+        declared = set(used_by(SEGMENT_NOTEBOOK.stem))
         parameters = {k: v for k, v in parameters.items() if k in declared}
-    checked = check_parameters([SEGMENT_NOTEBOOK], parameters)
+    checked = check_parameters(parameters, SEGMENT_NOTEBOOK.stem)
     if checked.get(TABLE_PARAMETER):  # read by the kernel, whose folder is notebooks/
         table_path = Path(checked[TABLE_PARAMETER]).expanduser()
         table_path = table_path if table_path.is_absolute() else config.PROJECT_ROOT / table_path
