@@ -1,31 +1,12 @@
 # %% tags=["parameters"]
-dataset: str = "cdnow"  # "cdnow" (the full log), "cdnow_sample", or a path to your CSV/Parquet log
-customer_id_column: str = "customer_id"  # your log's customer id column
-date_column: str = "date"  # your log's purchase date column
-amount_column: str = "amount"  # your log's purchase value column; empty: a log without amounts
-value_per_purchase: float = 0.0  # no amounts: revenue of one purchase; 0: value in purchases
-date_format: str = ""  # strftime format of your dates, e.g. "%Y%m%d"; empty: infer
-dayfirst: bool = False  # dates written day first (31/12/1997); used only when date_format is empty
-returns: str = "error"  # negative amounts (returns): "error", "drop" or "keep"
-duplicates: str = "warn"  # rows identical in every column: "warn", "drop" or "error"
-observation_end: str = ""  # last day observed; empty: from the data (the last purchase date)
-period: str = "M"  # length of a period for the stages, the curve and the retention: "W", "M" or "Q"
-time_unit: str = "W"  # time unit of the count models: "D", "W" or "M"
-horizon_years: float = 3.0  # CLV horizon in years (the three-year practice, docs/domain.md)
-annual_discount_rate: float = 0.10  # yearly discount rate (the firm's cost of capital)
-margin: float = 0.30  # gross margin on revenue: an assumption, CDNOW has no cost data
-cost_per_order: float = 0.0  # cost to serve one order, in currency: none assumed
-clv_model: str = "auto"  # the valuation's model: "auto", "BG/NBD", "Pareto/NBD" or "MBG/NBD"
-calibration_end: str = ""  # the model choice's holdout starts after it; empty: from the data
-segmentation: str = "clv_tiers"  # clv_tiers, value_matrix, loyalty_profitability or rfm_segments
-segment: str = "high"  # the label studied
-currency: str = "$"  # currency symbol written before money (CDNOW: US dollars)
-warning_top_tiers: list = [
-    "high",
-    "medium",
-]  # value tiers whose customers the early warning watches
-top_warnings: int = 10  # rows of the list of the segment's customers at risk
-customers_path: str = ""  # customers.parquet of a report run; empty: build the table here
+# The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
+# lists them). papermill writes the run's values after this cell; in JupyterLab, set one here
+# (e.g. margin = 0.25) and the next cell fills in the others.
+
+# %%
+from analysis import report
+
+report.receive(globals(), "segment_study")  # the values set above, else the defaults; checked
 
 # %%
 import matplotlib.pyplot as plt
