@@ -17,7 +17,7 @@ import yaml
 
 from analysis import churn, config, customers, customers_io, data, dates, segments, simulate
 from analysis.errors import DataValidationError
-from analysis.report.provenance import declared_values
+from analysis.report import schema
 from analysis.strategy import (
     DECISION_COLUMNS,
     PLAYBOOK_PATH,
@@ -54,8 +54,8 @@ TABLE_SETTINGS = (
 
 @pytest.fixture(scope="module")
 def notebook_values() -> dict:
-    """05's parameters cell: name to declared default."""
-    return declared_values(NOTEBOOK.with_suffix(".ipynb"))
+    """05's parameters: name to default (analysis.report.schema)."""
+    return schema.notebook_values(NOTEBOOK.name)
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ from analysis import config, report
 from analysis.report import schema
 from analysis.validate import DataQualityWarning
 
+
 def _notebook(path: Path, cells: list, parameters: str | None = "# values") -> Path:
     """Write a small notebook: a tagged parameters cell first (unless None), then ``cells``."""
     body = []
@@ -358,10 +359,10 @@ def test_failing_section_is_the_heading_above_the_cell(tmp_path):
     ]
     path = _notebook(tmp_path / "x.ipynb", cells, parameters=None)
     # cell_index counts the cells as executed, without papermill's marker cells
-    assert report.failing_section(path, 5) == "2. Do the models predict the holdout?"
-    assert report.failing_section(path, 1) == "Title"
-    assert report.failing_section(path, 0) is None
-    assert report.failing_section(tmp_path / "missing.ipynb", 3) is None
+    assert report.failing_cell(path, 5).section == "2. Do the models predict the holdout?"
+    assert report.failing_cell(path, 1).section == "Title"
+    assert report.failing_cell(path, 0).section is None
+    assert report.failing_cell(tmp_path / "missing.ipynb", 3) is None
 
 
 def test_the_failing_cell_is_papermills_in_n_with_its_first_line(tmp_path):

@@ -29,7 +29,6 @@ __all__ = [
     "FailingCell",
     "NotebookFailed",
     "failing_cell",
-    "failing_section",
     "kernel_config",
     "run_notebook",
     "use_short_warnings",
@@ -225,26 +224,6 @@ def failing_cell(
                 break
     text = _source(cells[cell_index]) if source is None else source
     return FailingCell(number, _first_line(text), section)
-
-
-def failing_section(executed: Path, cell_index: int) -> str | None:
-    """Heading of the section holding a cell of an executed notebook.
-
-    Parameters
-    ----------
-    executed : Path
-        The executed notebook papermill wrote (see :func:`failing_cell`).
-    cell_index : int
-        Index of the cell during execution (``PapermillExecutionError.cell_index``).
-
-    Returns
-    -------
-    str or None
-        The nearest markdown heading above the cell; None when there is none
-        or the notebook cannot be read.
-    """
-    cell = failing_cell(executed, cell_index)
-    return cell.section if cell else None
 
 
 def _short_formatwarning(

@@ -5,8 +5,8 @@ runner adds one markdown cell after the title of every executed notebook
 (:func:`insert_provenance`): the dataset with its rows, customers and date
 span, the calibration, plan and observation ends (each marked "(from the
 data)" when the run left it empty and the runner took it from the log,
-:func:`analysis.dates.time_frame`), every parameter value (the notebook's
-declared defaults with the run's overrides), the package version, the git
+:func:`analysis.dates.time_frame`), every parameter value the notebook reads (the
+schema's defaults with the run's values), the package version, the git
 commit and the run date. No notebook needs to know about it.
 """
 
@@ -26,7 +26,6 @@ from . import schema
 __all__ = [
     "DatasetFacts",
     "dataset_facts",
-    "declared_values",
     "FROM_DATA",
     "git_commit",
     "insert_provenance",
@@ -54,26 +53,6 @@ class DatasetFacts:
     error: str | None = None
 
 
-def declared_values(
-    notebook: Path | str, overrides: Mapping[str, Any] | None = None
-) -> dict[str, Any]:
-    """Every parameter a notebook reads: the run's value, else the schema's default.
-
-    Parameters
-    ----------
-    notebook : Path or str
-        The notebook (its file's stem names it in :mod:`analysis.report.schema`).
-    overrides : mapping, optional
-        The run's checked parameters; those the notebook does not read are ignored.
-
-    Returns
-    -------
-    dict
-        Name to value, in the schema's order.
-    """
-    return schema.notebook_values(Path(notebook).stem, overrides)
-
-
 def loading_key(values: Mapping[str, Any]) -> tuple[str, ...]:
     """What the loaded log depends on: ``dataset`` and the loading parameters, as text."""
     loading = [name for name, p in schema.PARAMETERS.items() if p.loads]
@@ -86,7 +65,7 @@ def dataset_facts(values: Mapping[str, Any]) -> DatasetFacts:
     Parameters
     ----------
     values : mapping
-        A notebook's parameter values (:func:`declared_values`): ``dataset``
+        A notebook's parameter values (:func:`analysis.report.schema.notebook_values`): ``dataset``
         and the loading parameters.
 
     Returns
@@ -180,7 +159,7 @@ def provenance_markdown(
     Parameters
     ----------
     values : mapping
-        The notebook's parameter values (:func:`declared_values`).
+        The notebook's parameter values (:func:`analysis.report.schema.notebook_values`).
     facts : DatasetFacts or None
         What the loaded log holds (:func:`dataset_facts`); None for a
         notebook that loads no log (no data rows then).

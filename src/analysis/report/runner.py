@@ -34,12 +34,11 @@ from .pool import Job, run_jobs
 from .provenance import (
     FROM_DATA,
     dataset_facts,
-    declared_values,
     insert_provenance,
     loading_key,
     provenance_markdown,
 )
-from .schema import check_parameters
+from .schema import check_parameters, notebook_values
 from .segment_plan import (
     SEGMENT_NOTEBOOK,
     SEGMENTS_DIR,
@@ -51,7 +50,6 @@ from .segment_plan import (
     segment_entry,
     segment_file_name,
     segment_table,
-    study_values,
 )
 
 if TYPE_CHECKING:
@@ -181,7 +179,7 @@ class _Build:
         work, final = str(self.work.resolve()), str(self.output_dir.resolve())
         values = {
             name: value.replace(work, final) if isinstance(value, str) else value
-            for name, value in declared_values(nb, run).items()
+            for name, value in notebook_values(nb.stem, run).items()
         }
         if EXPORT_PARAMETER in values and not values[EXPORT_PARAMETER]:
             values[EXPORT_PARAMETER] = final
@@ -240,7 +238,7 @@ class _Build:
         import pandas as pd
 
         nb = self.segment_notebook
-        values = study_values(self.parameters, nb)
+        values = notebook_values(nb.stem, self.parameters)
         export = self.parameters.get(EXPORT_PARAMETER)
         # an export_dir of the run is read from the notebooks' folder, as the kernel reads it
         folder = (nb.parent / export).resolve() if export else self.work.resolve()

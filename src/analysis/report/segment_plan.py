@@ -33,7 +33,6 @@ __all__ = [
     "segment_entry",
     "segment_file_name",
     "segment_table",
-    "study_values",
 ]
 
 #: the notebook run once per segment (not numbered: the main report loop skips it)
@@ -60,11 +59,6 @@ def segment_file_name(label: str) -> str:
     """
     stem = re.sub(r"[^0-9a-z]+", "_", str(label).lower()).strip("_")
     return stem or "segment"
-
-
-def study_values(parameters: dict[str, Any], notebook: Path = SEGMENT_NOTEBOOK) -> dict[str, Any]:
-    """Every parameter of the notebook: the checked ``parameters``, else the schema's defaults."""
-    return schema.notebook_values(Path(notebook).stem, parameters)
 
 
 def segment_table(values: dict[str, Any]) -> pd.DataFrame:

@@ -38,7 +38,7 @@ from .. import config
 from .execute import NotebookFailed, default_workers, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
 from .pool import Job, run_jobs
-from .schema import ParameterError, check_parameters, used_by
+from .schema import ParameterError, check_parameters, notebook_values, used_by
 
 # (the table and the plan live in report.segment_plan, which the runner shares; kept here too)
 from .segment_plan import (
@@ -53,7 +53,6 @@ from .segment_plan import (
     segment_entry,
     segment_file_name,
     segment_table,
-    study_values,
 )
 
 __all__ = [
@@ -69,7 +68,6 @@ __all__ = [
     "segment_entry",
     "segment_file_name",
     "segment_table",
-    "study_values",
 ]
 
 
@@ -155,7 +153,7 @@ def build_segment_studies(
         segments.check_segment(segmentation, "")  # names the segmentations
     for label in only or []:
         segments.check_segment(segmentation, label)
-    values = study_values(checked)
+    values = notebook_values(SEGMENT_NOTEBOOK.stem, checked)
     start = time.perf_counter()
     held = held_segments(segment_table(values), segmentation, only)
     how = "read" if values.get(TABLE_PARAMETER) else "built"
