@@ -155,6 +155,35 @@ def test_a_notebook_receives_the_values_given_and_the_defaults():
         report.receive({}, "07_x")
 
 
+def test_a_notebook_run_without_values_takes_the_defaults_and_refuses_a_bad_one(tmp_path):
+    """As in JupyterLab (nothing injected) and under papermill (a bad value injected)."""
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    nb = _notebook(
+        tmp_path / "03_clv.ipynb",
+        [
+            new_code_cell('from analysis import report\nreport.receive(globals(), "03_clv")'),
+            new_code_cell("print(margin, time_unit, repr(observation_end))"),
+        ],
+    )
+    out = tmp_path / "out.ipynb"
+    pm.execute_notebook(str(nb), str(out), progress_bar=False, kernel_name="python3")
+    printed = nbformat.read(str(out), as_version=4).cells[-1].outputs[0]["text"]
+    assert printed.split() == ["0.3", "W", "''"]
+    with pytest.raises(PapermillExecutionError) as failed:
+        pm.execute_notebook(
+            str(nb),
+            str(out),
+            parameters={"margin": "lots"},
+            progress_bar=False,
+            kernel_name="python3",
+        )
+    assert failed.value.ename == "ParameterError"
+    assert "03_clv stopped before its first step" in failed.value.evalue
+    assert "margin: 'lots' is not a valid float" in "\n".join(failed.value.traceback)
+
+
 def test_the_old_name_of_the_cost_per_purchase_is_read_with_a_warning():
     with pytest.warns(FutureWarning, match="cost_per_order is now called cost_per_purchase"):
         assert report.check_parameters({"cost_per_order": "2"}) == {"cost_per_purchase": 2.0}
