@@ -10,7 +10,6 @@ notebook calls to read the table ``04_segments`` wrote instead of building it.
 from __future__ import annotations
 
 import re
-import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,7 +96,6 @@ def customer_table_from(
     cost_per_purchase: float = 0.0,
     model: str = "auto",
     calibration_end=None,
-    cost_per_order: float | None = None,
 ) -> pd.DataFrame:
     """The customer table of ``transactions``: read from ``path`` when given, else built.
 
@@ -106,8 +104,7 @@ def customer_table_from(
     study skips the model fits. A table read back is checked against the log
     (the same customers) and against the parameters it records in its
     ``attrs`` (observation end, period, time unit, horizon, discount rate,
-    margin); both notebooks take ``cost_per_purchase`` from the same run
-    values (:mod:`analysis.report.schema`).
+    margin), so that ``make segments`` refuses a table of another run.
 
     Parameters
     ----------
@@ -120,8 +117,6 @@ def customer_table_from(
     cost_per_purchase, model, calibration_end
         As for :func:`analysis.customers.customer_table` (``model`` is the
         ``clv_model`` parameter; a table read back must have used the model it names).
-    cost_per_order : float, optional
-        The old name of ``cost_per_purchase``, read in this release only (FutureWarning).
 
     Returns
     -------
@@ -142,13 +137,6 @@ def customer_table_from(
 
     from .. import customers
 
-    if cost_per_order is not None:
-        warnings.warn(
-            "customer_table_from(cost_per_order=...) is now cost_per_purchase=...",
-            FutureWarning,
-            stacklevel=2,
-        )
-        cost_per_purchase = cost_per_order
     settings = {
         "period": period,
         "time_unit": time_unit,
