@@ -1,14 +1,7 @@
 # %% [markdown]
 # # 5. What to do: the playbook by stage and value, early warning, KPIs and plan-do-check-act
 #
-# The earlier reports describe the customers: where each one stands in the relationship lifecycle (report 2) and what each one is worth (report 3). This report turns that description into action. It asks four questions of the same transaction log:
-#
-# 1. **What should the firm do with each group of customers?** The playbook crosses the lifecycle stage with the value tier and prescribes a strategy, a relationship level and an investment priority for every cell.
-# 2. **Which valuable customers is it worth spending to keep, and how much?** A test of which score foresees who stops buying, then the valuable customers ranked by what the firm can expect to lose, with the most it is worth spending on each.
-# 3. **What should the firm watch?** The key performance indicators (KPIs) of every stage, and those the data cannot measure.
-# 4. **Did last round's targets hold?** One plan-do-check-act round: targets set on an earlier date, checked on the last one.
-#
-# Everything rests on the customer table (`analysis.customers.customer_table`): one row per customer with its stage, P(alive) and expected purchases from the study's count model (`clv_model`, the one model that values every customer at every cut below), and its CLV net of costs (`clv_net`). Value is **margin x revenue** (for a log without amounts, a fixed revenue per purchase or a count of purchases, as the note after the introduction says) with an assumed margin (`margin`). The report reads no cost data: the only cost it can charge is a cost to serve each expected purchase (`cost_per_order`, none by default), and without it no customer's value is negative, so the playbook's cells for negative value stay empty. Every paragraph headed **Reading** is written by a function of `analysis.readings` from the table above it, so it says what this log shows, whichever log is loaded.
+# The customer table (stage, P(alive), `clv_net`) turned into action: the playbook's prescription per stage x value cell, the valuable customers to contact before they go quiet and what that is worth, the indicators to watch, and one plan-do-check-act round. Value is **margin x revenue** at the assumed `margin`, net of `cost_per_purchase` (none by default: no value is negative, the exit cells stay empty).
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -27,9 +20,10 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown, display
+from IPython.display import Markdown, display, update_display
 
 from analysis import churn, customers, data, dates, plots, readings, report, strategy, tables
+from analysis.readings import findings
 
 report.use_short_warnings()  # warnings read "DataQualityWarning: ...", without a source path
 sns.set_theme(style="whitegrid", context="notebook")
@@ -68,24 +62,20 @@ settings = dict(
     horizon_years=horizon_years,
     annual_discount_rate=annual_discount_rate,
     margin=margin,
-    cost_per_order=cost_per_purchase,
+    cost_per_purchase=cost_per_purchase,
     currency=currency,
 )
-
-# %%
-Markdown(readings.run_intro(dataset, transactions))
 
 # %%
 # how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
 basis = data.value_basis(transactions, margin, currency)
 margin, currency = basis.margin, basis.currency
 settings.update(margin=margin, currency=currency)
-Markdown(basis.note)
+Markdown(readings.run_intro(dataset, transactions) + " " + basis.note)
 
-# %% [markdown]
-# ## The customer table at the observation end
-#
-# One row per customer who bought up to `observation_end`: the stage in the last period, the model's P(alive) and expected purchases, the CLV over `horizon_years` discounted at `annual_discount_rate` and net of `cost_per_order`. The count model is the study's valuation model, `clv_model`: with "auto", the rule `analysis.clv.choice.CHOICE_RULE` picks it among BG/NBD, Pareto/NBD and MBG/NBD (the smallest error on each customer's purchases after `calibration_end`, the likelihood deciding only a tie; never a fit that does not identify its parameters). Every other cut of the log below refits this same model. The line says which cut and model value the customers, the note why:
+# %%
+# the findings, written at the end of the report from its tables
+findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %%
 table = customers.customer_table(
@@ -98,96 +88,49 @@ table = customers.customer_table(
 # every other cut below: the valuation's model refitted on the cut's purchases, no intervals
 # (those sections rank and count customers)
 at_cut = dict(model=table.attrs["model"], calibration_end=False, interval=None, **settings)
-display(
-    readings.valuation_line(
-        table, "The recommendation, the warning list, the KPIs and the check", currency=currency
-    )
-)
-Markdown(table.attrs["model_note"])
-
-# %%
-tables.summary_table(
-    table[
-        [
-            "purchases",
-            "revenue",
-            "days_since_last",
-            "p_alive",
-            "expected_purchases_period",
-            "clv_net",
-        ]
-    ],
-    currency=currency,
+readings.valuation_line(
+    table, "The recommendation, the warning list, the KPIs and the check", currency=currency
 )
 
 # %% [markdown]
-# ## 1. The playbook
+# ## 1. The playbook and the recommendation
 #
-# The playbook is the project's reading of the customer-relationship literature (`docs/domain.md`, section Strategy, and the Chinese seed texts it summarises), written as data in `src/analysis/strategy/playbook.yaml`, English with the Chinese terms. Each lifecycle stage has its aim: in exploration (考察期) attract the customer and earn its recognition, in formation (形成期) keep it with excellent service, in stability (稳定期) deepen and upgrade the relationship, in decline (退化期) extend the relationship or leave it. Within a stage the customer's value tier (`analysis.segments.clv_tiers`: customers ranked by `clv_net`, the top ones holding the first cumulative share of the value high, those up to the second share medium, the rest low, and negative values apart; the shares are `analysis.segments.CLV_TIER_SHARES`) sets how much to spend: the investment priority, and the relationship level of Kotler's five (from basic, the firm sells and does not follow up, to partnership, the firm works with the customer continuously). In exploration the tiers are the prospect tiers of the literature: quality, ordinary and poor prospects.
-#
-# The file can be copied and edited (a strategy text, a level, a priority, the KPIs of a cell); the `playbook` parameter points the report to the copy, and every table below follows it without a change of code. The loader checks the copy and names the key of any mistake.
+# The playbook (`strategy/playbook.yaml`, from `docs/domain.md`, section Strategy) gives each stage its aim: exploration (考察期) attract, formation (形成期) keep with excellent service, stability (稳定期) deepen, decline (退化期) extend or leave. The value tier sets the investment priority and Kotler's relationship level; an edited copy passed as `playbook` changes every table below. The cells holding customers ("—": an entry the playbook leaves empty):
 
 # %%
 book = strategy.load_playbook(playbook or None)
 plays = book.table()
-plays[
-    [
-        "stage_zh",
-        "label",
-        "strategy",
-        "relationship_level",
-        "relationship_level_zh",
-        "priority",
-        "priority_zh",
-    ]
-].pipe(tables.format_table)
-
-# %%
-Markdown("**Reading.** " + readings.playbook_reading(plays, edited=bool(playbook)))
-
-# %% [markdown]
-# ## 2. The recommendation: the playbook applied to the customers
-#
-# `strategy.recommend` places every customer in its stage x tier cell and puts beside the cell the number of customers, their share of all customers and of the value (`clv_net`), and what the playbook says: strategy, relationship level, priority and the KPIs to watch (section 4). Empty cells are kept so the whole playbook stays visible.
-
-# %%
 recommendation = strategy.recommend(table, book)
-recommendation[
-    [
-        "customers",
-        "share_customers",
-        "share_value",
-        "priority",
-        "relationship_level",
-        "kpis",
-        "strategy",
-    ]
-].pipe(tables.format_table, {"share_customers": "share", "share_value": "share"})
-
-# %% [markdown]
-# The heat map shows where the value sits: each cell's share of the value, with its number of customers.
+recommendation.loc[
+    recommendation["customers"] > 0,
+    ["customers", "share_customers", "share_value", "priority", "relationship_level", "strategy"],
+].pipe(tables.format_table, {"share_customers": "share", "share_value": "share"}, na_rep="—")
 
 # %%
 ax = plots.plot_value_heatmap(recommendation)
 
 # %%
-Markdown("**Reading.** " + readings.recommendation_reading(recommendation))
+Markdown(
+    "**Reading.** "
+    + readings.playbook_reading(plays, edited=bool(playbook))
+    + " "
+    + readings.recommendation_reading(recommendation)
+)
 
 # %% [markdown]
-# ## 3. Early warning: which score foresees who stops buying? A test on the log cut at `calibration_end`
+# ## 2. Early warning: which score foresees who stops buying?
 #
-# The decline stage's strategy calls for an early-warning process for the customers worth saving. A warning is worth acting on only if it foresees who stops buying, so before any list this section tests the candidate scores. It sets the clock back to `calibration_end`: the customer table is built from the purchases up to that day alone, the valuation's count model refitted on them (named to `customer_table`, so its note says the model was given and the others not fitted), the stages and the tiers as they were then:
+# The clock is set back to `calibration_end`: the customer table from the purchases up to then, and the outcome whether each customer bought nothing from then to `observation_end`.
 
 # %%
 calibration_log = data.up_to(transactions, calibration_end)
 calibration_table = customers.customer_table(
     calibration_log, observation_end=calibration_end, **at_cut
 )
-display(readings.valuation_line(calibration_table, "The early-warning test", currency=currency))
-Markdown(calibration_table.attrs["model_note"])
+readings.valuation_line(calibration_table, "The early-warning test", currency=currency)
 
 # %% [markdown]
-# The outcome is whether each customer bought nothing between `calibration_end` and `observation_end` (the test's holdout; `churn.active_between`). The challenger is a **learned risk** of going quiet (`churn.fit_inactivity_risk`): a logistic regression of "no purchase within the window" on features of the customer table (purchases, age, silence, silence in own purchase cycles, recent purchases, spend, the count model's P(alive), expected purchases and probability of no purchase, the stage), learned on still earlier cuts of the log *up to `calibration_end`* (nothing of the holdout is read), its probabilities checked on the latest of those cuts and recalibrated there when they are off. How it was learned, how well its probabilities held on the held-out cut, and its odds ratios (above 1 the feature raises the odds of going quiet, per its own unit, the others held fixed; associations, not causes):
+# The challenger, a **learned risk** (`churn.fit_inactivity_risk`): a logistic regression of "no purchase within the window" on the table's features, learned on earlier cuts (no holdout data) and recalibrated where its probabilities are off. Left: how its probabilities held; right: its odds ratios (above 1 raises the odds of going quiet; associations, not causes).
 
 # %%
 test_days = (pd.Timestamp(observation_end) - pd.Timestamp(calibration_end)).days
@@ -208,16 +151,6 @@ Markdown(
 )
 
 # %%
-(
-    tables.format_table(
-        risk_model.odds_ratios[["odds_ratio", "ci_low", "ci_high", "p_value", "meaning"]],
-        decimals=3,
-    )
-    if learned
-    else None
-)
-
-# %%
 if learned and risk_model.reliability is not None:
     fig, axes = plt.subplots(1, 2, figsize=(13, 5))
     plots.plot_reliability(risk_model.reliability, ax=axes[0])
@@ -226,17 +159,7 @@ if learned and risk_model.reliability is not None:
     fig.tight_layout()
 
 # %% [markdown]
-# Every score ranks the customers from the calibration data alone, higher meaning more at risk:
-#
-# - **expected_purchases**: minus the expected purchases in the next period;
-# - **p_alive**: one minus P(alive);
-# - **days_since_last**: the days since the last purchase (recency);
-# - **overdue**: the silence in the customer's own purchase cycles;
-# - **warning_score**: the hand-weighted early-warning score (four components in [0, 1] with equal weights fixed in advance: in decline, entered decline, one minus P(alive), and the silence in own cycles);
-# - **p_quiet**: the count model's probability of no purchase in the holdout;
-# - **risk**: the learned risk.
-#
-# `churn.compare_scores` gives, over all customers and over the valuable ones (`warning_top_tiers` at `calibration_end`), each score's AUC (the probability that a customer who stopped buying is ranked above one who did not: 0.5 is a coin toss, 1 a perfect ranking) and its lift in the top `lift_fraction` (the share gone quiet there over the share among all, which is what a firm contacting only its top list gains). Each score is set against the best of the others but the learned risk (`reference`): the difference, with a 90% interval from 200 bootstrap resamples of the customers, the same resamples for every score so the differences are paired. A difference whose interval holds 0 is no difference.
+# Each score ranks the customers from the calibration data: **expected_purchases**, **p_alive**, **days_since_last**, **overdue** (silence in own purchase cycles), **warning_score** (the hand-weighted early warning), **p_quiet** (the model's probability of no purchase) and the learned **risk**. The figure gives each score's AUC (0.5 a coin toss, 1 perfect) and lift in the top `lift_fraction`, against the best other score with a 90% bootstrap interval (holding 0: no difference).
 
 # %%
 active = churn.active_between(
@@ -255,15 +178,7 @@ comparison = readings.attempt(
     groups={"valuable": churn.valuable(calibration_table, None, warning_top_tiers)[1]},
     top=lift_fraction,
 )
-(
-    comparison
-    if readings.skipped(comparison)
-    else tables.format_table(
-        comparison,
-        {"customers": "count", "inactive_share": "share"},
-        decimals=3,
-    )
-)
+comparison if readings.skipped(comparison) else None  # the figure below shows the test
 
 # %%
 if not readings.skipped(comparison):
@@ -271,9 +186,6 @@ if not readings.skipped(comparison):
     plots.plot_score_comparison(comparison, "auc", ax=axes[0])
     ax = plots.plot_score_comparison(comparison, "lift", ax=axes[1])
     fig.tight_layout()
-
-# %% [markdown]
-# The list below uses the score this test found best **among the valuable customers** (the list is about them), by AUC. The expected loss needs a probability of going quiet, so when the best score is not one, the list uses the probability that stands for it: the count model's probability of no purchase within the horizon (`p_quiet`) for expected purchases, one minus P(alive) for P(alive), and for a score with no such counterpart the better of the learned risk and `p_quiet` (`churn.compare.list_score`).
 
 # %%
 choice = None if readings.skipped(comparison) else churn.compare.list_score(comparison)
@@ -289,11 +201,9 @@ Markdown(
 )
 
 # %% [markdown]
-# ## 4. The early-warning list now: valuable customers ranked by expected loss
+# ## 3. The early-warning list: valuable customers ranked by expected loss
 #
-# A customer's whole CLV is not what the firm stands to lose: a customer who bought last week is likely to buy again. The list ranks the valuable customers (`warning_top_tiers`) at `observation_end` by their **expected loss** (`churn.loss_list`): the probability that the customer buys nothing within `horizon_days` (the score chosen above, computed from the purchases up to `observation_end`) times its value `clv_net`, with an interval from the value's interval. By default the horizon is the test's holdout, so the list rests on the event the test judged. Only customers whose risk is **above the base rate** are listed: a customer less at risk than the average one is not a warning, however valuable. By default (`base_rate`) the average is that of the valuable customers, the list's own population: valuable customers are those the model expects to keep buying, so few of them pass the mean risk of all customers, most of whom have already gone quiet.
-#
-# Beside each customer: the **break-even spend**, the expected loss times the save rate (`save_rate`): if one contact keeps that share of the customers who would otherwise go quiet, it returns on average risk x save rate x value, so a contact costing more loses money. `retention_budget` cuts the list where the summed break-even spend would pass it. The reasons are the risk against the base rate, then the early warning's rules that hold: **entered_decline** (the last period's stage is decline, its first period there), **in_decline**, **low_p_alive** (P(alive) below `p_alive_below`) and **overdue** (silent over `cycle_factor` times its own median purchase cycle).
+# The valuable customers (`warning_top_tiers`) riskier than their average (`base_rate`), ranked by **expected loss**: the probability of no purchase within the horizon (the best score above among the valuable customers, or the probability standing for it) times `clv_net`. The **break-even spend** is the expected loss times the save rate (`save_rate`): a contact costing more loses money. Reasons: the risk, then the early warning's rules (**entered_decline**, **in_decline**, **low_p_alive**, **overdue**).
 
 # %%
 horizon = horizon_days or test_days
@@ -313,10 +223,12 @@ at_risk = churn.early_warning(
     table, top_tiers=warning_top_tiers, p_alive_below=p_alive_below, cycle_factor=cycle_factor
 )  # the hand rules alone: their reasons are the list's
 display(Markdown(readings.save_rate_note(save_rate, churn.SAVE_RATE_RANGE)))
-loss.head(top_warnings).drop(columns=["risk_ratio", "p_alive"]).pipe(
+loss.head(top_warnings).drop(
+    columns=["risk_ratio", "p_alive", "expected_loss_low", "expected_loss_high"]
+).pipe(
     tables.format_table,
     {"risk": "share", "days_since_last": "count"}
-    | dict.fromkeys(["expected_loss", "expected_loss_low", "expected_loss_high"], "money")
+    | {"expected_loss": "money"}
     | dict.fromkeys(["break_even_spend", "cumulative_spend"], "money"),
     currency=currency,
 )
@@ -325,7 +237,7 @@ loss.head(top_warnings).drop(columns=["risk_ratio", "p_alive"]).pipe(
 Markdown("**Reading.** " + readings.loss_reading(loss, shown=top_warnings, currency=currency))
 
 # %% [markdown]
-# How often is the list right? `churn.flag_precision` applies the same rule one horizon earlier, at `observation_end` minus the horizon: the customer table and the chosen score as they were then, from the purchases up to that day; then it counts who made no purchase within the horizon. The flagged customers' share gone quiet (the precision, with a 95% interval) is set against the valuable customers not flagged and against all customers, and against what the score predicted for them (`mean_risk`). With the default horizon, one horizon back is `calibration_end`: the precision is then measured on the same holdout as the test of section 3, which chose the score, so it is not an independent check of that choice, only of the list's rule and of the probabilities.
+# How often is the list right? The same rule one horizon earlier (`churn.flag_precision`): who then made no purchase within the horizon, flagged against not flagged. With the default horizon this is the test's holdout: a check of the rule, not an independent check of the score.
 
 # %%
 then_end = pd.Timestamp(observation_end) - pd.Timedelta(days=horizon)
@@ -360,6 +272,7 @@ if not readings.skipped(table_then):
     else tables.format_table(
         precision,
         {"went_quiet": "count", "share_low": "share", "share_high": "share", "mean_risk": "share"},
+        na_rep="—",
     )
 )
 
@@ -369,7 +282,7 @@ None if readings.skipped(precision) else Markdown(
 )
 
 # %% [markdown]
-# What the list is worth spending, per playbook cell (`strategy.budget_by_cell`): the customers listed in each stage x tier cell, their expected loss and break-even spend. The `budget` follows the cell's investment priority: the break-even spend where the playbook invests or maintains, nothing where it reduces or exits, where it spends no more than standard service.
+# What the list is worth per playbook cell (`strategy.budget_by_cell`): the break-even spend where the playbook invests or maintains, nothing where it reduces or exits.
 
 # %%
 budget = strategy.budget_by_cell(
@@ -388,19 +301,20 @@ tables.format_table(
     | dict.fromkeys(["expected_loss", "expected_loss_low", "expected_loss_high"], "money")
     | dict.fromkeys(["break_even_spend", "budget"], "money"),
     currency=currency,
-)
+    na_rep="—",
+).replace("", "—")  # the total row has no priority
 
 # %%
 Markdown("**Reading.** " + readings.budget_reading(budget, currency=currency))
 
 # %% [markdown]
-# ## 5. KPIs by stage
+# ## 4. KPIs by stage
 #
-# `strategy.kpis` measures, for the customers of every stage at `observation_end` and for all of them together, the indicators the playbook names (`strategy.KPI_DEFINITIONS`): the share of customers and of value, the conversion to a repeat purchase (so far, and within a fixed number of days of the first), the purchase cycle in days, the average order value, P(alive), and the period rates: retention (the share of a period's buyers who buy again in the next period), churn (its complement) and reactivation (the share of the lapsed who come back). The period rates are those of the last complete period. The groups are the stages *as of* `observation_end`, so the decline stage, defined by a fall in buying, has a low latest retention partly by construction. An indicator the data cannot measure is not given a number: it is listed below the table with the reason.
+# The playbook's indicators (`strategy.KPI_DEFINITIONS`) per stage at `observation_end`; period rates are the last complete period's. Decline, defined by a fall in buying, has a low retention partly by construction. What the data cannot measure is listed with the reason.
 
 # %%
 kpi_table = strategy.kpis(table, log, by="stage", period=period)
-tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency)
+tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency).replace("", "—")
 
 # %%
 readings.unmeasurable_kpis(kpi_table)
@@ -409,17 +323,9 @@ readings.unmeasurable_kpis(kpi_table)
 Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 
 # %% [markdown]
-# ## 6. Plan-do-check-act: one round, planned on the log cut at `plan_end`
+# ## 5. Plan-do-check-act: one round, planned on the log cut at `plan_end`
 #
-# The Deming cycle (戴明环) applied to the customer base (`docs/domain.md`, section Plan-do-check-act): **plan** (计划) targets for the KPIs from a baseline, **do** (执行) the firm's work in the next period, **check** (检查) the same KPIs later against the targets, **act** (处理) keep what worked and plan again where it did not.
-#
-# The round here is played on the log itself. The plan is made at `plan_end`: the customer table (the valuation's count model refitted on the purchases up to that day), the KPIs from those purchases, a target for each KPI of `pdca_targets` (a relative `change`, an absolute `delta` or a `value`, in the groups named), and the customers the plan acts on: the early-warning list of section 4 as it stood at `plan_end` (same score, rule and horizon). An honest round asks three things of the plan (`strategy.plan`):
-#
-# - **No target met by construction.** A target that would be met with nobody doing anything (a share already at its limit, a target not beyond the baseline, a cumulative share such as `repeat_rate`, which for a fixed set of customers can only rise) is marked in `by_construction` and not counted at the check.
-# - **Each target follows from a playbook action.** The `action` column names what the firm does to move the KPI and the playbook cells that watch it; "none" means no play does.
-# - **A test, not a before-and-after.** A randomised holdout group, a share `holdout_share` of the listed customers drawn with `holdout_seed`, is left uncontacted. The check (`strategy.check`, at `observation_end`, on the customer table of the recommendation) measures each KPI on the treated customers and on the holdout group and gives the difference with its 95% interval; without a holdout group it says "not tested". This is also how the save rate of section 4 stops being an assumption.
-#
-# Both are written to `plan.yaml` in `export_dir` (beside this report when the report runner runs it), a file a person can read and edit before the check. Two cautions: the stage groups are formed again at the check, so a stage's customers are not the same as at the plan; and on a historical log nobody acted on the list, so the holdout comparison here is a placebo test: a difference beyond chance would be chance itself, one time in twenty for each target.
+# The Deming cycle (戴明环): **plan** (计划) KPI targets at `plan_end` (`pdca_targets`, for the early-warning list as it stood then, written to `plan.yaml`), **do** (执行), **check** (检查) at `observation_end`, **act** (处理). No target may be met by construction (`by_construction`; "—": it is not), each follows from a playbook action (`action`), and a randomised holdout group (`holdout_share` of the list, uncontacted) makes the check a test (treated minus holdout, 95% interval). On a historical log nobody acted: the comparison is a placebo.
 
 # %%
 plan_log = data.up_to(transactions, plan_end)
@@ -487,7 +393,7 @@ else:
             targets[["kpi", "group", "baseline", "target", "rule", "by_construction", "action"]],
             ["baseline", "target"],
             currency=currency,
-        )
+        ).replace("", "—")  # by_construction: "—", the target is not met by doing nothing
     )
 
 # %%
@@ -531,7 +437,7 @@ checked = targets if readings.skipped(targets) else strategy.check(plan_path, ta
             "difference_high",
         ],
         currency=currency,
-    )
+    ).replace("", "—")  # "—": not measured in that group
 )
 
 # %%
@@ -544,13 +450,25 @@ Markdown(
     )
 )
 
-# %% [markdown]
-# ## Using this report
-#
-# - To change what the firm does, edit a copy of the playbook and pass its path as `playbook`: the recommendation, the KPIs to watch and the priorities follow.
-# - To act on the early warning, contact the list of section 4 from the top, spending no more on a customer than its break-even spend, and leave the holdout group of the plan uncontacted: the next check measures what the contact kept, which replaces the assumed `save_rate`. Run the test of section 3 again when the log grows: the best score may change.
-# - To run the next plan-do-check-act round, edit `plan.yaml` if needed, and call `strategy.check` with it on a later customer table.
-# - With cost data (`costs=` of `customer_table`, or `cost_per_order`), customers of negative value appear and the playbook's exit cells fill.
+# %%
+# the findings at the top of the report, from the tables above
+update_display(
+    Markdown(
+        findings.findings_markdown(
+            findings.strategy_findings(
+                recommendation,
+                choice,
+                loss,
+                budget,
+                None if readings.skipped(precision) else precision,
+                None if readings.skipped(checked) else checked,
+                currency=currency,
+            ),
+            title="Findings",
+        )
+    ),
+    display_id=findings.DISPLAY_ID,
+)
 
 # %%
 # sanity checks: every customer in one cell, the list within its tiers, the test and the round complete

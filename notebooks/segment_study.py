@@ -83,21 +83,16 @@ readings.valuation_line(table, "The whole base", currency=currency)
 # %% [markdown]
 # ## 1. Who they are
 #
-# The segment's customers beside the whole base: mean and median of the customer table's columns on history and future (`segments.segment_profile`; `ratio`: the segment's mean over the base's).
+# Mean and median per customer, the segment beside the whole base (`ratio`: segment mean over base mean).
 
 # %%
 profile = segments.segment_profile(table, rows)
 tables.format_table(profile, decimals=2)
 
-# %%
-Markdown(
-    "**Reading.** " + readings.segment_profile_reading(summary, profile, segment, currency=currency)
-)
-
 # %% [markdown]
 # ## 2. Where they stand in the lifecycle
 #
-# Each customer's stage in the last period (the real-time view of the customer table), the segment beside the base.
+# Each customer's stage in the last period (real-time view).
 
 # %%
 mix = segments.segment_stages(table, rows)
@@ -115,7 +110,7 @@ Markdown("**Reading.** " + readings.segment_stage_reading(mix, segment))
 # %% [markdown]
 # ## 3. Profit along the relationship
 #
-# Profit per customer by relationship age (periods since the first purchase), with each customer-period's stage in the hindsight view (each month read with the whole history), the segment's customers beside the base. Ages resting on fewer than `readings.SEGMENT_MIN_CURVE_CUSTOMERS` of the segment's customers are not read.
+# Purchases and profit per customer by relationship age (periods since the first purchase; stages in the hindsight view). Ages with fewer than `readings.SEGMENT_MIN_CURVE_CUSTOMERS` of the segment's customers are not read.
 
 # %%
 stages = lifecycle.assign_stages(  # hindsight: the stages as they were
@@ -137,7 +132,7 @@ Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, cur
 # %% [markdown]
 # ## 4. Value and repeat buying
 #
-# Net CLV over `horizon_years` within the segment (`tables.method_summary`), then the share of customers buying at each relationship age (`lifecycle.cohort_retention`, cohorts weighted by size), the segment's beside the base's. A segment chosen on value or recency is partly chosen on this repeat buying: the comparison describes it, it does not explain it.
+# The segment's net CLV over `horizon_years`, and the share of its customers buying at each relationship age against the base's (cohorts weighted by size). A segment chosen on value is partly chosen on this repeat buying: the comparison describes it, it does not explain it.
 
 # %%
 spread = tables.method_summary(rows[["clv_net"]])
@@ -167,7 +162,7 @@ Markdown(
 # %% [markdown]
 # ## 5. Indicators, early warning and the playbook
 #
-# The strategy report's indicators (`strategy.kpis`) for the segment against the rest of the base; the customers of the valuable tiers (`warning_top_tiers`, the base's tiers) that the early warning flags (`churn.early_warning`: decline, P(alive) below one half, or silent beyond three of their own purchase cycles), by net CLV; and the playbook cells that hold the segment (`strategy.recommend`).
+# The strategy report's indicators against the rest of the base; the segment's customers the early warning flags (valuable tiers `warning_top_tiers`: decline, P(alive) below one half, or silent beyond three own purchase cycles), by net CLV; the playbook cells that hold the segment.
 
 # %%
 kpi_table = strategy.kpis(

@@ -107,19 +107,18 @@ def test_kpi_matrix_and_unmeasurable_shape_the_tidy_table():
     assert miss.loc["retention_rate", "why"].startswith("needs the transaction log")
 
 
-def test_kpi_reading_best_and_worst_follow_the_direction():
+def test_kpi_verdict_best_and_worst_follow_the_direction():
+    v = readings.kpi_verdict(_kpi_table(20.0, 60.0))
+    assert v["kpis"]["purchase_cycle_days"] == {"best": ["formation"], "worst": ["decline"]}
+    assert v["kpis"]["repeat_rate"]["best"] == ["formation"]
+    v = readings.kpi_verdict(_kpi_table(60.0, 20.0))
+    assert v["kpis"]["purchase_cycle_days"] == {"best": ["decline"], "worst": ["formation"]}
+    v = readings.kpi_verdict(_kpi_table(30.0, 30.0))
+    assert v["kpis"]["purchase_cycle_days"] == {"best": [], "worst": []}
+    assert sum(v["best_count"].values()) == sum(bool(x["best"]) for x in v["kpis"].values())
     text = readings.kpi_reading(_kpi_table(20.0, 60.0))
     assert "formation 50.0% and 20.0%; decline 50.0% and 80.0%" in text
-    assert (
-        "**purchase_cycle_days** (lower is better): best (lowest) in formation (20.0 days)" in text
-    )
-    assert "worst (highest) in decline (60.0 days)" in text
-    assert "**repeat_rate** (higher is better): best (highest) in formation (100.0%)" in text
-    text = readings.kpi_reading(_kpi_table(60.0, 20.0))
-    assert "best (lowest) in decline (20.0 days), worst (highest) in formation (60.0 days)" in text
-    text = readings.kpi_reading(_kpi_table(30.0, 30.0))
-    assert "**purchase_cycle_days** (lower is better): the same in every group (30.0 days)" in text
-    assert "Not measurable with these data:" in text and "retention_rate" in text
+    assert "Not measurable with these data:" in readings.kpi_reading(_kpi_table(30.0, 30.0))
     # money KPIs in the currency
     from analysis.readings.strategy import kpi_value
 
@@ -127,13 +126,14 @@ def test_kpi_reading_best_and_worst_follow_the_direction():
     assert kpi_value("average_order_value", 40.531) == "$40.53"
 
 
-def test_kpi_reading_names_every_group_tied_at_the_top():
+def test_kpi_verdict_names_every_group_tied_at_the_top():
     k = _kpi_table(20.0, 60.0)
     k = k.loc[k["group"] != "all"]
     k.loc[(k["kpi"] == "mean_p_alive"), "value"] = 0.9
+    v = readings.kpi_verdict(k)
+    assert v["kpis"]["mean_p_alive"] == {"best": [], "worst": []}
     text = readings.kpi_reading(k)
-    assert "**mean_p_alive** (higher is better): the same in every group (90.0%)." in text
-    assert "all customers" not in text
+    assert "mean_p_alive: the same in every group" in text and "all customers" not in text
 
 
 # --------------------------------------------------------------------------- plan-do-check-act

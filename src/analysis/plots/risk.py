@@ -7,6 +7,7 @@ drawing call and returns the axes. Plots never fit models.
 
 from __future__ import annotations
 
+import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 
@@ -123,5 +124,6 @@ def plot_score_comparison(comparison: pd.DataFrame, metric: str = "auc", ax=None
     level = comparison.attrs.get("level", 0.9)
     name = "AUC" if metric == "auc" else "top-share lift"
     ax.set_xlabel(f"difference in {name} to the reference ({100 * level:.0f}% bootstrap interval)")
+    ax.xaxis.set_major_locator(mticker.MaxNLocator(nbins=6))  # tick labels clear of each other
     ax.set_title(f"Does a score beat the best simple one? ({name})")
     return ax

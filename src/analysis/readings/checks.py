@@ -128,23 +128,17 @@ def period_check_reading(table: pd.DataFrame, stats: pd.DataFrame) -> str:
         first += f"; {'it matches' if len(v) == 1 else 'all match'} it within sampling error."
     else:
         first += f"; only {join_and(fit)} within sampling error."
-    misses = []
-    for m in v.index:
-        row = v.loc[m]
-        more = "more" if row["miss"] > 0 else "fewer"
-        misses.append(
-            f"{m} expects {abs(row['miss']):,.0f} {more} {_row_words(row['worst_row'])} than "
-            f"were observed ({row['expected']:,.0f} against {row['actual']:,.0f}, "
-            f"{pct(abs(row['relative_miss']))})"
-        )
-    second = "Where each misses most: " + "; ".join(misses) + "."
-    parts = [first, second]
-    largest = float(v["relative_miss"].abs().max())
+    worst = v["relative_miss"].abs().idxmax()
+    row = v.loc[worst]
+    largest = float(abs(row["relative_miss"]))
+    second = (
+        f"The largest miss is {worst}'s: {abs(row['miss']):,.0f} "
+        f"{'more' if row['miss'] > 0 else 'fewer'} {_row_words(row['worst_row'])} than observed "
+        f"({pct(largest)} of the row)"
+    )
     if not fit and largest < 0.10:
-        parts.append(
-            f"These misses are small in share (at most {pct(largest)} of a row), but with "
-            f"{customers:,.0f} customers even small differences of shape are beyond chance."
-        )
+        second += f"; with {customers:,.0f} customers even misses this small are beyond chance"
+    parts = [first, second + "."]
     return " ".join(parts)
 
 

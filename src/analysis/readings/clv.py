@@ -108,8 +108,8 @@ def mae_verdict(mae: pd.Series, decimals: int = 3) -> dict:
 
     Returns ``{"best": [names], "value": the smallest error as shown, "others":
     {name: error as shown}}``; models whose errors are equal once rounded to
-    ``decimals`` share the first place, so a reading never calls 0.794 and
-    0.795 the same.
+    ``decimals`` share the first place, so a reading never calls two errors
+    the same that the table shows differently.
     """
     shown = mae.astype(float).round(decimals).sort_values()
     best = [str(m) for m, v in shown.items() if v == shown.iloc[0]]

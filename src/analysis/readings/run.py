@@ -33,8 +33,8 @@ def run_intro(dataset: str, transactions: pd.DataFrame) -> str:
     Returns
     -------
     str
-        Markdown, e.g. "This run studies the full CDNOW log (...): 23,570 customers, 69,659
-        purchases from 1997-01-01 to 1998-06-30." For a file, its name replaces the
+        Markdown: the log's description, then its customers, purchase rows and first and
+        last dates, counted from ``transactions``. For a file, its name replaces the
         description; no sentence about CDNOW appears unless the dataset is CDNOW.
     """
     what = BUILTIN_DESCRIPTIONS.get(dataset, f"the log `{dataset}`")

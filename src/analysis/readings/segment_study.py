@@ -103,11 +103,8 @@ def segment_heading(segmentation: str, segment: str, summary: pd.DataFrame) -> s
         f"# Segment study: the {segment} {word}\n\n"
         f"This study sets the {count(row['customers'])} of the *{segment}* {word} "
         f"({pct(row['share_customers'])} of the {total:,} customers, {pct(row['share_clv'])} of "
-        f"the net CLV) beside the whole base: who they are, where they stand in the lifecycle, "
-        f"what they earn along the relationship, how often they come back, who among them the "
-        f"early warning flags and what the playbook prescribes. The segmentation (`{segmentation}`) "
-        "is computed on the whole customer table, so a customer's label does not depend on the "
-        "segment studied."
+        f"the net CLV) beside the whole base. The segmentation (`{segmentation}`) is computed on "
+        "the whole customer table, so a customer's label does not depend on the segment studied."
     )
 
 

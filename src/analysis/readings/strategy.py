@@ -19,6 +19,7 @@ __all__ = [
     "check_reading",
     "plan_reading",
     "kpi_matrix",
+    "kpi_verdict",
     "kpi_reading",
     "playbook_reading",
     "recommendation_reading",
@@ -209,8 +210,41 @@ def unmeasurable_kpis(kpi_table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame.from_dict(out, orient="index", columns=["why", "groups"]).rename_axis("kpi")
 
 
+def kpi_verdict(kpi_table: pd.DataFrame, *, total: str = "all") -> dict:
+    """Which group is best and worst on each KPI with a better direction, as data.
+
+    Returns
+    -------
+    dict
+        ``kpis``: for each KPI with ``better`` set and at least two groups
+        measured, ``{"best": [groups], "worst": [groups]}`` (empty lists when
+        every group has the same value); ``best_count`` and ``worst_count``:
+        per group, on how many of them it is best or worst (ties count for
+        each group tied).
+    """
+    m = kpi_matrix(kpi_table).droplevel(["unit", "period"])
+    groups = [g for g in m.columns if g != total]
+    kpis = {}
+    for kpi in m.index:
+        better = KPI_DEFINITIONS[kpi].better
+        row = m.loc[kpi, groups].dropna()
+        if better is None or len(row) < 2:
+            continue
+        if np.isclose(row.max(), row.min()):
+            kpis[kpi] = {"best": [], "worst": []}
+            continue
+        high = [str(g) for g in row.index[np.isclose(row, row.max())]]
+        low = [str(g) for g in row.index[np.isclose(row, row.min())]]
+        kpis[kpi] = (
+            {"best": high, "worst": low} if better == "higher" else {"best": low, "worst": high}
+        )
+    best = {g: sum(g in v["best"] for v in kpis.values()) for g in map(str, groups)}
+    worst = {g: sum(g in v["worst"] for v in kpis.values()) for g in map(str, groups)}
+    return {"kpis": kpis, "best_count": best, "worst_count": worst}
+
+
 def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = "$") -> str:
-    """Which stage (or group) is best and worst on each KPI with a better direction.
+    """The groups' shares, then which group is best and worst on most KPIs (from :func:`kpi_verdict`).
 
     Parameters
     ----------
@@ -219,14 +253,7 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
     total : str
         The label of the all-customers group, reported beside, not ranked.
     currency : str
-        Sign written before money (average order value).
-
-    Returns
-    -------
-    str
-        Markdown: a line on customers against value per group, one bullet
-        per KPI with ``better`` set (highest and lowest group, or "the same"
-        when they tie) and the KPIs that cannot be measured.
+        Sign written before money (kept for the callers; the values are in the table).
     """
     m = kpi_matrix(kpi_table).droplevel(["unit", "period"])
     groups = [g for g in m.columns if g != total]
@@ -237,34 +264,28 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
             for g in groups
         ]
         lines.append(f"Share of the customers and of the value: {'; '.join(pairs)}.")
-    bullets = []
-    for kpi in m.index:
-        better = KPI_DEFINITIONS[kpi].better
-        row = m.loc[kpi, groups].dropna()
-        if better is None or len(row) < 2:
-            continue
-        high = join_and(row.index[np.isclose(row, row.max())])
-        low = join_and(row.index[np.isclose(row, row.min())])
-        best, worst = (high, low) if better == "higher" else (low, high)
-        top, bottom = (row.max(), row.min()) if better == "higher" else (row.min(), row.max())
-        word = ("highest", "lowest") if better == "higher" else ("lowest", "highest")
-        if np.isclose(row.max(), row.min()):
-            said = f"the same in every group ({kpi_value(kpi, row.iloc[0], currency)})"
-        else:
-            said = (
-                f"best ({word[0]}) in {best} ({kpi_value(kpi, top, currency)}), worst ({word[1]}) in "
-                f"{worst} ({kpi_value(kpi, bottom, currency)})"
-            )
-        if total in m.columns and pd.notna(m.loc[kpi, total]):
-            said += f"; all customers {kpi_value(kpi, m.loc[kpi, total], currency)}"
-        bullets.append(f"- **{kpi}** ({better} is better): {said}.")
+    v = kpi_verdict(kpi_table, total=total)
+    n = len(v["kpis"])
+    if n:
+
+        def ranked(counts: dict) -> str:
+            held = sorted(((c, g) for g, c in counts.items() if c), key=lambda x: -x[0])
+            return join_and(f"{g} on {c}" for c, g in held) or "none"
+
+        same = [k for k, x in v["kpis"].items() if not x["best"]]
+        text = (
+            f"Of the {n} indicators with a better direction, the best group is "
+            f"{ranked(v['best_count'])}; the worst is {ranked(v['worst_count'])}"
+        )
+        text += f" ({join_and(same)}: the same in every group)." if same else "."
+        lines.append(text)
     missing = unmeasurable_kpis(kpi_table).index.tolist()
-    tail = (
+    lines.append(
         f"Not measurable with these data: {join_and(missing)} (why: the table below)."
         if missing
         else "Every KPI is measurable with these data."
     )
-    return "\n\n".join([*lines, "\n".join(bullets), tail])
+    return " ".join(lines)
 
 
 def _tested(check: pd.DataFrame, counted: np.ndarray) -> list[str]:
