@@ -68,3 +68,31 @@ def test_a_shown_figure_carries_its_title_in_the_png_metadata():
     assert data["image/png"][:4] == b"\x89PNG"
     assert metadata["image/png"] == {"alt": "Concentration of customer value"}
     plt.close("all")
+
+
+def test_the_report_page_writes_the_alt_text_of_a_figure(tmp_path):
+    import base64
+    import io
+
+    import nbformat
+
+    from analysis.report.pages import to_html
+
+    fig, ax = plt.subplots()
+    ax.set_title("Concentration of <customer> value")
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    plt.close(fig)
+    png = base64.b64encode(buffer.getvalue()).decode()
+    titled = nbformat.v4.new_output(
+        "display_data",
+        data={"image/png": png},
+        metadata={"image/png": {"alt": style.figure_title(fig)}},
+    )
+    bare = nbformat.v4.new_output("display_data", data={"image/png": png})
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(outputs=[titled, bare])])
+    path = tmp_path / "page.ipynb"
+    nbformat.write(nb, str(path))
+    page = to_html(path).read_text(encoding="utf-8")
+    assert 'alt="Concentration of &lt;customer&gt; value"' in page
+    assert page.count("<img") == 2  # the figure without a title keeps nbconvert's placeholder
