@@ -358,12 +358,12 @@ def _forward(y, e, first, emit, transition, starts, start_of):
     g, q = emit.rates.shape
     alpha = np.zeros((1, g, q))
     for t, (rows, parent, ids) in enumerate(shared_prefixes(y, e, start_of)):
-        prior = np.zeros((len(rows), g, q))
-        later = first[rows] < t
-        prior[later] = alpha[parent[later]] @ transition
+        # a prefix that has not begun has alpha 0, and so a prior of 0
+        prior = alpha[parent] @ transition if t else np.zeros((len(rows), g, q))
         begins = first[rows] == t
         prior[begins, :, 0] = starts[start_of[rows[begins]]]
-        alpha = normalised(prior * emit(y[rows, t], e[rows, t]))
+        prior *= emit(y[rows, t], e[rows, t])
+        alpha = normalised(prior)
         yield ids, alpha
 
 
@@ -454,8 +454,6 @@ def stage_probabilities(
     emit = _Emissions(grid[:, None] * rel[None, :])
     if weights is None:
         weights = _pooled_weights(y, e, first, emit, transition, model)
-    to_stage = np.zeros((len(rel), 4))
-    to_stage[np.arange(len(rel)), stage] = 1.0
     # each customer starts from the pooled weights, in hindsight bounded by its own peak
     start_of = np.zeros(n, dtype=np.int64)
     starts = np.asarray(weights, dtype=float)[None, :]
@@ -465,9 +463,16 @@ def stage_probabilities(
         starts = bounded[index]
     filtered = np.zeros((n, m, 4))
     alphas, prefixes = [], []
+    # the latent states come in stage order, so a stage's probability is a sum over rate
+    # points and then over a run of states (reductions: no threaded BLAS call for them)
+    runs = np.flatnonzero(np.r_[True, np.diff(stage) != 0])
+
+    def by_stage(x: np.ndarray) -> np.ndarray:
+        return np.add.reduceat(x.sum(axis=1, dtype=float), runs, axis=1)
+
     for t, (ids, alpha) in enumerate(_forward(y, e, first, emit, transition, starts, start_of)):
         kept = alpha.astype(np.float32)
-        filtered[:, t] = (kept.sum(axis=1) @ to_stage)[ids]
+        filtered[:, t] = by_stage(kept)[ids]
         if smooth:
             alphas.append(kept)
             prefixes.append(ids)
@@ -483,7 +488,7 @@ def stage_probabilities(
             beta = normalised((emit(y[rows, t + 1], e[rows, t + 1]) * beta[child]) @ transition.T)
             prefix = prefixes[t]
             pair_rows, pair = distinct_pairs(prefix, ids)
-            post = (alphas[t][prefix[pair_rows]] * beta[ids[pair_rows]]).sum(axis=1) @ to_stage
+            post = by_stage(alphas[t][prefix[pair_rows]] * beta[ids[pair_rows]])
             smoothed[:, t] = (post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300))[pair]
             alphas[t] = None
         smoothed[np.arange(m)[None, :] < first[:, None]] = 0.0
@@ -535,7 +540,7 @@ def decode_realtime(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def model_stage_codes(
-    days: PurchaseDays, view: str, model: StageModel | None = None, step: int = 32768
+    days: PurchaseDays, view: str, model: StageModel | None = None, step: int = 16384
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stage codes of every distinct history in a view, each code's probability, and each customer's history.
 

@@ -270,7 +270,7 @@ def _check_view(view, method, p_alive, model) -> str:
 
 
 #: Customers (or distinct histories) per block: bounds the memory of the signal arrays.
-_BLOCK = 65_536
+_BLOCK = 16_384
 _SIGNAL_COLUMNS = (
     "repeat_purchases", "window_purchases", "window_rate", "reference_rate", "rate_ratio",
     "p_rising", "p_falling", "p_rising_last", "periods_since_purchase", "mean_cycle_periods",
@@ -387,7 +387,7 @@ def assign_stages(
     window = _window_periods(th["window_months"], period)
     n, m = days.n_customers, len(days.periods)
     if method == "model":
-        codes, probability, history = model_stage_codes(days, view, model)
+        codes, probability, model_history = model_stage_codes(days, view, model)
     # the long frame's columns, filled a block of customers at a time (the panel of the
     # whole log is never held): customer i holds rows start[i]:start[i + 1]; whole numbers
     # are int32, which holds every count and age a log can have and keeps the frame small
@@ -409,30 +409,53 @@ def assign_stages(
     stage_codes = np.empty(total, dtype=np.int8)
     reason_codes = np.empty(total, dtype=np.int8)
     chosen = np.empty(total, dtype=np.float32) if method == "model" else None
+    first = days.first_column
+    # what differs between customers with the same purchase days: ids, periods, spend and,
+    # with the model, the stages (read on the model's own distinct histories)
     for lo in range(0, n, _BLOCK):
         rows = np.arange(lo, min(n, lo + _BLOCK))
         panel = days.panel(rows)
-        sig = pace_signals(panel, window, th["growth_ratio"], th["decline_ratio"])
         r, c = np.nonzero(panel.active)
         cells = slice(int(start[lo]), int(start[rows[-1] + 1]))
         out["customer_id"][cells] = panel.customer_ids[r]
         ordinals[cells] = days.periods.asi8[c]
-        out["age"][cells] = sig["age"][r, c]
-        out["purchases"][cells] = panel.purchases[r, c]
         out["spend"][cells] = panel.spend[r, c]
-        for name in _SIGNAL_COLUMNS:
-            out[name][cells] = sig[name][r, c]
-        if method == "rules":
-            alive = _p_alive_cells(p_alive, panel)
-            if alive is not None:
-                out["p_alive"][cells] = alive[r, c]
-            stage, reason = _run_rules(panel, sig, th, alive)
-            stage_codes[cells] = stage[r, c]
-            reason_codes[cells] = reason[r, c]
-        else:
-            mine = history[rows]
+        if method == "model":
+            mine = model_history[rows]
             stage_codes[cells] = codes[mine][r, c]
             chosen[cells] = probability[mine][r, c]
+        del panel
+    # the signals (and the rules) depend on the purchase days alone: each distinct history is
+    # read once, a block at a time, and its cells copied to every customer who has it
+    if p_alive is None:
+        index, history = distinct_sequences(days.offsets, days.day)
+    else:  # P(alive) is a customer's own
+        index = history = np.arange(n)
+    members = np.argsort(history, kind="stable")
+    bounds = np.r_[0, np.cumsum(np.bincount(history, minlength=len(index)))]
+    for lo in range(0, len(index), _BLOCK):
+        hi = min(len(index), lo + _BLOCK)
+        panel = days.panel(index[lo:hi])
+        sig = pace_signals(panel, window, th["growth_ratio"], th["decline_ratio"])
+        if method == "rules":
+            alive = _p_alive_cells(p_alive, panel)
+            stage, reason = _run_rules(panel, sig, th, alive)
+        for part in range(bounds[lo], bounds[hi], 2 * _BLOCK):
+            who = members[part : min(bounds[hi], part + 2 * _BLOCK)]
+            size = m - first[who]
+            within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
+            cells = np.repeat(start[who], size) + within
+            r = np.repeat(history[who] - lo, size)
+            c = np.repeat(first[who], size) + within
+            out["age"][cells] = sig["age"][r, c]
+            out["purchases"][cells] = panel.purchases[r, c]
+            for name in _SIGNAL_COLUMNS:
+                out[name][cells] = sig[name][r, c]
+            if method == "rules":
+                if alive is not None:
+                    out["p_alive"][cells] = alive[r, c]
+                stage_codes[cells] = stage[r, c]
+                reason_codes[cells] = reason[r, c]
         del panel, sig
     if method == "model":
         reasons = list(MODEL_REASONS)
