@@ -139,3 +139,32 @@ def test_docstring_example_runs():
         runner.run(test)
     assert runner.summarize(verbose=False).failed == 0
     assert runner.summarize(verbose=False).attempted >= 3
+
+
+def test_purchase_days_build_the_panel_of_any_block_of_customers(log):
+    days = panel_module.purchase_days(log, "M", observation_end="2020-04-15")
+    whole = build_panel(log, "M", observation_end="2020-04-15")
+    assert days.counts.tolist() == [3, 1, 1]  # a: 5 and 20 January, 2 March (same day once)
+    rows = [2, 0]
+    part = days.panel(rows)
+    assert part.customer_ids.tolist() == ["c", "a"]
+    for name in ("purchases", "spend", "last_purchase_day"):
+        np.testing.assert_array_equal(getattr(part, name), getattr(whole, name)[rows])
+    np.testing.assert_array_equal(part.first_column, whole.first_column[rows])
+    np.testing.assert_array_equal(part.first_day, whole.first_day[rows])
+
+
+def test_distinct_sequences_group_equal_histories():
+    offsets = np.array([0, 2, 3, 5, 7, 7, 8])  # [1, 5], [4], [1, 5], [1, 6], [], [4]
+    values = np.array([1, 5, 4, 1, 5, 1, 6, 4])
+    first, group = panel_module.distinct_sequences(offsets, values)
+    assert len(first) == 4
+    assert group[0] == group[2] and group[1] == group[5]
+    assert len({group[0], group[1], group[3], group[4]}) == 4
+    np.testing.assert_array_equal(group[first], np.arange(4))
+    # values too wide for one word per sequence still group exactly
+    wide = np.array([0, 2**40, 7, 2**40, 0, 2**40, 8, 2**40])
+    first, group = panel_module.distinct_sequences(np.array([0, 4, 8]), wide)
+    assert group[0] != group[1]
+    first, group = panel_module.distinct_sequences(np.array([0, 4, 8]), np.r_[wide[:4], wide[:4]])
+    assert group[0] == group[1]
