@@ -114,6 +114,7 @@ def test_provenance_names_the_data_the_parameters_and_the_code():
     assert "x = `(empty)`" in text
     no_log = report.provenance_markdown({"seed": 1}, None, commit="abc1234")  # loads no log
     assert "dataset" not in no_log and "rows" not in no_log and "seed = `1`" in no_log
+    assert "Parameters" not in report.provenance_markdown({}, None, commit="abc1234")
     unreadable = provenance.DatasetFacts(error="FileNotFoundError: no such file")
     assert "not counted (FileNotFoundError: no such file)" in report.provenance_markdown(
         values, unreadable, commit="abc1234"

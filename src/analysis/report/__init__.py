@@ -12,7 +12,7 @@ Parameters. The study's parameters are declared once, in
 means, doc, the notebooks that read them; ``--help`` lists them). Each
 notebook's cell tagged ``parameters`` only receives values: papermill writes
 the run's ``name = value`` lines after it, and the next cell,
-``schema.receive(globals(), "<notebook>")``, fills the defaults and checks
+``report.receive(globals(), "<notebook>")``, fills the defaults and checks
 the values. ``-p NAME VALUE`` sets a parameter for every notebook that reads
 it. All values are checked before any notebook starts, and every problem is
 listed at once (exit code 2): an unknown name (with the close ones), a value

@@ -216,7 +216,8 @@ def provenance_markdown(
     marks = "\\* set for this run" + (
         f"; {FROM_DATA}: not given, taken from the log" if from_data else ""
     )
-    lines += ["", f"**Parameters** ({len(values)}; {marks}): {settings}."]
+    if values:  # a notebook that reads none (the reproduction) has no list
+        lines += ["", f"**Parameters** ({len(values)}; {marks}): {settings}."]
     if from_data:
         lines += ["", f"**Dates {FROM_DATA}.** {dates.FRAME_RULE}"]
     return "\n".join(lines)

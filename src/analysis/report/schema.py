@@ -513,7 +513,7 @@ def receive(namespace: MutableMapping[str, Any], notebook: str) -> dict[str, Any
     """Give a notebook its parameters: the values set before this call, else the defaults.
 
     A notebook calls it right after its cell tagged ``parameters``:
-    ``schema.receive(globals(), "03_clv")``. The values papermill injected
+    ``report.receive(globals(), "03_clv")``. The values papermill injected
     (or typed into that cell in JupyterLab) are checked and converted
     (:func:`check_parameters`); every other parameter of the notebook gets its default.
 
