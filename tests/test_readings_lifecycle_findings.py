@@ -41,9 +41,7 @@ def _accuracy(rates=(0.25, 0.5, 1.0, 2.0, 4.0)):
 
 
 def _rewards(purchases_in_stability=0.42):
-    return pd.DataFrame(
-        {"purchases": [1.1, 0.9, purchases_in_stability, 0.05]}, index=list(STAGES)
-    )
+    return pd.DataFrame({"purchases": [1.1, 0.9, purchases_in_stability, 0.05]}, index=list(STAGES))
 
 
 def test_mix_finding_counts_the_real_time_table_and_names_the_largest_stage():
@@ -152,3 +150,28 @@ def test_lifecycle_findings_open_with_the_mix_and_skip_what_is_missing():
     assert [f.topic for f in found] == ["mix", "value", "direction"]
     text = readings.findings.findings_markdown(found)
     assert text.count("\n- ") == 2 and text.startswith("- **Where the customers are.**")
+
+
+def test_a_small_core_that_halves_shrinks_though_it_moves_less_than_a_point():
+    start = [0.0, 0.002, 0.012, 0.986]
+    end = [0.0, 0.001, 0.005, 0.994]
+    f = readings.direction_finding(_projection(start, end), _chain())
+    assert f.verdict == "shrinks"
+    still = readings.direction_finding(_projection(start, start), _chain())
+    assert still.verdict == "holds"
+    assert "stays at about 1.4% of the customers (1.4% after 12 months)" in still.text
+
+
+def test_a_pace_beyond_the_simulated_rates_is_read_at_the_edge():
+    high = readings.rate_band(_rewards(8.33), _accuracy())
+    assert (high.band, high.beyond) == (4.0, "above")
+    assert "at the highest rate simulated, 4 a month" in readings.trust_finding(high).text
+    low = readings.rate_band(_rewards(0.1), _accuracy())
+    assert (low.band, low.beyond) == (0.25, "below")
+    assert readings.rate_band(_rewards(0.42), _accuracy()).beyond == ""
+    assert "read at the lowest rate simulated, 0.25 a month" in readings.rate_band_reading(low)
+
+
+def test_value_in_purchases_names_a_ceiling_in_their_value():
+    f = readings.value_finding(_stage_value(), horizon_years=3, currency="purchases")
+    assert "keep win-back spending below the value of 13.28 purchases per customer" in f.text

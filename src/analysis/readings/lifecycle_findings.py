@@ -22,7 +22,7 @@ from ..lifecycle.accuracy import RATES
 from ..units import DAYS_PER_MONTH, STAGES, unit_days
 from ._format import cap, count, join_and, money, pct
 from .findings import Finding
-from .lifecycle import ALPHA, SAME_PICTURE_POINTS, p_text
+from .lifecycle import ALPHA, LEVEL_CHANGE, SAME_PICTURE_POINTS, p_text
 from .lifecycle_checks import F1_TARGET
 from .lifecycle_views import view_label
 from .unavailable import Skipped
@@ -48,12 +48,15 @@ class RateBand:
 
     ``pace``: the log's repeat purchases a month per customer-month in stability
     (hindsight view); ``band``: the simulated peak rate nearest to it (purchases
-    a month, on a log scale); ``macro_f1``: each view's macro-F1 at that band.
+    a month, on a log scale); ``macro_f1``: each view's macro-F1 at that band;
+    ``beyond``: "above" or "below" when the pace lies outside the simulated rates
+    (the nearest band is then the highest or the lowest), else "".
     """
 
     pace: float
     band: float
     macro_f1: dict[str, float]
+    beyond: str = ""
 
 
 def log_pace(rewards: pd.DataFrame, *, period: str = "M") -> float | None:
@@ -115,7 +118,16 @@ def rate_band(
         view_label(v, m): float(f)
         for v, m, f in zip(rows["view"], rows["method"], rows["macro_f1"], strict=True)
     }
-    return RateBand(pace=float(log_pace(rewards, period=period)), band=band, macro_f1=f1)
+    pace = float(log_pace(rewards, period=period))
+    rates = accuracy["rate"].astype(float)
+    beyond = "above" if pace > rates.max() else ("below" if pace < rates.min() else "")
+    return RateBand(pace=pace, band=band, macro_f1=f1, beyond=beyond)
+
+
+def _band_words(band: RateBand) -> str:
+    """``the nearest rate, 0.5 a month`` or ``the highest rate simulated, 4 a month``."""
+    which = {"above": "the highest rate simulated", "below": "the lowest rate simulated"}
+    return f"{which.get(band.beyond, 'the nearest rate')}, {band.band:g} a month"
 
 
 def mix_finding(stage_value: pd.DataFrame) -> Finding:
@@ -152,16 +164,16 @@ def value_finding(
     share = held["share_of_value"].astype(float)
     best = str(mean.idxmax())
     top = str(share.idxmax())
-    kind = "purchases" if str(currency).strip() == PURCHASES else "value"
+    in_purchases = str(currency).strip() == PURCHASES
     if len(mean) == 1:
         text = (
-            f"**Where the {kind} is.** Every customer is in {best}, worth "
+            f"**Where the value is.** Every customer is in {best}, worth "
             f"{money(mean[best], currency)} on average over {horizon_years:g} years: there is no "
             "stage to set against another."
         )
         return Finding("value", best, {"top_share": 1.0, "best_mean": float(mean[best])}, text)
     text = (
-        f"**Where the {kind} is.** {cap(top)} holds the largest part of the "
+        f"**Where the value is.** {cap(top)} holds the largest part of the "
         f"{horizon_years:g}-year value, {pct(share[top])}, with "
         f"{pct(held.loc[top, 'share_of_customers'])} of the customers. Per customer, {best} is "
         f"worth the most, {money(mean[best], currency)} on average"
@@ -173,10 +185,13 @@ def value_finding(
         text += f", against {money(low, currency)} in decline"
         if low > 0:
             numbers["ratio"] = float(mean[best] / low)
+            ceiling = (
+                f"the value of {money(low, currency)}" if in_purchases else money(low, currency)
+            )
             text += (
                 f" ({mean[best] / low:.1f} times): protect the {best} customers first, and keep "
-                f"win-back spending below {money(low, currency)} per customer in decline, what "
-                "one is worth on average."
+                f"win-back spending below {ceiling} per customer in decline, what one is worth "
+                "on average."
             )
         else:
             text += ": the model expects nothing more from a customer in decline."
@@ -190,22 +205,30 @@ def direction_finding(projection: pd.DataFrame, P: pd.DataFrame, *, period: str 
 
     ``projection``: :func:`analysis.lifecycle.project_stage_mix` (rows: steps,
     first the real-time mix now); ``P``: the hindsight view's transition matrix.
-    The verdict is "shrinks", "grows" or "holds" for the core (formation and
-    stability) by more than :data:`SAME_PICTURE_POINTS`.
+    The verdict for the core (formation and stability) is "holds" when it moves
+    by at most :data:`SAME_PICTURE_POINTS` points and at most
+    :data:`~.lifecycle.LEVEL_CHANGE` of itself, else "shrinks" or "grows".
     """
     start, end = projection.iloc[0], projection.iloc[-1]
     core = ["formation", "stability"]
     c0, c1 = float(start[core].sum()), float(end[core].sum())
     steps = int(projection.index[-1] - projection.index[0])  # index: the step, 0 = now
     moved = 100 * (c1 - c0)
-    verdict = (
-        "holds" if abs(moved) <= SAME_PICTURE_POINTS else ("grows" if moved > 0 else "shrinks")
-    )
+    relative = abs(c1 - c0) / c0 if c0 > 0 else (0.0 if c1 == 0 else np.inf)
+    if abs(moved) <= SAME_PICTURE_POINTS and relative <= LEVEL_CHANGE:
+        verdict = "holds"
+    else:
+        verdict = "grows" if moved > 0 else "shrinks"
     unit = {"W": "weeks", "M": "months", "Q": "quarters"}.get(period, "periods")
+    change = (
+        f"stays at about {pct(c0)} of the customers ({pct(c1)} after {steps} {unit})"
+        if verdict == "holds"
+        else f"{verdict} from {pct(c0)} to {pct(c1)} of the customers in {steps} {unit}"
+    )
     text = (
         f"**Where the base is heading.** With no new customers, the active core (formation and "
-        f"stability) {verdict} from {pct(c0)} to {pct(c1)} of the customers in {steps} {unit} "
-        "(today's real-time mix moved by the hindsight view's monthly transitions)"
+        f"stability) {change} (today's real-time mix moved by the hindsight view's monthly "
+        "transitions)"
     )
     e_d, e_f = float(P.loc["exploration", "decline"]), float(P.loc["exploration", "formation"])
     numbers = {"core_now": c0, "core_end": c1, "steps": float(steps), "trial_fail": e_d}
@@ -284,8 +307,8 @@ def trust_finding(band: RateBand | None) -> Finding | None:
         scores.append(f"the hindsight stages {hindsight:.2f}")
     text = (
         f"**How far to trust a stage.** This log's customers in stability make {band.pace:.2f} "
-        f"purchases a month (hindsight view); on simulated customers at the nearest rate, "
-        f"{band.band:g} a month, the macro-F1 of {join_and(scores)} (report 6 has every rate)"
+        f"purchases a month (hindsight view); on simulated customers at {_band_words(band)}, "
+        f"the macro-F1 of {join_and(scores)} (report 6 has every rate)"
     )
     text += (
         ": every view reaches the target of "
@@ -332,8 +355,8 @@ def rate_band_reading(band: RateBand | None) -> str:
     parts = [f"*{view}* {f1:.2f}" for view, f1 in band.macro_f1.items()]
     best = max(band.macro_f1, key=band.macro_f1.get)
     return (
-        f"**Reading.** At {band.pace:.2f} purchases a month in stability this log sits nearest "
-        f"the simulated band of {band.band:g} a month, where macro-F1 is {join_and(parts)}: "
+        f"**Reading.** At {band.pace:.2f} purchases a month in stability this log is read at "
+        f"{_band_words(band)}, where macro-F1 is {join_and(parts)}: "
         f"the {best} view reads the stages best there. Report 6 (the methods) gives every band, "
         "setting and threshold."
     )
