@@ -12,7 +12,11 @@ from analysis.report import cache
 
 def _notebook(folder: Path, source: str = "x = 1", name: str = "06_methods") -> Path:
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     params = nbformat.v4.new_code_cell("sim_customers = 2000")
     params.metadata["tags"] = ["parameters"]
     body = nbformat.v4.new_code_cell(source)
@@ -104,3 +108,16 @@ def test_a_notebook_that_reads_the_log_is_always_executed(tmp_path):
         cache.run_cached(path, tmp_path, {}, execute, cache_dir=tmp_path / "cache")
     assert len(calls) == 2
     assert not (tmp_path / "cache").exists()
+
+
+def test_a_methods_report_to_execute_starts_first_a_cached_one_keeps_its_place(
+    tmp_path, monkeypatch
+):
+    monkeypatch.setattr(cache, "CACHE_DIR", tmp_path / "cache")
+    methods = _notebook(tmp_path)
+    others = [_notebook(tmp_path, name=n) for n in ("01_data", "02_lifecycle")]
+    assert cache.start_order([*others, methods], {}) == [methods, *others]
+    entry = cache.cached_copy(methods, cache.cache_key(methods, {}))
+    entry.parent.mkdir(parents=True)
+    entry.write_text(methods.read_text())
+    assert cache.start_order([*others, methods], {}) == [*others, methods]
