@@ -177,6 +177,8 @@ Markdown(readings.transition_reading(counts, P) + "\n\n" + readings.projection_r
 
 # %% [markdown]
 # ## The stage mix over calendar time (hindsight view)
+#
+# The share of the customers in each stage, month by month, as the hindsight view reads them. Its last month need not match today's real-time mix above: the two views read the last month with different methods, and the column `same_in_hindsight` of the stage values says how often they agree.
 
 # %%
 mix = lifecycle.stage_mix(history_stages)
