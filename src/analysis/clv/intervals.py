@@ -93,7 +93,9 @@ class _Draws:
     monetary_value) rows; ``row`` and ``spend_row`` map customers to them.
     """
 
-    def __init__(self, count_model, spend, summary, spend_model, settings, n_draws, seed):
+    def __init__(
+        self, count_model, spend, summary, spend_model, settings, n_draws, seed, points=None
+    ):
         if not isinstance(summary, pd.DataFrame):
             raise TypeError(f"summary must be a DataFrame, got {type(summary).__name__}")
         if int(n_draws) != n_draws or n_draws < 1:
@@ -101,11 +103,20 @@ class _Draws:
         spend_model = _check_spend_model(spend, spend_model)
         self.index = summary.index
         self.margin = float(settings["margin"])
-        value = customer_lifetime_value(count_model, spend, summary, **settings)
-        self.point_p_alive = count_model.p_alive(summary).to_numpy(dtype=float)
-        self.point_purchases = value["expected_purchases"].to_numpy(dtype=float)
-        self.point_clv = value["discounted_margin"].to_numpy(dtype=float)
-        self.point_spend = value["expected_spend"].to_numpy(dtype=float)
+        if points is None:
+            value = customer_lifetime_value(count_model, spend, summary, **settings)
+            points = {
+                "p_alive": count_model.p_alive(summary),
+                "expected_purchases_horizon": value["expected_purchases"],
+                "clv": value["discounted_margin"],
+                "expected_spend": value["expected_spend"],
+            }
+        elif len(points) != len(summary):
+            raise ValueError(f"points has {len(points):,} rows for {len(summary):,} customers")
+        self.point_p_alive = np.asarray(points["p_alive"], dtype=float)
+        self.point_purchases = np.asarray(points["expected_purchases_horizon"], dtype=float)
+        self.point_clv = np.asarray(points["clv"], dtype=float)
+        self.point_spend = np.asarray(points["expected_spend"], dtype=float)
         count_seed, spend_seed = _seeds(seed)
         self._draw_spend(spend_model, summary, int(n_draws), spend_seed)
         self._draw_counts(count_model, summary, settings, int(n_draws), count_seed)
@@ -136,9 +147,9 @@ class _Draws:
 
     def _draw_spend(self, spend_model, summary, n, seed):
         if spend_model is None:
-            # a known spend: the same in every draw
-            self.spend = self.point_spend[None, :]
-            self.spend_row = np.arange(len(summary))
+            # a known spend: the same in every draw, held once per distinct value
+            uniq, _, self.spend_row = unique_rows(self.point_spend[:, None], True)
+            self.spend = uniq.T
             return
         cols = list(_SPEND_COLUMNS)
         uniq, _, self.spend_row = unique_rows(summary[cols].to_numpy(dtype=float), True)
@@ -164,6 +175,22 @@ class _Draws:
             valid = [at_fit[_first(self.spend_row)]]
         self.spend = np.array([valid[j % len(valid)] for j in range(n)])
 
+    def clv_bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
+        """Each customer's CLV interval: the draws' quantiles on the distinct (count row, spend row)
+        pairs, a block of pairs at a time, widened to each customer's own point."""
+        n_spend = self.spend.shape[1]
+        key = self.row.astype(np.int64) * n_spend + self.spend_row
+        pairs, pair = np.unique(key, return_inverse=True)
+        pair_row, pair_spend = pairs // n_spend, pairs % n_spend
+        low, high = np.empty(len(pairs)), np.empty(len(pairs))
+        for start in range(0, len(pairs), _CHUNK):
+            sl = slice(start, min(start + _CHUNK, len(pairs)))
+            # the order of customer_lifetime_value: purchases x spend, then x margin
+            clv = self.discounted[:, pair_row[sl]] * self.spend[:, pair_spend[sl]]
+            clv *= self.margin
+            low[sl], high[sl] = _quantiles(clv, level)
+        return np.minimum(low[pair], self.point_clv), np.maximum(high[pair], self.point_clv)
+
     def clv_chunks(self):
         """(customer slice, CLV draws of those customers: draws x customers), chunk by chunk."""
         n = len(self.index)
@@ -183,9 +210,19 @@ def _bounds(draws: np.ndarray, point: np.ndarray, level: float) -> tuple[np.ndar
     average. The default linear rule, p (n - 1) + 1, would give 88% for a 90%
     interval from 100 draws.
     """
-    tail = (1.0 - level) / 2.0
-    low, high = np.quantile(draws, [tail, 1.0 - tail], axis=0, method="weibull")
+    low, high = _quantiles(draws, level)
     return np.minimum(low, point), np.maximum(high, point)
+
+
+def _quantiles(draws: np.ndarray, level: float, overwrite: bool = False):
+    """The equal-tailed quantiles of the draws (rows) at ``level`` (see :func:`_bounds`).
+
+    ``overwrite`` lets numpy partition ``draws`` in place (no copy; the draws are then lost).
+    """
+    tail = (1.0 - level) / 2.0
+    return np.quantile(
+        draws, [tail, 1.0 - tail], axis=0, method="weibull", overwrite_input=overwrite
+    )
 
 
 def _settings(horizon_years, annual_discount_rate, margin, time_unit, steps_per_year) -> dict:
@@ -212,6 +249,7 @@ def customer_intervals(
     level: float = INTERVAL_LEVEL,
     n_draws: int = DEFAULT_DRAWS,
     seed: int = 0,
+    points: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Each customer's P(alive), expected purchases and CLV with an interval at ``level``.
 
@@ -255,6 +293,12 @@ def customer_intervals(
         of the draws, a tenth of the interval's half-width).
     seed : int
         Seed of the draws: the same seed gives the same intervals.
+    points : DataFrame, optional
+        The point values when already computed with the same models and
+        settings, one row per customer of ``summary`` in its order:
+        ``p_alive``, ``expected_purchases_horizon``, ``expected_spend`` and
+        ``clv`` (as :func:`analysis.customers.model_columns` gives them);
+        taken as they are.
 
     Returns
     -------
@@ -265,21 +309,22 @@ def customer_intervals(
     """
     level = _check_level(level)
     settings = _settings(horizon_years, annual_discount_rate, margin, time_unit, steps_per_year)
-    d = _Draws(count_model, spend, summary, spend_model, settings, n_draws, seed)
+    d = _Draws(count_model, spend, summary, spend_model, settings, n_draws, seed, points)
     out = {}
-    for name, draws, point in (
-        ("p_alive", d.p_alive, d.point_p_alive),
-        ("expected_purchases_horizon", d.purchases, d.point_purchases),
+    for name, attr, point in (
+        ("p_alive", "p_alive", d.point_p_alive),
+        ("expected_purchases_horizon", "purchases", d.point_purchases),
     ):
-        # one value per distinct row: the quantiles are taken there and mapped back
-        low, high = _bounds(draws, point[_first(d.row)], level)
+        # one value per distinct row: the quantiles are taken there and mapped back; the
+        # draws are partitioned in place and dropped (at a million customers they are the peak)
+        low, high = _quantiles(getattr(d, attr), level, overwrite=True)
+        delattr(d, attr)
+        first = point[_first(d.row)]
+        low, high = np.minimum(low, first), np.maximum(high, first)
         out[name] = point
         out[f"{name}_low"] = low[d.row]
         out[f"{name}_high"] = high[d.row]
-    clv_low = np.empty(len(d.index))
-    clv_high = np.empty(len(d.index))
-    for sl, draws in d.clv_chunks():
-        clv_low[sl], clv_high[sl] = _bounds(draws, d.point_clv[sl], level)
+    clv_low, clv_high = d.clv_bounds(level)
     out.update(clv=d.point_clv, clv_low=clv_low, clv_high=clv_high)
     return pd.DataFrame(out, index=d.index)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ..lifecycle import assign_stages, current_stage
+from ..lifecycle import current_stages
 
 __all__ = ["latest_stages", "stage_durations"]
 
@@ -15,7 +15,10 @@ def latest_stages(
 ) -> pd.DataFrame:
     """The customer table's stage columns: the last period's stage and the periods it has lasted.
 
-    ``thresholds`` are those of :func:`analysis.lifecycle.assign_stages`.
+    ``thresholds`` are those of :func:`analysis.lifecycle.assign_stages`; the
+    stages are :func:`analysis.lifecycle.current_stages`' (the real-time view
+    by rules), computed on the customers' purchase days without a customer x
+    period panel.
 
     Returns
     -------
@@ -23,12 +26,10 @@ def latest_stages(
         Indexed by ``customer_id`` (sorted): ``stage`` (ordered categorical of
         :data:`analysis.units.STAGES`) and ``periods_in_stage`` (int >= 1).
     """
-    stages = assign_stages(
+    stages = current_stages(
         transactions, period=period, observation_end=observation_end, **thresholds
     )
-    latest = current_stage(stages)["stage"]
-    in_stage = stage_durations(stages).reindex(latest.index)
-    return pd.DataFrame({"stage": latest, "periods_in_stage": in_stage.to_numpy(dtype=np.int64)})
+    return stages[["stage", "periods_in_stage"]]
 
 
 def stage_durations(stages: pd.DataFrame) -> pd.Series:

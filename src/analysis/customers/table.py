@@ -203,6 +203,7 @@ def customer_table(
             margin=margin,
             time_unit=time_unit,
             level=interval,
+            points=scores,
         )
         for col in INTERVAL_COLUMNS:
             table[col] = bounds[col].to_numpy()
