@@ -169,6 +169,10 @@ def test_a_pace_beyond_the_simulated_rates_is_read_at_the_edge():
     low = readings.rate_band(_rewards(0.1), _accuracy())
     assert (low.band, low.beyond) == (0.25, "below")
     assert readings.rate_band(_rewards(0.42), _accuracy()).beyond == ""
+    # 02 measures the one band it needs: the edge is still that of every simulated rate
+    one = _accuracy(rates=(0.5,))
+    assert readings.rate_band(_rewards(0.42), one).beyond == ""
+    assert readings.rate_band(_rewards(0.42), one).band == 0.5
     assert "read at the lowest rate simulated, 0.25 a month" in readings.rate_band_reading(low)
 
 

@@ -119,7 +119,8 @@ def rate_band(
         for v, m, f in zip(rows["view"], rows["method"], rows["macro_f1"], strict=True)
     }
     pace = float(log_pace(rewards, period=period))
-    rates = accuracy["rate"].astype(float)
+    # beyond the simulated rates: those of report 6 (the accuracy may hold one band only)
+    rates = np.asarray([*RATES, *accuracy["rate"].astype(float)])
     beyond = "above" if pace > rates.max() else ("below" if pace < rates.min() else "")
     return RateBand(pace=pace, band=band, macro_f1=f1, beyond=beyond)
 
