@@ -151,7 +151,7 @@ ax = plots.plot_tracking(tracking) if band is None else plots.plot_tracking_band
 
 # %%
 Markdown(
-    readings.holdout_reading(holdout, holdout_errors, tracking)
+    readings.holdout_reading(holdout, holdout_errors, tracking if band is None else None)
     + "\n\n"
     + (
         readings.tracking_band_reading(tracking, band)
@@ -185,7 +185,7 @@ Markdown(
 # %% [markdown]
 # ## 4. Customer by customer: the holdout scorecard
 #
-# A firm acts on customers, not totals. Every method forecasts each customer's holdout purchases and spend from the calibration data, scored as defined in `docs/scorecard.md`: **gini** and **spearman** (does it order customers right?), **decile_mape** (is the level right decile by decile?), **mae** (error per customer), **bias** (total forecast / total actual - 1) and **top_decile_share** (the actual share delivered by its top 10%). Beside the models, three rules without a model: the **spend rate** (past spend per day carried forward, the annuity formula's forecast), the **last period** (what she did in the last stretch as long as the holdout), and the **RFM score** (a ranking only: "n/a" where a level is needed).
+# A firm acts on customers, not totals. Every method forecasts each customer's holdout purchases and spend from the calibration data, scored as in `docs/scorecard.md`: **gini** and **spearman** (the order of customers), **decile_mape** (the level decile by decile), **mae** (error per customer), **bias** (total forecast / total actual - 1), **top_decile_share** (the actual share its top 10% delivered). Beside the models, three rules: the **spend rate** (past spend per day carried forward: the annuity formula's forecast), the **last period** (the last stretch as long as the holdout repeated) and the **RFM score** (a ranking only: "n/a" for level).
 
 # %%
 holdout_predictions = clv.holdout_predictions(
@@ -300,7 +300,7 @@ Markdown(
 # %% [markdown]
 # ## 6. The simpler methods on the same customers
 #
-# Each is computed on the same log, date, margin, horizon and discount rate (`docs/domain.md`, sections Formula methods and Markov-chain method). The **formula** is the annuity (Pr - C)(1 - (1 + r)^-n) / r, with Pr the margin on the customer's yearly repeat spend so far and C = 0: nobody leaves. The **retention** form applies one yearly retention rate to everyone (the share of calibration customers who bought again in the holdout, made yearly). The **markov** chain (Pfeifer & Carraway) values a customer by her recency state, months since her last purchase, with transitions estimated from the log. The scorecard above tests the formula's forecast as the spend rate.
+# On the same log, date, margin, horizon and discount rate (`docs/domain.md`, sections Formula methods and Markov-chain method): the **formula** annuity (Pr - C)(1 - (1 + r)^-n) / r, with Pr the margin on the customer's yearly repeat spend so far and C = 0 (nobody leaves); **retention**, one yearly retention rate for everyone (calibration customers who bought again in the holdout); **markov** (Pfeifer & Carraway), a value per recency state, months since the last purchase.
 
 # %%
 retention = clv.holdout_retention(calibration, time_unit)

@@ -65,7 +65,7 @@ findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DIS
 # %% [markdown]
 # ## 1. The customer table
 #
-# Per customer: the count models' summary (`frequency`, `recency`, `T`, `monetary_value`), the purchase history in days, the stage in the last period, `p_alive`, the expected purchases and spend, `clv` (discounted expected margin over `horizon_years`), `clv_net` (less the cost of the expected purchases), `current_value` (margin of the last year) and `potential_value` (expected future margin net of costs). The model is the study's one valuation model (report 3). The table is written beside this report (`customers.csv` with `customers.json`, `customers.parquet`) with the strategy report's decisions per customer: tier, playbook cell, action, early-warning flag and reasons.
+# One row per customer: history, stage in the last period, `p_alive`, expected purchases and spend, `clv` and `clv_net` over `horizon_years`, `current_value` (margin of the last year) and `potential_value` (expected future margin net of costs), valued with the study's one model (report 3). It is written beside this report (`customers.csv`, `customers.json`, `customers.parquet`) with the strategy report's decisions per customer.
 
 # %%
 table = customers.customer_table(
@@ -171,7 +171,9 @@ Markdown(readings.ranking_reading(ranked, table, top=top_customers))
 # %%
 levels = segments.relationship_level(tier_summary)
 tables.format_table(
-    levels[["customers", "share_customers", "mean_clv", "size", "margin_level", "relationship_level"]],
+    levels[
+        ["customers", "share_customers", "mean_clv", "size", "margin_level", "relationship_level"]
+    ],
     currency=currency,
     na_rep="—",
 )

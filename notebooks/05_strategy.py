@@ -112,8 +112,7 @@ ax = plots.plot_value_heatmap(recommendation)
 # %%
 Markdown(
     "**Reading.** "
-    + readings.playbook_reading(plays, edited=bool(playbook))
-    + " "
+    + (readings.playbook_reading(plays, edited=True) + " " if playbook else "")
     + readings.recommendation_reading(recommendation)
 )
 
@@ -223,13 +222,12 @@ at_risk = churn.early_warning(
     table, top_tiers=warning_top_tiers, p_alive_below=p_alive_below, cycle_factor=cycle_factor
 )  # the hand rules alone: their reasons are the list's
 display(Markdown(readings.save_rate_note(save_rate, churn.SAVE_RATE_RANGE)))
-loss.head(top_warnings).drop(
-    columns=["risk_ratio", "p_alive", "expected_loss_low", "expected_loss_high"]
-).pipe(
+loss.head(top_warnings)[
+    ["clv_net", "risk", "days_since_last", "expected_loss", "break_even_spend", "reasons"]
+].pipe(
     tables.format_table,
     {"risk": "share", "days_since_last": "count"}
-    | {"expected_loss": "money"}
-    | dict.fromkeys(["break_even_spend", "cumulative_spend"], "money"),
+    | dict.fromkeys(["expected_loss", "break_even_spend"], "money"),
     currency=currency,
 )
 

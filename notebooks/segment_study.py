@@ -132,13 +132,10 @@ Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, cur
 # %% [markdown]
 # ## 4. Value and repeat buying
 #
-# The segment's net CLV over `horizon_years`, and the share of its customers buying at each relationship age against the base's (cohorts weighted by size). A segment chosen on value is partly chosen on this repeat buying: the comparison describes it, it does not explain it.
+# The spread of the segment's net CLV, and the share of its customers buying at each relationship age against the base's (cohorts weighted by size; a segment chosen on value is partly chosen on this).
 
 # %%
 spread = tables.method_summary(rows[["clv_net"]])
-tables.format_table(spread, currency=currency)
-
-# %%
 segment_log = transactions.loc[transactions["customer_id"].isin(rows.index)]
 retention = lifecycle.cohort_retention(
     segment_log, period=period, observation_end=table.attrs["observation_end"]
@@ -162,7 +159,7 @@ Markdown(
 # %% [markdown]
 # ## 5. Indicators, early warning and the playbook
 #
-# The strategy report's indicators against the rest of the base; the segment's customers the early warning flags (valuable tiers `warning_top_tiers`: decline, P(alive) below one half, or silent beyond three own purchase cycles), by net CLV; the playbook cells that hold the segment.
+# The strategy report's indicators against the rest of the base; how many of the segment's customers the early warning flags (valuable tiers `warning_top_tiers`; the customers themselves are on report 5's list); the playbook cells that hold the segment.
 
 # %%
 kpi_table = strategy.kpis(
@@ -176,21 +173,7 @@ Markdown(
 # %%
 tiers = segments.clv_tiers(table)
 warned = churn.early_warning(table, tiers=tiers, top_tiers=warning_top_tiers)
-at_risk = warned.loc[warned.index.isin(rows.index)]
-(
-    None
-    if at_risk.empty
-    else at_risk.head(top_warnings)[
-        ["stage", "tier", "clv_net", "p_alive", "days_since_last", "purchase_cycle_days", "reasons"]
-    ].pipe(
-        tables.format_table,
-        {"p_alive": "share", "days_since_last": "count", "purchase_cycle_days": "number"},
-        currency=currency,
-        na_rep="—",
-    )
-)
-
-# %%
+at_risk = warned.loc[warned.index.isin(rows.index)]  # the customers: the list of report 5
 recommendation = strategy.recommend(rows, tiers=tiers.loc[rows.index])
 held = recommendation.loc[recommendation["customers"] > 0]
 display(

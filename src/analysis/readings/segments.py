@@ -212,12 +212,9 @@ def cost_matrix_reading(table: pd.DataFrame, summary: pd.DataFrame | None = None
     )
     if not has or summary is None:
         return (
-            "**No cost data.** This customer table was built without the cost of acquiring and "
-            "retaining each customer, so the cost matrix is not computed: it is not filled with "
-            "invented costs. To compute it, pass `costs=` to `customer_table`: a DataFrame "
-            "indexed by `customer_id` with `acquisition_cost` (once, in currency) and "
-            "`retention_cost` (per year while the customer is active); "
-            "`segments.cost_matrix(table)` then splits both at their medians."
+            "**No cost data.** The cost matrix is not computed (no costs are invented): pass "
+            "`costs=` to `customer_table`, indexed by `customer_id` with `acquisition_cost` and "
+            "`retention_cost` (per year), and `segments.cost_matrix` splits both at their medians."
         )
     parts = [
         f"{label} ({_cell(summary, label)})"
