@@ -38,7 +38,7 @@ from .. import config
 from .execute import NotebookFailed, default_workers, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
 from .pool import Job, run_jobs
-from .schema import ParameterError, check_parameters, notebook_values, used_by
+from .schema import RENAMED, ParameterError, check_parameters, notebook_values, used_by
 
 # (the table and the plan live in report.segment_plan, which the runner shares; kept here too)
 from .segment_plan import (
@@ -137,7 +137,7 @@ def build_segment_studies(
         )
     parameters["segmentation"] = segmentation
     if not strict:
-        declared = set(used_by(SEGMENT_NOTEBOOK.stem))
+        declared = {*used_by(SEGMENT_NOTEBOOK.stem), *RENAMED}  # an old name still read
         parameters = {k: v for k, v in parameters.items() if k in declared}
     checked = check_parameters(parameters, SEGMENT_NOTEBOOK.stem)
     if checked.get(TABLE_PARAMETER):  # read by the kernel, whose folder is notebooks/
