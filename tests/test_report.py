@@ -94,6 +94,7 @@ def test_each_parameter_is_declared_once_in_the_schema(nb_path):
 
 def test_the_schema_declares_each_parameter_with_a_kind_a_default_and_a_doc():
     assert schema.NOTEBOOKS[:2] == ("01_data", "02_lifecycle")
+    assert set(schema.NOTEBOOKS) == {p.stem for p in _study_notebooks()} - {"00_reproduction"}
     for name, p in schema.PARAMETERS.items():
         assert p.name == name and p.kind in schema.KINDS and p.doc and p.notebooks, name
         assert schema.convert(p, p.default) == p.default, name  # the default is of its kind
