@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import config, data
-from .cache import run_cached
+from .cache import run_cached, start_order
 from .execute import EXPORT_PARAMETER, NotebookFailed, run_notebook, use_short_warnings
 from .pages import report_summary, to_html, write_index
 from .parameters import ParameterError, resolve_time_frame
@@ -416,6 +416,7 @@ def build_reports(
     build = _Build(notebooks, work, output_dir, parameters, progress, anonymize_ids, workers, frame)
     # the notebook the segment studies wait for starts first, the others in reading order
     queue = sorted(notebooks, key=lambda nb: nb != table_nb) if with_segments else notebooks
+    queue = queue[:1] + start_order(queue[1:], parameters)  # a methods report to execute: early
     jobs = [
         Job(
             nb.stem,
