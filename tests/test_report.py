@@ -98,8 +98,6 @@ def test_the_schema_declares_each_parameter_with_a_kind_a_default_and_a_doc():
     for name, p in schema.PARAMETERS.items():
         assert p.name == name and p.kind in schema.KINDS and p.doc and p.notebooks, name
         assert schema.convert(p, p.default) == p.default, name  # the default is of its kind
-        for notebook, default in p.defaults.items():
-            assert notebook in p.notebooks and schema.convert(p, default) == default
     assert set(schema.RENAMED.values()) <= set(schema.PARAMETERS)
     assert not set(schema.RENAMED) & set(schema.PARAMETERS)
 
@@ -143,8 +141,6 @@ def test_a_notebook_receives_the_values_given_and_the_defaults():
     assert namespace["margin"] == 0.25 and namespace["time_unit"] == "D"
     assert namespace["dataset"] == "cdnow" and namespace["observation_end"] == ""
     assert namespace["unrelated"] == 1 and "segment" not in namespace
-    assert report.receive({}, "segment_study")["top_warnings"] == 10  # its own default
-    assert report.receive({}, "05_strategy")["top_warnings"] == 20
     with pytest.raises(report.ParameterError) as caught:
         report.receive({"margin": "lots", "returns": "ignore"}, "03_clv")
     assert caught.value.problems == [  # in the schema's order
@@ -367,7 +363,7 @@ def test_the_help_lists_every_parameter(capsys):
     out = capsys.readouterr().out
     for name in schema.PARAMETERS:
         assert f"  {name} = " in out, name
-    assert "top_warnings = 20, segment_study: 10  [int; 05_strategy, segment_study]" in out
+    assert "top_warnings = 20  [int; 05_strategy]" in out
 
 
 # --------------------------------------------------------------------------- failures

@@ -108,8 +108,6 @@ def test_the_segment_studies_value_customers_as_04_does():
     """The studies read the table 04_segments wrote: both take its parameters from the schema."""
     table = set(schema.used_by("04_segments")) & set(schema.used_by("segment_study"))
     assert {"dataset", "margin", "cost_per_purchase", "clv_model", "observation_end"} <= table
-    for name in table:
-        assert schema.PARAMETERS[name].defaults == {}, name  # no notebook of its own default
 
 
 def test_a_failing_study_keeps_its_copy_and_log_under_the_segment_s_name(tmp_path, monkeypatch):

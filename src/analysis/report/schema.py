@@ -25,7 +25,7 @@ import os
 import re
 import warnings
 from collections.abc import Callable, Mapping, MutableMapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,8 +101,6 @@ class Parameter:
         Raises ValueError, saying why, for a value the concept refuses.
     loads : str
         The keyword of :func:`analysis.data.load_dataset` it is passed as ("": not a loading option).
-    defaults : mapping
-        Notebook stem to its own default, where one notebook shows another number of rows.
     """
 
     name: str
@@ -114,11 +112,6 @@ class Parameter:
     choices: Callable[[], tuple[str, ...]] | None = None
     allowed: Callable[[Any], Any] | None = None
     loads: str = ""
-    defaults: Mapping[str, Any] = field(default_factory=dict)
-
-    def default_for(self, notebook: str | None) -> Any:
-        """The default in ``notebook`` (the common one unless it has its own)."""
-        return self.defaults.get(notebook, self.default) if notebook else self.default
 
 
 def _returns() -> tuple[str, ...]:
@@ -282,8 +275,7 @@ _DECLARED = (
        (SEGMENTS, STRATEGY)),
     _P("cycle_factor", "float", 3.0, "early warning `overdue`: silent over this many own "
        "purchase cycles", (SEGMENTS, STRATEGY)),
-    _P("top_warnings", "int", 20, "rows of the list of customers at risk", (STRATEGY, SEGMENT),
-       defaults={SEGMENT: 10}),
+    _P("top_warnings", "int", 20, "rows of the list of customers at risk", (STRATEGY,)),
     _P("export_dir", "text", "", "folder for the files written for the reader (customers.csv "
        "and .parquet, plan.yaml); empty: the report folder", (SEGMENTS, STRATEGY)),
     # --- 05: the retention list and the plan-do-check-act round
@@ -331,7 +323,7 @@ def notebook_values(notebook: str, given: Mapping[str, Any] | None = None) -> di
     not read are left out)."""
     given = given or {}
     return {
-        name: given[name] if name in given else PARAMETERS[name].default_for(notebook)
+        name: given[name] if name in given else PARAMETERS[name].default
         for name in used_by(notebook)
     }
 
@@ -572,8 +564,7 @@ def parameter_help(width: int = 100) -> str:
     for p in PARAMETERS.values():
         default = json.dumps(p.default) if p.kind in ("list", "dict") else repr(p.default)
         where = "every notebook" if p.notebooks == LOADING else ", ".join(p.notebooks)
-        own = "".join(f", {nb}: {value!r}" for nb, value in p.defaults.items())
-        lines.append(f"  {p.name} = {default}{own}  [{p.kind}; {where}]")
+        lines.append(f"  {p.name} = {default}  [{p.kind}; {where}]")
         doc = p.doc + (f"; {p.rule}" if p.rule else "")
         lines += textwrap.wrap(doc, width, initial_indent="      ", subsequent_indent="      ")
     return "\n".join(lines)
