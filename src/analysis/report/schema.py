@@ -17,6 +17,7 @@ its own settles them itself with :func:`analysis.dates.time_frame`.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import difflib
 import json
@@ -322,8 +323,8 @@ def notebook_values(notebook: str, given: Mapping[str, Any] | None = None) -> di
     """Every parameter of ``notebook``: the value given, else its default (given names it does
     not read are left out)."""
     given = given or {}
-    return {
-        name: given[name] if name in given else PARAMETERS[name].default
+    return {  # a copy of each default: a notebook that changes its list leaves the schema's
+        name: given[name] if name in given else copy.deepcopy(PARAMETERS[name].default)
         for name in used_by(notebook)
     }
 
