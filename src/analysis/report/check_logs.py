@@ -77,10 +77,10 @@ BLANK = re.compile(r"(?<![A-Za-z])(nan|NaN|NAN|NaT|<NA>)(?![A-Za-z])|^None$")
 TRACEBACK = "Traceback (most recent call last)"
 #: seconds a log may take before its run is stopped
 TIMEOUT = 600.0
-#: set for every log unless ``--full-simulations``: 02_lifecycle's simulated sections (the
-#: accuracy of the stage rules and views, which never read the log) take most of a run at
-#: their default of 2,000 simulated customers, the same on every log; 500 keeps the corpus
-#: within CI's budget and still runs every section
+#: set for every log unless ``--full-simulations``: 06_methods (the accuracy of the stage
+#: rules and views on simulated logs, which never read the log) is executed once for these
+#: values and then copied from its cache (analysis.report.cache) for every other log; 500
+#: simulated customers instead of 2,000 keep that one run short and still run every section
 FAST_PARAMETERS = {"sim_customers": "500"}
 
 
@@ -490,7 +490,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--full-simulations",
         action="store_true",
-        help="keep 02_lifecycle's simulated sections at their default size (default: "
+        help="keep 06_methods' simulations at their default size (default: "
         + ", ".join(f"{k} {v}" for k, v in FAST_PARAMETERS.items())
         + "; they do not read the log)",
     )
