@@ -240,8 +240,8 @@ class PurchaseDays:
             periods=self.periods,
             period=self.period,
             days_per_period=self.days_per_period,
-            first_column=self.first_column[rows],
-            first_day=self.first_day[rows],
+            first_column=self.column[self.offsets[rows]],
+            first_day=self.day[self.offsets[rows]],
             period_start=self.period_start,
             period_end=self.period_end,
             purchases=purchases,
@@ -292,7 +292,9 @@ def purchase_days(
     starts = np.flatnonzero(new)
     c, d, a = c[starts], d[starts], np.add.reduceat(a, starts)
 
-    ords = pd.PeriodIndex(d.astype("datetime64[D]"), freq=period).asi8
+    # the period of each day, read from a table of the log's days (a log spans few days)
+    span = np.arange(d.min(), d.max() + 1).astype("datetime64[D]")
+    ords = pd.PeriodIndex(span, freq=period).asi8[d - d.min()]
     end_ord = pd.Period(end, freq=period).ordinal
     cust_start = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
     base = int(ords[cust_start].min())

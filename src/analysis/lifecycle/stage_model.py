@@ -540,7 +540,7 @@ def decode_realtime(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def model_stage_codes(
-    days: PurchaseDays, view: str, model: StageModel | None = None, step: int = 16384
+    days: PurchaseDays, view: str, model: StageModel | None = None, step: int = 8192
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stage codes of every distinct history in a view, each code's probability, and each customer's history.
 

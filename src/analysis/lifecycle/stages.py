@@ -78,7 +78,8 @@ import pandas as pd
 
 from ..panel import Panel, distinct_sequences, purchase_days
 from ..units import DAYS_PER_MONTH, STAGES, unit_days
-from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY, require_stages
+from ._common import require_stages
+from .rules import REASONS, run_rules
 from .signals import pace_signals
 from .stage_model import StageModel, model_stage_codes
 from .thresholds import THRESHOLDS, Threshold, resolve_thresholds, thresholds_table
@@ -95,116 +96,6 @@ __all__ = [
     "current_stages",
     "stage_mix",
 ]
-
-
-# --------------------------------------------------------------------------
-# The rules
-# --------------------------------------------------------------------------
-
-
-_R_NONE = -1
-#: What decided each stage (the ``reason`` column of :func:`assign_stages`).
-REASONS: tuple[str, ...] = (
-    "first purchase",  # exploration starts
-    "trial",  # exploration continues
-    "rising pace",  # into or within formation
-    "repeat buyer past the trial",  # exploration -> formation without a clear rise
-    "forming",  # formation continues (formation_months not reached in all, or no plateau yet)
-    "plateau",  # formation -> stability
-    "steady",  # stability continues
-    "silent",  # no purchase for gap_factor cycles (trial_months before formation_repeats)
-    "pace falling",  # significantly below the customer's own previous level
-    "p_alive low",  # probably no longer active
-    "recovered",  # decline -> formation
-    "still low",  # decline continues
-)
-(
-    _R_FIRST, _R_TRIAL, _R_RISING, _R_SEASONED, _R_FORMING, _R_PLATEAU, _R_STEADY,
-    _R_SILENT, _R_FALLING, _R_GONE, _R_RECOVERED, _R_STILL_LOW,
-) = range(len(REASONS))  # fmt: skip
-
-
-def _run_rules(
-    panel: Panel, sig: dict[str, np.ndarray], th: dict[str, float], p_alive: np.ndarray | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """The stage recursion over periods; returns stage codes and rule codes (customer x period)."""
-    n, m = panel.shape
-    per_month = DAYS_PER_MONTH / panel.days_per_period  # periods per month
-    trial = th["trial_months"] * per_month
-    min_formation = max(1, int(round(th["formation_months"] * per_month)))
-    repeats_needed = int(th["formation_repeats"])
-    past_trial = int(th["past_trial_repeats"])
-
-    gap = sig["periods_since_purchase"]
-    cycle = sig["mean_cycle_periods"]
-    with np.errstate(invalid="ignore"):
-        # Until the customer has formation_repeats repeat purchases its own cycle is not
-        # established and the trial window applies; after that, silence is measured in cycles.
-        own_cycle = sig["repeat_purchases"] >= repeats_needed
-        silent = np.where(own_cycle, (gap > th["gap_factor"] * cycle), gap > trial)
-        falling = sig["p_falling"] < th["alpha_fall"]
-        rising = sig["p_rising"] < th["alpha_rise"]
-        # the plateau asks of the last period alone: a climb that has ended still shows in
-        # the longer scales for a few periods
-        climbing = sig["p_rising_last"] < th["alpha_rise"]
-    gone = np.zeros((n, m), dtype=bool)
-    if p_alive is not None:
-        with np.errstate(invalid="ignore"):
-            gone = np.nan_to_num(p_alive, nan=1.0) < th["p_alive_min"]
-    declining = silent | falling | gone
-    has_repeats = sig["repeat_purchases"] >= repeats_needed
-    seasoned = (sig["repeat_purchases"] >= past_trial) & (
-        sig["age"] >= th["exploration_months"] * per_month
-    )
-    forming = has_repeats & rising
-    recovered = (panel.purchases > 0) & rising & ~declining
-
-    stage = np.full((n, m), -1, dtype=np.int8)
-    reason = np.full((n, m), _R_NONE, dtype=np.int8)
-    formed = np.zeros(n, dtype=np.int64)  # periods spent in formation so far, in all
-    current = np.full(n, -1, dtype=np.int8)
-    for j in range(m):
-        prev = panel.first_column < j  # customers with a previous period
-        new = current.copy()
-        why = np.full(n, _R_NONE, dtype=np.int8)
-        dec = declining[:, j]
-        why_dec = np.where(silent[:, j], _R_SILENT, np.where(falling[:, j], _R_FALLING, _R_GONE))
-
-        e = prev & (current == EXPLORATION)
-        f = prev & (current == FORMATION)
-        s = prev & (current == STABILITY)
-        d = prev & (current == DECLINE)
-        # decline can follow any stage
-        to_dec = (e | f | s) & dec
-        new[to_dec], why[to_dec] = DECLINE, why_dec[to_dec]
-        # exploration -> formation: a rising pace with repeat purchases, or a repeat buyer
-        # past the trial
-        up = e & ~dec & (forming[:, j] | seasoned[:, j])
-        new[up] = FORMATION
-        why[up] = np.where(forming[up, j], _R_RISING, _R_SEASONED)
-        why[e & ~dec & ~up] = _R_TRIAL
-        # formation -> stability: formation has lasted its length in all, and the last
-        # period's pace is no rise over the period before
-        plateau = f & ~dec & (formed >= min_formation) & ~climbing[:, j]
-        new[plateau], why[plateau] = STABILITY, _R_PLATEAU
-        keep = f & ~dec & ~plateau
-        why[keep] = np.where(rising[keep, j], _R_RISING, _R_FORMING)
-        why[s & ~dec] = _R_STEADY
-        # decline -> formation when the customer buys again at a rising pace (never straight
-        # to stability)
-        back = d & recovered[:, j]
-        new[back], why[back] = FORMATION, _R_RECOVERED
-        stay = d & ~back
-        why[stay] = np.where(dec[stay], why_dec[stay], _R_STILL_LOW)
-        # the first period is exploration
-        start = panel.first_column == j
-        new[start], why[start] = EXPLORATION, _R_FIRST
-
-        formed += new == FORMATION
-        current = new
-        stage[:, j] = current
-        reason[:, j] = why
-    return stage, reason
 
 
 def _p_alive_cells(p_alive, panel: Panel) -> np.ndarray | None:
@@ -409,9 +300,26 @@ def assign_stages(
     stage_codes = np.empty(total, dtype=np.int8)
     reason_codes = np.empty(total, dtype=np.int8)
     chosen = np.empty(total, dtype=np.float32) if method == "model" else None
-    first = days.first_column
-    # what differs between customers with the same purchase days: ids, periods, spend and,
-    # with the model, the stages (read on the model's own distinct histories)
+    # the signals (and the rules) depend on the purchase days alone: a history that several
+    # customers share is read once, up front; the others as their block comes
+    rules = method == "rules"
+    if p_alive is None:
+        index, history = distinct_sequences(days.offsets, days.day)
+        size = np.bincount(history)
+        shared = np.flatnonzero(size > 1)
+        slot = np.full(len(index), -1)
+        slot[shared] = np.arange(len(shared))
+        slot = slot[history]
+        store = {}
+        for lo in range(0, len(shared), _BLOCK):
+            part = _history_cells(days, index[shared[lo : lo + _BLOCK]], window, th, None, rules)
+            for name, values in part.items():
+                if name not in store:
+                    store[name] = np.empty((len(shared), m), dtype=values.dtype)
+                store[name][lo : lo + len(values)] = values
+            del part
+    else:  # P(alive) is a customer's own
+        slot = np.full(n, -1)
     for lo in range(0, n, _BLOCK):
         rows = np.arange(lo, min(n, lo + _BLOCK))
         panel = days.panel(rows)
@@ -419,50 +327,40 @@ def assign_stages(
         cells = slice(int(start[lo]), int(start[rows[-1] + 1]))
         out["customer_id"][cells] = panel.customer_ids[r]
         ordinals[cells] = days.periods.asi8[c]
+        out["age"][cells] = c - panel.first_column[r]
+        out["purchases"][cells] = panel.purchases[r, c]
         out["spend"][cells] = panel.spend[r, c]
-        if method == "model":
+        if not rules:
             mine = model_history[rows]
             stage_codes[cells] = codes[mine][r, c]
             chosen[cells] = probability[mine][r, c]
-        del panel
-    # the signals (and the rules) depend on the purchase days alone: each distinct history is
-    # read once, a block at a time, and its cells copied to every customer who has it
-    if p_alive is None:
-        index, history = distinct_sequences(days.offsets, days.day)
-    else:  # P(alive) is a customer's own
-        index = history = np.arange(n)
-    members = np.argsort(history, kind="stable")
-    bounds = np.r_[0, np.cumsum(np.bincount(history, minlength=len(index)))]
-    for lo in range(0, len(index), _BLOCK):
-        hi = min(len(index), lo + _BLOCK)
-        panel = days.panel(index[lo:hi])
-        sig = pace_signals(panel, window, th["growth_ratio"], th["decline_ratio"])
-        if method == "rules":
-            alive = _p_alive_cells(p_alive, panel)
-            stage, reason = _run_rules(panel, sig, th, alive)
-        for part in range(bounds[lo], bounds[hi], 2 * _BLOCK):
-            who = members[part : min(bounds[hi], part + 2 * _BLOCK)]
-            size = m - first[who]
-            within = np.arange(int(size.sum())) - np.repeat(np.cumsum(size) - size, size)
-            cells = np.repeat(start[who], size) + within
-            r = np.repeat(history[who] - lo, size)
-            c = np.repeat(first[who], size) + within
-            out["age"][cells] = sig["age"][r, c]
-            out["purchases"][cells] = panel.purchases[r, c]
-            for name in _SIGNAL_COLUMNS:
-                out[name][cells] = sig[name][r, c]
-            if method == "rules":
-                if alive is not None:
-                    out["p_alive"][cells] = alive[r, c]
-                stage_codes[cells] = stage[r, c]
-                reason_codes[cells] = reason[r, c]
-        del panel, sig
+        # each cell's (history, period) as a flat index into the shared or the block's own
+        own = slot[rows] < 0
+        local = _history_cells(days, rows[own], window, th, p_alive, rules) if own.any() else {}
+        at = np.where(own, np.cumsum(own) - 1, slot[rows])[r] * m + c
+        mine = own[r]
+        targets = {name: out[name] for name in _SIGNAL_COLUMNS}
+        if rules:
+            targets |= {"stage": stage_codes, "reason": reason_codes}
+            if p_alive is not None:
+                targets["p_alive"] = out["p_alive"]
+        for name, column in targets.items():
+            into = column[cells]  # a view: the block's rows of the column
+            if own.any():
+                into[mine] = local[name].ravel().take(at[mine])
+            if not own.all():
+                into[~mine] = store[name].ravel().take(at[~mine])
+        del panel, local
     if method == "model":
         reasons = list(MODEL_REASONS)
         reason_codes[:] = MODEL_REASONS.index(view)
     else:
         reasons = list(REASONS)
     out["period"] = pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(days.periods.freq))
+    # what the frame does not need goes before the frame is built (its codes are copied)
+    del days, slot, start
+    if p_alive is None:
+        del store, history, index
     out["stage"] = pd.Categorical.from_codes(stage_codes, categories=list(STAGES), ordered=True)
     out["reason"] = pd.Categorical.from_codes(reason_codes, categories=reasons)
     if chosen is not None:
@@ -472,6 +370,19 @@ def assign_stages(
     frame.attrs["view"] = view
     frame.attrs["period"] = period
     return frame
+
+
+def _history_cells(days, rows, window, th, p_alive, rules: bool) -> dict[str, np.ndarray]:
+    """The signal columns (and the rules' stage and reason codes) of customers ``rows``, (k, m) each."""
+    panel = days.panel(rows)
+    sig = pace_signals(panel, window, th["growth_ratio"], th["decline_ratio"])
+    out = {name: sig[name] for name in _SIGNAL_COLUMNS}
+    if rules:
+        alive = _p_alive_cells(p_alive, panel)
+        out["stage"], out["reason"] = run_rules(panel, sig, th, alive)
+        if alive is not None:
+            out["p_alive"] = alive
+    return out
 
 
 def _last_runs(stage: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -524,7 +435,7 @@ def current_stages(
         for lo in range(0, len(index), _BLOCK):
             panel = days.panel(index[lo : lo + _BLOCK])
             sig = pace_signals(panel, window, th["growth_ratio"], th["decline_ratio"])
-            stage, _ = _run_rules(panel, sig, th, _p_alive_cells(p_alive, panel))
+            stage, _ = run_rules(panel, sig, th, _p_alive_cells(p_alive, panel))
             last[lo : lo + _BLOCK], run[lo : lo + _BLOCK] = _last_runs(stage)
     return pd.DataFrame(
         {
