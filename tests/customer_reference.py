@@ -77,8 +77,8 @@ def cases() -> dict[str, tuple]:
     }
 
 
-def build(name: str, cost_keyword: str = "cost_per_purchase") -> pd.DataFrame:
-    """The customer table of one case, as the code of today computes it."""
+def build(name: str, cost_keyword: str = "cost_per_purchase", **extra) -> pd.DataFrame:
+    """The customer table of one case, as the code of today computes it (``extra`` added)."""
     from analysis.customers import customer_table
 
     load, settings, with_costs = cases()[name]
@@ -88,7 +88,7 @@ def build(name: str, cost_keyword: str = "cost_per_purchase") -> pd.DataFrame:
         kwargs[cost_keyword] = kwargs.pop("cost")
     if with_costs:
         kwargs["costs"] = _costs(pd.Index(np.sort(log["customer_id"].unique())))
-    return customer_table(log, **kwargs)
+    return customer_table(log, **kwargs, **extra)
 
 
 def attrs_record(table: pd.DataFrame) -> dict:

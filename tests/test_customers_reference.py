@@ -71,3 +71,11 @@ def test_customer_table_equals_its_reference(name):
     ref = pd.read_parquet(REFERENCE_DIR / f"{name}.parquet")
     _compare(table, ref)
     _compare_attrs(record, json.loads((REFERENCE_DIR / f"{name}.json").read_text()))
+
+
+@pytest.mark.parametrize("name, block_size", [("cdnow_sample_costs", 700), ("simulated", 1_500)])
+def test_the_table_in_customer_blocks_equals_its_reference(name, block_size):
+    """Blocks change nothing but the rounding of the discount sums (about 1e-16 relative)."""
+    table = build(name, block_size=block_size)
+    _compare(table, pd.read_parquet(REFERENCE_DIR / f"{name}.parquet"))
+    _compare_attrs(attrs_record(table), json.loads((REFERENCE_DIR / f"{name}.json").read_text()))

@@ -59,6 +59,7 @@ def customer_table(
     min_spend_buyers: int = MIN_SPEND_BUYERS,
     current_days: int = CURRENT_VALUE_DAYS,
     currency: str = "$",
+    block_size: int | None = None,
     **renamed,
 ) -> pd.DataFrame:
     """One row per customer: history, lifecycle stage, model predictions and value.
@@ -99,6 +100,16 @@ def customer_table(
         revenue makes ``current_value``.
     currency : str
         Written in the model note (the value of a purchase of a log without amounts).
+    block_size : int, optional
+        Customers per block. The summaries, the purchase history and the
+        fits take every customer at once (the fits on the distinct
+        summary rows); the stages, the model columns and the intervals are
+        then computed a block of customers at a time, with the same fitted
+        models and the same parameter draws, so the table is the same as
+        without blocks. Bounds the memory of the stage classifier and of
+        the interval draws (draws x distinct rows of a block) at ten
+        million customers; the draws are then evaluated once per block.
+        None (the default): one block.
     **renamed
         ``cost_per_order``, the old name of ``cost_per_purchase``, is read
         with a FutureWarning in this release only.
@@ -150,7 +161,6 @@ def customer_table(
     summary = rfm.summarize(transactions, time_unit, observation_end=end)
     history = purchase_history(transactions, end, current_days).reindex(summary.index)
     cost_table = check_costs(costs, summary.index) if costs is not None else None
-    stages = latest_stages(transactions, period, end).reindex(summary.index)
 
     fitted = fit_table_models(
         transactions,
@@ -168,45 +178,53 @@ def customer_table(
         if model_fit is not None and model_fit.boundary:
             warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=2)
 
+    settings = {
+        "time_unit": time_unit,
+        "horizon_years": horizon_years,
+        "annual_discount_rate": annual_discount_rate,
+        "margin": margin,
+    }
     retention = None
     if cost_table is not None and "retention_cost" in cost_table.columns:
         retention = cost_table["retention_cost"].to_numpy()
-    scores = model_columns(
-        fitted.count_model,
-        fitted.spend,
-        summary,
-        time_unit=time_unit,
-        period=period,
-        horizon_years=horizon_years,
-        annual_discount_rate=annual_discount_rate,
-        margin=margin,
-        cost_per_purchase=cost_per_purchase,
-        retention_cost=retention,
-    )
-
-    table = pd.concat([summary[rfm.SUMMARY_COLUMNS], history[list(HISTORY_COLUMNS)]], axis=1)
-    table["stage"] = pd.Categorical(stages["stage"], list(STAGES), ordered=True)
-    table["periods_in_stage"] = stages["periods_in_stage"].to_numpy(dtype=np.int64)
-    for col in MODEL_COLUMNS:
-        table[col] = scores[col].to_numpy()
-    table["potential_value"] = scores["clv_net"].to_numpy()
-    table["current_value"] = float(margin) * history["recent_revenue"]
-    table = table[list(COLUMNS)]
-    if interval is not None:
-        bounds = customer_intervals(
+    parts = []
+    for block, log in _customer_blocks(transactions, summary.index, block_size):
+        scores = model_columns(
             fitted.count_model,
-            fitted.spend,
-            summary,
-            spend_model=fitted.spend_model,
-            horizon_years=horizon_years,
-            annual_discount_rate=annual_discount_rate,
-            margin=margin,
-            time_unit=time_unit,
-            level=interval,
-            points=scores,
+            fitted.spend.iloc[block],
+            summary.iloc[block],
+            period=period,
+            cost_per_purchase=cost_per_purchase,
+            retention_cost=None if retention is None else retention[block],
+            **settings,
         )
-        for col in INTERVAL_COLUMNS:
-            table[col] = bounds[col].to_numpy()
+        part = pd.concat(
+            [summary[rfm.SUMMARY_COLUMNS].iloc[block], history[list(HISTORY_COLUMNS)].iloc[block]],
+            axis=1,
+        )
+        stages = latest_stages(log, period, end).reindex(part.index)
+        part["stage"] = pd.Categorical(stages["stage"], list(STAGES), ordered=True)
+        part["periods_in_stage"] = stages["periods_in_stage"].to_numpy(dtype=np.int64)
+        for col in MODEL_COLUMNS:
+            part[col] = scores[col].to_numpy()
+        part["potential_value"] = scores["clv_net"].to_numpy()
+        part["current_value"] = float(margin) * history["recent_revenue"].iloc[block]
+        part = part[list(COLUMNS)]
+        if interval is not None:
+            bounds = customer_intervals(
+                fitted.count_model,
+                fitted.spend.iloc[block],
+                summary.iloc[block],
+                spend_model=fitted.spend_model,
+                level=interval,
+                points=scores,
+                **settings,
+            )
+            for col in INTERVAL_COLUMNS:
+                part[col] = bounds[col].to_numpy()
+        parts.append(part)
+    table = parts[0] if len(parts) == 1 else pd.concat(parts)
+    del parts
     if cost_table is not None:
         table = table.join(cost_table)
 
@@ -234,6 +252,25 @@ def customer_table(
         "value_unit": "purchases" if basis.in_purchases else "currency",
     }
     return table
+
+
+def _customer_blocks(transactions: pd.DataFrame, ids: pd.Index, block_size: int | None):
+    """(positions in ``ids``, the log of those customers) for each block of ``block_size``."""
+    if block_size is None or block_size >= len(ids):
+        yield slice(0, len(ids)), transactions
+        return
+    if int(block_size) != block_size or block_size < 1:
+        raise ValueError(f"block_size must be a whole number of customers >= 1, got {block_size!r}")
+    block_size = int(block_size)
+    # each row's customer position in ids (sorted); a stable sort keeps the log order in a block
+    position = ids.get_indexer(transactions["customer_id"])
+    order = np.argsort(position // block_size, kind="stable")
+    bounds = np.searchsorted(
+        position[order] // block_size, np.arange(0, len(ids) // block_size + 2)
+    )
+    for k, lo in enumerate(range(0, len(ids), block_size)):
+        rows = order[bounds[k] : bounds[k + 1]]
+        yield slice(lo, min(lo + block_size, len(ids))), transactions.iloc[rows]
 
 
 def _renamed_cost(cost_per_purchase, renamed: dict):
