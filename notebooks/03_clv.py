@@ -75,7 +75,7 @@ findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DIS
 # %% [markdown]
 # ## 1. Three models of repeat buying
 #
-# While "alive" a customer buys at her own Poisson rate (gamma-distributed across customers) and at some unobserved moment leaves for good. **BG/NBD** (Fader, Hardie & Lee 2005) lets her leave after a repeat purchase, **Pareto/NBD** (Schmittlein et al. 1987) at any moment, **MBG/NBD** (Batislam et al. 2007) also right after her first purchase. Each is fitted by maximum likelihood on the calibration period (the published values are checked in `00_reproduction`); the figure sets the number of customers with 0, 1, 2, ... repeat purchases against each model's expectation.
+# While "alive" a customer buys at her own Poisson rate and at some unobserved moment leaves for good: after a repeat purchase (**BG/NBD**, Fader, Hardie & Lee 2005), at any moment (**Pareto/NBD**, Schmittlein et al. 1987) or also right after her first purchase (**MBG/NBD**, Batislam et al. 2007). Each is fitted on the calibration period; the figure sets the customers with 0, 1, 2, ... repeat purchases against each model's expectation.
 
 # %%
 Markdown(readings.cut_line(calibration, "Sections 1 to 4", calibration_end, observation_end))
@@ -112,7 +112,7 @@ Markdown(
 # %% [markdown]
 # ## 2. Do the models predict the holdout?
 #
-# Fitted on the calibration period only, each model predicts every customer's purchases in the holdout from her own history: by number of repeat purchases in calibration (the last group collects the heaviest buyers), in total, and week by week for the whole cohort. The shaded bands are the valuation model's 90% range: darker, the uncertainty of its parameters; lighter, with the chance in who buys when.
+# Each model, fitted on the calibration period, predicts every customer's holdout purchases from her own history: by repeat purchases in calibration, in total, and week by week. The bands are the valuation model's 90% range (darker: its parameters' uncertainty; lighter: with the chance in who buys when).
 
 # %%
 holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
@@ -163,7 +163,7 @@ Markdown(
 # %% [markdown]
 # ## 3. Spend per purchase: the Gamma-Gamma model
 #
-# The Gamma-Gamma model (Fader, Hardie & Lee 2005) shrinks each repeat buyer's mean spend towards the population mean, the less the more purchases she made. It assumes spend does not depend on frequency (checked below). Without amounts, or without spread in spend, the valuation uses the fixed value of a purchase or each customer's observed mean.
+# The Gamma-Gamma model (Fader, Hardie & Lee 2005) shrinks each repeat buyer's mean spend towards the population mean, the less the more she bought; it assumes spend independent of frequency. Without amounts or spread in spend, the valuation uses a purchase's fixed value or each customer's observed mean.
 
 # %%
 repeat_buyers = rfm.repeat_buyers(calibration)
@@ -208,7 +208,7 @@ Markdown(readings.scorecard_reading(card, currency=currency))
 # %% [markdown]
 # ## 5. What each customer is worth
 #
-# The models are fitted again on the whole log, so every customer is valued from what the firm knows today. A customer's CLV is her expected purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate` a year, times her expected spend per purchase, times the margin. The model is the study's one valuation model (`clv_model`): by default the one with the smallest holdout error per customer (the rule of `analysis.clv.choice`), so a customer has one CLV in every report.
+# Refitted on the whole log, the model values each customer: expected purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate`, times expected spend per purchase, times the margin. It is the study's one valuation model (`clv_model`; by default the smallest holdout error per customer, `analysis.clv.choice`), so a customer has one CLV in every report.
 
 # %%
 fitted_now, not_fitted_now = clv.fit_models(count_models, whole)

@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 5. What to do: the playbook by stage and value, early warning, KPIs and plan-do-check-act
 #
-# The customer table (stage, P(alive), `clv_net`) turned into action: the playbook's prescription per stage x value cell, the valuable customers to contact before they go quiet and what that is worth, the indicators to watch, and one plan-do-check-act round. Value is **margin x revenue** at the assumed `margin`, net of `cost_per_purchase` (none by default: no value is negative, the exit cells stay empty).
+# The customer table turned into action: the playbook per stage x value cell, the valuable customers to contact before they go quiet and what that is worth, the indicators to watch, one plan-do-check-act round. Value is **margin x revenue** at the assumed `margin`, net of `cost_per_purchase` (none by default, so the exit cells stay empty).
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -158,7 +158,7 @@ if learned and risk_model.reliability is not None:
     fig.tight_layout()
 
 # %% [markdown]
-# Each score ranks the customers from the calibration data: **expected_purchases**, **p_alive**, **days_since_last**, **overdue** (silence in own purchase cycles), **warning_score** (the hand-weighted early warning), **p_quiet** (the model's probability of no purchase) and the learned **risk**. The figure gives each score's AUC (0.5 a coin toss, 1 perfect) and lift in the top `lift_fraction`, against the best other score with a 90% bootstrap interval (holding 0: no difference).
+# The scores (from the calibration data): **expected_purchases**, **p_alive**, **days_since_last**, **overdue** (silence in own purchase cycles), **warning_score** (the hand-weighted early warning), **p_quiet** (the model's probability of no purchase) and the learned **risk**; each one's AUC (0.5 a coin toss, 1 perfect) and lift in the top `lift_fraction` against the best other score, with a 90% bootstrap interval.
 
 # %%
 active = churn.active_between(

@@ -26,12 +26,10 @@ def save_rate_note(save_rate: float, save_rate_range=(0.15, 0.48)) -> str:
     """The plain statement that the save rate is an assumption until a holdout group measures it."""
     lo, hi = save_rate_range
     return (
-        f"The save rate, {percent(save_rate, 0)} of the customers who would go quiet kept by one "
-        f"contact, is an **assumption**, not a measurement: it is the mean offer-acceptance rate "
-        f"that Verbraken, Verbeke and Baesens (2013) assume for telecom retention campaigns "
-        f"(90% of their range between {percent(lo, 0)} and {percent(hi, 0)}). Every break-even "
-        "spend scales with it. It stays an assumption until a randomised holdout group of the "
-        "list, left uncontacted, shows how many of the contacted customers the action kept."
+        f"The save rate, {percent(save_rate, 0)} of the would-be quiet customers kept by one "
+        f"contact, is an **assumption** (the offer acceptance Verbraken, Verbeke and Baesens 2013 "
+        f"assume for telecom, range {percent(lo, 0)} to {percent(hi, 0)}): every break-even spend "
+        "scales with it until a holdout group of the list measures it."
     )
 
 
