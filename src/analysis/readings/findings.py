@@ -363,7 +363,12 @@ def strategy_findings(
                 f"quiet{score}; they stand to lose {money(loss['expected_loss'].sum(), currency)} "
                 f"of value, so contacting them is worth at most "
                 f"{money(loss['break_even_spend'].sum(), currency)} in all at the assumed save "
-                f"rate; the playbook's priorities allow {money(total['budget'], currency)}.",
+                "rate; "
+                + (
+                    "the playbook's priorities allow all of it."
+                    if abs(float(total["budget"]) - float(loss["break_even_spend"].sum())) < 0.5
+                    else f"the playbook's priorities allow {money(total['budget'], currency)}."
+                ),
             )
         )
     if precision is not None and {"flagged", "valuable, not flagged"} <= set(precision.index):
