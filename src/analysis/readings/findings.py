@@ -359,7 +359,8 @@ def strategy_findings(
                     "budget": float(total["budget"]),
                     "score": None if choice is None else choice.best,
                 },
-                f"{count(len(loss), 'valuable customer')} are more likely than average to go "
+                f"{count(len(loss), 'valuable customer')} {'is' if len(loss) == 1 else 'are'} more "
+                f"likely than average to go "
                 f"quiet{score}; they stand to lose {money(loss['expected_loss'].sum(), currency)} "
                 f"of value, so contacting them is worth at most "
                 f"{money(loss['break_even_spend'].sum(), currency)} in all at the assumed save "
