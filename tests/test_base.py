@@ -108,3 +108,19 @@ def test_as_frame_accepts_frames_and_mappings_only():
     pd.testing.assert_frame_equal(base.as_frame({"x": [1, 2]}), frame)
     with pytest.raises(TypeError, match="DataFrame"):
         base.as_frame([[1, 2]])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_weighted_sums_equal_the_dot_product(order):
+    rng = np.random.default_rng(7)
+    w = rng.integers(1, 50, 20_000).astype(float)
+    cols = np.asarray(rng.normal(size=(20_000, 4)) * [1.0, 1e3, 1e-3, 7.0], order=order)
+    got = rows.weighted_columns(w, cols)
+    assert got.shape == (4,)
+    np.testing.assert_allclose(got, w @ cols, rtol=1e-11, atol=1e-9)
+    assert rows.weighted_total(w, cols[:, 1]) == pytest.approx(
+        float(np.dot(w, cols[:, 1])), rel=1e-12
+    )
+    # a permutation of the rows changes the pairwise sum only in its last bits
+    perm = rng.permutation(len(w))
+    np.testing.assert_allclose(rows.weighted_columns(w[perm], cols[perm]), got, rtol=1e-12)

@@ -24,7 +24,7 @@ from analysis.models import (
     ParetoNBD,
     ShiftedBetaGeo,
 )
-from analysis.models.degenerate import beta_binomial_max_loglik, nbd_max_loglik
+from analysis.models.degenerate import NBDRows, beta_binomial_max_loglik, nbd_max_loglik
 
 
 def nbd_summary(n: int = 3000, r: float = 0.8, alpha: float = 6.0, seed: int = 5) -> pd.DataFrame:
@@ -101,6 +101,58 @@ def test_nbd_max_loglik_recovers_known_optimum():
     ]
     assert best >= max(grid) - 1e-6
     assert best - max(grid) < 1.0
+
+
+def _nbd_uncompressed_max(x, t) -> float:
+    """The NBD's maximum the direct way: every customer's row, numerical derivatives."""
+    from scipy import optimize
+    from scipy.special import gammaln
+
+    def neg(z):
+        r, a = np.exp(z)
+        return -float(np.sum(gammaln(r + x) - gammaln(r) + r * np.log(a) - (r + x) * np.log(a + t)))
+
+    res = optimize.minimize(
+        neg,
+        np.zeros(2),
+        method="Nelder-Mead",
+        options={"xatol": 1e-10, "fatol": 1e-10, "maxiter": 4000},
+    )
+    return -float(res.fun)
+
+
+def test_nbd_check_on_distinct_rows_equals_the_direct_fit(cdnow_sample_summary):
+    """The check fits the NBD on the distinct (x, T) rows with its analytic gradient."""
+    data = cdnow_sample_summary
+    x, t = data["frequency"].to_numpy(float), data["T"].to_numpy(float)
+    nbd_rows = NBDRows(x, t, np.ones(len(x)))
+    assert len(nbd_rows.x) < len(x) and nbd_rows.weight.sum() == len(x)
+    assert nbd_max_loglik(x, t, np.ones(len(x))) == pytest.approx(
+        _nbd_uncompressed_max(x, t), abs=1e-6
+    )
+    # the analytic gradient against central differences
+    r, a = 0.6, 3.0
+    _, grad = nbd_rows.loglik(r, a, gradient=True)
+    h = 1e-6
+    num = [
+        (nbd_rows.loglik(r + h, a) - nbd_rows.loglik(r - h, a)) / (2 * h),
+        (nbd_rows.loglik(r, a + h) - nbd_rows.loglik(r, a - h)) / (2 * h),
+    ]
+    np.testing.assert_allclose(grad, num, rtol=1e-6)
+
+
+@pytest.mark.parametrize("how", ["up", "down", "permuted"])
+def test_nbd_check_does_not_move_with_the_last_bits_of_the_input(
+    no_dropout, cdnow_sample_summary, how
+):
+    """The check's value moves by far less than NO_GAIN under a 1e-12 scaling or a permutation."""
+    from fit_outcomes import perturbed
+
+    for data in (no_dropout, cdnow_sample_summary[["frequency", "recency", "T"]]):
+        base = nbd_max_loglik(data["frequency"], data["T"], np.ones(len(data)))
+        moved = perturbed(data, ("recency", "T"), how)
+        again = nbd_max_loglik(moved["frequency"], moved["T"], np.ones(len(moved)))
+        assert again == pytest.approx(base, abs=1e-6)
 
 
 @pytest.mark.parametrize("model_cls", [BetaGeo, ParetoNBD, ModifiedBetaGeo])

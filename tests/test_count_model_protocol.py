@@ -120,6 +120,23 @@ def test_the_time_unit_comes_from_the_constructor_or_the_data(weekly):
     assert BetaGeo.from_params(BetaGeo().fit(weekly).params, time_unit="W").time_unit == "W"
 
 
+def test_the_time_unit_is_an_argument_of_fit(weekly):
+    cols = weekly[["frequency", "recency", "T"]]
+    plain = pd.DataFrame(cols.to_numpy(), columns=cols.columns)  # no attrs, as after a merge
+    assert not plain.attrs
+    model = BetaGeo().fit(plain, time_unit="W")
+    assert model.time_unit == "W"
+    # the same fit as from the summary that carries its unit
+    np.testing.assert_array_equal(model.params, BetaGeo().fit(weekly).params)
+    assert BetaGeo().fit(weekly, time_unit="W").time_unit == "W"
+    with pytest.raises(DataValidationError, match="fit's time_unit='D'"):
+        BetaGeo().fit(weekly, time_unit="D")
+    with pytest.raises(DataValidationError, match="constructor's time_unit='M'"):
+        BetaGeo(time_unit="M").fit(plain, time_unit="W")
+    with pytest.raises(ValueError, match="time_unit must be one of"):
+        BetaGeo().fit(plain, time_unit="weeks")
+
+
 def test_models_outside_the_protocol():
     # a contract model and a spend model have no per-customer purchase predictions
     assert not isinstance(ShiftedBetaGeo(), CountModel)

@@ -90,11 +90,16 @@ def resolve_model(model: str) -> str | None:
     )
 
 
-def fit_quietly(cls, data):
-    """Fit a model, its BoundaryFitWarning held back (the caller re-issues the chosen one's)."""
+def fit_quietly(cls, data, time_unit: str | None = None):
+    """Fit a model, its BoundaryFitWarning held back (the caller re-issues the chosen one's).
+
+    ``time_unit`` is the unit of the data's times (by default the summary's
+    ``attrs["time_unit"]``).
+    """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BoundaryFitWarning)
-        return cls().fit(data)
+        # a spend model (Gamma-Gamma) has no time unit
+        return cls().fit(data) if time_unit is None else cls().fit(data, time_unit=time_unit)
 
 
 def _holdout_length(calibration: pd.DataFrame) -> float:
@@ -134,14 +139,14 @@ class ModelChoice:
         return iter((self.model, self.name, self.note))
 
 
-def _holdout_errors(calibration, names) -> tuple[dict[str, float], dict[str, str]]:
+def _holdout_errors(calibration, names, time_unit=None) -> tuple[dict[str, float], dict[str, str]]:
     """Each named model fitted on the calibration summary: mean absolute holdout error."""
     t = _holdout_length(calibration)
     actual = calibration["frequency_holdout"].to_numpy(dtype=float)
     errors, reasons = {}, {}
     for name in names:
         try:
-            fitted = fit_quietly(COUNT_MODELS[name], calibration)
+            fitted = fit_quietly(COUNT_MODELS[name], calibration, time_unit)
         except ConvergenceError as err:
             reasons[name] = str(err).strip().rstrip(".")
             continue
@@ -151,7 +156,10 @@ def _holdout_errors(calibration, names) -> tuple[dict[str, float], dict[str, str
 
 
 def choose_count_model(
-    summary: pd.DataFrame, model: str = "auto", calibration: pd.DataFrame | None = None
+    summary: pd.DataFrame,
+    model: str = "auto",
+    calibration: pd.DataFrame | None = None,
+    time_unit: str | None = None,
 ) -> ModelChoice:
     """Fit the count models to a summary and choose the valuation's by :data:`CHOICE_RULE`.
 
@@ -166,6 +174,8 @@ def choose_count_model(
     calibration : DataFrame, optional
         The same log summarised with a ``calibration_end`` (holdout columns);
         without it the rule skips its holdout step and says so.
+    time_unit : str, optional
+        The unit of both summaries' times (by default their ``attrs["time_unit"]``).
 
     Raises
     ------
@@ -174,7 +184,7 @@ def choose_count_model(
     """
     forced = resolve_model(model)
     if forced is not None:
-        fitted = fit_quietly(COUNT_MODELS[forced], summary)
+        fitted = fit_quietly(COUNT_MODELS[forced], summary, time_unit)
         others = [k for k in COUNT_MODELS if k != forced]
         note = f"{forced} given by name (model={model!r}; {' and '.join(others)} not fitted)."
         table = pd.DataFrame(
@@ -193,7 +203,7 @@ def choose_count_model(
     fits, errors = {}, {}
     for name, cls in COUNT_MODELS.items():
         try:
-            fits[name] = fit_quietly(cls, summary)
+            fits[name] = fit_quietly(cls, summary, time_unit)
         except ConvergenceError as err:  # DegenerateDataError included
             errors[name] = str(err).strip().rstrip(".")
     if not fits:
@@ -212,7 +222,7 @@ def choose_count_model(
 
     holdout, cal_reasons = {}, {}
     if calibration is not None and len(candidates) > 1:
-        holdout, cal_reasons = _holdout_errors(calibration, list(candidates))
+        holdout, cal_reasons = _holdout_errors(calibration, list(candidates), time_unit)
         if holdout:
             best = min(holdout.values())
             for k in list(candidates):
@@ -265,7 +275,10 @@ def _with_boundary(choice: ModelChoice) -> ModelChoice:
 
 
 def fit_count_model(
-    summary: pd.DataFrame, model: str = "auto", calibration: pd.DataFrame | None = None
+    summary: pd.DataFrame,
+    model: str = "auto",
+    calibration: pd.DataFrame | None = None,
+    time_unit: str | None = None,
 ) -> tuple[object, str, str]:
     """:func:`choose_count_model` as ``(model, name, note)``."""
-    return tuple(choose_count_model(summary, model, calibration))
+    return tuple(choose_count_model(summary, model, calibration, time_unit=time_unit))

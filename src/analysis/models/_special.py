@@ -280,27 +280,39 @@ def bg_h(A, B, R, z):
     The expected purchases in a window of length ``z * scale`` of a BG/NBD
     customer who is alive, with purchase rate ~ Gamma(R, scale) and dropout
     probability ~ Beta(A, B).
+
+    Each row takes the first rule whose error check passes: for a Beta peaked
+    inside (0, 1) (A + B >= 40 and both shapes >= 1) the rule centred on the
+    peak; then the series (z <= 19); then the centred rule for the other rows
+    with A + B >= 40; then the tanh-sinh quadrature. The series is 50 times
+    cheaper than the centred rule and agrees with it to about 1e-12 where both
+    pass (a heavy buyer's B = b + x is large while A = a is below 1: the
+    density piles up at 0, not in a narrow peak).
     """
     A, B, R, z = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (A, B, R, z)))
     shape = A.shape
     A, B, R, z = (v.ravel() for v in (A, B, R, z))
     out = np.zeros(A.shape[0])
-    pos = z > 0
-    # a sharply peaked Beta: the rule centred on the peak, where its error check passes
-    idx = np.flatnonzero(pos & (A + B >= _H_LOGIT_MIN))
-    if idx.size:
-        h, err = _h_logit(A[idx], B[idx], R[idx], z[idx])
-        ok = err < _H_LOGIT_ERR_OK
-        out[idx[ok]] = h[ok]
-        pos[idx[ok]] = False
-    series = pos & (z <= _H_SERIES_ZMAX)
-    idx = np.flatnonzero(series)
+    todo = z > 0
+    wide = A + B >= _H_LOGIT_MIN
+
+    def centred(rows):
+        idx = np.flatnonzero(rows)
+        if idx.size:
+            h, err = _h_logit(A[idx], B[idx], R[idx], z[idx])
+            ok = err < _H_LOGIT_ERR_OK
+            out[idx[ok]] = h[ok]
+            todo[idx[ok]] = False
+
+    peaked = todo & wide & (np.minimum(A, B) >= 1.0)
+    centred(peaked)
+    idx = np.flatnonzero(todo & (z <= _H_SERIES_ZMAX))
     if idx.size:
         h, ok = _h_series(A[idx], B[idx], R[idx], z[idx])
         out[idx[ok]] = h[ok]
-        series[idx[~ok]] = False
-    quad = pos & ~series
-    idx = np.flatnonzero(quad)
+        todo[idx[ok]] = False
+    centred(todo & wide & ~peaked)
+    idx = np.flatnonzero(todo)
     if idx.size:
         out[idx] = _h_quad(A[idx], B[idx], R[idx], z[idx])
     return out.reshape(shape)

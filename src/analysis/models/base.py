@@ -35,7 +35,7 @@ from .coordinates import (
     newton_polish,
 )
 from .degenerate import judge_boundary
-from .rows import unique_rows
+from .rows import unique_rows, weighted_columns, weighted_total
 
 
 def as_frame(data) -> pd.DataFrame:
@@ -210,12 +210,12 @@ class BaseModel(PairCoordinates):
         params = np.exp(log_params)
         w = arrays["weight"]
         ll = self._loglik_rows(params, arrays)
-        total = float(np.dot(w, ll))
+        total = weighted_total(w, ll)
         grad_rows = self._loglik_grad_rows(params, arrays)
         pen = self.penalizer * float(np.sum(params**2))
         if grad_rows is None:
             return -total + pen, None
-        grad = w @ grad_rows  # d total / d params
+        grad = weighted_columns(w, grad_rows)  # d total / d params
         grad_log = (grad - 2 * self.penalizer * params) * params  # chain rule to log scale
         return -total + pen, -grad_log
 
@@ -443,15 +443,15 @@ class BaseModel(PairCoordinates):
                 step = np.zeros(k)
                 step[i] = h[i]
                 with np.errstate(all="ignore"):
-                    gp = w @ self._loglik_grad_rows(params + step, arrays)
-                    gm = w @ self._loglik_grad_rows(params - step, arrays)
+                    gp = weighted_columns(w, self._loglik_grad_rows(params + step, arrays))
+                    gm = weighted_columns(w, self._loglik_grad_rows(params - step, arrays))
                 hess[:, i] = (gp - gm) / (2 * h[i])
             self._hess = 0.5 * (hess + hess.T)
             return inverse_information(self._hess)
 
         def ll(p):
             with np.errstate(all="ignore"):
-                return float(np.dot(arrays["weight"], self._loglik_rows(p, arrays)))
+                return weighted_total(arrays["weight"], self._loglik_rows(p, arrays))
 
         hess = np.empty((k, k))
         f0 = ll(params)

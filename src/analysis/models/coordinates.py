@@ -42,8 +42,10 @@ KAPPA_MIN = 1e-4
 #: whose likelihood the optimiser approaches without end; it stops at this edge instead
 KAPPA_MAX_BETA = 1e4
 #: how close (in the optimiser's coordinates) a coordinate pushed towards a bound must be
-#: for the final polish to put it on the bound
-SNAP = 1e-2
+#: for the final polish to try it on the bound (kept only if the objective does not rise).
+#: On a ridge L-BFGS-B's line search may give up anywhere on the last flat stretch: 0.16
+#: short of kappa's edge on the two_months log with one summation order, on it with another
+SNAP = 0.5
 #: the bound of the log of a pair's mean (gamma) or of log(a / b) (beta)
 MEAN_BOUND = 2 * LOG_BOUND
 

@@ -1,9 +1,9 @@
 """Shared machinery of the count models: their time unit and the continuous-time plumbing.
 
-- :class:`TimeUnitMixin` gives a model a ``time_unit`` (a constructor
-  keyword, or the ``attrs["time_unit"]`` that :func:`analysis.rfm.summarize`
-  writes on its summary, read by ``fit``) and converts a yearly discount
-  rate into the model's period with :mod:`analysis.units`.
+- :class:`TimeUnitMixin` gives a model a ``time_unit`` (a keyword of the
+  constructor or of ``fit``; failing both, the ``attrs["time_unit"]`` that
+  :func:`analysis.rfm.summarize` writes on its summary) and converts a yearly
+  discount rate into the model's period with :mod:`analysis.units`.
 - :class:`ContinuousCountModel` holds what BG/NBD, MBG/NBD and Pareto/NBD
   share: data checks, starting values, a prediction cache, and every public
   prediction of :class:`~analysis.models.protocol.CountModel` and
@@ -29,7 +29,7 @@ from ..units import continuous_rate, unit_days
 from ..validate import DataValidationError
 from .base import OnePassModel
 from .degenerate import count_data_degenerate, nbd_max_loglik, reduces_to
-from .rows import CustomerGrid, unique_rows
+from .rows import CustomerGrid, unique_rows, weighted_total
 
 __all__ = ["TimeUnitMixin", "ContinuousCountModel", "check_counts"]
 
@@ -60,8 +60,10 @@ class TimeUnitMixin:
     """A model that knows the time unit of its data and parameters.
 
     Put it before the model base class (``class M(TimeUnitMixin, BaseModel)``).
-    The unit comes from the constructor's ``time_unit`` or, at ``fit``, from
-    the data's ``attrs["time_unit"]``; a conflict between the two raises.
+    The unit is an argument: the constructor's ``time_unit`` or ``fit``'s;
+    only when neither is given is it taken from the data's
+    ``attrs["time_unit"]`` (which :func:`analysis.rfm.summarize` writes, but
+    which ``concat`` and ``merge`` may drop). Any two that are given must agree.
     """
 
     time_unit: str | None
@@ -74,8 +76,8 @@ class TimeUnitMixin:
         penalizer : float
             L2 penalty on the parameters (0 = maximum likelihood, as in the papers).
         time_unit : {"D", "W", "M", "Q", "Y"}, optional
-            The unit of the data's times and so of the parameters; by default
-            taken from ``data.attrs["time_unit"]`` at ``fit``.
+            The unit of the data's times and so of the parameters; may also be
+            given to ``fit``.
         """
         super().__init__(penalizer=penalizer)  # type: ignore[call-arg]
         if time_unit is not None:
@@ -83,22 +85,36 @@ class TimeUnitMixin:
         self._declared_time_unit = time_unit
         self.time_unit = time_unit
 
-    def fit(self, data, *args, **kwargs):
+    def fit(self, data, *args, time_unit: str | None = None, **kwargs):
         """Estimate the parameters (see :meth:`BaseModel.fit`) and record the data's time unit.
 
-        The unit is ``data.attrs["time_unit"]`` when present (summaries from
-        :func:`analysis.rfm.summarize` carry it), else the constructor's.
+        Parameters
+        ----------
+        data : DataFrame
+            The per-customer summary.
+        time_unit : {"D", "W", "M", "Q", "Y"}, optional
+            The unit of ``data``'s times. By default the constructor's; else
+            ``data.attrs["time_unit"]`` when present.
+        *args, **kwargs
+            Passed to :meth:`BaseModel.fit`.
         """
-        unit = self._declared_time_unit
-        found = data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
-        if found is not None:
-            unit_days(found)
-            if unit is not None and found != unit:
-                raise DataValidationError(
-                    f"{type(self).__name__} was created with time_unit={unit!r} but the data are "
-                    f"in {found!r} (data.attrs['time_unit']); the parameters take the data's unit."
-                )
-            unit = found
+        given = {
+            "the constructor's time_unit": self._declared_time_unit,
+            "fit's time_unit": time_unit,
+            "data.attrs['time_unit']": (
+                data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
+            ),
+        }
+        given = {source: unit for source, unit in given.items() if unit is not None}
+        for unit in given.values():
+            unit_days(unit)
+        if len(set(given.values())) > 1:
+            shown = ", ".join(f"{source}={unit!r}" for source, unit in given.items())
+            raise DataValidationError(
+                f"{type(self).__name__}: the time units disagree ({shown}); the parameters "
+                "take the data's unit, so give the unit of the data's times."
+            )
+        unit = next(iter(given.values()), None)
         fitted = super().fit(data, *args, **kwargs)  # type: ignore[misc]
         self.time_unit = unit
         return fitted
@@ -158,7 +174,11 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
     def _boundary_explanation(self, params, loglik, arrays):
         if not self.dropout_params:
             return None
-        nbd = nbd_max_loglik(arrays["frequency"], arrays["T"], arrays["weight"])
+        # the full model's purchase parameters start the NBD's search: at the no-dropout
+        # boundary they are the NBD's own
+        nbd = nbd_max_loglik(
+            arrays["frequency"], arrays["T"], arrays["weight"], start=(params[0], params[1])
+        )
         if not reduces_to(loglik, nbd):
             return None
         dropout = ", ".join(self.dropout_params)
@@ -199,8 +219,8 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
         if initial_params is not None:
             return super()._start(initial_params, arrays)
         w = arrays["weight"]
-        total_x = float(np.dot(w, arrays["frequency"]))
-        total_t = float(np.dot(w, arrays["T"]))
+        total_x = weighted_total(w, arrays["frequency"])
+        total_t = weighted_total(w, arrays["T"])
         rate = total_x / total_t if total_x > 0 and total_t > 0 else 1.0
         return np.array([1.0, max(1.0 / rate, 1e-6), 1.0, 1.0])
 

@@ -15,16 +15,27 @@ towards 0 or infinity), but call for different words:
   model (a well-conditioned two-parameter problem) and compare the
   log-likelihoods, so the verdict does not depend on how far towards the
   bound the full model's optimiser happened to walk.
+
+The NBD is fitted on the distinct (x, T) rows with its analytic gradient
+(:class:`NBDRows`): about 10 ms of CPU on the benchmark's million customers
+(3,676 distinct rows), 2-3% of a BG/NBD fit, so it runs after every count
+fit. A cheaper test of "near the boundary" would have to bound the NBD's
+maximum without fitting it; the NBD at the full fit's own purchase
+parameters does not (MBG/NBD on the corpus log few_repeaters: 4,624
+log-likelihood points below the full fit there, 12.7 below the NBD's maximum).
 """
 
 from __future__ import annotations
 
 import numpy as np
 from scipy import optimize, stats
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, digamma, gammaln
+
+from .rows import unique_rows, weighted_total
 
 __all__ = [
     "NO_GAIN",
+    "NBDRows",
     "nbd_max_loglik",
     "beta_binomial_max_loglik",
     "count_data_degenerate",
@@ -54,24 +65,91 @@ def _maximise(neg_loglik, start) -> float:
     return -best
 
 
-def nbd_max_loglik(frequency, T, weight) -> float:
+class NBDRows:
+    """The data of the NBD (no dropout) limit: distinct (x, T) rows with summed weights.
+
+    The NBD likelihood depends on a customer only through (x, T), so the
+    count models' compressed (x, t_x, T) rows compress further: the
+    benchmark's million customers have a few thousand distinct (x, T).
+    """
+
+    def __init__(self, frequency, T, weight):
+        mat = np.column_stack([np.asarray(frequency, dtype=float), np.asarray(T, dtype=float)])
+        uniq, _, inverse = unique_rows(mat, return_inverse=True)
+        self.weight = np.bincount(inverse, weights=np.asarray(weight, dtype=float))
+        self.x = uniq[:, 0]
+        self.T = uniq[:, 1]
+        self.x_unique, self.x_index = np.unique(self.x, return_inverse=True)
+        self.total = float(self.weight.sum())
+
+    def loglik(self, r: float, alpha: float, gradient: bool = False):
+        """Sum of w [ln Gamma(r+x) - ln Gamma(r) + r ln alpha - (r+x) ln(alpha+T)], with the gradient if asked."""
+        w, x, T, xi = self.weight, self.x, self.T, self.x_index
+        ux = self.x_unique
+        log_at = np.log(alpha + T)
+        rx = r + x
+        ll = (gammaln(r + ux) - gammaln(r))[xi] + r * np.log(alpha) - rx * log_at
+        total = weighted_total(w, ll)
+        if not gradient:
+            return total
+        d_r = weighted_total(w, (digamma(r + ux) - digamma(r))[xi] + np.log(alpha) - log_at)
+        d_alpha = self.total * r / alpha - weighted_total(w, rx / (alpha + T))
+        return total, np.array([d_r, d_alpha])
+
+    def max_loglik(self, starts=()) -> float:
+        """The NBD's maximum log-likelihood, from each start (r, alpha) and two default ones.
+
+        L-BFGS-B on (log r, log alpha) within +-25 with the analytic gradient,
+        per customer (gradients of order one); the best end wins.
+        """
+        rate = float(
+            weighted_total(self.weight, self.x) / max(weighted_total(self.weight, self.T), 1e-300)
+        )
+        scale = 1.0 / max(self.total, 1.0)
+
+        def fun(z):
+            r, alpha = np.exp(z)
+            with np.errstate(all="ignore"):
+                value, grad = self.loglik(r, alpha, gradient=True)
+            if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+                return 1e300, np.zeros(2)
+            return -value * scale, -grad * np.array([r, alpha]) * scale
+
+        best = -np.inf
+        candidates = [np.log(s) for s in starts] + [
+            np.log([1.0, 1.0 / max(rate, 1e-6)]),
+            np.zeros(2),
+        ]
+        for x0 in candidates:
+            x0 = np.clip(x0, -25.0, 25.0)
+            res = optimize.minimize(
+                fun,
+                x0,
+                jac=True,
+                method="L-BFGS-B",
+                bounds=[(-25.0, 25.0)] * 2,
+                options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 500},
+            )
+            r, alpha = np.exp(res.x)
+            with np.errstate(all="ignore"):
+                value = self.loglik(r, alpha)
+            if np.isfinite(value):
+                best = max(best, value)
+        return float(best)
+
+
+def nbd_max_loglik(frequency, T, weight, start=None) -> float:
     """Maximum log-likelihood of the NBD (no dropout) for repeat purchases ``frequency`` over ``T``.
 
     Per customer, Gamma(r + x) / Gamma(r) * alpha^r / (alpha + T)^(r + x):
     the BG/NBD and Pareto/NBD likelihoods in the limit where nobody drops
     out (the same constant-free form, so the log-likelihoods compare).
+    Computed on the distinct (x, T) rows (:class:`NBDRows`) with the
+    analytic gradient; ``start`` (r, alpha), e.g. the full model's purchase
+    parameters, is tried besides the default starts.
     """
-    x = np.asarray(frequency, dtype=float)
-    t = np.asarray(T, dtype=float)
-    w = np.asarray(weight, dtype=float)
-    rate = float(np.dot(w, x) / max(np.dot(w, t), 1e-300))
-
-    def neg(p):
-        r, alpha = p
-        ll = gammaln(r + x) - gammaln(r) + r * np.log(alpha) - (r + x) * np.log(alpha + t)
-        return -float(np.dot(w, ll))
-
-    return _maximise(neg, np.array([1.0, 1.0 / max(rate, 1e-6)]))
+    rows = NBDRows(frequency, T, weight)
+    return rows.max_loglik(() if start is None else (np.asarray(start, dtype=float),))
 
 
 def beta_binomial_max_loglik(frequency, n_periods, weight) -> float:

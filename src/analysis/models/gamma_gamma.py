@@ -177,13 +177,12 @@ class GammaGamma(OnePassModel):
         px = p * x
         log_gxz = np.log(g + xz)
         ll = const_x[xi] + q * np.log(g) + (px - 1) * lz + px * lx - (px + q) * log_gxz
-        # rows x parameters in C order, as np.column_stack gives: the weighted sum w @ grad
-        # then adds in the same order as before the cache (the fits reproduce to the last bit)
-        grad = np.empty((x.shape[0], 3))
-        grad[:, 0] = x * ((psi_all - digamma(pu))[xi] + lz + lx - log_gxz)
-        grad[:, 1] = (psi_all - digamma(q))[xi] + np.log(g) - log_gxz
-        grad[:, 2] = q / g - (px + q) / (g + xz)
-        return ll, grad
+        # rows x parameters, column-major: each parameter's column contiguous for the weighted sum
+        grad = np.empty((3, x.shape[0]))
+        grad[0] = x * ((psi_all - digamma(pu))[xi] + lz + lx - log_gxz)
+        grad[1] = (psi_all - digamma(q))[xi] + np.log(g) - log_gxz
+        grad[2] = q / g - (px + q) / (g + xz)
+        return ll, grad.T
 
     # ----- predictions -----------------------------------------------------------------------
     @property

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["CustomerGrid", "unique_rows"]
+__all__ = ["CustomerGrid", "unique_rows", "weighted_columns", "weighted_total"]
 
 _KEY_LIMIT = 2**62  # combined row keys of unique_rows stay below this (int64)
 
@@ -118,3 +118,23 @@ def _unique_rows_sorted(mat: np.ndarray, return_inverse: bool):
     inverse = np.empty(mat.shape[0], dtype=np.int64)
     inverse[order] = np.cumsum(new) - 1
     return srt[starts], counts, inverse
+
+
+def weighted_total(weight, values) -> float:
+    """sum_i weight_i values_i by numpy's pairwise summation, not BLAS (see :func:`weighted_columns`)."""
+    return float(np.add.reduce(np.multiply(weight, values)))
+
+
+def weighted_columns(weight, rows) -> np.ndarray:
+    """sum_i weight_i rows[i, :] by numpy's pairwise summation, not BLAS.
+
+    A BLAS product of a million-row vector hands the work to OpenBLAS's
+    threads and waits for them: on a busy two-core machine the wait cost far
+    more than the product (10 ms against 0.3 ms single-threaded, measured).
+    numpy's pairwise sum costs the same on every machine, thread count and
+    BLAS kernel, and its rounding error grows with log(rows), not with rows.
+    Fastest when ``rows`` is column-major (each column contiguous), as the
+    models' gradients are.
+    """
+    rows = np.asarray(rows, dtype=float)
+    return np.array([np.add.reduce(np.multiply(weight, rows[:, j])) for j in range(rows.shape[1])])
