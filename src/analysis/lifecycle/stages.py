@@ -307,7 +307,7 @@ def assign_stages(
         index, history = distinct_sequences(days.offsets, days.day)
         size = np.bincount(history)
         shared = np.flatnonzero(size > 1)
-        slot = np.full(len(index), -1)
+        slot = np.full(len(index), -1, dtype=np.int32)
         slot[shared] = np.arange(len(shared))
         slot = slot[history]
         store = {}
@@ -319,7 +319,7 @@ def assign_stages(
                 store[name][lo : lo + len(values)] = values
             del part
     else:  # P(alive) is a customer's own
-        slot = np.full(n, -1)
+        slot = np.full(n, -1, dtype=np.int32)
     for lo in range(0, n, _BLOCK):
         rows = np.arange(lo, min(n, lo + _BLOCK))
         panel = days.panel(rows)
@@ -361,6 +361,8 @@ def assign_stages(
     del days, slot, start
     if p_alive is None:
         del store, history, index
+    if method == "model":
+        del codes, probability, model_history
     out["stage"] = pd.Categorical.from_codes(stage_codes, categories=list(STAGES), ordered=True)
     out["reason"] = pd.Categorical.from_codes(reason_codes, categories=reasons)
     if chosen is not None:
