@@ -11,7 +11,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "04_segments")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "04_segments")  # the values set above, else the defaults; checked
 
 # %%
 import pandas as pd
@@ -68,7 +68,7 @@ findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DIS
 # One row per customer: history, stage in the last period, `p_alive`, expected purchases and spend, `clv` and `clv_net` over `horizon_years`, `current_value` (margin of the last year) and `potential_value` (expected future margin net of costs), valued with the study's one model (report 3). It is written beside this report (`customers.csv`, `customers.json`, `customers.parquet`) with the strategy report's decisions per customer.
 
 # %%
-table = customers.customer_table(
+table, info = customers.value_customers(
     transactions,
     observation_end=observation_end or None,
     period=period,
@@ -100,7 +100,7 @@ Markdown(readings.export_note(written))
 # %%
 tiers = segments.clv_tiers(table)
 tier_summary = segments.segment_summary(table, tiers)
-tier_totals = customers.value_intervals(table, tiers)
+tier_totals = customers.value_intervals(table, tiers, info=info)
 tier_summary.join(tier_totals[["clv_total_low", "clv_total_high"]]).pipe(
     tables.format_table,
     dict.fromkeys(["clv_total_low", "clv_total_high"], "money"),

@@ -467,7 +467,7 @@ def test_intervals_hold_their_points_and_group_totals_add_up(cdnow_table):
         ).all()
     assert t.attrs["interval"] == 0.9
     stages = t["stage"].astype(str)
-    totals = customers.value_intervals(t, stages)
+    totals = customers.value_intervals(t, stages, info=customers.TableInfo.from_dict(t.attrs))
     assert totals.loc["total", "customers"] == len(t)
     np.testing.assert_allclose(totals.loc["total", "clv_total"], t["clv"].sum(), rtol=1e-9)
     np.testing.assert_allclose(

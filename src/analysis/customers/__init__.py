@@ -1,7 +1,10 @@
 """The customer table: one row per customer with its history, stage, model predictions and value.
 
-:func:`customer_table` is what the decision layer (segments, strategy, churn)
-reads. Per customer it joins the summary of :func:`analysis.rfm.summarize`;
+:func:`value_customers` returns the table with its provenance (a
+:class:`Valuation`: ``table`` and ``info``, a :class:`TableInfo` of the
+models and settings); :func:`customer_table` the table alone. The table is
+what the decision layer (segments, strategy, churn) reads; code that needs
+the provenance takes the ``info``. Per customer it joins the summary of :func:`analysis.rfm.summarize`;
 the purchase history in days (:func:`purchase_history`, :mod:`.history`);
 the lifecycle stage in the last period and how long it has lasted
 (:func:`latest_stages`, :mod:`.stage_runs`); the count model chosen by
@@ -24,10 +27,11 @@ matrix (``docs/domain.md#segmentation``).
 from ..clv.choice import COUNT_MODELS, fit_count_model, resolve_model
 from .costs import COST_COLUMNS, check_costs, check_table_parameters
 from .history import CURRENT_VALUE_DAYS, HISTORY_COLUMNS, purchase_history
+from .info import TableInfo, Valuation
 from .scores import MODEL_COLUMNS, model_columns
 from .spend import MIN_SPEND_BUYERS, spend_per_purchase
 from .stage_runs import latest_stages, stage_durations
-from .table import COLUMNS, INTERVAL_COLUMNS, customer_table, value_intervals
+from .table import COLUMNS, INTERVAL_COLUMNS, customer_table, value_customers, value_intervals
 from .valuation import TableModels, calibration_summary, fit_table_models
 
 __all__ = ["COLUMNS", "COST_COLUMNS", "COUNT_MODELS", "CURRENT_VALUE_DAYS", "HISTORY_COLUMNS"]
@@ -35,4 +39,4 @@ __all__ += ["MIN_SPEND_BUYERS", "check_costs", "check_table_parameters", "custom
 __all__ += ["INTERVAL_COLUMNS", "MODEL_COLUMNS", "fit_count_model", "model_columns"]
 __all__ += ["purchase_history", "resolve_model", "spend_per_purchase", "stage_durations"]
 __all__ += ["TableModels", "calibration_summary", "fit_table_models", "latest_stages"]
-__all__ += ["value_intervals"]
+__all__ += ["TableInfo", "Valuation", "value_customers", "value_intervals"]

@@ -17,17 +17,18 @@ import pandas as pd
 from .. import rfm
 from ..clv.intervals import INTERVAL_LEVEL, customer_intervals, total_intervals
 from ..data import value_basis
-from ..models import BoundaryFitWarning, model_from_dict, model_to_dict
+from ..models import BoundaryFitWarning, model_to_dict
 from ..units import STAGES
 from ..validate import DataValidationError
 from .costs import check_costs, check_table_parameters
 from .history import CURRENT_VALUE_DAYS, HISTORY_COLUMNS, purchase_history
+from .info import TableInfo, Valuation
 from .scores import MODEL_COLUMNS, model_columns
 from .spend import MIN_SPEND_BUYERS
 from .stage_runs import latest_stages
 from .valuation import fit_table_models
 
-__all__ = ["COLUMNS", "INTERVAL_COLUMNS", "customer_table", "value_intervals"]
+__all__ = ["COLUMNS", "INTERVAL_COLUMNS", "customer_table", "value_customers", "value_intervals"]
 
 #: the table's columns in order (the cost columns follow when a costs table is given)
 COLUMNS: tuple[str, ...] = (
@@ -42,7 +43,23 @@ INTERVAL_COLUMNS: tuple[str, ...] = (
 )  # fmt: skip
 
 
-def customer_table(
+def customer_table(transactions: pd.DataFrame, **settings) -> pd.DataFrame:
+    """The customer table of :func:`value_customers` (its ``.table``), same keywords.
+
+    The table's provenance (models, settings, value basis) is the
+    :class:`~analysis.customers.TableInfo` that :func:`value_customers`
+    returns beside it: call that to pass the provenance on. For one release
+    the table still carries it in ``attrs`` too (:meth:`TableInfo.to_attrs`);
+    deprecated: nothing in the package reads it from there, and pandas'
+    ``concat`` and ``merge`` drop ``attrs`` that differ.
+    """
+    valued = value_customers(transactions, _stacklevel=3, **settings)
+    table = valued.table
+    table.attrs = valued.info.to_attrs()
+    return table
+
+
+def value_customers(
     transactions: pd.DataFrame,
     *,
     observation_end=None,
@@ -61,8 +78,8 @@ def customer_table(
     currency: str = "$",
     block_size: int | None = None,
     **renamed,
-) -> pd.DataFrame:
-    """One row per customer: history, lifecycle stage, model predictions and value.
+) -> Valuation:
+    """One row per customer: history, lifecycle stage, model predictions and value, with provenance.
 
     Parameters
     ----------
@@ -117,28 +134,30 @@ def customer_table(
     A log without amounts (``attrs["value"]`` of :func:`analysis.data.load_dataset`
     ``"fixed"`` or ``"purchases"``) is valued at its fixed value per purchase,
     without a spend model; in purchases (no value per purchase given) no
-    margin is applied either (``attrs["margin"]`` is then 1 and
-    ``attrs["value_unit"]`` ``"purchases"``), so ``clv`` is the discounted
+    margin is applied either (``info.margin`` is then 1 and
+    ``info.value_unit`` ``"purchases"``), so ``clv`` is the discounted
     expected number of purchases.
 
     Returns
     -------
-    DataFrame
-        Indexed by ``customer_id`` (sorted), columns :data:`COLUMNS` (see
+    Valuation
+        ``table``: indexed by ``customer_id`` (sorted), columns :data:`COLUMNS` (see
         :mod:`analysis.customers`) and, with ``costs``, its cost columns. NaN only in
         ``purchase_cycle_days`` (no repeat purchase) and ``interpurchase_cv``
-        (fewer than two repeat purchases). ``attrs``: ``model``,
-        ``model_note``, ``time_unit``, ``period``, ``observation_end``
-        (Timestamp), ``horizon_years``, ``annual_discount_rate``, ``margin``,
-        ``has_costs``, ``value`` (``"amounts"``, ``"fixed"`` or ``"purchases"``),
-        ``value_unit`` (``"currency"`` or ``"purchases"``).
+        (fewer than two repeat purchases); no ``attrs``. ``info``: a
+        :class:`~analysis.customers.TableInfo` (``model``, ``model_note``,
+        the fitted models, ``time_unit``, ``period``, ``observation_end``,
+        ``horizon_years``, ``annual_discount_rate``, ``margin``,
+        ``has_costs``, ``value`` (``"amounts"``, ``"fixed"`` or
+        ``"purchases"``), ``value_unit`` (``"currency"`` or ``"purchases"``)).
 
     Warns
     -----
     BoundaryFitWarning
         When the chosen count model or Gamma-Gamma ended at a boundary (also in ``model_note``).
     """
-    cost_per_purchase = _renamed_cost(cost_per_purchase, renamed)
+    stacklevel = renamed.pop("_stacklevel", 2)  # customer_table's caller when called through it
+    cost_per_purchase = _renamed_cost(cost_per_purchase, renamed, stacklevel + 1)
     if not isinstance(transactions, pd.DataFrame):
         raise TypeError(
             "transactions must be a DataFrame (load a file with analysis.data.load_transactions), "
@@ -176,7 +195,7 @@ def customer_table(
     )
     for model_fit in (fitted.count_model, fitted.spend_model):
         if model_fit is not None and model_fit.boundary:
-            warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=2)
+            warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=stacklevel)
 
     settings = {
         "time_unit": time_unit,
@@ -229,29 +248,32 @@ def customer_table(
         table = table.join(cost_table)
 
     choice = fitted.choice
-    table.attrs = {
-        "model": choice.name,
-        "model_note": fitted.note,
+    table.attrs = {}
+    info = TableInfo(
+        model=choice.name,
+        model_note=fitted.note,
         # JSON-safe (NaN as None), so a Parquet or sidecar export reads back equal
-        "model_choice": choice.table.reset_index()
-        .astype(object)
-        .where(choice.table.reset_index().notna(), None)
-        .to_dict("records"),
-        "count_model": model_to_dict(fitted.count_model),
-        "spend_model": None if fitted.spend_model is None else model_to_dict(fitted.spend_model),
-        "calibration_end": fitted.calibration_end,
-        "interval": None if interval is None else float(interval),
-        "time_unit": time_unit,
-        "period": period,
-        "observation_end": end,
-        "horizon_years": float(horizon_years),
-        "annual_discount_rate": float(annual_discount_rate),
-        "margin": float(margin),
-        "has_costs": cost_table is not None,
-        "value": basis.source,
-        "value_unit": "purchases" if basis.in_purchases else "currency",
-    }
-    return table
+        model_choice=tuple(
+            choice.table.reset_index()
+            .astype(object)
+            .where(choice.table.reset_index().notna(), None)
+            .to_dict("records")
+        ),
+        count_model=model_to_dict(fitted.count_model),
+        spend_model=None if fitted.spend_model is None else model_to_dict(fitted.spend_model),
+        calibration_end=fitted.calibration_end,
+        interval=None if interval is None else float(interval),
+        time_unit=time_unit,
+        period=period,
+        observation_end=end,
+        horizon_years=float(horizon_years),
+        annual_discount_rate=float(annual_discount_rate),
+        margin=float(margin),
+        has_costs=cost_table is not None,
+        value=basis.source,
+        value_unit="purchases" if basis.in_purchases else "currency",
+    )
+    return Valuation(table, info)
 
 
 def _customer_blocks(transactions: pd.DataFrame, ids: pd.Index, block_size: int | None):
@@ -273,7 +295,7 @@ def _customer_blocks(transactions: pd.DataFrame, ids: pd.Index, block_size: int 
         yield slice(lo, min(lo + block_size, len(ids))), transactions.iloc[rows]
 
 
-def _renamed_cost(cost_per_purchase, renamed: dict):
+def _renamed_cost(cost_per_purchase, renamed: dict, stacklevel: int):
     """``cost_per_order`` (the old name) read as ``cost_per_purchase``, with a FutureWarning."""
     unknown = sorted(set(renamed) - {"cost_per_order"})
     if unknown:
@@ -285,19 +307,18 @@ def _renamed_cost(cost_per_purchase, renamed: dict):
     warnings.warn(
         "customer_table(cost_per_order=...) is now cost_per_purchase=...",
         FutureWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
     return renamed["cost_per_order"]
 
 
 def value_intervals(
-    table: pd.DataFrame, groups: pd.Series, level: float | None = None
+    table: pd.DataFrame, groups: pd.Series, level: float | None = None, *, info: TableInfo
 ) -> pd.DataFrame:
     """The CLV total of each group of customers (tier, stage, ...) with its interval.
 
-    Reads everything from the customer table itself: the summary columns,
-    ``expected_spend`` and the fitted models recorded in ``attrs``
-    (``count_model``, ``spend_model``), so the totals are those of the table
+    Reads the customer table's summary columns and ``expected_spend`` and
+    the fitted models and settings of its ``info``, so the totals are those of the table
     (:func:`analysis.clv.intervals.total_intervals`: joint draws of the
     parameters, each giving every customer's CLV at once).
 
@@ -308,7 +329,9 @@ def value_intervals(
     groups : Series
         A label per customer of ``table`` (same index).
     level : float, optional
-        The interval's level; by default the table's (``attrs["interval"]``, else 0.9).
+        The interval's level; by default the table's (``info.interval``, else 0.9).
+    info : TableInfo
+        The table's provenance (:func:`value_customers`).
 
     Returns
     -------
@@ -316,20 +339,17 @@ def value_intervals(
         One row per group, then ``total``: ``customers``, ``clv_total``,
         ``clv_total_low``, ``clv_total_high``.
     """
-    count_model = model_from_dict(table.attrs["count_model"])
-    record = table.attrs.get("spend_model")
-    spend_model = None if record is None else model_from_dict(record)
     summary = table[list(rfm.SUMMARY_COLUMNS)].copy()
-    summary.attrs["time_unit"] = table.attrs["time_unit"]
+    summary.attrs["time_unit"] = info.time_unit
     return total_intervals(
-        count_model,
+        info.fitted_count_model(),
         table["expected_spend"],
         summary,
         groups.reindex(table.index),
-        spend_model=spend_model,
-        horizon_years=table.attrs["horizon_years"],
-        annual_discount_rate=table.attrs["annual_discount_rate"],
-        margin=table.attrs["margin"],
-        time_unit=table.attrs["time_unit"],
-        level=level or table.attrs.get("interval") or INTERVAL_LEVEL,
+        spend_model=info.fitted_spend_model(),
+        horizon_years=info.horizon_years,
+        annual_discount_rate=info.annual_discount_rate,
+        margin=info.margin,
+        time_unit=info.time_unit,
+        level=level or info.interval or INTERVAL_LEVEL,
     )
