@@ -173,11 +173,11 @@ class PurchaseDays:
         As in :class:`Panel` (the log's whole calendar).
     offsets : ndarray (n + 1,) of int
         Customer i's purchase days are rows ``offsets[i]:offsets[i + 1]``.
-    day : ndarray of int
+    day : ndarray of int32
         Day number of each purchase day, sorted within a customer.
     amount : ndarray of float
         Amount spent on it (same-day orders summed).
-    column : ndarray of int
+    column : ndarray of int32
         Its column (calendar period) in :attr:`periods`.
     """
 
@@ -240,8 +240,8 @@ class PurchaseDays:
             periods=self.periods,
             period=self.period,
             days_per_period=self.days_per_period,
-            first_column=self.column[self.offsets[rows]],
-            first_day=self.day[self.offsets[rows]],
+            first_column=self.column[self.offsets[rows]].astype(np.int64),
+            first_day=self.day[self.offsets[rows]].astype(np.int64),
             period_start=self.period_start,
             period_end=self.period_end,
             purchases=purchases,
@@ -308,9 +308,9 @@ def purchase_days(
         period_start=_day_numbers(periods.start_time.to_numpy()),
         period_end=np.minimum(_day_numbers(periods.end_time.to_numpy()), end_day),
         offsets=np.r_[cust_start, len(c)].astype(np.int64),
-        day=d,
+        day=d.astype(np.int32),  # day numbers and columns fit 32 bits: half the memory
         amount=a,
-        column=(ords - base).astype(np.int64),
+        column=(ords - base).astype(np.int32),
     )
 
 
