@@ -88,7 +88,7 @@ crm_table = strategy.with_decision_columns(
     p_alive_below=p_alive_below,
     cycle_factor=cycle_factor,
 )
-written = customers_io.export(crm_table, export_dir) if export_dir else []
+written = customers_io.export(crm_table, export_dir, info=info) if export_dir else []
 display(readings.valuation_line(table, currency=currency))
 Markdown(readings.export_note(written))
 

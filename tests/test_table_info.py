@@ -61,3 +61,34 @@ def test_value_intervals_read_the_models_from_info(valued):
     joined = pd.concat([table.iloc[:10].assign(x=1), table.iloc[10:]])
     again = customers.value_intervals(joined, tiers, info=info)
     np.testing.assert_allclose(again["clv_total"], totals["clv_total"], rtol=1e-9)
+
+
+def test_export_writes_the_info_and_reads_it_back(valued, tmp_path):
+    from analysis import customers_io
+
+    table, info = valued
+    head = table.head(50).copy()
+    head.attrs = {"playbook": "default.yaml"}  # another frame attr (decision settings) stays
+    csv, sidecar, parquet = customers_io.export(head, tmp_path, info=info)
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    # the file format is the one of the attrs export: the same dict under "attrs"
+    assert record["attrs"] == info.to_dict() | {"playbook": "default.yaml"}
+    assert customers_io.read_metadata(parquet)["attrs"] == record["attrs"]
+    assert customers_io.read_info(csv) == info == customers_io.read_info(parquet)
+    for path in (parquet, csv):
+        back = customers_io.read_customers(path)
+        assert back.info == info and back.table.attrs == {}
+        assert list(back.table.columns) == list(head.columns)
+        assert back.table["stage"].dtype == head["stage"].dtype
+        np.testing.assert_allclose(back.table["clv"], head["clv"], rtol=1e-12)
+        assert list(back.table.index.astype(str)) == list(head.index.astype(str))
+    pd.testing.assert_frame_equal(customers_io.read_customers(parquet).table, head)
+
+
+def test_an_export_without_info_has_no_provenance_to_read(valued, tmp_path):
+    from analysis import customers_io
+
+    plain = valued.table.head(5).copy()
+    (parquet,) = customers_io.export(plain, tmp_path, formats=("parquet",))
+    with pytest.raises(ValueError, match="lacks"):
+        customers_io.read_info(parquet)

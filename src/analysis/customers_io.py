@@ -7,12 +7,16 @@ spreadsheet and Parquet for code (Parquet keeps the dtypes, the ordered
 ``stage`` categories and the table's ``attrs``: model, model note, margin, ...).
 
 Each file carries where its numbers come from, so an import into a CRM can be
-traced: the table's ``attrs`` (the models with their parameters, see
+traced: the table's provenance (its :class:`analysis.customers.TableInfo`,
+given as ``export(..., info=...)``, and any other ``attrs`` of the frame
+written, such as the decision settings; the models with their parameters, see
 :func:`analysis.models.model_to_dict`, the observation end and the cut),
 the columns with their dtypes, the number of rows, the export time and the
 package version. The CSV has them in a sidecar ``customers.json`` written
 beside it; the Parquet file in its schema metadata (and its ``attrs``, which
-``pd.read_parquet`` restores). :func:`read_metadata` reads them from either.
+``pd.read_parquet`` restores). :func:`read_metadata` reads them from either,
+:func:`read_info` the provenance as a ``TableInfo`` and :func:`read_customers`
+the table with it (a :class:`analysis.customers.Valuation`).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .customers.info import TableInfo, Valuation
 from .models.persist import DISTRIBUTION, package_version
 
 __all__ = [
@@ -33,6 +38,8 @@ __all__ = [
     "METADATA_KEY",
     "export",
     "portable_attrs",
+    "read_customers",
+    "read_info",
     "read_metadata",
     "table_metadata",
 ]
@@ -96,7 +103,7 @@ def portable_attrs(attrs: dict) -> dict:
     return {str(key): _portable(value) for key, value in attrs.items()}
 
 
-def table_metadata(table: pd.DataFrame, *, file: str = "") -> dict:
+def table_metadata(table: pd.DataFrame, *, file: str = "", info: TableInfo | None = None) -> dict:
     """What a file of the customer table carries about it: attrs, columns, rows, export time, version.
 
     Parameters
@@ -105,6 +112,10 @@ def table_metadata(table: pd.DataFrame, *, file: str = "") -> dict:
         The customer table.
     file : str
         The name of the file the record describes (e.g. ``"customers.csv"``).
+    info : TableInfo, optional
+        The table's provenance (:func:`analysis.customers.value_customers`);
+        its :meth:`~analysis.customers.TableInfo.to_dict` goes into ``attrs``
+        over the frame's own ``attrs``.
 
     Returns
     -------
@@ -112,7 +123,8 @@ def table_metadata(table: pd.DataFrame, *, file: str = "") -> dict:
         JSON-safe: ``format``, ``format_version``, ``file``, ``rows``,
         ``index`` (name and dtype), ``columns`` (name to dtype, in order),
         ``categories`` (per categorical column its categories and whether
-        they are ordered), ``attrs`` (:func:`portable_attrs`),
+        they are ordered), ``attrs`` (:func:`portable_attrs` of the frame's
+        ``attrs``, then ``info``'s fields),
         ``exported_at`` (UTC), ``package`` and ``package_version``.
     """
     categories = {
@@ -131,11 +143,16 @@ def table_metadata(table: pd.DataFrame, *, file: str = "") -> dict:
         "index": {"name": _portable(table.index.name), "dtype": str(table.index.dtype)},
         "columns": {str(col): str(dtype) for col, dtype in table.dtypes.items()},
         "categories": categories,
-        "attrs": portable_attrs(table.attrs),
+        "attrs": _record_attrs(table, info),
         "exported_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "package": DISTRIBUTION,
         "package_version": package_version(),
     }
+
+
+def _record_attrs(table: pd.DataFrame, info: TableInfo | None) -> dict:
+    """The frame's attrs (JSON-safe) with the table's provenance over them."""
+    return portable_attrs(table.attrs) | ({} if info is None else info.to_dict())
 
 
 def _write_parquet(frame: pd.DataFrame, path: Path, record: dict) -> None:
@@ -155,6 +172,7 @@ def export(
     table: pd.DataFrame,
     folder: str | Path,
     *,
+    info: TableInfo | None = None,
     name: str = "customers",
     formats: tuple[str, ...] = EXPORT_FORMATS,
 ) -> list[Path]:
@@ -172,6 +190,10 @@ def export(
     folder : str or Path
         An existing folder (the report folder, say); it is not created, so a
         mistyped path fails instead of scattering files.
+    info : TableInfo, optional
+        The table's provenance (:func:`analysis.customers.value_customers`),
+        written into the record's ``attrs``; without it only the frame's own
+        ``attrs`` are written.
     name : str
         File name without suffix, of the table and of the CSV's sidecar.
     formats : tuple of str
@@ -197,8 +219,8 @@ def export(
         raise ValueError(f"formats must be among {list(EXPORT_FORMATS)}, got {list(formats)}")
     folder = Path(folder)
     frame = table.copy()
-    frame.attrs = portable_attrs(table.attrs)
-    record = table_metadata(table)
+    frame.attrs = _record_attrs(table, info)
+    record = table_metadata(table, info=info)
     written = []
     for fmt in formats:
         path = folder / f"{name}.{fmt}"
@@ -273,3 +295,55 @@ def read_metadata(path: str | Path) -> dict:
             "analysis.customers_io.export; export the table again to get one"
         )
     return record
+
+
+def read_info(path: str | Path) -> TableInfo:
+    """The provenance of a table written by :func:`export` with ``info``.
+
+    Parameters
+    ----------
+    path : str or Path
+        As for :func:`read_metadata`.
+
+    Returns
+    -------
+    TableInfo
+        The record's ``attrs`` read back (:meth:`analysis.customers.TableInfo.from_dict`).
+
+    Raises
+    ------
+    ValueError
+        When the record lacks a field of the provenance (exported without ``info``).
+    """
+    return TableInfo.from_dict(read_metadata(path)["attrs"])
+
+
+def read_customers(path: str | Path) -> Valuation:
+    """A customer table written by :func:`export`, with its provenance.
+
+    Parameters
+    ----------
+    path : str or Path
+        ``<name>.parquet`` (dtypes as written) or ``<name>.csv`` (the index
+        as text, the categorical columns restored from the sidecar's
+        ``categories``, the other columns as ``pd.read_csv`` reads them).
+
+    Returns
+    -------
+    Valuation
+        ``table`` without ``attrs``; ``info`` from :func:`read_info`.
+    """
+    path = Path(path)
+    info = read_info(path)
+    if path.suffix.lower() == ".parquet":
+        table = pd.read_parquet(path)
+    else:
+        record = read_metadata(path)
+        csv = path if path.suffix.lower() == ".csv" else path.with_suffix(".csv")
+        table = pd.read_csv(csv, index_col=0, dtype={0: str})
+        for col, cat in record.get("categories", {}).items():
+            if col in table.columns:
+                kind = pd.CategoricalDtype(cat["categories"], ordered=cat["ordered"])
+                table[col] = table[col].astype(kind)
+    table.attrs = {}
+    return Valuation(table, info)
