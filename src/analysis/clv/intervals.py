@@ -118,7 +118,11 @@ class _Draws:
         self.point_clv = np.asarray(points["clv"], dtype=float)
         self.point_spend = np.asarray(points["expected_spend"], dtype=float)
         count_seed, spend_seed = _seeds(seed)
-        self._draw_spend(spend_model, summary, int(n_draws), spend_seed)
+        # the spend is checked now and drawn when the CLV needs it (after the count model's
+        # P(alive) and purchase draws have been reduced to quantiles and dropped: at a million
+        # customers each set of draws is hundreds of MB)
+        self._spend_rows(spend_model, summary)
+        self._spend_draws = (spend_model, int(n_draws), spend_seed)
         self._draw_counts(count_model, summary, settings, int(n_draws), count_seed)
 
     def _draw_counts(self, count_model, summary, settings, n, seed):
@@ -145,7 +149,8 @@ class _Draws:
             self.purchases[j] = drawn["expected_purchases"].to_numpy()
             self.discounted[j] = drawn["discounted_purchases"].to_numpy() * ratio
 
-    def _draw_spend(self, spend_model, summary, n, seed):
+    def _spend_rows(self, spend_model, summary):
+        """The distinct spend rows and each customer's (a known spend: held as it is)."""
         if spend_model is None:
             # a known spend: the same in every draw, held once per distinct value
             uniq, _, self.spend_row = unique_rows(self.point_spend[:, None], True)
@@ -153,31 +158,44 @@ class _Draws:
             return
         cols = list(_SPEND_COLUMNS)
         uniq, _, self.spend_row = unique_rows(summary[cols].to_numpy(dtype=float), True)
-        spend_rows = pd.DataFrame(uniq, columns=cols)
-        at_fit = spend_model.expected_spend(spend_rows).to_numpy(dtype=float)[self.spend_row]
+        self._spend_frame = pd.DataFrame(uniq, columns=cols)
+        self._spend_at_fit = spend_model.expected_spend(self._spend_frame).to_numpy(dtype=float)
+        at_fit = self._spend_at_fit[self.spend_row]
         if not np.allclose(at_fit, self.point_spend, rtol=1e-9, atol=0.0):
             raise ValueError(
                 "spend is not spend_model.expected_spend(summary): pass the spend per purchase "
                 "that the fitted spend model predicts (or spend_model=None for a known spend)."
             )
+
+    def _draw_spend(self):
+        """The spend model's draws on the distinct spend rows (once; nothing for a known spend)."""
+        if hasattr(self, "spend"):
+            return
+        spend_model, n, seed = self._spend_draws
+        spend_rows = self._spend_frame
         # a draw past the edge of finite spend (Gamma-Gamma's q <= 1: an infinite population
         # mean) has no expected spend for a one-time buyer: such draws are left out, so the
         # interval is conditional on a finite mean, as the fit itself is (small logs reach it)
-        valid = []
+        self.spend = np.empty((n, len(spend_rows)))
+        found = 0
         for twin in draw_models(spend_model, 4 * n, seed):
             try:
-                valid.append(twin.expected_spend(spend_rows).to_numpy(dtype=float))
+                self.spend[found] = twin.expected_spend(spend_rows).to_numpy(dtype=float)
             except ValueError:
                 continue
-            if len(valid) == n:
+            found += 1
+            if found == n:
                 break
-        if not valid:  # no finite draw at all: the spend is taken as known
-            valid = [at_fit[_first(self.spend_row)]]
-        self.spend = np.array([valid[j % len(valid)] for j in range(n)])
+        if not found:  # no finite draw at all: the spend is taken as known
+            self.spend[0] = self._spend_at_fit
+            found = 1
+        for j in range(found, n):  # too few finite draws: they are used again, in turn
+            self.spend[j] = self.spend[j % found]
 
     def clv_bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Each customer's CLV interval: the draws' quantiles on the distinct (count row, spend row)
         pairs, a block of pairs at a time, widened to each customer's own point."""
+        self._draw_spend()
         n_spend = self.spend.shape[1]
         key = self.row.astype(np.int64) * n_spend + self.spend_row
         pairs, pair = np.unique(key, return_inverse=True)
@@ -193,6 +211,7 @@ class _Draws:
 
     def clv_chunks(self):
         """(customer slice, CLV draws of those customers: draws x customers), chunk by chunk."""
+        self._draw_spend()
         n = len(self.index)
         for start in range(0, n, _CHUNK):
             sl = slice(start, min(start + _CHUNK, n))

@@ -72,8 +72,9 @@ def purchase_history(
     # purchase days of each customer in date order
     first = int(day.min())
     span = int(day.max()) - first + 1
-    key = np.unique(codes.astype(np.int64) * span + (day - first))
+    key = np.sort(codes.astype(np.int64) * span + (day - first))
     del day
+    key = key[np.r_[True, key[1:] != key[:-1]]]
     c = key // span
     d = key - c * span + first
     del key
