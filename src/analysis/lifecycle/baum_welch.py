@@ -26,7 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, xlogy
 
-from .hmm_core import distinct_rows, scaled, viterbi_path
+from .hmm_core import (
+    backward_pass,
+    distinct_rows,
+    expected_transitions,
+    forward_pass,
+    posteriors,
+    viterbi_path,
+)
 
 __all__ = [
     "MIN_MEAN",
@@ -146,27 +153,38 @@ def log_emissions(seq: Sequences, means):
 
 
 def forward_backward(seq: Sequences, logb, initial, transition):
-    """Scaled forward-backward on all sequences at once: (log-likelihood, gamma, expected transitions, gamma at t=0)."""
+    """Scaled forward-backward on all sequences at once: (log-likelihood, gamma, expected transitions, gamma at t=0).
+
+    The passes are :mod:`analysis.lifecycle.hmm_core`'s over the sequences (one
+    node each; the first ``n_at[t]`` still run at position t).
+    """
     m, u, k = logb.shape
     shift = logb.max(axis=2, keepdims=True)
     b = np.exp(logb - shift)
+    n_at = seq.n_at
     alpha = np.zeros((m, u, k))
     scale = np.ones((m, u))
-    for t in range(m):
-        r = seq.n_at[t]
-        a = (initial[None, :] if t == 0 else alpha[t - 1, :r] @ transition) * b[t, :r]
-        alpha[t, :r], scale[t, :r] = scaled(a)
+    levels = [(slice(0, n_at[t]), slice(None) if t == 0 else None) for t in range(m)]
+    steps = forward_pass(
+        levels, transition, lambda t: b[t, : n_at[t]], lambda t, rows: initial[None, :]
+    )
+    for t, (a, c) in enumerate(steps):
+        alpha[t, : n_at[t]], scale[t, : n_at[t]] = a, c
     loglik = float((np.log(scale).sum(axis=0) + shift[..., 0].sum(axis=0)) @ seq.weight) + seq.const
     beta = np.ones((m, u, k))
     xi = np.zeros((k, k))
-    for t in range(m - 2, -1, -1):
-        r = seq.n_at[t + 1]
-        nxt = b[t + 1, :r] * beta[t + 1, :r] / scale[t + 1, :r, None]
-        xi += transition * ((seq.weight[:r, None] * alpha[t, :r]).T @ nxt)
-        beta[t, :r] = nxt @ transition.T
-    gamma = alpha * beta
-    total = gamma.sum(axis=2, keepdims=True)
-    gamma /= np.where(total > 0, total, 1.0)
+    back = backward_pass(
+        [(t, slice(None), n_at[t]) for t in range(m - 2, -1, -1)],
+        transition,
+        lambda t: b[t + 1, : n_at[t + 1]],
+        np.ones((n_at[m - 1], k)),
+        scales=lambda t: scale[t + 1, : n_at[t + 1]],
+    )
+    for t, bt, nxt in back:
+        r = len(nxt)
+        xi += expected_transitions(alpha[t, :r], nxt, transition, seq.weight[:r])
+        beta[t, : n_at[t]] = bt
+    gamma = posteriors(alpha.reshape(m * u, k), beta.reshape(m * u, k)).reshape(m, u, k)
     return loglik, gamma, xi, seq.weight @ gamma[0]
 
 

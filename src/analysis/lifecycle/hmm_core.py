@@ -12,10 +12,16 @@ forward-backward over a grid of customer rates) and the Netzer comparison
   period -- customers whose histories agree up to (from) a period share the
   forward (backward) quantities there, so a pass computes each distinct
   prefix (suffix) once;
-- :func:`normalised`: the scaling of a pass, per customer;
+- :func:`forward_pass`, :func:`backward_pass`, :func:`posteriors` and
+  :func:`expected_transitions`: the scaled forward-backward, over a tree of
+  histories (each node a distinct prefix or suffix, or one sequence);
+  :func:`scaled` and :func:`normalised`: its scaling, per node;
 - :func:`viterbi_path`: the best path under additive scores (log
   probabilities in the Netzer model, expected correct periods in the stage
   decoding), with per-row start and end positions.
+
+:class:`PoissonTable` (Poisson likelihoods under fixed rates) serves the
+stage model only.
 """
 
 from __future__ import annotations
@@ -30,6 +36,11 @@ __all__ = [
     "shared_suffixes",
     "scaled",
     "normalised",
+    "PoissonTable",
+    "forward_pass",
+    "backward_pass",
+    "posteriors",
+    "expected_transitions",
     "viterbi_path",
 ]
 
@@ -128,6 +139,147 @@ def scaled(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def normalised(a: np.ndarray) -> np.ndarray:
     """``a`` (n, ...) divided by its sum over each row's block (blocks of 0 left as 0)."""
     return scaled(a)[0]
+
+
+class PoissonTable:
+    """Poisson likelihoods of a period's counts under fixed rates, rescaled per row.
+
+    ``PoissonTable(rates)(y, e)``: (n,) counts and exposures (NaN read as 0) to the
+    (n, G, Q) likelihoods of ``Poisson(e x rate)`` for the (G, Q) rates, each row
+    divided by its largest (a factor the scaled passes cancel). A full period
+    (exposure 1) with a small count reads a precomputed table; other cells are
+    computed. The stage model's emissions (rate point x state); the Netzer model
+    refits its rates, so it computes its own.
+    """
+
+    def __init__(self, rates: np.ndarray, table_max: int = 64):
+        self.rates = rates
+        self.log_rates = np.log(rates)
+        y = np.arange(table_max + 1, dtype=float)[:, None, None]
+        logb = y * self.log_rates[None] - rates[None]
+        self.table = np.exp(logb - logb.max(axis=(1, 2), keepdims=True))
+        self.table_max = table_max
+
+    def __call__(self, y: np.ndarray, e: np.ndarray) -> np.ndarray:
+        y = np.nan_to_num(y)
+        e = np.nan_to_num(e)
+        full = (e == 1.0) & (y <= self.table_max)
+        out = self.table[np.where(full, y, 0).astype(np.int64)]
+        other = np.flatnonzero(~full)
+        if len(other):
+            logb = (
+                y[other, None, None] * self.log_rates[None]
+                - e[other, None, None] * self.rates[None]
+            )
+            top = logb.reshape(len(other), -1).max(axis=1)
+            out[other] = np.exp(logb - top[:, None, None])
+        return out
+
+
+def forward_pass(levels, transition, emission, begin):
+    """The scaled forward pass (the filter), period by period, over a tree of histories.
+
+    The nodes of period t are histories up to t (one sequence each, or a
+    distinct prefix shared by several customers); each continues a node of
+    t - 1 or begins at t. The state may be any trailing shape whose last axis
+    is the chain's (the stage model's is rate point x state).
+
+    Parameters
+    ----------
+    levels : iterable of (parent, begins)
+        Per period: ``parent`` indexes the previous alphas for each node (an int
+        array, or a slice such as ``slice(0, r)``: the first r nodes, without a
+        copy); ``begins`` selects the nodes whose history begins at t (a mask or
+        slice; None: none). At t = 0 a node that does not begin has alpha 0.
+    transition : ndarray (k, k)
+    emission : callable
+        ``emission(t)``: the likelihoods (p, ..., k) of period t's observations,
+        up to a factor per node (it cancels in the scaling; a caller that
+        needs the likelihood adds its log back).
+    begin : callable
+        ``begin(t, begins)``: the prior of the beginning nodes (broadcast to them).
+
+    Yields
+    ------
+    alpha, scale
+        ``alpha`` (p, ..., k): P(state | observations to t), per node (0 for a node
+        whose history has not begun); ``scale`` (p,): P(observation t | those
+        before), the sum the step divided by; the log-likelihood of a node's
+        history is the sum of the logs of its scales.
+    """
+    alpha = None
+    for t, (parent, begins) in enumerate(levels):
+        b = emission(t)
+        prior = np.zeros(b.shape) if alpha is None else alpha[parent] @ transition
+        if begins is not None:
+            prior[begins] = begin(t, begins)
+        prior *= b
+        del b, alpha  # the pass holds one period's arrays at a time
+        alpha, scale = scaled(prior)
+        del prior
+        yield alpha, scale
+
+
+def backward_pass(levels, transition, emission, last, scales=None):
+    """The backward pass, from the last period down to the first, over a tree of histories.
+
+    The nodes of period t are histories after t (a sequence, or a distinct
+    suffix); ``beta`` of a node is P(observations after t | state), up to a
+    factor per node.
+
+    Parameters
+    ----------
+    levels : iterable of (t, child, size)
+        From the second-to-last period down: the ``size`` nodes of period t, the
+        first of which continue into the nodes ``child`` of t + 1 (an int array,
+        or a slice of the nodes of t + 1); the rest end at t (beta 1).
+    transition : ndarray (k, k)
+    emission : callable
+        ``emission(t)``: the likelihoods of period t + 1's observations for the
+        continuing nodes (as :func:`forward_pass`'s).
+    last : ndarray
+        Beta of the last period's nodes (ones).
+    scales : callable, optional
+        ``scales(t)``: the forward scales of period t + 1 of the continuing nodes
+        (when nodes are sequences, so the forward and backward nodes are the same):
+        beta is then scaled as alpha, and :func:`expected_transitions` reads it.
+        Without it each beta is normalised per node.
+
+    Yields
+    ------
+    t, beta, nxt
+        ``beta`` of period t's nodes; with ``scales``, ``nxt`` (continuing nodes):
+        the emission at t + 1 times beta at t + 1 over the scale, what the step
+        multiplied by the transition (None without ``scales``).
+    """
+    beta = last
+    for t, child, size in levels:
+        nxt = emission(t) * beta[child]
+        if scales is not None:
+            nxt /= scales(t)[(slice(None),) + (None,) * (nxt.ndim - 1)]
+        del beta  # the pass holds one period's arrays at a time
+        beta = nxt @ transition.T
+        if len(beta) < size:  # the nodes that end at t have beta 1
+            beta = np.concatenate([beta, np.ones((size - len(beta),) + beta.shape[1:])])
+        if scales is None:
+            beta = normalised(beta)
+            nxt = None
+        yield t, beta, nxt
+
+
+def posteriors(alpha: np.ndarray, beta: np.ndarray, reduce=None) -> np.ndarray:
+    """P(state | whole history) per node: alpha x beta, optionally summed by ``reduce``, normalised per node."""
+    joint = alpha * beta
+    return normalised(joint if reduce is None else reduce(joint))
+
+
+def expected_transitions(alpha, nxt, transition, weight) -> np.ndarray:
+    """Expected moves (k, k) between t and t + 1, summed over nodes with weights.
+
+    ``alpha`` (p, k) at t and ``nxt`` (p, k) from :func:`backward_pass` with
+    scales, for the same p continuing nodes: xi(i, j) = alpha(i) A(i, j) nxt(j).
+    """
+    return transition * ((weight[:, None] * alpha).T @ nxt)
 
 
 def viterbi_path(

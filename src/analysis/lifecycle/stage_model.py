@@ -75,9 +75,12 @@ from ..panel import PurchaseDays, distinct_sequences, repeat_counts
 from ..units import DAYS_PER_MONTH
 from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
 from .hmm_core import (
+    PoissonTable,
+    backward_pass,
     distinct_pairs,
     distinct_rows,
-    normalised,
+    forward_pass,
+    posteriors,
     shared_prefixes,
     shared_suffixes,
     viterbi_path,
@@ -316,39 +319,8 @@ ALLOWED_MOVES = np.array(
 # --------------------------------------------------------------------------
 
 
-class _Emissions:
-    """Poisson likelihoods of a period's counts for every (rate point, state), rescaled per customer.
-
-    A full period (exposure 1) with a small count reads a precomputed table;
-    other cells are computed.
-    """
-
-    def __init__(self, rates: np.ndarray, table_max: int = 64):
-        self.rates = rates  # (G, Q)
-        self.log_rates = np.log(rates)
-        y = np.arange(table_max + 1, dtype=float)[:, None, None]
-        logb = y * self.log_rates[None] - rates[None]
-        self.table = np.exp(logb - logb.max(axis=(1, 2), keepdims=True))
-        self.table_max = table_max
-
-    def __call__(self, y: np.ndarray, e: np.ndarray) -> np.ndarray:
-        y = np.nan_to_num(y)
-        e = np.nan_to_num(e)
-        full = (e == 1.0) & (y <= self.table_max)
-        out = self.table[np.where(full, y, 0).astype(np.int64)]
-        other = np.flatnonzero(~full)
-        if len(other):
-            logb = (
-                y[other, None, None] * self.log_rates[None]
-                - e[other, None, None] * self.rates[None]
-            )
-            top = logb.reshape(len(other), -1).max(axis=1)
-            out[other] = np.exp(logb - top[:, None, None])
-        return out
-
-
 def _forward(y, e, first, emit, transition, starts, start_of):
-    """Scaled forward pass over the distinct prefixes of the histories, period by period.
+    """The filter (:func:`~analysis.lifecycle.hmm_core.forward_pass`) over the distinct prefixes.
 
     ``starts`` (k, G) are the grid weights a customer starts from and ``start_of`` (n,)
     each customer's row in it. Yields, for every period, each customer's prefix id and
@@ -356,14 +328,18 @@ def _forward(y, e, first, emit, transition, starts, start_of):
     counts up to a period share them, so each is computed once.
     """
     g, q = emit.rates.shape
-    alpha = np.zeros((1, g, q))
-    for t, (rows, parent, ids) in enumerate(shared_prefixes(y, e, start_of)):
-        # a prefix that has not begun has alpha 0, and so a prior of 0
-        prior = alpha[parent] @ transition if t else np.zeros((len(rows), g, q))
-        begins = first[rows] == t
-        prior[begins, :, 0] = starts[start_of[rows[begins]]]
-        prior *= emit(y[rows, t], e[rows, t])
-        alpha = normalised(prior)
+    prefixes = shared_prefixes(y, e, start_of)
+
+    def begin(t, begins):  # a history begins in the first state, at its start's grid weights
+        prior = np.zeros((int(begins.sum()), g, q))
+        prior[:, :, 0] = starts[start_of[prefixes[t][0][begins]]]
+        return prior
+
+    levels = [(parent, first[rows] == t) for t, (rows, parent, _) in enumerate(prefixes)]
+    steps = forward_pass(
+        levels, transition, lambda t: emit(y[prefixes[t][0], t], e[prefixes[t][0], t]), begin
+    )
+    for (_, _, ids), (alpha, _) in zip(prefixes, steps, strict=True):
         yield ids, alpha
 
 
@@ -451,7 +427,7 @@ def stage_probabilities(
     rel, stage = model.states()
     grid = model.rate_grid(months_per_period)
     transition = model.transition(months_per_period)
-    emit = _Emissions(grid[:, None] * rel[None, :])
+    emit = PoissonTable(grid[:, None] * rel[None, :])
     if weights is None:
         weights = _pooled_weights(y, e, first, emit, transition, model)
     # each customer starts from the pooled weights, in hindsight bounded by its own peak
@@ -481,15 +457,19 @@ def stage_probabilities(
         # backward: customers with the same counts after a period share its beta
         smoothed = np.zeros((n, m, 4))
         smoothed[:, m - 1] = filtered[:, m - 1]
-        beta = np.ones((1,) + emit.rates.shape)
         suffixes = shared_suffixes(y, e)
-        for t in range(m - 2, -1, -1):
-            rows, child, ids = suffixes[t]
-            beta = normalised((emit(y[rows, t + 1], e[rows, t + 1]) * beta[child]) @ transition.T)
-            prefix = prefixes[t]
+
+        def ahead(t):  # the likelihoods of period t + 1 of the distinct suffixes after t
+            rows = suffixes[t][0]
+            return emit(y[rows, t + 1], e[rows, t + 1])
+
+        levels = [(t, suffixes[t][1], len(suffixes[t][0])) for t in range(m - 2, -1, -1)]
+        last = np.ones((1,) + emit.rates.shape)
+        for t, beta, _ in backward_pass(levels, transition, ahead, last):
+            ids, prefix = suffixes[t][2], prefixes[t]
             pair_rows, pair = distinct_pairs(prefix, ids)
-            post = by_stage(alphas[t][prefix[pair_rows]] * beta[ids[pair_rows]])
-            smoothed[:, t] = (post / np.maximum(post.sum(axis=1, keepdims=True), 1e-300))[pair]
+            post = posteriors(alphas[t][prefix[pair_rows]], beta[ids[pair_rows]], by_stage)
+            smoothed[:, t] = post[pair]
             alphas[t] = None
         smoothed[np.arange(m)[None, :] < first[:, None]] = 0.0
     return {
@@ -566,7 +546,7 @@ def model_stage_codes(
     decode = decode_hindsight if hindsight else decode_realtime
     # the grid weights are pooled once, on an evenly spaced subset of the customers
     rel, _ = model.states()
-    emit = _Emissions(model.rate_grid(months)[:, None] * rel[None, :])
+    emit = PoissonTable(model.rate_grid(months)[:, None] * rel[None, :])
     n, m = days.n_customers, len(days.periods)
     pick = np.unique(np.linspace(0, n - 1, min(n, int(model.pool_sample))).astype(np.int64))
     counts, exposure = repeat_counts(days.panel(pick))
