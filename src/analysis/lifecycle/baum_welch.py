@@ -2,7 +2,7 @@
 
 The engine of :func:`analysis.lifecycle.fit_stage_hmm`, on the hidden Markov core
 the lifecycle model shares (:mod:`analysis.lifecycle.hmm_core`: distinct rows,
-the scaled step, Viterbi). Every customer's
+the scaled forward and backward passes, Viterbi). Every customer's
 count in a period is Poisson with mean ``exposure x means[state]``; the
 states follow a Markov chain shared by all customers. Each customer's
 observed stretch (first to last observed period; a missing count inside it

@@ -19,11 +19,12 @@ each customer's most likely state path relative to that customer's own path
 (see its docstring); unlike :func:`analysis.lifecycle.assign_stages`, it uses
 the whole history (the path is a smoother), so it is a hindsight reading.
 
-Accuracy against :func:`analysis.simulate.simulate_lifecycle` (2,000
-customers, 24 months, seed 2, four states; see ``tests/test_lifecycle_hmm.py``):
-macro-F1 0.747 (exploration 0.80, formation 0.50, stability 0.73, decline
-0.96), against 0.768 for the rules on the same seed. On CDNOW (23,570 x 18
-months) the fit with three starts takes about 17 s on one core.
+Its accuracy against :func:`analysis.simulate.simulate_lifecycle`, beside the
+rules' and the lifecycle model's, is measured in the methods report
+(``notebooks/06_methods.py``); ``tests/test_lifecycle_hmm.py`` holds lower
+bounds on one simulated log. The passes (forward-backward, Viterbi) are the
+hidden Markov core's (:mod:`analysis.lifecycle.hmm_core`), shared with the
+lifecycle model behind the stage views.
 """
 
 from __future__ import annotations
