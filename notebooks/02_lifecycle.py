@@ -11,7 +11,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "02_lifecycle")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "02_lifecycle")  # the values set above, else the defaults; checked
 
 # %%
 import pandas as pd
@@ -65,7 +65,7 @@ Markdown(basis.note)
 
 # %%
 # real-time view: the customer table, the study's one valuation and each customer's stage today
-table = customers.customer_table(
+table, info = customers.value_customers(
     transactions,
     observation_end=observation_end,
     period=period,
@@ -147,7 +147,7 @@ Markdown(readings.findings.findings_markdown(opening))
 # The customer table (`analysis.customers.customer_table`) values every customer once for the whole study: one count model (`clv_model`), Gamma-Gamma for the spend, `clv` the discounted expected margin over `horizon_years` at `annual_discount_rate`. Each customer's stage there is its stage today, by the rules at their default thresholds (real-time view); reports 4 and 5 read the same table, so the counts and shares here are theirs. Per stage: customers, mean CLV, the stage's total and share of the value, the means of the customers' 90% interval ends, and how often the hindsight view puts the stage's customers in the same stage in the last month.
 
 # %%
-display(readings.valuation_line(table, "Stage values", currency=currency))
+display(readings.valuation_line(table, "Stage values", info=info, currency=currency))
 tables.format_table(stage_value.loc[stage_value["customers"] > 0], currency=currency)
 
 # %%

@@ -11,7 +11,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "03_clv")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "03_clv")  # the values set above, else the defaults; checked
 
 # %%
 import numpy as np
@@ -49,7 +49,7 @@ calibration = rfm.summarize(
 )
 whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
 # the study's one valuation: the customer table every report reads (its model chosen by clv_model)
-table = customers.customer_table(
+table, info = customers.value_customers(
     transactions,
     observation_end=observation_end,
     time_unit=time_unit,
@@ -60,7 +60,7 @@ table = customers.customer_table(
     calibration_end=calibration_end,
     currency=currency,
 )
-clv_name = table.attrs["model"]
+clv_name = info.model
 
 # %%
 # how the log is valued: its amounts, a fixed value per purchase, or purchases (no margin then)
@@ -224,7 +224,7 @@ spend_now = (
     else spend_now_fit
 )
 spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
-choice = pd.DataFrame(table.attrs["model_choice"]).set_index("model")
+choice = pd.DataFrame(list(info.model_choice)).set_index("model")
 display(
     tables.format_table(
         choice[["log_likelihood", "holdout_mae", "identified", "chosen"]],
@@ -236,7 +236,7 @@ notes = [
     clv.not_fitted_note(not_fitted_now, fitted_now),
     str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
 ]
-Markdown(" ".join(filter(None, [table.attrs["model_note"], *notes])))
+Markdown(" ".join(filter(None, [info.model_note, *notes])))
 
 # %%
 value = clv.customer_lifetime_value(
@@ -249,7 +249,7 @@ value = clv.customer_lifetime_value(
     time_unit=time_unit,
 )
 value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_name}))
-display(readings.valuation_line(table, currency=currency))
+display(readings.valuation_line(table, info=info, currency=currency))
 tables.format_table(value_summary, currency=currency)
 
 # %%

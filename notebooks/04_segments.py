@@ -89,7 +89,7 @@ crm_table = strategy.with_decision_columns(
     cycle_factor=cycle_factor,
 )
 written = customers_io.export(crm_table, export_dir, info=info) if export_dir else []
-display(readings.valuation_line(table, currency=currency))
+display(readings.valuation_line(table, info=info, currency=currency))
 Markdown(readings.export_note(written))
 
 # %% [markdown]
@@ -147,12 +147,16 @@ Markdown(readings.loyalty_reading(loyalty_summary, table))
 # The cost matrix (cost to acquire against cost to keep) needs each customer's costs; the prospect tiers (*quality*, *ordinary*, *poor*, by predicted value) need customers still in exploration; the ranking (Dai & Liu) orders every customer by a weighted score of current value, potential value and P(alive), each put on a 0-1 scale by rank.
 
 # %%
-cost_summary = segments.segment_summary(table, "cost_matrix") if table.attrs["has_costs"] else None
+cost_summary = segments.segment_summary(table, "cost_matrix") if info.has_costs else None
 prospect_summary = segments.segment_summary(table, segments.prospect_tiers(table))
 display(Markdown(readings.cost_matrix_reading(table, cost_summary)))
 if prospect_summary["customers"].sum():
     display(tables.format_table(prospect_summary, currency=currency, na_rep="—"))
-Markdown(readings.prospect_reading(prospect_summary, table, currency=currency))
+Markdown(
+    readings.prospect_reading(
+        prospect_summary, table, currency=currency, observation_end=info.observation_end
+    )
+)
 
 # %%
 ranked = segments.ranking(table)
@@ -234,4 +238,4 @@ assert stage_tier_summary["customers"].sum() == len(table)
 assert abs(value_summary.loc["clv_net", "total"] - tier_summary["total_clv"].sum()) < 1e-6 * max(
     1.0, abs(table["clv_net"].sum())
 )
-assert table.attrs["has_costs"] or cost_summary is None
+assert info.has_costs or cost_summary is None

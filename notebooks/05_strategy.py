@@ -11,7 +11,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "05_strategy")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "05_strategy")  # the values set above, else the defaults; checked
 
 # %%
 import tempfile
@@ -78,7 +78,7 @@ Markdown(readings.run_intro(dataset, transactions) + " " + basis.note)
 findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %%
-table = customers.customer_table(
+table, info = customers.value_customers(
     log,
     observation_end=observation_end,
     model=clv_model,
@@ -87,9 +87,12 @@ table = customers.customer_table(
 )
 # every other cut below: the valuation's model refitted on the cut's purchases, no intervals
 # (those sections rank and count customers)
-at_cut = dict(model=table.attrs["model"], calibration_end=False, interval=None, **settings)
+at_cut = dict(model=info.model, calibration_end=False, interval=None, **settings)
 readings.valuation_line(
-    table, "The recommendation, the warning list, the KPIs and the check", currency=currency
+    table,
+    "The recommendation, the warning list, the KPIs and the check",
+    info=info,
+    currency=currency,
 )
 
 # %% [markdown]
@@ -123,10 +126,12 @@ Markdown(
 
 # %%
 calibration_log = data.up_to(transactions, calibration_end)
-calibration_table = customers.customer_table(
+calibration_table, calibration_info = customers.value_customers(
     calibration_log, observation_end=calibration_end, **at_cut
 )
-readings.valuation_line(calibration_table, "The early-warning test", currency=currency)
+readings.valuation_line(
+    calibration_table, "The early-warning test", info=calibration_info, currency=currency
+)
 
 # %% [markdown]
 # The challenger, a **learned risk** (`churn.fit_inactivity_risk`): a logistic regression of "no purchase within the window" on the table's features, learned on earlier cuts (no holdout data) and recalibrated where its probabilities are off. Left: how its probabilities held; right: its odds ratios (above 1 raises the odds of going quiet; associations, not causes).
@@ -140,6 +145,7 @@ risk_model = readings.attempt(
     observation_end=calibration_end,
     horizon=test_days,
     table=calibration_table,
+    info=calibration_info,
     period=period,
     time_unit=time_unit,
 )
@@ -166,7 +172,7 @@ active = churn.active_between(
 )
 scores = churn.comparison_scores(
     calibration_table,
-    p_quiet=churn.p_quiet(calibration_table, test_days),
+    p_quiet=churn.p_quiet(calibration_table, test_days, info=calibration_info),
     **({} if readings.skipped(risk_model) else {"risk": risk_model.risk}),  # the challenger last
 )
 comparison = readings.attempt(
@@ -215,7 +221,7 @@ list_rule = dict(
     cycle_factor=cycle_factor,
 )
 risk_now = churn.loss.list_risk(
-    list_kind, table, log, horizon=horizon, period=period, time_unit=time_unit
+    list_kind, table, log, horizon=horizon, info=info, period=period, time_unit=time_unit
 )
 loss = churn.loss_list(table, risk_now, budget=retention_budget or None, **list_rule)
 at_risk = churn.early_warning(
@@ -240,12 +246,15 @@ Markdown("**Reading.** " + readings.loss_reading(loss, shown=top_warnings, curre
 # %%
 then_end = pd.Timestamp(observation_end) - pd.Timedelta(days=horizon)
 then_log = data.up_to(transactions, then_end)
-table_then = readings.attempt(
+valued_then = readings.attempt(
     "the customer table one horizon back",
-    customers.customer_table,
+    customers.value_customers,
     then_log,
     observation_end=then_end,
     **at_cut,
+)
+table_then, info_then = (
+    (valued_then, None) if readings.skipped(valued_then) else (valued_then.table, valued_then.info)
 )
 precision = (
     table_then
@@ -256,14 +265,25 @@ precision = (
         log,
         table_then,
         churn.loss.list_risk(
-            list_kind, table_then, then_log, horizon=horizon, period=period, time_unit=time_unit
+            list_kind,
+            table_then,
+            then_log,
+            horizon=horizon,
+            info=info_then,
+            period=period,
+            time_unit=time_unit,
         ),
         horizon=horizon,
+        info=info_then,
         **list_rule,
     )
 )
 if not readings.skipped(table_then):
-    display(readings.valuation_line(table_then, "The list's precision", currency=currency))
+    display(
+        readings.valuation_line(
+            table_then, "The list's precision", info=info_then, currency=currency
+        )
+    )
 (
     precision
     if readings.skipped(precision)
@@ -311,7 +331,9 @@ Markdown("**Reading.** " + readings.budget_reading(budget, currency=currency))
 # The playbook's indicators (`strategy.KPI_DEFINITIONS`) per stage at `observation_end`; period rates are the last complete period's. Decline, defined by a fall in buying, has a low retention partly by construction. What the data cannot measure is listed with the reason.
 
 # %%
-kpi_table = strategy.kpis(table, log, by="stage", period=period)
+kpi_table = strategy.kpis(
+    table, log, by="stage", period=period, observation_end=info.observation_end
+)
 tables.format_kpis(readings.kpi_matrix(kpi_table), currency=currency).replace("", "—")
 
 # %%
@@ -327,22 +349,31 @@ Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 
 # %%
 plan_log = data.up_to(transactions, plan_end)
-plan_table = readings.attempt(
+valued_plan = readings.attempt(
     "the customer table at plan_end",
-    customers.customer_table,
+    customers.value_customers,
     plan_log,
     observation_end=plan_end,
     **at_cut,
 )
+plan_table, plan_info = (
+    (valued_plan, None) if readings.skipped(valued_plan) else (valued_plan.table, valued_plan.info)
+)
 if not readings.skipped(plan_table):
-    display(readings.valuation_line(plan_table, "The plan", currency=currency))
+    display(readings.valuation_line(plan_table, "The plan", info=plan_info, currency=currency))
 treated = (
     None
     if readings.skipped(plan_table)
     else churn.loss_list(  # the early-warning list at plan_end: the customers the plan acts on
         plan_table,
         churn.loss.list_risk(
-            list_kind, plan_table, plan_log, horizon=horizon, period=period, time_unit=time_unit
+            list_kind,
+            plan_table,
+            plan_log,
+            horizon=horizon,
+            info=plan_info,
+            period=period,
+            time_unit=time_unit,
         ),
         **list_rule,
     ).index
@@ -371,6 +402,7 @@ targets = (
         holdout=holdout,
         holdout_seed=holdout_seed,
         treated=treated,
+        info=plan_info,
     )
 )
 if readings.skipped(targets):
@@ -405,7 +437,7 @@ Markdown(
 )
 
 # %%
-checked = targets if readings.skipped(targets) else strategy.check(plan_path, table, log)
+checked = targets if readings.skipped(targets) else strategy.check(plan_path, table, log, info=info)
 (
     None  # the plan cell said why
     if readings.skipped(checked)
@@ -488,8 +520,8 @@ assert all(
     for c in at_risk.index.intersection(loss.index)
 )
 assert active.index.equals(calibration_table.index.sort_values())
-assert calibration_table.attrs["model"] == table.attrs["model"] and (
-    readings.skipped(plan_table) or plan_table.attrs["model"] == table.attrs["model"]
+assert calibration_info.model == info.model and (
+    readings.skipped(plan_table) or plan_info.model == info.model
 ), "one count model at every cut"
 assert readings.skipped(comparison) or (
     comparison["auc"].between(0, 1).all()

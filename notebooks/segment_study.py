@@ -6,7 +6,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "segment_study")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "segment_study")  # the values set above, else the defaults; checked
 
 # %%
 import matplotlib.pyplot as plt
@@ -54,7 +54,7 @@ observation_end = dates.time_frame(transactions, observation_end=observation_end
 basis = data.value_basis(transactions, margin, currency)
 margin, currency = basis.margin, basis.currency
 # the whole base's customer table (the one the segments report wrote, when the runner passes it)
-table = report.customer_table_from(
+table, info = report.customer_table_from(
     customers_path,
     transactions,
     observation_end=observation_end or None,
@@ -78,7 +78,7 @@ Markdown(readings.segment_heading(segmentation, segment, summary) + "\n\n" + bas
 findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %%
-readings.valuation_line(table, "The whole base", currency=currency)
+readings.valuation_line(table, "The whole base", info=info, currency=currency)
 
 # %% [markdown]
 # ## 1. Who they are
@@ -114,7 +114,7 @@ Markdown("**Reading.** " + readings.segment_stage_reading(mix, segment))
 
 # %%
 stages = lifecycle.assign_stages(  # hindsight: the stages as they were
-    transactions, period=period, observation_end=table.attrs["observation_end"], view="hindsight"
+    transactions, period=period, observation_end=info.observation_end, view="hindsight"
 )
 curve = lifecycle.lifecycle_curve(
     stages=stages.loc[stages["customer_id"].isin(rows.index)],
@@ -138,10 +138,10 @@ Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, cur
 spread = tables.method_summary(rows[["clv_net"]])
 segment_log = transactions.loc[transactions["customer_id"].isin(rows.index)]
 retention = lifecycle.cohort_retention(
-    segment_log, period=period, observation_end=table.attrs["observation_end"]
+    segment_log, period=period, observation_end=info.observation_end
 )
 base_retention = lifecycle.cohort_retention(
-    transactions, period=period, observation_end=table.attrs["observation_end"]
+    transactions, period=period, observation_end=info.observation_end
 )
 curves = readings.segment_retention_curves(retention, base_retention, segment)
 ax = curves.plot(marker="o", xlabel=f"relationship age ({period})", ylabel="share buying")
@@ -163,7 +163,11 @@ Markdown(
 
 # %%
 kpi_table = strategy.kpis(
-    table, transactions, by=segments.membership(table, rows, segment), period=period
+    table,
+    transactions,
+    by=segments.membership(table, rows, segment),
+    period=period,
+    observation_end=info.observation_end,
 )
 Markdown(
     "**Reading.** "

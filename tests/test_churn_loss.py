@@ -106,11 +106,11 @@ def test_bad_risk_is_refused_naming_the_customers(table):
 
 
 def test_precision_counts_who_went_quiet_after_the_earlier_date(table):
-    table.attrs["observation_end"] = pd.Timestamp("2020-06-30")
+    then = pd.Timestamp("2020-06-30")
     rows = [("a", "2020-07-15"), ("b", "2020-07-01"), ("d", "2020-08-01"), ("e", "2020-12-01")]
     log = pd.DataFrame(rows, columns=["customer_id", "date"]).assign(amount=1.0)
     log["date"] = pd.to_datetime(log["date"])
-    got = flag_precision(log, table, RISK, horizon=90, tiers=TIERS)
+    got = flag_precision(log, table, RISK, horizon=90, observation_end=then, tiers=TIERS)
     # flagged a (bought in July) and c (quiet); valuable a, b, c, d: c quiet
     assert got.loc["flagged", ["customers", "went_quiet"]].tolist() == [2, 1]
     assert got.loc["valuable, not flagged", ["customers", "went_quiet"]].tolist() == [2, 0]
@@ -120,7 +120,9 @@ def test_precision_counts_who_went_quiet_after_the_earlier_date(table):
     assert got.loc["flagged", "share_low"] < 0.5 < got.loc["flagged", "share_high"]
     assert got.attrs["through"] == "2020-09-28"
     with pytest.raises(ValueError, match="before the horizon's end"):
-        flag_precision(log, table, RISK, horizon=400, tiers=TIERS)
+        flag_precision(log, table, RISK, horizon=400, observation_end=then, tiers=TIERS)
+    with pytest.raises(ValueError, match="pass observation_end"):
+        flag_precision(log, table, RISK, horizon=90, tiers=TIERS)
 
 
 def test_the_base_rate_can_be_that_of_the_valuable_customers(table):
@@ -150,11 +152,12 @@ def test_the_readings_say_what_the_list_and_its_precision_show(table):
         "sums to $103; cut to the first 1, the list keeps 1 customer with $63 of it (61.2%)" in cut
     )
     assert "assumption" in readings.save_rate_note(0.3)
-    table.attrs["observation_end"] = pd.Timestamp("2020-06-30")
     log = pd.DataFrame(
         {"customer_id": ["a", "b"], "date": pd.to_datetime(["2020-07-15", "2020-12-01"])}
     )
-    text = readings.precision_reading(flag_precision(log, table, RISK, horizon=90, tiers=TIERS))
+    text = readings.precision_reading(
+        flag_precision(log, table, RISK, horizon=90, observation_end="2020-06-30", tiers=TIERS)
+    )
     assert text.startswith(
         "The same rule applied at 2020-06-30 flags 2 customers; 1 of them (50.0%, 95% interval "
     )

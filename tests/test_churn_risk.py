@@ -238,7 +238,7 @@ def test_a_table_of_another_cut_is_refused():
     cut = END - pd.Timedelta(days=30)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        other = customers.customer_table(
+        other, other_info = customers.value_customers(
             tx[tx["date"] <= cut],
             observation_end=cut,
             model="BG/NBD",
@@ -247,8 +247,14 @@ def test_a_table_of_another_cut_is_refused():
         )
     with pytest.raises(ValueError, match="not of observation_end"):
         fit_inactivity_risk(
-            tx, observation_end=END, horizon=pd.Timedelta(days=HORIZON), table=other
+            tx,
+            observation_end=END,
+            horizon=pd.Timedelta(days=HORIZON),
+            table=other,
+            info=other_info,
         )
+    with pytest.raises(TypeError, match="info"):
+        fit_inactivity_risk(tx, observation_end=END, horizon=HORIZON, table=other)
 
 
 def _aucs(valuable: dict[str, float], everyone: dict[str, float] | None = None) -> pd.DataFrame:
@@ -299,17 +305,18 @@ def test_list_risk_gives_each_probability_at_the_tables_cut(fitted):
     from analysis.churn.risk import p_quiet
 
     tx, model = fitted
-    table = customers.customer_table(
+    table, info = customers.value_customers(
         tx.loc[tx["date"] <= END], observation_end=END, model="BG/NBD", calibration_end=False,
         interval=None,
     )  # fmt: skip
     pd.testing.assert_series_equal(
-        list_risk("p_quiet", table, tx, horizon=HORIZON), p_quiet(table, HORIZON).rename("risk")
+        list_risk("p_quiet", table, tx, horizon=HORIZON, info=info),
+        p_quiet(table, HORIZON, info=info).rename("risk"),
     )
     np.testing.assert_allclose(
-        list_risk("p_alive", table, tx, horizon=HORIZON), 1 - table["p_alive"]
+        list_risk("p_alive", table, tx, horizon=HORIZON, info=info), 1 - table["p_alive"]
     )
-    learned = list_risk("risk", table, tx, horizon=HORIZON)
+    learned = list_risk("risk", table, tx, horizon=HORIZON, info=info)
     np.testing.assert_allclose(learned.reindex(model.risk.index), model.risk, rtol=1e-6)
     with pytest.raises(ValueError, match="kind must be one of"):
-        list_risk("recency", table, tx, horizon=HORIZON)
+        list_risk("recency", table, tx, horizon=HORIZON, info=info)

@@ -58,7 +58,6 @@ def table() -> pd.DataFrame:
         },
         index=pd.Index(["a", "b", "c", "d", "e"], name="customer_id"),
     )
-    t.attrs["observation_end"] = pd.Timestamp(END)
     return t
 
 
@@ -76,7 +75,7 @@ def _value(frame: pd.DataFrame, group: str, kpi: str, period=None) -> tuple[floa
 
 
 def test_table_kpis_are_exact_per_segment(table, log, segment):
-    k = kpis(table, log, by=segment)
+    k = kpis(table, log, by=segment, observation_end=END)
     assert list(k.columns) == KPI_COLUMNS
     assert k.attrs["by"] == "segment" and k.attrs["observation_end"] == END
     assert list(dict.fromkeys(k["group"])) == ["x", "y", "all"]
@@ -101,7 +100,7 @@ def test_table_kpis_are_exact_per_segment(table, log, segment):
 
 
 def test_period_kpis_follow_the_buyers_from_one_month_to_the_next(table, log, segment):
-    k = kpis(table, log, by=segment)
+    k = kpis(table, log, by=segment, observation_end=END)
     # January buyers a, b, d: only a buys in February; February buyers a, c: only a in March
     assert _value(k, "all", "retention_rate", "2020-02") == pytest.approx((1 / 3, 3.0))
     assert _value(k, "all", "churn_rate", "2020-02") == pytest.approx((2 / 3, 3.0))
@@ -118,57 +117,57 @@ def test_period_kpis_follow_the_buyers_from_one_month_to_the_next(table, log, se
 
 
 def test_repeat_within_days_counts_only_customers_observed_long_enough(table, log):
-    k = kpis(table, log, repeat_within_days=30)
+    k = kpis(table, log, repeat_within_days=30, observation_end=END)
     # base: first purchase on or before Mar 1 (a, b, c, d); within 30 days: a (15), d (30)
     assert _value(k, "all", "repeat_within_days") == (0.5, 4.0)
     assert _value(k, "decline", "repeat_within_days") == (0.0, 2.0)
     assert _value(k, "exploration", "repeat_within_days")[1] == 0.0
     assert "N = 30 days" in k.loc[k["kpi"] == "repeat_within_days", "note"].iloc[0]
     # N = 60: base a, b, d (first purchase on or before Jan 31), all three within 60 days
-    k = kpis(table, log, repeat_within_days=60)
+    k = kpis(table, log, repeat_within_days=60, observation_end=END)
     assert _value(k, "all", "repeat_within_days") == (1.0, 3.0)
 
 
 def test_cross_selling_is_measured_from_a_product_column_and_refused_without(table, log):
-    k = kpis(table, log)
+    k = kpis(table, log, observation_end=END)
     # a bought A and B, d bought A and D
     assert _value(k, "all", "cross_sell_rate") == (0.4, 5.0)
     assert _value(k, "stability", "cross_sell_rate") == (1.0, 1.0)
-    k = kpis(table, log.drop(columns="product"))
+    k = kpis(table, log.drop(columns="product"), observation_end=END)
     row = k.query("group == 'all' and kpi == 'cross_sell_rate'").iloc[0]
     assert not row["measurable"] and np.isnan(row["value"])
     assert row["note"].startswith("not measurable: the log has no 'product' column")
 
 
 def test_what_the_data_cannot_measure_is_said_not_invented(table, log):
-    k = kpis(table, log)
+    k = kpis(table, log, observation_end=END)
     nm = k.loc[~k["measurable"]]
     assert set(nm["kpi"]) == {"referral_rate", "acquisition_cost", "retention_cost"}
     assert nm["value"].isna().all()
     assert nm["note"].str.startswith("not measurable: ").all()
     assert "no cost data" in nm.loc[nm["kpi"] == "acquisition_cost", "note"].iloc[0]
     # without the log, the log's KPIs are not measurable; the table's still are
-    k = kpis(table)
+    k = kpis(table, observation_end=END)
     assert set(k.loc[~k["measurable"], "kpi"]) == {
         "referral_rate", "acquisition_cost", "retention_cost", "repeat_within_days",
         "cross_sell_rate", "retention_rate", "churn_rate", "reactivation_rate",
     }  # fmt: skip
     assert _value(k, "all", "repeat_rate") == (0.6, 5.0)
     # cost columns are measured when the table has them
-    k = kpis(table.assign(acquisition_cost=[10.0, 20.0, 30.0, 40.0, 50.0]))
+    k = kpis(table.assign(acquisition_cost=[10.0, 20.0, 30.0, 40.0, 50.0]), observation_end=END)
     assert _value(k, "decline", "acquisition_cost") == (25.0, 2.0)
     # a table without clv_net: share of value not measurable, named
-    k = kpis(table.drop(columns="clv_net"))
+    k = kpis(table.drop(columns="clv_net"), observation_end=END)
     assert k.query("kpi == 'share_of_value'")["note"].str.contains("no clv_net column").all()
 
 
 def test_groups_default_to_the_stage_in_lifecycle_order(table, log):
-    k = kpis(table, log, total=False)
+    k = kpis(table, log, total=False, observation_end=END)
     assert list(dict.fromkeys(k["group"])) == ["exploration", "formation", "stability", "decline"]
     assert _value(k, "decline", "repeat_rate") == (0.5, 2.0)
     # crossed groups
     tier = pd.Series(["high", "high", "negative", "low", "low"], index=table.index)
-    k = kpis(table, log, by=["stage", tier], total=False)
+    k = kpis(table, log, by=["stage", tier], total=False, observation_end=END)
     assert list(dict.fromkeys(k["group"])) == [
         "exploration/low", "formation/low", "stability/high", "decline/high", "decline/negative",
     ]  # fmt: skip
@@ -177,8 +176,8 @@ def test_groups_default_to_the_stage_in_lifecycle_order(table, log):
 
 def test_a_partial_last_period_and_later_purchases_are_left_out(table, log):
     t = table.copy()
-    t.attrs["observation_end"] = pd.Timestamp("2020-03-20")
-    k = kpis(t, log)  # e's purchase on Mar 20 is inside; March is cut short
+    # e's purchase on Mar 20 is inside; March is cut short
+    k = kpis(t, log, observation_end="2020-03-20")
     assert set(k["period"].dropna()) == {"2020-02"}
     # the table's observation end decides: purchases after it are ignored, not an error
     later = pd.concat(
@@ -189,26 +188,26 @@ def test_a_partial_last_period_and_later_purchases_are_left_out(table, log):
             ),
         ]
     )
-    assert kpis(table, later).equals(kpis(table, log))
+    assert kpis(table, later, observation_end=END).equals(kpis(table, log, observation_end=END))
 
 
 def test_inputs_are_checked_and_not_mutated(table, log):
     before_t, before_l = table.copy(), log.copy()
-    kpis(table, log)
+    kpis(table, log, observation_end=END)
     pd.testing.assert_frame_equal(table, before_t)
     pd.testing.assert_frame_equal(log, before_l)
     with pytest.raises(ValueError, match=r"1 customer\(s\) of the table have no purchase.*'e'"):
-        kpis(table, log.loc[log["customer_id"] != "e"])
+        kpis(table, log.loc[log["customer_id"] != "e"], observation_end=END)
     with pytest.raises(ValueError, match="no label for 1 customer"):
-        kpis(table, log, by=pd.Series(["x"] * 4, index=["a", "b", "c", "d"]))
+        kpis(table, log, by=pd.Series(["x"] * 4, index=["a", "b", "c", "d"]), observation_end=END)
     with pytest.raises(ValueError, match="not a column of the customer table"):
-        kpis(table, log, by="region")
+        kpis(table, log, by="region", observation_end=END)
     with pytest.raises(ValueError, match="period must be one of"):
-        kpis(table, log, period="fortnight")
+        kpis(table, log, period="fortnight", observation_end=END)
 
 
 def test_latest_keeps_the_last_period_of_each_rate(table, log):
-    last = latest_kpis(kpis(table, log))
+    last = latest_kpis(kpis(table, log, observation_end=END))
     assert not last.duplicated(["group", "kpi"]).any()
     assert _value(last, "all", "retention_rate", "2020-03") == (0.5, 2.0)
     # formation (d) had no February buyer: its latest retention is February's

@@ -155,11 +155,9 @@ def test_loyalty_reading_cells_leader_and_what_decided_loyalty():
 
 def test_cost_matrix_reading_without_and_with_costs():
     table = _loyalty_table([0.9, 0.8], [0.5, 0.5], [10, 20])
-    table.attrs["has_costs"] = False
     note = readings.cost_matrix_reading(table)
     assert note.startswith("**No cost data.**") and "pass `costs=` to `customer_table`" in note
     costed = table.assign(acquisition_cost=[5.0, 1.0], retention_cost=[2.0, 3.0])
-    costed.attrs["has_costs"] = True
     assert readings.cost_matrix_reading(costed).startswith("**No cost data.**")  # no summary
     summary = segments.segment_summary(costed, segments.cost_matrix(costed))
     text = readings.cost_matrix_reading(costed, summary)
@@ -176,14 +174,13 @@ def _stage_table(stages, values, first):
         }
     )
     table.index = [f"c{i}" for i in range(len(values))]
-    table.attrs["observation_end"] = pd.Timestamp("2020-12-31")
     return table
 
 
 def test_prospect_reading_none_and_some():
     none = _stage_table(["decline", "stability"], [1, 2], ["2020-01-05", "2020-03-01"])
     summary = segments.segment_summary(none, segments.prospect_tiers(none))
-    text = readings.prospect_reading(summary, none)
+    text = readings.prospect_reading(summary, none, observation_end="2020-12-31")
     assert "No customer is in exploration at the observation end (2020-12-31)" in text
     assert "most recent first purchase in the log was on 2020-03-01, 305 days before" in text
     some = _stage_table(
@@ -192,7 +189,7 @@ def test_prospect_reading_none_and_some():
         ["2020-12-01"] * 6,
     )
     summary = segments.segment_summary(some, segments.prospect_tiers(some))
-    text = readings.prospect_reading(summary, some)
+    text = readings.prospect_reading(summary, some, observation_end="2020-12-31")
     assert "5 customers (83% of all) are in exploration at the observation end" in text
     assert "quality 1 (worth $10.00 each on average)" in text and "poor 2" in text
     assert "The quality prospects hold 50% of the prospects' value" in text

@@ -286,28 +286,28 @@ def sample():
     from analysis import customers, data
 
     log = data.load_dataset("cdnow_sample")
-    return log, customers.customer_table(log, observation_end="1998-06-30")
+    return log, customers.value_customers(log, observation_end="1998-06-30")
 
 
 def test_the_written_table_reads_back_as_built(sample, tmp_path):
     from analysis import customers_io
 
     log, built = sample
-    customers_io.export(built, tmp_path, formats=("parquet",))
+    customers_io.export(built.table, tmp_path, info=built.info, formats=("parquet",))
     read = segment_studies.customer_table_from(
         tmp_path / "customers.parquet", log, observation_end="1998-06-30"
     )
-    pd.testing.assert_frame_equal(read, built)
-    assert read.attrs == built.attrs  # the observation end a Timestamp again
+    pd.testing.assert_frame_equal(read.table, built.table)
+    assert read.info == built.info  # the observation end a Timestamp again
     again = segment_studies.customer_table_from("", log, observation_end="1998-06-30")
-    pd.testing.assert_frame_equal(again, built)  # no path: built here
+    pd.testing.assert_frame_equal(again.table, built.table)  # no path: built here
 
 
 def test_a_table_of_other_parameters_or_another_log_is_refused(sample, tmp_path):
     from analysis import customers_io
 
     log, built = sample
-    path = customers_io.export(built, tmp_path, formats=("parquet",))[0]
+    path = customers_io.export(built.table, tmp_path, info=built.info, formats=("parquet",))[0]
     with pytest.raises(ValueError, match=r"margin 0\.3 in the table, 0\.25 here") as refused:
         segment_studies.customer_table_from(path, log, observation_end="1998-03-31", margin=0.25)
     assert "observation_end 1998-06-30" in str(refused.value)

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from analysis import config
+from analysis.customers import TableInfo
 from analysis.strategy import (
     KPI_DEFINITIONS,
     NOT_TESTED,
@@ -275,8 +276,17 @@ def _table(log: pd.DataFrame, end: str, segment: dict) -> pd.DataFrame:
     )
     t.index.name = "customer_id"
     t["segment"] = t.index.map(segment)
-    t.attrs["observation_end"] = pd.Timestamp(end)
     return t
+
+
+def _info(end: str) -> TableInfo:
+    """The provenance of a hand-built table: its observation end and plain settings."""
+    return TableInfo(
+        model="BG/NBD", model_note="", model_choice=(), count_model={}, spend_model=None,
+        calibration_end=None, interval=None, time_unit="W", period="M",
+        observation_end=pd.Timestamp(end), horizon_years=3.0, annual_discount_rate=0.1,
+        margin=0.3, has_costs=False, value="amounts", value_unit="currency",
+    )  # fmt: skip
 
 
 SEGMENT = {"a": "x", "b": "x", "c": "y", "d": "y", "e": "y"}
@@ -286,7 +296,7 @@ TARGETS = {"retention_rate": {"delta": 0.1}, "repeat_rate": 0.5}
 def test_plan_writes_baselines_and_targets_that_check_compares(tmp_path, log):
     path = tmp_path / "plan.yaml"
     before = _table(log, "2020-02-29", SEGMENT)
-    planned = plan(before, TARGETS, path, log, by="segment")
+    planned = plan(before, TARGETS, path, log, info=_info("2020-02-29"), by="segment")
     got = planned.set_index(["kpi", "group"])
     # February: January's buyers a, b, d; a came back (x: a of a, b; y: none of d)
     assert got.loc[("retention_rate", "all"), ["baseline", "target"]].tolist() == pytest.approx(
@@ -312,7 +322,7 @@ def test_plan_writes_baselines_and_targets_that_check_compares(tmp_path, log):
     assert path.read_text(encoding="utf-8").startswith("# Plan-do-check-act")
 
     after = _table(log, "2020-03-31", SEGMENT)
-    result = check(path, after, log).set_index(["kpi", "group"])
+    result = check(path, after, log, info=_info("2020-03-31")).set_index(["kpi", "group"])
     # March: February's buyers a, c; a came back
     row = result.loc[("retention_rate", "all")]
     assert (row["actual"], row["actual_period"], row["base"]) == (0.5, "2020-03", 2.0)
@@ -334,14 +344,21 @@ def test_plan_writes_baselines_and_targets_that_check_compares(tmp_path, log):
 
 def test_an_edited_plan_file_is_what_check_reads(tmp_path, log):
     path = tmp_path / "plan.yaml"
-    plan(_table(log, "2020-02-29", SEGMENT), TARGETS, path, log, by="segment")
+    plan(
+        _table(log, "2020-02-29", SEGMENT),
+        TARGETS,
+        path,
+        log,
+        info=_info("2020-02-29"),
+        by="segment",
+    )
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     for entry in doc["targets"]:
         if entry["kpi"] == "repeat_rate" and entry["group"] == "y":
             entry["target"] = 0.5
     doc["targets"] = [e for e in doc["targets"] if e["group"] != "all"]
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    result = check(path, _table(log, "2020-03-31", SEGMENT), log)
+    result = check(path, _table(log, "2020-03-31", SEGMENT), log, info=_info("2020-03-31"))
     assert len(result) == 4
     row = result.set_index(["kpi", "group"]).loc[("repeat_rate", "y")]
     assert row["target"] == 0.5 and not row["met"]
@@ -351,9 +368,9 @@ def test_an_edited_plan_file_is_what_check_reads(tmp_path, log):
 def test_check_at_the_plan_date_warns_and_reproduces_the_baseline(tmp_path, log):
     path = tmp_path / "plan.yaml"
     before = _table(log, "2020-02-29", SEGMENT)
-    plan(before, {"churn_rate": -0.2}, path, log, by="segment")
+    plan(before, {"churn_rate": -0.2}, path, log, info=_info("2020-02-29"), by="segment")
     with pytest.warns(UserWarning, match="not after the plan's observation end 2020-02-29"):
-        result = check(path, before, log)
+        result = check(path, before, log, info=_info("2020-02-29"))
     np.testing.assert_array_equal(result["actual"], result["baseline"])
     # churn is better lower: a target 20% under the baseline is not met by the baseline itself
     assert result["direction"].eq("lower").all()
@@ -376,9 +393,16 @@ def test_targets_are_checked_before_anything_is_written(tmp_path, log):
     ]
     for targets, message in cases:
         with pytest.raises(ValueError, match=message):
-            plan(before, targets, path, log, by="segment")
+            plan(before, targets, path, log, info=_info("2020-02-29"), by="segment")
     with pytest.raises(ValueError, match="must end in .yaml"):
-        plan(before, {"repeat_rate": 0.1}, tmp_path / "plan.csv", log, by="segment")
+        plan(
+            before,
+            {"repeat_rate": 0.1},
+            tmp_path / "plan.csv",
+            log,
+            info=_info("2020-02-29"),
+            by="segment",
+        )
     assert not path.exists()
 
 
@@ -397,9 +421,9 @@ def test_share_targets_are_capped_and_groups_can_be_chosen(tmp_path, log):
         "repeat_rate": {"delta": 0.8, "groups": ["x"]},
         "share_of_customers": {"value": 0.4, "direction": "lower"},
     }
-    planned = plan(before, targets, tmp_path / "p.yml", log, by="segment").set_index(
-        ["kpi", "group"]
-    )
+    planned = plan(
+        before, targets, tmp_path / "p.yml", log, info=_info("2020-02-29"), by="segment"
+    ).set_index(["kpi", "group"])
     assert planned.index.tolist() == [
         ("repeat_rate", "x"), ("share_of_customers", "x"), ("share_of_customers", "y"),
         ("share_of_customers", "all"),
@@ -412,13 +436,22 @@ def test_check_refuses_a_file_that_is_not_a_plan(tmp_path, log):
     path = tmp_path / "other.yaml"
     path.write_text("kind: something else\n", encoding="utf-8")
     with pytest.raises(ValueError, match="is not a plan written by analysis.strategy.plan"):
-        check(path, _table(log, "2020-03-31", SEGMENT), log)
+        check(path, _table(log, "2020-03-31", SEGMENT), log, info=_info("2020-03-31"))
     plan_path = tmp_path / "plan.yaml"
     series = pd.Series(SEGMENT, name="region")
-    plan(_table(log, "2020-02-29", SEGMENT), {"repeat_rate": 0.1}, plan_path, log, by=series)
+    plan(
+        _table(log, "2020-02-29", SEGMENT),
+        {"repeat_rate": 0.1},
+        plan_path,
+        log,
+        info=_info("2020-02-29"),
+        by=series,
+    )
     with pytest.raises(ValueError, match="grouped by a Series \\('region'\\)"):
-        check(plan_path, _table(log, "2020-03-31", SEGMENT), log)
-    result = check(plan_path, _table(log, "2020-03-31", SEGMENT), log, by=series)
+        check(plan_path, _table(log, "2020-03-31", SEGMENT), log, info=_info("2020-03-31"))
+    result = check(
+        plan_path, _table(log, "2020-03-31", SEGMENT), log, info=_info("2020-03-31"), by=series
+    )
     assert result["group"].tolist() == ["x", "y", "all"]
 
 
@@ -429,13 +462,15 @@ def test_check_refuses_a_file_that_is_not_a_plan(tmp_path, log):
 @pytest.fixture(scope="module")
 def cdnow():
     from analysis import data
-    from analysis.customers import customer_table
+    from analysis.customers import value_customers
 
     log = data.load_cdnow()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        at_plan = customer_table(log.loc[log["date"] <= "1997-12-31"], observation_end="1997-12-31")
-        at_check = customer_table(log, observation_end="1998-06-30")
+        at_plan = value_customers(
+            log.loc[log["date"] <= "1997-12-31"], observation_end="1997-12-31"
+        )
+        at_check = value_customers(log, observation_end="1998-06-30")
     return log, at_plan, at_check
 
 
@@ -449,7 +484,7 @@ def _retained(log: pd.DataFrame, month: str, next_month: str) -> tuple[int, int]
 
 def test_cdnow_pdca_round_trip(tmp_path, cdnow):
     log, at_plan, at_check = cdnow
-    assert at_plan.attrs["observation_end"] == pd.Timestamp("1997-12-31")
+    assert at_plan.info.observation_end == pd.Timestamp("1997-12-31")
     path = tmp_path / "cdnow_plan.yaml"
     targets = {
         "retention_rate": 0.05,
@@ -457,7 +492,7 @@ def test_cdnow_pdca_round_trip(tmp_path, cdnow):
         "repeat_rate": {"delta": 0.02},
         "average_order_value": {"change": 0.0},
     }
-    planned = plan(at_plan, targets, path, log).set_index(["kpi", "group"])
+    planned = plan(at_plan.table, targets, path, log, info=at_plan.info).set_index(["kpi", "group"])
     assert set(planned.index.get_level_values("group")) == {
         "formation",
         "stability",
@@ -486,7 +521,7 @@ def test_cdnow_pdca_round_trip(tmp_path, cdnow):
     stage_bases = planned.loc["retention_rate"].drop(index="all")["base"]
     assert stage_bases.sum() == 2028.0
 
-    result = check(path, at_check, log).set_index(["kpi", "group"])
+    result = check(path, at_check.table, log, info=at_check.info).set_index(["kpi", "group"])
     days = log.drop_duplicates(["customer_id", "date"])
     per_customer = days.groupby("customer_id").size()
     assert (int((per_customer >= 2).sum()), len(days)) == (11516, 67591)
@@ -522,11 +557,21 @@ def test_a_target_the_data_cannot_measure_is_left_out_with_why(tmp_path, log):
     path = tmp_path / "plan.yaml"
     before = _table(log, "2020-02-29", SEGMENT)
     targets = {"repeat_rate": 0.1, "cross_sell_rate": 0.1}
-    planned = plan(before, targets, path, log, by="segment", unmeasurable="skip")
+    planned = plan(
+        before, targets, path, log, info=_info("2020-02-29"), by="segment", unmeasurable="skip"
+    )
     assert set(planned["kpi"]) == {"repeat_rate"}
     assert "no 'product' column" in planned.attrs["not_measured"]["cross_sell_rate"]
     with pytest.raises(NotComputable, match="none of the KPIs targeted can be measured"):
-        plan(before, {"cross_sell_rate": 0.1}, path, log, by="segment", unmeasurable="skip")
+        plan(
+            before,
+            {"cross_sell_rate": 0.1},
+            path,
+            log,
+            info=_info("2020-02-29"),
+            by="segment",
+            unmeasurable="skip",
+        )
 
 
 # ---------------------------------------------------------------------------
@@ -544,7 +589,9 @@ def test_a_target_met_by_construction_is_marked_or_refused(tmp_path, log):
         "mean_p_alive": {"delta": 0.1},
     }
     before["p_alive"] = [1.0, 1.0, 0.5, 0.4]  # a, b, c, d: x already at 100%
-    planned = plan(before, targets, path, log, by="segment").set_index(["kpi", "group"])
+    planned = plan(before, targets, path, log, info=_info("2020-02-29"), by="segment").set_index(
+        ["kpi", "group"]
+    )
     reasons = planned["by_construction"]
     assert reasons.loc["repeat_rate"].str.contains("cannot fall").all()
     assert reasons.loc["retention_rate"].str.startswith("no improvement asked: the target").all()
@@ -559,9 +606,17 @@ def test_a_target_met_by_construction_is_marked_or_refused(tmp_path, log):
     with pytest.raises(
         ValueError, match=r"met by construction \(repeat_rate in x: a cumulative share"
     ):
-        plan(before, targets, path, log, by="segment", by_construction="error")
+        plan(
+            before,
+            targets,
+            path,
+            log,
+            info=_info("2020-02-29"),
+            by="segment",
+            by_construction="error",
+        )
     assert not path.exists()
-    plan(before, {"mean_p_alive": {"delta": 0.1, "groups": ["y"]}}, path, log, by="segment",
+    plan(before, {"mean_p_alive": {"delta": 0.1, "groups": ["y"]}}, path, log, info=_info("2020-02-29"), by="segment",
          by_construction="error")  # fmt: skip
     assert path.exists()
 
@@ -569,12 +624,21 @@ def test_a_target_met_by_construction_is_marked_or_refused(tmp_path, log):
 def test_an_old_plan_file_is_judged_at_the_check(tmp_path, log):
     """A plan written before the honest round (no by_construction, no action) still checks."""
     path = tmp_path / "plan.yaml"
-    plan(_table(log, "2020-02-29", SEGMENT), TARGETS, path, log, by="segment")
+    plan(
+        _table(log, "2020-02-29", SEGMENT),
+        TARGETS,
+        path,
+        log,
+        info=_info("2020-02-29"),
+        by="segment",
+    )
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     for entry in doc["targets"]:
         del entry["by_construction"], entry["action"]
     path.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
-    result = check(path, _table(log, "2020-03-31", SEGMENT), log).set_index(["kpi", "group"])
+    result = check(
+        path, _table(log, "2020-03-31", SEGMENT), log, info=_info("2020-03-31")
+    ).set_index(["kpi", "group"])
     assert result.loc["repeat_rate", "by_construction"].str.startswith("a cumulative").all()
     assert (result.loc["retention_rate", "by_construction"] == "").all()
     assert (result.loc["retention_rate", "action"] == "").all()
@@ -597,14 +661,14 @@ def test_the_holdout_group_is_written_and_the_check_compares_the_arms(tmp_path, 
     path = tmp_path / "plan.yaml"
     before = _table(log, "2020-02-29", SEGMENT)
     held = pd.Series([False, True, False, True], index=pd.Index(list("abcd")), name="holdout")
-    planned = plan(before, {"retention_rate": {"delta": 0.1}}, path, log, by="segment",
+    planned = plan(before, {"retention_rate": {"delta": 0.1}}, path, log, info=_info("2020-02-29"), by="segment",
                    holdout=held)  # fmt: skip
     assert planned.attrs["holdout"].equals(held)
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert doc["holdout"]["ids"] == ["b", "d"] and doc["holdout"]["share"] == 0.5
     after = _table(log, "2020-03-31", SEGMENT)
     after["first_purchase"] = log.groupby("customer_id")["date"].min()  # e: March, in neither arm
-    result = check(path, after, log).set_index(["kpi", "group"])
+    result = check(path, after, log, info=_info("2020-03-31")).set_index(["kpi", "group"])
     # February buyers: a (treated, back in March) and c (treated, not back); no holdout buyer
     row = result.loc[("retention_rate", "all")]
     assert row["treated"] == 0.5 and np.isnan(row["holdout"])
@@ -615,7 +679,7 @@ def test_the_holdout_group_is_written_and_the_check_compares_the_arms(tmp_path, 
     split = holdout_split(["d", "c", "b", "a"], share=0.5, seed=3)
     assert split.index.tolist() == list("abcd") and int(split.sum()) == 2
     assert split.equals(holdout_split(list("abcd"), share=0.5, seed=3))
-    plan(before, {"retention_rate": {"delta": 0.1}}, path, log, by="segment", holdout=0.5,
+    plan(before, {"retention_rate": {"delta": 0.1}}, path, log, info=_info("2020-02-29"), by="segment", holdout=0.5,
          holdout_seed=3)  # fmt: skip
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert doc["holdout"]["seed"] == 3
@@ -629,10 +693,10 @@ def test_cdnow_round_with_a_holdout_group_finds_no_effect_of_doing_nothing(tmp_p
     log, at_plan, at_check = cdnow
     path = tmp_path / "plan.yaml"
     targets = {"retention_rate": 0.05, "reactivation_rate": 0.05}
-    plan(at_plan, targets, path, log, holdout=0.1, holdout_seed=0)
+    plan(at_plan.table, targets, path, log, info=at_plan.info, holdout=0.1, holdout_seed=0)
     doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     assert len(doc["holdout"]["ids"]) == 2357 and doc["holdout"]["seed"] == 0
-    result = check(path, at_check, log).set_index(["kpi", "group"])
+    result = check(path, at_check.table, log, info=at_check.info).set_index(["kpi", "group"])
     assert result.attrs["holdout"] == {"treated": 21213, "holdout": 2357}
     row = result.loc[("retention_rate", "all")]
     assert row["difference"] == pytest.approx(row["treated"] - row["holdout"])
@@ -644,7 +708,7 @@ def test_cdnow_round_with_a_holdout_group_finds_no_effect_of_doing_nothing(tmp_p
 def test_a_holdout_without_customers_on_either_side_is_refused(tmp_path, log):
     before = _table(log, "2020-02-29", SEGMENT)
     with pytest.raises(ValueError, match="leaves 0 held out and 4 treated"):
-        plan(before, {"retention_rate": {"delta": 0.1}}, tmp_path / "p.yaml", log,
+        plan(before, {"retention_rate": {"delta": 0.1}}, tmp_path / "p.yaml", log, info=_info("2020-02-29"),
              by="segment", holdout=0.1)  # fmt: skip
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -92,3 +94,61 @@ def test_an_export_without_info_has_no_provenance_to_read(valued, tmp_path):
     (parquet,) = customers_io.export(plain, tmp_path, formats=("parquet",))
     with pytest.raises(ValueError, match="lacks"):
         customers_io.read_info(parquet)
+
+
+# ------------------------------------------------------------------ no provenance read from attrs
+
+#: the provenance fields, as they were read from a customer table's attrs
+_FIELDS = [f.name for f in dataclasses.fields(TableInfo)]
+_READ = re.compile(r"\.attrs\s*(?:\[|\.get\(|\.pop\()\s*[\"'](" + "|".join(_FIELDS) + r")[\"']")
+#: a customer table's attrs passed on whole (a KPI table's own attrs are not its provenance)
+_COPY = re.compile(r"(\*\*|dict\(|\.update\()\s*(?!kpi_table)\w*table\.attrs\b")
+#: attrs with a provenance field's name that belong to other frames (file, key): most uses
+_OTHER_FRAMES = {
+    ("analysis/rfm.py", "time_unit"): 1,  # the summary's unit, which the models read (issue 20)
+    ("analysis/customers/table.py", "time_unit"): 1,  # the same, for value_intervals' summary
+    ("analysis/models/count.py", "time_unit"): 2,
+    ("analysis/data.py", "value"): 1,  # the log's value basis
+    ("analysis/describe.py", "value"): 2,
+    ("analysis/segments/summary.py", "value"): 1,  # the column a segment summary sums
+    ("analysis/lifecycle/chain.py", "period"): 2,  # a stages frame's period
+    ("analysis/lifecycle/stages.py", "period"): 1,
+    ("analysis/lifecycle/hmm.py", "period"): 1,
+    ("analysis/strategy/pdca.py", "observation_end"): 2,  # the KPI table's own record
+    ("analysis/readings/strategy.py", "observation_end"): 2,  # the check's own record
+}
+
+
+def _code(path) -> str:
+    """The file's code lines (docstring and comment lines dropped, roughly)."""
+    keep, in_doc = [], False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        stripped = line.strip()
+        if stripped.startswith(('"""', "'''")):
+            quotes = stripped[:3]
+            if not (len(stripped) > 3 and stripped.endswith(quotes)):
+                in_doc = not in_doc
+            continue
+        if in_doc or stripped.startswith("#"):
+            continue
+        keep.append(line.split("  #")[0])
+    return "\n".join(keep)
+
+
+def test_no_module_reads_a_customer_tables_provenance_from_attrs():
+    from analysis import config
+
+    root = config.PACKAGE_DIR
+    found: dict[tuple[str, str], int] = {}
+    copies = []
+    for path in sorted(root.rglob("*.py")):
+        name = path.relative_to(root.parent).as_posix()
+        code = _code(path)
+        for key in _READ.findall(code):
+            found[(name, key)] = found.get((name, key), 0) + 1
+        copies += [f"{name}: {m.group(0)}" for m in _COPY.finditer(code)]
+    unexpected = {k: n for k, n in found.items() if n > _OTHER_FRAMES.get(k, 0)}
+    assert not unexpected, (
+        f"read the table's provenance from its TableInfo (value_customers), not attrs: {unexpected}"
+    )
+    assert not copies, f"a customer table's attrs copied on: {copies}"

@@ -68,8 +68,8 @@ def test_a_disagreement_at_one_cut_is_named(tmp_path, change, named):
 def test_the_line_carries_its_facts(cdnow_sample):
     from analysis import customers
 
-    table = customers.customer_table(cdnow_sample, interval=None, calibration_end=False)
-    line = readings.valuation_line(table, "The test", currency="$")
+    table, info = customers.value_customers(cdnow_sample, interval=None, calibration_end=False)
+    line = readings.valuation_line(table, "The test", info=info, currency="$")
     assert isinstance(line, Markdown)
     text, meta = line._repr_markdown_()
     facts = meta[METADATA_KEY]
@@ -77,11 +77,11 @@ def test_the_line_carries_its_facts(cdnow_sample):
         "cut": "1998-06-30",
         "customers": 2357,
         "repeat_buyers": int((table["frequency"] > 0).sum()),
-        "model": table.attrs["model"],
+        "model": info.model,
         "clv_total": pytest.approx(table["clv"].sum(), rel=1e-12),
     }
     assert text.startswith("**The test: valued at** the log up to 1998-06-30: 2,357 customers (")
-    assert f"count model {table.attrs['model']}" in text
+    assert f"count model {info.model}" in text
 
 
 def test_the_cut_line_names_the_calibration_cut(cdnow_sample):

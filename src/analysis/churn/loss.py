@@ -43,6 +43,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from ..customers import TableInfo
 from ..errors import DataValidationError, where_rows
 from ..segments import tiers_for
 from ..units import P_ALIVE_EVEN
@@ -175,6 +176,7 @@ def list_risk(
     transactions: pd.DataFrame,
     *,
     horizon: int | float | pd.Timedelta,
+    info: TableInfo,
     period: str = "M",
     time_unit: str = "W",
 ) -> pd.Series:
@@ -189,11 +191,13 @@ def list_risk(
         model), ``"p_quiet"`` (the count model's probability of no purchase
         within ``horizon``) or ``"p_alive"`` (``1 - p_alive``).
     table : DataFrame
-        The customer table at the cut (``attrs["observation_end"]``).
+        The customer table at the cut.
     transactions : DataFrame
         The log (only ``"risk"`` reads it; nothing after the cut).
     horizon : int, float or Timedelta
         Days ahead.
+    info : TableInfo
+        The table's provenance (its cut, ``observation_end``, and count model).
     period, time_unit : str
         Of the customer tables the learned risk builds at earlier cuts.
 
@@ -208,12 +212,13 @@ def list_risk(
         return (1.0 - table["p_alive"].astype(float)).rename("risk")
     days = horizon / pd.Timedelta(days=1) if isinstance(horizon, pd.Timedelta) else horizon
     if kind == "p_quiet":
-        return p_quiet(table, float(days)).rename("risk")
+        return p_quiet(table, float(days), info=info).rename("risk")
     return fit_inactivity_risk(
         transactions,
-        observation_end=table.attrs["observation_end"],
+        observation_end=info.observation_end,
         horizon=days,
         table=table,
+        info=info,
         period=period,
         time_unit=time_unit,
     ).risk
@@ -392,6 +397,7 @@ def flag_precision(
     *,
     horizon: int | float | pd.Timedelta,
     observation_end=None,
+    info: TableInfo | None = None,
     **rule,
 ) -> pd.DataFrame:
     """How often the list was right: of the customers flagged one horizon ago, the share gone quiet.
@@ -413,7 +419,9 @@ def flag_precision(
     horizon : int, float or Timedelta
         The window in which a customer must buy to count as active (days).
     observation_end : date-like, optional
-        The earlier date; ``table_then.attrs["observation_end"]`` by default.
+        The earlier date; ``info.observation_end`` by default.
+    info : TableInfo, optional
+        The provenance of ``table_then`` (one of ``observation_end`` and ``info`` is needed).
     **rule
         The keyword arguments of :func:`loss_list` (``top_tiers``, ``top_n``,
         ``budget``, ``save_rate``, ``base_rate``, ...).
@@ -439,12 +447,10 @@ def flag_precision(
     ValueError
         When the log ends before the horizon does (the outcome is not observed).
     """
-    end = (
-        observation_end if observation_end is not None else table_then.attrs.get("observation_end")
-    )
+    end = observation_end if observation_end is not None or info is None else info.observation_end
     if end is None:
         raise ValueError(
-            "table_then has no attrs['observation_end']; pass observation_end= (the earlier date)"
+            "flag_precision: pass observation_end= (the earlier date) or the table's info="
         )
     end = pd.Timestamp(end)
     days = horizon.days if isinstance(horizon, pd.Timedelta) else float(horizon)

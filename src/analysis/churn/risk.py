@@ -53,7 +53,7 @@ import statsmodels.api as sm
 from scipy.special import expit, logit
 from scipy.stats import norm
 
-from ..customers import customer_table
+from ..customers import TableInfo, value_customers
 from ..data import up_to
 from ..errors import DataValidationError
 from ..models import model_from_dict
@@ -215,32 +215,33 @@ def quiet_between(transactions: pd.DataFrame, customers: pd.Index, after, throug
     return pd.Series(~customers.isin(buyers), index=customers, name="quiet")
 
 
-def p_quiet(table: pd.DataFrame, days: float) -> pd.Series:
+def p_quiet(table: pd.DataFrame, days: float, *, info: TableInfo) -> pd.Series:
     """The count model's probability of no purchase within ``days`` after the table's cut.
 
-    Reads the model recorded in ``table.attrs["count_model"]`` and the
-    summary columns ``frequency``, ``recency``, ``T`` (in ``attrs["time_unit"]``).
+    Reads the count model of ``info`` (the table's :class:`~analysis.customers.TableInfo`)
+    and the summary columns ``frequency``, ``recency``, ``T`` (in ``info.time_unit``).
     """
-    model = model_from_dict(table.attrs["count_model"])
-    t = float(days) / unit_days(table.attrs["time_unit"])
+    model = model_from_dict(info.count_model)
+    t = float(days) / unit_days(info.time_unit)
     p = model.probability_of_purchases(table[["frequency", "recency", "T"]], n=0, t=t)
     return pd.Series(p.to_numpy(dtype=float), index=table.index, name="p_quiet")
 
 
 def risk_features(
-    table: pd.DataFrame, transactions: pd.DataFrame, *, window_days: int
+    table: pd.DataFrame, transactions: pd.DataFrame, *, window_days: int, info: TableInfo
 ) -> pd.DataFrame:
     """The features of :data:`RISK_FEATURES` for every customer of a customer table.
 
     Parameters
     ----------
     table : DataFrame
-        :func:`analysis.customers.customer_table` at a cut (``attrs``
-        ``observation_end``, ``count_model``, ``time_unit``).
+        :func:`analysis.customers.customer_table` at a cut.
     transactions : DataFrame
         The log up to that cut (for ``log2_recent``).
     window_days : int
         The label window: of ``logit_p_quiet`` and of ``log2_recent``.
+    info : TableInfo
+        The table's provenance (its ``observation_end``, count model and time unit).
 
     Returns
     -------
@@ -248,7 +249,7 @@ def risk_features(
         One float column per feature, ``stage`` kept as text (the dummies
         are made over the pooled cuts), indexed like ``table``.
     """
-    cut = pd.Timestamp(table.attrs["observation_end"])
+    cut = pd.Timestamp(info.observation_end)
     days = lambda col: table[col].astype(float)  # noqa: E731
     cycle = days("purchase_cycle_days")
     silence = days("days_since_last").clip(lower=0.0)
@@ -264,7 +265,7 @@ def risk_features(
         .reindex(table.index, fill_value=0)
         .astype(float)
     )
-    quiet = p_quiet(table, window_days).clip(1e-6, 1 - 1e-6)
+    quiet = p_quiet(table, window_days, info=info).clip(1e-6, 1 - 1e-6)
     return pd.DataFrame(
         {
             "log2_purchases": np.log2(days("purchases").clip(lower=1.0)),
@@ -383,6 +384,7 @@ def fit_inactivity_risk(
     horizon,
     model: str = "auto",
     table: pd.DataFrame | None = None,
+    info: TableInfo | None = None,
     window=None,
     max_cuts: int = 4,
     min_cuts: int = 2,
@@ -409,7 +411,9 @@ def fit_inactivity_risk(
         :func:`~analysis.customers.customer_table` picks at ``observation_end``.
     table : DataFrame, optional
         The customer table at ``observation_end`` (saves building it; its
-        ``attrs["model"]`` then names the model). Must be of the same cut.
+        ``info.model`` then names the model). Must be of the same cut.
+    info : TableInfo, optional
+        The provenance of ``table`` (required with it).
     window : int or Timedelta, optional
         The label window; by default the horizon, shortened when the log is
         too short (see :func:`training_cuts`).
@@ -440,13 +444,15 @@ def fit_inactivity_risk(
         warnings.simplefilter("ignore")
         if table is None:
             first = {} if model != "auto" else {"calibration_end": None}
-            table = customer_table(log, observation_end=end, model=model, **{**settings, **first})
-        elif pd.Timestamp(table.attrs.get("observation_end")) != end:
+            table, info = value_customers(log, observation_end=end, model=model, **settings | first)
+        elif info is None:
+            raise TypeError("fit_inactivity_risk: give the table's info with table= (TableInfo)")
+        elif pd.Timestamp(info.observation_end) != end:
             raise DataValidationError(
-                f"table is of {table.attrs.get('observation_end')}, not of observation_end "
-                f"{end.date()}; build it with customer_table(..., observation_end=...)"
+                f"table is of {info.observation_end.date()}, not of observation_end "
+                f"{end.date()}; build it with value_customers(..., observation_end=...)"
             )
-    count_model = table.attrs["model"]
+    count_model = info.model
     window_days, cuts = training_cuts(
         log["date"].min(),
         end,
@@ -462,12 +468,13 @@ def fit_inactivity_risk(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                cut_table = customer_table(past, observation_end=cut, model=count_model, **settings)
+                valued = value_customers(past, observation_end=cut, model=count_model, **settings)
             except (ValueError, RuntimeError) as err:  # a cut too thin to fit the model
                 rows.append({"cut": cut, "role": f"not used: {str(err).splitlines()[0]}"})
                 continue
+        cut_table, cut_info = valued
         y = quiet_between(log, cut_table.index, cut, cut + pd.Timedelta(days=window_days))
-        f = risk_features(cut_table, past, window_days=window_days)
+        f = risk_features(cut_table, past, window_days=window_days, info=cut_info)
         f["quiet"], f["cut"], f["customer"] = y.to_numpy(), k, cut_table.index
         pooled.append(f)
         rows.append(
@@ -483,7 +490,7 @@ def fit_inactivity_risk(
     training = pd.DataFrame(
         rows, columns=["cut", "window_end", "customers", "quiet", "quiet_share", "role"]
     )
-    now = risk_features(table, log, window_days=window_days)
+    now = risk_features(table, log, window_days=window_days, info=info)
     fallback = None
     data = pd.concat(pooled) if pooled else None
     if len(pooled) < min_cuts:
@@ -508,7 +515,7 @@ def fit_inactivity_risk(
             f"probability of no purchase within {horizon_days} days (p_quiet)."
         )
         return RiskModel(
-            risk=p_quiet(table, horizon_days).rename("risk"),
+            risk=p_quiet(table, horizon_days, info=info).rename("risk"),
             score="p_quiet",
             odds_ratios=None,
             reliability=None,

@@ -203,13 +203,11 @@ def loyalty_reading(
 def cost_matrix_reading(table: pd.DataFrame, summary: pd.DataFrame | None = None) -> str:
     """The cost matrix's reading, or what to pass when the table has no cost data.
 
-    Without cost data (``table.attrs["has_costs"]`` False or no cost columns)
+    Without cost data (no cost columns: a table built without ``costs``)
     the note says the segment is not computed and how to supply costs; with
     it, ``summary`` (by :func:`analysis.segments.cost_matrix`) is read.
     """
-    has = table.attrs.get("has_costs") and {"acquisition_cost", "retention_cost"} <= set(
-        table.columns
-    )
+    has = {"acquisition_cost", "retention_cost"} <= set(table.columns)
     if not has or summary is None:
         return (
             "**No cost data.** The cost matrix is not computed (no costs are invented): pass "
@@ -232,16 +230,22 @@ def cost_matrix_reading(table: pd.DataFrame, summary: pd.DataFrame | None = None
 
 
 def prospect_reading(
-    summary: pd.DataFrame, table: pd.DataFrame, *, stage: str = "stage", currency: str = "$"
+    summary: pd.DataFrame,
+    table: pd.DataFrame,
+    *,
+    stage: str = "stage",
+    currency: str = "$",
+    observation_end=None,
 ) -> str:
     """How many customers are in exploration and how the prospect tiers split them.
 
     ``summary``: by :func:`analysis.segments.prospect_tiers` (best tier
-    first); ``table`` the customer table, for the observation end and the
-    most recent first purchase when there is no prospect.
+    first); ``table`` the customer table, for the most recent first
+    purchase when there is no prospect; ``observation_end`` the table's
+    (``info.observation_end``), named when given.
     """
     n = int(summary["customers"].sum())
-    end = table.attrs.get("observation_end")
+    end = observation_end
     at = f" at the observation end ({pd.Timestamp(end):%Y-%m-%d})" if end is not None else ""
     if n == 0:
         text = f"**Reading.** No customer is in exploration{at}, so there are no prospects to tier."

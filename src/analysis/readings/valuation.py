@@ -36,19 +36,22 @@ METADATA_KEY = "analysis.valuation"
 TOTAL_RTOL = 1e-9
 
 
-def valuation_facts(table: pd.DataFrame) -> dict:
-    """The cut, customers, repeat buyers, model and CLV total of a customer table (JSON-safe)."""
-    end = pd.Timestamp(table.attrs["observation_end"]).strftime("%Y-%m-%d")
+def valuation_facts(table: pd.DataFrame, *, info) -> dict:
+    """The cut, customers, repeat buyers, model and CLV total of a customer table (JSON-safe).
+
+    ``info`` is the table's :class:`analysis.customers.TableInfo` (its cut and model).
+    """
+    end = pd.Timestamp(info.observation_end).strftime("%Y-%m-%d")
     return {
         "cut": end,
         "customers": int(len(table)),
         "repeat_buyers": int((table["frequency"] > 0).sum()),
-        "model": str(table.attrs.get("model", "")),
+        "model": str(info.model),
         "clv_total": float(table["clv"].sum()),
     }
 
 
-def valuation_line(table: pd.DataFrame, what: str = "", *, currency: str = "$") -> Markdown:
+def valuation_line(table: pd.DataFrame, what: str = "", *, info, currency: str = "$") -> Markdown:
     """Markdown: "**Valued at** the log to DATE: N customers (R repeat buyers), MODEL, total CLV X".
 
     Parameters
@@ -57,6 +60,8 @@ def valuation_line(table: pd.DataFrame, what: str = "", *, currency: str = "$") 
         A customer table (:func:`analysis.customers.customer_table`).
     what : str
         What the section uses it for, e.g. "the early-warning test"; written first.
+    info : TableInfo
+        The table's provenance (:func:`analysis.customers.value_customers`).
     currency : str
         Written before money (a unit word for a log without amounts).
 
@@ -65,12 +70,12 @@ def valuation_line(table: pd.DataFrame, what: str = "", *, currency: str = "$") 
     Markdown
         The line, with :func:`valuation_facts` in its metadata under :data:`METADATA_KEY`.
     """
-    facts = valuation_facts(table)
+    facts = valuation_facts(table, info=info)
     lead = f"**{what}: valued at**" if what else "**Valued at**"
     text = (
         f"{lead} the log up to {facts['cut']}: {count(facts['customers'])} "
         f"({count(facts['repeat_buyers'], 'repeat buyer')}), count model {facts['model']}, "
-        f"total CLV over {table.attrs.get('horizon_years', 3):g} years "
+        f"total CLV over {info.horizon_years:g} years "
         f"{money(facts['clv_total'], currency)}."
     )
     return Markdown(text, metadata={METADATA_KEY: facts})

@@ -46,7 +46,7 @@ TABLE_NOTEBOOK = "04_segments"
 TABLE_FILE = "customers.parquet"
 #: the segment study's parameter naming that file (empty: the study builds the table itself)
 TABLE_PARAMETER = "customers_path"
-#: the table's ``attrs`` that record a parameter, checked when a table is read back
+#: the fields of the table's ``TableInfo`` that record a parameter, checked when read back
 RECORDED = ("period", "time_unit", "horizon_years", "annual_discount_rate", "margin")
 
 
@@ -96,21 +96,22 @@ def customer_table_from(
     cost_per_purchase: float = 0.0,
     model: str = "auto",
     calibration_end=None,
-) -> pd.DataFrame:
-    """The customer table of ``transactions``: read from ``path`` when given, else built.
+):
+    """The customer table of ``transactions`` with its provenance: read from ``path``, else built.
 
     The report runner passes the table ``04_segments`` wrote in the same run
     (``customers.parquet``, the same log and parameters), so each segment
     study skips the model fits. A table read back is checked against the log
-    (the same customers) and against the parameters it records in its
-    ``attrs`` (observation end, period, time unit, horizon, discount rate,
-    margin), so that ``make segments`` refuses a table of another run.
+    (the same customers) and against the parameters its provenance records
+    (:class:`analysis.customers.TableInfo`: observation end, period, time
+    unit, horizon, discount rate, margin), so that ``make segments`` refuses
+    a table of another run.
 
     Parameters
     ----------
     path : str or Path, optional
         A customer table written by :func:`analysis.customers_io.export`
-        (Parquet); empty or None: build it with :func:`analysis.customers.customer_table`.
+        (Parquet); empty or None: build it with :func:`analysis.customers.value_customers`.
     transactions : DataFrame
         The loaded log.
     observation_end, period, time_unit, horizon_years, annual_discount_rate, margin
@@ -120,8 +121,9 @@ def customer_table_from(
 
     Returns
     -------
-    DataFrame
-        The table, with ``attrs["observation_end"]`` a Timestamp as when built.
+    Valuation
+        ``table`` and ``info`` (:func:`analysis.customers_io.read_customers`
+        or :func:`analysis.customers.value_customers`).
 
     Raises
     ------
@@ -135,7 +137,7 @@ def customer_table_from(
 
     import pandas as pd
 
-    from .. import customers
+    from .. import customers, customers_io
 
     settings = {
         "period": period,
@@ -145,7 +147,7 @@ def customer_table_from(
         "margin": margin,
     }
     if not path:
-        return customers.customer_table(
+        return customers.value_customers(
             transactions,
             observation_end=observation_end,
             cost_per_purchase=cost_per_purchase,
@@ -159,15 +161,15 @@ def customer_table_from(
             f"customers_path: no file {str(path)!r}; leave it empty to build the customer "
             f"table here, or run the segments report first (it writes {TABLE_FILE})"
         )
-    table = pd.read_parquet(path)
+    valued = customers_io.read_customers(path)
+    table, info = valued
     last = transactions["date"].max() if observation_end is None else observation_end
     end = pd.Timestamp(last).normalize()
     problems = []
-    recorded = table.attrs.get("observation_end")
-    if recorded is None or pd.Timestamp(recorded) != end:
-        problems.append(f"observation_end {recorded} in the table, {end.date()} here")
+    if info.observation_end != end:
+        problems.append(f"observation_end {info.observation_end} in the table, {end.date()} here")
     for name in RECORDED:
-        value = table.attrs.get(name)
+        value = getattr(info, name)
         same = (
             value == settings[name]
             if isinstance(settings[name], str) or value is None
@@ -176,8 +178,8 @@ def customer_table_from(
         if not same:
             problems.append(f"{name} {value!r} in the table, {settings[name]!r} here")
     forced = customers.resolve_model(model)
-    if forced is not None and table.attrs.get("model") != forced:
-        problems.append(f"model {table.attrs.get('model')!r} in the table, {forced!r} here")
+    if forced is not None and info.model != forced:
+        problems.append(f"model {info.model!r} in the table, {forced!r} here")
     ids = pd.Index(transactions["customer_id"].unique())
     if len(ids) != len(table) or not ids.isin(table.index).all():
         problems.append(f"{len(table):,} customers in the table, {len(ids):,} in the log")
@@ -187,10 +189,7 @@ def customer_table_from(
             f"with these parameters ({'; '.join(problems)}); leave customers_path empty to "
             "build the table here"
         )
-    table.attrs["observation_end"] = end
-    if table.attrs.get("calibration_end") is not None:  # written as ISO text
-        table.attrs["calibration_end"] = pd.Timestamp(table.attrs["calibration_end"])
-    return table
+    return valued
 
 
 def held_segments(

@@ -249,21 +249,16 @@ def cost_matrix(
     Raises
     ------
     ValueError
-        When the table has no cost data (``attrs["has_costs"]`` False or the
-        cost columns absent): the segment is not computed rather than computed
-        on invented costs.
+        When the table has no cost data (the cost columns absent, as in a
+        table built without ``costs``): the segment is not computed rather
+        than computed on invented costs.
     """
     matrix = check_matrix(matrix, "matrix")
     if not isinstance(table, pd.DataFrame):
         raise TypeError(f"cost_matrix takes the customer table, got {type(table).__name__}")
     missing = [c for c in (acquisition, retention) if c not in table.columns]
-    has_costs = table.attrs.get("has_costs")
-    if has_costs is False or missing:
-        what = (
-            "this customer table has no cost data (attrs['has_costs'] is False)"
-            if has_costs is False
-            else f"this customer table has no column(s) {missing}"
-        )
+    if missing:
+        what = f"this customer table has no cost data: no column(s) {missing}"
         raise ValueError(
             f"cost_matrix needs each customer's acquisition and retention cost, and {what}. "
             "Build the table with customer_table(transactions, costs=costs), costs a DataFrame "

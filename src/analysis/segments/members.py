@@ -123,8 +123,8 @@ def members(table: pd.DataFrame, segmentation: str, segment: str) -> pd.DataFram
     Returns
     -------
     DataFrame
-        The segment's rows, in the table's order; ``attrs`` are the table's
-        plus ``segmentation`` and ``segment``.
+        The segment's rows, in the table's order; ``attrs``: ``segmentation``
+        and ``segment``.
 
     Raises
     ------
@@ -143,7 +143,7 @@ def members(table: pd.DataFrame, segmentation: str, segment: str) -> pd.DataFram
             f"the labels holding customers are {', '.join(held) or 'none'}"
         )
     rows = table.loc[inside].copy()
-    rows.attrs = {**table.attrs, "segmentation": segmentation, "segment": segment}
+    rows.attrs = {"segmentation": segmentation, "segment": segment}
     return rows
 
 

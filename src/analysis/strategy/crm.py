@@ -225,7 +225,8 @@ def with_decision_columns(table: pd.DataFrame, **settings) -> pd.DataFrame:
     -------
     DataFrame
         A new frame: ``table``'s columns unchanged, then :data:`DECISION_COLUMNS`.
-        ``attrs`` are the table's, with those of :func:`decision_columns` added.
+        ``attrs`` are those of :func:`decision_columns` (the decision
+        settings); the table's provenance is its ``TableInfo``, passed on apart.
 
     Raises
     ------
@@ -242,5 +243,5 @@ def with_decision_columns(table: pd.DataFrame, **settings) -> pd.DataFrame:
         )
     decisions = decision_columns(table, **settings)
     out = pd.concat([table, decisions], axis=1)
-    out.attrs = {**table.attrs, **decisions.attrs}
+    out.attrs = dict(decisions.attrs)
     return out

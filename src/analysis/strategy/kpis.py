@@ -12,7 +12,7 @@ Conventions:
 - A *purchase* is a purchase day: orders of a customer on the same day are
   one purchase (as in :func:`analysis.rfm.summarize`).
 - The groups are the customers' labels *as of the table's observation end*
-  (``table.attrs["observation_end"]``); period KPIs follow those customers
+  (``observation_end``, the table's ``info.observation_end``); period KPIs follow those customers
   back through the log. A group defined by recent buying (the ``decline``
   stage) therefore has a low latest retention partly by construction; read
   the earlier periods or the value tiers for an outside view.
@@ -146,8 +146,7 @@ def _share(num, den) -> float:
     return float(num) / float(den) if den else np.nan
 
 
-def _observation_end(table: pd.DataFrame, transactions: pd.DataFrame | None):
-    end = table.attrs.get("observation_end")
+def _observation_end(end, transactions: pd.DataFrame | None):
     if end is not None:
         return pd.Timestamp(end).normalize()
     if transactions is not None and len(transactions):
@@ -321,6 +320,7 @@ def kpis(
     repeat_within_days: int = 90,
     product_column: str = "product",
     total: bool = True,
+    observation_end=None,
 ) -> pd.DataFrame:
     """The indicators of :data:`KPI_DEFINITIONS` per group of customers, as one tidy table.
 
@@ -334,7 +334,7 @@ def kpis(
     transactions : DataFrame, optional
         The log the table was built from (``customer_id``, ``date``,
         ``amount``). Purchases after the table's observation end
-        (``table.attrs["observation_end"]``, or the log's last day) and
+        (``observation_end``, or the log's last day) and
         customers not in the table are ignored. Without it the KPIs that read
         the log are "not measurable".
     by : str, Series or list, optional
@@ -350,6 +350,9 @@ def kpis(
         Column of ``transactions`` naming the product, for ``cross_sell_rate``.
     total : bool
         Add the group ``"all"`` (every customer of the table) after the groups.
+    observation_end : date-like, optional
+        The table's observation end (``info.observation_end`` of
+        :func:`analysis.customers.value_customers`); the log's last day by default.
 
     Returns
     -------
@@ -389,7 +392,7 @@ def kpis(
     labels = group_labels(table, by)
     groups = list(labels.cat.categories) + ([ALL] if total else [])
     rows = _table_kpis(table, labels, groups)
-    end = _observation_end(table, transactions)
+    end = _observation_end(observation_end, transactions)
     if transactions is None:
         why = "needs the transaction log (pass transactions=)"
         for kpi in ("repeat_within_days", "cross_sell_rate", *_PERIOD_KPIS):

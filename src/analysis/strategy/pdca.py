@@ -65,6 +65,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..customers import TableInfo
 from ..errors import NotComputable
 from .kpis import KPI_DEFINITIONS, kpis, latest_kpis
 from .playbook import Playbook, load_playbook
@@ -94,7 +95,7 @@ __all__ = [
     "check",
 ]
 
-#: customer-table attrs that record the fit, not a setting: not kept in the plan, not compared
+#: TableInfo fields that record the fit, not a setting: not kept in the plan, not compared
 _RECORDS = frozenset(
     {
         "observation_end",
@@ -220,6 +221,13 @@ def _by_spec(by):
 _PERIOD_WORDS = {"D": "day", "W": "week", "M": "month", "Q": "quarter", "Y": "year"}
 
 
+def _settings(info: TableInfo | None) -> dict:
+    """The table's settings a plan records (its info without the fit's records), plain values."""
+    if info is None:
+        return {}
+    return {k: _plain(v) for k, v in sorted(info.to_dict().items()) if k not in _RECORDS}
+
+
 def _plain(value):
     if isinstance(value, pd.Timestamp):
         return str(value.date()) if value == value.normalize() else str(value)
@@ -246,14 +254,14 @@ def plan(
     holdout: float | pd.Series | None = None,
     holdout_seed: int = 0,
     treated=None,
+    info: TableInfo | None = None,
 ) -> pd.DataFrame:
     """Measure the baseline KPIs and write next period's targets to a YAML file (the *plan* step).
 
     Parameters
     ----------
     table : DataFrame
-        The customer table at the baseline (its ``attrs["observation_end"]``
-        is recorded).
+        The customer table at the baseline.
     targets : mapping
         KPI name -> rule (a relative change, or a mapping with ``change``,
         ``delta`` or ``value`` and optional ``direction`` and ``groups``;
@@ -329,7 +337,8 @@ def plan(
     rules = {k: parse_target(k, r) for k, r in targets.items()}
     measured = latest_kpis(
         kpis(table, transactions, by, period, repeat_within_days=repeat_within_days,
-             product_column=product_column)
+             product_column=product_column,
+             observation_end=None if info is None else info.observation_end)
     )  # fmt: skip
     rows, not_measured = [], {}
     for kpi, rule in rules.items():
@@ -403,7 +412,7 @@ def plan(
             "repeat_within_days": int(repeat_within_days),
             "product_column": product_column,
         },
-        "table": {k: _plain(v) for k, v in sorted(table.attrs.items()) if k not in _RECORDS},
+        "table": _settings(info),
         "targets": [{k: _plain(v) for k, v in row.items()} for row in rows],
     }
     body = yaml.safe_dump(doc, sort_keys=False, allow_unicode=True, width=100)
@@ -467,6 +476,7 @@ def check(
     transactions: pd.DataFrame | None = None,
     *,
     by=None,
+    info: TableInfo | None = None,
 ) -> pd.DataFrame:
     """Measure the planned KPIs on a later table and compare them with the targets (the *check* step).
 
@@ -481,6 +491,11 @@ def check(
     by : str, Series or list, optional
         The groups; only needed when the plan was made with a Series (the
         file records column names, not Series).
+    info : TableInfo, optional
+        The table's provenance (:func:`analysis.customers.value_customers`):
+        its observation end bounds the log read, and its settings are
+        compared with the plan's. Without it the log is read to its last
+        day and no setting is compared.
 
     Returns
     -------
@@ -518,6 +533,7 @@ def check(
             table, transactions, by, params.get("period", "M"),
             repeat_within_days=int(params.get("repeat_within_days", 90)),
             product_column=params.get("product_column", "product"),
+            observation_end=None if info is None else info.observation_end,
         )
     )  # fmt: skip
     planned_end, now_end = doc.get("observation_end"), measured.attrs["observation_end"]
@@ -558,7 +574,8 @@ def check(
         else by_construction_reason(r.kpi, r.baseline, r.target, r.direction)
         for r in out.itertuples()
     ]
-    arms = holdout_arms(doc, table, transactions, by, params, measured.attrs["by"])
+    end = None if info is None else info.observation_end
+    arms = holdout_arms(doc, table, transactions, by, params, measured.attrs["by"], end)
     out = out.join(compare_arms(out, arms))
     out["next_step"] = [
         next_step(r, has_holdout=arms is not None, known=k)
@@ -566,10 +583,11 @@ def check(
     ]
     out = out[CHECK_COLUMNS].reset_index(drop=True)
     recorded = doc.get("table") or {}
+    now = _settings(info) if info is not None else {}
     changes = {
-        k: (v, _plain(table.attrs.get(k)))
+        k: (v, now.get(k))
         for k, v in recorded.items()
-        if k not in _RECORDS and _plain(table.attrs.get(k)) != v
+        if info is not None and k not in _RECORDS and now.get(k) != v
     }
     out.attrs.update(
         path=str(path),

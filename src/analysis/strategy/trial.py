@@ -145,7 +145,9 @@ def target_action(kpi: str, group: str, playbook: Playbook | None = None) -> str
     return f"{what} (playbook {shown})"
 
 
-def holdout_arms(doc: dict, table: pd.DataFrame, transactions, by, params: dict, by_name):
+def holdout_arms(
+    doc: dict, table: pd.DataFrame, transactions, by, params: dict, by_name, observation_end=None
+):
     """The treated and holdout customers' latest KPIs at the check, or None without a holdout.
 
     Parameters
@@ -157,6 +159,8 @@ def holdout_arms(doc: dict, table: pd.DataFrame, transactions, by, params: dict,
     by, params, by_name
         The grouping and KPI parameters of the plan (the groups are formed on
         the whole table, then each arm is measured).
+    observation_end : date-like, optional
+        The table's observation end (the log's last day by default).
 
     Returns
     -------
@@ -191,12 +195,12 @@ def holdout_arms(doc: dict, table: pd.DataFrame, transactions, by, params: dict,
                 "customer table of the same customers at a later date"
             )
         sub = table.loc[who]
-        sub.attrs = dict(table.attrs)
         measured = kpis(
             sub, transactions, labels.reindex(sub.index).rename(by_name),
             params.get("period", "M"),
             repeat_within_days=int(params.get("repeat_within_days", 90)),
             product_column=params.get("product_column", "product"),
+            observation_end=observation_end,
         )  # fmt: skip
         measured["period"] = measured["period"].fillna("")
         out[arm] = measured.assign(group=measured["group"].astype(str)).set_index(
