@@ -49,10 +49,10 @@ def main(argv=None) -> None:
         )
 
     def bgnbd():
-        state["bg"] = BetaGeo().fit(state["summary"])
+        state["bg"] = BetaGeo().fit(state["summary"], time_unit=common.TIME_UNIT)
 
     def paretonbd():
-        state["pn"] = ParetoNBD().fit(state["summary"])
+        state["pn"] = ParetoNBD().fit(state["summary"], time_unit=common.TIME_UNIT)
 
     def gammagamma():
         s = state["summary"]

@@ -40,10 +40,10 @@ def run(log_path: str, steps: list[str], engine: str | None, clv_out: str | None
     out["n_customers"] = len(summary)
     bg = None
     if "bgnbd" in steps or "clv" in steps:
-        bg = timer("bgnbd", BetaGeo().fit, summary)
+        bg = timer("bgnbd", BetaGeo().fit, summary, time_unit=common.TIME_UNIT)
         out["bgnbd"] = {"params": bg.params.to_dict(), "loglik": bg.loglik}
     if "paretonbd" in steps:
-        pn = timer("paretonbd", ParetoNBD().fit, summary)
+        pn = timer("paretonbd", ParetoNBD().fit, summary, time_unit=common.TIME_UNIT)
         out["paretonbd"] = {"params": pn.params.to_dict(), "loglik": pn.loglik}
     gg = None
     if "gammagamma" in steps or "clv" in steps:
