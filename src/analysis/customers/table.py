@@ -9,6 +9,7 @@ scoring), :mod:`.costs` (a costs table and the settings checked).
 
 from __future__ import annotations
 
+import inspect
 import warnings
 
 import numpy as np
@@ -274,6 +275,12 @@ def value_customers(
         value_unit="purchases" if basis.in_purchases else "currency",
     )
     return Valuation(table, info)
+
+
+# help() and editors show customer_table's keywords: value_customers' own
+customer_table.__signature__ = inspect.signature(value_customers).replace(
+    return_annotation="pd.DataFrame"
+)
 
 
 def _customer_blocks(transactions: pd.DataFrame, ids: pd.Index, block_size: int | None):
