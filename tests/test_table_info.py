@@ -152,3 +152,17 @@ def test_no_module_reads_a_customer_tables_provenance_from_attrs():
         f"read the table's provenance from its TableInfo (value_customers), not attrs: {unexpected}"
     )
     assert not copies, f"a customer table's attrs copied on: {copies}"
+
+
+@pytest.mark.parametrize("case", ["cdnow_sample", "cdnow_sample_costs", "simulated_costs"])
+def test_the_attrs_of_earlier_tables_read_as_table_info(case):
+    """The reference tables' attrs, written before TableInfo, read back as one (old exports)."""
+    from pathlib import Path
+
+    path = Path(__file__).parent / "data" / "customer_table" / f"{case}.json"
+    record = json.loads(path.read_text(encoding="utf-8"))
+    info = TableInfo.from_dict(record)
+    assert info.has_costs is case.endswith("_costs")
+    assert info.observation_end == pd.Timestamp(record["observation_end"])
+    assert TableInfo.from_dict(info.to_dict()) == info
+    assert info.count_model == record["count_model"]  # (keys sorted there: not a fit to rebuild)
