@@ -106,7 +106,6 @@ _COPY = re.compile(r"(\*\*|dict\(|\.update\()\s*(?!kpi_table)\w*table\.attrs\b")
 #: attrs with a provenance field's name that belong to other frames (file, key): most uses
 _OTHER_FRAMES = {
     ("analysis/rfm.py", "time_unit"): 1,  # the summary's unit, which the models read (issue 20)
-    ("analysis/customers/table.py", "time_unit"): 1,  # the same, for value_intervals' summary
     ("analysis/models/count.py", "time_unit"): 2,
     ("analysis/data.py", "value"): 1,  # the log's value basis
     ("analysis/describe.py", "value"): 2,

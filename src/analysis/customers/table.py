@@ -346,8 +346,7 @@ def value_intervals(
         One row per group, then ``total``: ``customers``, ``clv_total``,
         ``clv_total_low``, ``clv_total_high``.
     """
-    summary = table[list(rfm.SUMMARY_COLUMNS)].copy()
-    summary.attrs["time_unit"] = info.time_unit
+    summary = table[list(rfm.SUMMARY_COLUMNS)]
     return total_intervals(
         info.fitted_count_model(),
         table["expected_spend"],
