@@ -11,7 +11,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "01_data")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "01_data")  # the values set above, else the defaults; checked
 
 # %%
 import pandas as pd

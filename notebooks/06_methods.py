@@ -11,7 +11,7 @@
 # %%
 from analysis import report
 
-report.receive(globals(), "06_methods")  # the values set above, else the defaults; checked
+_ = report.receive(globals(), "06_methods")  # the values set above, else the defaults; checked
 
 # %%
 import pandas as pd
