@@ -68,8 +68,8 @@ basis = data.value_basis(transactions, margin, currency)
 margin, currency = basis.margin, basis.currency
 Markdown(readings.run_intro(dataset, transactions) + " " + basis.note)
 
-# %%
-# the findings, written at the end of the report from its tables
+# %% tags=["nbval-ignore-output"]
+# the findings, written at the end of the report from its tables (nbval: the stored output is the filled one)
 findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %% [markdown]

@@ -73,8 +73,8 @@ margin, currency = basis.margin, basis.currency
 settings.update(margin=margin, currency=currency)
 Markdown(readings.run_intro(dataset, transactions) + " " + basis.note)
 
-# %%
-# the findings, written at the end of the report from its tables
+# %% tags=["nbval-ignore-output"]
+# the findings, written at the end of the report from its tables (nbval: the stored output is the filled one)
 findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %%

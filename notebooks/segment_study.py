@@ -73,8 +73,8 @@ summary = segments.segment_summary(table, segmentation)
 # %%
 Markdown(readings.segment_heading(segmentation, segment, summary) + "\n\n" + basis.note)
 
-# %%
-# the findings, written at the end of the study from its tables
+# %% tags=["nbval-ignore-output"]
+# the findings, written at the end of the study from its tables (nbval: the stored output is the filled one)
 findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DISPLAY_ID)
 
 # %%
