@@ -70,7 +70,6 @@ __all__ += _lifecycle_holdout_all + _lifecycle_views_all
 
 from .lifecycle_findings import *  # noqa: E402,F401,F403
 from .lifecycle_findings import __all__ as _lifecycle_findings_all  # noqa: E402
-
 from .lifecycle_methods import *  # noqa: E402,F401,F403
 from .lifecycle_methods import __all__ as _lifecycle_methods_all  # noqa: E402
 
