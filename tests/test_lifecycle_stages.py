@@ -97,7 +97,9 @@ def test_fading_buyer_declines_on_a_falling_pace(hand_stages):
     rows = hand_stages.loc[hand_stages["customer_id"] == "fading"].reset_index(drop=True)
     assert rows.loc[8, "p_falling"] > 0.01 and rows.loc[8, "reason"] == "steady"
     assert rows.loc[9, "reason"] == "pace falling" and rows.loc[9, "p_falling"] < 0.01
-    assert rows.loc[9, "periods_since_purchase"] < 3 * rows.loc[9, "mean_cycle_periods"]  # not silent
+    assert (
+        rows.loc[9, "periods_since_purchase"] < 3 * rows.loc[9, "mean_cycle_periods"]
+    )  # not silent
     assert rows.loc[10, "reason"] == "still low"
 
 
