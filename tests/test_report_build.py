@@ -110,10 +110,12 @@ def test_provenance_names_the_data_the_parameters_and_the_code():
     assert "| calibration end | 2020-01-31 |" in text and "observation end" not in text
     assert "commit abc1234" in text and "analysis 0.1.0" in text
     assert "| run | 2026-01-02 03:04 UTC |" in text
-    assert "margin\\* = `0.25`" in text and "dataset = `my\\|log.csv`" in text
-    assert "x = `(empty)`" in text
-    no_log = report.provenance_markdown({"seed": 1}, None, commit="abc1234")  # loads no log
+    # what the run set, by value; the defaults counted, every value in the executed notebook
+    assert "set for this run: margin = `0.25`" in text and "dataset = " not in text
+    assert "the other 3 at their defaults" in text and "holds every value" in text
+    no_log = report.provenance_markdown({"seed": 1}, None, {"seed"}, commit="abc1234")
     assert "dataset" not in no_log and "rows" not in no_log and "seed = `1`" in no_log
+    assert "none set for this run" in report.provenance_markdown({"seed": 1}, None, commit="x")
     assert "Parameters" not in report.provenance_markdown({}, None, commit="abc1234")
     unreadable = provenance.DatasetFacts(error="FileNotFoundError: no such file")
     assert "not counted (FileNotFoundError: no such file)" in report.provenance_markdown(
@@ -142,10 +144,10 @@ def test_every_report_starts_with_its_provenance(study):
     frame = _frame()
     assert f"| calibration end | {frame['calibration_end']} (from the data) |" in text
     assert f"| observation end | {frame['observation_end']} (from the data) |" in text
-    assert f"dataset\\* = `{log}`" in text and "currency = `$`" in text
-    assert "returns = `error`" in text and "date_format = `(empty)`" in text
+    # the one value the run set is listed; the defaults are counted, not listed
+    assert f"set for this run: dataset = `{log}`" in text and "currency = " not in text
     assert "margin" not in text  # 01_data does not read it
-    assert f"**Parameters** ({len(schema.used_by('01_data'))};" in text
+    assert f"**Parameters** ({len(schema.used_by('01_data'))}):" in text
     assert "commit " in text and "| run | " in text
     assert "Provenance" in (out / "01_data.html").read_text()
 
@@ -162,8 +164,8 @@ def test_a_parameter_file_is_read_and_the_command_line_overrides_it(study):
     argv = ["--params", str(params), "--output-dir", str(out), "--no-progress"]
     assert report.main([*argv, "-p", "margin", "0.5"]) == 0
     text = nbformat.read(str(out / "03_clv.ipynb"), as_version=4).cells[1].source
-    assert "margin\\* = `0.5`" in text  # the command line wins
-    assert "calibration_end\\* = `2020-01-25`" in text  # a YAML date is taken as the date text
+    assert "margin = `0.5`" in text  # the command line wins
+    assert "calibration_end = `2020-01-25`" in text  # a YAML date is taken as the date text
     assert "| margin | 0.5 |" not in text
     assert "<code>margin</code></td><td>0.5" in (out / "index.html").read_text()
 
@@ -224,7 +226,7 @@ def test_a_parameter_file_with_the_old_name_is_read_with_a_warning(study):
         code = report.main(["--params", str(params), "--output-dir", str(out), "--no-progress"])
     assert code == 0
     text = nbformat.read(str(out / "04_segments.ipynb"), as_version=4).cells[1].source
-    assert "cost_per_purchase\\* = `2.5`" in text and "cost_per_order" not in text
+    assert "cost_per_purchase = `2.5`" in text and "cost_per_order" not in text
 
 
 def test_the_synthetic_log_is_drawn_once_with_a_fixed_seed(tmp_path):

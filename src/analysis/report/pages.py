@@ -105,16 +105,19 @@ def _parameters_table(parameters: dict[str, Any] | None) -> str:
     """The parameters set for the run as an HTML table; nothing when none are given."""
     if parameters is None:
         return ""
+    from ..dates import FRAME_RULE
+
+    rule = f"<p>Dates left empty are taken from the log: {html.escape(FRAME_RULE)}</p>"
     if not parameters:
-        return "<p>Parameters: each notebook's defaults (none was set for this run).</p>"
+        return "<p>Parameters: each notebook's defaults (none was set for this run).</p>\n" + rule
     rows = "\n".join(
         f"<tr><td><code>{html.escape(name)}</code></td><td>{html.escape(str(value))}</td></tr>"
         for name, value in sorted(parameters.items())
     )
     return (
-        "<p>Parameters set for this run (the others keep their notebook's default; "
-        "each report lists all of its values at the top):</p>\n"
-        f"<table>\n{rows}\n</table>"
+        "<p>Parameters set for this run (the others keep the default of "
+        "<code>analysis.report.schema</code>; each executed notebook holds all of its values):</p>\n"
+        f"<table>\n{rows}\n</table>\n{rule}"
     )
 
 

@@ -5,9 +5,10 @@ runner adds one markdown cell after the title of every executed notebook
 (:func:`insert_provenance`): the dataset with its rows, customers and date
 span, the calibration, plan and observation ends (each marked "(from the
 data)" when the run left it empty and the runner took it from the log,
-:func:`analysis.dates.time_frame`), every parameter value the notebook reads (the
-schema's defaults with the run's values), the package version, the git
-commit and the run date. No notebook needs to know about it.
+:func:`analysis.dates.time_frame`), the parameter values the run set (the
+others are counted: they are the schema's defaults, and the executed notebook
+beside the page holds every value), the package version, the git commit and
+the run date. No notebook needs to know about it.
 """
 
 from __future__ import annotations
@@ -154,7 +155,7 @@ def provenance_markdown(
     anonymized: bool = False,
     from_data: set[str] | frozenset[str] | tuple[str, ...] = (),
 ) -> str:
-    """The provenance cell's Markdown: the data, the run, then every parameter.
+    """The provenance cell's Markdown: the data, the run, then the parameters the run set.
 
     Parameters
     ----------
@@ -196,8 +197,6 @@ def provenance_markdown(
         ]
     if anonymized:
         lines.append("| customer ids | replaced by salted hashes (the salt is not kept) |")
-    from .. import dates
-
     from_data = {name for name in from_data if name in values}
     for name in FRAME_ROWS:
         if name in values:
@@ -207,19 +206,25 @@ def provenance_markdown(
         f"| package | analysis {__version__}, commit {_cell_text(commit)} |",
         f"| run | {run_date.strftime('%Y-%m-%d %H:%M UTC')} |",
     ]
-    mark = {name: "\\*" for name in set(overridden) - from_data}
-    settings = "; ".join(
-        f"{name}{mark.get(name, '')} = `{_cell_text(value)}`"
-        + (f" {FROM_DATA}" if name in from_data else "")
-        for name, value in values.items()
-    )
-    marks = "\\* set for this run" + (
-        f"; {FROM_DATA}: not given, taken from the log" if from_data else ""
-    )
+    # the values the run set, one by one; the defaults only counted (every value is in the
+    # executed notebook's injected-parameters cell), the dates' rule named, not quoted
+    given = [name for name in values if name in set(overridden) - from_data]
+    settings = "; ".join(f"{name} = `{_cell_text(values[name])}`" for name in given)
+    rest = len(values) - len(given) - len(from_data)
     if values:  # a notebook that reads none (the reproduction) has no list
-        lines += ["", f"**Parameters** ({len(values)}; {marks}): {settings}."]
-    if from_data:
-        lines += ["", f"**Dates {FROM_DATA}.** {dates.FRAME_RULE}"]
+        parts = [f"set for this run: {settings}" if given else "none set for this run"]
+        if from_data:
+            parts.append(
+                f"{len(from_data)} date(s) {FROM_DATA}: not given, taken from the log "
+                "(the rule: `analysis.dates.FRAME_RULE`)"
+            )
+        if rest:
+            parts.append(f"the other {rest} at their defaults (`python -m analysis.report --help`)")
+        lines += [
+            "",
+            f"**Parameters** ({len(values)}): " + "; ".join(parts) + ". The executed notebook "
+            "beside this page holds every value.",
+        ]
     return "\n".join(lines)
 
 
