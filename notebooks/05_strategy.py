@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 5. What to do: the playbook by stage and value, early warning, KPIs and plan-do-check-act
 #
-# The customer table turned into action: the playbook per stage x value cell, the valuable customers to contact before they go quiet and what that is worth, the indicators to watch, one plan-do-check-act round. Value is **margin x revenue** at the assumed `margin`, net of `cost_per_purchase` (none by default, so the exit cells stay empty).
+# The customer table turned into action: the playbook per cell, whom to contact before they go quiet and what that is worth, the KPIs, one plan-do-check-act round. Value is margin x revenue, net of `cost_per_purchase` (none by default: no exit cells); the methods are in `docs/domain.md` (Strategy).
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -98,7 +98,7 @@ readings.valuation_line(
 # %% [markdown]
 # ## 1. The playbook and the recommendation
 #
-# The playbook (`strategy/playbook.yaml`, from `docs/domain.md`, section Strategy) gives each stage its aim: exploration (考察期) attract, formation (形成期) keep with excellent service, stability (稳定期) deepen, decline (退化期) extend or leave. The value tier sets the investment priority and Kotler's relationship level; an edited copy passed as `playbook` changes every table below. The cells holding customers ("—": an entry the playbook leaves empty):
+# The playbook (`strategy/playbook.yaml`; an edited copy passed as `playbook` changes every table below) gives each stage its aim: exploration (考察期) attract, formation (形成期) keep, stability (稳定期) deepen, decline (退化期) extend or leave; the value tier sets the priority and Kotler's relationship level. The cells holding customers:
 
 # %%
 book = strategy.load_playbook(playbook or None)
@@ -122,7 +122,7 @@ Markdown(
 # %% [markdown]
 # ## 2. Early warning: which score foresees who stops buying?
 #
-# The clock is set back to `calibration_end`: the customer table from the purchases up to then, and the outcome whether each customer bought nothing from then to `observation_end`.
+# The customer table at `calibration_end`; the outcome: no purchase from then to `observation_end`.
 
 # %%
 calibration_log = data.up_to(transactions, calibration_end)
@@ -134,7 +134,7 @@ readings.valuation_line(
 )
 
 # %% [markdown]
-# The challenger, a **learned risk** (`churn.fit_inactivity_risk`): a logistic regression of "no purchase within the window" on the table's features, learned on earlier cuts (no holdout data) and recalibrated where its probabilities are off. Left: how its probabilities held; right: its odds ratios (above 1 raises the odds of going quiet; associations, not causes).
+# The challenger, a **learned risk** (`churn.fit_inactivity_risk`, learned on earlier cuts). Left: its calibration; right: its odds ratios (associations, not causes).
 
 # %%
 test_days = (pd.Timestamp(observation_end) - pd.Timestamp(calibration_end)).days
@@ -164,7 +164,7 @@ if learned and risk_model.reliability is not None:
     fig.tight_layout()
 
 # %% [markdown]
-# The scores (from the calibration data): **expected_purchases**, **p_alive**, **days_since_last**, **overdue** (silence in own purchase cycles), **warning_score** (the hand-weighted early warning), **p_quiet** (the model's probability of no purchase) and the learned **risk**; each one's AUC (0.5 a coin toss, 1 perfect) and lift in the top `lift_fraction` against the best other score, with a 90% bootstrap interval.
+# Each score's AUC (0.5 a coin toss) and lift in the top `lift_fraction`, with 90% bootstrap intervals (the scores: `churn.comparison_scores`).
 
 # %%
 active = churn.active_between(
@@ -208,7 +208,7 @@ Markdown(
 # %% [markdown]
 # ## 3. The early-warning list: valuable customers ranked by expected loss
 #
-# The valuable customers (`warning_top_tiers`) riskier than their average (`base_rate`), ranked by **expected loss**: the probability of no purchase within the horizon (the best score above among the valuable customers, or the probability standing for it) times `clv_net`. The **break-even spend** is the expected loss times the save rate (`save_rate`): a contact costing more loses money. Reasons: the risk, then the early warning's rules (**entered_decline**, **in_decline**, **low_p_alive**, **overdue**).
+# The valuable customers (`warning_top_tiers`) riskier than `base_rate`, ranked by **expected loss** (risk x `clv_net`); the **break-even spend** is that times `save_rate`: a contact costing more loses money. Reasons: the early warning's rules ("—": the risk alone).
 
 # %%
 horizon = horizon_days or test_days
@@ -230,18 +230,20 @@ at_risk = churn.early_warning(
 display(Markdown(readings.save_rate_note(save_rate, churn.SAVE_RATE_RANGE)))
 loss.head(top_warnings)[
     ["clv_net", "risk", "days_since_last", "expected_loss", "break_even_spend", "reasons"]
-].pipe(
+].assign(  # the risk and its ratio to the base rate lead each reason: the risk column shows them
+    reasons=lambda d: d["reasons"].str.replace(r"^risk [^;]*(; |$)", "", regex=True)
+).pipe(
     tables.format_table,
     {"risk": "share", "days_since_last": "count"}
     | dict.fromkeys(["expected_loss", "break_even_spend"], "money"),
     currency=currency,
-)
+).replace("", "—")  # "—": on the list for its risk alone
 
 # %%
 Markdown("**Reading.** " + readings.loss_reading(loss, shown=top_warnings, currency=currency))
 
 # %% [markdown]
-# How often is the list right? The same rule one horizon earlier (`churn.flag_precision`): who then made no purchase within the horizon, flagged against not flagged. With the default horizon this is the test's holdout: a check of the rule, not an independent check of the score.
+# How often is the list right? The same rule one horizon earlier (`churn.flag_precision`; with the default horizon, the test's holdout: a check of the rule, not of the score).
 
 # %%
 then_end = pd.Timestamp(observation_end) - pd.Timedelta(days=horizon)
@@ -278,8 +280,8 @@ precision = (
         **list_rule,
     )
 )
-if not readings.skipped(table_then):
-    display(
+if not readings.skipped(table_then) and then_end != pd.Timestamp(calibration_end):
+    display(  # at calibration_end (the default horizon) the test's line above holds
         readings.valuation_line(
             table_then, "The list's precision", info=info_then, currency=currency
         )
@@ -300,7 +302,7 @@ None if readings.skipped(precision) else Markdown(
 )
 
 # %% [markdown]
-# What the list is worth per playbook cell (`strategy.budget_by_cell`): the break-even spend where the playbook invests or maintains, nothing where it reduces or exits.
+# The list's worth per playbook cell (`strategy.budget_by_cell`): nothing where the playbook reduces or exits.
 
 # %%
 budget = strategy.budget_by_cell(
@@ -314,10 +316,10 @@ budget = strategy.budget_by_cell(
     ),
 )
 tables.format_table(
-    budget,
+    # the interval of the expected loss: in the list's reading above
+    budget.drop(columns=["expected_loss_low", "expected_loss_high"]),
     {"customers": "count", "share_of_budget": "share"}
-    | dict.fromkeys(["expected_loss", "expected_loss_low", "expected_loss_high"], "money")
-    | dict.fromkeys(["break_even_spend", "budget"], "money"),
+    | dict.fromkeys(["expected_loss", "break_even_spend", "budget"], "money"),
     currency=currency,
     na_rep="—",
 ).replace("", "—")  # the total row has no priority
@@ -328,7 +330,7 @@ Markdown("**Reading.** " + readings.budget_reading(budget, currency=currency))
 # %% [markdown]
 # ## 4. KPIs by stage
 #
-# The playbook's indicators (`strategy.KPI_DEFINITIONS`) per stage at `observation_end`; period rates are the last complete period's. Decline, defined by a fall in buying, has a low retention partly by construction. What the data cannot measure is listed with the reason.
+# The playbook's indicators (`strategy.KPI_DEFINITIONS`) at `observation_end`; rates are the last complete period's. Decline has a low retention partly by construction.
 
 # %%
 kpi_table = strategy.kpis(
@@ -345,7 +347,7 @@ Markdown("**Reading.** " + readings.kpi_reading(kpi_table, currency=currency))
 # %% [markdown]
 # ## 5. Plan-do-check-act: one round, planned on the log cut at `plan_end`
 #
-# The Deming cycle (戴明环): **plan** (计划) KPI targets at `plan_end` (`pdca_targets`, for the early-warning list as it stood then, written to `plan.yaml`), **do** (执行), **check** (检查) at `observation_end`, **act** (处理). No target may be met by construction (`by_construction`; "—": it is not), each follows from a playbook action (`action`), and a randomised holdout group (`holdout_share` of the list, uncontacted) makes the check a test (treated minus holdout, 95% interval). On a historical log nobody acted: the comparison is a placebo.
+# The Deming cycle (戴明环, `strategy.plan`/`check`): **plan** (计划) targets (`pdca_targets`) for the list at `plan_end`, **do** (执行), **check** (检查) at `observation_end` against a randomised holdout group (`holdout_share`), **act** (处理); no target may be met by construction (`by_construction`, "—": it is not). On a historical log nobody acted: the comparison is a placebo.
 
 # %%
 plan_log = data.up_to(transactions, plan_end)

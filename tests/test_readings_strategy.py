@@ -117,7 +117,8 @@ def test_kpi_verdict_best_and_worst_follow_the_direction():
     assert v["kpis"]["purchase_cycle_days"] == {"best": [], "worst": []}
     assert sum(v["best_count"].values()) == sum(bool(x["best"]) for x in v["kpis"].values())
     text = readings.kpi_reading(_kpi_table(20.0, 60.0))
-    assert "formation 50.0% and 20.0%; decline 50.0% and 80.0%" in text
+    assert "Share of the customers" not in text  # the shares are the table's first rows
+    assert "the best group is formation on" in text and "the worst is decline on" in text
     assert "Not measurable with these data:" in readings.kpi_reading(_kpi_table(30.0, 30.0))
     # money KPIs in the currency
     from analysis.readings.strategy import kpi_value

@@ -92,14 +92,7 @@ def loss_reading(loss: pd.DataFrame, *, shown: int = 20, currency: str = "$") ->
         f"{percent(a['save_rate'], 0)} it is worth at most {money(spend, currency, 0)} in all "
         f"to try to keep them, {money(spend / n, currency, 2)} per customer on average."
     )
-    if n:
-        first = loss.iloc[0]
-        text.append(
-            f"First on the list: customer {loss.index[0]}, value {money(first['clv_net'], currency)}, "
-            f"risk {percent(first['risk'])} ({first['risk_ratio']:.1f}x the base rate), last "
-            f"purchase {first['days_since_last']:,.0f} days ago; break-even spend "
-            f"{money(first['break_even_spend'], currency)}."
-        )
+    if n:  # the first rows are in the table beside
         recent = int((loss.head(shown)["days_since_last"] < 30).sum())
         if recent:
             text.append(

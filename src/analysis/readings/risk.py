@@ -212,14 +212,11 @@ def comparison_reading(
             if v["lift_verdict"] == v["auc_verdict"]
             else f" ({'higher' if v['lift_verdict'] == 'beats' else 'lower' if v['lift_verdict'] == 'trails' else 'no clear difference'})"
         )
-        best = (
-            f"the best score there is {_name(v['best'])}"
-            if v["best"] != challenger
-            else "its AUC is the highest there"
-        )
+        # the reference is the best other score: name the best only when it is the challenger
+        best = "; its AUC is the highest there" if v["best"] == challenger else ""
         sentences.append(
             f"Among {who}, {_name(challenger)} {words[v['auc_verdict']]} "
-            f"{_name(v['reference'])}, the best simple score: {diff}; {lift}; {best}."
+            f"{_name(v['reference'])}, the best simple score: {diff}; {lift}{best}."
         )
     if not sentences:
         return f"The comparison holds no score named {challenger!r}."

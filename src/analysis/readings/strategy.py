@@ -244,7 +244,7 @@ def kpi_verdict(kpi_table: pd.DataFrame, *, total: str = "all") -> dict:
 
 
 def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = "$") -> str:
-    """The groups' shares, then which group is best and worst on most KPIs (from :func:`kpi_verdict`).
+    """Which group is best and worst on most KPIs (from :func:`kpi_verdict`), and what is unmeasurable.
 
     Parameters
     ----------
@@ -255,15 +255,7 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
     currency : str
         Sign written before money (kept for the callers; the values are in the table).
     """
-    m = kpi_matrix(kpi_table).droplevel(["unit", "period"])
-    groups = [g for g in m.columns if g != total]
-    lines = []
-    if {"share_of_customers", "share_of_value"} <= set(m.index):
-        pairs = [
-            f"{g} {percent(m.loc['share_of_customers', g])} and {percent(m.loc['share_of_value', g])}"
-            for g in groups
-        ]
-        lines.append(f"Share of the customers and of the value: {'; '.join(pairs)}.")
+    lines = []  # the groups' shares of customers and value: the table's first rows
     v = kpi_verdict(kpi_table, total=total)
     n = len(v["kpis"])
     if n:
@@ -281,7 +273,7 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
         lines.append(text)
     missing = unmeasurable_kpis(kpi_table).index.tolist()
     lines.append(
-        f"Not measurable with these data: {join_and(missing)} (why: the table below)."
+        f"Not measurable with these data: {join_and(missing)} (why: the table above)."
         if missing
         else "Every KPI is measurable with these data."
     )
