@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 3. Customer lifetime value: what is each customer worth, and which method to trust?
 #
-# A customer's lifetime value (CLV) is the discounted margin she will bring over the next `horizon_years` (`docs/domain.md`, section CLV). This report values every customer with one count model, says how far its forecasts held on a holdout period, and sets it beside the simpler methods a firm could use instead. Value is **margin x revenue** with an assumed gross margin (`margin`): replace it with the firm's own; no cost to serve is charged. A section this log cannot support says why and the report goes on.
+# CLV: the discounted margin a customer brings over the next `horizon_years` (`docs/domain.md`, section CLV). One count model values every customer, checked on a holdout and set beside simpler methods. Value is **margin x revenue** at an assumed `margin` (use the firm's own); no cost to serve.
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -75,7 +75,7 @@ findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DIS
 # %% [markdown]
 # ## 1. Three models of repeat buying
 #
-# While "alive" a customer buys at her own Poisson rate and at some unobserved moment leaves for good: after a repeat purchase (**BG/NBD**, Fader, Hardie & Lee 2005), at any moment (**Pareto/NBD**, Schmittlein et al. 1987) or also right after her first purchase (**MBG/NBD**, Batislam et al. 2007). Each is fitted on the calibration period; the figure sets the customers with 0, 1, 2, ... repeat purchases against each model's expectation.
+# A customer buys at her own rate until she leaves unobserved: **BG/NBD** (Fader, Hardie & Lee 2005), **Pareto/NBD** (Schmittlein et al. 1987), **MBG/NBD** (Batislam et al. 2007); `docs/domain.md` says how they differ.
 
 # %%
 Markdown(readings.cut_line(calibration, "Sections 1 to 4", calibration_end, observation_end))
@@ -112,7 +112,7 @@ Markdown(
 # %% [markdown]
 # ## 2. Do the models predict the holdout?
 #
-# Each model, fitted on the calibration period, predicts every customer's holdout purchases from her own history: by repeat purchases in calibration, in total, and week by week. The bands are the valuation model's 90% range (darker: its parameters' uncertainty; lighter: with the chance in who buys when).
+# Bands: the valuation model's 90% range (darker: parameter uncertainty; lighter: plus the chance in who buys when).
 
 # %%
 holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
@@ -163,7 +163,7 @@ Markdown(
 # %% [markdown]
 # ## 3. Spend per purchase: the Gamma-Gamma model
 #
-# The Gamma-Gamma model (Fader, Hardie & Lee 2005) shrinks each repeat buyer's mean spend towards the population mean, the less the more she bought; it assumes spend independent of frequency. Without amounts or spread in spend, the valuation uses a purchase's fixed value or each customer's observed mean.
+# Gamma-Gamma (Fader, Hardie & Lee 2005) shrinks each repeat buyer's mean spend towards the population's; it assumes spend independent of frequency.
 
 # %%
 repeat_buyers = rfm.repeat_buyers(calibration)
@@ -185,7 +185,7 @@ Markdown(
 # %% [markdown]
 # ## 4. Customer by customer: the holdout scorecard
 #
-# A firm acts on customers, not totals. Every method forecasts each customer's holdout purchases and spend from the calibration data, scored as in `docs/scorecard.md`: **gini** and **spearman** (the order of customers), **decile_mape** (the level decile by decile), **mae** (error per customer), **bias** (total forecast / total actual - 1), **top_decile_share** (the actual share its top 10% delivered). Beside the models, three rules: the **spend rate** (past spend per day carried forward: the annuity formula's forecast), the **last period** (the last stretch as long as the holdout repeated) and the **RFM score** (a ranking only: "n/a" for level).
+# Each method's per-customer holdout forecast, scored as in `docs/scorecard.md` (gini, spearman: order; decile_mape, mae, bias: level). Beside the models, three rules: **spend rate** (the annuity formula's forecast), **last period** repeated, **RFM score** (ranking only).
 
 # %%
 holdout_predictions = clv.holdout_predictions(
@@ -208,7 +208,7 @@ Markdown(readings.scorecard_reading(card, currency=currency))
 # %% [markdown]
 # ## 5. What each customer is worth
 #
-# Refitted on the whole log, the model values each customer: expected purchases in each month of the next `horizon_years`, discounted at `annual_discount_rate`, times expected spend per purchase, times the margin. It is the study's one valuation model (`clv_model`; by default the smallest holdout error per customer, `analysis.clv.choice`), so a customer has one CLV in every report.
+# Refitted on the whole log: discounted monthly expected purchases x expected spend x margin. It is the study's one valuation model (`clv_model`; default: smallest holdout error, `analysis.clv.choice`).
 
 # %%
 fitted_now, not_fitted_now = clv.fit_models(count_models, whole)
@@ -224,14 +224,7 @@ spend_now = (
     else spend_now_fit
 )
 spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_now_fit}
-choice = pd.DataFrame(list(info.model_choice)).set_index("model")
-display(
-    tables.format_table(
-        choice[["log_likelihood", "holdout_mae", "identified", "chosen"]],
-        {"log_likelihood": "number", "holdout_mae": "ratio"},
-        decimals=4,
-    )
-)
+# the choice's table is info.model_choice; its note below names every model's holdout error
 notes = [
     clv.not_fitted_note(not_fitted_now, fitted_now),
     str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
@@ -249,23 +242,19 @@ value = clv.customer_lifetime_value(
     time_unit=time_unit,
 )
 value_summary = tables.method_summary(value[["clv"]].rename(columns={"clv": clv_name}))
-display(readings.valuation_line(table, info=info, currency=currency))
-tables.format_table(value_summary, currency=currency)
+# value_summary is the methods table's row for the model (section 6)
+readings.valuation_line(table, info=info, currency=currency)
 
 # %%
 ax = plots.plot_clv_distribution(value["clv"].rename(clv_name), currency=currency)
 
 # %% [markdown]
-# The most valuable customers, with their history and the probability (with its interval) that they are still active:
+# The most valuable customers:
 
 # %%
 p_alive = table["p_alive"]
 shown = ["frequency", "recency", "T", "monetary_value", "expected_purchases_horizon"]
-shown += [
-    c
-    for c in ("p_alive_low", "p_alive", "p_alive_high", "clv_low", "clv", "clv_high")
-    if c in table
-]
+shown += [c for c in ("p_alive", "clv_low", "clv", "clv_high") if c in table]
 table.nlargest(top_customers, "clv")[shown].pipe(
     tables.format_table,
     {c: "share" for c in shown if c.startswith("p_alive")}
@@ -274,7 +263,7 @@ table.nlargest(top_customers, "clv")[shown].pipe(
 )
 
 # %% [markdown]
-# Who is probably still active: the mean P(alive) by repeat purchases (rows) and recency (columns, the time from the first to the last purchase, in the model's unit). A customer whose last purchase came early in a long history (left) has probably left.
+# Mean P(alive) by repeat purchases and recency: a last purchase early in a long history (left) means she has probably left.
 
 # %%
 ax = plots.plot_frequency_recency(
@@ -300,7 +289,7 @@ Markdown(
 # %% [markdown]
 # ## 6. The simpler methods on the same customers
 #
-# On the same log, date, margin, horizon and discount rate (`docs/domain.md`, sections Formula methods and Markov-chain method): the **formula** annuity (Pr - C)(1 - (1 + r)^-n) / r, with Pr the margin on the customer's yearly repeat spend so far and C = 0 (nobody leaves); **retention**, one yearly retention rate for everyone (calibration customers who bought again in the holdout); **markov** (Pfeifer & Carraway), a value per recency state, months since the last purchase.
+# Same log, margin, horizon and rate (`docs/domain.md`, Formula and Markov-chain methods): the **formula** annuity (nobody leaves), **retention** (one yearly rate for all), **markov** (Pfeifer & Carraway, by recency state).
 
 # %%
 retention = clv.holdout_retention(calibration, time_unit)
@@ -341,11 +330,14 @@ tables.format_table(methods, currency=currency)
 ax = plots.plot_concentration(values, currency=currency)
 
 # %% [markdown]
-# Do the methods agree on who is valuable? The rank (Spearman) correlation of the customers' values between methods:
+# Rank correlation of the customers' values between methods:
 
 # %%
 rank_correlation = values.corr(method="spearman")
-tables.format_table(rank_correlation, decimals=2)
+# retention ranks exactly as formula (one rate for all): its row and column are not shown
+tables.format_table(
+    rank_correlation.drop(index="retention", columns="retention", errors="ignore"), decimals=2
+)
 
 # %%
 Markdown(

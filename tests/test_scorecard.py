@@ -292,12 +292,9 @@ def test_the_reading_names_the_winners_with_the_table_numbers():
     assert table.loc[("spend", "BG/NBD"), "bias"] == "-17.3%"
     assert table.loc[("spend", "BG/NBD"), "mae"] == "$32.68"
     assert table.loc[("spend", "RFM score"), "mae"] == "n/a"
-    assert (
-        "**Spend**, the best method per measure. Gini: spend rate (0.698); Spearman: RFM score "
-        "(0.454)"
-    ) in text
-    assert "decile MAPE: BG/NBD (0.214)" in text and "MAE: BG/NBD ($32.68)" in text
-    assert "bias: BG/NBD (-17.3%, closest to 0)" in text
+    # the best method per measure is the table's to show: the reading says where models beat rules
+    assert "the best method per measure" not in text
+    assert "**Spend**: the best model beats the best baseline on" in text
     assert "a baseline wins on Gini (spend rate 0.698, against 0.672 for BG/NBD)" in text
     assert "they tie on top-decile share" in text
     assert "RFM score only ranks the customers" in text
@@ -308,4 +305,4 @@ def test_the_reading_names_the_winners_with_the_table_numbers():
     # every measured number the reading quotes (those with decimals) is a cell of the table
     cells = set(table.to_numpy().ravel())
     quoted = re.findall(r"[-+$]?\d[\d,]*\.\d+%?", text)
-    assert len(quoted) >= 12 and set(quoted) <= cells
+    assert len(quoted) >= 4 and set(quoted) <= cells

@@ -182,21 +182,8 @@ def holdout_reading(
         + join_and(f"{_signed(rel[m])} ({m})" for m in rel.abs().sort_values().index)
         + "."
     )
-    verdict = mae_verdict(errors["mae"])
-    rest = join_and(f"{m} {v:.3f}" for m, v in verdict["others"].items())
-    third = (
-        _are(verdict["best"], "has the smallest error", "have the same, smallest error")
-        + f" per customer (mean absolute error {verdict['value']:.3f} purchases"
-        + (f"; {rest}" if rest else "")
-        + ")"
-    )
-    if "correlation" in errors:
-        third += (
-            ", and customer by customer the correlation of predicted and actual holdout "
-            f"purchases is {_spread(errors['correlation'], lambda x: f'{x:.2f}')}"
-        )
-    third += "."
-    parts = [first, second, third]
+    # the error per customer and the correlation are the table's (and the findings') to show
+    parts = [first, second]
     if tracking is not None and len(tracking):
         parts.append(tracking_reading(tracking))
     size = word_for(float(rel.abs().max()), BIAS_WORDS, above=False)

@@ -149,19 +149,20 @@ def _target_paragraph(card: pd.DataFrame, verdict: pd.DataFrame, target: str, cu
         bests.append(
             f"{MEASURE_NAMES[measure]}: {join_and(best)} ({cell(best[0], measure)}{closest})"
         )
-    text = f"**{target.capitalize()}**, the best method per measure. " + "; ".join(bests) + "."
     groups = {
         w: [MEASURE_NAMES[m] for m in judged.index if judged.loc[m, "winner"] == w]
         for w in ("models", "baselines", "tie")
     }
     compared = sum(len(v) for v in groups.values())
     if not compared:
-        return text
+        # no model against a baseline: the best method per measure (else the table shows it)
+        return f"**{target.capitalize()}**, the best method per measure. " + "; ".join(bests) + "."
+    text = f"**{target.capitalize()}**:"
     if groups["models"]:
         every = " every measure:" if len(groups["models"]) == compared else ""
-        text += f" The best model beats the best baseline on{every} {join_and(groups['models'])}"
+        text += f" the best model beats the best baseline on{every} {join_and(groups['models'])}"
     else:
-        text += " The models beat the baselines on no measure"
+        text += " the models beat the baselines on no measure"
     against = []
     for measure in judged.index:
         if judged.loc[measure, "winner"] != "baselines":
@@ -179,7 +180,7 @@ def _target_paragraph(card: pd.DataFrame, verdict: pd.DataFrame, target: str, cu
 
 
 def scorecard_reading(card: pd.DataFrame, currency: str = "$") -> str:
-    """Markdown: per target, which method wins on which measure and whether the models beat the baselines.
+    """Markdown: per target, on which measures the best model beats the best baseline (the table shows each winner).
 
     Parameters
     ----------
