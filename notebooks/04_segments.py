@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 4. Who is worth what: the customer table and its segments
 #
-# One row per customer, with its history, lifecycle stage, P(alive) and value, read through the segmentations of `docs/domain.md` (section Segmentation): whom to invest in, whom to develop, whom to serve at standard cost. Value is **margin x revenue** at an assumed margin (`margin`) net of a cost per purchase (`cost_per_purchase`, none by default): replace both with the firm's own.
+# The customer table read through the segmentations of `docs/domain.md` (section Segmentation): whom to invest in, develop, or serve at standard cost. Value is **margin x revenue** at an assumed `margin`, net of `cost_per_purchase` (none by default): use the firm's own.
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -65,7 +65,7 @@ findings_shown = display(Markdown(findings.PLACEHOLDER), display_id=findings.DIS
 # %% [markdown]
 # ## 1. The customer table
 #
-# One row per customer: history, stage in the last period, `p_alive`, expected purchases and spend, `clv` and `clv_net` over `horizon_years`, `current_value` (margin of the last year) and `potential_value` (expected future margin net of costs), valued with the study's one model (report 3). It is written beside this report (`customers.csv`, `customers.json`, `customers.parquet`) with the strategy report's decisions per customer.
+# One row per customer (columns: `docs/domain.md`), valued with the study's one model (report 3), with the strategy report's decisions.
 
 # %%
 table, info = customers.value_customers(
@@ -95,13 +95,14 @@ Markdown(readings.export_note(written))
 # %% [markdown]
 # ## 2. CLV tiers
 #
-# Spending should follow value. The customers ranked by `clv_net` are cut by cumulative share of the positive value (`segments.CLV_TIER_SHARES`, an ABC analysis): *high*, *medium*, *low*; a negative net CLV is its own tier. The interval of each tier's total covers the models' parameter error only ("—": no customer in the tier).
+# An ABC cut of `clv_net` by cumulative value share (`segments.CLV_TIER_SHARES`); a negative net CLV is its own tier. The intervals cover parameter error only.
 
 # %%
 tiers = segments.clv_tiers(table)
 tier_summary = segments.segment_summary(table, tiers)
 tier_totals = customers.value_intervals(table, tiers, info=info)
-tier_summary.join(tier_totals[["clv_total_low", "clv_total_high"]]).pipe(
+# a tier without customers is not shown: the reading names it
+tier_summary.join(tier_totals[["clv_total_low", "clv_total_high"]]).query("customers > 0").pipe(
     tables.format_table,
     dict.fromkeys(["clv_total_low", "clv_total_high"], "money"),
     currency=currency,
@@ -114,7 +115,7 @@ Markdown(readings.tier_reading(tier_summary, currency=currency))
 # %% [markdown]
 # ## 3. The value matrix (Chen & Li)
 #
-# Current value (margin of the last year) against potential value (expected future margin), each split at its median: *retain* (high on both), *develop* (low current, high potential), *maintain* (high current, low potential), *reduce* (low on both). Customers without current value are drawn in the strip on the left.
+# Current value (last year's margin) against potential value, each split at its median: *retain* (high on both), *develop* (high potential only), *maintain* (high current only), *reduce*.
 
 # %%
 matrix_summary = segments.segment_summary(table, segments.value_matrix(table))
@@ -129,11 +130,11 @@ Markdown(readings.value_matrix_reading(matrix_summary, table, currency=currency)
 # %% [markdown]
 # ## 4. Loyalty and profitability (Reinartz & Kumar)
 #
-# *True friends* (loyal and profitable), *butterflies* (profitable, not loyal: take the profit while it lasts), *barnacles* (loyal, not profitable) and *strangers*. Loyal: P(alive) above one half and gaps between purchases no more irregular than chance (coefficient of variation at most 1); profitable: net CLV above the base's median (`segments.LOYALTY_CUTS`).
+# Loyal: P(alive) above one half and regular gaps (coefficient of variation at most 1); profitable: net CLV above the median (`segments.LOYALTY_CUTS`).
 
 # %%
 loyalty_summary = segments.segment_summary(table, segments.loyalty_profitability(table))
-tables.format_table(loyalty_summary, currency=currency, na_rep="—")
+tables.format_table(loyalty_summary.query("customers > 0"), currency=currency, na_rep="—")
 
 # %%
 ax = plots.plot_loyalty_profitability(loyalty_summary)
@@ -144,7 +145,7 @@ Markdown(readings.loyalty_reading(loyalty_summary, table))
 # %% [markdown]
 # ## 5. Cost matrix, prospects and ranking
 #
-# The cost matrix (cost to acquire against cost to keep) needs each customer's costs; the prospect tiers (*quality*, *ordinary*, *poor*, by predicted value) need customers still in exploration; the ranking (Dai & Liu) orders every customer by a weighted score of current value, potential value and P(alive), each put on a 0-1 scale by rank.
+# The cost matrix needs costs, the prospect tiers customers in exploration; the ranking (Dai & Liu) scores current value, potential value and P(alive), each by rank.
 
 # %%
 cost_summary = segments.segment_summary(table, "cost_matrix") if info.has_costs else None
@@ -170,13 +171,14 @@ Markdown(readings.ranking_reading(ranked, table, top=top_customers))
 # %% [markdown]
 # ## 6. Relationship level (Kotler)
 #
-# Five levels, from *basic* (sell, no follow-up) through *reactive*, *accountable* and *proactive* to *partnership*, chosen by a segment's size and margin: many customers with thin margins, basic; few with high margins, partnership. Applied to the CLV tiers: size is the tier's share of the customers, margin its mean net CLV against the base's (`segments.SIZE_CUTS`, `segments.MARGIN_CUTS`; "—": a tier without customers has no level).
+# From *basic* to *partnership*, by a CLV tier's size and mean net CLV against the base's (`segments.SIZE_CUTS`, `segments.MARGIN_CUTS`).
 
 # %%
 levels = segments.relationship_level(tier_summary)
 tables.format_table(
-    levels[
-        ["customers", "share_customers", "mean_clv", "size", "margin_level", "relationship_level"]
+    levels.loc[
+        levels["customers"] > 0,
+        ["customers", "share_customers", "mean_clv", "size", "margin_level", "relationship_level"],
     ],
     currency=currency,
     na_rep="—",
@@ -188,7 +190,7 @@ Markdown(readings.relationship_reading(levels, currency=currency))
 # %% [markdown]
 # ## 7. RFM segments: the familiar baseline
 #
-# Recency, frequency and monetary value each scored 1 to 5 by quintile; a grid on the recency and frequency scores names the segments marketing teams know, from *champions* to *lost*. RFM reads only the past; the segments above read the model's forecast. The segments that hold customers on this log:
+# Quintile scores named from *champions* to *lost*: RFM reads only the past, the segments above the forecast. Non-empty segments:
 
 # %%
 rfm_summary = segments.segment_summary(table, segments.rfm_segments(table)["segment"])
@@ -200,7 +202,7 @@ Markdown(readings.rfm_reading(rfm_summary))
 # %% [markdown]
 # ## 8. Lifecycle stage x CLV tier
 #
-# Each customer's stage in the last period (real-time view, the customer table's) crossed with its tier; the colour is the cell's share of the value.
+# Each customer's stage in the last period crossed with its tier.
 
 # %%
 stage_tier_summary = segments.segment_summary(table, ["stage", tiers])

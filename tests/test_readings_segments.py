@@ -71,8 +71,12 @@ def test_tier_reading_word_from_the_top_tier_and_the_negative_tier():
         "clv_tiers",
     )
     text = readings.tier_reading(few)
-    assert text.startswith("**Reading.** The high tier: 1 customer (10%) holding 50% of the value")
-    assert "10% of the customers hold 50% of the value, so value is highly concentrated" in text
+    assert text.startswith("**Reading.** The tiers are cut by cumulative value")
+    assert "holding" not in text  # each tier's counts are the table's
+    assert (
+        "the high tier's 10% of the customers hold 50% of the value, so value is highly "
+        "concentrated" in text
+    )
     assert "worth $50.00 on average, 15 times a low-tier one ($3.33)" in text
     assert "No customer is in the negative tier" in text
     # half the customers in the high tier and one negative customer
@@ -101,7 +105,7 @@ def test_value_matrix_reading_cuts_cells_and_diagonal():
     text = readings.value_matrix_reading(summary, table)
     assert "split at the medians: current value $2.50, potential value $11.00" in text
     assert "bought nothing in the current-value window" not in text
-    assert "Retain: 2 customers (33%) holding 64% of the value" in text
+    assert "Retain holds the most value" in text and "holding" not in text  # cells: the table
     assert "Retain holds the most value." in text
     assert "agree (retain and reduce) for 67% of the customers" in text
     assert "(develop and maintain), where past value is a poor guide" in text
@@ -129,8 +133,8 @@ def test_loyalty_reading_cells_leader_and_what_decided_loyalty():
     )
     summary = segments.segment_summary(table, segments.loyalty_profitability(table))
     text = readings.loyalty_reading(summary, table)
-    assert "True friends (loyal, profitable): 2 customers (33%) holding 63% of the value" in text
-    assert "barnacles (loyal, not profitable): 1 customer " in text
+    assert "True friends (loyal, profitable); " in text and "holding" not in text  # the table's
+    assert "barnacles (loyal, not profitable)" in text
     assert "The most value sits with the true friends." in text and "just ahead" not in text
     assert (
         "1 customer (17%) has fewer than two repeat purchases, so no measured regularity, "
@@ -233,10 +237,8 @@ def test_relationship_reading_names_size_margin_and_level():
         "clv_tiers",
     )
     text = readings.relationship_reading(segments.relationship_level(summary))
-    assert "high: a small segment (10% of the customers) with a high margin ($100 each" in text
-    assert "7.9 times the base's $12.70) → **partnership**" in text
-    assert "medium: a medium-sized segment (20% of the customers) with a medium margin" in text
-    assert "low: a large segment (70% of the customers) with a low margin" in text
+    assert "Mean net CLV against the base's $12.70: high (few, 7.9 times) → **partnership**" in text
+    assert "medium (medium, " in text and "low (many, " in text
     assert "**basic**" in text and "Negative: no customers, no level." in text
 
 

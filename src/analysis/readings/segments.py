@@ -68,15 +68,14 @@ def tier_reading(summary: pd.DataFrame, *, currency: str = "$") -> str:
     """
     labels = list(summary.index)
     positive, negative = labels[:-1], labels[-1]
-    parts = [f"the {label} tier: {_cell(summary, label)}" for label in positive]
-    listed = "; ".join(parts)
+    # each tier's customers and value are the table's: the reading says what they mean
     top, bottom = summary.loc[positive[0]], summary.loc[positive[-1]]
     word = word_for(top["share_customers"], TOP_TIER_WORDS, above=False)
     text = (
-        f"**Reading.** {cap(listed)}. The tiers are cut by cumulative "
-        f"value, so their value shares sit near the cuts by design; the finding is the number of "
-        f"customers each takes: {pct(top['share_customers'])} of the customers hold "
-        f"{pct(top['share_clv'])} of the value, so value is {word}."
+        "**Reading.** The tiers are cut by cumulative value, so their value shares sit near the "
+        f"cuts by design; the finding is the customers each takes: the {positive[0]} tier's "
+        f"{pct(top['share_customers'])} of the customers hold {pct(top['share_clv'])} of the "
+        f"value, so value is {word}."
     )
     if top["customers"] > 0 and bottom["customers"] > 0 and bottom["mean_clv"] > 0:
         times = top["mean_clv"] / bottom["mean_clv"]
@@ -133,8 +132,8 @@ def value_matrix_reading(
             "purchase in it."
         )
     cells = {label: key for key, label in VALUE_MATRIX.items() if label in summary.index}
-    listed = "; ".join(f"{label}: {_cell(summary, label)}" for label in summary.index)
-    text += f" {cap(listed)}. {cap(str(summary['share_clv'].idxmax()))} holds the most value."
+    # each cell's customers and value are the table's
+    text += f" {cap(str(summary['share_clv'].idxmax()))} holds the most value."
     diagonal = [lab for lab, (a, b) in cells.items() if a == b]
     off = [lab for lab, (a, b) in cells.items() if a != b]
     on = summary.loc[diagonal, "share_customers"].sum()
@@ -166,8 +165,9 @@ def loyalty_reading(
         label: f"{'loyal' if a == HIGH else 'not loyal'}, {'' if b == HIGH else 'not '}profitable"
         for (a, b), label in LOYALTY_PROFITABILITY.items()
     }
+    # each cell's customers and value are the table's: the reading names what the cells mean
     parts = [
-        f"{label} ({words.get(label, '')}): {_cell(summary, label)}"
+        f"{label} ({words.get(label, '')})"
         for label in summary.index
         if summary.loc[label, "customers"] > 0
     ]
@@ -327,16 +327,17 @@ def relationship_reading(levels: pd.DataFrame, *, currency: str = "$") -> str:
     """
     present = levels[levels["customers"] > 0]
     overall = (present["customers"] * present["mean_clv"]).sum() / present["customers"].sum()
-    sizes = {"few": "a small", "medium": "a medium-sized", "many": "a large"}
+    # size, share and mean are the table's; the reading adds the margin against the base's
     parts = [
-        f"{label}: {sizes.get(row['size'], row['size'])} segment "
-        f"({pct(row['share_customers'])} of the customers) with a {row['margin_level']} margin "
-        f"({money(row['mean_clv'], currency)} each, "
-        f"{row['mean_clv'] / overall:.1f} times the base's {money(overall, currency)}) → "
+        f"{label} ({row['size']}, {row['mean_clv'] / overall:.1f} times) → "
         f"**{row['relationship_level']}**"
         for label, row in present.iterrows()
     ]
-    text = "**Reading.** " + "; ".join(parts) + "."
+    text = (
+        f"**Reading.** Mean net CLV against the base's {money(overall, currency)}: "
+        + "; ".join(parts)
+        + "."
+    )
     empty = [str(label) for label in levels.index if levels.loc[label, "customers"] == 0]
     if empty:
         text += f" {join_and(empty).capitalize()}: no customers, no level."
