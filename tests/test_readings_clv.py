@@ -174,6 +174,8 @@ def test_methods_reading_totals_identical_ranks_and_the_models_agreement():
     assert "**formula**" in text and "above the models' mean total" in text
     assert "below the models' mean total" in text  # retention
     assert "ranks the customers exactly as retention (correlation 1)" in text
+    assert "exactly as formula" not in text  # the pair named once
+    assert "top 10%" not in text  # the table's column
     assert "(one yearly retention rate of 19% for everyone)" in text
     assert "exactly as" not in text.split("**markov**")[1].split("\n")[0]
     assert "**The probabilistic models** (M1 and M2)" in text

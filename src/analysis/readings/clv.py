@@ -311,10 +311,12 @@ def methods_reading(
         line = f"- **{m}**: {money(totals[m])}"
         if models:
             line += f", {_signed(ratio)} the models' mean total"
-        line += f"; its top 10% of customers hold {pct(summary.loc[m, 'top_10%'])} of its value"
+        # its concentration (top 10%) is the table's
         if m == "retention" and yearly_retention is not None:
             line += f" (one yearly retention rate of {pct(yearly_retention)} for everyone)"
-        same_rank = [o for o in simple if o != m and rank_correlation.loc[m, o] > 1 - 1e-9]
+        # a pair that ranks alike is named once, on the first of the two
+        later = simple[simple.index(m) + 1 :]
+        same_rank = [o for o in later if rank_correlation.loc[m, o] > 1 - 1e-9]
         if same_rank:
             line += f"; it ranks the customers exactly as {join_and(same_rank)} (correlation 1)"
         lines.append(line + ".")
