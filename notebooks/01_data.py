@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 1. The transaction log: who buys, how often, and how much
 #
-# Before any model, the study looks at the raw log the way a manager would: how many customers, how many purchases, how much they spend, how many come back, and when they arrived. These facts set the scale for everything later: the lifecycle stages (report 2) and the value of each customer.
+# The raw log before any model: its scale, how often customers buy, what they spend, and when they arrived.
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -57,25 +57,23 @@ Markdown(
 # %% [markdown]
 # ## The log at a glance
 #
-# One row per purchase (customer, date, amount). A *purchase day* is a customer's purchases on one date taken together: the models count a customer's repeat purchases in days, so two orders on the same day are one purchase.
+# A *purchase day* is a customer's purchases on one date: the models count repeat purchases in days.
 
 # %%
 overview = describe.log_overview(transactions)
-tables.format_values(overview, currency=currency)
+tables.format_values(  # the means per transaction and customer: the spend table below
+    overview.drop(["mean transaction value", "mean revenue per customer"], errors="ignore"),
+    currency=currency,
+)
 
 # %%
 Markdown(readings.overview_reading(overview, currency=currency))
 
 # %% [markdown]
 # ## How often customers buy
-#
-# The distribution of purchase days per customer is the first sign of the lifecycle: the bar at one holds the trials that never came back, the bars to its right the customers who buy again and again.
 
 # %%
 per_customer = describe.purchases_per_customer(transactions)
-tables.format_table(per_customer)
-
-# %%
 ax = plots.plot_purchases_per_customer(per_customer)
 
 # %%
@@ -84,7 +82,7 @@ Markdown(readings.frequency_reading(per_customer))
 # %% [markdown]
 # ## How much they spend
 #
-# Spend per transaction and revenue per customer, as quantiles. Where spend is skewed, the mean sits above the median and averages alone mislead. A log without amounts has no spend to describe; the section says so.
+# Spend per transaction and revenue per customer (a log without amounts has none).
 
 # %%
 spend = readings.attempt(
@@ -93,7 +91,11 @@ spend = readings.attempt(
 (
     spend
     if readings.skipped(spend)
-    else tables.format_table(spend, dict.fromkeys(spend.columns, "money"), currency=currency)
+    else tables.format_table(
+        spend.loc[["mean", "10%", "50%", "90%", "max"]],
+        dict.fromkeys(spend.columns, "money"),
+        currency=currency,
+    )
 )
 
 # %%
@@ -106,14 +108,11 @@ Markdown(readings.spend_distribution_reading(spend, currency=currency))
 # %% [markdown]
 # ## Purchases week by week
 #
-# Weekly first and repeat purchases. The calibration end (dashed) splits the log: models are fitted before it and checked after it.
+# The calibration end (dashed): models are fitted before it and checked after it.
 
 # %%
 weekly = describe.repeat_transactions(transactions, freq="W")
 ax = plots.plot_repeat_transactions(weekly, calibration_end=calibration_end or None)
-
-# %%
-tables.summary_table(weekly[["first", "repeat"]], rows="weeks")
 
 # %%
 Markdown(readings.weekly_reading(weekly))
@@ -121,7 +120,7 @@ Markdown(readings.weekly_reading(weekly))
 # %% [markdown]
 # ## Acquisition cohorts
 #
-# Customers grouped by the month of their first purchase: how many arrived, and what share ever came back.
+# Customers by the month of their first purchase.
 
 # %%
 cohort_table = describe.cohorts(transactions, freq="M")
@@ -138,7 +137,7 @@ Markdown(readings.cohort_reading(cohort_table, currency=currency))
 # %% [markdown]
 # ## What the models will see
 #
-# The customer summary (frequency = repeat purchase days, recency and T in the chosen time unit, monetary value = mean repeat purchase) over the calibration period, with the holdout purchases kept aside for validation.
+# The calibration summary per customer (columns defined in docs/domain.md), the holdout kept aside.
 
 # %%
 summary = rfm.summarize(
@@ -147,7 +146,11 @@ summary = rfm.summarize(
     observation_end=observation_end or None,
     calibration_end=calibration_end or None,
 )
-tables.summary_table(summary, time_unit=time_unit, currency=currency)
+tables.summary_table(
+    summary.drop(columns=["monetary_value_holdout", "duration_holdout"], errors="ignore"),
+    time_unit=time_unit,
+    currency=currency,
+)
 
 # %%
 model_inputs = describe.model_inputs(summary)

@@ -82,17 +82,14 @@ readings.valuation_line(table, "The whole base", info=info, currency=currency)
 
 # %% [markdown]
 # ## 1. Who they are
-#
-# Mean and median per customer, the segment beside the whole base (`ratio`: segment mean over base mean).
 
 # %%
 profile = segments.segment_profile(table, rows)
-tables.format_table(profile, decimals=2)
+shown = profile.drop(["purchase_cycle_days", "p_alive"], errors="ignore")  # in section 5's KPIs
+tables.format_table(shown[["segment_mean", "base_mean", "ratio"]], decimals=2)
 
 # %% [markdown]
 # ## 2. Where they stand in the lifecycle
-#
-# Each customer's stage in the last period (real-time view).
 
 # %%
 mix = segments.segment_stages(table, rows)
@@ -109,8 +106,6 @@ Markdown("**Reading.** " + readings.segment_stage_reading(mix, segment))
 
 # %% [markdown]
 # ## 3. Profit along the relationship
-#
-# Purchases and profit per customer by relationship age (periods since the first purchase; stages in the hindsight view). Ages with fewer than `readings.SEGMENT_MIN_CURVE_CUSTOMERS` of the segment's customers are not read.
 
 # %%
 stages = lifecycle.assign_stages(  # hindsight: the stages as they were
@@ -132,7 +127,7 @@ Markdown("**Reading.** " + readings.segment_curve_reading(curve, base_curve, cur
 # %% [markdown]
 # ## 4. Value and repeat buying
 #
-# The spread of the segment's net CLV, and the share of its customers buying at each relationship age against the base's (cohorts weighted by size; a segment chosen on value is partly chosen on this).
+# Cohorts weighted by size; a segment chosen on value is partly chosen on repeat buying.
 
 # %%
 spread = tables.method_summary(rows[["clv_net"]])
@@ -159,7 +154,7 @@ Markdown(
 # %% [markdown]
 # ## 5. Indicators, early warning and the playbook
 #
-# The strategy report's indicators against the rest of the base; how many of the segment's customers the early warning flags (valuable tiers `warning_top_tiers`; the customers themselves are on report 5's list); the playbook cells that hold the segment.
+# The flagged customers are on report 5's list.
 
 # %%
 kpi_table = strategy.kpis(
@@ -181,8 +176,8 @@ at_risk = warned.loc[warned.index.isin(rows.index)]  # the customers: the list o
 recommendation = strategy.recommend(rows, tiers=tiers.loc[rows.index])
 held = recommendation.loc[recommendation["customers"] > 0]
 display(
-    held[["customers", "share_customers", "share_value", "priority", "relationship_level"]].pipe(
-        tables.format_table, {"share_customers": "share", "share_value": "share"}, na_rep="—"
+    held[["customers", "share_value", "priority", "relationship_level"]].pipe(
+        tables.format_table, {"share_value": "share"}, na_rep="—"
     )
 )
 Markdown(

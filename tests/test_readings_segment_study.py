@@ -49,9 +49,15 @@ def test_stage_mix_reading_names_the_excess_and_the_shortfall():
         _mix([0, 0.2, 0.6, 0.2], [0.1, 0.1, 0.1, 0.7], [0, 1, 8, 1]), "high"
     )
     assert text.startswith("Most of the segment's customers are in **stability** (60%")
-    assert "most excess in stability (60% against 10%)" in text
-    assert "largest shortfall in decline (20% against 70%)" in text
+    assert "excess" not in text  # the largest stage is the excess: said once, in the lead
+    assert "The largest shortfall is in decline (20% against 70%)" in text
     assert "The largest share of its value sits in stability (80%)" in text
+    text = readings.segment_stage_reading(
+        _mix([0.35, 0.2, 0.4, 0.05], [0.05, 0.05, 0.3, 0.6], [1, 1, 1, 1]), "mid"
+    )
+    assert text.startswith("The largest group of the segment's customers is in **stability**")
+    assert "The most excess is in exploration (35% against 5.0%)" in text
+    assert "the largest shortfall is in decline (5.0% against 60%)." in text
     text = readings.segment_stage_reading(
         _mix([0.1, 0.2, 0.3, 0.4], [0.1, 0.2, 0.3, 0.4], [1, 1, 1, 5]), "low"
     )
@@ -183,9 +189,9 @@ def test_segment_warning_reading_counts_the_flagged_or_says_why_none():
     text = readings.segment_warning_reading(
         _at_risk(["in_decline", "overdue", "overdue"]), rows, high, ["high", "medium"]
     )
-    assert "flags 3 customers of the segment, 75% of its 4 customers in the watched tiers" in text
-    assert "$150 of net CLV, 75% of the segment's value" in text
-    assert "most frequent reason is overdue (2 customers)" in text
+    assert "flags 3 customers (75%) of the segment's 4 in the watched tiers" in text
+    assert "$150 of net CLV (75%)." in text
+    assert "Most often: overdue (2 customers)" in text
     text = readings.segment_warning_reading(_at_risk([]), rows, high, ["high"])
     assert "none shows a warning sign" in text
     low = pd.Series("low", index=rows.index)
@@ -210,14 +216,14 @@ def _recommendation(customers, share_value) -> pd.DataFrame:
 
 def test_segment_recommendation_reading_follows_the_cell_with_the_most_value():
     text = readings.segment_recommendation_reading(_recommendation([5, 10, 0], [0.2, 0.8, 0.0]))
-    assert "fall in 2 of the playbook's 3 cells" in text
-    assert "**stability x high** (10 customers, 80% of the value): priority invest" in text
-    assert "the playbook says: Deepen the tie." in text
-    assert "Next by customers: formation x high (5 customers" in text
+    assert "falls in 2 of the playbook's 3 cells" in text
+    assert (
+        "for **stability x high**, holding most of its value, the playbook says: Deepen the tie."
+        in text
+    )
     rec = _recommendation([5, 1, 30], [0.9, 0.05, 0.05])
     text = readings.segment_recommendation_reading(rec)
-    assert "**formation x high** (5 customers, 90% of the value)" in text
-    assert "Next by customers: decline x low (30 customers, priority reduce)" in text
+    assert "for **formation x high**, holding most of its value" in text
     rec["share_value"] = np.nan  # no positive value: the cell with the most customers
     text = readings.segment_recommendation_reading(rec)
-    assert "most of its customers is **decline x low** (30 customers):" in text
+    assert "for **decline x low**, holding most of its customers" in text

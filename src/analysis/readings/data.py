@@ -42,22 +42,12 @@ def overview_reading(overview: pd.Series, *, currency: str = "$") -> str:
     """
     returning = float(overview["share of customers who return"])
     once = 1.0 - returning
-    revenue = (
-        f", {money(float(overview['revenue']), currency)} of revenue"
-        if "revenue" in overview.index
-        else " (it has no amounts, so no revenue)"
-    )
     text = (
-        f"**Reading.** The log holds {overview['transactions']:,} transactions by "
-        f"{count(overview['customers'])} from {overview['first date']} to "
-        f"{overview['last date']}{revenue}. "
-        f"{cap(pct(returning))} of the customers come back after their first purchase day and "
-        f"{pct(once)} never do"
+        f"**Reading.** {cap(pct(returning))} of the customers come back after their first "
+        f"purchase day and {pct(once)} never do"
     )
     if once > 0.5:
-        text += (
-            ": most of the base are trial buyers, and its value rests on the minority who return."
-        )
+        text += ": most are trial buyers; the value rests on the minority who return."
     elif returning > 0.5:
         text += ": most customers go beyond a trial, so repeat buying carries the base."
     else:
@@ -102,8 +92,8 @@ def frequency_reading(per_customer: pd.DataFrame) -> str:
             f"{per_customer.index[-2]} (the largest bin is {per_customer['share'].astype(float).idxmax()})"
         )
     text += (
-        f"; the customers with {top_label} purchase days are the established relationships to "
-        "protect, the one-day buyers the trials whose conversion decides whether acquisition pays."
+        f"; the {top_label} buyers are the relationships to protect, the one-day buyers the "
+        "trials whose conversion decides whether acquisition pays."
     )
     return text
 
@@ -140,12 +130,8 @@ def spend_distribution_reading(spend: pd.DataFrame, *, currency: str = "$") -> s
         )
     parts = []
     for name in ["per transaction", "per customer"]:
-        col = spend[name]
-        ratio, word = _skew(col)
-        parts.append(
-            f"{name}, the median is {money(float(col['50%']), currency)} and the mean "
-            f"{money(float(col['mean']), currency)} ({ratio:.2f} times the median: {word})"
-        )
+        ratio, word = _skew(spend[name])
+        parts.append(f"{name} the mean is {ratio:.2f} times the median ({word})")
     order, customer = _spread(spend["per transaction"]), _spread(spend["per customer"])
     text = f"**Reading.** {cap(parts[0])}; {parts[1]}. "
 
@@ -158,9 +144,8 @@ def spend_distribution_reading(spend: pd.DataFrame, *, currency: str = "$") -> s
     )
     if customer > order:
         text += (
-            f"{spread}: revenue per customer is spread wider than the order, because it "
-            "multiplies spend by the number of purchases, so value segments rest on frequency "
-            "as much as on basket size."
+            f"{spread}: revenue per customer is spread wider than the order (it multiplies "
+            "spend by purchases), so value segments rest on frequency as much as basket size."
         )
     else:
         text += f"{spread}: revenue per customer is spread no wider than the order."
@@ -220,8 +205,7 @@ def weekly_reading(weekly: pd.DataFrame) -> str:
     )
     if word == "fall" and len(after) >= 3:
         text += (
-            ". With no new customers this decline is built into the base as relationships age "
-            "and lapse; total sales alone would hide that."
+            ": with no new customers, the decline is built into the base as relationships lapse."
         )
     else:
         text += "."
@@ -251,8 +235,7 @@ def cohort_reading(cohorts: pd.DataFrame, *, currency: str = "$") -> str:
     )
     if span <= SIMILAR_RETURN_POINTS:
         text += (
-            f"The return shares are similar (within {span:.1f} points), so the cohorts can be "
-            "modelled as one population."
+            f"The return shares are similar (within {span:.1f} points): one population to model."
         )
     else:
         text += (
@@ -271,10 +254,8 @@ def model_inputs_reading(counts: pd.Series, *, amounts: bool = True) -> str:
     customers = int(counts["customers in the calibration summary"])
     none = int(counts["customers with no repeat purchase"])
     text = (
-        f"**Reading.** The lifetime-value models see {count(customers)} with "
-        f"{int(counts['repeat purchases in calibration']):,} repeat purchases in calibration; "
-        f"{none:,} of them ({pct(none / customers if customers else np.nan)}) have none, and "
-        f"the {count(int(counts['repeat buyers (for the spend model)']), 'repeat buyer')} "
+        f"**Reading.** {pct(none / customers if customers else np.nan)} of the customers have "
+        "no repeat purchase in calibration; the repeat buyers "
         + (
             "feed the spend model"
             if amounts
@@ -283,8 +264,5 @@ def model_inputs_reading(counts: pd.Series, *, amounts: bool = True) -> str:
     )
     holdout = counts.get("purchases in the holdout")
     if holdout is not None and pd.notna(holdout):
-        text += f". {int(holdout):,} purchases in the holdout are kept aside to check the fits"
-    return (
-        text + ". The published counts of the papers' data are checked in `00_reproduction` "
-        "and in the test suite."
-    )
+        text += ", the holdout purchases check the fits"
+    return text + ". The published counts are checked in `00_reproduction` and the tests."

@@ -101,10 +101,9 @@ def segment_heading(segmentation: str, segment: str, summary: pd.DataFrame) -> s
     total = int(summary["customers"].sum())
     return (
         f"# Segment study: the {segment} {word}\n\n"
-        f"This study sets the {count(row['customers'])} of the *{segment}* {word} "
-        f"({pct(row['share_customers'])} of the {total:,} customers, {pct(row['share_clv'])} of "
-        f"the net CLV) beside the whole base. The segmentation (`{segmentation}`) is computed on "
-        "the whole customer table, so a customer's label does not depend on the segment studied."
+        f"The {count(row['customers'])} of the *{segment}* {word} "
+        f"({pct(row['share_customers'])} of the {total:,}, {pct(row['share_clv'])} of "
+        f"the net CLV) beside the whole base; `{segmentation}` labels the whole customer table."
     )
 
 
@@ -172,16 +171,20 @@ def segment_stage_reading(mix: pd.DataFrame, segment: str) -> str:
     excess = (held["share"] - held["base_share"]).sort_values()
     over, under = excess.index[-1], excess.index[0]
     if excess.iloc[-1] > 0:
-        text += (
-            f" Compared with the base, the segment has the most excess in {over} "
-            f"({pct(held.loc[over, 'share'])} against {pct(held.loc[over, 'base_share'])})"
+        shortfall = (
+            f"the largest shortfall is in {under} ({pct(held.loc[under, 'share'])} "
+            f"against {pct(held.loc[under, 'base_share'])})"
+            if excess.iloc[0] < 0
+            else ""
         )
-        if excess.iloc[0] < 0:
+        if over != top:
             text += (
-                f" and the largest shortfall in {under} ({pct(held.loc[under, 'share'])} "
-                f"against {pct(held.loc[under, 'base_share'])})"
+                f" The most excess is in {over} "
+                f"({pct(held.loc[over, 'share'])} against {pct(held.loc[over, 'base_share'])})"
             )
-        text += "."
+            text += f"; {shortfall}." if shortfall else "."
+        elif shortfall:
+            text += f" {cap(shortfall)}."
     else:
         text += " Its stage mix is the base's."
     if mix["share_value"].notna().all() and mix["share_value"].sum() != 0:
@@ -275,10 +278,7 @@ def segment_curve_reading(
         Ages observed on fewer of the segment's customers are not read.
     """
     v = segment_curve_verdict(curve, base_curve, min_customers=min_customers)
-    text = (
-        f"In the first period (age {v['first_age']}) a customer of the segment earns "
-        f"{money(v['first'], currency)}"
-    )
+    text = f"At age {v['first_age']} a customer earns {money(v['first'], currency)}"
     if v["base_first"] is not None:
         text += f", {_compare(v['first'], v['base_first'])} the base's {money(v['base_first'], currency)}"
     text += "."
@@ -286,32 +286,24 @@ def segment_curve_reading(
     if later is None:
         return text + " No later age rests on enough customers to read."
     (a1, an), k = later["ages"], later["third"]
-    span = (
-        f"between {money(later['low'], currency)} and {money(later['high'], currency)}"
-        if a1 != an
-        else money(later["low"], currency)
-    )
     noisy = (
         f" (every age rests on fewer than {count(min_customers)}, so the curve is noisy)"
         if v["noisy"]
         else ""
     )
-    text += f" Over ages {a1} to {an}{noisy} it is {span} a period"
+    text += f" Over ages {a1} to {an}{noisy} it "
     if a1 != an:
         words = {"level": "stays about level", "rises": "rises", "falls": "falls"}
         text += (
-            f" and {words[later['direction']]} (ages {a1}-{a1 + k - 1} average "
-            f"{money(later['start_mean'], currency)}, ages {an - k + 1}-{an} "
-            f"{money(later['end_mean'], currency)})"
+            f"{words[later['direction']]} ({money(later['start_mean'], currency)} a period at "
+            f"ages {a1}-{a1 + k - 1}, {money(later['end_mean'], currency)} at {an - k + 1}-{an})."
         )
-    text += (
-        f"; at age {an} ({count(later['last_customers'])}) it is {money(later['last'], currency)}."
-    )
+    else:
+        text += f"is {money(later['low'], currency)} a period."
     if v["mean"] is not None:
         text += (
-            f" Averaged over the ages read it is {money(v['mean'], currency)} per customer and "
-            f"period, {_compare(v['mean'], v['base_mean'])} the base's "
-            f"{money(v['base_mean'], currency)}."
+            f" Its mean over those ages, {money(v['mean'], currency)}, is "
+            f"{_compare(v['mean'], v['base_mean'])} the base's {money(v['base_mean'], currency)}."
         )
     return text
 
@@ -328,23 +320,21 @@ def segment_spread_reading(spread: pd.DataFrame, segment: str, *, currency: str 
     row = spread.iloc[0]
     mean, median = row["mean"], row["median"]
     text = (
-        f"The segment's {count(row['customers'])} are worth {money(row['total'], currency)} "
-        f"together: {money(mean, currency)} on average, {money(median, currency)} for the "
-        f"median customer."
+        f"The segment is worth {money(row['total'], currency)}: mean "
+        f"{money(mean, currency)}, median {money(median, currency)}"
     )
     if median > 0 and mean > SEGMENT_SKEWED_MEAN * median:
-        text += " The mean lies well above the median: a few large values pull it up."
+        text += " (a few large values pull it up)."
     elif median > 0 and mean < median / SEGMENT_SKEWED_MEAN:
-        text += " The mean lies well below the median: a few small values pull it down."
+        text += " (a few small values pull it down)."
     elif median > 0:
-        text += " Mean and median are close: the value is fairly evenly spread."
+        text += " (fairly evenly spread)."
+    else:
+        text += "."
     if "top_10%" in row.index and np.isfinite(row["top_10%"]):
         share = row["top_10%"]
         word = _compare(share, 0.10, ("more than", "less than", "about"))
-        text += (
-            f" The most valuable tenth of the segment holds {pct(share)} of its value, "
-            f"{word} an even tenth."
-        )
+        text += f" Its top tenth holds {pct(share)} of its value, {word} an even tenth."
     return text
 
 
@@ -386,7 +376,7 @@ def segment_retention_reading(curves: pd.DataFrame, segment: str) -> str:
     if len(both) > 1:
         s_mean, b_mean = both[segment].mean(), both["base"].mean()
         text += (
-            f" Over ages {first} to {both.index[-1]} the segment's share buying averages "
+            f" Over ages {first} to {both.index[-1]} the share averages "
             f"{pct(s_mean)}, {_compare(s_mean, b_mean)} the base's {pct(b_mean)}."
         )
     return text
@@ -416,6 +406,8 @@ def segment_kpi_reading(
         a, b = r.get(segment, np.nan), r.get(rest, np.nan)
         if direction is None or not (np.isfinite(a) and np.isfinite(b)):
             continue
+        if kpi == "churn_rate" and "retention_rate" in matrix.index:
+            continue  # 1 - retention rate: read once
         words = (
             ("better", "worse", "same") if direction == "higher" else ("worse", "better", "same")
         )
@@ -474,15 +466,15 @@ def segment_warning_reading(
     total = float(rows["clv_net"].sum())
     risk = float(at_risk["clv_net"].sum())
     text = (
-        f"The early warning flags {count(len(at_risk))} of the segment, "
-        f"{pct(len(at_risk) / n_watched)} of its {count(n_watched)} in the watched tiers "
-        f"({tiers_text}), carrying {money(risk, currency)} of net CLV"
+        f"The early warning flags {count(len(at_risk))} ({pct(len(at_risk) / n_watched)}) of "
+        f"the segment's {n_watched:,} in the watched tiers ({tiers_text}), with "
+        f"{money(risk, currency)} of net CLV"
     )
-    text += f", {pct(risk / total)} of the segment's value." if total > 0 else "."
+    text += f" ({pct(risk / total)})." if total > 0 else "."
     counts = {r: int(at_risk[r].sum()) for r in REASONS if r in at_risk.columns}
     if counts and max(counts.values()) > 0:
         top = max(counts, key=counts.get)
-        text += f" The most frequent reason is {top.replace('_', ' ')} ({count(counts[top])})."
+        text += f" Most often: {top.replace('_', ' ')} ({count(counts[top])})."
     return text
 
 
@@ -502,20 +494,9 @@ def segment_recommendation_reading(rec: pd.DataFrame) -> str:
     cell = held.loc[key]
     n_cells = len(held)
     text = (
-        f"The segment's customers fall in {n_cells} of the playbook's {len(rec)} cells. "
-        f"The cell holding the most of its {'value' if by_value else 'customers'} is "
-        f"**{key[0]} x {key[1]}** ({count(cell['customers'])}"
-    )
-    text += f", {pct(cell['share_value'])} of the value)" if by_value else ")"
-    text += (
-        f": priority {cell['priority']}, relationship level {cell['relationship_level']}; "
+        f"The segment falls in {n_cells} of the playbook's {len(rec)} cells; "
+        f"for **{key[0]} x {key[1]}**, holding most of its "
+        f"{'value' if by_value else 'customers'}, "
         f"the playbook says: {cap(str(cell['strategy']).strip().rstrip('.'))}."
     )
-    others = held.drop(index=[key])
-    if len(others):
-        most = others["customers"].idxmax()
-        text += (
-            f" Next by customers: {most[0]} x {most[1]} ({count(others.loc[most, 'customers'])}, "
-            f"priority {others.loc[most, 'priority']})."
-        )
     return text
