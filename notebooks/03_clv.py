@@ -111,8 +111,6 @@ Markdown(
 
 # %% [markdown]
 # ## 2. Do the models predict the holdout?
-#
-# Bands: the valuation model's 90% range (darker: parameter uncertainty; lighter: plus the chance in who buys when).
 
 # %%
 holdout = models.holdout_comparison(fitted, calibration, max_frequency=max_frequency)
@@ -254,7 +252,8 @@ ax = plots.plot_clv_distribution(value["clv"].rename(clv_name), currency=currenc
 # %%
 p_alive = table["p_alive"]
 shown = ["frequency", "recency", "T", "monetary_value", "expected_purchases_horizon"]
-shown += [c for c in ("p_alive", "clv_low", "clv", "clv_high") if c in table]
+# the CLV intervals are the customer table's (report 4 sums them per tier)
+shown += [c for c in ("p_alive", "clv") if c in table]
 table.nlargest(top_customers, "clv")[shown].pipe(
     tables.format_table,
     {c: "share" for c in shown if c.startswith("p_alive")}
@@ -289,7 +288,7 @@ Markdown(
 # %% [markdown]
 # ## 6. The simpler methods on the same customers
 #
-# Same log, margin, horizon and rate (`docs/domain.md`, Formula and Markov-chain methods): the **formula** annuity (nobody leaves), **retention** (one yearly rate for all), **markov** (Pfeifer & Carraway, by recency state).
+# `docs/domain.md` (Formula and Markov-chain methods): the **formula** annuity (nobody leaves), **retention** (one yearly rate for all), **markov** (Pfeifer & Carraway, by recency state).
 
 # %%
 retention = clv.holdout_retention(calibration, time_unit)

@@ -333,7 +333,7 @@ def methods_reading(
                 else "."
             )
         )
-    lines.append("\nWhich to trust is a question for the holdout scorecard (section 4).")
+    # which to trust: the holdout scorecard's question (section 4, and the findings)
     return "\n".join(lines)
 
 
