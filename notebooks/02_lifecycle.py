@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 2. The relationship lifecycle: exploration, formation, stability, decline
 #
-# Every customer relationship passes through four ordered stages (Dwyer, Schurr and Oh; Chen Mingliang; `docs/domain.md`, section Lifecycle): **exploration** (考察期, a trial: few small orders), **formation** (形成期, fast growth), **stability** (稳定期, a plateau at the peak) and **decline** (退化期, which can follow any stage). This report says where the customers are, what a customer in each stage is worth, where the base is heading, and how far a stage can be trusted on this log. The stages come in two views. The *real-time* view reads each month with only what was known at its end: it gives each customer's stage today, the customer table's `stage` (the same stages as reports 4 and 5). The *hindsight* view reads every customer's whole history: it gives the stages as they were, for transitions, survival and the lifecycle curve. Each section names its view. How the stages are decided, and how accurately each view reads simulated customers at every purchase rate, setting and threshold, is in report 6 (the methods).
+# A relationship passes through four ordered stages (`docs/domain.md`, Lifecycle): **exploration** (考察期, trial orders), **formation** (形成期, fast growth), **stability** (稳定期, the plateau) and **decline** (退化期, after any stage). The *real-time* view reads each month with only what was known at its end and gives each customer's stage today (the customer table's `stage`, as in reports 4 and 5); the *hindsight* view reads the whole history and gives the stages as they were. Each section names its view; report 6 says how the stages are decided and how accurate each view is.
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -144,7 +144,7 @@ Markdown(readings.findings.findings_markdown(opening))
 # %% [markdown]
 # ## Where the customers are and what each stage is worth (real-time view)
 #
-# The customer table (`analysis.customers.customer_table`) values every customer once for the whole study: one count model (`clv_model`), Gamma-Gamma for the spend, `clv` the discounted expected margin over `horizon_years` at `annual_discount_rate`. Each customer's stage there is its stage today, by the rules at their default thresholds (real-time view); reports 4 and 5 read the same table, so the counts and shares here are theirs. Per stage: customers, mean CLV, the stage's total and share of the value, the means of the customers' 90% interval ends, and how often the hindsight view puts the stage's customers in the same stage in the last month.
+# The study's one customer table (`analysis.customers.customer_table`, shared with reports 4 and 5) by today's stage; `same_in_hindsight` is how often the hindsight view puts the stage's customers in the same stage in the last month.
 
 # %%
 display(readings.valuation_line(table, "Stage values", info=info, currency=currency))
@@ -160,7 +160,7 @@ Markdown(
 # %% [markdown]
 # ## Where the base is heading (hindsight transitions, real-time mix)
 #
-# The transition matrix of the hindsight view: the share of customer-months in a stage (row) that are in each stage (column) the next month. Started from today's real-time mix, the chain projects the mix `projection_periods` ahead, assuming the monthly transitions stay as they were and no new customers arrive.
+# Today's real-time mix projected `projection_periods` ahead by the hindsight view's monthly transitions, assuming they stay as they were and no new customers arrive.
 
 # %%
 ax = plots.plot_transition_matrix(P)
@@ -178,7 +178,7 @@ Markdown(readings.transition_reading(counts, P) + "\n\n" + readings.projection_r
 # %% [markdown]
 # ## The stage mix over calendar time (hindsight view)
 #
-# The share of the customers in each stage, month by month, as the hindsight view reads them. Its last month need not match today's real-time mix above: the two views read the last month with different methods, and the column `same_in_hindsight` of the stage values says how often they agree.
+# Its last month need not match today's real-time mix: the views read it differently (`same_in_hindsight` above).
 
 # %%
 mix = lifecycle.stage_mix(history_stages)
@@ -190,7 +190,7 @@ Markdown(readings.mix_over_time_reading(mix))
 # %% [markdown]
 # ## The lifecycle curve (hindsight view)
 #
-# Purchases and profit (`margin x revenue - cost_per_purchase x purchases`) per active customer by relationship age, for all customers (left) and for those whose path reaches stability (middle; left out, with a sentence, when none does), and the share of each stage at that age (right).
+# Profit is `margin x revenue - cost_per_purchase x purchases`; the middle panel (customers who reach stability) is left out, with a sentence, when none does.
 
 # %%
 curve = lifecycle.lifecycle_curve(
@@ -216,7 +216,7 @@ Markdown(readings.curve_by_age_reading(curve))
 # %% [markdown]
 # ## How long relationships last (hindsight view)
 #
-# Retention: the share of each cohort of new customers that buys in each period after its first purchase. Survival: the share of relationships not yet in decline after t months (Kaplan-Meier; relationships never in decline are censored at the end of observation), by the customer's spend in its first month, with log-rank tests of equal survival between first-purchase cohorts and between spend groups. The drop after about three months is the end of the trials: a trial silent for longer than `trial_months` is decline.
+# Survival is the share of relationships not yet in decline (Kaplan-Meier, censored at the end of observation), tested by log-rank between cohorts and between first-month spend groups. Its drop after about three months is the end of the trials (silent longer than `trial_months`).
 
 # %%
 retention = lifecycle.cohort_retention(
@@ -251,7 +251,7 @@ Markdown(
 # %% [markdown]
 # ## Do the stages order what customers bought next? (real-time view)
 #
-# Every customer is staged with the log up to `calibration_end` only (the stage the firm would have acted on), and the stages are compared with the purchase days each customer made after it, to `holdout_end`. Customers in stability should buy most, then formation, exploration and decline (a stage is checked when it has at least 50 customers). The stage is also a score for "active in the holdout", compared by the area under the ROC curve (AUC) with the BG/NBD model's expected purchases and P(alive) fitted on the same data.
+# Customers staged with the log up to `calibration_end` are compared with their purchase days from then to `holdout_end` (stages with at least 50 customers), and the stage as a score for "active in the holdout" with the BG/NBD's expected purchases and P(alive), by AUC.
 
 # %%
 holdout_check = (
@@ -282,7 +282,7 @@ Markdown(
 # %% [markdown]
 # ## How far to trust a stage on this log
 #
-# What a customer-month in each stage holds in the hindsight view (mean purchases, revenue and profit per customer-month). The pace in stability places the log among the simulated purchase rates of report 6; the table gives the macro-F1 (the mean over the four stages of F1) of both views there, on 2,000 simulated customers for each of the evaluation seeds `lifecycle.EVALUATION_SEEDS`, at the default thresholds.
+# A customer-month per stage (hindsight view); the pace in stability picks the nearest simulated purchase rate of report 6, and the second table gives both views' macro-F1 there.
 
 # %%
 tables.format_table(rewards, currency=currency)

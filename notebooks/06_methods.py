@@ -1,7 +1,7 @@
 # %% [markdown]
 # # 6. The methods: how accurately the lifecycle stages are read
 #
-# Report 2 gives every customer a lifecycle stage in two views: *real time* (the transparent rules, each month read with only what was known at its end) and *hindsight* (the package's lifecycle model, each month read with the whole history). This report measures both on simulated customers whose true stages are known, by purchase rate and by simulator setting, checks the default thresholds of the rules, and sets a model from the literature, the hidden Markov model of Netzer, Lattin and Srinivasan (2008), beside them. It never reads your log: it depends only on the package's code and the settings below, so `make report` executes it once per code version and settings and copies the stored result after that (`analysis.report.cache`). The score throughout is macro-F1: the mean over the four stages of F1.
+# Report 2's two views of the stages, *real time* (the rules, each month read with only what was known at its end) and *hindsight* (the lifecycle model, with the whole history), measured on simulated customers whose true stages are known, with the rules' default thresholds and the hidden Markov model of Netzer, Lattin and Srinivasan (2008) beside them. The score is macro-F1 (the mean over the four stages of F1). It never reads your log (its cache: README).
 
 # %% tags=["parameters"]
 # The parameters are declared once, in analysis.report.schema (`python -m analysis.report --help`
@@ -76,15 +76,7 @@ Markdown(readings.findings.findings_markdown(opening))
 # %% [markdown]
 # ## How a stage is decided
 #
-# The rules read each customer's own history, period by period, and never compare a customer with population quantiles. Its *pace* is the number of repeat purchases per period (purchases on one day count once). The pace of the last one, two or three months is compared with the pace just before by one-sided Poisson rate tests, so a frequent buyer's change shows within a month while a sparse buyer needs the whole window.
-#
-# - The first period is **exploration**.
-# - **Decline** can follow any stage: the customer is *silent* for longer than `gap_factor` of its own purchase cycles (before it has a cycle of its own, longer than `trial_months`), or its pace *falls* below `decline_ratio` of its previous pace with significance `alpha_fall`.
-# - Exploration becomes **formation** when the customer has `formation_repeats` repeat purchases and its pace *rises* (at least `growth_ratio` times the periods just before, significance `alpha_rise`), or when it has `past_trial_repeats` repeat purchases and is still buying when older than `exploration_months`.
-# - Formation becomes **stability** after `formation_months` in formation in all, once the last month's pace is no significant rise over the month before: a plateau.
-# - A customer in decline who buys again at a rising pace returns to **formation**, never straight to stability.
-#
-# Stability is reached only through exploration and formation, and decline can follow any stage. Every threshold, its default and the reason for it (the checks below use the defaults):
+# The rules compare each customer's pace (repeat purchases per period) with its own past by one-sided Poisson rate tests, never with population quantiles; stability is reached only through exploration and formation, decline can follow any stage, and a returning customer re-enters formation (every rule: `docs/domain.md`, The stage rules). The thresholds, with their defaults (used below) and reasons:
 
 # %%
 tables.format_table(lifecycle.thresholds_table())
@@ -92,13 +84,13 @@ tables.format_table(lifecycle.thresholds_table())
 # %% [markdown]
 # ## Accuracy by purchase rate and by setting
 #
-# `simulate.simulate_lifecycle` draws customers whose purchase rate and spend follow the four stages: a trial at a quarter of the customer's peak rate (some trials fail and go straight to decline), growth of the rate by about 25% a month in formation, a plateau of random length, and decline from any stage. Each row pools the evaluation seeds `lifecycle.EVALUATION_SEEDS`, on which no default was tuned (the rules' thresholds were tuned on seeds 1 to 5, `lifecycle.TUNING_SEEDS`). First by the customers' purchase rate at the peak, in purchases a month: report 2 quotes the row nearest its log's own rate.
+# Simulated customers (`docs/domain.md`, The stage rules); rows pool the evaluation seeds `lifecycle.EVALUATION_SEEDS`; the thresholds were tuned on `lifecycle.TUNING_SEEDS`. By peak purchase rate a month (report 2 quotes the row nearest its log's rate):
 
 # %%
 tables.format_table(readings.view_accuracy_table(views_by_rate, "rate"), decimals=2)
 
 # %% [markdown]
-# Then by setting of the simulator: its default, a shorter formation, a longer stability, sparser buyers, and the default on the tuning seeds for comparison.
+# By simulator setting (the last row: the default on the tuning seeds):
 
 # %%
 tables.format_table(
@@ -114,7 +106,7 @@ Markdown(readings.view_accuracy_reading(views_by_rate, views_by_setting))
 # %% [markdown]
 # ## The rules on one simulated log
 #
-# The real-time rules on the evaluation seed `evaluation_seed`: the share of each true stage (row) given each stage (column), and precision, recall and F1 per stage.
+# The real-time rules on the evaluation seed `evaluation_seed`.
 
 # %%
 ax = plots.plot_stage_confusion(confusion)
@@ -138,7 +130,7 @@ Markdown(readings.accuracy_reading(scores, by_seed))
 # %% [markdown]
 # ## The default thresholds
 #
-# Macro-F1 on the tuning seed `tuning_seed` with each threshold moved down and up by `sensitivity_change` (whole numbers by at least one), the others at their defaults.
+# Macro-F1 on the tuning seed with each threshold moved by `sensitivity_change` (whole numbers by at least one), the others at their defaults.
 
 # %%
 moved = tuning_table.loc[tuning_table["threshold"] != "(defaults)"].pivot_table(
@@ -152,13 +144,13 @@ Markdown(readings.tuning_reading(tuning_table))
 # %% [markdown]
 # ## A model from the literature: the hidden Markov model of Netzer et al.
 #
-# Netzer, Lattin and Srinivasan (2008) read a history with a model: every customer is, each month, in one of a few latent *relationship states* ordered by how much the customer buys; its repeat purchases are Poisson at the state's rate (scaled by the share of the month observed), and it moves between states by a Markov chain shared by all customers. `lifecycle.fit_stage_hmm` fits this model by EM (Baum-Welch, `hmm_starts` seeded starts) on the evaluation log, once, and `lifecycle.hmm_stages` reads the four stages off each customer's most likely state path relative to its own path. This is the homogeneous core of their model (no covariates, no customer heterogeneity in the rates), and like the lifecycle model it reads the whole history: a hindsight reading. Its states (mean repeat purchases a month, probability of starting in it, monthly transitions):
+# Each month a customer is in one of a few latent states ordered by its Poisson purchase rate, moving by a Markov chain shared by all customers: the homogeneous core of Netzer et al.'s model (no covariates or customer heterogeneity), fitted once by EM (`lifecycle.fit_stage_hmm`, `hmm_starts` starts) on the evaluation log; `lifecycle.hmm_stages` reads the stages off each customer's most likely path (a hindsight reading). Its states:
 
 # %%
 tables.format_table(hmm_fit.parameters(), decimals=3)
 
 # %% [markdown]
-# F1 per stage and macro-F1 of the three readings of the evaluation log:
+# F1 of the three readings of the evaluation log:
 
 # %%
 tables.format_table(f1, decimals=2)

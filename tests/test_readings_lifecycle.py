@@ -59,7 +59,7 @@ def test_transition_reading_both_ways():
     assert "stability is entered only from formation" in text
     assert "40% of the customers in exploration turn to decline and 2.0% to formation" in text
     assert "Formation is sticky (75% stay) and stability is sticky (90% stay)" in text
-    assert "about one in 71" in text and "More trials fail than form" in text
+    assert "about one in 71" in text and "More trials fail than form (the findings" in text
     text = readings.transition_reading(*_chain(0.1, 0.3, f_stay=0.4, jump=3))
     assert "3 customer-periods go to stability other than from formation" in text
     assert "formation is short-lived (40% stay)" in text.lower()
@@ -69,7 +69,7 @@ def test_transition_reading_both_ways():
 def test_projection_reading_still_or_moving():
     still = pd.DataFrame([[0, 0.04, 0.07, 0.89], [0, 0.045, 0.068, 0.887]], columns=list(STAGES))
     text = readings.projection_reading(still)
-    assert "barely moves" in text and "ends at 11% of the customers" in text
+    assert "barely moves" in text and "active core" not in text  # the findings' direction
     moving = pd.DataFrame([[0, 0.22, 0.35, 0.43], [0, 0.18, 0.44, 0.38]], columns=list(STAGES))
     text = readings.projection_reading(moving)
     assert "moves stability from 35% to 44%, decline from 43% to 38% and formation from 22%" in text
@@ -98,16 +98,15 @@ def test_stage_value_reading_both_ways():
         "3 years averages $85.00 in formation, $75.00 in stability and $34.00 in decline "
         "(the stages of today, real-time view)."
     )
-    assert "Formation is worth the most per customer, 2.5 times a customer in decline." in text
+    assert "worth the most" not in text  # the findings' value sentence says it
     assert "exploration" not in text  # no customer there: no value to state
     # decline: 900 x 34 = 30,600 of 32,950
     assert "Decline holds the largest part of the total value, 93%, less than its 97%" in text
-    assert "still worth $34.00 on average" in text
+    assert "worth $34.00" not in text  # the findings' win-back ceiling
     assert "intervals" not in text and "hindsight" not in text
     text = readings.stage_value_reading(
         _stage_value([5, 100, 200, 10], [44, 85, 95, 34], low=0.5), margin=0.3, horizon_years=3
     )
-    assert "Stability is worth the most per customer, 2.8 times a customer in decline." in text
     assert (
         "The customers' intervals average $47.50 to $142 in stability and $17.00 to $51.00" in text
     )
@@ -153,11 +152,11 @@ def test_cohort_survival_reading_both_ways():
     assert "the cohorts look alike" in text
     assert "does not differ significantly between acquisition periods" in text
     assert "differs significantly by the first period's spend" in text
-    assert "30% of the relationships in group '3 high'" in text and "invest in converting" in text
+    assert "group '" not in text  # the spend groups' survival is the early-signal finding
     text = readings.cohort_survival_reading(
         _retention([0.05, 0.16, 0.30]), test, test, _survival(0.3, 0.1)
     )
-    assert "the cohorts differ" in text and "does not mean a longer relationship" in text
+    assert "the cohorts differ" in text and "longer relationship" not in text
 
 
 def test_accuracy_and_tuning_readings_both_ways():

@@ -142,11 +142,7 @@ def transition_reading(counts: pd.DataFrame, P: pd.DataFrame) -> str:
         one_in = f", about one in {1 / back:,.0f}" if back > 0 else ""
         text += f" {pct(back)} of the customers in decline come back each period{one_in}."
     if np.isfinite(e_d) and e_d > e_f:
-        text += (
-            " More trials fail than form, so the exploration row is where money is won or lost: "
-            "a point of conversion from exploration to formation moves the base more than the "
-            "same effort on customers already in decline."
-        )
+        text += " More trials fail than form (the findings draw the lever)."
     return text
 
 
@@ -165,11 +161,7 @@ def projection_reading(projection: pd.DataFrame) -> str:
         moved = moved[moved > SAME_PICTURE_POINTS].index
         parts = [f"{s} from {pct(start[s])} to {pct(end[s])}" for s in moved]
         text = f"**Reading.** Over {steps} periods the chain moves {join_and(parts)}."
-    core = float(end[["formation", "stability"]].sum())
-    return text + (
-        f" With no new customers in the chain, the active core (formation and stability) ends "
-        f"at {pct(core)} of the customers."
-    )
+    return text  # the active core at the end is the findings' direction
 
 
 def stage_value_reading(
@@ -177,8 +169,9 @@ def stage_value_reading(
 ) -> str:
     """What a customer in each stage is worth (:func:`analysis.tables.stage_values` of ``clv``).
 
-    States the mean CLV per customer of every stage with customers, the
-    stage worth the most against decline, where the total value sits, the
+    States the mean CLV per customer of every stage with customers, where
+    the total value sits (the stage worth the most per customer, its ratio to
+    decline and the win-back ceiling are :func:`value_finding`'s), the
     means of the customers' interval ends (``mean_clv_low``,
     ``mean_clv_high``) and the agreement with the hindsight view
     (``same_in_hindsight``) when the table has them. ``currency="purchases"``
@@ -200,11 +193,7 @@ def stage_value_reading(
     )
     best = mean.idxmax()
     low = float(mean["decline"]) if "decline" in mean.index else np.nan
-    if len(mean) > 1:
-        text += f" {cap(best)} is worth the most per customer"
-        if best != "decline" and np.isfinite(low) and low > 0:
-            text += f", {mean[best] / low:.1f} times a customer in decline"
-        text += "."
+    # the stage worth the most, its ratio to decline and the win-back ceiling are the findings'
     if {"mean_clv_low", "mean_clv_high"} <= set(held.columns):
         shown = [best] + (["decline"] if best != "decline" and np.isfinite(low) else [])
         ends = [
@@ -235,11 +224,13 @@ def stage_value_reading(
         )
     text += "."
     if np.isfinite(low) and low > 0:
-        text += (
-            f" A customer in decline is still worth {money(low, currency)} on average: "
-            "win-back spending above that per customer costs more than the average customer in "
-            "decline is expected to bring."
-        )
+        # the win-back ceiling is the value finding's, unless decline is the stage worth the most
+        if best == "decline":
+            text += (
+                f" A customer in decline is still worth {money(low, currency)} on average: "
+                "win-back spending above that per customer costs more than the average customer "
+                "in decline is expected to bring."
+            )
     elif np.isfinite(low):
         text += (
             f" A customer in decline is worth {money(low, currency)}: the model expects no more "
@@ -259,11 +250,6 @@ def stage_value_reading(
             else f"; it agrees least on {least} ({pct(same[least])} of its customers)."
         )
     return text
-
-
-def _survival_at(survival: pd.DataFrame, group, t: float) -> float:
-    rows = survival.loc[(survival["group"] == group) & (survival["time"] <= t)]
-    return float(rows["survival"].iloc[-1])
 
 
 def not_read(*results, missing: str = "this section") -> str | None:
@@ -357,7 +343,7 @@ def cohort_survival_reading(
     by_first_spend,
     first_spend_survival,
 ) -> str:
-    """Retention by cohort, the log-rank tests, and survival by first-period spend.
+    """Retention by cohort and the log-rank tests (survival by spend: the early-signal finding).
 
     ``retention``: :func:`analysis.lifecycle.cohort_retention` (``customers`` and
     one column per age); the tests :func:`analysis.lifecycle.survival_logrank`;
@@ -366,25 +352,6 @@ def cohort_survival_reading(
     groups not computed on this log (:class:`~analysis.readings.unavailable.Skipped`)
     is said in a sentence, and the rest is read.
     """
-    text = _retention_text(retention) + _tests_text(by_cohort, by_first_spend)
-    if isinstance(first_spend_survival, Skipped) or isinstance(by_first_spend, Skipped):
-        return text
-    groups = list(pd.unique(first_spend_survival["group"]))
-    low, high = groups[0], groups[-1]
-    t = float(first_spend_survival.groupby("group")["time"].max().min())
-    s_low, s_high = (
-        _survival_at(first_spend_survival, low, t),
-        _survival_at(first_spend_survival, high, t),
-    )
-    text += (
-        f" After {t:g} periods {pct(s_high)} of the relationships in group '{high}' are not yet "
-        f"in decline, against {pct(s_low)} in '{low}'."
-    )
-    if by_first_spend["pvalue"] < ALPHA and s_high > s_low:
-        text += (
-            " The size of the first order is an early signal: sort new customers by it, invest "
-            "in converting the high spenders and spend little on the rest."
-        )
-    elif by_first_spend["pvalue"] < ALPHA:
-        text += " A larger first order does not mean a longer relationship here."
-    return text
+    # the survival of the highest and lowest spend groups, and what to do with it, is the
+    # findings' early signal (computed whenever both the test and the groups are)
+    return _retention_text(retention) + _tests_text(by_cohort, by_first_spend)

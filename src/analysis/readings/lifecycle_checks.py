@@ -128,6 +128,5 @@ def hmm_accuracy_reading(f1: pd.DataFrame) -> str:
             f" and worse in {join_and(worse)}" if better else f"; it is worse in {join_and(worse)}"
         )
     return text + (
-        ". Levels shared by all customers cannot follow each customer's own growth; "
-        "customer-specific rates (Netzer et al.'s random effects) would be the next step."
+        ". Customer-specific rates (Netzer et al.'s random effects) would be the next step."
     )

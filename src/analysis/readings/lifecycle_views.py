@@ -59,24 +59,13 @@ def view_accuracy_reading(by_rate: pd.DataFrame, by_setting: pd.DataFrame) -> st
     else:
         bands = [f"{r:g} a month: *{b}*" for r, b in best.items()]
         parts.append(f"The most accurate view depends on the rate ({'; '.join(bands)}).")
-    # how accuracy moves with the rate, view by view
-    moves = []
-    for view in views:
-        first, last = float(rate[view].iloc[0]), float(rate[view].iloc[-1])
-        if abs(last - first) < 0.01:
-            moves.append(f"*{view}* stays at {first:.2f}")
-        else:
-            word = "rises" if last > first else "falls"
-            moves.append(f"*{view}* {word} from {first:.2f} to {last:.2f}")
-    parts.append(f"With the purchase rate, {join_and(moves)}.")
+    # how each view moves with the rate, and each setting's score, are in the tables beside
     # the settings no default was tuned on
     fresh = setting.loc[[s for s in setting.index if "tuning" not in str(s)]]
     if len(fresh):
-        ranges = [f"*{view}* {_span(fresh[view])}" for view in views]
         worst = sorted({str(fresh[view].idxmin()) for view in views})
         parts.append(
-            f"On fresh seeds across the settings ({join_and(list(fresh.index))}), macro-F1 is "
-            f"{join_and(ranges)}; the hardest "
+            "On fresh seeds the hardest "
             + ("setting is " if len(worst) == 1 else "settings are ")
             + join_and(worst)
             + ("" if len(worst) == 1 else " (by view)")
