@@ -88,7 +88,8 @@ count_models = {
 }
 # each model on its own: one that cannot be fitted on this log is named with its reason
 fitted, not_fitted = clv.fit_models(count_models, calibration)
-tables.format_table(tables.fit_table(fitted), decimals=1)
+# every model sees every customer (the line above counts them)
+tables.format_table(tables.fit_table(fitted).drop(columns="customers", errors="ignore"), decimals=1)
 
 # %%
 period_counts = models.period_transactions(fitted, calibration, max_frequency)
@@ -119,7 +120,7 @@ ax = plots.plot_holdout_by_frequency(holdout)
 # %%
 holdout_errors = models.holdout_error_table(fitted, calibration)
 tables.format_table(
-    holdout_errors,
+    holdout_errors.drop(columns="customers", errors="ignore"),
     {
         "total_actual": "count",
         "total_predicted": "count",
@@ -323,7 +324,7 @@ values = values.join(
     )
 )
 methods = tables.method_summary(values)
-tables.format_table(methods, currency=currency)
+tables.format_table(methods.drop(columns="customers"), currency=currency)  # all, each method
 
 # %%
 ax = plots.plot_concentration(values, currency=currency)

@@ -161,9 +161,13 @@ Markdown(
 
 # %%
 ranked = segments.ranking(table)
-ranked.head(top_customers)[["score", "rank"]].join(
-    table[["current_value", "potential_value", "p_alive", "clv_net"]]
-).pipe(tables.format_table, {"p_alive": "share"}, currency=currency, decimals=3)
+# without costs potential value is the net CLV: one column then
+criteria = ["current_value", "potential_value", "p_alive", "clv_net"]
+if table["potential_value"].equals(table["clv_net"]):
+    criteria.remove("clv_net")
+ranked.head(top_customers)[["score", "rank"]].join(table[criteria]).pipe(
+    tables.format_table, {"p_alive": "share"}, currency=currency, decimals=3
+)
 
 # %%
 Markdown(readings.ranking_reading(ranked, table, top=top_customers))

@@ -361,9 +361,7 @@ def rfm_reading(summary: pd.DataFrame) -> str:
         f"**Reading.** At least half of the value sits in {which} with "
         f"{pct(cumulative.iloc[k - 1])} of the value and {pct(share_c)} of the customers."
     )
-    nxt = [lab for lab in ordered.index[k:] if ordered.loc[lab, "customers"] > 0][:2]
-    if nxt:
-        text += " Next come " + join_and(f"{lab} ({_cell(ordered, lab)})" for lab in nxt) + "."
+    # the other segments' customers and value are the table's
     empty = [str(lab) for lab in summary.index if summary.loc[lab, "customers"] == 0]
     if empty:
         text += f" Empty on this log: {join_and(empty)}."
