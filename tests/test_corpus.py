@@ -265,3 +265,20 @@ def test_a_failed_run_is_reported_by_notebook_cell_and_error(tmp_path):
     assert reasons[1].startswith("03_clv.ipynb, cell 22: DegenerateDataError: GammaGamma")
     refused = check_logs._failures("error: plan_end (1997-12-31) is before the log\n", tmp_path)
     assert refused[0] == "plan_end (1997-12-31) is before the log"
+
+
+def test_the_findings_are_checked_where_they_show_not_where_they_are_filled():
+    from analysis.readings.findings import PLACEHOLDER
+
+    notebook = {
+        "cells": [
+            {"cell_type": "code", "id": "top", "source": "display(Markdown(PLACEHOLDER), ...)"},
+            {"cell_type": "code", "id": "end", "source": "update_display(Markdown(x), ...)"},
+        ]
+    }
+    assert list(check_logs.reading_cells(notebook)) == ["top"]
+    unfilled = _page(_reading_cell("top", f"<p>{PLACEHOLDER.replace('*', '')}</p>"))
+    problems = check_logs.check_page(unfilled, {"top": "cell 1"})
+    assert problems == ["its findings were never written (the placeholder is still shown)"]
+    filled = _page(_reading_cell("top", "<p><strong>Findings.</strong> Most buy once.</p>"))
+    assert check_logs.check_page(filled, {"top": "cell 1"}) == []

@@ -50,6 +50,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from .. import config
+from ..readings.findings import PLACEHOLDER
 from ..readings.valuation import check_valuations
 from ..simulate import corpus
 from .execute import default_workers
@@ -186,6 +187,8 @@ def check_page(
         problems.append(f"{len(parser.blanks)} table cell(s) show a missing value: {shown}")
     if TRACEBACK in text:
         problems.append("shows a traceback")
+    if " ".join(PLACEHOLDER.replace("*", "").split()) in " ".join(text.split()):
+        problems.append("its findings were never written (the placeholder is still shown)")
     for cell_id, label in (readings or {}).items():
         shown = " ".join("".join(parser.markdown.get(cell_id, [])).split())
         if not shown:
@@ -200,12 +203,15 @@ def reading_cells(notebook: dict) -> dict[str, str]:
 
     A reading is Markdown a cell displays (``Markdown(readings.x(...))``,
     ``Markdown("**Reading.** " + ...)``); the cell's number counts every cell
-    of the notebook from 1, as the runner's failure messages do.
+    of the notebook from 1. A cell that fills an earlier cell's display
+    (``update_display``: the findings at the top) is left out: the earlier cell is checked.
     """
     found = {}
     for number, cell in enumerate(notebook.get("cells", []), start=1):
         source = cell.get("source", "")
         source = source if isinstance(source, str) else "".join(source)
+        if "update_display(" in source:
+            continue  # it fills an earlier cell's output (the findings), checked there
         if cell.get("cell_type") == "code" and "Markdown(" in source and cell.get("id"):
             first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
             found[cell["id"]] = f"cell {number} `{first[:60]}`"
