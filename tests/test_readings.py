@@ -34,6 +34,13 @@ def test_ranking_words_follow_the_likelihoods():
     assert "By log-likelihood BG/NBD fits best (-9,582.4); Pareto/NBD 12.6 points lower." in text
     assert "AIC ranks them the same way." in text
     assert "once every 18.0 weeks" in text and "r = 0.25 < 1" in text
+    # the gap quoted is the difference of the values as shown: -7,701.2 and -7,715.5 -> 14.3
+    # (the unrounded values differ by 14.24)
+    apparel = {
+        "Pareto/NBD": _model({"r": 0.55, "alpha": 10.6, "s": 0.6, "beta": 11.7}, -7701.24),
+        "BG/NBD": _model({"r": 0.25, "alpha": 4.5, "a": 0.8, "b": 2.4}, -7715.48),
+    }
+    assert "BG/NBD 14.3 points lower" in readings.fit_reading(apparel)
     close = {
         "BG/NBD": _model({"r": 1.5, "alpha": 3.0}, -100.3),
         "MBG/NBD": _model({"r": 1.5, "alpha": 3.0}, -100.0),

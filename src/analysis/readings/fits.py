@@ -70,9 +70,11 @@ def fit_reading(models: Mapping, *, time_unit: str | None = None) -> str:
     ranking: list[str] = []
     if len(ll) > 1:
         spread = float(ll.iloc[0] - ll.iloc[-1])
+        # differences of the values as shown (one decimal), so the reader's subtraction agrees
+        shown = ll.round(1)
         behind = ", ".join(
-            f"{name} {_number(ll.iloc[0] - value)} points lower"
-            for name, value in ll.iloc[1:].items()
+            f"{name} {_number(shown.iloc[0] - value)} points lower"
+            for name, value in shown.iloc[1:].items()
         )
         if spread < EQUAL_FIT_POINTS:
             ranking.append(
