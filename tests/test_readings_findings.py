@@ -202,3 +202,29 @@ def test_segment_study_findings_and_heading_name_the_segment():
     assert by["stage"].numbers == {"stage": "stability", "share": 0.6, "decline": 0.3}
     assert by["warning"].numbers["share_value"] == pytest.approx(0.3)
     assert by["playbook"].numbers == {"cell": "stability/high", "priority": "invest"}
+
+
+@pytest.mark.parametrize(
+    ("rule_gini", "verdict"),
+    [(0.7249, "rules rank close"), (0.7251, "rules rank better"), (0.62, "rules rank worse")],
+)
+def test_rules_tie_is_judged_on_the_ginis_as_shown(rule_gini, verdict):
+    """0.7249 shows as 0.72, 0.04 from the model's 0.68: a tie; 0.7251 shows as 0.73: better."""
+    value_summary, errors, card, methods = _clv_inputs()
+    card = card.copy()
+    card.loc[("spend", "spend rate"), "gini"] = rule_gini
+    card.loc[("spend", "last period"), "gini"] = 0.60
+    card.loc[("spend", "RFM score"), "gini"] = 0.60
+    out = findings.clv_findings(
+        value_summary,
+        errors,
+        card,
+        methods,
+        model="Pareto/NBD",
+        margin=0.3,
+        horizon_years=3,
+        currency="$",
+    )
+    rules = next(f for f in out if f.topic == "rules")
+    assert rules.verdict == verdict
+    assert ("apart" in rules.text) == (verdict == "rules rank close")

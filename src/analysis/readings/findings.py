@@ -131,9 +131,10 @@ def clv_findings(
         fitted = spend.loc[~spend.index.isin(BASELINES)]
         rule_bias = rules["bias"].astype(float).dropna()
         if len(rules) and len(fitted) and len(rule_bias) and model in spend.index:
-            g_model = float(fitted["gini"].max())
-            g_rule = float(rules["gini"].max())
-            close = abs(g_model - g_rule) < GINI_CLOSE
+            # the values as shown (two decimals), so the verdict agrees with the numbers quoted
+            g_model = round(float(fitted["gini"].max()), 2)
+            g_rule = round(float(rules["gini"].max()), 2)
+            close = abs(g_model - g_rule) < GINI_CLOSE - 1e-9
             verdict = "close" if close else ("better" if g_rule > g_model else "worse")
             ranks = {
                 "close": "rank about as well as",
@@ -153,7 +154,9 @@ def clv_findings(
                     },
                     f"For choosing whom to contact, the simple rules {ranks} the models (Gini "
                     f"on holdout spend {g_rule:.2f} for the best rule, {g_model:.2f} for the "
-                    f"best model); for how much to spend, a model: the rules miss the holdout "
+                    f"best model"
+                    + (f", less than {GINI_CLOSE:.2f} apart" if close else "")
+                    + f"); for how much to spend, a model: the rules miss the holdout "
                     f"spend by {pct(rule_bias.abs().min())} to {pct(rule_bias.abs().max())}, "
                     f"{model} by {pct(abs(model_bias))}.",
                 )
