@@ -264,7 +264,7 @@ def customer_value_reading(
         text.append(
             f"{model} cannot lose a customer who never bought again: every one-time buyer has "
             f"P(alive) of at least {NO_DROPOUT_P_ALIVE_CLV}, so they are all valued alike; a "
-            "model that lets them leave values them lower (section 5)."
+            "model that lets them leave values them lower (the next table sets the models' totals side by side)."
         )
     return " ".join(text)
 
