@@ -297,15 +297,15 @@ def trust_finding(band: RateBand | None) -> Finding | None:
     """How far a stage can be trusted at this log's purchase rate; None without a pace."""
     if band is None or not band.macro_f1:
         return None
-    realtime = band.macro_f1.get(view_label("realtime", "rules"))
-    hindsight = band.macro_f1.get(view_label("hindsight", "model"))
     worst = min(band.macro_f1.values())
     verdict = "single customers" if worst >= F1_TARGET else "shares and direction"
-    scores = []
-    if realtime is not None:
-        scores.append(f"the real-time stages {realtime:.2f}")
-    if hindsight is not None:
-        scores.append(f"the hindsight stages {hindsight:.2f}")
+    names = {
+        view_label("realtime", "rules"): "the real-time stages",
+        view_label("hindsight", "model"): "the hindsight stages",
+    }
+    scores = [f"{names[k]} {v:.2f}" for k, v in band.macro_f1.items() if k in names]
+    # every view under the target, named (the sentence must not put a passing view below it)
+    below = [names.get(k, k) for k, v in band.macro_f1.items() if v < F1_TARGET]
     text = (
         f"**How far to trust a stage.** This log's customers in stability make {band.pace:.2f} "
         f"purchases a month (hindsight view); on simulated customers at {_band_words(band)}, "
@@ -315,8 +315,9 @@ def trust_finding(band: RateBand | None) -> Finding | None:
         ": every view reaches the target of "
         f"{F1_TARGET:g}, so a single customer's stage can be acted on."
         if verdict == "single customers"
-        else f", below the target of {F1_TARGET:g}: act on the stage shares and their direction, "
-        "and check a single customer's stage before acting on it."
+        else f"; {join_and(below)} score below the "
+        f"target of {F1_TARGET:g}: act on the stage shares and their direction, and check a "
+        "single customer's stage before acting on it."
     )
     numbers = {"pace": band.pace, "band": band.band, **band.macro_f1}
     return Finding("trust", verdict, numbers, text)
