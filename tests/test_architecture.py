@@ -38,6 +38,7 @@ LAYERS: dict[str, int] = {
     "engines": 1,
     "simulate": 1,
     "data": 2,
+    "attributes": 2,
     "describe": 3,
     "panel": 3,
     "rfm": 3,
