@@ -137,6 +137,19 @@ def test_kpi_verdict_names_every_group_tied_at_the_top():
     assert "mean_p_alive: the same in every group" in text and "all customers" not in text
 
 
+def test_kpi_reading_says_ties_count_for_each_group():
+    """A third group equal to formation ties with it everywhere: the counts add up to more."""
+    k = _kpi_table(20.0, 60.0)
+    twin = k.loc[k["group"] == "formation"].copy()
+    twin["group"] = "stability"
+    k = pd.concat([k, twin], ignore_index=True)
+    v = readings.kpi_verdict(k)
+    ranked = sum(bool(x["best"]) for x in v["kpis"].values())
+    assert sum(v["best_count"].values()) > ranked
+    assert "a tie counts for every group tied" in readings.kpi_reading(k)
+    assert "tie" not in readings.kpi_reading(_kpi_table(20.0, 60.0))
+
+
 # --------------------------------------------------------------------------- plan-do-check-act
 
 

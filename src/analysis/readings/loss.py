@@ -130,7 +130,7 @@ def precision_reading(precision: pd.DataFrame) -> str:
         f"The same rule applied at {a['observation_end']} flags {int(flagged['customers']):,} "
         f"customers; {int(flagged['went_quiet']):,} of them ({percent(flagged['share_quiet'])}, "
         f"95% interval {percent(flagged['share_low'])} to {percent(flagged['share_high'])}) made "
-        f"no purchase in the {a['horizon_days']:g} days to {a['through']}."
+        f"no purchase in the {a['horizon_days']:,.0f} days to {a['through']}."
     ]
     if flagged["share_low"] > valuable["share_quiet"]:
         verdict = "more often than"

@@ -77,19 +77,19 @@ def risk_reading(model: RiskModel, *, top: int = 3) -> str:
     if model.fallback is not None:
         return (
             f"The log is too short to learn the risk from: {model.fallback}. The risk shown is "
-            f"the {model.model} probability of no purchase within {model.horizon_days} days, "
+            f"the {model.model} probability of no purchase within {model.horizon_days:,.0f} days, "
             "the simple score that is a probability of that very event."
         )
     used = model.training[model.training["role"].str.startswith("train")]
     cuts = join_and(pd.Timestamp(c).date().isoformat() for c in used["cut"])
     parts = [
-        f"The risk is a logistic regression of no purchase within {model.window_days} days, "
+        f"The risk is a logistic regression of no purchase within {model.window_days:,.0f} days, "
         f"learned on {len(used)} earlier cut(s) of the log ({cuts}; {int(used['customers'].sum()):,} "
         f"customer rows, {pct(used['quiet'].sum() / used['customers'].sum())} of them quiet)."
     ]
     if model.window_days != model.horizon_days:
         parts.append(
-            f"The log is too short for windows of the full {model.horizon_days} days, so it "
+            f"The log is too short for windows of the full {model.horizon_days:,.0f} days, so it "
             "ranks customers for the horizon but its probabilities are of the shorter silence."
         )
     cal = model.calibration

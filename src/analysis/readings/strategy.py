@@ -269,7 +269,11 @@ def kpi_reading(kpi_table: pd.DataFrame, *, total: str = "all", currency: str = 
             f"Of the {n} indicators with a better direction, the best group is "
             f"{ranked(v['best_count'])}; the worst is {ranked(v['worst_count'])}"
         )
-        text += f" ({join_and(same)}: the same in every group)." if same else "."
+        ranked_n = n - len(same)
+        tied = sum(v["best_count"].values()) > ranked_n or sum(v["worst_count"].values()) > ranked_n
+        text += f" ({join_and(same)}: the same in every group)" if same else ""
+        # the counts can add up to more than the indicators: say why, or the sum reads wrong
+        text += "; a tie counts for every group tied." if tied else "."
         lines.append(text)
     missing = unmeasurable_kpis(kpi_table).index.tolist()
     lines.append(
