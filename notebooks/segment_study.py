@@ -154,7 +154,7 @@ Markdown(
 # %% [markdown]
 # ## 5. Indicators, early warning and the playbook
 #
-# The flagged customers are on report 5's list.
+# Flagged: a customer of a watched tier (`warning_top_tiers`) with at least one warning sign (the rules behind the reasons in report 5: in decline, low P(alive), overdue). Report 5's list ranks the valuable customers by expected loss instead, so the two can hold different customers.
 
 # %%
 kpi_table = strategy.kpis(
@@ -172,7 +172,7 @@ Markdown(
 # %%
 tiers = segments.clv_tiers(table)
 warned = churn.early_warning(table, tiers=tiers, top_tiers=warning_top_tiers)
-at_risk = warned.loc[warned.index.isin(rows.index)]  # the customers: the list of report 5
+at_risk = warned.loc[warned.index.isin(rows.index)]  # the segment's customers with a sign
 recommendation = strategy.recommend(rows, tiers=tiers.loc[rows.index])
 held = recommendation.loc[recommendation["customers"] > 0]
 display(

@@ -189,7 +189,7 @@ def test_segment_warning_reading_counts_the_flagged_or_says_why_none():
     text = readings.segment_warning_reading(
         _at_risk(["in_decline", "overdue", "overdue"]), rows, high, ["high", "medium"]
     )
-    assert "flags 3 customers (75%) of the segment's 4 in the watched tiers" in text
+    assert "flag 3 customers (75%) of the segment's 4 in the watched tiers" in text
     assert "$150 of net CLV (75%)." in text
     assert "Most often: overdue (2 customers)" in text
     text = readings.segment_warning_reading(_at_risk([]), rows, high, ["high"])

@@ -518,9 +518,9 @@ def segment_study_findings(
                 "warning",
                 "flagged",
                 {"customers": int(len(at_risk)), "value": value, "share_value": value / total},
-                f"The early warning flags {len(at_risk):,} of them, carrying "
-                f"{money(value, currency)} ({pct(value / total)} of the segment's value): "
-                "the list to contact first.",
+                f"Warning signs (decline, low P(alive), overdue) flag {len(at_risk):,} of them, "
+                f"carrying {money(value, currency)} ({pct(value / total)} of the segment's "
+                "value); report 5's list, ranked by expected loss, says whom to contact first.",
             )
         )
     held = recommendation.loc[recommendation["customers"] > 0]

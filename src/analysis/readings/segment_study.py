@@ -437,7 +437,7 @@ def segment_warning_reading(
     *,
     currency: str = "$",
 ) -> str:
-    """How many of the segment's customers the early warning flags, and the value they carry.
+    """How many of the segment's customers the warning signs flag, and the value they carry.
 
     Parameters
     ----------
@@ -466,7 +466,7 @@ def segment_warning_reading(
     total = float(rows["clv_net"].sum())
     risk = float(at_risk["clv_net"].sum())
     text = (
-        f"The early warning flags {count(len(at_risk))} ({pct(len(at_risk) / n_watched)}) of "
+        f"Warning signs flag {count(len(at_risk))} ({pct(len(at_risk) / n_watched)}) of "
         f"the segment's {n_watched:,} in the watched tiers ({tiers_text}), with "
         f"{money(risk, currency)} of net CLV"
     )
