@@ -167,6 +167,13 @@ def test_strategy_findings_as_data():
     assert by["list"].numbers["expected_loss"] == 40.0 and by["list"].numbers["budget"] == 12.0
     assert by["precision"].verdict == "flags pick the quiet"
     assert by["pdca"].numbers == {"met": 1, "targets": 2, "beyond_chance": 1}
+    # the score is named in words, not by its column
+    from analysis.churn.compare import ListScore
+
+    choice = ListScore("valuable", "p_quiet", 0.75, "p_quiet", 0.75, False)
+    out = findings.strategy_findings(rec, choice, loss, budget, precision, checked)
+    text = {f.topic: f.text for f in out}
+    assert "ranked by the count model's P(no purchase) (AUC 0.75 among the valuable" in text["list"]
 
 
 def test_segment_study_findings_and_heading_name_the_segment():

@@ -40,6 +40,13 @@ DISPLAY_ID = "findings"
 GINI_CLOSE = 0.05
 #: the top 10% holding at least this share of the value: a concentrated base
 CONCENTRATED = 0.5
+#: the early-warning scores as the findings name them (the columns' names are for code)
+_LIST_SCORE_WORDS = {
+    "risk": "the learned risk",
+    "p_quiet": "the count model's P(no purchase)",
+    "p_alive": "P(alive)",
+    "expected_purchases": "expected purchases",
+}
 #: what the findings' place shows until the report has run to its end
 PLACEHOLDER = "**Findings.** *Written here when the report has run to its end.*"
 
@@ -346,7 +353,8 @@ def strategy_findings(
     if len(loss) and "total" in budget.index:
         total = budget.loc["total"]
         score = (
-            f", ranked by {choice.best} (AUC {choice.best_auc:.2f} among the {choice.population} "
+            f", ranked by {_LIST_SCORE_WORDS.get(choice.best, choice.best)} (AUC "
+            f"{choice.best_auc:.2f} among the {choice.population} "
             "customers, the best score of the test)"
             if choice is not None
             else ""
