@@ -291,7 +291,11 @@ def test_list_score_takes_the_best_by_auc_among_the_valuable_and_its_probability
         "so the list below weighs each customer's value by it."
     )
     # P(alive) wins: 1 - P(alive)
-    assert list_score(_aucs({**base, "p_alive": 0.9})).use == "p_alive"
+    alive = list_score(_aucs({**base, "p_alive": 0.9}))
+    assert alive.use == "p_alive"
+    assert "1 - P(alive), is the probability that the customer has already gone" in (
+        list_score_reading(alive)
+    )
     # recency wins: no probability of its own, the better of the two probabilities
     assert list_score(_aucs({**base, "days_since_last": 0.9})).use == "p_quiet"
     assert list_score(_aucs({**base, "days_since_last": 0.9, "risk": 0.7})).use == "risk"

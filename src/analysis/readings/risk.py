@@ -244,6 +244,11 @@ def list_score_reading(choice: ListScore, populations: dict[str, str] | None = N
         f"Among {who}, the score with the highest AUC is {_name(choice.best)} "
         f"({choice.best_auc:.3f})"
     )
+    if not choice.counterpart and choice.use == "p_alive":
+        return text + (
+            ": its complement, 1 - P(alive), is the probability that the customer has already "
+            "gone, so the list below weighs each customer's value by that."
+        )
     if not choice.counterpart:
         return text + (
             ": a probability of going quiet, so the list below weighs each customer's value by it."
