@@ -226,7 +226,10 @@ spend_fits = {} if readings.skipped(spend_now_fit) else {"Gamma-Gamma": spend_no
 # the choice's table is info.model_choice; its note below names every model's holdout error
 notes = [
     clv.not_fitted_note(not_fitted_now, fitted_now),
-    str(spend_now_fit) if readings.skipped(spend_now_fit) else "",
+    # a log without amounts: the model's note already says spend is not modelled
+    str(spend_now_fit)
+    if readings.skipped(spend_now_fit) and basis.value_per_purchase is None
+    else "",
 ]
 Markdown(" ".join(filter(None, [info.model_note, *notes])))
 

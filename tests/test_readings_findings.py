@@ -235,3 +235,14 @@ def test_rules_tie_is_judged_on_the_ginis_as_shown(rule_gini, verdict):
     rules = next(f for f in out if f.topic == "rules")
     assert rules.verdict == verdict
     assert ("apart" in rules.text) == (verdict == "rules rank close")
+
+
+def test_a_log_without_amounts_is_not_valued_in_profit():
+    out = findings.clv_findings(
+        *_clv_inputs(), model="Pareto/NBD", margin=1.0, horizon_years=3, currency="purchases"
+    )
+    assert out[0].text.startswith(
+        "Over 3 years the 1,000 customers are worth 50,000 purchases, discounted (Pareto/NBD; "
+        "the log has no amounts)."
+    )
+    assert "profit" not in out[0].text and "margin" not in out[0].text

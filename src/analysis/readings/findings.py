@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from ..clv.scorecard import BASELINES
+from ..data import PURCHASES
 from ._format import count, join_and, money, pct
 
 __all__ = [
@@ -109,8 +110,13 @@ def clv_findings(
             "concentrated" if top >= CONCENTRATED else "spread",
             {"total": float(row["total"]), "top_10": top, "median": float(row["median"])},
             f"Over {horizon_years:g} years the {count(row['customers'])} are worth "
-            f"{money(row['total'], currency)} of discounted profit at the assumed "
-            f"{pct(margin)} margin ({model}). The top 10% of customers hold {pct(top)} of it "
+            + (
+                f"{money(row['total'], currency)}, discounted ({model}; the log has no amounts)"
+                if currency == PURCHASES
+                else f"{money(row['total'], currency)} of discounted profit at the assumed "
+                f"{pct(margin)} margin ({model})"
+            )
+            + f". The top 10% of customers hold {pct(top)} of it "
             f"and the median customer is worth {money(row['median'], currency)}"
             + (": retention money belongs with the top decile." if top >= CONCENTRATED else "."),
         )
