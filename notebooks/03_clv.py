@@ -19,7 +19,20 @@ import pandas as pd
 import seaborn as sns
 from IPython.display import Markdown, display, update_display
 
-from analysis import clv, customers, data, dates, models, plots, readings, report, rfm, tables
+from analysis import (
+    attributes,
+    clv,
+    customers,
+    data,
+    dates,
+    models,
+    plots,
+    readings,
+    report,
+    rfm,
+    tables,
+)
+from analysis.clv import covariate_study
 from analysis.models.validation import tracking_table
 from analysis.readings import findings
 
@@ -48,6 +61,27 @@ calibration = rfm.summarize(
     transactions, time_unit, observation_end=observation_end, calibration_end=calibration_end
 )
 whole = rfm.summarize(transactions, time_unit, observation_end=observation_end)
+# section 7, only when the parameters name them: the customers' attributes and a calendar
+customer_file = (
+    attributes.load_attributes(
+        customer_attributes,
+        whole.index,
+        customer_id=customer_id_column,
+        columns=attribute_columns or None,
+    )
+    if customer_attributes
+    else None
+)
+season_calendar = (
+    attributes.load_calendar(
+        calendar_covariates,
+        time_unit=time_unit,
+        start=transactions["date"].min(),
+        end=observation_end,
+    )
+    if calendar_covariates
+    else None
+)
 # the study's one valuation: the customer table every report reads (its model chosen by clv_model)
 table, info = customers.value_customers(
     transactions,
@@ -352,6 +386,100 @@ Markdown(
         currency=currency,
     )
 )
+
+# %% tags=["optional-section"]
+# section 7, shown only when customer_attributes or calendar_covariates is given: the plain
+# models of section 1 beside the same models with the attributes, and the Pareto/NBD with the
+# calendar's covariates, all on section 4's calibration cut
+covariates_given = customer_file is not None or season_calendar is not None
+if covariates_given:
+    covariate_fits = covariate_study.fit_covariate_models(
+        fitted,
+        calibration
+        if customer_file is None
+        else attributes.with_attributes(calibration, customer_file),
+        () if customer_file is None else customer_file.columns,
+        transactions=transactions,
+        calendar=season_calendar,
+        calibration_end=calibration_end,
+        time_unit=time_unit,
+    )
+    comparison = covariate_study.covariate_comparison(
+        covariate_fits,
+        calibration["frequency_holdout"],
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        time_unit=time_unit,
+    )
+    display(
+        Markdown(
+            "\n\n".join(
+                [
+                    "## 7. Customer attributes and season",
+                    readings.cut_line(
+                        calibration, "This section", calibration_end, observation_end
+                    ),
+                    *(
+                        [" ".join(customer_file.notes)]
+                        if customer_file and customer_file.notes
+                        else []
+                    ),
+                ]
+            )
+        )
+    )
+    display(readings.covariate_table(comparison))
+    display(
+        Markdown(
+            readings.covariate_reading(
+                comparison, valuation_model=clv_name, not_fitted=covariate_fits.not_fitted
+            )
+        )
+    )
+
+# %% tags=["optional-section"]
+# the coefficients of the valuation model's variant with attributes, and of the season
+ratio_models = [
+    n
+    for n in (f"{clv_name} + attributes", "Pareto/NBD + season")
+    if covariates_given and n in covariate_fits.models
+]
+for name in ratio_models:
+    ratios = covariate_study.coefficient_ratios(covariate_fits.models[name])
+    display(readings.ratio_table(ratios))
+    display(
+        Markdown(
+            readings.ratio_reading(
+                ratios,
+                model=name,
+                binary=(customer_file.binary if customer_file else ())
+                + tuple(
+                    c
+                    for c in (season_calendar if season_calendar is not None else ())
+                    if season_calendar[c].isin([0.0, 1.0]).all()
+                ),
+                calendar=() if season_calendar is None else tuple(season_calendar.columns),
+            )
+        )
+    )
+
+# %% tags=["optional-section"]
+# with a calendar: the holdout's purchases by quarter, actual against the plain and seasonal models
+if covariates_given and "Pareto/NBD + season" in covariate_fits.models:
+    by_quarter = covariate_study.holdout_by_quarter(
+        covariate_fits,
+        ["Pareto/NBD", "Pareto/NBD + season"],
+        transactions,
+        calibration_end=calibration_end,
+        observation_end=observation_end,
+        time_unit=time_unit,
+    )
+    ax = by_quarter.plot(
+        marker="o",
+        title="Holdout purchases by quarter: actual, plain and seasonal Pareto/NBD",
+        ylabel="purchases (purchase days)",
+        xlabel="quarter",
+    )
 
 # %%
 # the findings at the top of the report, from the tables above

@@ -19,6 +19,7 @@ import seaborn as sns
 from IPython.display import Markdown, display, update_display
 
 from analysis import (
+    attributes,
     customers,
     customers_io,
     data,
@@ -81,6 +82,23 @@ table, info = customers.value_customers(
     calibration_end=calibration_end or None,
     currency=currency,
 )
+# the customers' attributes as the file gives them (section 9), when customer_attributes names it
+customer_file = (
+    attributes.load_attributes(
+        customer_attributes,
+        table.index,
+        customer_id=customer_id_column,
+        columns=attribute_columns or None,
+    )
+    if customer_attributes
+    else None
+)
+attribute_labels = (
+    None
+    if customer_file is None
+    else customer_file.labels.rename(columns=lambda c: f"{c} (attribute)" if c in table else c)
+)
+table = table if customer_file is None else table.join(attribute_labels)
 crm_table = strategy.with_decision_columns(
     table,
     playbook=playbook,
@@ -214,6 +232,25 @@ ax = plots.plot_stage_tiers(stage_tier_summary)
 
 # %%
 Markdown(readings.stage_tier_reading(stage_tier_summary))
+
+# %% tags=["optional-section"]
+# section 9, shown only when customer_attributes is given: value and stage mix per attribute level
+if customer_file is not None:
+    attribute_summary = segments.attribute_mix(table, list(attribute_labels.columns))
+    display(
+        Markdown(
+            "## 9. Value and stage by attribute\n\nPer level of each customer attribute: "
+            "its customers, their share of the net CLV, and the share of its customers in "
+            "each lifecycle stage."
+        )
+    )
+    display(
+        tables.format_table(
+            attribute_summary,
+            {c: "share" for c in attribute_summary.columns if c not in ("customers", "mean_clv")},
+            currency=currency,
+        )
+    )
 
 # %%
 # the findings at the top of the report, from the tables above

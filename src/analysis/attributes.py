@@ -92,6 +92,11 @@ class CustomerAttributes:
     labels: pd.DataFrame
     notes: tuple[str, ...]
 
+    @property
+    def binary(self) -> tuple[str, ...]:
+        """The covariates that take only the values 0 and 1."""
+        return tuple(c for c in self.columns if self.frame[c].isin([0.0, 1.0]).all())
+
 
 def _numeric(values: pd.Series) -> pd.Series | None:
     """The column as floats when every value reads as a number; None for a text column."""

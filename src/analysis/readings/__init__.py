@@ -104,3 +104,8 @@ from .risk import *  # noqa: E402,F401,F403
 from .risk import __all__ as _risk_all  # noqa: E402
 
 __all__ += _risk_all
+
+from .covariates import *  # noqa: E402,F401,F403
+from .covariates import __all__ as _covariates_all  # noqa: E402
+
+__all__ += _covariates_all

@@ -76,6 +76,8 @@ CDNOW_REPORT = "00_reproduction"
 #: a missing value as pandas or Python prints it, alone or formatted (``$nan``, ``nan%``)
 BLANK = re.compile(r"(?<![A-Za-z])(nan|NaN|NAN|NaT|<NA>)(?![A-Za-z])|^None$")
 TRACEBACK = "Traceback (most recent call last)"
+#: the tag of a code cell that shows nothing unless its parameters are given (no reading due then)
+OPTIONAL_TAG = "optional-section"
 #: seconds a log may take before its run is stopped
 TIMEOUT = 600.0
 #: set for every log unless ``--full-simulations``: 06_methods (the accuracy of the stage
@@ -204,7 +206,9 @@ def reading_cells(notebook: dict) -> dict[str, str]:
     A reading is Markdown a cell displays (``Markdown(readings.x(...))``,
     ``Markdown("**Reading.** " + ...)``); the cell's number counts every cell
     of the notebook from 1. A cell that fills an earlier cell's display
-    (``update_display``: the findings at the top) is left out: the earlier cell is checked.
+    (``update_display``: the findings at the top) is left out: the earlier cell is checked;
+    so is a cell tagged :data:`OPTIONAL_TAG` that shows nothing (its section's parameters
+    were not given).
     """
     found = {}
     for number, cell in enumerate(notebook.get("cells", []), start=1):
@@ -212,6 +216,9 @@ def reading_cells(notebook: dict) -> dict[str, str]:
         source = source if isinstance(source, str) else "".join(source)
         if "update_display(" in source:
             continue  # it fills an earlier cell's output (the findings), checked there
+        tags = cell.get("metadata", {}).get("tags", [])
+        if OPTIONAL_TAG in tags and not cell.get("outputs"):
+            continue  # a section shown only when its parameters are given (03's attributes)
         if cell.get("cell_type") == "code" and "Markdown(" in source and cell.get("id"):
             first = next((ln.strip() for ln in source.splitlines() if ln.strip()), "")
             found[cell["id"]] = f"cell {number} `{first[:60]}`"

@@ -159,6 +159,15 @@ def _dataset(value: str) -> None:
         )
 
 
+def _file(value: str) -> None:
+    from ..attributes import attribute_path
+
+    try:
+        attribute_path(value)
+    except FileNotFoundError as exc:
+        raise ValueError(str(exc)) from None
+
+
 # the notebooks, by the name of their file
 DATA, LIFECYCLE, CLV, SEGMENTS, STRATEGY = (
     "01_data",
@@ -222,6 +231,15 @@ _DECLARED = (
     _P("horizon_years", "float", 3.0, "CLV horizon in years (the three-year practice)", VALUING),
     _P("clv_model", "text", "auto", "the valuation's count model: auto (CHOICE_RULE), BG/NBD, "
        "Pareto/NBD or MBG/NBD", VALUING, allowed=_clv_model),
+    # --- 03 and 04: customer attributes and calendar covariates (issue 22)
+    _P("customer_attributes", "text", "", "path to a CSV of customer attributes: the id column "
+       "(customer_id_column) and one column per attribute; empty: none", (CLV, SEGMENTS),
+       allowed=_file),
+    _P("attribute_columns", "list", [], "the attribute columns used; empty: every column but the "
+       "id", (CLV, SEGMENTS)),
+    _P("calendar_covariates", "text", "", "path to a CSV of one row per period of time_unit: its "
+       "first day, then covariates such as a 0/1 high-season flag; empty: none", (CLV,),
+       allowed=_file),
     # --- 02: the lifecycle stages' rules and checks
     _P("projection_periods", "int", 12, "periods ahead for the projected stage mix", (LIFECYCLE,)),
     _P("window_months", "float", 3.0, "longest window for a customer's current pace",

@@ -68,7 +68,13 @@ from .relationship import (
     relationship_level,
 )
 from .rfm_scores import RFM_GRID, RFM_SEGMENTS, rfm_grid_table, rfm_score, rfm_segments
-from .summary import SEGMENTATIONS, SUMMARY_COLUMNS, segment_labels, segment_summary
+from .summary import (
+    SEGMENTATIONS,
+    SUMMARY_COLUMNS,
+    attribute_mix,
+    segment_labels,
+    segment_summary,
+)
 from .tiers import (
     CLV_TIER_SHARES,
     CLV_TIERS,
@@ -115,6 +121,7 @@ __all__ = [
     "rfm_grid_table",
     "segment_labels",
     "segment_summary",
+    "attribute_mix",
     "SEGMENT_LABELS",
     "PROFILE_COLUMNS",
     "REST",

@@ -17,7 +17,13 @@ from .matrices import cost_matrix, loyalty_profitability, value_matrix
 from .rfm_scores import rfm_segments
 from .tiers import clv_tiers, prospect_tiers
 
-__all__ = ["SEGMENTATIONS", "SUMMARY_COLUMNS", "segment_labels", "segment_summary"]
+__all__ = [
+    "SEGMENTATIONS",
+    "SUMMARY_COLUMNS",
+    "attribute_mix",
+    "segment_labels",
+    "segment_summary",
+]
 
 #: the segmentations :func:`segment_summary` accepts by name, each called with its defaults
 SEGMENTATIONS: dict[str, Callable[[pd.DataFrame], pd.Series | pd.DataFrame]] = {
@@ -133,4 +139,43 @@ def segment_summary(
     out = out[list(SUMMARY_COLUMNS)]
     out.attrs["value"] = value
     out.attrs["unlabelled"] = int((~has_label).sum())
+    return out
+
+
+def attribute_mix(
+    table: pd.DataFrame, columns: Sequence[str], *, value: str = "clv_net", stage: str = "stage"
+) -> pd.DataFrame:
+    """Value and lifecycle-stage mix per level of each attribute column of the customer table.
+
+    Parameters
+    ----------
+    table : DataFrame
+        The customer table with attribute columns (e.g. joined from
+        :func:`analysis.attributes.load_attributes`' ``labels``).
+    columns : sequence of str
+        The attribute columns; each is a segmentation key of :func:`segment_summary`.
+    value : str
+        The value summed.
+    stage : str
+        The stage column; its shares are left out when the table lacks it.
+
+    Returns
+    -------
+    DataFrame
+        Index (``attribute``, ``level``); the columns of :func:`segment_summary`
+        but ``total_clv``, then each stage's share of the level's customers.
+    """
+    parts = {}
+    for col in columns:
+        summary = segment_summary(table, col, value=value).drop(columns="total_clv")
+        summary.index = summary.index.astype(str)
+        if stage in table.columns:
+            labels = segment_labels(table, col).astype(str)
+            shares = pd.crosstab(labels, table[stage], normalize="index")
+            shares.columns = [str(c) for c in shares.columns]
+            summary = summary.join(shares)
+        parts[col] = summary
+    if not parts:
+        raise ValueError("attribute_mix needs at least one attribute column")
+    out = pd.concat(parts, names=["attribute", "level"])
     return out
