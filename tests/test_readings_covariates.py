@@ -241,3 +241,22 @@ def test_an_optional_section_without_output_needs_no_reading():
         ]
     }
     assert list(check_logs.reading_cells(notebook)) == ["shown", "plain"]
+
+
+def test_a_model_without_covariates_is_named_not_fitted():
+    class Plain:
+        n_params, loglik, aic = 4, -10.0, 28.0
+
+    frame = pd.DataFrame({"x": [1.0]}, index=["a"])
+    fits = covariate_study.fit_covariate_models({"Plain": Plain()}, frame, ["x"])
+    assert list(fits.models) == ["Plain"]
+    assert "takes no covariates" in fits.not_fitted["Plain + attributes"]
+
+
+def test_no_variant_fitted_is_said_so():
+    table = _comparison({"BG/NBD": (-100.0, 4, NAN, 1.2, 0.0)})
+    text = rc.covariate_reading(
+        table, valuation_model="BG/NBD", not_fitted={"BG/NBD + attributes": "no covariates"}
+    )
+    assert text.startswith("**No model with covariates could be fitted**")
+    assert "BG/NBD + attributes could not be fitted (no covariates)." in text

@@ -100,6 +100,9 @@ def _fit(fits: CovariateFits, name: str, make, frame, words: str, plain: str) ->
     except (ConvergenceError, NotComputable, ValueError) as err:
         fits.not_fitted[name] = str(err).strip().rstrip(".")
         return
+    except TypeError as err:  # a version of the model that takes no covariates
+        fits.not_fitted[name] = f"this version of the model takes no covariates ({err})"
+        return
     fits.frames[name], fits.covariates[name], fits.plain[name] = frame, words, plain
 
 

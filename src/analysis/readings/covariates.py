@@ -128,7 +128,9 @@ def covariate_reading(
     """
     v = covariate_verdict(comparison)
     bias = comparison["bias"]
-    if v["beats"]:
+    if not v["variants"]:
+        first = "**No model with covariates could be fitted**, so the plain models stand."
+    elif v["beats"]:
         first = (
             f"**{v['best']} predicts the holdout best**: MAE {_mae(v['best_mae'])} purchases "
             f"per customer against {_mae(v['plain_mae'])} for the best plain model, "
