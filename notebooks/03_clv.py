@@ -481,6 +481,10 @@ if covariates_given and "Pareto/NBD + season" in covariate_fits.models:
         xlabel="quarter",
     )
 
+# %% tags=["optional-section"]
+if covariates_given and "Pareto/NBD + season" in covariate_fits.models:
+    display(Markdown(readings.quarter_reading(by_quarter)))
+
 # %%
 # the findings at the top of the report, from the tables above
 update_display(

@@ -260,3 +260,16 @@ def test_no_variant_fitted_is_said_so():
     )
     assert text.startswith("**No model with covariates could be fitted**")
     assert "BG/NBD + attributes could not be fitted (no covariates)." in text
+
+
+def test_quarter_reading_names_each_models_average_and_worst_miss():
+    by_quarter = pd.DataFrame(
+        {"actual": [100.0, 124.0, 0.0], "plain": [90.0, 84.0, 3.0], "seasonal": [95.0, 120.0, 2.0]},
+        index=pd.Index(["2008Q3", "2008Q4", "2009Q1"], name="quarter"),
+    )
+    text = rc.quarter_reading(by_quarter)
+    # plain: -10% and -32.3% -> 21% on average; seasonal: -5% and -3.2% -> 4%
+    assert "plain by 21% on average (most in 2008Q4: 84 expected against 124, -32%)" in text
+    assert "seasonal by 4% on average (most in 2008Q3: 95 expected against 100, -5%)" in text
+    empty = by_quarter.assign(actual=0.0)
+    assert rc.quarter_reading(empty).startswith("No calibration customer bought")

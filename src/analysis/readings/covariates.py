@@ -25,6 +25,7 @@ __all__ = [
     "covariate_reading",
     "ratio_table",
     "ratio_reading",
+    "quarter_reading",
 ]
 
 #: a variant fits significantly better than its plain model below this p-value
@@ -241,3 +242,34 @@ def ratio_reading(
     if clear and unclear:
         text += f" The {pct} intervals of {join_and(unclear)} include 1 (no clear effect)."
     return text
+
+
+def quarter_reading(by_quarter: pd.DataFrame) -> str:
+    """How far each model misses the holdout's purchases quarter by quarter, and its worst quarter.
+
+    Parameters
+    ----------
+    by_quarter : DataFrame
+        :func:`analysis.clv.holdout_by_quarter`: ``actual`` and one column per model.
+
+    Returns
+    -------
+    str
+        One sentence: per model, the mean absolute relative miss over the
+        quarters with purchases, and its largest miss (expected and actual
+        purchases, whole numbers, and the signed miss in percent).
+    """
+    actual = by_quarter["actual"]
+    judged = actual > 0
+    if not judged.any():
+        return "No calibration customer bought in the holdout: no quarter to compare."
+    parts = []
+    for name in by_quarter.columns.drop("actual"):
+        miss = (by_quarter.loc[judged, name] / actual[judged] - 1.0).astype(float)
+        worst = miss.abs().idxmax()
+        parts.append(
+            f"{name} by {100 * miss.abs().mean():.0f}% on average (most in {worst}: "
+            f"{by_quarter.loc[worst, name]:,.0f} expected against {actual[worst]:,.0f}, "
+            f"{100 * miss[worst]:+.0f}%)"
+        )
+    return f"Quarter by quarter the models miss the actual purchases: {'; '.join(parts)}."
