@@ -1,0 +1,287 @@
+"""Calendars of time-varying covariates and the customer summaries that go with them.
+
+A calendar is a DataFrame indexed by period start (a regular
+``DatetimeIndex``: weekly on Sundays, daily, monthly starts, ...) with one
+numeric column per covariate, the same for every customer (a high-season
+flag, a campaign). Period ``j`` covers ``[start_j, start_{j+1})``; the last
+one ends a period after its start.
+
+:func:`dynamic_summary` adds to :func:`analysis.rfm.summarize`'s
+``frequency``, ``recency`` and ``T`` what the Pareto/NBD with time-varying
+covariates (:mod:`.pareto_nbd_dynamic`) also needs: each customer's first
+purchase date and, per calendar covariate, the sum of its values at her
+repeat purchases. :func:`extend_calendar` repeats last year's values into the
+future for predictions.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from ..rfm import summarize
+from ..units import unit_days
+from ..validate import DataValidationError
+
+__all__ = ["CalendarRuns", "calendar_runs", "check_calendar", "dynamic_summary", "extend_calendar"]
+
+_NS_PER_DAY = 86_400 * 10**9
+
+
+def _infer_freq(starts: pd.DatetimeIndex):
+    """The index's regular frequency as an offset (weekly, daily, monthly, ...), or None."""
+    if len(starts) < 3:
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # pandas' notice that infer_freq will return an offset
+        freq = pd.infer_freq(starts)
+    return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+
+
+def check_calendar(calendar, columns) -> tuple[pd.DatetimeIndex, pd.Timestamp, np.ndarray]:
+    """Validate a calendar: regular period starts without gaps and numeric, finite covariates.
+
+    Parameters
+    ----------
+    calendar : DataFrame
+        Indexed by period start (``DatetimeIndex``), one column per covariate.
+    columns : sequence of str
+        The covariate columns to read.
+
+    Returns
+    -------
+    tuple
+        (period starts, end of the last period, values as a float array of
+        shape (n_periods, n_columns)).
+    """
+    if not isinstance(calendar, pd.DataFrame):
+        raise TypeError(f"calendar must be a DataFrame, got {type(calendar).__name__}")
+    if not isinstance(calendar.index, pd.DatetimeIndex):
+        raise DataValidationError(
+            "calendar: the index must hold the period starts as dates (a DatetimeIndex); "
+            "e.g. calendar = frame.set_index(pd.to_datetime(frame['week_start']))."
+        )
+    columns = list(columns)
+    missing = [c for c in columns if c not in calendar.columns]
+    if missing:
+        raise DataValidationError(
+            f"calendar: covariate column(s) {missing} not found; columns: {list(calendar.columns)}"
+        )
+    if len(calendar) < 2:
+        raise DataValidationError("calendar: needs at least two periods to know the period length")
+    starts = calendar.index
+    if starts.has_duplicates or not starts.is_monotonic_increasing:
+        dup = list(starts[starts.duplicated()][:3].strftime("%Y-%m-%d"))
+        raise DataValidationError(
+            f"calendar: period starts must be increasing and distinct (duplicates: {dup}); "
+            "sort the calendar by its index and drop repeated periods."
+        )
+    freq = _infer_freq(starts)
+    if freq is None:
+        step = starts[1] - starts[0]
+        if len(starts) >= 3 or step <= pd.Timedelta(0):
+            diffs = np.diff(starts.asi8)
+            odd = np.flatnonzero(diffs != np.median(diffs))[:3]
+            where = [f"{starts[i]:%Y-%m-%d} -> {starts[i + 1]:%Y-%m-%d}" for i in odd]
+            raise DataValidationError(
+                "calendar: the periods are not regular (a gap or an uneven step between "
+                f"{where}); give one row per period, every period present."
+            )
+        offset = pd.tseries.frequencies.to_offset(step)
+    else:
+        offset = freq
+    end = starts[-1] + offset
+    values = calendar[columns].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(values)
+    if bad.any():
+        r, c = np.nonzero(bad)
+        rows = sorted({f"{starts[i]:%Y-%m-%d}" for i in r[:5]})
+        cols = sorted({columns[j] for j in c})
+        raise DataValidationError(
+            f"calendar: column(s) {cols} hold {int(bad.sum())} missing or non-numeric value(s) "
+            f"(periods {rows}); give a number for every period (e.g. 0/1 for a flag)."
+        )
+    return starts, end, values
+
+
+@dataclass(frozen=True)
+class CalendarRuns:
+    """Maximal runs of periods over which every covariate is constant.
+
+    Attributes
+    ----------
+    start_days, end_days : ndarray
+        Start and end of each run in days since 1970-01-01 (floats).
+    values : ndarray
+        Covariate values per run, shape (n_runs, n_columns).
+    """
+
+    start_days: np.ndarray
+    end_days: np.ndarray
+    values: np.ndarray
+
+
+def calendar_runs(calendar, columns) -> CalendarRuns:
+    """The calendar as runs of constant covariates (see :class:`CalendarRuns`)."""
+    starts, end, values = check_calendar(calendar, columns)
+    days = np.r_[starts.as_unit("ns").asi8, end.as_unit("ns").value].astype(float) / _NS_PER_DAY
+    change = np.r_[True, np.any(values[1:] != values[:-1], axis=1)]
+    first = np.flatnonzero(change)
+    last_end = np.r_[first[1:], len(values)]
+    return CalendarRuns(days[first], days[last_end], values[first])
+
+
+def _period_of(starts: pd.DatetimeIndex, end: pd.Timestamp, dates: pd.Series, what: str):
+    """Index of the calendar period holding each date; a clear error for dates outside it."""
+    pos = starts.searchsorted(pd.DatetimeIndex(dates), side="right") - 1
+    outside = (pos < 0) | (dates.to_numpy() >= end.to_datetime64())
+    if outside.any():
+        shown = sorted({f"{d:%Y-%m-%d}" for d in dates[outside].iloc[:5]})
+        raise DataValidationError(
+            f"calendar: {int(outside.sum())} {what} fall outside the calendar "
+            f"({starts[0]:%Y-%m-%d} to {end:%Y-%m-%d}), e.g. {shown}; extend the calendar "
+            "(analysis.models.extend_calendar) or cut the log to it."
+        )
+    return pos
+
+
+def dynamic_summary(
+    transactions,
+    calendar,
+    *,
+    customer_id_col: str = "customer_id",
+    datetime_col: str = "date",
+    observation_end=None,
+    time_unit: str = "W",
+    attributes: pd.DataFrame | None = None,
+    calendar_covariates=None,
+) -> pd.DataFrame:
+    """Per-customer summary for the Pareto/NBD with time-varying covariates.
+
+    Parameters
+    ----------
+    transactions : DataFrame
+        One row per purchase (customer id and date columns; other columns ignored).
+    calendar : DataFrame
+        Period starts as index, covariate columns (:func:`check_calendar`).
+    customer_id_col, datetime_col : str
+        Column names in ``transactions``.
+    observation_end : date-like, optional
+        Last day observed (inclusive), as in :func:`analysis.rfm.summarize`;
+        later purchases are left out. Defaults to the last purchase date.
+    time_unit : {"D", "W", "M", "Q", "Y"}
+        Unit of ``recency`` and ``T``.
+    attributes : DataFrame, optional
+        Static customer covariates indexed by customer id; joined on.
+    calendar_covariates : sequence of str, optional
+        Calendar columns to sum; all of them by default.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by customer id: ``frequency``, ``recency``, ``T`` (as
+        :func:`analysis.rfm.summarize`), ``first_purchase`` (date) and, per
+        calendar covariate ``c``, ``sum:c``, the sum of ``c`` over the
+        periods of her repeat purchases (purchases on one day count once);
+        then the attribute columns.
+    """
+    unit_days(time_unit)
+    cols = list(calendar.columns if calendar_covariates is None else calendar_covariates)
+    starts, end, values = check_calendar(calendar, cols)
+    for c in (customer_id_col, datetime_col):
+        if c not in transactions.columns:
+            raise DataValidationError(
+                f"dynamic_summary: column {c!r} not in the log; columns: {list(transactions.columns)}"
+            )
+    log = pd.DataFrame(
+        {
+            "customer_id": transactions[customer_id_col].to_numpy(),
+            "day": pd.to_datetime(transactions[datetime_col]).dt.normalize().to_numpy(),
+        }
+    )
+    if observation_end is not None:
+        log = log.loc[log["day"] <= pd.Timestamp(observation_end)]
+    log = log.drop_duplicates().sort_values(["customer_id", "day"], kind="mergesort")
+    summary = summarize(
+        log.assign(amount=0.0),
+        time_unit=time_unit,
+        observation_end=observation_end,
+        customer_id="customer_id",
+        date="day",
+        engine="pandas",
+    )[["frequency", "recency", "T"]]
+    first = log.groupby("customer_id", sort=True)["day"].min()
+    obs_end = pd.Timestamp(observation_end) if observation_end is not None else log["day"].max()
+    _period_of(starts, end, pd.Series(first.to_numpy()), "first purchases")
+    if obs_end >= end:
+        raise DataValidationError(
+            f"calendar: it ends {end:%Y-%m-%d} but the observation runs to {obs_end:%Y-%m-%d}; "
+            "extend the calendar (analysis.models.extend_calendar) to cover it."
+        )
+    repeat = log.loc[log["day"] > log["customer_id"].map(first)]
+    pos = _period_of(starts, end, repeat["day"], "repeat purchases")
+    sums = pd.DataFrame(values[pos], columns=[f"sum:{c}" for c in cols])
+    sums["customer_id"] = repeat["customer_id"].to_numpy()
+    sums = sums.groupby("customer_id", sort=True).sum()
+    out = summary.assign(first_purchase=first.reindex(summary.index).to_numpy())
+    out = out.join(sums).fillna({f"sum:{c}": 0.0 for c in cols})
+    if attributes is not None:
+        missing = out.index.difference(attributes.index)
+        if len(missing):
+            raise DataValidationError(
+                f"attributes: {len(missing)} customer(s) of the log have no row, e.g. "
+                f"{list(missing[:5])}; give every customer a row."
+            )
+        out = out.join(attributes)
+    out.index.name = customer_id_col
+    out.attrs["time_unit"] = time_unit
+    return out
+
+
+def extend_calendar(calendar, until, rule: str = "same_period_last_year") -> pd.DataFrame:
+    """Extend a calendar to cover ``until`` by repeating last year's values.
+
+    Parameters
+    ----------
+    calendar : DataFrame
+        Regular calendar (:func:`check_calendar`) covering at least a year.
+    until : date-like
+        The extended calendar's periods cover this date.
+    rule : {"same_period_last_year"}
+        Each new period takes the values of the period 52 weeks before
+        (weekly calendars), 365 days before (daily) or 12 months before (monthly):
+        the same week, day or month of last year.
+
+    Returns
+    -------
+    DataFrame
+        The calendar with the new periods appended (its own rows unchanged).
+    """
+    if rule != "same_period_last_year":
+        raise ValueError(f"rule must be 'same_period_last_year', got {rule!r}")
+    starts, end, _ = check_calendar(calendar, list(calendar.columns))
+    until = pd.Timestamp(until)
+    freq = _infer_freq(starts) or pd.tseries.frequencies.to_offset(starts[1] - starts[0])
+    step_days = (end - starts[-1]).days
+    lag = 52 if step_days == 7 else 365 if step_days == 1 else 12 if 28 <= step_days <= 31 else None
+    if lag is None or lag > len(calendar):
+        raise DataValidationError(
+            "extend_calendar: the calendar must be daily, weekly or monthly and cover at least "
+            f"a year ({lag or '?'} periods) to repeat last year; it has {len(calendar)} periods."
+        )
+    new = []
+    t = end
+    while t <= until:
+        new.append(t)
+        t = t + freq
+    if not new:
+        return calendar.copy()
+    rows = list(calendar.to_numpy())
+    for _ in new:
+        rows.append(rows[-lag])
+    index = calendar.index.append(pd.DatetimeIndex(new).as_unit(calendar.index.unit))
+    out = pd.DataFrame(np.array(rows, dtype=object), index=index, columns=calendar.columns)
+    return out.astype(calendar.dtypes.to_dict())
