@@ -140,3 +140,13 @@ def test_the_shipped_apparel_files_read():
     assert got.columns == ("gender", "channel") and len(got.frame) == 600
     weeks = attributes.load_calendar(raw / "season_weeks.csv", start="2005-01-02", end="2010-12-20")
     assert weeks.columns.tolist() == ["high_season"] and len(weeks) == 313
+
+
+def test_hidden_ids_are_matched_through_the_same_salt(tmp_path):
+    from analysis import data
+
+    path = _write(tmp_path, "customer_id,channel\n1,0\n2,1\n")
+    log = pd.DataFrame({"customer_id": [1, 2]})
+    hidden = data.anonymize_ids(log, "pepper")["customer_id"]
+    got = attributes.load_attributes(path, hidden, salt="pepper")
+    assert list(got.frame["channel"]) == [0.0, 1.0] and list(got.frame.index) == list(hidden)

@@ -21,6 +21,7 @@ Customers of the file that are not in the log are left out (counted in the notes
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +29,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import config
+from .data import ANONYMIZE_SALT_ENV, anonymize_ids
 from .errors import DataValidationError
 from .units import unit_days
 
@@ -110,6 +112,7 @@ def load_attributes(
     *,
     customer_id: str = "customer_id",
     columns: Sequence[str] | None = None,
+    salt: str | None = None,
 ) -> CustomerAttributes:
     """Read a customer attributes file as numeric covariates, one row per customer of the log.
 
@@ -124,6 +127,10 @@ def load_attributes(
         The id column of the file (the log's id column name by default).
     columns : sequence of str, optional
         The attribute columns to use; default every column but the id.
+    salt : str, optional
+        The salt the log's ids were hidden with (:func:`analysis.data.anonymize_ids`):
+        the file's ids are hidden the same way before matching. Default: the
+        report runner's (:data:`analysis.data.ANONYMIZE_SALT_ENV`) when it hides ids.
 
     Returns
     -------
@@ -157,6 +164,9 @@ def load_attributes(
     if not wanted:
         raise DataValidationError(f"{where} has no attribute column besides {customer_id!r}")
     ids = raw[customer_id].str.strip()
+    salt = salt or os.environ.get(ANONYMIZE_SALT_ENV) or None
+    if salt:  # the log's ids are hidden: hide the file's the same way
+        ids = anonymize_ids(pd.DataFrame({"customer_id": ids}), salt)["customer_id"]
     twice = ids[ids.duplicated()].unique()
     if len(twice):
         raise DataValidationError(
