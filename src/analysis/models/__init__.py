@@ -14,6 +14,7 @@ from .beta_geo import BetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom
 from .checks import period_chi_square, period_transactions, tracking_band, variance_new_customer
 from .convergence import BoundaryFitWarning, Convergence, ConvergenceError, DegenerateDataError
+from .covariates import LikelihoodRatioTest, likelihood_ratio_test, rate_ratios
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
@@ -39,3 +40,6 @@ __all__ += ["CountModel", "PurchaseCountDistribution"]
 __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]
 __all__ += ["load_model", "model_from_dict", "model_to_dict", "save_model"]
 __all__ += ["period_chi_square", "period_transactions", "tracking_band", "variance_new_customer"]
+__all__ += ["LikelihoodRatioTest", "likelihood_ratio_test", "rate_ratios"]
+from .pareto_nbd_dynamic import ParetoNBDDynamic, dynamic_summary, extend_calendar  # noqa: E402, I001
+__all__ += ["ParetoNBDDynamic", "dynamic_summary", "extend_calendar"]

@@ -33,6 +33,7 @@ from .coordinates import (
     inverse_information,
     negligible_gradient,
     newton_polish,
+    numerical_hessian,
 )
 from .degenerate import judge_boundary
 from .rows import unique_rows, weighted_columns, weighted_total
@@ -102,15 +103,21 @@ class BaseModel(PairCoordinates):
             Passed to the constructor.
         """
         model = cls(**kwargs)
+        names = model.param_names
         if isinstance(params, Mapping):
-            values = [float(params[k]) for k in cls.param_names]
+            values = [float(params[k]) for k in names]
         else:
             values = [float(v) for v in params]
-        if len(values) != len(cls.param_names) or not all(np.isfinite(values)) or min(values) <= 0:
+        if (
+            len(values) != len(names)
+            or not all(np.isfinite(values))
+            or np.any(np.asarray(values)[~model._free_mask()] <= 0)
+        ):
             raise ValueError(
-                f"params must be {len(cls.param_names)} positive values for {cls.param_names}"
+                f"params must be {len(names)} finite values for {names} (all but the "
+                "covariate coefficients positive)"
             )
-        model.params = pd.Series(values, index=list(cls.param_names), name="estimate")
+        model.params = pd.Series(values, index=list(names), name="estimate")
         return model
 
     # ----- to be provided by subclasses -------------------------------------------------
@@ -156,6 +163,7 @@ class BaseModel(PairCoordinates):
                 rows = list(frame.index[v != np.round(v)][:5])
                 raise DataValidationError(f"column {col!r} must hold whole numbers (rows {rows}).")
         self._check_data(frame)
+        cols += self._check_covariates(frame)
         if "weight" in frame.columns:
             weight = pd.to_numeric(frame["weight"], errors="coerce").to_numpy(dtype=float)
             if not np.all(np.isfinite(weight)) or (weight < 0).any():
@@ -169,6 +177,13 @@ class BaseModel(PairCoordinates):
             weight = counts.astype(float)
         arrays["weight"] = weight
         return self._precompute(arrays)
+
+    def _check_covariates(self, frame: pd.DataFrame) -> list[str]:
+        """Optional: check the covariate columns of ``frame`` and return their names (none here).
+
+        Covariates are compressed with the required columns; they may be negative.
+        """
+        return []
 
     def _precompute(self, arrays: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Optional: add parameter-free helper arrays (e.g. unique values and their indices).
@@ -207,7 +222,7 @@ class BaseModel(PairCoordinates):
 
     # ----- fitting ---------------------------------------------------------------------------
     def _neg_objective(self, log_params: np.ndarray, arrays) -> tuple[float, np.ndarray]:
-        params = np.exp(log_params)
+        params = self._natural(log_params)
         w = arrays["weight"]
         ll = self._loglik_rows(params, arrays)
         total = weighted_total(w, ll)
@@ -216,7 +231,8 @@ class BaseModel(PairCoordinates):
         if grad_rows is None:
             return -total + pen, None
         grad = weighted_columns(w, grad_rows)  # d total / d params
-        grad_log = (grad - 2 * self.penalizer * params) * params  # chain rule to log scale
+        # chain rule to the searched scale (log of a positive parameter, a coefficient as is)
+        grad_log = (grad - 2 * self.penalizer * params) * self._natural_jacobian(params)
         return -total + pen, -grad_log
 
     def fit(
@@ -269,7 +285,8 @@ class BaseModel(PairCoordinates):
             return (value, grad) if has_grad else value
 
         bounds = self._z_bounds()
-        z0 = np.clip(self._to_z(np.log(start)), [lo for lo, _ in bounds], [hi for _, hi in bounds])
+        z0 = self._to_z(self._searched(start))
+        z0 = np.clip(z0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
         result = optimize.minimize(
             fun,
             z0,
@@ -296,7 +313,7 @@ class BaseModel(PairCoordinates):
             result.nfev += extra
 
         log_params = self._from_z(result.x)
-        params = np.exp(log_params)
+        params = self._natural(log_params)
         at_bound, edges = self._z_at_bound(result.x)
         loglik = -float(result.fun) / scale + self.penalizer * float(np.sum(params**2))
         grad_norm = float("nan")
@@ -401,6 +418,7 @@ class BaseModel(PairCoordinates):
             known,
             bound=LOG_BOUND,
             max_interval_ratio=self.MAX_INTERVAL_RATIO,
+            free=self.free_params,
         )
 
     def _accept_unconverged(self, result, arrays) -> bool:
@@ -419,9 +437,10 @@ class BaseModel(PairCoordinates):
             start = np.asarray([initial_params[k] for k in self.param_names], dtype=float)
         else:
             start = np.asarray(initial_params, dtype=float)
-        if start.shape != (len(self.param_names),) or np.any(start <= 0):
+        if start.shape != (len(self.param_names),) or np.any(start[~self._free_mask()] <= 0):
             raise ValueError(
-                f"initial_params must be {len(self.param_names)} positive values for "
+                f"initial_params must be {len(self.param_names)} values (positive but for "
+                f"covariate coefficients) for "
                 f"{self.param_names}, got {initial_params!r}"
             )
         return start
@@ -431,50 +450,30 @@ class BaseModel(PairCoordinates):
 
         With an analytic gradient the Hessian is the central difference of the
         gradient (2k evaluations, more accurate); otherwise of the log-likelihood.
+        Steps are relative for positive parameters, ``_coef_steps`` for coefficients.
         """
-        k = len(params)
         h = 1e-4 * np.maximum(np.abs(params), 1e-8)
+        free = self._free_mask()
+        if free.any():
+            h[free] = np.maximum(1e-4 * np.abs(params[free]), self._coef_steps())
+        w = arrays["weight"]
         with np.errstate(all="ignore"):
             has_grad = self._loglik_grad_rows(params, arrays) is not None
-        if has_grad:
-            w = arrays["weight"]
-            hess = np.empty((k, k))
-            for i in range(k):
-                step = np.zeros(k)
-                step[i] = h[i]
-                with np.errstate(all="ignore"):
-                    gp = weighted_columns(w, self._loglik_grad_rows(params + step, arrays))
-                    gm = weighted_columns(w, self._loglik_grad_rows(params - step, arrays))
-                hess[:, i] = (gp - gm) / (2 * h[i])
-            self._hess = 0.5 * (hess + hess.T)
-            return inverse_information(self._hess)
 
-        def ll(p):
+        def total(p):
             with np.errstate(all="ignore"):
-                return weighted_total(arrays["weight"], self._loglik_rows(p, arrays))
+                return weighted_total(w, self._loglik_rows(p, arrays))
 
-        hess = np.empty((k, k))
-        f0 = ll(params)
-        for i in range(k):
-            for j in range(i, k):
-                if i == j:
-                    ei = np.zeros(k)
-                    ei[i] = h[i]
-                    val = (ll(params + ei) - 2 * f0 + ll(params - ei)) / h[i] ** 2
-                else:
-                    ei = np.zeros(k)
-                    ej = np.zeros(k)
-                    ei[i] = h[i]
-                    ej[j] = h[j]
-                    val = (
-                        ll(params + ei + ej)
-                        - ll(params + ei - ej)
-                        - ll(params - ei + ej)
-                        + ll(params - ei - ej)
-                    ) / (4 * h[i] * h[j])
-                hess[i, j] = hess[j, i] = val
-        self._hess = hess
-        return inverse_information(hess)
+        def gradient(p):
+            with np.errstate(all="ignore"):
+                return weighted_columns(w, self._loglik_grad_rows(p, arrays))
+
+        self._hess = numerical_hessian(total, gradient if has_grad else None, params, h)
+        return inverse_information(self._hess)
+
+    def _coef_steps(self) -> np.ndarray:
+        """Hessian steps of the covariate coefficients (1e-4 per unit of the covariate's spread)."""
+        return np.full(int(self._free_mask().sum()), 1e-4)
 
     # ----- reporting -------------------------------------------------------------------------
     def _require_fit(self) -> None:
@@ -500,13 +499,15 @@ class BaseModel(PairCoordinates):
         est = self.params
         se = self.standard_errors
         z = stats.norm.ppf(0.975)
-        log_se = se / est
+        with np.errstate(all="ignore"):
+            log_se = se / est
+        free = self._free_mask()  # a coefficient's interval is symmetric on its own scale
         table = pd.DataFrame(
             {
                 "estimate": est,
                 "std_error": se,
-                "lower_95": est * np.exp(-z * log_se),
-                "upper_95": est * np.exp(z * log_se),
+                "lower_95": np.where(free, est - z * se, est * np.exp(-z * log_se)),
+                "upper_95": np.where(free, est + z * se, est * np.exp(z * log_se)),
             }
         )
         if self.boundary:

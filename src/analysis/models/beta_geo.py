@@ -179,14 +179,25 @@ class BetaGeo(ContinuousCountModel):
     Parameters (after ``fit``): ``r``, ``alpha`` (purchase-rate heterogeneity,
     Gamma(r, rate alpha)) and ``a``, ``b`` (dropout probability, Beta(a, b)).
 
+    Covariates (``purchase_covariates``, ``dropout_covariates``: columns of
+    the summary) make alpha_i = alpha exp(-g_p' z_i), so exp(g_p) is a
+    purchase-rate ratio, and a_i = a exp(g_d' z_i) with b shared, so exp(g_d)
+    multiplies the mean odds of dropping out at a purchase, E[p/(1-p)] =
+    a/(b-1). Scaling a alone moves the mean dropout probability a/(a+b);
+    scaling a and b together (CLVTools' form) would move only the
+    concentration, leaving the mean as it is. See :mod:`.covariates`.
+
     Examples
     --------
     >>> model = BetaGeo().fit(summary)              # doctest: +SKIP
     >>> model.expected_purchases(summary, t=39)     # doctest: +SKIP
+    >>> BetaGeo(purchase_covariates=["channel"], dropout_covariates=["gender"])  # doctest: +SKIP
     """
 
     param_names = ("r", "alpha", "a", "b")
     dropout_params = ("a", "b")
+    dropout_scale = "a"
+    dropout_sign = 1.0
     shape_pairs = (
         ("r", "alpha", "gamma", "purchase rate"),
         ("a", "b", "beta", "probability of dropping out after a purchase"),
@@ -196,9 +207,13 @@ class BetaGeo(ContinuousCountModel):
     _extra_dropout = 0
 
     # ----- likelihood -------------------------------------------------------------------------
-    def _pieces(self, params, arrays):
-        """Log-likelihood per row and its gradient in one pass (cached by :class:`OnePassModel`)."""
-        r, alpha, a, b = (float(v) for v in params)
+    def _row_pieces(self, prm, arrays):
+        """Log-likelihood per row and its gradient in (r, alpha, a, b), in one pass.
+
+        ``prm`` holds floats, or (with covariates) arrays with one value per
+        row, the rows then not grouped by x (see ``_precompute``).
+        """
+        r, alpha, a, b = prm
         d = self._extra_dropout
         x, tx, T = arrays["frequency"], arrays["recency"], arrays["T"]
         ux, xi = arrays["_x_unique"], arrays["_x_index"]
@@ -235,9 +250,9 @@ class BetaGeo(ContinuousCountModel):
         return ll, grad
 
     # ----- predictions ------------------------------------------------------------------------
-    def _log_odds_dead(self, x, tx, T):
+    def _log_odds_dead(self, x, tx, T, prm):
         """log of P(dropped out) / P(alive) given the history (-inf when she cannot have)."""
-        r, alpha, a, b = self._p()
+        r, alpha, a, b = prm
         d = self._extra_dropout
         has = (x + d) > 0
         with np.errstate(divide="ignore"):
@@ -249,19 +264,19 @@ class BetaGeo(ContinuousCountModel):
                 -np.inf,
             )
 
-    def _p_alive_now(self, x, tx, T):
+    def _p_alive_now(self, x, tx, T, prm):
         """P(alive at T | x, t_x, T) of Fader, Hardie & Lee (2005), eq. 11."""
-        return expit(-self._log_odds_dead(x, tx, T))
+        return expit(-self._log_odds_dead(x, tx, T, prm))
 
-    def _posterior_b(self, x):
+    def _posterior_b(self, x, prm):
         """The dropout Beta's b given alive at T: b + x (+1 for the MBG/NBD's time-0 chance)."""
-        return self._p()[3] + x + self._extra_dropout
+        return prm[3] + x + self._extra_dropout
 
-    def _alive_purchases(self, x, T, t):
-        r, alpha, a, _ = self._p()
-        return bg_h(a, self._posterior_b(x), r + x, t / (alpha + T))
+    def _alive_purchases(self, x, T, t, prm):
+        r, alpha, a, _ = prm
+        return bg_h(a, self._posterior_b(x, prm), r + x, t / (alpha + T))
 
-    def _alive_survival(self, x, T, t):
+    def _alive_survival(self, x, T, t, prm):
         """P(alive at T + t | alive at T) = E[(1 + p t/(alpha+T))^-(r+x)], p ~ Beta(a, b+x).
 
         Given lambda and p, the history and survival to T have likelihood
@@ -277,32 +292,32 @@ class BetaGeo(ContinuousCountModel):
         heavy buyers; it is integrated numerically over logit(p), with
         checked error (see ``_bg_log_survival``).
         """
-        r, alpha, a, _ = self._p()
-        return np.exp(_bg_log_survival(a, self._posterior_b(x), r + x, t / (alpha + T)))
+        r, alpha, a, _ = prm
+        return np.exp(_bg_log_survival(a, self._posterior_b(x, prm), r + x, t / (alpha + T)))
 
-    def _alive_pmf(self, x, T, n, t):
+    def _alive_pmf(self, x, T, n, t, prm):
         # alive at T, the next dropout chance comes after the next purchase: d = 0
-        r, alpha, a, _ = self._p()
-        return _bg_pmf(n, t, r + x, alpha + T, a, self._posterior_b(x), 0)
+        r, alpha, a, _ = prm
+        return _bg_pmf(n, t, r + x, alpha + T, a, self._posterior_b(x, prm), 0)
 
-    def _new_customer_purchases(self, t):
-        r, alpha, a, b = self._p()
+    def _new_customer_purchases(self, t, prm):
+        r, alpha, a, b = prm
         return bg_h(a, b, r, t / alpha)
 
-    def _new_customer_pmf(self, n, t):
-        r, alpha, a, b = self._p()
+    def _new_customer_pmf(self, n, t, prm):
+        r, alpha, a, b = prm
         return _bg_pmf(n, t, r, alpha, a, b, self._extra_dropout)
 
-    def _dert_continuous(self, x, tx, T, delta):
+    def _dert_continuous(self, x, tx, T, delta, prm):
         """P(alive) kappa int exp(-kappa z) h(z) dz with kappa = delta (alpha + T).
 
         No closed form is known for the BG/NBD DERT; the integral of
         exp(-delta t) dE[Y(t) | alive] is computed by a trapezoidal rule in
         log z that converges geometrically (relative error ~1e-10).
         """
-        r, alpha, a, _ = self._p()
 
-        def laplace(ux, uT, _t):
-            return bg_laplace_h(a, self._posterior_b(ux), r + ux, delta * (alpha + uT))
+        def laplace(ux, uT, _t, uprm):
+            r, alpha, a, _ = uprm
+            return bg_laplace_h(a, self._posterior_b(ux, uprm), r + ux, delta * (alpha + uT))
 
-        return self._alive_now(x, tx, T) * self._per_row(laplace, x, T, 0.0)
+        return self._alive_now(x, tx, T, prm) * self._per_row(laplace, x, T, 0.0, prm)

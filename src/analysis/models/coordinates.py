@@ -14,6 +14,11 @@ every machine, instead of a walk towards infinity whose end (and whose exit
 status) depends on the last bits of the arithmetic. A fit that ends there is
 the limit model (every customer has the same rate), flagged as not
 identifying the pair's two parameters separately; its mean is identified.
+
+Covariate coefficients (``free_params``, e.g. ``purchase:channel``) may take
+any sign: they are searched on their own scale, within +-``COEF_BOUND``. The
+parameter vector the optimiser's coordinates map to is then "log of each
+positive parameter, the coefficient itself" (:meth:`PairCoordinates._natural`).
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = [
+    "COEF_BOUND",
     "KAPPA_MAX_BETA",
     "KAPPA_MIN",
     "LOG_BOUND",
@@ -29,6 +35,7 @@ __all__ = [
     "inverse_information",
     "negligible_gradient",
     "newton_polish",
+    "numerical_hessian",
 ]
 
 LOG_BOUND = 25.0  # parameters are kept within exp(+-25) ~ [1.4e-11, 7.2e10]
@@ -46,6 +53,8 @@ KAPPA_MAX_BETA = 1e4
 #: On a ridge L-BFGS-B's line search may give up anywhere on the last flat stretch: 0.16
 #: short of kappa's edge on the two_months log with one summation order, on it with another
 SNAP = 0.5
+#: the bound of a covariate coefficient (a rate ratio of exp(25) per unit of the covariate)
+COEF_BOUND = LOG_BOUND
 #: the bound of the log of a pair's mean (gamma) or of log(a / b) (beta)
 MEAN_BOUND = 2 * LOG_BOUND
 
@@ -57,6 +66,33 @@ class PairCoordinates:
     #: pairs searched as (mean, heterogeneity): (shape, rate or second shape, "gamma" or
     #: "beta", what the pair describes); see the module docstring
     shape_pairs: tuple[tuple[str, str, str, str], ...] = ()
+    #: parameters of any sign (covariate coefficients), searched on their own scale
+    free_params: tuple[str, ...] = ()
+
+    def _free_mask(self) -> np.ndarray:
+        free = set(self.free_params)
+        return np.array([name in free for name in self.param_names], dtype=bool)
+
+    def _natural(self, u: np.ndarray) -> np.ndarray:
+        """Parameters from the searched vector: exp of the log of a positive one, a coefficient as is."""
+        u = np.asarray(u, dtype=float)
+        if not self.free_params:
+            return np.exp(u)
+        free = self._free_mask()
+        return np.where(free, u, np.exp(np.where(free, 0.0, u)))
+
+    def _searched(self, params: np.ndarray) -> np.ndarray:
+        """The inverse of :meth:`_natural`: log of the positive parameters, coefficients as is."""
+        params = np.asarray(params, dtype=float)
+        if not self.free_params:
+            return np.log(params)
+        free = self._free_mask()
+        return np.where(free, params, np.log(np.where(free, 1.0, params)))
+
+    def _natural_jacobian(self, params: np.ndarray) -> np.ndarray:
+        """d parameter / d searched value: the parameter itself (log scale), 1 for a coefficient."""
+        params = np.asarray(params, dtype=float)
+        return np.where(self._free_mask(), 1.0, params) if self.free_params else params
 
     def _pair_index(self) -> list[tuple[int, int, str]]:
         names = list(self.param_names)
@@ -98,6 +134,8 @@ class PairCoordinates:
 
     def _z_bounds(self) -> list[tuple[float, float]]:
         bounds = [(-LOG_BOUND, LOG_BOUND)] * len(self.param_names)
+        for k in np.flatnonzero(self._free_mask()):
+            bounds[k] = (-COEF_BOUND, COEF_BOUND)
         for i, j, kind in self._pair_index():
             bounds[i] = (-MEAN_BOUND, MEAN_BOUND)
             top = np.log(KAPPA_MAX_BETA) if kind == "beta" else LOG_BOUND
@@ -248,6 +286,39 @@ def newton_polish(fun, z, bounds, steps: int = 3, h: float = 1e-5):
             break
         z, f, g = trial, f_new, g_new
     return z, f, evaluations
+
+
+def numerical_hessian(total, gradient, params: np.ndarray, h: np.ndarray) -> np.ndarray:
+    """Hessian of ``total`` at ``params`` by central differences with steps ``h``.
+
+    With ``gradient`` (a function returning the analytic gradient) it is the
+    symmetrised central difference of the gradient (2k evaluations);
+    otherwise the second differences of ``total`` itself.
+    """
+    k = len(params)
+    hess = np.empty((k, k))
+    if gradient is not None:
+        for i in range(k):
+            step = np.zeros(k)
+            step[i] = h[i]
+            hess[:, i] = (gradient(params + step) - gradient(params - step)) / (2 * h[i])
+        return 0.5 * (hess + hess.T)
+    f0 = total(params)
+    for i in range(k):
+        ei = np.zeros(k)
+        ei[i] = h[i]
+        hess[i, i] = (total(params + ei) - 2 * f0 + total(params - ei)) / h[i] ** 2
+        for j in range(i + 1, k):
+            ej = np.zeros(k)
+            ej[j] = h[j]
+            val = (
+                total(params + ei + ej)
+                - total(params + ei - ej)
+                - total(params - ei + ej)
+                + total(params - ei - ej)
+            ) / (4 * h[i] * h[j])
+            hess[i, j] = hess[j, i] = val
+    return hess
 
 
 def inverse_information(hess: np.ndarray, keep=None) -> np.ndarray:

@@ -28,6 +28,7 @@ import pandas as pd
 from ..units import continuous_rate, unit_days
 from ..validate import DataValidationError
 from .base import OnePassModel
+from .covariates import CovariateMixin
 from .degenerate import count_data_degenerate, nbd_max_loglik, reduces_to
 from .rows import CustomerGrid, unique_rows, weighted_total
 
@@ -142,12 +143,14 @@ class TimeUnitMixin:
         return unit
 
 
-class ContinuousCountModel(TimeUnitMixin, OnePassModel):
+class ContinuousCountModel(CovariateMixin, TimeUnitMixin, OnePassModel):
     """Plumbing and predictions shared by the continuous-time models (BG/NBD, MBG/NBD, Pareto/NBD).
 
     Data per customer: ``frequency`` x (repeat purchases), ``recency`` t_x
-    and ``T``, in the model's time unit. Subclasses provide the likelihood
-    and the pieces named in the module docstring.
+    and ``T``, in the model's time unit, and the covariate columns the model
+    is given (:mod:`.covariates`). Subclasses provide the likelihood per row
+    (``_row_pieces``) and the pieces named in the module docstring, each
+    taking ``prm``: the base parameters, floats or one value per row.
     """
 
     #: time is continuous (see analysis.models.protocol.CountModel)
@@ -209,7 +212,12 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
                 f"{list(frame.index[bad][:5])}); without repeat purchases recency must be 0."
             )
 
-    def _precompute(self, arrays):
+    def _precompute(self, arrays, per_row: bool | None = None):
+        """Helper arrays; ``per_row`` (default: with covariates) when rows have their own parameters."""
+        if self.has_covariates if per_row is None else per_row:
+            arrays["_x_unique"] = arrays["frequency"]
+            arrays["_x_index"] = np.arange(arrays["frequency"].shape[0])
+            return arrays
         ux, inv = np.unique(arrays["frequency"], return_inverse=True)
         arrays["_x_unique"] = ux
         arrays["_x_index"] = inv.astype(np.int64)
@@ -217,12 +225,22 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
 
     def _start(self, initial_params, arrays):
         if initial_params is not None:
+            if self.has_covariates:
+                given = initial_params
+                if isinstance(given, dict):
+                    base = {k: given[k] for k in self.base_param_names}
+                    coefs = {k: given.get(k, 0.0) for k in self.free_params}
+                    given = list(base.values()) + list(coefs.values())
+                elif len(given) == len(self.base_param_names):
+                    given = list(given) + [0.0] * len(self.free_params)
+                return super()._start(given, arrays)
             return super()._start(initial_params, arrays)
         w = arrays["weight"]
         total_x = weighted_total(w, arrays["frequency"])
         total_t = weighted_total(w, arrays["T"])
         rate = total_x / total_t if total_x > 0 and total_t > 0 else 1.0
-        return np.array([1.0, max(1.0 / rate, 1e-6), 1.0, 1.0])
+        start = np.array([1.0, max(1.0 / rate, 1e-6), 1.0, 1.0])
+        return self._add_coefficients(start, None)
 
     # ----- helpers ------------------------------------------------------------------------------
     def _memo(self, name, arrays, compute):
@@ -233,7 +251,7 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
         """
         digest = hashlib.blake2b(digest_size=16)
         for arr in arrays:
-            digest.update(np.ascontiguousarray(arr, dtype=float).view(np.uint8))
+            digest.update(np.ascontiguousarray(arr, dtype=float).reshape(-1).view(np.uint8))
         digest.update(np.asarray(self._p(), dtype=float).tobytes())
         key = (name, digest.digest())
         cache = self.__dict__.setdefault("_prediction_cache", {})
@@ -244,8 +262,14 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
         return cache[key]
 
     def _customers(self, data):
+        """Index, x, t_x, T and the base parameters per customer (``prm``) of ``data``."""
         index, arr = self._data_arrays(data)
-        return index, arr["frequency"], arr["recency"], arr["T"]
+        return index, arr["frequency"], arr["recency"], arr["T"], self._customer_params(data)
+
+    @staticmethod
+    def _varying(prm) -> list[int]:
+        """Positions of the parameters that differ by customer (arrays) in ``prm``."""
+        return [i for i, v in enumerate(prm) if np.ndim(v)]
 
     @staticmethod
     def _unique(mat):
@@ -274,45 +298,66 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
             )
         return t_arr
 
-    def _alive_now(self, x, tx, T) -> np.ndarray:
+    def _alive_now(self, x, tx, T, prm) -> np.ndarray:
         """P(alive at T | history) per customer, cached (never modify the result in place)."""
-        return self._memo("p_alive_now", (x, tx, T), lambda: self._p_alive_now(x, tx, T))
+        key = (x, tx, T, *(prm[i] for i in self._varying(prm)))
+        return self._memo("p_alive_now", key, lambda: self._p_alive_now(x, tx, T, prm))
 
-    def _per_row(self, fn, x, T, t) -> np.ndarray:
-        """``fn(x, T, t)`` evaluated on the distinct (x, T[, t]) rows and expanded per customer."""
+    def _distinct(self, columns, prm, shape=None):
+        """Distinct rows of ``columns`` and the varying parameters: (columns, prm, inverse).
+
+        With ``shape`` (e.g. (-1, 1) for a grid) the returned arrays are reshaped.
+        """
+        varying = self._varying(prm)
+        mat = np.column_stack(list(columns) + [prm[i] for i in varying])
+        if varying:
+            uniq, inv = self._unique(mat)
+        else:
+            uniq, inv = self._memo("rows", tuple(columns), lambda: self._unique(mat))
+        cols = [uniq[:, j] for j in range(len(columns))]
+        uprm = list(prm)
+        for k, i in enumerate(varying):
+            uprm[i] = uniq[:, len(columns) + k]
+        if shape is not None:
+            cols = [c.reshape(shape) for c in cols]
+            uprm = [v if np.ndim(v) == 0 else v.reshape(shape) for v in uprm]
+        return cols, tuple(uprm), inv
+
+    def _per_row(self, fn, x, T, t, prm) -> np.ndarray:
+        """``fn(x, T, t, prm)`` evaluated on the distinct (x, T[, t], parameters) rows, per customer."""
         if np.ndim(t) == 0:
-            uniq, inv = self._memo("xT", (x, T), lambda: self._unique(np.column_stack([x, T])))
-            return np.asarray(fn(uniq[:, 0], uniq[:, 1], float(t)), dtype=float)[inv]
+            (ux, uT), uprm, inv = self._distinct((x, T), prm)
+            return np.asarray(fn(ux, uT, float(t), uprm), dtype=float)[inv]
         t_arr = np.broadcast_to(np.asarray(t, dtype=float), x.shape)
-        uniq, inv = self._unique(np.column_stack([x, T, t_arr]))
-        return np.asarray(fn(uniq[:, 0], uniq[:, 1], uniq[:, 2]), dtype=float)[inv]
+        (ux, uT, ut), uprm, inv = self._distinct((x, T, t_arr), prm)
+        return np.asarray(fn(ux, uT, ut, uprm), dtype=float)[inv]
 
     # ----- model-specific pieces ------------------------------------------------------------------
-    def _p_alive_now(self, x, tx, T) -> np.ndarray:
+    def _p_alive_now(self, x, tx, T, prm) -> np.ndarray:
         """P(alive at T | x, t_x, T) per customer."""
         raise NotImplementedError
 
-    def _alive_purchases(self, x, T, t):
+    def _alive_purchases(self, x, T, t, prm):
         """Expected purchases in (T, T + t] of a customer alive at T (arrays broadcast)."""
         raise NotImplementedError
 
-    def _alive_survival(self, x, T, t):
+    def _alive_survival(self, x, T, t, prm):
         """P(alive at T + t | alive at T, x, T) (arrays broadcast)."""
         raise NotImplementedError
 
-    def _alive_pmf(self, x, T, n, t):
+    def _alive_pmf(self, x, T, n, t, prm):
         """P(n purchases in (T, T + t] | alive at T, x, T) (arrays of equal shape)."""
         raise NotImplementedError
 
-    def _new_customer_purchases(self, t):
+    def _new_customer_purchases(self, t, prm):
         """E[X(t)] of a new customer (t an array)."""
         raise NotImplementedError
 
-    def _new_customer_pmf(self, n, t):
+    def _new_customer_pmf(self, n, t, prm):
         """P(X(t) = n) of a new customer (arrays of equal shape)."""
         raise NotImplementedError
 
-    def _dert_continuous(self, x, tx, T, delta: float) -> np.ndarray:
+    def _dert_continuous(self, x, tx, T, delta: float, prm) -> np.ndarray:
         """DERT per customer at the continuously compounded rate ``delta`` per time unit."""
         raise NotImplementedError
 
@@ -337,26 +382,32 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
             ``expected_purchases``, indexed like ``data``.
         """
         self._require_fit()
-        index, x, tx, T = self._customers(data)
+        index, x, tx, T, prm = self._customers(data)
         self._time_ahead(t, x.shape)
-        h = self._per_row(self._alive_purchases, x, T, t)
-        return pd.Series(self._alive_now(x, tx, T) * h, index=index, name="expected_purchases")
+        h = self._per_row(self._alive_purchases, x, T, t, prm)
+        alive = self._alive_now(x, tx, T, prm)
+        return pd.Series(alive * h, index=index, name="expected_purchases")
 
-    def expected_purchases_new_customer(self, *, t):
+    def expected_purchases_new_customer(self, *, t, covariates=None):
         """Expected repeat purchases in (0, t] of a customer just acquired (time 0: her first purchase).
 
         Parameters
         ----------
         t : float or array
             Window length in the model's time unit (>= 0).
+        covariates : mapping or DataFrame, optional
+            A model with covariates needs the new customer's values: a mapping
+            ``{column: value}`` (one profile) or a frame with one row per
+            profile (``t`` broadcast against the rows).
 
         Returns
         -------
         float or ndarray
-            A float for scalar ``t``.
+            A float for scalar ``t`` and one profile.
         """
         self._require_fit()
-        out = self._new_customer_purchases(self._new_customer_time(t))
+        prm = self._new_customer_params(covariates)
+        out = self._new_customer_purchases(self._new_customer_time(t), prm)
         return float(out) if np.ndim(out) == 0 else np.asarray(out, dtype=float)
 
     def p_alive(self, data, *, t=0.0) -> pd.Series:
@@ -380,11 +431,11 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
             ``p_alive``, indexed like ``data``; decreasing in ``t``.
         """
         self._require_fit()
-        index, x, tx, T = self._customers(data)
+        index, x, tx, T, prm = self._customers(data)
         t_arr = self._time_ahead(t, x.shape)
-        p = self._alive_now(x, tx, T)
+        p = self._alive_now(x, tx, T, prm)
         if np.any(t_arr > 0):
-            p = p * self._per_row(self._alive_survival, x, T, t)
+            p = p * self._per_row(self._alive_survival, x, T, t, prm)
         else:
             p = p.copy()  # never hand out the cached array
         return pd.Series(p, index=index, name="p_alive")
@@ -413,16 +464,16 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
             ``probability``, indexed like ``data``.
         """
         self._require_fit()
-        index, x, tx, T = self._customers(data)
+        index, x, tx, T, prm = self._customers(data)
         n_arr = check_counts(n, x.shape)
         t_arr = self._time_ahead(t, x.shape)
-        uniq, inv = self._unique(np.column_stack([x, T, n_arr, t_arr]))
-        alive = self._alive_pmf(uniq[:, 0], uniq[:, 1], uniq[:, 2], uniq[:, 3])[inv]
-        p = self._alive_now(x, tx, T)
+        (ux, uT, un, ut), uprm, inv = self._distinct((x, T, n_arr, t_arr), prm)
+        alive = self._alive_pmf(ux, uT, un, ut, uprm)[inv]
+        p = self._alive_now(x, tx, T, prm)
         out = p * alive + (1.0 - p) * (n_arr == 0)
         return pd.Series(out, index=index, name="probability")
 
-    def probability_of_purchases_new_customer(self, *, n, t):
+    def probability_of_purchases_new_customer(self, *, n, t, covariates=None):
         """P(X(t) = n): probability that a customer just acquired makes n repeat purchases in (0, t].
 
         Parameters
@@ -431,14 +482,20 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
             Number of repeat purchases (>= 0).
         t : float or array
             Window length in the model's time unit (>= 0), broadcast with ``n``.
+        covariates : mapping or DataFrame, optional
+            The new customer's covariate values (see
+            :meth:`expected_purchases_new_customer`); broadcast with ``n`` and ``t``.
 
         Returns
         -------
         float or ndarray
         """
         self._require_fit()
+        prm = self._new_customer_params(covariates)
+        shape = np.broadcast_shapes(*(np.shape(v) for v in prm))
         n_arr, t_arr = np.broadcast_arrays(check_counts(n), self._new_customer_time(t))
-        out = np.asarray(self._new_customer_pmf(n_arr, t_arr), dtype=float)
+        n_arr, t_arr = np.broadcast_arrays(n_arr, t_arr, np.zeros(shape))[:2]
+        out = np.asarray(self._new_customer_pmf(n_arr, t_arr, prm), dtype=float)
         return float(out) if out.ndim == 0 else out
 
     def dert(self, data, *, annual_discount_rate: float, time_unit: str | None = None) -> pd.Series:
@@ -469,8 +526,8 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
         delta = continuous_rate(annual_discount_rate, self.resolve_time_unit(time_unit))
         if not delta > 0:
             raise ValueError(f"annual_discount_rate must be > 0, got {annual_discount_rate!r}")
-        index, x, tx, T = self._customers(data)
-        return pd.Series(self._dert_continuous(x, tx, T, delta), index=index, name="dert")
+        index, x, tx, T, prm = self._customers(data)
+        return pd.Series(self._dert_continuous(x, tx, T, delta, prm), index=index, name="dert")
 
     # ----- predictions at many horizons at once ---------------------------------------------------
     @staticmethod
@@ -489,11 +546,11 @@ class ContinuousCountModel(TimeUnitMixin, OnePassModel):
         """P(alive at T) per customer times ``alive_values(x, T, ts)`` on the distinct (x, T)."""
         self._require_fit()
         ts = self._grid_times(ts)
-        index, x, tx, T = self._customers(data)
-        uniq, inv = self._unique(np.column_stack([x, T]))
-        ux, uT = uniq[:, :1], uniq[:, 1:]  # columns: broadcast against the row of times
-        values = np.asarray(alive_values(ux, uT, ts[None, :]), dtype=float)
-        return CustomerGrid(index, ts, self._alive_now(x, tx, T), values, inv)
+        index, x, tx, T, prm = self._customers(data)
+        # columns: broadcast against the row of times
+        (ux, uT), uprm, inv = self._distinct((x, T), prm, shape=(-1, 1))
+        values = np.asarray(alive_values(ux, uT, ts[None, :], uprm), dtype=float)
+        return CustomerGrid(index, ts, self._alive_now(x, tx, T, prm), values, inv)
 
     def expected_purchases_grid(self, data, *, ts) -> CustomerGrid:
         """Each customer's expected purchases in (T, T + t] for every t in ``ts``, at once.

@@ -255,6 +255,7 @@ def judge_boundary(
     *,
     bound: float,
     max_interval_ratio: float,
+    free: tuple[str, ...] = (),
 ) -> tuple[dict[str, str], str]:
     """Which parameters a fit leaves unidentified, and the note to show with them.
 
@@ -262,7 +263,9 @@ def judge_boundary(
     standard error, or its 95% interval (on the log scale) spans more than a
     factor ``max_interval_ratio``. ``known`` is the model's own reading of a
     boundary it recognises (parameters, what it means), which names the
-    parameters it concerns and replaces the generic note.
+    parameters it concerns and replaces the generic note. Parameters in
+    ``free`` (covariate coefficients, of any sign) are judged by the bound and
+    a finite standard error only: an interval around 0 has no ratio.
 
     Returns
     -------
@@ -282,7 +285,7 @@ def judge_boundary(
             flagged[name] = f"at an edge of the search (log bound {bound:g}, or a pair's limit)"
         elif not np.isfinite(s):
             flagged[name] = "no finite standard error"
-        elif not np.isfinite(r) or r > max_interval_ratio:
+        elif name not in free and (not np.isfinite(r) or r > max_interval_ratio):
             flagged[name] = f"95% interval spans more than a factor {max_interval_ratio:.0e}"
     if known is not None:
         params, meaning = known

@@ -46,6 +46,6 @@ class ModifiedBetaGeo(BetaGeo):
 
     _extra_dropout = 1
 
-    def _new_customer_purchases(self, t):
-        r, alpha, a, b = self._p()
+    def _new_customer_purchases(self, t, prm):
+        r, alpha, a, b = prm
         return b / (a + b) * bg_h(a, b + 1.0, r, np.asarray(t, dtype=float) / alpha)

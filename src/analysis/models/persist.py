@@ -124,7 +124,8 @@ def model_to_dict(model) -> dict:
         Keys ``format``, ``format_version``, ``class``, ``module``,
         ``package_version``, ``params``, ``standard_errors``, ``covariance``
         (rows in the order of ``params``), ``time_unit`` (count and contract
-        models only), ``penalizer``, ``loglik``, ``n_customers``,
+        models only), ``purchase_covariates`` and ``dropout_covariates`` (models
+        with covariates only), ``penalizer``, ``loglik``, ``n_customers``,
         ``boundary``, ``boundary_note``, ``identified_means``, ``convergence``.
         Only str, int, float, bool, None, lists and dicts: ``json.dumps``
         writes it as is, and Parquet metadata or ``DataFrame.attrs`` can hold it.
@@ -158,6 +159,9 @@ def model_to_dict(model) -> dict:
         out["covariance"] = [[_encode(v) for v in row] for row in np.asarray(cov, dtype=float)]
     if isinstance(model, TimeUnitMixin):
         out["time_unit"] = model.time_unit
+    if getattr(model, "has_covariates", False):
+        out["purchase_covariates"] = list(model.purchase_covariates)
+        out["dropout_covariates"] = list(model.dropout_covariates)
     conv = model.convergence
     out |= {
         "penalizer": float(model.penalizer),
@@ -241,14 +245,17 @@ def _rebuild(cls: type[BaseModel], d: dict):
     """The model of class ``cls`` described by ``d`` (its header checked)."""
     name = cls.__name__
     params = d.get("params")
-    if not isinstance(params, dict) or list(params) != list(cls.param_names):
-        found = list(params) if isinstance(params, dict) else params
-        raise ValueError(
-            f"{name}: 'params' must name {list(cls.param_names)} in order, got {found!r}"
-        )
     penalizer = _decode(d.get("penalizer", 0.0), f"{name}: 'penalizer'")
-    model = cls.from_params(params, penalizer=penalizer)
-    k = len(cls.param_names)
+    kwargs: dict = {"penalizer": penalizer}
+    for key in ("purchase_covariates", "dropout_covariates"):
+        if d.get(key):
+            kwargs[key] = [str(c) for c in d[key]]
+    names = cls(**kwargs).param_names
+    if not isinstance(params, dict) or list(params) != list(names):
+        found = list(params) if isinstance(params, dict) else params
+        raise ValueError(f"{name}: 'params' must name {list(names)} in order, got {found!r}")
+    model = cls.from_params(params, **kwargs)
+    k = len(names)
     cov = d.get("covariance")
     if cov is not None:
         if (
