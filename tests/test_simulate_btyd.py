@@ -130,3 +130,52 @@ def test_bad_arguments():
         )
     with pytest.raises(TypeError, match="unknown"):
         simulate_mbgnbd(10, 1.0, 1.0, 1.0, 1.0, colour="blue")
+
+
+def test_covariates_default_off_and_drawn_with_the_seed():
+    kw = dict(n_customers=2_000, r=0.5, alpha=5.0, a=0.8, b=3.0, seed=3, transactions=False)
+    plain = simulate_bgnbd(**kw)
+    off = simulate_bgnbd(**kw, purchase_coefficients=None, dropout_coefficients={})
+    pd.testing.assert_frame_equal(plain.summary, off.summary)
+    sim = simulate_bgnbd(**kw, purchase_coefficients={"binary": 1.0, "normal": 0.0})
+    assert {"binary", "normal"} <= set(sim.summary.columns)
+    assert set(np.unique(sim.summary["binary"])) == {0.0, 1.0}
+    assert sim.params["purchase:binary"] == 1.0 and sim.params["purchase:normal"] == 0.0
+    again = simulate_bgnbd(**kw, purchase_coefficients={"binary": 1.0, "normal": 0.0})
+    pd.testing.assert_frame_equal(sim.summary, again.summary)
+
+
+def test_covariates_scale_the_rates_as_the_models_say():
+    n = 40_000
+    z = pd.DataFrame({"vip": np.r_[np.zeros(n // 2), np.ones(n // 2)]})
+    kw = dict(seed=5, transactions=False, attributes=z)
+    # purchase rate x e for vip (alpha_i = alpha exp(-1)): mean lambda r / alpha_i
+    sim = simulate_paretonbd(n, 0.8, 4.0, 1.0, 10.0, purchase_coefficients={"vip": 1.0}, **kw)
+    lam = sim.truth["lambda"].to_numpy()
+    ratio = lam[n // 2 :].mean() / lam[: n // 2].mean()
+    assert ratio == pytest.approx(np.e, rel=0.05)
+    # Pareto/NBD dropout rate x 2 for vip (beta_i = beta / 2)
+    sim = simulate_paretonbd(n, 0.8, 4.0, 1.0, 10.0, dropout_coefficients={"vip": np.log(2)}, **kw)
+    mu = sim.truth["mu"].to_numpy()
+    assert mu[n // 2 :].mean() / mu[: n // 2].mean() == pytest.approx(2.0, rel=0.05)
+    # BG/NBD: a_i = a exp(g), so the mean odds a / (b - 1) of dropping out double for vip
+    sim = simulate_bgnbd(n, 0.8, 4.0, 0.5, 4.0, dropout_coefficients={"vip": np.log(2)}, **kw)
+    p = sim.truth["p"].to_numpy()
+    odds = p / (1 - p)
+    assert odds[n // 2 :].mean() / odds[: n // 2].mean() == pytest.approx(2.0, rel=0.1)
+    assert (sim.summary["vip"].to_numpy() == z["vip"].to_numpy()).all()
+
+
+def test_covariate_arguments_are_checked():
+    with pytest.raises(ValueError, match="need their values"):
+        simulate_bgnbd(100, 0.5, 5.0, 0.8, 3.0, purchase_coefficients={"age": 0.1})
+    with pytest.raises(ValueError, match="one per customer"):
+        simulate_bgnbd(
+            100,
+            0.5,
+            5.0,
+            0.8,
+            3.0,
+            purchase_coefficients={"age": 0.1},
+            attributes=pd.DataFrame({"age": [1.0, 2.0]}),
+        )

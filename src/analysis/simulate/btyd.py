@@ -14,6 +14,15 @@ vectorised over customers and purchases (a million customers take seconds):
 * their times are order statistics of uniforms, drawn already sorted as
   normalised partial sums of exponentials, so no sort is needed.
 
+Covariates (``purchase_coefficients``, ``dropout_coefficients``: mappings
+column -> coefficient) take the models' form (:mod:`analysis.models.covariates`):
+alpha_i = alpha exp(-g_p' z_i); for the BG/NBD and MBG/NBD a_i = a exp(g_d' z_i),
+for the Pareto/NBD beta_i = beta exp(-g_d' z_i). The values z come from
+``attributes`` (a frame, one row per customer in order) or, without it, are
+drawn from the simulation's generator: ``binary`` ~ Bernoulli(0.5) and
+``normal`` ~ N(0, 1). They are added to the summary as columns, and the
+coefficients to ``params`` as ``purchase:<col>`` and ``dropout:<col>``.
+
 The summary holds the exact continuous-time ``frequency``, ``recency``, ``T``
 and ``monetary_value`` (so parameter recovery is not blurred by rounding
 times to days); the transaction log holds dates, optionally floored to days
@@ -179,6 +188,45 @@ def _setup(n_customers, process: dict, kwargs: dict):
     return opts, rng, spend, window, params
 
 
+def _covariates(opts, n: int, rng, params: dict):
+    """Covariate values (a frame, possibly without columns), exp(g_p' z) and exp(g_d' z) per customer."""
+    coefs = {
+        "purchase": dict(opts["purchase_coefficients"] or {}),
+        "dropout": dict(opts["dropout_coefficients"] or {}),
+    }
+    cols = list(dict.fromkeys([*coefs["purchase"], *coefs["dropout"]]))
+    attributes = opts["attributes"]
+    if attributes is None:
+        unknown = set(cols) - {"binary", "normal"}
+        if unknown:
+            raise ValueError(
+                f"covariates {sorted(unknown)} need their values: pass attributes= (a frame "
+                "with one row per customer); without it only 'binary' and 'normal' are drawn"
+            )
+        drawn = {"binary": lambda: rng.integers(0, 2, n).astype(float), "normal": None}
+        drawn["normal"] = lambda: rng.standard_normal(n)
+        z = pd.DataFrame({c: drawn[c]() for c in sorted(cols)}, index=range(n))[cols]
+    else:
+        z = pd.DataFrame(attributes).reset_index(drop=True)
+        if len(z) != n or set(cols) - set(z.columns):
+            raise ValueError(
+                f"attributes must have {n} rows (one per customer) and the columns {cols}; got "
+                f"{len(z)} rows and {list(z.columns)}"
+            )
+        z = z[cols].astype(float)
+    factors = {}
+    for process in ("purchase", "dropout"):
+        lin = np.zeros(n)
+        for col, g in coefs[process].items():
+            g = float(g)
+            if not np.isfinite(g):
+                raise ValueError(f"{process} coefficient of {col!r} must be finite, got {g!r}")
+            lin += g * z[col].to_numpy()
+            params[f"{process}:{col}"] = g
+        factors[process] = np.exp(lin)
+    return z, factors["purchase"], factors["dropout"]
+
+
 def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
     opts, rng, spend, window, params = _setup(
         n_customers, {"r": r, "alpha": alpha, "a": a, "b": b}, kwargs
@@ -186,8 +234,10 @@ def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
     r, alpha, a, b = (params[k] for k in ("r", "alpha", "a", "b"))
     start, birth, T, H, unit = window
     n = T.size
-    lam = rng.gamma(r, 1.0 / alpha, size=n)
-    p = rng.beta(a, b, size=n)
+    z, up, down = _covariates(opts, n, rng, params)
+    # purchase: alpha_i = alpha exp(-g_p' z) (up = exp(g_p' z)); dropout: a_i = a exp(g_d' z)
+    lam = rng.gamma(r, 1.0 / (alpha / up), size=n)
+    p = rng.beta(a * down, b, size=n)
     W = T + H
     N = rng.poisson(lam * W)
     # K: index of the purchase after which she drops out (BG/NBD: 1, 2, ...; MBG/NBD: 0, 1, ...)
@@ -197,6 +247,8 @@ def _simulate_bg(n_customers, r, alpha, a, b, extra_dropout, kwargs):
     made = np.minimum(N, K).astype(np.int64)
     cust, times = _sorted_times(rng, made, W, N + 1 - made)
     summary, truth, log = _assemble(rng, cust, times, window, spend, opts)
+    for col in z.columns:
+        summary[col] = z[col].to_numpy()
     truth["lambda"] = lam
     truth["p"] = p
     x = summary["frequency"].to_numpy()
@@ -217,6 +269,9 @@ _DEFAULTS = dict(
     floor_dates=True,
     transactions=True,
     seed=None,
+    purchase_coefficients=None,
+    dropout_coefficients=None,
+    attributes=None,
 )
 
 _COMMON_DOC = """
@@ -239,6 +294,11 @@ _COMMON_DOC = """
         Build the transaction log (False skips it when only the summary is needed).
     seed : int, optional
         Seed of ``np.random.default_rng``.
+    purchase_coefficients, dropout_coefficients : mapping, optional
+        Covariate column -> coefficient, in the models' form (module docstring).
+    attributes : DataFrame, optional
+        The covariates' values, one row per customer (in order); without it
+        ``binary`` (0/1) and ``normal`` (N(0, 1)) are drawn.
 
     Returns
     -------
@@ -288,14 +348,18 @@ def simulate_paretonbd(
     r, alpha, s, beta = (params[k] for k in ("r", "alpha", "s", "beta"))
     start, birth, T, H, unit = window
     n = T.size
-    lam = rng.gamma(r, 1.0 / alpha, size=n)
-    mu = rng.gamma(s, 1.0 / beta, size=n)
+    z, up, faster = _covariates(opts, n, rng, params)
+    # alpha_i = alpha exp(-g_p' z), beta_i = beta exp(-g_d' z): rates x exp(g' z)
+    lam = rng.gamma(r, 1.0 / (alpha / up), size=n)
+    mu = rng.gamma(s, 1.0 / (beta / faster), size=n)
     with np.errstate(divide="ignore"):
         tau = rng.standard_exponential(n) / mu
     active = np.minimum(tau, T + H)
     made = rng.poisson(lam * active)
     cust, times = _sorted_times(rng, made, active, np.ones(n))
     summary, truth, log = _assemble(rng, cust, times, window, spend, opts)
+    for col in z.columns:
+        summary[col] = z[col].to_numpy()
     truth["lambda"] = lam
     truth["mu"] = mu
     truth["alive"] = tau > T
