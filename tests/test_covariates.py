@@ -253,3 +253,16 @@ def test_clv_with_a_covariate_model(summary):
     value = customer_lifetime_value(model, spend, summary, horizon_years=1.0, time_unit="W")
     assert np.all(np.isfinite(value["clv"])) and len(value) == len(summary)
     assert GammaGamma is not None
+
+
+def test_parameter_draws_keep_the_coefficients_sign(summary):
+    from analysis.models.uncertainty import draw_models, parameter_draws
+
+    model = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+    draws = parameter_draws(model, n_draws=2_000, seed=0)
+    assert list(draws.columns) == list(model.params.index)
+    assert (draws[["r", "alpha", "a", "b"]] > 0).all().all()
+    assert draws["purchase:z"].std() == pytest.approx(model.standard_errors["purchase:z"], rel=0.1)
+    assert (draws["purchase:z"] < 0).any() and (draws["purchase:z"] > 0).any()
+    twin = draw_models(model, n_draws=1, seed=0)[0]
+    assert np.all(np.isfinite(twin.p_alive(summary)))
