@@ -19,20 +19,49 @@ with frequency 0 carries no spend information under the model; rather than
 dropping such rows silently, :meth:`GammaGamma.fit` raises and names them:
 filter with ``data[data["frequency"] > 0]``. :meth:`GammaGamma.expected_spend`
 accepts every customer (frequency 0 gets the population mean).
+
+Covariates (``GammaGamma(spend_covariates=["channel"])``): the scale of the
+customers' rates becomes per customer, gamma_i = gamma * exp(d' z_i), with
+z_i her values of the named columns, which ride in the fitted frame. Her
+transaction values are then distributed as the plain model's times
+exp(d' z_i), so her expected spend per transaction p gamma_i / (q - 1) is the
+plain model's times exp(d' z_i): exp(d_k) is a spend ratio ("channel 1 spends
+1.2 times as much per purchase"), while p and q (the spread of a purchase
+around her mean and of the means between customers) stay common. The sign is
+the opposite of the count models' alpha_i = alpha * exp(-g' z): there a larger
+scale means a lower rate; here a larger scale gamma_i means a lower nu_i, i.e.
+a higher spend. Why the scale: it is the one parameter that moves the level of
+spend and nothing else (a customer's spend divided by exp(d' z_i) follows the
+plain model), as alpha_i does for the count models in CLVTools and
+pymc-marketing. Neither library ships a spend model with covariates
+(CLVTools' ``spending()`` refuses them; pymc-marketing issue 1059 asks for
+them). The coefficients are ``params["spend:<column>"]``;
+:meth:`GammaGamma.spend_ratios` gives exp(d) with 95% intervals. With every
+d = 0 the likelihood, its gradient and the predictions are the plain model's.
+See docs/covariates_spend.md.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import numpy as np
 import pandas as pd
+from scipy import stats
 from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
 from .base import OnePassModel, as_frame
-from .coordinates import KAPPA_MIN, LOG_BOUND, MEAN_BOUND
+from .coordinates import COEF_BOUND, KAPPA_MIN, LOG_BOUND, MEAN_BOUND
+from .covariates import covariate_matrix
 from .degenerate import spend_data_degenerate
 
-__all__ = ["GammaGamma"]
+__all__ = ["SPEND_PREFIX", "GammaGamma"]
+
+#: the prefix of a spend coefficient's name in ``params``: ``spend:channel``
+SPEND_PREFIX = "spend:"
+#: columns a spend covariate may not be called (the model's own columns)
+_RESERVED = ("frequency", "monetary_value", "weight")
 
 
 class GammaGamma(OnePassModel):
@@ -43,12 +72,43 @@ class GammaGamma(OnePassModel):
     >>> repeat = summary[summary["frequency"] > 0]          # doctest: +SKIP
     >>> gg = GammaGamma().fit(repeat)                        # doctest: +SKIP
     >>> gg.expected_spend(summary)                           # doctest: +SKIP
+    >>> GammaGamma(spend_covariates=["channel"]).fit(repeat)  # doctest: +SKIP
     """
 
     param_names = ("p", "q", "gamma")
     required_columns = ("frequency", "monetary_value")
     integer_columns = ("frequency",)
     default_start = (1.0, 1.0, 1.0)
+
+    def __init__(self, penalizer: float = 0.0, spend_covariates=None):
+        """Create an unfitted model.
+
+        Parameters
+        ----------
+        penalizer : float
+            L2 penalty on the parameters (0 = maximum likelihood).
+        spend_covariates : list of str, optional
+            Columns of the fitted frame whose coefficients d scale each
+            customer's spend: gamma_i = gamma * exp(d' z_i). Numeric (0/1 flags,
+            counts or standardised values); a coefficient is ``spend:<column>``.
+        """
+        super().__init__(penalizer=penalizer)
+        cols = [] if spend_covariates is None else spend_covariates
+        if isinstance(cols, str):
+            cols = [cols]
+        cols = [str(c) for c in cols]
+        clash = [c for c in cols if c in _RESERVED or c.startswith("_") or not c]
+        if clash or len(set(cols)) != len(cols):
+            raise ValueError(
+                f"spend_covariates must be distinct columns other than {list(_RESERVED)} and "
+                f"not starting with _; got {cols}"
+            )
+        self.spend_covariates: tuple[str, ...] = tuple(cols)
+        if cols:
+            coefs = tuple(SPEND_PREFIX + c for c in cols)
+            self.param_names = type(self).param_names + coefs
+            self.free_params = coefs
+            self.default_start = type(self).default_start + (0.0,) * len(cols)
 
     # ----- the optimiser's coordinates (see analysis.models.coordinates) -------------------------
     # Two ridges: no spread of a customer's spend around her own mean (p -> infinity and
@@ -58,18 +118,23 @@ class GammaGamma(OnePassModel):
     _A = np.array([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [1.0, -1.0, 1.0]])
     _A_INV = np.linalg.inv(_A)
 
+    # The coefficients d (after the three) are searched as they are, within +-COEF_BOUND.
     def _to_z(self, log_params):
-        return self._A @ np.asarray(log_params, dtype=float)
+        u = np.asarray(log_params, dtype=float)
+        return np.concatenate([self._A @ u[:3], u[3:]])
 
     def _from_z(self, z):
-        return self._A_INV @ np.asarray(z, dtype=float)
+        z = np.asarray(z, dtype=float)
+        return np.concatenate([self._A_INV @ z[:3], z[3:]])
 
     def _grad_z(self, z, grad_log):
-        return self._A_INV.T @ np.asarray(grad_log, dtype=float)
+        g = np.asarray(grad_log, dtype=float)
+        return np.concatenate([self._A_INV.T @ g[:3], g[3:]])
 
     def _z_bounds(self):
         low = float(np.log(KAPPA_MIN))
-        return [(low, LOG_BOUND), (low, LOG_BOUND), (-MEAN_BOUND, MEAN_BOUND)]
+        coefs = [(-COEF_BOUND, COEF_BOUND)] * len(self.spend_covariates)
+        return [(low, LOG_BOUND), (low, LOG_BOUND), (-MEAN_BOUND, MEAN_BOUND), *coefs]
 
     def _z_at_bound(self, z):
         bounds = self._z_bounds()
@@ -81,12 +146,16 @@ class GammaGamma(OnePassModel):
                 names |= set(involved)
                 if k < 2 and z[k] <= lo + 1e-9:
                     edges.append((k, "low"))
+        for k in range(3, len(z)):
+            lo, hi = bounds[k]
+            if z[k] <= lo + 1e-9 or z[k] >= hi - 1e-9:
+                names.add(self.param_names[k])
         return tuple(n for n in self.param_names if n in names), tuple(edges)
 
     def _ridge_explanation(self, edges):
         if not edges:
             return None
-        p, q, g = (float(self.params[k]) for k in self.param_names)
+        p, q, g = (float(self.params[k]) for k in ("p", "q", "gamma"))
         names: list[str] = []
         parts = []
         self._edge_means = {}
@@ -135,20 +204,55 @@ class GammaGamma(OnePassModel):
                 "(analysis.validate returns= policy) or remove these customers."
             )
 
+    # ----- covariates ------------------------------------------------------------------------
+    def _spend_matrix(self, frame: pd.DataFrame, fit: bool = False) -> np.ndarray:
+        """The spend covariates of ``frame``, (customers, covariates), checked."""
+        return covariate_matrix(frame, list(self.spend_covariates), type(self).__name__, fit=fit)
+
+    def _check_covariates(self, frame: pd.DataFrame) -> list[str]:
+        # checked here (a constant column refused); the base compresses them with the spends
+        if not self.spend_covariates:
+            return []
+        self._coef_spread = self._spend_matrix(frame, fit=True).std(axis=0)
+        return list(self.spend_covariates)
+
+    def _coef_steps(self) -> np.ndarray:
+        # the Hessian's step per coefficient: 1e-4 per unit of the covariate's spread
+        spread = getattr(self, "_coef_spread", None)
+        if spread is None or len(spread) != len(self.spend_covariates):
+            return super()._coef_steps()
+        return 1e-4 / np.maximum(spread, 1e-12)
+
     def _degenerate_data(self, arrays):
         return spend_data_degenerate(arrays["monetary_value"], arrays["weight"])
 
     def _start(self, initial_params, arrays):
+        k = len(self.spend_covariates)
         if initial_params is not None:
-            return super()._start(initial_params, arrays)
+            if not k:
+                return super()._start(initial_params, arrays)
+            names = self.param_names
+            if isinstance(initial_params, Mapping):
+                values = [
+                    initial_params.get(n, 0.0 if i >= 3 else None) for i, n in enumerate(names)
+                ]
+            else:
+                values = list(initial_params)
+            start = np.asarray([np.nan if v is None else v for v in values], dtype=float)
+            if start.shape != (len(names),) or not np.all(start[:3] > 0):
+                raise ValueError(
+                    f"initial_params must give positive p, q, gamma and a number for each of "
+                    f"{names[3:]}, got {initial_params!r}"
+                )
+            return start
         # Method-of-moments start: mean spend m ~ p gamma / (q - 1); a moderate q
         # and a p from the within-customer coefficient of variation keep the first
-        # steps in a region where the likelihood is well behaved.
+        # steps in a region where the likelihood is well behaved. Coefficients start at 0.
         w = arrays["weight"]
         z = arrays["monetary_value"]
         m = float(np.average(z, weights=w))
         p, q = 2.0, 3.0
-        return np.array([p, q, m * (q - 1) / p])
+        return np.array([p, q, m * (q - 1) / p] + [0.0] * k)
 
     def _precompute(self, arrays):
         # the parameter-free parts of each row, once per fit
@@ -159,6 +263,9 @@ class GammaGamma(OnePassModel):
         arrays["_log_x"] = np.log(x)
         arrays["_log_z"] = np.log(z)
         arrays["_xz"] = x * z
+        if self.spend_covariates:
+            cols = [np.asarray(arrays[c], dtype=float) for c in self.spend_covariates]
+            arrays["_covariates"] = np.column_stack(cols)
         return arrays
 
     def _pieces(self, params, arrays):
@@ -166,54 +273,111 @@ class GammaGamma(OnePassModel):
 
         The optimiser asks for value and gradient at the same point; the
         Gamma functions depend on the data only through x, so they are
-        evaluated on its distinct values (a few dozen).
+        evaluated on its distinct values (a few dozen). With covariates the
+        scale is gamma_i = gamma exp(eta_i), eta_i = d' z_i, and
+        d ll / d d_k = (q x z-bar - p x gamma_i) / (gamma_i + x z-bar) z_ik.
         """
-        p, q, g = (float(v) for v in params)
+        params = np.asarray(params, dtype=float)
+        p, q, g = (float(v) for v in params[:3])
         x, xi, ux = arrays["frequency"], arrays["_x_index"], arrays["_x_unique"]
         lx, lz, xz = arrays["_log_x"], arrays["_log_z"], arrays["_xz"]
+        k = params.size - 3
+        if k:
+            cov = arrays["_covariates"]
+            eta = cov @ params[3:]
+            ratio = np.exp(eta)
+            gi = g * ratio
+            log_g = np.log(g) + eta
+        else:
+            gi, log_g = g, np.log(g)
         pu = p * ux
         const_x = gammaln(pu + q) - gammaln(pu) - gammaln(q)
         psi_all = digamma(pu + q)
         px = p * x
-        log_gxz = np.log(g + xz)
-        ll = const_x[xi] + q * np.log(g) + (px - 1) * lz + px * lx - (px + q) * log_gxz
+        log_gxz = np.log(gi + xz)
+        ll = const_x[xi] + q * log_g + (px - 1) * lz + px * lx - (px + q) * log_gxz
         # rows x parameters, column-major: each parameter's column contiguous for the weighted sum
-        grad = np.empty((3, x.shape[0]))
+        grad = np.empty((3 + k, x.shape[0]))
         grad[0] = x * ((psi_all - digamma(pu))[xi] + lz + lx - log_gxz)
-        grad[1] = (psi_all - digamma(q))[xi] + np.log(g) - log_gxz
-        grad[2] = q / g - (px + q) / (g + xz)
+        grad[1] = (psi_all - digamma(q))[xi] + log_g - log_gxz
+        grad[2] = q / gi - (px + q) / (gi + xz)
+        if k:
+            grad[2] *= ratio  # d gamma_i / d gamma
+            # d ll / d eta = gamma_i d ll / d gamma_i, written without the cancellation
+            d_eta = (q * xz - px * gi) / (gi + xz)
+            grad[3:] = d_eta * cov.T
         return ll, grad.T
 
     # ----- predictions -----------------------------------------------------------------------
     @property
     def population_mean_spend(self) -> float:
-        """Mean spend per transaction of a new customer, p gamma / (q - 1) (infinite when q <= 1)."""
-        p, q, g = self._p()
+        """Mean spend per transaction of a new customer, p gamma / (q - 1) (infinite when q <= 1).
+
+        With covariates, of a customer whose covariates are all 0; multiply by
+        exp(d' z) for others (:meth:`spend_ratios`).
+        """
+        p, q, g = self._p()[:3]
         return float(p * g / (q - 1)) if q > 1 else float("inf")
+
+    def spend_ratios(self, level: float = 0.95) -> pd.DataFrame:
+        """The spend ratio exp(d) of each covariate with its Wald interval exp(d +- z se).
+
+        Parameters
+        ----------
+        level : float
+            Coverage of the interval.
+
+        Returns
+        -------
+        DataFrame
+            Index the covariate columns; ``coefficient``, ``std_error``,
+            ``spend_ratio``, ``lower``, ``upper``: a customer with one unit more
+            of the covariate spends ``spend_ratio`` times as much per purchase.
+        """
+        self._require_fit()
+        names = [SPEND_PREFIX + c for c in self.spend_covariates]
+        d = self.params[names].to_numpy(dtype=float)
+        se = self.standard_errors[names].to_numpy(dtype=float)
+        zq = stats.norm.ppf(0.5 + level / 2)
+        return pd.DataFrame(
+            {
+                "coefficient": d,
+                "std_error": se,
+                "spend_ratio": np.exp(d),
+                "lower": np.exp(d - zq * se),
+                "upper": np.exp(d + zq * se),
+            },
+            index=pd.Index(list(self.spend_covariates), name="covariate"),
+        )
 
     def expected_spend(self, data) -> pd.Series:
         """Conditional expected mean spend per transaction of each customer.
 
-        E[Z | x, z-bar] = (gamma + x z-bar) p / (p x + q - 1): a weighted average
-        of the population mean p gamma / (q - 1) and the customer's own mean
+        E[Z | x, z-bar] = (gamma_i + x z-bar) p / (p x + q - 1): a weighted
+        average of her population mean p gamma_i / (q - 1) and her own mean
         z-bar, the weight on z-bar growing with the number of transactions x.
-        A customer with frequency 0 gets the population mean.
+        A customer with frequency 0 gets her population mean. gamma_i is
+        gamma, or gamma exp(d' z_i) with covariates (read from ``data``).
 
         Parameters
         ----------
         data : DataFrame
-            ``frequency`` and ``monetary_value`` (any customers, including frequency 0).
+            ``frequency`` and ``monetary_value`` (any customers, including
+            frequency 0), and the spend covariate columns.
 
         Returns
         -------
         Series
             Expected spend per transaction, indexed like ``data``.
         """
-        p, q, g = self._p()
+        params = self._p()
+        p, q, g = params[:3]
         frame = as_frame(data)
         missing = [c for c in ("frequency", "monetary_value") if c not in frame.columns]
         if missing:
             raise DataValidationError(f"expected_spend needs column(s) {missing}")
+        if self.spend_covariates:
+            g = g * np.exp(self._spend_matrix(frame) @ params[3:])
         x = frame["frequency"].to_numpy(dtype=float)
         z = frame["monetary_value"].to_numpy(dtype=float)
         if np.any(x < 0) or not np.all(np.isfinite(z)):
