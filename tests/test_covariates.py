@@ -266,3 +266,17 @@ def test_parameter_draws_keep_the_coefficients_sign(summary):
     assert (draws["purchase:z"] < 0).any() and (draws["purchase:z"] > 0).any()
     twin = draw_models(model, n_draws=1, seed=0)[0]
     assert np.all(np.isfinite(twin.p_alive(summary)))
+
+
+def test_period_transactions_with_covariates(summary):
+    from analysis.models import period_transactions
+
+    plain = BetaGeo().fit(summary[COLS])
+    zero = BetaGeo.from_params(
+        {**plain.params, "purchase:z": 0.0}, purchase_covariates=["z"], time_unit="W"
+    )
+    table = period_transactions({"plain": plain, "zero": zero}, summary)
+    assert np.allclose(table["zero"], table["plain"], rtol=1e-10)
+    full = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+    table = period_transactions(full, summary)
+    assert table["predicted"].sum() == pytest.approx(len(summary))

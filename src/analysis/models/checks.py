@@ -28,6 +28,7 @@ from scipy.stats import chi2
 
 from ..units import unit_days
 from ..validate import DataValidationError
+from .rows import unique_rows
 from .uncertainty import DEFAULT_DRAWS, draw_models
 from .validation import tracking_table
 
@@ -118,12 +119,38 @@ def period_transactions(
     w_by_T = np.bincount(inv, weights=w, minlength=uT.size)
     n = np.arange(max_frequency)[:, None]
     for name, model in models.items():
-        p = np.asarray(model.probability_of_purchases_new_customer(n=n, t=uT[None, :]))
-        closed = p.reshape(max_frequency, uT.size) @ w_by_T
+        if getattr(model, "has_covariates", False):
+            closed = _closed_with_covariates(model, calibration, T, w, n)
+        else:
+            p = np.asarray(model.probability_of_purchases_new_customer(n=n, t=uT[None, :]))
+            closed = p.reshape(max_frequency, uT.size) @ w_by_T
         out[str(name)] = np.r_[closed, customers - closed.sum()]
     if np.all(np.mod(out["actual"], 1) == 0):
         out["actual"] = out["actual"].astype(np.int64)
     return out
+
+
+def _closed_with_covariates(model, calibration, T, w, n) -> np.ndarray:
+    """Expected customers at each frequency in ``n`` of a model with covariates.
+
+    Each customer has her own distribution: the rows are grouped by (T,
+    covariates) and each group's profile weighs its customers.
+    """
+    cols = list(model.covariate_columns)
+    missing = [c for c in cols if c not in calibration.columns]
+    if missing:
+        raise DataValidationError(
+            f"period_transactions: the model's covariate(s) {missing} are not columns of the "
+            "calibration summary"
+        )
+    z = calibration[cols].apply(pd.to_numeric, errors="coerce").to_numpy(dtype=float)
+    uniq, _, inv = unique_rows(np.column_stack([T, z]), return_inverse=True)
+    weight = np.bincount(inv, weights=w, minlength=uniq.shape[0])
+    profiles = pd.DataFrame(uniq[:, 1:], columns=cols)
+    p = np.asarray(
+        model.probability_of_purchases_new_customer(n=n, t=uniq[None, :, 0], covariates=profiles)
+    )
+    return p.reshape(n.shape[0], uniq.shape[0]) @ weight
 
 
 def period_chi_square(table: pd.DataFrame, n_params=4) -> pd.DataFrame:
