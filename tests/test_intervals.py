@@ -15,7 +15,9 @@ import pytest
 
 from analysis import rfm
 from analysis.clv import customer_intervals, customer_lifetime_value, total_intervals
+from analysis.clv.intervals import _row_quantiles
 from analysis.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from analysis.models.uncertainty import ParetoNBDDraws, draw_models
 from analysis.simulate import simulate_bgnbd, simulate_paretonbd
 from analysis.units import units_per_year
 
@@ -296,3 +298,57 @@ def test_spend_draws_past_an_infinite_mean_are_left_out(summary):
     out = customer_intervals(count, spend, summary, spend_model=gg, n_draws=100, **SETTINGS)
     assert np.isfinite(out[["clv_low", "clv_high"]].to_numpy()).all()
     assert (out["clv_low"] <= out["clv"]).all() and (out["clv"] <= out["clv_high"]).all()
+
+
+# ----- the fast evaluation of the draws (issue 21) ----------------------------------------------
+def test_pareto_nbd_draws_equal_the_models_predictions_at_each_draw(summary, fits):
+    """P(alive) and the alive purchases of ParetoNBDDraws (all draws at once, no gradient) are
+    the model's own at each drawn parameter vector, to 1e-12, on every distinct CDNOW row."""
+    model = fits[0]["ParetoNBD"]
+    cols = ["frequency", "recency", "T"]
+    rows = summary[cols].drop_duplicates().reset_index(drop=True)
+    twins = draw_models(model, 6, seed=3)
+    params = np.array([t.params.to_numpy() for t in twins])
+    x, tx, t_end = (rows[c].to_numpy(dtype=float) for c in cols)
+    draws = ParetoNBDDraws(params, x, tx, t_end)
+    p_alive = draws.p_alive()
+    assert p_alive.shape == (len(rows), len(twins))
+    ts = np.array([4.0, 52.0, 156.0])
+    for j, twin in enumerate(twins):
+        np.testing.assert_allclose(p_alive[:, j], twin.p_alive(rows), rtol=1e-12, atol=0)
+        grid = twin.expected_purchases_grid(rows, ts=ts)
+        x_t = draws.x_t
+        alive = draws.alive_purchases(j, x_t[:, :1], x_t[:, 1:], ts[None, :])
+        np.testing.assert_allclose(
+            grid.scale[:, None] * alive[draws.xt_index], grid.to_frame(), rtol=1e-12, atol=0
+        )
+    # the blocks are the whole, row for row
+    np.testing.assert_array_equal(draws.p_alive(slice(100, 200)), p_alive[100:200])
+
+
+def test_pareto_nbd_draws_where_alpha_is_above_beta_and_j_needs_quadrature():
+    """The other branch of F (alpha >= beta) and u beyond the series' 0.9 (quadrature)."""
+    model = ParetoNBD.from_params({"r": 0.6, "alpha": 400.0, "s": 0.7, "beta": 2.0}, time_unit="W")
+    rows = pd.DataFrame(
+        {
+            "frequency": [0, 1, 3, 12, 2, 0],
+            "recency": [0, 0.5, 2.0, 30.0, 1.0, 0],
+            "T": [1, 1, 5, 40, 60, 3],
+        },
+        dtype=float,
+    )
+    params = np.array([[0.6, 400.0, 0.7, 2.0], [0.5, 3.0, 0.9, 1.0]])
+    draws = ParetoNBDDraws(params, *(rows[c].to_numpy() for c in ("frequency", "recency", "T")))
+    for j, p in enumerate(params):
+        twin = ParetoNBD.from_params(dict(zip(model.param_names, p, strict=True)), time_unit="W")
+        np.testing.assert_allclose(draws.p_alive()[:, j], twin.p_alive(rows), rtol=1e-12)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 40, 200])
+@pytest.mark.parametrize("level", [0.5, 0.8, 0.9, 0.99])
+def test_row_quantiles_are_numpys_weibull_quantiles(n, level):
+    draws = np.random.default_rng(n).lognormal(size=(50, n))
+    want = np.quantile(draws, [(1 - level) / 2, (1 + level) / 2], axis=1, method="weibull")
+    low, high = _row_quantiles(draws.copy(), level)
+    np.testing.assert_array_equal(low, want[0])
+    np.testing.assert_array_equal(high, want[1])

@@ -143,6 +143,8 @@ def _holdout_errors(calibration, names, time_unit=None) -> tuple[dict[str, float
     """Each named model fitted on the calibration summary: mean absolute holdout error."""
     t = _holdout_length(calibration)
     actual = calibration["frequency_holdout"].to_numpy(dtype=float)
+    # a compressed calibration summary (distinct rows with their number of customers)
+    weight = calibration["weight"].to_numpy(dtype=float) if "weight" in calibration else None
     errors, reasons = {}, {}
     for name in names:
         try:
@@ -151,7 +153,7 @@ def _holdout_errors(calibration, names, time_unit=None) -> tuple[dict[str, float
             reasons[name] = str(err).strip().rstrip(".")
             continue
         predicted = np.asarray(fitted.expected_purchases(calibration, t=t), dtype=float)
-        errors[name] = float(np.mean(np.abs(predicted - actual)))
+        errors[name] = float(np.average(np.abs(predicted - actual), weights=weight))
     return errors, reasons
 
 

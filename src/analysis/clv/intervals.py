@@ -37,9 +37,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from ..models.pareto_nbd import ParetoNBD
 from ..models.protocol import SpendModel
 from ..models.rows import unique_rows
-from ..models.uncertainty import DEFAULT_DRAWS, draw_models
+from ..models.uncertainty import DEFAULT_DRAWS, ParetoNBDDraws, draw_models
+from ..units import continuous_rate, units_per_year
 from .model import customer_lifetime_value
 
 __all__ = ["DRAW_STEPS_PER_YEAR", "INTERVAL_LEVEL", "customer_intervals", "total_intervals"]
@@ -51,6 +53,8 @@ INTERVAL_LEVEL: float = 0.9
 DRAW_STEPS_PER_YEAR: int = 4
 #: customers whose CLV draws are held in memory at once (draws x chunk floats)
 _CHUNK: int = 20_000
+#: distinct count rows whose P(alive) and purchase draws are held at once (rows x draws floats)
+_BLOCK: int = 10_000
 
 _COUNT_COLUMNS = ("frequency", "recency", "T")
 _SPEND_COLUMNS = ("frequency", "monetary_value")
@@ -87,14 +91,27 @@ def _seeds(seed: int) -> tuple[int, int]:
 class _Draws:
     """The point values and the draws of one set of models on one summary.
 
-    Per draw, the count model's predictions are held on the distinct rows of
-    its data (``p_alive``, ``purchases`` over the horizon, ``discounted``
-    purchases) and the spend per purchase on the distinct (frequency,
-    monetary_value) rows; ``row`` and ``spend_row`` map customers to them.
+    Per draw, the count model's discounted purchases are held on the
+    distinct rows of its data (``discounted``: rows x draws) and the spend
+    per purchase on the distinct (frequency, monetary_value) rows (``spend``:
+    rows x draws); ``row`` and ``spend_row`` map customers to them. With a
+    ``level``, the bounds of P(alive) and of the horizon's purchases on the
+    distinct rows are taken a block of rows at a time as the draws are made
+    (``p_alive_bounds``, ``purchases_bounds``), so those draws are never
+    held whole.
     """
 
     def __init__(
-        self, count_model, spend, summary, spend_model, settings, n_draws, seed, points=None
+        self,
+        count_model,
+        spend,
+        summary,
+        spend_model,
+        settings,
+        n_draws,
+        seed,
+        points=None,
+        level=None,
     ):
         if not isinstance(summary, pd.DataFrame):
             raise TypeError(f"summary must be a DataFrame, got {type(summary).__name__}")
@@ -118,15 +135,15 @@ class _Draws:
         self.point_clv = np.asarray(points["clv"], dtype=float)
         self.point_spend = np.asarray(points["expected_spend"], dtype=float)
         count_seed, spend_seed = _seeds(seed)
-        # the spend is checked now and drawn when the CLV needs it (after the count model's
-        # P(alive) and purchase draws have been reduced to quantiles and dropped: at a million
-        # customers each set of draws is hundreds of MB)
+        # the spend is checked now and drawn when the CLV needs it (at a million customers
+        # each set of draws is hundreds of MB)
         self._spend_rows(spend_model, summary)
         self._spend_draws = (spend_model, int(n_draws), spend_seed)
-        self._draw_counts(count_model, summary, settings, int(n_draws), count_seed)
+        self._draw_counts(count_model, summary, settings, int(n_draws), count_seed, level)
 
-    def _draw_counts(self, count_model, summary, settings, n, seed):
+    def _draw_counts(self, count_model, summary, settings, n, seed, level):
         columns = list(getattr(count_model, "required_columns", _COUNT_COLUMNS))
+        columns += [c for c in getattr(count_model, "covariate_columns", ()) if c not in columns]
         uniq, _, self.row = unique_rows(summary[columns].to_numpy(dtype=float), True)
         rows = pd.DataFrame(uniq, columns=columns)
         # The draws discount on a coarser grid (the grid is a draw's cost) and are rescaled
@@ -140,21 +157,31 @@ class _Draws:
         at_coarse = at_coarse["discounted_purchases"].to_numpy()
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(at_coarse > 0, at_fine.to_numpy() / at_coarse, 1.0)
-        self.p_alive = np.empty((n, len(rows)))
-        self.purchases = np.empty((n, len(rows)))
-        self.discounted = np.empty((n, len(rows)))
-        for j, twin in enumerate(_released(draw_models(count_model, n, seed))):
-            drawn = customer_lifetime_value(twin, 1.0, rows, **coarse)
-            self.p_alive[j] = twin.p_alive(rows).to_numpy(dtype=float)
-            self.purchases[j] = drawn["expected_purchases"].to_numpy()
-            self.discounted[j] = drawn["discounted_purchases"].to_numpy() * ratio
+        twins = draw_models(count_model, n, seed)
+        if count_model.discrete_time:
+            blocks = _discrete_draws(twins, rows, coarse)
+        else:
+            blocks = _continuous_draws(count_model, twins, rows, coarse)
+        del twins
+        self.discounted = np.empty((len(rows), n))
+        if level is not None:
+            self.p_alive_bounds = (np.empty(len(rows)), np.empty(len(rows)))
+            self.purchases_bounds = (np.empty(len(rows)), np.empty(len(rows)))
+        for sl, p_alive, purchases, discounted in blocks:
+            np.multiply(discounted, ratio[sl, None], out=self.discounted[sl])
+            if level is not None:
+                for bounds, draws in (
+                    (self.p_alive_bounds, p_alive),
+                    (self.purchases_bounds, purchases),
+                ):
+                    bounds[0][sl], bounds[1][sl] = _row_quantiles(draws, level)
 
     def _spend_rows(self, spend_model, summary):
         """The distinct spend rows and each customer's (a known spend: held as it is)."""
         if spend_model is None:
             # a known spend: the same in every draw, held once per distinct value
             uniq, _, self.spend_row = unique_rows(self.point_spend[:, None], True)
-            self.spend = uniq.T
+            self.spend = uniq
             return
         cols = list(_SPEND_COLUMNS)
         uniq, _, self.spend_row = unique_rows(summary[cols].to_numpy(dtype=float), True)
@@ -176,48 +203,113 @@ class _Draws:
         # a draw past the edge of finite spend (Gamma-Gamma's q <= 1: an infinite population
         # mean) has no expected spend for a one-time buyer: such draws are left out, so the
         # interval is conditional on a finite mean, as the fit itself is (small logs reach it)
-        self.spend = np.empty((n, len(spend_rows)))
+        spend = np.empty((n, len(spend_rows)))
         found = 0
         for twin in _released(draw_models(spend_model, 4 * n, seed)):
             try:
-                self.spend[found] = twin.expected_spend(spend_rows).to_numpy(dtype=float)
+                spend[found] = twin.expected_spend(spend_rows).to_numpy(dtype=float)
             except ValueError:
                 continue
             found += 1
             if found == n:
                 break
         if not found:  # no finite draw at all: the spend is taken as known
-            self.spend[0] = self._spend_at_fit
+            spend[0] = self._spend_at_fit
             found = 1
         for j in range(found, n):  # too few finite draws: they are used again, in turn
-            self.spend[j] = self.spend[j % found]
+            spend[j] = spend[j % found]
+        self.spend = np.ascontiguousarray(spend.T)  # rows x draws
+
+    def _clv(self, rows, spend_rows) -> np.ndarray:
+        """CLV draws (pairs x draws) of the count rows ``rows`` with the spend rows ``spend_rows``."""
+        # the order of customer_lifetime_value: purchases x spend, then x margin
+        clv = self.discounted[rows] * self.spend[spend_rows]
+        clv *= self.margin
+        return clv
 
     def clv_bounds(self, level: float) -> tuple[np.ndarray, np.ndarray]:
         """Each customer's CLV interval: the draws' quantiles on the distinct (count row, spend row)
         pairs, a block of pairs at a time, widened to each customer's own point."""
         self._draw_spend()
-        n_spend = self.spend.shape[1]
+        n_spend = self.spend.shape[0]
         key = self.row.astype(np.int64) * n_spend + self.spend_row
         pairs, pair = np.unique(key, return_inverse=True)
         pair_row, pair_spend = pairs // n_spend, pairs % n_spend
         low, high = np.empty(len(pairs)), np.empty(len(pairs))
         for start in range(0, len(pairs), _CHUNK):
             sl = slice(start, min(start + _CHUNK, len(pairs)))
-            # the order of customer_lifetime_value: purchases x spend, then x margin
-            clv = self.discounted[:, pair_row[sl]] * self.spend[:, pair_spend[sl]]
-            clv *= self.margin
-            low[sl], high[sl] = _quantiles(clv, level)
+            low[sl], high[sl] = _row_quantiles(self._clv(pair_row[sl], pair_spend[sl]), level)
         return np.minimum(low[pair], self.point_clv), np.maximum(high[pair], self.point_clv)
 
     def clv_chunks(self):
-        """(customer slice, CLV draws of those customers: draws x customers), chunk by chunk."""
+        """(customer slice, CLV draws of those customers: customers x draws), chunk by chunk."""
         self._draw_spend()
         n = len(self.index)
         for start in range(0, n, _CHUNK):
             sl = slice(start, min(start + _CHUNK, n))
-            # the order of customer_lifetime_value: purchases x spend, then x margin
-            clv = self.discounted[:, self.row[sl]] * self.spend[:, self.spend_row[sl]]
-            yield sl, clv * self.margin
+            yield sl, self._clv(self.row[sl], self.spend_row[sl])
+
+
+def _step_grid(model, settings) -> tuple[np.ndarray, np.ndarray]:
+    """The step ends and discount factors of :func:`customer_lifetime_value` (continuous time)."""
+    unit = model.time_unit if settings["time_unit"] is None else settings["time_unit"]
+    horizon_years = float(settings["horizon_years"])
+    n_steps = max(1, int(np.ceil(horizon_years * settings["steps_per_year"] - 1e-9)))
+    edges = np.linspace(0.0, horizon_years * units_per_year(unit), n_steps + 1)
+    mids = 0.5 * (edges[:-1] + edges[1:])
+    factors = np.exp(-continuous_rate(settings["annual_discount_rate"], unit) * mids)
+    return edges[1:], factors
+
+
+def _continuous_draws(model, twins, rows, settings):
+    """(row slice, P(alive), horizon purchases, discounted purchases), rows x draws, by blocks.
+
+    Per draw, the purchases of a customer alive at T are evaluated on the
+    distinct (x, T) rows at the step ends (``expected_purchases_grid``, as
+    :func:`customer_lifetime_value` does) and reduced at once to the horizon's
+    total and the discounted sum. P(alive) is the model's, per draw; a plain
+    Pareto/NBD (no covariates) is evaluated for all draws at once without
+    gradients (:class:`analysis.models.uncertainty.ParetoNBDDraws`).
+    """
+    ts, factors = _step_grid(model, settings)
+    n, n_rows = len(twins), len(rows)
+    fast = type(model) is ParetoNBD and not getattr(model, "has_covariates", False)
+    if fast:
+        x, tx, t_end = (rows[c].to_numpy(dtype=float) for c in _COUNT_COLUMNS)
+        params = np.array([tw.params[list(ParetoNBD.param_names)].to_numpy() for tw in twins])
+        draws = ParetoNBDDraws(params, x, tx, t_end)
+        ux, ut, inverse = draws.x_t[:, :1], draws.x_t[:, 1:], draws.xt_index
+    else:
+        p_alive = np.empty((n_rows, n))
+    horizon, discounted = None, None
+    for j, twin in enumerate(_released(twins)):
+        if fast:
+            values = draws.alive_purchases(j, ux, ut, ts[None, :])
+        else:
+            grid = twin.expected_purchases_grid(rows, ts=ts)
+            p_alive[:, j] = grid.scale
+            values, inverse = grid.values, grid.inverse
+        if horizon is None:
+            horizon, discounted = np.empty((len(values), n)), np.empty((len(values), n))
+        horizon[:, j] = values[:, -1]
+        discounted[:, j] = np.diff(values, axis=1, prepend=0.0) @ factors
+    for start in range(0, n_rows, _BLOCK):
+        sl = slice(start, min(start + _BLOCK, n_rows))
+        p = draws.p_alive(sl) if fast else p_alive[sl]
+        at = inverse[sl]
+        yield sl, p, p * horizon[at], p * discounted[at]
+
+
+def _discrete_draws(twins, rows, settings):
+    """(all rows, P(alive), horizon purchases, discounted purchases), rows x draws, in one block."""
+    n, n_rows = len(twins), len(rows)
+    out = [np.empty((n_rows, n)) for _ in range(3)]
+    for j, twin in enumerate(_released(twins)):
+        drawn = customer_lifetime_value(twin, 1.0, rows, **settings)
+        out[0][:, j] = twin.p_alive(rows).to_numpy(dtype=float)
+        out[1][:, j] = drawn["expected_purchases"].to_numpy()
+        out[2][:, j] = drawn["discounted_purchases"].to_numpy()
+    yield (slice(0, n_rows), *out)
 
 
 def _released(models: list):
@@ -254,6 +346,38 @@ def _quantiles(draws: np.ndarray, level: float, overwrite: bool = False):
     return np.quantile(
         draws, [tail, 1.0 - tail], axis=0, method="weibull", overwrite_input=overwrite
     )
+
+
+def _row_quantiles(draws: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`_quantiles` of each row's draws (customers x draws), partitioning ``draws`` in place.
+
+    The same values as ``np.quantile(draws, ..., axis=1, method="weibull")``
+    (same positions and interpolation); numpy's own call also partitions
+    each row at its smallest and largest draw and copies the draws to put
+    their axis first, which at a million customers costs seconds.
+    """
+    n = draws.shape[1]
+    tail = (1.0 - level) / 2.0
+    below, above, gamma = [], [], []
+    for q in (tail, 1.0 - tail):
+        virtual = n * q + q - 1.0  # numpy's weibull position (alpha = beta = 0), 0-based
+        lo = float(np.floor(virtual))
+        hi = lo + 1.0
+        if virtual < 0:  # before the smallest draw: the smallest
+            lo = hi = 0.0
+        elif virtual >= n - 1:  # past the largest: the largest
+            lo = hi = n - 1.0
+        below.append(int(lo))
+        above.append(int(hi))
+        gamma.append(virtual - lo)
+    draws.partition(sorted(set(below + above)), axis=1)
+    out = []
+    for lo, hi, t in zip(below, above, gamma, strict=True):
+        a, b = draws[:, lo], draws[:, hi]
+        diff = b - a
+        # numpy's lerp: from the nearer end
+        out.append(b - diff * (1.0 - t) if t >= 0.5 else a + diff * t)
+    return out[0], out[1]
 
 
 def _settings(horizon_years, annual_discount_rate, margin, time_unit, steps_per_year) -> dict:
@@ -340,18 +464,17 @@ def customer_intervals(
     """
     level = _check_level(level)
     settings = _settings(horizon_years, annual_discount_rate, margin, time_unit, steps_per_year)
-    d = _Draws(count_model, spend, summary, spend_model, settings, n_draws, seed, points)
+    d = _Draws(
+        count_model, spend, summary, spend_model, settings, n_draws, seed, points, level=level
+    )
     out = {}
-    for name, attr, point in (
-        ("p_alive", "p_alive", d.point_p_alive),
-        ("expected_purchases_horizon", "purchases", d.point_purchases),
+    for name, bounds, point in (
+        ("p_alive", d.p_alive_bounds, d.point_p_alive),
+        ("expected_purchases_horizon", d.purchases_bounds, d.point_purchases),
     ):
-        # one value per distinct row: the quantiles are taken there and mapped back; the
-        # draws are partitioned in place and dropped (at a million customers they are the peak)
-        low, high = _quantiles(getattr(d, attr), level, overwrite=True)
-        delattr(d, attr)
+        # one value per distinct row, widened to its point and mapped back
         first = point[_first(d.row)]
-        low, high = np.minimum(low, first), np.maximum(high, first)
+        low, high = np.minimum(bounds[0], first), np.maximum(bounds[1], first)
         out[name] = point
         out[f"{name}_low"] = low[d.row]
         out[f"{name}_high"] = high[d.row]
@@ -439,7 +562,7 @@ def total_intervals(
     onehot = sparse.csr_matrix((np.ones(rows.size), (rows, cols)), shape=(len(codes), n_groups + 1))
     sums = np.zeros((int(n_draws), n_groups + 1))
     for sl, draws in d.clv_chunks():
-        sums += (onehot[sl].T @ draws.T).T
+        sums += (onehot[sl].T @ draws).T
     point = onehot.T @ d.point_clv
     counts = np.asarray(onehot.sum(axis=0)).ravel().astype(np.int64)
     low, high = _bounds(sums, point, level)

@@ -17,6 +17,7 @@ import pandas as pd
 from .. import rfm
 from ..clv.choice import ModelChoice, choose_count_model
 from ..dates import frame_rule
+from ..models.rows import unique_rows
 from .spend import spend_per_purchase
 
 __all__ = ["TableModels", "calibration_summary", "fit_table_models"]
@@ -89,6 +90,19 @@ class TableModels:
         return f"{self.choice.note} {self.spend_note}"
 
 
+_COUNT_COLUMNS = ("frequency", "recency", "T")
+#: the calibration summary's columns that the holdout step reads
+_HOLDOUT_COLUMNS = (*_COUNT_COLUMNS, "frequency_holdout", "duration_holdout")
+
+
+def _weighted_rows(summary: pd.DataFrame, columns) -> pd.DataFrame:
+    """The distinct rows of ``summary[columns]`` (sorted) with ``weight``, their number of customers."""
+    uniq, counts = unique_rows(summary[list(columns)].to_numpy(dtype=float))
+    out = pd.DataFrame(uniq, columns=list(columns))
+    out["weight"] = counts.astype(float)
+    return out
+
+
 def fit_table_models(
     transactions: pd.DataFrame,
     summary: pd.DataFrame,
@@ -111,7 +125,14 @@ def fit_table_models(
     calibration, cal_end = calibration_summary(
         transactions, time_unit, observation_end, calibration_end
     )
-    choice = choose_count_model(summary, model, calibration)
+    # The count models are fitted on the distinct rows with their number of customers: each
+    # model compresses its data so before fitting, so the fits are the same, and the rows are
+    # found once rather than once per fit (six fits of a million customers).
+    if calibration is not None:
+        calibration = _weighted_rows(calibration, _HOLDOUT_COLUMNS)
+    choice = choose_count_model(
+        _weighted_rows(summary, _COUNT_COLUMNS), model, calibration, time_unit=time_unit
+    )
     del calibration
     spend, spend_model, spend_note = spend_per_purchase(
         summary, history, min_spend_buyers, value_per_purchase, currency

@@ -331,14 +331,24 @@ def assign_stages(
         out["purchases"][cells] = panel.purchases[r, c]
         out["spend"][cells] = panel.spend[r, c]
         if not rules:
-            mine = model_history[rows]
-            stage_codes[cells] = codes[mine][r, c]
-            chosen[cells] = probability[mine][r, c]
+            # each cell's flat position in the (histories, periods) codes
+            flat = model_history[rows][r] * m + c
+            stage_codes[cells] = codes.ravel().take(flat)
+            chosen[cells] = probability.ravel().take(flat)
+            del flat
         # each cell's (history, period) as a flat index into the shared or the block's own
         own = slot[rows] < 0
         local = _history_cells(days, rows[own], window, th, p_alive, rules) if own.any() else {}
         at = np.where(own, np.cumsum(own) - 1, slot[rows])[r] * m + c
         mine = own[r]
+        # the cells of the block's own histories and of the shared ones, found once for all columns
+        parts = []
+        if own.any():
+            where = np.flatnonzero(mine)
+            parts.append((local, where, at[where]))
+        if not own.all():
+            where = np.flatnonzero(~mine)
+            parts.append((store, where, at[where]))
         targets = {name: out[name] for name in _SIGNAL_COLUMNS}
         if rules:
             targets |= {"stage": stage_codes, "reason": reason_codes}
@@ -346,11 +356,9 @@ def assign_stages(
                 targets["p_alive"] = out["p_alive"]
         for name, column in targets.items():
             into = column[cells]  # a view: the block's rows of the column
-            if own.any():
-                into[mine] = local[name].ravel().take(at[mine])
-            if not own.all():
-                into[~mine] = store[name].ravel().take(at[~mine])
-        del panel, local
+            for source, where, flat in parts:
+                into[where] = source[name].ravel().take(flat)
+        del panel, local, parts
     if method == "model":
         reasons = list(MODEL_REASONS)
         reason_codes[:] = MODEL_REASONS.index(view)

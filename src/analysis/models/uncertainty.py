@@ -21,11 +21,17 @@ import copy
 
 import numpy as np
 import pandas as pd
+from scipy.special import expit, exprel
 
-__all__ = ["DEFAULT_DRAWS", "draw_models", "parameter_draws"]
+from ._special import pnbd_log_j
+from .rows import unique_rows
+
+__all__ = ["DEFAULT_DRAWS", "ParetoNBDDraws", "draw_models", "parameter_draws"]
 
 #: draws of the parameters used for intervals unless told otherwise
 DEFAULT_DRAWS: int = 200
+#: Pareto/NBD's J by its series up to this u, by quadrature beyond (as :mod:`._special`)
+_J_SERIES_UMAX = 0.9
 
 
 def parameter_draws(model, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> pd.DataFrame:
@@ -57,16 +63,20 @@ def parameter_draws(model, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> pd.Da
     keep = np.isfinite(diag) & (diag > 0)  # an unidentified parameter has NaN on its row
     if keep.any() and not np.all(np.isfinite(cov[np.ix_(keep, keep)])):
         keep[:] = False  # no usable covariance among the identified ones: hold everything
-    log_draws = np.tile(np.log(est), (int(n_draws), 1))
+    # covariate coefficients (any sign) are drawn on their own scale, the others on the log scale
+    free = np.isin(model.params.index, list(getattr(model, "free_params", ())))
+    scale = np.where(free, 1.0, est)
+    log_draws = np.tile(np.where(free, est, np.log(np.where(free, 1.0, est))), (int(n_draws), 1))
     if keep.any():
         idx = np.flatnonzero(keep)
-        sub = cov[np.ix_(idx, idx)] / np.outer(est[idx], est[idx])
+        sub = cov[np.ix_(idx, idx)] / np.outer(scale[idx], scale[idx])
         rng = np.random.default_rng(seed)
         # eigen-decomposition: a covariance that is positive semi-definite only to rounding
         vals, vecs = np.linalg.eigh(0.5 * (sub + sub.T))
         root = vecs * np.sqrt(np.clip(vals, 0.0, None))
         log_draws[:, idx] += rng.standard_normal((int(n_draws), idx.size)) @ root.T
-    return pd.DataFrame(np.exp(log_draws), columns=list(model.params.index))
+    draws = np.where(free, log_draws, np.exp(log_draws))
+    return pd.DataFrame(draws, columns=list(model.params.index))
 
 
 def draw_models(model, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> list:
@@ -85,4 +95,129 @@ def draw_models(model, n_draws: int = DEFAULT_DRAWS, seed: int = 0) -> list:
         if hasattr(twin, "_clear_pass_cache"):
             twin._clear_pass_cache()
         out.append(twin)
+    return out
+
+
+class ParetoNBDDraws:
+    """Pareto/NBD predictions of fixed customers under many parameter vectors, without gradients.
+
+    The intervals evaluate P(alive now) at every draw of the parameters on
+    the same customers: here the data's parts that do not depend on the
+    parameters (the distinct (x, t_x) and (x, T) pairs of the integral F,
+    the distinct T) are found once, F is evaluated once per draw on the
+    pairs, and P(alive) a block of customers at a time for all draws at once
+    (customers x draws), with no gradient. The formulas are the model's
+    (:mod:`.pareto_nbd`): P(alive) = 1 / (1 + s I / ((alpha+T)^(r+x) (beta+T)^s))
+    with I = F(t_x) - F(T) in logs; tests check the values against
+    ``ParetoNBD.p_alive`` and ``expected_purchases_grid`` at drawn parameters.
+
+    Parameters
+    ----------
+    params : array (draws x 4)
+        (r, alpha, s, beta) per draw.
+    x, tx, T : arrays
+        Frequency, recency and T of the customers (usually distinct rows).
+    """
+
+    def __init__(self, params, x, tx, T):
+        params = np.asarray(params, dtype=float)
+        if params.ndim != 2 or params.shape[1] != 4:
+            raise ValueError(f"params must be draws x (r, alpha, s, beta), got {params.shape}")
+        self.params = params
+        self.x = np.asarray(x, dtype=float)
+        n = self.x.shape[0]
+        pairs = np.column_stack([np.r_[self.x, self.x], np.r_[tx, T]])
+        uniq, _, inv = unique_rows(pairs, return_inverse=True)
+        self._i_tx, self._i_T = inv[:n], inv[n:]
+        # log F on the pairs, one column per draw
+        self._log_f = np.empty((uniq.shape[0], params.shape[0]))
+        for j, p in enumerate(params):
+            self._log_f[:, j] = _pnbd_log_f(p, uniq[:, 0], uniq[:, 1])
+        # log of the first term less log s, log[(alpha+T)^-(r+x) (beta+T)^-s / s], by (x, T)
+        x_t, _, self.xt_index = unique_rows(np.column_stack([self.x, T]), return_inverse=True)
+        self.x_t = x_t  # the distinct (x, T) and each customer's (xt_index)
+        r, alpha, s, beta = (v[None, :] for v in params.T)
+        ux, ut = x_t[:, :1], x_t[:, 1:]
+        self._log_first = -(r + ux) * np.log(alpha + ut) - s * np.log(beta + ut) - np.log(s)
+
+    def p_alive(self, rows=slice(None)) -> np.ndarray:
+        """P(alive now) of the customers ``rows`` (a slice or index array): customers x draws."""
+        lf1 = self._log_f[self._i_tx[rows]]
+        # log I = log F(t_x) + log(1 - F(T)/F(t_x)); -inf where t_x = T (alive for sure)
+        diff = self._log_f[self._i_T[rows]]
+        diff -= lf1
+        np.minimum(diff, 0.0, out=diff)  # F decreases in tau and T >= t_x
+        np.expm1(diff, out=diff)
+        np.negative(diff, out=diff)
+        with np.errstate(divide="ignore"):
+            np.log(diff, out=diff)
+        lf1 += diff
+        z = self._log_first[self.xt_index[rows]]
+        z -= lf1
+        return expit(z, out=z)
+
+    def alive_purchases(self, j: int, x, T, t):
+        """Draw ``j``'s expected purchases in (T, T + t] of a customer alive at T (arrays broadcast).
+
+        (r+x)(beta+T) / ((alpha+T)(s-1)) [1 - ((beta+T)/(beta+T+t))^(s-1)], exact at s = 1.
+        """
+        r, alpha, s, beta = self.params[j]
+        log_ratio = np.log1p(t / (beta + T))
+        return (r + x) / (alpha + T) * (beta + T) * log_ratio * exprel(-(s - 1.0) * log_ratio)
+
+
+def _pnbd_log_f(params, px, ptau) -> np.ndarray:
+    """log F(x, tau) of the Pareto/NBD (module docstring of :mod:`.pareto_nbd`), values only."""
+    r, alpha, s, beta = (float(v) for v in params)
+    k = r + s + px
+    if alpha >= beta:
+        lc = np.log(alpha + ptau)
+        lj = _log_j(
+            k, np.full_like(k, s + 1.0), (alpha - beta) / (alpha + ptau), np.log(beta + ptau) - lc
+        )
+    else:
+        lc = np.log(beta + ptau)
+        lj = _log_j(k, r + px, (beta - alpha) / (beta + ptau), np.log(alpha + ptau) - lc)
+    return -k * lc + lj
+
+
+def _log_j(k, e, u, log_eps) -> np.ndarray:
+    """log J(k, e, u) = log 2F1(k, e; k+1; u) / k, the value of :func:`._special.pnbd_log_j`.
+
+    For u <= 0.9 by the same series after Euler's transformation,
+    2F1(k, e; k+1; u) = (1-u)^(1-e) 2F1(1, k+1-e; k+1; u), whose terms are
+    positive with ratios below u; without the gradient's three sums, and
+    with converged rows dropped every 8 terms rather than after each (the
+    terms then added are below 1e-17 of the sum). Beyond 0.9 (rare:
+    alpha and beta far apart and tau small) by ``pnbd_log_j`` itself.
+    """
+    out = np.empty(k.shape[0])
+    far = u > _J_SERIES_UMAX
+    if far.any():
+        out[far] = pnbd_log_j(k[far], e[far], u[far], log_eps[far])[0]
+    idx = np.flatnonzero(~far)
+    kk, ee, uu = k[idx], e[idx], u[idx]
+    ec = kk + 1.0 - ee
+    total = np.ones(idx.size)
+    q = ec / (kk + 1.0)  # c_n u^(n-1) at n = 1
+    s_e = 1.0 / ec  # sum_{j<n} 1/(ec + j), bounds the tail with q
+    done = np.empty(idx.size)
+    active = np.arange(idx.size)
+    a_k, a_ec, a_u = kk, ec, uu
+    n = 1
+    while active.size:
+        for _ in range(8):
+            total += q * a_u
+            q = q * a_u * (a_ec + n) / (a_k + 1.0 + n)
+            s_e = s_e + 1.0 / (a_ec + n)
+            n += 1
+        small = q * (n + 1.0) * (1.0 + s_e) <= 1e-17 * (1.0 - a_u) * total
+        if n > 2000:
+            small[:] = True
+        if small.any():
+            done[active[small]] = total[small]
+            keep = ~small
+            active, total, q, s_e = active[keep], total[keep], q[keep], s_e[keep]
+            a_k, a_ec, a_u = a_k[keep], a_ec[keep], a_u[keep]
+    out[idx] = (1.0 - ee) * log_eps[idx] + np.log(done) - np.log(kk)
     return out
