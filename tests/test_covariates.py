@@ -280,3 +280,22 @@ def test_period_transactions_with_covariates(summary):
     full = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
     table = period_transactions(full, summary)
     assert table["predicted"].sum() == pytest.approx(len(summary))
+
+
+def test_tracking_table_with_covariates(cdnow_sample, summary):
+    from analysis.models import tracking_table
+
+    plain = BetaGeo().fit(summary[COLS])
+    zero = BetaGeo.from_params(
+        {**plain.params, "dropout:z": 0.0}, dropout_covariates=["z"], time_unit="W"
+    )
+    table = tracking_table(
+        {"plain": plain, "zero": zero},
+        cdnow_sample,
+        calibration_end="1997-09-30",
+        observation_end="1998-06-30",
+        attributes=summary[["z"]],
+    )
+    assert np.allclose(table["zero"], table["plain"], rtol=1e-10)
+    with pytest.raises(DataValidationError, match="attributes"):
+        tracking_table(zero, cdnow_sample, calibration_end="1997-09-30")

@@ -28,6 +28,7 @@ import pandas as pd
 
 from ..units import unit_days
 from ..validate import DataValidationError
+from .rows import unique_rows
 
 __all__ = [
     "holdout_purchases",
@@ -196,6 +197,7 @@ def tracking_table(
     time_unit: str = "W",
     customer_id: str = "customer_id",
     date: str = "date",
+    attributes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Cumulative repeat purchases of the calibration cohort by calendar time: actual and expected.
 
@@ -225,6 +227,9 @@ def tracking_table(
         Length of a tracking period and the models' time unit.
     customer_id, date : str
         Column names.
+    attributes : DataFrame, optional
+        Needed for a model with covariates: the covariate columns, indexed by
+        customer id; each customer's expectation then uses her own values.
 
     Returns
     -------
@@ -296,10 +301,40 @@ def tracking_table(
         index=pd.RangeIndex(1, n_periods + 1, name="period"),
     )
     for name, model in models.items():
+        if getattr(model, "has_covariates", False):
+            ids = customers[is_first_row]
+            out[str(name)] = _cohort_with_covariates(model, attributes, ids, first[is_first_row])(
+                edges, unit
+            )
+            continue
         expected = np.asarray(model.expected_purchases_new_customer(t=ages.ravel()), dtype=float)
         expected = expected.reshape(ages.shape)
         out[str(name)] = counts @ expected
     return out
+
+
+def _cohort_with_covariates(model, attributes, ids, first_days):
+    """The cohort's expected cumulative repeat purchases at the period ends, customer by profile."""
+    cols = list(model.covariate_columns)
+    if attributes is None or any(c not in attributes.columns for c in cols):
+        raise DataValidationError(
+            f"tracking_table: {type(model).__name__} has covariates {cols}; pass attributes= "
+            "(a frame indexed by customer id with these columns)"
+        )
+    z = attributes[cols].reindex(ids)
+    if z.isna().any(axis=None):
+        lacking = list(z.index[z.isna().any(axis=1)][:5])
+        raise DataValidationError(f"tracking_table: no attributes for customer(s) {lacking}")
+    key = np.column_stack([first_days.astype(float), z.to_numpy(dtype=float)])
+    uniq, counts = unique_rows(key)
+
+    def at(edges, unit):
+        ages = np.clip((edges[None, :] - uniq[:, :1]) / unit, 0.0, None)
+        profiles = pd.DataFrame(np.repeat(uniq[:, 1:], ages.shape[1], axis=0), columns=cols)
+        expected = model.expected_purchases_new_customer(t=ages.ravel(), covariates=profiles)
+        return counts @ np.asarray(expected, dtype=float).reshape(ages.shape)
+
+    return at
 
 
 # ----------------------------------------------------------------------------------------------
