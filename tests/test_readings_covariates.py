@@ -271,5 +271,9 @@ def test_quarter_reading_names_each_models_average_and_worst_miss():
     # plain: -10% and -32.3% -> 21% on average; seasonal: -5% and -3.2% -> 4%
     assert "plain by 21% on average (most in 2008Q4: 84 expected against 124, -32%)" in text
     assert "seasonal by 4% on average (most in 2008Q3: 95 expected against 100, -5%)" in text
+    assert text.startswith(
+        "In the busiest quarter, 2008Q4 (124 purchases), the models expect plain 84 (-32%) "
+        "and seasonal 120 (-3%)."
+    )
     empty = by_quarter.assign(actual=0.0)
     assert rc.quarter_reading(empty).startswith("No calibration customer bought")

@@ -255,9 +255,9 @@ def quarter_reading(by_quarter: pd.DataFrame) -> str:
     Returns
     -------
     str
-        One sentence: per model, the mean absolute relative miss over the
-        quarters with purchases, and its largest miss (expected and actual
-        purchases, whole numbers, and the signed miss in percent).
+        Two sentences: each model's expected purchases in the busiest quarter
+        (whole numbers, signed miss in percent); per model, the mean absolute
+        relative miss over the quarters with purchases and its largest miss.
     """
     actual = by_quarter["actual"]
     judged = actual > 0
@@ -272,4 +272,15 @@ def quarter_reading(by_quarter: pd.DataFrame) -> str:
             f"{by_quarter.loc[worst, name]:,.0f} expected against {actual[worst]:,.0f}, "
             f"{100 * miss[worst]:+.0f}%)"
         )
-    return f"Quarter by quarter the models miss the actual purchases: {'; '.join(parts)}."
+    peak = actual.idxmax()
+    at_peak = join_and(
+        [
+            f"{name} {by_quarter.loc[peak, name]:,.0f} "
+            f"({100 * (by_quarter.loc[peak, name] / actual[peak] - 1):+.0f}%)"
+            for name in by_quarter.columns.drop("actual")
+        ]
+    )
+    return (
+        f"In the busiest quarter, {peak} ({actual[peak]:,.0f} purchases), the models expect "
+        f"{at_peak}. Quarter by quarter they miss the actual purchases: {'; '.join(parts)}."
+    )
