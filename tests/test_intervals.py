@@ -17,7 +17,7 @@ from analysis import rfm
 from analysis.clv import customer_intervals, customer_lifetime_value, total_intervals
 from analysis.clv.intervals import _row_quantiles
 from analysis.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
-from analysis.models.uncertainty import ParetoNBDDraws, draw_models
+from analysis.models.uncertainty import ParetoNBDDraws, draw_models, spend_draws
 from analysis.simulate import simulate_bgnbd, simulate_paretonbd
 from analysis.units import units_per_year
 
@@ -352,3 +352,22 @@ def test_row_quantiles_are_numpys_weibull_quantiles(n, level):
     low, high = _row_quantiles(draws.copy(), level)
     np.testing.assert_array_equal(low, want[0])
     np.testing.assert_array_equal(high, want[1])
+
+
+class _GammaGammaByModel(GammaGamma):
+    """A Gamma-Gamma that spend_draws evaluates draw by draw (through expected_spend)."""
+
+
+@pytest.mark.parametrize("q", [1.3, 4.0])
+def test_gamma_gamma_spend_draws_at_once_equal_those_of_its_expected_spend(summary, q):
+    """All draws at once give the model's expected spend draw by draw, the draws with no finite
+    mean (q <= 1, many when q = 1.3) left out in the same way."""
+    params = {"p": 6.0, "q": q, "gamma": 15.0}
+    cov = np.diag([0.1, 0.09, 1.0])
+    fast, slow = GammaGamma.from_params(params), _GammaGammaByModel.from_params(params)
+    fast._cov = slow._cov = cov
+    rows = summary[["frequency", "monetary_value"]].drop_duplicates()
+    at_fit = fast.expected_spend(rows).to_numpy()
+    got = spend_draws(fast, rows, 50, 7, at_fit)
+    assert got.shape == (len(rows), 50)
+    np.testing.assert_array_equal(got, spend_draws(slow, rows, 50, 7, at_fit))

@@ -40,7 +40,7 @@ from scipy import sparse
 from ..models.pareto_nbd import ParetoNBD
 from ..models.protocol import SpendModel
 from ..models.rows import unique_rows
-from ..models.uncertainty import DEFAULT_DRAWS, ParetoNBDDraws, draw_models
+from ..models.uncertainty import DEFAULT_DRAWS, ParetoNBDDraws, draw_models, spend_draws
 from ..units import continuous_rate, units_per_year
 from .model import customer_lifetime_value
 
@@ -199,26 +199,7 @@ class _Draws:
         if hasattr(self, "spend"):
             return
         spend_model, n, seed = self._spend_draws
-        spend_rows = self._spend_frame
-        # a draw past the edge of finite spend (Gamma-Gamma's q <= 1: an infinite population
-        # mean) has no expected spend for a one-time buyer: such draws are left out, so the
-        # interval is conditional on a finite mean, as the fit itself is (small logs reach it)
-        spend = np.empty((n, len(spend_rows)))
-        found = 0
-        for twin in _released(draw_models(spend_model, 4 * n, seed)):
-            try:
-                spend[found] = twin.expected_spend(spend_rows).to_numpy(dtype=float)
-            except ValueError:
-                continue
-            found += 1
-            if found == n:
-                break
-        if not found:  # no finite draw at all: the spend is taken as known
-            spend[0] = self._spend_at_fit
-            found = 1
-        for j in range(found, n):  # too few finite draws: they are used again, in turn
-            spend[j] = spend[j % found]
-        self.spend = np.ascontiguousarray(spend.T)  # rows x draws
+        self.spend = spend_draws(spend_model, self._spend_frame, n, seed, self._spend_at_fit)
 
     def _clv(self, rows, spend_rows) -> np.ndarray:
         """CLV draws (pairs x draws) of the count rows ``rows`` with the spend rows ``spend_rows``."""

@@ -24,9 +24,10 @@ import pandas as pd
 from scipy.special import expit, exprel
 
 from ._special import pnbd_log_j
+from .gamma_gamma import GammaGamma
 from .rows import unique_rows
 
-__all__ = ["DEFAULT_DRAWS", "ParetoNBDDraws", "draw_models", "parameter_draws"]
+__all__ = ["DEFAULT_DRAWS", "ParetoNBDDraws", "draw_models", "parameter_draws", "spend_draws"]
 
 #: draws of the parameters used for intervals unless told otherwise
 DEFAULT_DRAWS: int = 200
@@ -220,4 +221,74 @@ def _log_j(k, e, u, log_eps) -> np.ndarray:
             active, total, q, s_e = active[keep], total[keep], q[keep], s_e[keep]
             a_k, a_ec, a_u = a_k[keep], a_ec[keep], a_u[keep]
     out[idx] = (1.0 - ee) * log_eps[idx] + np.log(done) - np.log(kk)
+    return out
+
+
+def _valid_spend_draws(found: list[int], n: int) -> np.ndarray:
+    """The draws used, in order: the first ``n`` valid ones, used again in turn when too few.
+
+    A draw past the edge of finite spend (Gamma-Gamma's q <= 1: an infinite
+    population mean) has no expected spend for a one-time buyer: such draws
+    are left out, so the interval is conditional on a finite mean, as the fit
+    itself is (small logs reach it). Empty when no draw is valid (the spend is
+    then taken as known).
+    """
+    found = np.asarray(found[:n], dtype=np.int64)
+    return found[np.arange(n) % len(found)] if len(found) else found
+
+
+def spend_draws(spend_model, rows, n: int, seed: int, at_fit) -> np.ndarray:
+    """A fitted spend model's expected spend of ``rows`` at ``n`` valid draws: rows x draws.
+
+    Draws are taken ``4 n`` at a time (:func:`draw_models`), and the first
+    ``n`` at which ``expected_spend`` is defined are used (see
+    :func:`_valid_spend_draws`); ``at_fit`` (the estimate's expected spend of
+    ``rows``) in every column when none is. A Gamma-Gamma without covariates
+    is evaluated for all draws at once (:func:`_gamma_gamma_draws`).
+    """
+    if type(spend_model) is GammaGamma and not getattr(spend_model, "spend_covariates", ()):
+        return _gamma_gamma_draws(spend_model, rows, n, seed, at_fit)
+    values, found = [], []
+    twins = draw_models(spend_model, 4 * n, seed)
+    for j in range(len(twins)):
+        twin, twins[j] = twins[j], None  # each copy caches its predictions: dropped once used
+        try:
+            values.append(twin.expected_spend(rows).to_numpy(dtype=float))
+        except ValueError:
+            continue
+        found.append(j)
+        if len(found) == n:
+            break
+    order = _valid_spend_draws(list(range(len(found))), n)
+    if not len(order):
+        return np.repeat(at_fit[:, None], n, axis=1)
+    out = np.empty((len(rows), n))
+    for j, k in enumerate(order):
+        out[:, j] = values[k]
+    return out
+
+
+def _gamma_gamma_draws(spend_model, rows, n, seed, at_fit) -> np.ndarray:
+    """:func:`spend_draws` of a Gamma-Gamma without covariates, for all draws at once.
+
+    The same draws (:func:`parameter_draws` with the same seed), the same
+    rule for a valid draw as ``GammaGamma.expected_spend`` (q > 1 when a row
+    has no repeat purchase; p x + q - 1 > 0 on every row, smallest at the
+    smallest x) and its formula (gamma + x z) p / (p x + q - 1), element by
+    element, a block of rows at a time.
+    """
+    params = parameter_draws(spend_model, 4 * n, seed)[["p", "q", "gamma"]].to_numpy()
+    x = rows["frequency"].to_numpy(dtype=float)
+    z = np.where(x > 0, rows["monetary_value"].to_numpy(dtype=float), 0.0)
+    p, q, g = params.T
+    valid = ~(((q <= 1) & np.any(x == 0)) | (p * x.min() + q - 1 <= 0))
+    order = _valid_spend_draws(list(np.flatnonzero(valid)), n)
+    if not len(order):
+        return np.repeat(at_fit[:, None], n, axis=1)
+    p, q, g = p[order], q[order], g[order]
+    xz = x * z
+    out = np.empty((len(rows), n))
+    for start in range(0, len(rows), 10_000):
+        sl = slice(start, min(start + 10_000, len(rows)))
+        out[sl] = (g + xz[sl, None]) * p / (p * x[sl, None] + q - 1)
     return out
