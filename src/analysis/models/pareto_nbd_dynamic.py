@@ -414,23 +414,22 @@ class ParetoNBDDynamic:
             theta0,
             jac=lambda th: self._grad(f, th),
             method="BFGS",
-            options={"maxiter": maxiter, "gtol": 1e-9},
+            options={"maxiter": maxiter, "gtol": 1e-6},
         )
         theta = res.x
-        # Newton steps on the numerical Hessian: the stationary point itself, not where BFGS stopped
-        for _ in range(5):
-            g = self._grad(f, theta)
-            H = self._hessian(f, theta)
-            try:
-                step = np.linalg.solve(H, g)
-            except np.linalg.LinAlgError:
-                break
+        # Newton steps on the numerical Hessian: the stationary point itself, not where BFGS
+        # stopped (so the estimates do not depend on its path); the last Hessian gives the errors
+        H = self._hessian(f, theta)
+        for _ in range(3):
+            step = np.linalg.lstsq(H, self._grad(f, theta), rcond=None)[0]
             if not np.all(np.isfinite(step)) or f(theta - step) > f(theta) + 1e-12:
                 break
             theta = theta - step
-            if np.max(np.abs(step)) < 1e-10:
+            if np.max(np.abs(step)) < 1e-7:
                 break
-        H = self._hessian(f, theta) / scale
+            H = self._hessian(f, theta)
+        H = H / scale
+        self.optimizer = {"iterations": int(res.nit), "evaluations": int(res.nfev)}
         self.params = self._series(theta)
         self.loglik = self._total(theta, arr)
         if not np.isfinite(self.loglik) or self.loglik <= -1e299:
