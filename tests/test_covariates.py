@@ -37,6 +37,12 @@ def summary(cdnow_sample_summary) -> pd.DataFrame:
     return s
 
 
+@pytest.fixture(scope="module")
+def bg_full(summary):
+    """BG/NBD with z on purchase and dropout, fitted once for the tests that only read it."""
+    return BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+
+
 @pytest.fixture(scope="module", params=MODELS, ids=lambda c: c.__name__)
 def pair(request, summary):
     """A plain fit and the same parameters with zero coefficients on z (purchase and dropout)."""
@@ -83,9 +89,9 @@ def test_zero_coefficients_give_the_plain_predictions(pair, summary):
             plain.probability_of_purchases(summary[COLS], n=2, t=39),
             zero.probability_of_purchases(summary, n=2, t=39),
         ),
-        (
-            plain.dert(summary[COLS], annual_discount_rate=0.1),
-            zero.dert(summary, annual_discount_rate=0.1),
+        (  # the BG/NBD DERT is a quadrature per distinct row: 300 customers keep this test short
+            plain.dert(summary[COLS].iloc[:300], annual_discount_rate=0.1),
+            zero.dert(summary.iloc[:300], annual_discount_rate=0.1),
         ),
         (
             plain.expected_purchases_grid(summary[COLS], ts=[4, 13, 52]).to_frame(),
@@ -136,8 +142,8 @@ def test_analytic_gradient_matches_finite_differences(cls, summary):
         assert grad[k] == pytest.approx(fd, rel=1e-5, abs=1e-5), model.param_names[k]
 
 
-def test_params_names_and_counts(summary):
-    model = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+def test_params_names_and_counts(summary, bg_full):
+    model = bg_full
     assert list(model.params.index) == ["r", "alpha", "a", "b", "purchase:z", "dropout:z"]
     assert model.n_params == 6
     assert list(model.standard_errors.index) == list(model.params.index)
@@ -244,21 +250,21 @@ def test_likelihood_ratio_test_and_rate_ratios(summary):
     assert table.loc["dropout:z", "meaning"].startswith("dropout rate x")
 
 
-def test_clv_with_a_covariate_model(summary):
+def test_clv_with_a_covariate_model(summary, bg_full):
     from analysis.models import GammaGamma
 
     summary_m = summary.assign(monetary_value=20.0 + 5.0 * summary["z"])
-    model = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+    model = bg_full
     spend = pd.Series(summary_m["monetary_value"].to_numpy(), index=summary.index)
     value = customer_lifetime_value(model, spend, summary, horizon_years=1.0, time_unit="W")
     assert np.all(np.isfinite(value["clv"])) and len(value) == len(summary)
     assert GammaGamma is not None
 
 
-def test_parameter_draws_keep_the_coefficients_sign(summary):
+def test_parameter_draws_keep_the_coefficients_sign(summary, bg_full):
     from analysis.models.uncertainty import draw_models, parameter_draws
 
-    model = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+    model = bg_full
     draws = parameter_draws(model, n_draws=2_000, seed=0)
     assert list(draws.columns) == list(model.params.index)
     assert (draws[["r", "alpha", "a", "b"]] > 0).all().all()
@@ -268,7 +274,7 @@ def test_parameter_draws_keep_the_coefficients_sign(summary):
     assert np.all(np.isfinite(twin.p_alive(summary)))
 
 
-def test_period_transactions_with_covariates(summary):
+def test_period_transactions_with_covariates(summary, bg_full):
     from analysis.models import period_transactions
 
     plain = BetaGeo().fit(summary[COLS])
@@ -277,7 +283,7 @@ def test_period_transactions_with_covariates(summary):
     )
     table = period_transactions({"plain": plain, "zero": zero}, summary)
     assert np.allclose(table["zero"], table["plain"], rtol=1e-10)
-    full = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
+    full = bg_full
     table = period_transactions(full, summary)
     assert table["predicted"].sum() == pytest.approx(len(summary))
 
@@ -299,3 +305,30 @@ def test_tracking_table_with_covariates(cdnow_sample, summary):
     assert np.allclose(table["zero"], table["plain"], rtol=1e-10)
     with pytest.raises(DataValidationError, match="attributes"):
         tracking_table(zero, cdnow_sample, calibration_end="1997-09-30")
+
+
+def test_individual_params_and_starting_values(summary, bg_full):
+    start = {"r": 0.3, "alpha": 5.0, "a": 0.8, "b": 2.5}  # coefficients start at 0
+    model = BetaGeo(purchase_covariates=["z"], dropout_covariates=["z"])
+    model.fit(summary, initial_params=start)
+    again = bg_full
+    assert np.allclose(model.params, again.params, rtol=1e-6)
+    own = model.individual_params(summary)
+    assert list(own.columns) == ["r", "alpha", "a", "b"]
+    gp, gd = model.params["purchase:z"], model.params["dropout:z"]
+    z = summary["z"].to_numpy()
+    assert np.allclose(own["alpha"], model.params["alpha"] * np.exp(-gp * z), rtol=1e-14)
+    assert np.allclose(own["a"], model.params["a"] * np.exp(gd * z), rtol=1e-14)
+    assert (own["b"] == model.params["b"]).all()
+
+
+def test_tracking_band_says_it_takes_no_covariate_model(cdnow_sample, summary):
+    from analysis.models import tracking_band
+
+    model = BetaGeo.from_params(
+        {"r": 0.24, "alpha": 4.4, "a": 0.8, "b": 2.4, "purchase:z": 0.1},
+        purchase_covariates=["z"],
+        time_unit="W",
+    )
+    with pytest.raises(NotImplementedError, match="tracking_table"):
+        tracking_band(model, cdnow_sample, calibration_end="1997-09-30")

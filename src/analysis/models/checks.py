@@ -321,6 +321,11 @@ def tracking_band(
     """
     if not 0 < float(level) < 1:
         raise ValueError(f"level must be a probability in (0, 1), got {level!r}")
+    if getattr(model, "has_covariates", False):
+        raise NotImplementedError(
+            f"tracking_band does not take a model with covariates ({type(model).__name__}); "
+            "its curve without the band: tracking_table(model, ..., attributes=...)"
+        )
     if name in ("date", "time", "calibration", "actual", "low", "high", "level"):
         raise ValueError(f"name {name!r} would clash with a column of the band; choose another")
     table = tracking_table(
