@@ -21,6 +21,7 @@ beta + T); a customer who has dropped out makes no more purchases.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
@@ -227,7 +228,7 @@ class ContinuousCountModel(CovariateMixin, TimeUnitMixin, OnePassModel):
         if initial_params is not None:
             if self.has_covariates:
                 given = initial_params
-                if isinstance(given, dict):
+                if isinstance(given, Mapping):
                     base = {k: given[k] for k in self.base_param_names}
                     coefs = {k: given.get(k, 0.0) for k in self.free_params}
                     given = list(base.values()) + list(coefs.values())
