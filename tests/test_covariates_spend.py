@@ -155,6 +155,28 @@ def test_coefficients_do_not_depend_on_the_currency():
     np.testing.assert_allclose(cents.params, expected, rtol=1e-6, atol=1e-8)
 
 
+def test_a_covariate_in_days_fits_as_one_in_thousands_of_days():
+    # the optimiser searches each coefficient in units of its covariate's spread, centred:
+    # without that, a covariate spread over 2,000 days stopped L-BFGS-B at its start
+    rng = np.random.default_rng(4)
+    cov = pd.DataFrame({"days": rng.uniform(0, 2000, 5000), "flag": rng.integers(0, 2, 5000)})
+    sim = simulate_spend(
+        5000, 6.0, 4.0, 15.0, {"days": 0.0004, "flag": 0.2}, covariates=cov, seed=4
+    )
+    cols = ["days", "flag"]
+    days = GammaGamma(spend_covariates=cols).fit(sim.summary)
+    thousands = GammaGamma(spend_covariates=cols).fit(
+        sim.summary.assign(days=sim.summary["days"] / 1000)
+    )
+    assert days.convergence.success and days.convergence.gradient_norm < 1e-3
+    assert days.loglik == pytest.approx(thousands.loglik, rel=1e-10)
+    assert days.params["spend:days"] * 1000 == pytest.approx(
+        thousands.params["spend:days"], rel=1e-6
+    )
+    z = (days.params["spend:days"] - 0.0004) / days.standard_errors["spend:days"]
+    assert abs(z) < 3
+
+
 @pytest.mark.parametrize("seed", RECOVERY_SEEDS)
 def test_recovers_simulated_coefficients(seed):
     n = RECOVERY_SIZE

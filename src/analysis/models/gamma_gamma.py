@@ -118,22 +118,49 @@ class GammaGamma(OnePassModel):
     _A = np.array([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [1.0, -1.0, 1.0]])
     _A_INV = np.linalg.inv(_A)
 
-    # The coefficients d (after the three) are searched as they are, within +-COEF_BOUND.
+    # The coefficients d are searched in units of their covariate's spread, d_k sd(z_k), and the
+    # third coordinate is the log mean spend of a customer with the mean covariates,
+    # log(p gamma / q) + d' mean(z): a covariate in days (spread ~1,000) otherwise has a gradient
+    # 1,000 times the others', and L-BFGS-B's first step sends its coefficient to the bound.
+    def _coef_scaling(self) -> tuple[np.ndarray, np.ndarray]:
+        k = len(self.spend_covariates)
+        center = getattr(self, "_coef_center", None)
+        spread = getattr(self, "_coef_spread", None)
+        if center is None or spread is None or len(center) != k:
+            return np.zeros(k), np.ones(k)
+        return center, np.where(spread > 0, spread, 1.0)
+
+    def _z_matrix(self) -> np.ndarray:
+        center, spread = self._coef_scaling()
+        k = len(center)
+        mat = np.zeros((3 + k, 3 + k))
+        mat[:3, :3] = self._A
+        mat[2, 3:] = center
+        mat[3:, 3:] = np.diag(spread)
+        return mat
+
     def _to_z(self, log_params):
         u = np.asarray(log_params, dtype=float)
-        return np.concatenate([self._A @ u[:3], u[3:]])
+        if not self.spend_covariates:
+            return self._A @ u
+        return self._z_matrix() @ u
 
     def _from_z(self, z):
         z = np.asarray(z, dtype=float)
-        return np.concatenate([self._A_INV @ z[:3], z[3:]])
+        if not self.spend_covariates:
+            return self._A_INV @ z
+        return np.linalg.solve(self._z_matrix(), z)
 
     def _grad_z(self, z, grad_log):
         g = np.asarray(grad_log, dtype=float)
-        return np.concatenate([self._A_INV.T @ g[:3], g[3:]])
+        if not self.spend_covariates:
+            return self._A_INV.T @ g
+        return np.linalg.solve(self._z_matrix().T, g)
 
     def _z_bounds(self):
         low = float(np.log(KAPPA_MIN))
-        coefs = [(-COEF_BOUND, COEF_BOUND)] * len(self.spend_covariates)
+        _, spread = self._coef_scaling()
+        coefs = [(-COEF_BOUND * s, COEF_BOUND * s) for s in spread]
         return [(low, LOG_BOUND), (low, LOG_BOUND), (-MEAN_BOUND, MEAN_BOUND), *coefs]
 
     def _z_at_bound(self, z):
@@ -213,7 +240,8 @@ class GammaGamma(OnePassModel):
         # checked here (a constant column refused); the base compresses them with the spends
         if not self.spend_covariates:
             return []
-        self._coef_spread = self._spend_matrix(frame, fit=True).std(axis=0)
+        z = self._spend_matrix(frame, fit=True)
+        self._coef_center, self._coef_spread = z.mean(axis=0), z.std(axis=0)
         return list(self.spend_covariates)
 
     def _coef_steps(self) -> np.ndarray:
