@@ -322,13 +322,18 @@ def test_individual_params_and_starting_values(summary, bg_full):
     assert (own["b"] == model.params["b"]).all()
 
 
-def test_tracking_band_says_it_takes_no_covariate_model(cdnow_sample, summary):
+def test_tracking_band_with_covariates(cdnow_sample, summary):
     from analysis.models import tracking_band
 
-    model = BetaGeo.from_params(
-        {"r": 0.24, "alpha": 4.4, "a": 0.8, "b": 2.4, "purchase:z": 0.1},
-        purchase_covariates=["z"],
-        time_unit="W",
+    base = {"r": 0.24, "alpha": 4.4, "a": 0.8, "b": 2.4}
+    plain = BetaGeo.from_params(base, time_unit="W")  # no covariance: every draw the estimate
+    zero = BetaGeo.from_params(
+        {**base, "purchase:z": 0.0}, purchase_covariates=["z"], time_unit="W"
     )
-    with pytest.raises(NotImplementedError, match="tracking_table"):
-        tracking_band(model, cdnow_sample, calibration_end="1997-09-30")
+    kw = dict(calibration_end="1997-09-30", observation_end="1998-06-30", n_draws=5)
+    want = tracking_band(plain, cdnow_sample, **kw)
+    got = tracking_band(zero, cdnow_sample, attributes=summary[["z"]], **kw)
+    cols = ["predicted", "low", "high", "predictive_low", "predictive_high"]
+    assert np.allclose(got[cols], want[cols], rtol=1e-9)
+    with pytest.raises(DataValidationError, match="attributes"):
+        tracking_band(zero, cdnow_sample, **kw)

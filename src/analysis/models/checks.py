@@ -203,7 +203,7 @@ def period_chi_square(table: pd.DataFrame, n_params=4) -> pd.DataFrame:
 # ----------------------------------------------------------------------------------------------
 # the tracking band
 # ----------------------------------------------------------------------------------------------
-def variance_new_customer(model, t) -> np.ndarray:
+def variance_new_customer(model, t, covariates=None) -> np.ndarray:
     """Var[X(t)]: variance of a new customer's repeat purchases in (0, t], from the model's pmf.
 
     The variance over customers drawn from the population (heterogeneity and
@@ -217,6 +217,8 @@ def variance_new_customer(model, t) -> np.ndarray:
         ``expected_purchases_new_customer``.
     t : float or array
         Window lengths (>= 0) in the model's time unit.
+    covariates : mapping, optional
+        A model with covariates: the new customer's values (one profile).
 
     Returns
     -------
@@ -224,11 +226,12 @@ def variance_new_customer(model, t) -> np.ndarray:
         One variance per ``t`` (a float for scalar ``t``).
     """
     t_arr = np.atleast_1d(np.asarray(t, dtype=float))
-    mean = np.asarray(model.expected_purchases_new_customer(t=t_arr), dtype=float)
+    given = {} if covariates is None else {"covariates": covariates}
+    mean = np.asarray(model.expected_purchases_new_customer(t=t_arr, **given), dtype=float)
     top = 100
     while True:
         n = np.arange(top + 1, dtype=float)[:, None]
-        p = np.asarray(model.probability_of_purchases_new_customer(n=n, t=t_arr[None, :]))
+        p = np.asarray(model.probability_of_purchases_new_customer(n=n, t=t_arr[None, :], **given))
         if np.max(1.0 - p.sum(axis=0)) < _TAIL_MASS:
             break
         if top >= 12_800:
@@ -242,13 +245,50 @@ def variance_new_customer(model, t) -> np.ndarray:
     return var.reshape(np.shape(t)) if np.ndim(t) else float(var[0])
 
 
-def _cohort_first_days(transactions, calibration_end, customer_id, date) -> np.ndarray:
+def _cohort_first_days(
+    transactions, calibration_end, customer_id, date, with_ids: bool = False
+) -> np.ndarray:
     """Day numbers of the first purchases of the calibration cohort (one per customer)."""
     days = pd.to_datetime(transactions[date]).dt.normalize().to_numpy()
     day_numbers = days.astype("datetime64[D]").astype(np.int64)
     first = pd.Series(day_numbers).groupby(transactions[customer_id].to_numpy()).min()
     cal_day = np.datetime64(pd.Timestamp(calibration_end).normalize(), "D").astype(np.int64)
-    return first.to_numpy()[first.to_numpy() <= cal_day]
+    keep = first.to_numpy() <= cal_day
+    return (first.index[keep], first.to_numpy()[keep]) if with_ids else first.to_numpy()[keep]
+
+
+def _band_with_covariates(model, table, cohort, attributes, unit, n_draws, seed, noise):
+    """Draws of the cohort curve (draws x periods) and its purchase-noise sd, by profile.
+
+    Customers are grouped by (first day, covariate values); each group's
+    expectation uses its own values (``tracking_table(..., attributes=...)``).
+    """
+    ids, first = cohort
+    cols = list(model.covariate_columns)
+    if attributes is None or any(c not in attributes.columns for c in cols):
+        raise DataValidationError(
+            f"tracking_band: {type(model).__name__} has covariates {cols}; pass attributes= "
+            "(a frame indexed by customer id with these columns)"
+        )
+    z = attributes[cols].reindex(ids).to_numpy(dtype=float)
+    uniq, counts = unique_rows(np.column_stack([first.astype(float), z]))
+    edges = table["time"].to_numpy() * unit + first.min()
+    ages = np.clip((edges[None, :] - uniq[:, :1]) / unit, 0.0, None)  # (groups, periods)
+    profiles = pd.DataFrame(np.repeat(uniq[:, 1:], ages.shape[1], axis=0), columns=cols)
+    curves = np.empty((int(n_draws), ages.shape[1]))
+    for k, twin in enumerate(draw_models(model, n_draws, seed)):
+        values = twin.expected_purchases_new_customer(t=ages.ravel(), covariates=profiles)
+        curves[k] = counts @ np.asarray(values, dtype=float).reshape(ages.shape)
+    if not noise:
+        return curves, None
+    var = np.zeros(ages.shape[1])
+    grid = float(ages.max()) * np.linspace(0.0, 1.0, _VARIANCE_GRID) ** 2
+    values, group = unique_rows(uniq[:, 1:], return_inverse=True)[0::2]
+    for j, row in enumerate(values):
+        v = variance_new_customer(model, grid, covariates=dict(zip(cols, row, strict=True)))
+        mine = group == j
+        var += counts[mine] @ np.interp(ages[mine], grid, v)
+    return curves, np.sqrt(var)
 
 
 def tracking_band(
@@ -265,6 +305,7 @@ def tracking_band(
     name: str = "predicted",
     customer_id: str = "customer_id",
     date: str = "date",
+    attributes: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The cohort's expected cumulative repeat purchases by date, with an interval band.
 
@@ -309,6 +350,9 @@ def tracking_band(
         Name of the column of the expected curve (the model's display name).
     customer_id, date : str
         Column names.
+    attributes : DataFrame, optional
+        Needed for a model with covariates: the covariate columns indexed by
+        customer id (each customer's curve and noise with her own values).
 
     Returns
     -------
@@ -321,11 +365,6 @@ def tracking_band(
     """
     if not 0 < float(level) < 1:
         raise ValueError(f"level must be a probability in (0, 1), got {level!r}")
-    if getattr(model, "has_covariates", False):
-        raise NotImplementedError(
-            f"tracking_band does not take a model with covariates ({type(model).__name__}); "
-            "its curve without the band: tracking_table(model, ..., attributes=...)"
-        )
     if name in ("date", "time", "calibration", "actual", "low", "high", "level"):
         raise ValueError(f"name {name!r} would clash with a column of the band; choose another")
     table = tracking_table(
@@ -336,8 +375,16 @@ def tracking_band(
         time_unit=time_unit,
         customer_id=customer_id,
         date=date,
+        attributes=attributes,
     )
     unit = unit_days(time_unit)
+    q = [(1 - level) / 2, (1 + level) / 2]
+    if getattr(model, "has_covariates", False):
+        cohort = _cohort_first_days(transactions, calibration_end, customer_id, date, True)
+        curves, sd = _band_with_covariates(
+            model, table, cohort, attributes, unit, n_draws, seed, noise
+        )
+        return _band_columns(table, curves, sd, q, seed, level)
     first = _cohort_first_days(transactions, calibration_end, customer_id, date)
     starts, counts = np.unique(first, return_counts=True)
     # ages in days, rounded so that equal day differences are one value: the curve depends on
@@ -350,16 +397,22 @@ def tracking_band(
     for k, twin in enumerate(draw_models(model, n_draws, seed)):
         values = np.asarray(twin.expected_purchases_new_customer(t=uniq), dtype=float)
         curves[k] = counts @ values[inv]
-    q = [(1 - level) / 2, (1 + level) / 2]
-    out = table.copy()
-    out["low"], out["high"] = np.quantile(curves, q, axis=0)
-    per_period = np.diff(curves, axis=1, prepend=0.0)
-    out["low_period"], out["high_period"] = np.quantile(per_period, q, axis=0)
+    sd = None
     if noise:
         grid = float(uniq.max()) * np.linspace(0.0, 1.0, _VARIANCE_GRID) ** 2
         var = np.interp(uniq, grid, variance_new_customer(model, grid))
         sd = np.sqrt(counts @ var[inv])
-        z = np.random.default_rng([int(seed), 1]).standard_normal(int(n_draws))
+    return _band_columns(table, curves, sd, q, seed, level)
+
+
+def _band_columns(table, curves, sd, q, seed, level) -> pd.DataFrame:
+    """The band's columns from the drawn curves (draws x periods) and the noise sd (or None)."""
+    out = table.copy()
+    out["low"], out["high"] = np.quantile(curves, q, axis=0)
+    per_period = np.diff(curves, axis=1, prepend=0.0)
+    out["low_period"], out["high_period"] = np.quantile(per_period, q, axis=0)
+    if sd is not None:
+        z = np.random.default_rng([int(seed), 1]).standard_normal(curves.shape[0])
         counts_drawn = np.clip(curves + z[:, None] * sd[None, :], 0.0, None)
         out["predictive_low"], out["predictive_high"] = np.quantile(counts_drawn, q, axis=0)
     out["level"] = float(level)
