@@ -524,3 +524,20 @@ def test_the_spark_scoring_uses_the_tables_model_columns_with_the_retention_cost
     assert (table["clv_net"] < table["clv"]).all()  # the costs are subtracted
     without = score_frame(summary.reset_index(), count_model, spend_model, time_unit="W")
     assert (without["clv_net"].to_numpy() == without["clv"].to_numpy()).all()
+
+
+@pytest.mark.parametrize("cls", [BetaGeo, ParetoNBD, ModifiedBetaGeo])
+def test_a_fit_on_the_weighted_distinct_rows_is_the_fit_on_the_customers(cdnow_sample, cls):
+    """The table fits its count models on the distinct (frequency, recency, T) rows with their
+    number of customers (issue 21): the model compresses its data so itself, so the arrays, and
+    the fit, are the same to the last bit."""
+    from analysis.customers.valuation import _COUNT_COLUMNS, _weighted_rows
+
+    summary = rfm.summarize(cdnow_sample, "W")
+    rows = _weighted_rows(summary, _COUNT_COLUMNS)
+    assert len(rows) < len(summary) and rows["weight"].sum() == len(summary)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        whole, compact = cls().fit(summary), cls().fit(rows, time_unit="W")
+    np.testing.assert_array_equal(compact.params.to_numpy(), whole.params.to_numpy())
+    assert compact.loglik == whole.loglik and compact.n_customers == whole.n_customers
