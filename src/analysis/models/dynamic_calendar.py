@@ -26,7 +26,15 @@ from ..rfm import summarize
 from ..units import unit_days
 from ..validate import DataValidationError
 
-__all__ = ["CalendarRuns", "calendar_runs", "check_calendar", "dynamic_summary", "extend_calendar"]
+__all__ = [
+    "CalendarRuns",
+    "calendar_runs",
+    "check_calendar",
+    "check_coverage",
+    "dynamic_summary",
+    "extend_calendar",
+    "run_overlap",
+]
 
 _NS_PER_DAY = 86_400 * 10**9
 
@@ -132,6 +140,40 @@ def calendar_runs(calendar, columns) -> CalendarRuns:
     first = np.flatnonzero(change)
     last_end = np.r_[first[1:], len(values)]
     return CalendarRuns(days[first], days[last_end], values[first])
+
+
+def run_overlap(runs: CalendarRuns, d0, lo, hi, days: float) -> np.ndarray:
+    """Time each customer spends in each run within [lo, hi] of her own clock, shape (n, n_runs).
+
+    ``d0``: her first purchase in days since 1970; ``lo``, ``hi``: customer times in units of
+    ``days`` days.
+    """
+    s = (runs.start_days[None, :] - d0[:, None]) / days
+    e = (runs.end_days[None, :] - d0[:, None]) / days
+    return np.clip(np.minimum(e, hi[:, None]) - np.maximum(s, lo[:, None]), 0.0, None)
+
+
+def check_coverage(runs: CalendarRuns, d0, end_day, index, prediction: bool = False) -> None:
+    """Raise when the calendar does not cover each customer's [d0, end_day] (days since 1970).
+
+    The message names the dates missing, the customers, and the fix.
+    """
+    early = d0 < runs.start_days[0] - 1e-9
+    late = end_day > runs.end_days[-1] + 1e-9
+    if not (early.any() or late.any()):
+        return
+    day = lambda v: pd.Timestamp(v * _NS_PER_DAY)  # noqa: E731
+    cal0, cal1 = day(runs.start_days[0]), day(runs.end_days[-1])
+    need0, need1 = day(d0.min()), day(np.ceil(end_day.max()))
+    missing = [f"before {cal0:%Y-%m-%d}"] if early.any() else []
+    missing += [f"from {cal1:%Y-%m-%d} to {need1:%Y-%m-%d}"] if late.any() else []
+    what = "observation and prediction window" if prediction else "observation"
+    raise DataValidationError(
+        f"calendar: it covers {cal0:%Y-%m-%d} to {cal1:%Y-%m-%d} but the customers' {what} "
+        f"needs {need0:%Y-%m-%d} to {need1:%Y-%m-%d} (customers {list(index[early | late][:5])}); "
+        f"the dates missing are {' and '.join(missing)}. Extend it with "
+        "analysis.models.extend_calendar(calendar, until=...) or give the covariates' future values."
+    )
 
 
 def _period_of(starts: pd.DatetimeIndex, end: pd.Timestamp, dates: pd.Series, what: str):

@@ -46,8 +46,9 @@ is not provided: it needs the covariates' path to infinity.
 
 Fitting maximises the likelihood with BFGS on (log r, log alpha, log s,
 log beta, coefficients) from the plain Pareto/NBD's estimates and zero
-coefficients, with central-difference gradients, then Newton steps on a
-numerical Hessian, whose inverse gives the standard errors.
+coefficients, with the analytic gradient (the chain rule through the
+hypergeometric function's derivatives), then Newton steps on a Hessian from
+central differences of that gradient, whose inverse gives the standard errors.
 """
 
 from __future__ import annotations
@@ -55,12 +56,18 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import optimize
-from scipy.special import exprel, gammaln
+from scipy.special import digamma, exprel, gammaln
 
 from ..units import unit_days
 from ..validate import DataValidationError
 from ._special import log1mexp, pnbd_log_j
-from .dynamic_calendar import calendar_runs, dynamic_summary, extend_calendar
+from .dynamic_calendar import (
+    calendar_runs,
+    check_coverage,
+    dynamic_summary,
+    extend_calendar,
+    run_overlap,
+)
 from .pareto_nbd import ParetoNBD
 from .rows import unique_rows
 
@@ -71,19 +78,39 @@ _BASE = ("r", "alpha", "s", "beta")
 
 
 def _log_g(w, wd, m, s):
-    """log int_w^inf (v+d)^-m v^-(s+1) dv with wd = w + d > 0 (d of either sign)."""
+    """log int_w^inf (v+d)^-m v^-(s+1) dv with wd = w + d > 0 (d of either sign).
+
+    Returns the value and its partial derivatives in w, wd, m and s (d held as wd - w).
+    """
     k = m + s
-    out = np.empty(w.shape)
+    out = [np.empty(w.shape) for _ in range(5)]
     pos = wd >= w
-    if pos.any():
-        w1, wd1, k1 = w[pos], wd[pos], k[pos]
-        lj = pnbd_log_j(k1, s[pos] + 1.0, (wd1 - w1) / wd1, np.log(w1 / wd1))[0]
-        out[pos] = -k1 * np.log(wd1) + lj
-    neg = ~pos
-    if neg.any():
-        w1, wd1, k1 = w[neg], wd[neg], k[neg]
-        lj = pnbd_log_j(k1, m[neg], (w1 - wd1) / w1, np.log(wd1 / w1))[0]
-        out[neg] = -k1 * np.log(w1) + lj
+    for mask, sign in ((pos, True), (~pos, False)):
+        if not mask.any():
+            continue
+        w1, wd1, k1, m1, s1 = w[mask], wd[mask], k[mask], m[mask], s[mask]
+        if sign:  # c = w + d, u = d / (w + d), e = s + 1
+            lc = np.log(wd1)
+            lj, jk, je, ju = pnbd_log_j(k1, s1 + 1.0, (wd1 - w1) / wd1, np.log(w1 / wd1))
+            parts = (
+                -k1 * lc + lj,
+                -ju / wd1,
+                -k1 / wd1 + ju * w1 / wd1**2,
+                -lc + jk,
+                -lc + jk + je,
+            )
+        else:  # c = w, u = -d / w, e = m
+            lc = np.log(w1)
+            lj, jk, je, ju = pnbd_log_j(k1, m1, (w1 - wd1) / w1, np.log(wd1 / w1))
+            parts = (
+                -k1 * lc + lj,
+                -k1 / w1 + ju * wd1 / w1**2,
+                -ju / w1,
+                -lc + jk + je,
+                -lc + jk,
+            )
+        for o, v in zip(out, parts, strict=True):
+            o[mask] = v
     return out
 
 
@@ -178,11 +205,6 @@ class ParetoNBDDynamic:
         return r, alpha, s, beta, gp, gd, hp, hd
 
     # ----- data -------------------------------------------------------------------------------
-    def _unit(self, frame) -> float:
-        unit = self.time_unit or frame.attrs.get("time_unit") or "W"
-        self.time_unit = unit
-        return unit_days(unit)
-
     def _arrays(self, frame: pd.DataFrame, horizon=None) -> dict:
         """Validated per-customer arrays and their position against the calendar's runs."""
         if not isinstance(frame, pd.DataFrame):
@@ -217,7 +239,8 @@ class ParetoNBDDynamic:
             raise DataValidationError(
                 f"recency exceeds T in rows {list(frame.index[late][:5])}; rebuild the summary."
             )
-        days = unit_days(self.time_unit) if self.time_unit else self._unit(frame)
+        self.time_unit = self.time_unit or frame.attrs.get("time_unit") or "W"
+        days = unit_days(self.time_unit)
         first = pd.to_datetime(frame["first_purchase"])
         if first.isna().any():
             raise DataValidationError(
@@ -227,33 +250,10 @@ class ParetoNBDDynamic:
         runs = self.runs
         end_t = out["T"] + (0.0 if horizon is None else horizon)
         end_day = d0 + end_t * days
-        early = d0 < runs.start_days[0] - 1e-9
-        late = end_day > runs.end_days[-1] + 1e-9
-        if early.any() or late.any():
-            cal0 = pd.Timestamp(runs.start_days[0] * _NS_PER_DAY)
-            cal1 = pd.Timestamp(runs.end_days[-1] * _NS_PER_DAY)
-            need0 = pd.Timestamp(d0.min() * _NS_PER_DAY)
-            need1 = pd.Timestamp(np.ceil(end_day.max()) * _NS_PER_DAY)
-            rows = list(frame.index[early | late][:5])
-            what = "observation and prediction window" if horizon is not None else "observation"
-            raise DataValidationError(
-                f"calendar: it covers {cal0:%Y-%m-%d} to {cal1:%Y-%m-%d} but the customers' "
-                f"{what} needs {need0:%Y-%m-%d} to {need1:%Y-%m-%d} (customers {rows}); the "
-                f"dates missing are {'before ' + f'{cal0:%Y-%m-%d}' if early.any() else ''}"
-                f"{' and ' if early.any() and late.any() else ''}"
-                f"{'from ' + f'{cal1:%Y-%m-%d} to {need1:%Y-%m-%d}' if late.any() else ''}. "
-                "Extend it with analysis.models.extend_calendar(calendar, until=...) or give "
-                "the covariates' future values."
-            )
+        check_coverage(runs, d0, end_day, frame.index, prediction=horizon is not None)
         out["d0"] = d0
         out["days"] = days
         return out
-
-    def _geometry(self, d0, lo, hi, days):
-        """Length of each run inside [lo, hi] (customer time), shape (n, n_runs)."""
-        s = (self.runs.start_days[None, :] - d0[:, None]) / days
-        e = (self.runs.end_days[None, :] - d0[:, None]) / days
-        return np.clip(np.minimum(e, hi[:, None]) - np.maximum(s, lo[:, None]), 0.0, None)
 
     def _compressed(self, arr) -> dict:
         cols = ["frequency", "recency", "T", "d0"]
@@ -269,8 +269,8 @@ class ParetoNBDDynamic:
     def _prepare(self, arr) -> dict:
         x, tx, T, d0 = arr["frequency"], arr["recency"], arr["T"], arr["d0"]
         zero = np.zeros_like(x)
-        arr["pre"] = self._geometry(d0, zero, tx, arr["days"])
-        arr["seg"] = self._geometry(d0, tx, T, arr["days"])
+        arr["pre"] = run_overlap(self.runs, d0, zero, tx, arr["days"])
+        arr["seg"] = run_overlap(self.runs, d0, tx, T, arr["days"])
         arr["S"] = np.column_stack([arr[f"sum:{c}"] for c in self.calendar_covariates] or [zero])
         arr["S"] = arr["S"][:, : len(self.calendar_covariates)]
         arr["Zp"] = np.column_stack([arr[c] for c in self.purchase_covariates] or [zero])
@@ -280,13 +280,16 @@ class ParetoNBDDynamic:
         return arr
 
     # ----- likelihood -------------------------------------------------------------------------
-    def _pieces(self, theta, arr):
-        """Per row: log-likelihood, log P(alive at T), and the posterior pieces for predictions."""
+    def _pieces(self, theta, arr, grad: bool = False):
+        """Per row: log-likelihood, log P(alive at T), the posterior pieces for predictions and,
+        with ``grad``, the log-likelihood's gradient in theta (log r, log alpha, log s, log beta,
+        coefficients), shape (n_rows, n_params)."""
         r, alpha0, s, beta0, gp, gd, hp, hd = self._split(theta)
         X = self.runs.values
         a, b = np.exp(X @ gp), np.exp(X @ gd)
-        alpha = alpha0 * np.exp(-(arr["Zp"] @ hp))
-        beta = beta0 * np.exp(-(arr["Zd"] @ hd))
+        Zp, Zd = arr["Zp"], arr["Zd"]
+        alpha = alpha0 * np.exp(-(Zp @ hp))
+        beta = beta0 * np.exp(-(Zd @ hd))
         x = arr["frequency"]
         pre, seg = arr["pre"], arr["seg"]
         sa, sb = seg * a, seg * b
@@ -302,10 +305,11 @@ class ParetoNBDDynamic:
             aj, bj, h, mi = a[j], b[j], seg[i, j], m[i]
             ratio = bj / aj
             sv = np.full(i.shape, s)
-            lg0 = _log_g(Q, P * ratio, mi, sv)
-            lg1 = _log_g(Q + bj * h, (P + aj * h) * ratio, mi, sv)
+            g0 = _log_g(Q, P * ratio, mi, sv)
+            g1 = _log_g(Q + bj * h, P * ratio + bj * h, mi, sv)
+            diff = np.minimum(g1[0] - g0[0], 0.0)
             with np.errstate(divide="ignore"):
-                part = mi * np.log(ratio) + lg0 + log1mexp(np.minimum(lg1 - lg0, 0.0))
+                part = mi * np.log(ratio) + g0[0] + log1mexp(diff)
             top = np.full(n, -np.inf)
             np.maximum.at(top, i, part)
             acc = np.zeros(n)
@@ -316,7 +320,7 @@ class ParetoNBDDynamic:
         u2 = np.log(s) + log_int
         tot = np.logaddexp(u1, u2)
         ll = gammaln(m) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + arr["S"] @ gp + tot
-        return {
+        out = {
             "ll": ll,
             "log_p_alive": u1 - tot,
             "alpha": alpha,
@@ -326,12 +330,87 @@ class ParetoNBDDynamic:
             "a": a,
             "b": b,
         }
+        if not grad:
+            return out
+        k = len(self.calendar_covariates)
+        kp = len(self.purchase_covariates)
+        ix = {
+            "gp": slice(4, 4 + k),
+            "gd": slice(4 + k, 4 + 2 * k),
+            "hp": slice(4 + 2 * k, 4 + 2 * k + kp),
+            "hd": slice(4 + 2 * k + kp, None),
+        }
+        g = np.zeros((n, theta.size))
+        # the terms outside the bracket
+        g[:, 0] = r * (digamma(m) - digamma(r) + np.log(alpha))
+        g[:, 1] = r
+        g[:, 2] = s * np.log(beta)
+        g[:, 3] = s
+        g[:, ix["gp"]] = arr["S"]
+        g[:, ix["hp"]] = -r * Zp
+        g[:, ix["hd"]] = -s * Zd
+        w1 = np.exp(u1 - tot)
+        w2 = np.exp(u2 - tot)
+        # alive term u1
+        full = pre + seg
+        da = -m / (alpha + A_T)
+        db = -s / (beta + B_T)
+        g[:, 0] += w1 * r * -np.log(alpha + A_T)
+        g[:, 1] += w1 * da * alpha
+        g[:, ix["hp"]] += (w1 * da * -alpha)[:, None] * Zp
+        g[:, ix["gp"]] += (w1 * da)[:, None] * ((full * a) @ X)
+        g[:, 2] += w1 * s * -np.log(beta + B_T)
+        g[:, 3] += w1 * db * beta
+        g[:, ix["hd"]] += (w1 * db * -beta)[:, None] * Zd
+        g[:, ix["gd"]] += (w1 * db)[:, None] * ((full * b) @ X)
+        # dropout term u2 = log s + log sum_j exp(part_j)
+        g[:, 2] += w2
+        if i.size:
+            q = np.exp(diff)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                c0 = 1.0 / -np.expm1(diff)
+                c1 = -q * c0
+            coef_p = ratio * (c0 * g0[2] + c1 * g1[2])
+            coef_q = c0 * g0[1] + c1 * g1[1]
+            coef_lr = mi + P * coef_p
+            coef_b = h * c1 * (g1[1] + g1[2])
+            coef_m = np.log(ratio) + c0 * g0[3] + c1 * g1[3]
+            coef_s = c0 * g0[4] + c1 * g1[4]
+            # integrated multipliers' derivatives at each segment's start
+            aX = a[:, None] * X
+            bX = b[:, None] * X
+            sA = seg[:, :, None] * aX[None]
+            sB = seg[:, :, None] * bX[None]
+            VA = (pre @ aX)[i] + (np.cumsum(sA, axis=1) - sA)[i, j]
+            VB = (pre @ bX)[i] + (np.cumsum(sB, axis=1) - sB)[i, j]
+            Xj = X[j]
+            gs = np.zeros((i.size, theta.size))
+            gs[:, 0] = coef_m * r
+            gs[:, 1] = coef_p * alpha[i]
+            gs[:, 2] = coef_s * s
+            gs[:, 3] = coef_q * beta[i]
+            gs[:, ix["gp"]] = coef_p[:, None] * VA - coef_lr[:, None] * Xj
+            gs[:, ix["gd"]] = (
+                coef_q[:, None] * VB + coef_lr[:, None] * Xj + (coef_b * bj)[:, None] * Xj
+            )
+            gs[:, ix["hp"]] = (coef_p * -alpha[i])[:, None] * Zp[i]
+            gs[:, ix["hd"]] = (coef_q * -beta[i])[:, None] * Zd[i]
+            weight = np.exp(part - log_int[i]) * w2[i]
+            ok = np.isfinite(weight) & (weight > 0)
+            gs = np.where(ok[:, None] & np.isfinite(gs), gs, 0.0)
+            np.add.at(g, i, weight[:, None] * gs)
+        out["grad"] = g
+        return out
 
-    def _total(self, theta, arr) -> float:
+    def _total_grad(self, theta, arr) -> tuple[float, np.ndarray]:
         with np.errstate(all="ignore"):
-            ll = self._pieces(theta, arr)["ll"]
-        value = float(np.dot(arr["weight"], ll))
-        return value if np.isfinite(value) else -1e300
+            pc = self._pieces(theta, arr, grad=True)
+        w = arr["weight"]
+        value = float(np.dot(w, pc["ll"]))
+        grad = w @ pc["grad"]
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return -1e300, np.zeros_like(theta)
+        return value, grad
 
     def loglik_per_customer(self, data) -> pd.Series:
         """Each customer's log-likelihood at the current ``params``.
@@ -351,32 +430,16 @@ class ParetoNBDDynamic:
         return pd.Series(ll, index=data.index, name="loglik")
 
     # ----- fitting ----------------------------------------------------------------------------
-    def _grad(self, f, theta, step=1e-5):
-        g = np.empty_like(theta)
-        for k in range(theta.size):
-            e = np.zeros_like(theta)
-            e[k] = step
-            g[k] = (f(theta + e) - f(theta - e)) / (2 * step)
-        return g
-
-    def _hessian(self, f, theta, step=1e-4):
+    @staticmethod
+    def _hessian(grad, theta, step=1e-5):
+        """Central differences of the analytic gradient, symmetrised."""
         p = theta.size
         H = np.empty((p, p))
-        f0 = f(theta)
         for k in range(p):
-            ek = np.zeros(p)
-            ek[k] = step
-            H[k, k] = (f(theta + ek) - 2 * f0 + f(theta - ek)) / step**2
-            for j in range(k):
-                ej = np.zeros(p)
-                ej[j] = step
-                H[k, j] = H[j, k] = (
-                    f(theta + ek + ej)
-                    - f(theta + ek - ej)
-                    - f(theta - ek + ej)
-                    + f(theta - ek - ej)
-                ) / (4 * step**2)
-        return H
+            e = np.zeros(p)
+            e[k] = step
+            H[k] = (grad(theta + e) - grad(theta - e)) / (2 * step)
+        return (H + H.T) / 2
 
     def fit(self, data, initial_params=None, maxiter: int = 500):
         """Estimate the parameters by maximum likelihood.
@@ -406,32 +469,35 @@ class ParetoNBDDynamic:
         theta0 = self._theta(start)
         scale = 1.0 / self.n_customers
 
+        def fg(th):
+            value, grad = self._total_grad(th, arr)
+            return -value * scale, -grad * scale
+
         def f(th):
-            return -self._total(th, arr) * scale
+            return fg(th)[0]
+
+        def g(th):
+            return fg(th)[1]
 
         res = optimize.minimize(
-            f,
-            theta0,
-            jac=lambda th: self._grad(f, th),
-            method="BFGS",
-            options={"maxiter": maxiter, "gtol": 1e-6},
+            fg, theta0, jac=True, method="BFGS", options={"maxiter": maxiter, "gtol": 1e-8}
         )
         theta = res.x
-        # Newton steps on the numerical Hessian: the stationary point itself, not where BFGS
-        # stopped (so the estimates do not depend on its path); the last Hessian gives the errors
-        H = self._hessian(f, theta)
-        for _ in range(3):
-            step = np.linalg.lstsq(H, self._grad(f, theta), rcond=None)[0]
+        # Newton steps with the numerical Hessian at BFGS's end (it barely changes over steps this
+        # small): the stationary point itself, not where BFGS stopped, so the estimates do not
+        # depend on its path; the Hessian then gives the standard errors
+        H = self._hessian(g, theta)
+        for _ in range(4):
+            step = np.linalg.lstsq(H, g(theta), rcond=None)[0]
             if not np.all(np.isfinite(step)) or f(theta - step) > f(theta) + 1e-12:
                 break
             theta = theta - step
-            if np.max(np.abs(step)) < 1e-7:
+            if np.max(np.abs(step)) < 1e-9:
                 break
-            H = self._hessian(f, theta)
         H = H / scale
         self.optimizer = {"iterations": int(res.nit), "evaluations": int(res.nfev)}
         self.params = self._series(theta)
-        self.loglik = self._total(theta, arr)
+        self.loglik = self._total_grad(theta, arr)[0]
         if not np.isfinite(self.loglik) or self.loglik <= -1e299:
             raise DataValidationError(
                 "ParetoNBDDynamic: the log-likelihood is not finite at the end"
@@ -440,7 +506,7 @@ class ParetoNBDDynamic:
             self._cov = np.linalg.inv(H)
         except np.linalg.LinAlgError:
             self._cov = np.full(H.shape, np.nan)
-        self.gradient_norm = float(np.max(np.abs(self._grad(f, theta))))
+        self.gradient_norm = float(np.max(np.abs(g(theta))))
         return self
 
     def _require(self) -> pd.Series:
@@ -518,7 +584,7 @@ class ParetoNBDDynamic:
         pc = self._pieces(theta, arr)
         r, _, s, _ = np.exp(theta[:4])
         T = arr["T"]
-        fl = self._geometry(arr["d0"], T, T + t_arr, arr["days"])
+        fl = run_overlap(self.runs, arr["d0"], T, T + t_arr, arr["days"])
         a, b = pc["a"], pc["b"]
         qT = pc["beta"] + pc["B_T"]
         fb = fl * b
