@@ -473,7 +473,10 @@ class BaseModel(PairCoordinates):
 
     def _coef_steps(self) -> np.ndarray:
         """Hessian steps of the covariate coefficients (1e-4 per unit of the covariate's spread)."""
-        return np.full(int(self._free_mask().sum()), 1e-4)
+        spread = getattr(self, "_coef_spread", None)
+        if spread is None or len(spread) != len(self.free_params):
+            return np.full(len(self.free_params), 1e-4)
+        return 1e-4 / np.maximum(spread, 1e-12)
 
     # ----- reporting -------------------------------------------------------------------------
     def _require_fit(self) -> None:

@@ -180,16 +180,22 @@ class CovariateMixin:
         if not cols:
             return []
         z = covariate_matrix(frame, cols, type(self).__name__, fit=True)
-        spread = dict(zip(cols, z.std(axis=0), strict=True))
         names = self.purchase_covariates + self.dropout_covariates
-        self._coef_spread = np.array([spread[c] for c in names])
+        weight = frame["weight"].to_numpy(dtype=float) if "weight" in frame.columns else None
+        self._set_coef_scaling(z[:, [cols.index(c) for c in names]], weight)
         return cols
 
-    def _coef_steps(self) -> np.ndarray:
-        spread = getattr(self, "_coef_spread", None)
-        if spread is None:
-            return np.full(len(self.free_params), 1e-4)
-        return 1e-4 / np.maximum(spread, 1e-12)
+    def _coef_targets(self) -> tuple[tuple[int, float], ...]:
+        # searched centred and scaled (coordinates.py): alpha_i = alpha exp(-g_p' z), and the
+        # dropout parameter times exp(dropout_sign g_d' z)
+        names = self.base_param_names
+        purchase = (names.index(self.purchase_scale), -1.0)
+        dropout = (
+            (names.index(self.dropout_scale), self.dropout_sign) if self.dropout_scale else None
+        )
+        return (purchase,) * len(self.purchase_covariates) + (dropout,) * len(
+            self.dropout_covariates
+        )
 
     def _add_coefficients(self, start: np.ndarray, initial_params) -> np.ndarray:
         """Starting values with the coefficients (0 unless ``initial_params`` names them)."""

@@ -52,7 +52,7 @@ from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
 from .base import OnePassModel, as_frame
-from .coordinates import COEF_BOUND, KAPPA_MIN, LOG_BOUND, MEAN_BOUND
+from .coordinates import KAPPA_MIN, LOG_BOUND, MEAN_BOUND
 from .covariates import covariate_matrix
 from .degenerate import spend_data_degenerate
 
@@ -118,50 +118,33 @@ class GammaGamma(OnePassModel):
     _A = np.array([[-1.0, 0.0, 0.0], [0.0, -1.0, 0.0], [1.0, -1.0, 1.0]])
     _A_INV = np.linalg.inv(_A)
 
-    # The coefficients d are searched in units of their covariate's spread, d_k sd(z_k), and the
-    # third coordinate is the log mean spend of a customer with the mean covariates,
-    # log(p gamma / q) + d' mean(z): a covariate in days (spread ~1,000) otherwise has a gradient
-    # 1,000 times the others', and L-BFGS-B's first step sends its coefficient to the bound.
-    def _coef_scaling(self) -> tuple[np.ndarray, np.ndarray]:
-        k = len(self.spend_covariates)
-        center = getattr(self, "_coef_center", None)
-        spread = getattr(self, "_coef_spread", None)
-        if center is None or spread is None or len(center) != k:
-            return np.zeros(k), np.ones(k)
-        return center, np.where(spread > 0, spread, 1.0)
+    # The coefficients d are searched centred and in units of their covariate's spread, as the
+    # count models' (coordinates.py: gamma_i = gamma exp(+d' z)): the third coordinate is then
+    # the log mean spend of a customer with the mean covariates, log(p gamma / q) + d' mean(z).
+    def _coef_targets(self):
+        return ((2, 1.0),) * len(self.spend_covariates)
 
-    def _z_matrix(self) -> np.ndarray:
-        center, spread = self._coef_scaling()
-        k = len(center)
-        mat = np.zeros((3 + k, 3 + k))
-        mat[:3, :3] = self._A
-        mat[2, 3:] = center
-        mat[3:, 3:] = np.diag(spread)
-        return mat
+    def _a_matrix(self) -> tuple[np.ndarray, np.ndarray]:
+        k = len(self.spend_covariates)
+        if not k:
+            return self._A, self._A_INV
+        mat, inv = np.eye(3 + k), np.eye(3 + k)
+        mat[:3, :3], inv[:3, :3] = self._A, self._A_INV
+        return mat, inv
 
     def _to_z(self, log_params):
-        u = np.asarray(log_params, dtype=float)
-        if not self.spend_covariates:
-            return self._A @ u
-        return self._z_matrix() @ u
+        return self._a_matrix()[0] @ self._centre(log_params)
 
     def _from_z(self, z):
-        z = np.asarray(z, dtype=float)
-        if not self.spend_covariates:
-            return self._A_INV @ z
-        return np.linalg.solve(self._z_matrix(), z)
+        return self._uncentre(self._a_matrix()[1] @ np.asarray(z, dtype=float))
 
     def _grad_z(self, z, grad_log):
-        g = np.asarray(grad_log, dtype=float)
-        if not self.spend_covariates:
-            return self._A_INV.T @ g
-        return np.linalg.solve(self._z_matrix().T, g)
+        return self._a_matrix()[1].T @ self._centre_grad(grad_log)
 
     def _z_bounds(self):
         low = float(np.log(KAPPA_MIN))
-        _, spread = self._coef_scaling()
-        coefs = [(-COEF_BOUND * s, COEF_BOUND * s) for s in spread]
-        return [(low, LOG_BOUND), (low, LOG_BOUND), (-MEAN_BOUND, MEAN_BOUND), *coefs]
+        base = [(low, LOG_BOUND), (low, LOG_BOUND), (-MEAN_BOUND, MEAN_BOUND)]
+        return base + self._coef_z_bounds()
 
     def _z_at_bound(self, z):
         bounds = self._z_bounds()
@@ -241,15 +224,9 @@ class GammaGamma(OnePassModel):
         if not self.spend_covariates:
             return []
         z = self._spend_matrix(frame, fit=True)
-        self._coef_center, self._coef_spread = z.mean(axis=0), z.std(axis=0)
+        weight = frame["weight"].to_numpy(dtype=float) if "weight" in frame.columns else None
+        self._set_coef_scaling(z, weight)
         return list(self.spend_covariates)
-
-    def _coef_steps(self) -> np.ndarray:
-        # the Hessian's step per coefficient: 1e-4 per unit of the covariate's spread
-        spread = getattr(self, "_coef_spread", None)
-        if spread is None or len(spread) != len(self.spend_covariates):
-            return super()._coef_steps()
-        return 1e-4 / np.maximum(spread, 1e-12)
 
     def _degenerate_data(self, arrays):
         return spend_data_degenerate(arrays["monetary_value"], arrays["weight"])
