@@ -53,6 +53,8 @@ central differences of that gradient, whose inverse gives the standard errors.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from scipy import optimize
@@ -61,6 +63,7 @@ from scipy.special import digamma, exprel, gammaln
 from ..units import unit_days
 from ..validate import DataValidationError
 from ._special import log1mexp, pnbd_log_j
+from .convergence import ConvergenceError, DegenerateDataError
 from .dynamic_calendar import (
     calendar_runs,
     check_coverage,
@@ -320,16 +323,7 @@ class ParetoNBDDynamic:
         u2 = np.log(s) + log_int
         tot = np.logaddexp(u1, u2)
         ll = gammaln(m) - gammaln(r) + r * np.log(alpha) + s * np.log(beta) + arr["S"] @ gp + tot
-        out = {
-            "ll": ll,
-            "log_p_alive": u1 - tot,
-            "alpha": alpha,
-            "beta": beta,
-            "A_T": A_T,
-            "B_T": B_T,
-            "a": a,
-            "b": b,
-        }
+        out = dict(ll=ll, log_p_alive=u1 - tot, alpha=alpha, beta=beta, A_T=A_T, B_T=B_T, a=a, b=b)
         if not grad:
             return out
         k = len(self.calendar_covariates)
@@ -461,8 +455,13 @@ class ParetoNBDDynamic:
         arr = self._compressed(self._arrays(data))
         self.n_customers = int(round(arr["weight"].sum()))
         if initial_params is None:
-            plain = ParetoNBD().fit(data[["frequency", "recency", "T"]].astype(float))
-            start = dict(plain.params)
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")  # a boundary plain fit is still a start
+                    start = dict(ParetoNBD().fit(data[["frequency", "recency", "T"]]).params)
+            except (ConvergenceError, DegenerateDataError):
+                start = {"r": 1.0, "alpha": float(np.mean(arr["T"])), "s": 1.0, "beta": 1.0}
+                start["beta"] = start["alpha"]
             start.update({k: 0.0 for k in self.param_names[4:]})
         else:
             start = initial_params
