@@ -219,7 +219,7 @@ def test_persistence_round_trip(summary, tmp_path):
     )
 
 
-def test_likelihood_ratio_test_and_rate_ratios(summary):
+def test_likelihood_ratio_test_and_rate_ratios(summary, bg_full):
     plain = ParetoNBD().fit(summary[COLS])
     full = ParetoNBD(purchase_covariates=["z"], dropout_covariates=["z"]).fit(summary)
     test = likelihood_ratio_test(plain, full)
@@ -248,6 +248,10 @@ def test_likelihood_ratio_test_and_rate_ratios(summary):
     assert row["lower"] < row["ratio"] < row["upper"]
     assert row["meaning"].startswith("purchase rate x")
     assert table.loc["dropout:z", "meaning"].startswith("dropout rate x")
+    # BG/NBD's dropout coefficient scales a: read as odds of dropping out at a purchase
+    bg_table = rate_ratios(bg_full)
+    assert bg_table.loc["dropout:z", "meaning"].startswith("odds of dropping out at a purchase x")
+    assert bg_table.loc["purchase:z", "meaning"].startswith("purchase rate x")
 
 
 def test_clv_with_a_covariate_model(summary, bg_full):

@@ -8,7 +8,7 @@ import pytest
 from scipy import optimize
 
 from analysis import config, rfm
-from analysis.models import GammaGamma
+from analysis.models import GammaGamma, rate_ratios
 from analysis.models.covariates import likelihood_ratio_test
 from analysis.simulate import simulate_gamma_gamma
 from analysis.simulate.spend import simulate_spend
@@ -51,11 +51,18 @@ def test_coefficients_are_named_and_reported():
     coef = table.loc["spend:tenure"]
     assert coef["estimate"] < 0
     assert coef["upper_95"] - coef["estimate"] == pytest.approx(coef["estimate"] - coef["lower_95"])
-    ratios = model.spend_ratios()
-    assert list(ratios.index) == ["channel", "tenure"]
-    np.testing.assert_allclose(ratios["spend_ratio"], np.exp(model.params.iloc[3:]))
+    ratios = rate_ratios(model)
+    assert list(ratios.index) == ["spend:channel", "spend:tenure"]
+    assert list(ratios["process"]) == ["spend", "spend"]
+    assert list(ratios["covariate"]) == ["channel", "tenure"]
+    np.testing.assert_allclose(ratios["ratio"], np.exp(model.params.iloc[3:]))
     np.testing.assert_allclose(
         ratios["lower"], np.exp(table["lower_95"].iloc[3:].to_numpy()), rtol=1e-12
+    )
+    # read as a ratio of spend per purchase, not of a rate
+    ratio = ratios.loc["spend:channel", "ratio"]
+    assert ratios.loc["spend:channel", "meaning"] == (
+        f"spend per purchase x{ratio:.2f} per unit of channel"
     )
     assert model.aic == pytest.approx(2 * 5 - 2 * model.loglik)
     assert model.convergence.success and not model.boundary
@@ -310,9 +317,9 @@ def test_apparel_comparison_as_documented(apparel):
     lr = likelihood_ratio_test(plain, full)
     assert (round(lr.statistic, 2), lr.df, round(lr.p_value, 2)) == (0.09, 2, 0.96)
     assert round(full.aic - plain.aic, 1) == 3.9
-    ratios = full.spend_ratios().round(2)
-    assert ratios.loc["gender", ["spend_ratio", "lower", "upper"]].tolist() == [1.0, 0.9, 1.11]
-    assert ratios.loc["channel", ["spend_ratio", "lower", "upper"]].tolist() == [1.02, 0.91, 1.13]
+    ratios = rate_ratios(full)[["ratio", "lower", "upper"]].round(2)
+    assert ratios.loc["spend:gender"].tolist() == [1.0, 0.9, 1.11]
+    assert ratios.loc["spend:channel"].tolist() == [1.02, 0.91, 1.13]
     held = repeat[repeat["frequency_holdout"] > 0]
     actual = held["monetary_value_holdout"]
     mae = {

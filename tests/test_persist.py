@@ -21,6 +21,7 @@ from analysis.models import (
     model_from_dict,
     model_to_dict,
     persist,
+    rate_ratios,
     save_model,
 )
 from analysis.models.shifted_beta_geo import RETENTION_EXAMPLE
@@ -142,6 +143,22 @@ def test_a_saved_model_loads_and_predicts_the_same(cases, name, tmp_path):
     before, after = predictions(model), predictions(loaded)
     for key in before:
         same(after[key], before[key])
+
+
+def test_a_gamma_gamma_with_covariates_round_trips(weekly, tmp_path):
+    repeat = weekly[weekly["frequency"] > 0].copy()
+    repeat["flag"] = np.random.default_rng(7).integers(0, 2, len(repeat)).astype(float)
+    model = GammaGamma(spend_covariates=["flag"]).fit(repeat)
+    saved = model_to_dict(model)
+    assert saved["spend_covariates"] == ["flag"]
+    assert "purchase_covariates" not in saved
+    loaded = load_model(save_model(model, tmp_path / "gg.json"))
+    assert loaded.spend_covariates == ("flag",)
+    check_same_model(loaded, model)
+    same(loaded.expected_spend(repeat), model.expected_spend(repeat))
+    pd.testing.assert_frame_equal(rate_ratios(loaded), rate_ratios(model), check_exact=True)
+    with pytest.raises(Exception, match="flag"):
+        loaded.expected_spend(repeat.drop(columns="flag"))  # the covariate is read, not dropped
 
 
 def test_the_time_unit_is_saved(cases):

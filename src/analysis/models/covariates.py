@@ -358,21 +358,36 @@ def likelihood_ratio_test(restricted, full, level: float = 0.05) -> LikelihoodRa
     return LikelihoodRatioTest(statistic=stat, df=df, p_value=p, text=text)
 
 
+#: what exp(coefficient) multiplies, by the coefficient's process (the dropout of BG/NBD and
+#: MBG/NBD, whose scale is ``a``, is read as odds: see the module docstring)
+RATIO_OF = {
+    "purchase": "purchase rate",
+    "dropout": "dropout rate",
+    "spend": "spend per purchase",
+}
+
+
 def rate_ratios(model, level: float = 0.95) -> pd.DataFrame:
-    """The covariate coefficients of a fitted model as rate ratios with intervals.
+    """The covariate coefficients of a fitted model as ratios with intervals.
+
+    One reading for the count models' coefficients (``purchase:<col>``,
+    ``dropout:<col>``: rate ratios, or the odds of dropping out at a purchase
+    for BG/NBD and MBG/NBD) and the Gamma-Gamma's (``spend:<col>``: a ratio of
+    spend per purchase).
 
     Parameters
     ----------
-    model : fitted BetaGeo, ModifiedBetaGeo or ParetoNBD with covariates
+    model : fitted BetaGeo, ModifiedBetaGeo, ParetoNBD or GammaGamma with covariates
     level : float
         Coverage of the intervals (normal, on the coefficient's scale).
 
     Returns
     -------
     DataFrame
-        Indexed by coefficient name (``purchase:channel``): ``process``,
-        ``covariate``, ``coefficient``, ``se``, ``ratio`` = exp(coefficient),
-        ``lower``, ``upper`` = exp(coefficient -/+ z se), ``meaning``.
+        Indexed by coefficient name (``purchase:channel``): ``process``
+        (purchase, dropout or spend), ``covariate``, ``coefficient``, ``se``,
+        ``ratio`` = exp(coefficient), ``lower``, ``upper`` = exp(coefficient
+        -/+ z se), ``meaning`` ("spend per purchase x1.02 per unit of channel").
     """
     if getattr(model, "params", None) is None:
         raise RuntimeError(f"{type(model).__name__} is not fitted: call .fit(data) first")
@@ -381,17 +396,14 @@ def rate_ratios(model, level: float = 0.95) -> pd.DataFrame:
     names = list(getattr(model, "free_params", ()))
     z = float(stats.norm.ppf(0.5 + level / 2))
     se_all = model.standard_errors
-    dropout_what = (
-        "odds of dropping out at a purchase"
-        if getattr(model, "dropout_scale", "") == "a"
-        else "dropout rate"
-    )
+    ratio_of = dict(RATIO_OF)
+    if getattr(model, "dropout_scale", "") == "a":
+        ratio_of["dropout"] = "odds of dropping out at a purchase"
     rows = []
     for name in names:
         process, covariate = name.split(":", 1)
         coef, se = float(model.params[name]), float(se_all[name])
         ratio = float(np.exp(coef))
-        what = "purchase rate" if process == "purchase" else dropout_what
         rows.append(
             {
                 "process": process,
@@ -401,7 +413,7 @@ def rate_ratios(model, level: float = 0.95) -> pd.DataFrame:
                 "ratio": ratio,
                 "lower": float(np.exp(coef - z * se)),
                 "upper": float(np.exp(coef + z * se)),
-                "meaning": f"{what} x{ratio:.2f} per unit of {covariate}",
+                "meaning": f"{ratio_of[process]} x{ratio:.2f} per unit of {covariate}",
             }
         )
     columns = ["process", "covariate", "coefficient", "se", "ratio", "lower", "upper", "meaning"]

@@ -36,7 +36,7 @@ plain model), as alpha_i does for the count models in CLVTools and
 pymc-marketing. Neither library ships a spend model with covariates
 (CLVTools' ``spending()`` refuses them; pymc-marketing issue 1059 asks for
 them). The coefficients are ``params["spend:<column>"]``;
-:meth:`GammaGamma.spend_ratios` gives exp(d) with 95% intervals. With every
+:func:`analysis.models.rate_ratios` gives exp(d) with 95% intervals. With every
 d = 0 the likelihood, its gradient and the predictions are the plain model's.
 See docs/covariates_spend.md.
 """
@@ -47,7 +47,6 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
@@ -319,41 +318,10 @@ class GammaGamma(OnePassModel):
         """Mean spend per transaction of a new customer, p gamma / (q - 1) (infinite when q <= 1).
 
         With covariates, of a customer whose covariates are all 0; multiply by
-        exp(d' z) for others (:meth:`spend_ratios`).
+        exp(d' z) for others (:func:`analysis.models.rate_ratios`).
         """
         p, q, g = self._p()[:3]
         return float(p * g / (q - 1)) if q > 1 else float("inf")
-
-    def spend_ratios(self, level: float = 0.95) -> pd.DataFrame:
-        """The spend ratio exp(d) of each covariate with its Wald interval exp(d +- z se).
-
-        Parameters
-        ----------
-        level : float
-            Coverage of the interval.
-
-        Returns
-        -------
-        DataFrame
-            Index the covariate columns; ``coefficient``, ``std_error``,
-            ``spend_ratio``, ``lower``, ``upper``: a customer with one unit more
-            of the covariate spends ``spend_ratio`` times as much per purchase.
-        """
-        self._require_fit()
-        names = [SPEND_PREFIX + c for c in self.spend_covariates]
-        d = self.params[names].to_numpy(dtype=float)
-        se = self.standard_errors[names].to_numpy(dtype=float)
-        zq = stats.norm.ppf(0.5 + level / 2)
-        return pd.DataFrame(
-            {
-                "coefficient": d,
-                "std_error": se,
-                "spend_ratio": np.exp(d),
-                "lower": np.exp(d - zq * se),
-                "upper": np.exp(d + zq * se),
-            },
-            index=pd.Index(list(self.spend_covariates), name="covariate"),
-        )
 
     def expected_spend(self, data) -> pd.Series:
         """Conditional expected mean spend per transaction of each customer.

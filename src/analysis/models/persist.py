@@ -124,8 +124,9 @@ def model_to_dict(model) -> dict:
         Keys ``format``, ``format_version``, ``class``, ``module``,
         ``package_version``, ``params``, ``standard_errors``, ``covariance``
         (rows in the order of ``params``), ``time_unit`` (count and contract
-        models only), ``purchase_covariates`` and ``dropout_covariates`` (models
-        with covariates only), ``penalizer``, ``loglik``, ``n_customers``,
+        models only), ``purchase_covariates`` and ``dropout_covariates`` (count
+        models with covariates only), ``spend_covariates`` (a Gamma-Gamma with
+        covariates only), ``penalizer``, ``loglik``, ``n_customers``,
         ``boundary``, ``boundary_note``, ``identified_means``, ``convergence``.
         Only str, int, float, bool, None, lists and dicts: ``json.dumps``
         writes it as is, and Parquet metadata or ``DataFrame.attrs`` can hold it.
@@ -162,6 +163,8 @@ def model_to_dict(model) -> dict:
     if getattr(model, "has_covariates", False):
         out["purchase_covariates"] = list(model.purchase_covariates)
         out["dropout_covariates"] = list(model.dropout_covariates)
+    if getattr(model, "spend_covariates", ()):
+        out["spend_covariates"] = list(model.spend_covariates)
     conv = model.convergence
     out |= {
         "penalizer": float(model.penalizer),
@@ -247,7 +250,7 @@ def _rebuild(cls: type[BaseModel], d: dict):
     params = d.get("params")
     penalizer = _decode(d.get("penalizer", 0.0), f"{name}: 'penalizer'")
     kwargs: dict = {"penalizer": penalizer}
-    for key in ("purchase_covariates", "dropout_covariates"):
+    for key in ("purchase_covariates", "dropout_covariates", "spend_covariates"):
         if d.get(key):
             kwargs[key] = [str(c) for c in d[key]]
     names = cls(**kwargs).param_names

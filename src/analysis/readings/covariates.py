@@ -16,7 +16,8 @@ import numpy as np
 import pandas as pd
 
 from ..tables.format import FormattedTable, p_value
-from ._format import join_and
+from ._format import cap, join_and
+from .findings import Finding
 
 __all__ = [
     "SIGNIFICANCE",
@@ -26,11 +27,16 @@ __all__ = [
     "ratio_table",
     "ratio_reading",
     "quarter_reading",
+    "covariate_finding",
 ]
 
 #: a variant fits significantly better than its plain model below this p-value
 SIGNIFICANCE = 0.05
-_PROCESS_WORDS = {"purchase": "buy {r} times as often", "dropout": "drop out {r} times as fast"}
+_PROCESS_WORDS = {
+    "purchase": "buy {r} times as often",
+    "dropout": "drop out {r} times as fast",
+    "spend": "spend {r} times as much per purchase",
+}
 
 
 def _mae(x: float) -> str:
@@ -202,6 +208,17 @@ def _who(covariate: str, binary: bool, periods: bool = False) -> str:
     return f"customers with {covariate} 1" if binary else f"per unit of {covariate}, customers"
 
 
+def _ratio_words(row: pd.Series, binary: set, calendar: set) -> str:
+    """One rate ratio in words with its interval, as the ratio table shows it."""
+    words = _PROCESS_WORDS.get(str(row["process"]), "have {r} times the rate")
+    if "odds" in str(row.get("meaning", "")):  # BG/NBD, MBG/NBD: dropout at a purchase
+        words = "have {r} times the odds of dropping out at a purchase"
+    name = str(row["covariate"])
+    who = _who(name, name in binary, name in calendar)
+    r = f"{row['ratio']:.2f}"
+    return f"{who} {words.format(r=r)} ({row['lower']:.2f}-{row['upper']:.2f})"
+
+
 def ratio_reading(
     ratios: pd.DataFrame, *, model: str, binary=(), calendar=(), level: float = 0.95
 ) -> str:
@@ -224,14 +241,8 @@ def ratio_reading(
     binary = set(binary)
     clear, unclear = [], []
     for _, row in ratios.iterrows():
-        words = _PROCESS_WORDS.get(str(row["process"]), "have {r} times the rate")
-        if "odds" in str(row.get("meaning", "")):  # BG/NBD, MBG/NBD: dropout at a purchase
-            words = "have {r} times the odds of dropping out at a purchase"
-        r = f"{row['ratio']:.2f}"
         if row["lower"] > 1 or row["upper"] < 1:
-            name = str(row["covariate"])
-            who = _who(name, name in binary, name in set(calendar))
-            clear.append(f"{who} {words.format(r=r)} ({row['lower']:.2f}-{row['upper']:.2f})")
+            clear.append(_ratio_words(row, binary, set(calendar)))
         else:
             unclear.append(f"{row['covariate']} on {row['process']}")
     pct = f"{100 * level:.0f}%"
@@ -284,3 +295,96 @@ def quarter_reading(by_quarter: pd.DataFrame) -> str:
         f"In the busiest quarter, {peak} ({actual[peak]:,.0f} purchases), the models expect "
         f"{at_peak}. Quarter by quarter they miss the actual purchases: {'; '.join(parts)}."
     )
+
+
+def _clear_ratios(ratios: dict, binary, calendar, most: int) -> list[tuple[str, str, float]]:
+    """The ratios whose interval excludes 1, strongest first, at most ``most``: (model, words, ratio)."""
+    found, seen = [], set()
+    for model, frame in ratios.items():
+        for _, row in frame.iterrows():
+            key = (str(row["process"]), str(row["covariate"]))
+            if key in seen or not (row["lower"] > 1 or row["upper"] < 1):
+                continue  # a covariate in two models is quoted from the first
+            seen.add(key)
+            text = _ratio_words(row, binary, calendar)
+            found.append((model, text, float(row["ratio"])))
+    found.sort(key=lambda x: -abs(np.log(x[2])))
+    return found[:most]
+
+
+def covariate_finding(
+    comparison: pd.DataFrame,
+    ratios: dict,
+    *,
+    valuation_model: str,
+    binary=(),
+    calendar=(),
+    most: int = 2,
+) -> Finding:
+    """Report 3's finding on attributes and season: the clearest rate ratios and the holdout verdict.
+
+    The verdict is :func:`covariate_verdict`'s (the section's own rule): a
+    model with covariates "helps" when its MAE as shown is below every plain
+    model's.
+
+    Parameters
+    ----------
+    comparison : DataFrame
+        :func:`analysis.clv.covariate_comparison`.
+    ratios : dict
+        Model -> its rate ratios as the section shows them (``process``,
+        ``covariate``, ``ratio``, ``lower``, ``upper``).
+    valuation_model : str
+        The customer table's model (it takes no covariates).
+    binary, calendar : collections of str
+        As :func:`ratio_reading`.
+    most : int
+        The number of ratios quoted, strongest first (among those whose interval excludes 1).
+
+    Returns
+    -------
+    Finding
+        Topic ``covariates``; verdict ``helps``, ``does not help`` or ``not fitted``.
+    """
+    v = covariate_verdict(comparison)
+    clear = _clear_ratios(ratios, set(binary), set(calendar), most)
+    numbers = {
+        "best": v["best"],
+        "best_mae": v["best_mae"],
+        "best_plain": v["best_plain"],
+        "plain_mae": v["plain_mae"],
+        "ratios": {text: r for _, text, r in clear},
+    }
+    said = f"{cap(join_and(t for _, t, _ in clear))}. " if clear else ""
+    if not v["variants"]:
+        return Finding(
+            "covariates",
+            "not fitted",
+            numbers,
+            f"No model with the customer attributes or the season could be fitted; "
+            f"the valuation stays on the plain {valuation_model}.",
+        )
+    if v["beats"]:
+        verdict = "helps"
+        holdout = (
+            f"On the holdout the error falls from {_mae(v['plain_mae'])} purchases per customer "
+            f"(the best plain model, {v['best_plain']}) to {_mae(v['best_mae'])} "
+            f"({v['best']}), but the valuation stays on the plain {valuation_model}, which "
+            "takes no covariates."
+        )
+    else:
+        verdict = "does not help"
+        holdout = (
+            f"On the holdout no model with covariates beats the plain {v['best_plain']} "
+            f"({_mae(v['plain_mae'])} purchases per customer; the best with covariates, "
+            f"{_best_variant(comparison, v)})"
+            + (", though the rates differ" if clear else "")
+            + f": the valuation stays on the plain {valuation_model}."
+        )
+    return Finding("covariates", verdict, numbers, said + holdout)
+
+
+def _best_variant(comparison: pd.DataFrame, v: dict) -> str:
+    shown = comparison.loc[v["variants"], "mae"].round(3)
+    name = shown.idxmin()
+    return f"{name}, {_mae(shown[name])}"
