@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -341,3 +343,18 @@ def test_tracking_band_with_covariates(cdnow_sample, summary):
     assert np.allclose(got[cols], want[cols], rtol=1e-9)
     with pytest.raises(DataValidationError, match="attributes"):
         tracking_band(zero, cdnow_sample, **kw)
+
+
+def test_the_protocol_documents_the_new_customer_covariates_keyword(bg_full):
+    from analysis.models.protocol import CountModel, PurchaseCountDistribution
+
+    assert isinstance(bg_full, CountModel) and isinstance(bg_full, PurchaseCountDistribution)
+    for method in ("expected_purchases_new_customer", "probability_of_purchases_new_customer"):
+        assert "covariates" in inspect.signature(getattr(bg_full, method)).parameters
+    assert "covariates=" in CountModel.expected_purchases_new_customer.__doc__
+    assert "covariates=" in PurchaseCountDistribution.probability_of_purchases_new_customer.__doc__
+    with pytest.raises(ValueError, match="needs their values"):
+        bg_full.expected_purchases_new_customer(t=10)
+    one = bg_full.expected_purchases_new_customer(t=10, covariates={"z": 1})
+    two = bg_full.expected_purchases_new_customer(t=10, covariates=pd.DataFrame({"z": [0, 1]}))
+    assert two[1] == pytest.approx(one, rel=1e-12)

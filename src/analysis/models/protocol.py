@@ -10,7 +10,16 @@ and what :func:`analysis.clv.customer_lifetime_value` relies on:
   discrete-time model (``discrete_time = True``, BG/BB) it counts future
   transaction opportunities, which are then whole numbers;
 - discounting is given as a yearly effective rate (``annual_discount_rate``,
-  e.g. 0.10) and converted inside with :mod:`analysis.units`.
+  e.g. 0.10) and converted inside with :mod:`analysis.units`;
+- a model with customer covariates (BG/NBD, MBG/NBD, Pareto/NBD given
+  ``purchase_covariates`` or ``dropout_covariates``) reads each customer's
+  covariate columns from ``data``, and its new-customer predictions take an
+  optional keyword ``covariates=``: the covariate values of the new
+  customer, a mapping ``{column: value}`` (one profile) or a DataFrame
+  (one row per profile, ``t`` broadcast against the rows). It is required when the model has
+  covariates and refused when it has none. BG/BB takes no covariates and
+  has no such keyword, so the protocol's signatures leave it out; a caller
+  that may hold a covariate model passes it only to such a model.
 
 :class:`PurchaseCountDistribution` adds the distribution of the number of
 purchases, new customer and conditional on a history. The four count models
@@ -54,7 +63,11 @@ class CountModel(Protocol):
         ...
 
     def expected_purchases_new_customer(self, *, t) -> float | np.ndarray:
-        """Expected repeat purchases in (0, t] of a customer just acquired (time 0 = first purchase)."""
+        """Expected repeat purchases in (0, t] of a customer just acquired (time 0 = first purchase).
+
+        A model with covariates also takes ``covariates=`` (the new customer's
+        values; see the module docstring).
+        """
         ...
 
     def p_alive(self, data: pd.DataFrame, *, t=0.0) -> pd.Series:
@@ -89,7 +102,11 @@ class PurchaseCountDistribution(Protocol):
         ...
 
     def probability_of_purchases_new_customer(self, *, n, t) -> float | np.ndarray:
-        """P(exactly ``n`` repeat purchases in (0, t]) for a customer just acquired."""
+        """P(exactly ``n`` repeat purchases in (0, t]) for a customer just acquired.
+
+        A model with covariates also takes ``covariates=`` (as
+        :meth:`CountModel.expected_purchases_new_customer`).
+        """
         ...
 
 
