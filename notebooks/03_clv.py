@@ -444,21 +444,20 @@ ratio_models = [
     for n in (f"{clv_name} + attributes", "Pareto/NBD + season")
     if covariates_given and n in covariate_fits.models
 ]
+binary_covariates = (customer_file.binary if customer_file else ()) + tuple(
+    c
+    for c in (season_calendar if season_calendar is not None else ())
+    if season_calendar[c].isin([0.0, 1.0]).all()
+)
+calendar_names = () if season_calendar is None else tuple(season_calendar.columns)
+shown_ratios = {}
 for name in ratio_models:
-    ratios = covariate_study.coefficient_ratios(covariate_fits.models[name])
+    ratios = shown_ratios[name] = covariate_study.coefficient_ratios(covariate_fits.models[name])
     display(readings.ratio_table(ratios))
     display(
         Markdown(
             readings.ratio_reading(
-                ratios,
-                model=name,
-                binary=(customer_file.binary if customer_file else ())
-                + tuple(
-                    c
-                    for c in (season_calendar if season_calendar is not None else ())
-                    if season_calendar[c].isin([0.0, 1.0]).all()
-                ),
-                calendar=() if season_calendar is None else tuple(season_calendar.columns),
+                ratios, model=name, binary=binary_covariates, calendar=calendar_names
             )
         )
     )
@@ -476,10 +475,13 @@ if covariates_given and "Pareto/NBD + season" in covariate_fits.models:
     )
     ax = by_quarter.plot(
         marker="o",
+        xticks=range(len(by_quarter)),  # every quarter labelled
+        rot=45,
         title="Holdout purchases by quarter: actual, plain and seasonal Pareto/NBD",
         ylabel="purchases (purchase days)",
-        xlabel="quarter",
+        xlabel="quarter (the first and last cut at the holdout's ends)",
     )
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3)  # below: off the lines
 
 # %% tags=["optional-section"]
 if covariates_given and "Pareto/NBD + season" in covariate_fits.models:
@@ -499,6 +501,19 @@ update_display(
                 margin=margin,
                 horizon_years=horizon_years,
                 currency=currency,
+            )
+            + (
+                [
+                    readings.covariate_finding(
+                        comparison,
+                        shown_ratios,
+                        valuation_model=clv_name,
+                        binary=binary_covariates,
+                        calendar=calendar_names,
+                    )
+                ]
+                if covariates_given
+                else []
             ),
             title="Findings",
         )

@@ -251,6 +251,12 @@ if customer_file is not None:
             currency=currency,
         )
     )
+    attribute_differences = segments.attribute_tests(table, list(attribute_labels.columns))
+    display(
+        Markdown(
+            readings.attribute_reading(attribute_summary, attribute_differences, currency=currency)
+        )
+    )
 
 # %%
 # the findings at the top of the report, from the tables above
@@ -259,6 +265,15 @@ update_display(
         findings.findings_markdown(
             findings.segments_findings(
                 tier_summary, matrix_summary, stage_tier_summary, levels, currency=currency
+            )
+            + (
+                []
+                if customer_file is None
+                else [
+                    readings.attribute_finding(
+                        attribute_summary, attribute_differences, currency=currency
+                    )
+                ]
             ),
             title="Findings",
         )

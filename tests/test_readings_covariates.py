@@ -121,7 +121,7 @@ def test_ratio_reading_names_clear_effects_with_their_intervals():
     )
     text = rc.ratio_reading(ratios, model="BG/NBD + attributes", binary={"channel", "gender"})
     assert text.startswith("In BG/NBD + attributes, customers with channel 1 buy 1.40 times")
-    assert "(1.10-1.80)" in text and "drop out 0.80 times as fast (0.60-0.95)" in text
+    assert "(1.10-1.80)" in text and "drop out at 0.80 times the rate (0.60-0.95)" in text
     assert "customers with region east buy 0.50 times as often (0.30-0.80)" in text
     assert "gender on purchase include 1" in text
     shown = rc.ratio_table(ratios)
@@ -277,3 +277,72 @@ def test_quarter_reading_names_each_models_average_and_worst_miss():
     )
     empty = by_quarter.assign(actual=0.0)
     assert rc.quarter_reading(empty).startswith("No calibration customer bought")
+
+
+def _ratios(rows) -> pd.DataFrame:
+    """rows: (process, covariate, ratio, lower, upper)."""
+    return pd.DataFrame(rows, columns=["process", "covariate", "ratio", "lower", "upper"])
+
+
+def test_the_finding_uses_the_sections_verdict_and_quotes_the_clearest_ratios():
+    table = _comparison(
+        {
+            "Pareto/NBD": (-99.0, 4, NAN, 1.131, 0.005),
+            "Pareto/NBD + attributes": (-97.0, 8, 0.02, 1.120, 0.0),
+            "Pareto/NBD + season": (-95.0, 6, 0.01, 1.100, -0.03),
+        }
+    )
+    ratios = {
+        "Pareto/NBD + attributes": _ratios(
+            [
+                ("purchase", "channel", 1.82, 1.50, 2.20),
+                ("purchase", "gender", 1.10, 0.90, 1.30),  # interval includes 1: not quoted
+                # clear and the strongest, but purchase rates are quoted first
+                ("dropout", "channel", 0.40, 0.30, 0.55),
+            ]
+        ),
+        "Pareto/NBD + season": _ratios([("purchase", "high_season", 2.01, 1.70, 2.40)]),
+    }
+    f = rc.covariate_finding(
+        table,
+        ratios,
+        valuation_model="Pareto/NBD",
+        binary=("channel", "gender", "high_season"),
+        calendar=("high_season",),
+    )
+    v = rc.covariate_verdict(table)
+    assert f.topic == "covariates" and f.verdict == "helps" and v["beats"]
+    assert f.numbers["best"] == v["best"] == "Pareto/NBD + season"
+    assert (f.numbers["plain_mae"], f.numbers["best_mae"]) == (1.131, 1.100)
+    assert list(f.numbers["ratios"].values()) == [2.01, 1.82]
+    assert f.text == (
+        "In high_season periods customers buy 2.01 times as often (1.70-2.40) and customers "
+        "with channel 1 buy 1.82 times as often (1.50-2.20). On the holdout the error falls "
+        "from 1.131 purchases per customer (the best plain model, Pareto/NBD) to 1.100 "
+        "(Pareto/NBD + season), but the valuation stays on the plain Pareto/NBD, which takes "
+        "no covariates."
+    )
+
+
+def test_the_finding_agrees_with_the_section_on_a_tie_as_shown():
+    table = _comparison(
+        {
+            "BG/NBD": (-100.0, 4, NAN, 1.2314, 0.0),
+            "BG/NBD + attributes": (-90.0, 6, 0.001, 1.2306, 0.0),
+        }
+    )
+    ratios = {"BG/NBD + attributes": _ratios([("purchase", "channel", 1.05, 0.95, 1.15)])}
+    f = rc.covariate_finding(table, ratios, valuation_model="BG/NBD", binary=("channel",))
+    assert f.verdict == "does not help" and not rc.covariate_verdict(table)["beats"]
+    assert f.numbers["ratios"] == {}
+    assert f.text == (
+        "On the holdout no model with covariates beats the plain BG/NBD (1.231 purchases per "
+        "customer; the best with covariates, BG/NBD + attributes, 1.231): the valuation stays "
+        "on the plain BG/NBD."
+    )
+
+
+def test_the_finding_says_when_no_variant_was_fitted():
+    table = _comparison({"BG/NBD": (-100.0, 4, NAN, 1.2, 0.0)})
+    f = rc.covariate_finding(table, {}, valuation_model="BG/NBD")
+    assert f.verdict == "not fitted" and "plain BG/NBD" in f.text

@@ -34,7 +34,7 @@ __all__ = [
 SIGNIFICANCE = 0.05
 _PROCESS_WORDS = {
     "purchase": "buy {r} times as often",
-    "dropout": "drop out {r} times as fast",
+    "dropout": "drop out at {r} times the rate",
     "spend": "spend {r} times as much per purchase",
 }
 
@@ -297,8 +297,8 @@ def quarter_reading(by_quarter: pd.DataFrame) -> str:
     )
 
 
-def _clear_ratios(ratios: dict, binary, calendar, most: int) -> list[tuple[str, str, float]]:
-    """The ratios whose interval excludes 1, strongest first, at most ``most``: (model, words, ratio)."""
+def _clear_ratios(ratios: dict, binary, calendar, most: int) -> list[tuple]:
+    """The ratios whose interval excludes 1, at most ``most``: (model, words, ratio, process)."""
     found, seen = [], set()
     for model, frame in ratios.items():
         for _, row in frame.iterrows():
@@ -307,8 +307,9 @@ def _clear_ratios(ratios: dict, binary, calendar, most: int) -> list[tuple[str, 
                 continue  # a covariate in two models is quoted from the first
             seen.add(key)
             text = _ratio_words(row, binary, calendar)
-            found.append((model, text, float(row["ratio"])))
-    found.sort(key=lambda x: -abs(np.log(x[2])))
+            found.append((model, text, float(row["ratio"]), str(row["process"])))
+    # purchase rates first (what a firm reads as "buy more"), each process strongest first
+    found.sort(key=lambda x: (x[3] != "purchase", -abs(np.log(x[2]))))
     return found[:most]
 
 
@@ -339,7 +340,8 @@ def covariate_finding(
     binary, calendar : collections of str
         As :func:`ratio_reading`.
     most : int
-        The number of ratios quoted, strongest first (among those whose interval excludes 1).
+        The number of ratios quoted (among those whose interval excludes 1): purchase
+        ratios first, each process's strongest first.
 
     Returns
     -------
@@ -353,9 +355,9 @@ def covariate_finding(
         "best_mae": v["best_mae"],
         "best_plain": v["best_plain"],
         "plain_mae": v["plain_mae"],
-        "ratios": {text: r for _, text, r in clear},
+        "ratios": {text: r for _, text, r, _ in clear},
     }
-    said = f"{cap(join_and(t for _, t, _ in clear))}. " if clear else ""
+    said = f"{cap(join_and(c[1] for c in clear))}. " if clear else ""
     if not v["variants"]:
         return Finding(
             "covariates",

@@ -17,9 +17,11 @@ import numpy as np
 import pandas as pd
 
 from ..customers import CURRENT_VALUE_DAYS
-from ..segments import HIGH, LOYALTY_PROFITABILITY, VALUE_MATRIX
+from ..segments import HIGH, LOYALTY_PROFITABILITY, SUMMARY_COLUMNS, VALUE_MATRIX
+from ..tables.format import p_value, percent
 from ..units import P_ALIVE_EVEN, STAGES
 from ._format import cap, count, join_and, money, pct, word_for
+from .findings import Finding
 
 __all__ = [
     "TOP_TIER_WORDS",
@@ -34,11 +36,17 @@ __all__ = [
     "relationship_reading",
     "rfm_reading",
     "stage_tier_reading",
+    "ATTRIBUTE_SIGNIFICANCE",
+    "attribute_verdict",
+    "attribute_reading",
+    "attribute_finding",
 ]
 
 #: a ranking criterion whose values span at most this share of its largest absolute value
 #: "hardly varies": its rank then orders customers by rounding noise
 FLAT_SPREAD: float = 0.01
+#: an attribute's levels differ (in value or stage mix) when the test's p-value is below this
+ATTRIBUTE_SIGNIFICANCE: float = 0.05
 #: two shares of value within this ratio are "close": the larger is only "just ahead"
 CLOSE_SHARES: float = 1.10
 #: the word for how concentrated value is, from the share of customers in the top CLV
@@ -403,3 +411,161 @@ def stage_tier_reading(summary: pd.DataFrame) -> str:
         else:
             text += f" No {first}-tier customer is in {decline}."
     return text
+
+
+def attribute_verdict(mix: pd.DataFrame, tests: pd.DataFrame) -> dict:
+    """Per attribute: its most and least valuable levels, its widest stage gap, and the tests.
+
+    Parameters
+    ----------
+    mix : DataFrame
+        :func:`analysis.segments.attribute_mix` (index attribute, level).
+    tests : DataFrame
+        :func:`analysis.segments.attribute_tests` (index attribute).
+
+    Returns
+    -------
+    dict
+        Attribute -> ``high`` and ``low`` (the levels with the highest and lowest
+        mean value), ``mean_ratio`` (high's mean over low's; NaN unless low's
+        is positive), ``high_share_customers``, ``high_share_clv``,
+        ``stage`` (the stage whose share differs most between levels, or None),
+        ``stage_high``/``stage_low`` (the levels with its largest and smallest
+        share) and ``stage_gap`` (their difference), ``value_p``, ``stage_p``,
+        ``value_differs`` and ``stage_differs`` (p below :data:`ATTRIBUTE_SIGNIFICANCE`).
+    """
+    out = {}
+    stages = [c for c in mix.columns if c not in SUMMARY_COLUMNS and c != "total_clv"]
+    for attribute in mix.index.get_level_values(0).unique():
+        levels = mix.xs(attribute, level=0)
+        levels = levels[levels["customers"] > 0]
+        means = levels["mean_clv"].astype(float)
+        high, low = means.idxmax(), means.idxmin()
+        verdict = {
+            "high": high,
+            "low": low,
+            "mean_ratio": float(means[high] / means[low]) if means[low] > 0 else float("nan"),
+            "high_share_customers": float(levels.loc[high, "share_customers"]),
+            "high_share_clv": float(levels.loc[high, "share_clv"]),
+            "stage": None,
+        }
+        if stages and len(levels) > 1:
+            spread = levels[stages].max() - levels[stages].min()
+            stage = spread.idxmax()
+            verdict.update(
+                stage=stage,
+                stage_high=levels[stage].idxmax(),
+                stage_low=levels[stage].idxmin(),
+                stage_gap=float(spread[stage]),
+            )
+        p = tests.loc[attribute] if attribute in tests.index else {}
+        value_p, stage_p = float(p.get("value_p", np.nan)), float(p.get("stage_p", np.nan))
+        verdict.update(
+            value_p=value_p,
+            stage_p=stage_p,
+            value_differs=bool(value_p < ATTRIBUTE_SIGNIFICANCE),
+            stage_differs=bool(stage_p < ATTRIBUTE_SIGNIFICANCE),
+        )
+        out[attribute] = verdict
+    return out
+
+
+def _attribute_sentence(attribute: str, v: dict, mix: pd.DataFrame, currency: str) -> str:
+    levels = mix.xs(attribute, level=0)
+    hi, lo = levels.loc[v["high"]], levels.loc[v["low"]]
+    if v["high"] == v["low"]:
+        return f"**{attribute}** has one level: nothing to compare."
+    ratio = (
+        f"{v['mean_ratio']:.2f} times as much on average"
+        if np.isfinite(v["mean_ratio"])
+        else "more on average"
+    )
+    value = (
+        f"{attribute} {v['high']} customers are worth {ratio} as {attribute} {v['low']} "
+        f"({money(hi['mean_clv'], currency)} against {money(lo['mean_clv'], currency)}) and, "
+        f"at {percent(v['high_share_customers'])} of the customers, hold "
+        f"{percent(v['high_share_clv'])} of the value"
+    )
+    stage = ""
+    if v["stage"] is not None:
+        gap = (
+            f"{percent(levels.loc[v['stage_high'], v['stage']])} of {attribute} "
+            f"{v['stage_high']} against {percent(levels.loc[v['stage_low'], v['stage']])} of "
+            f"{attribute} {v['stage_low']}"
+        )
+        stage = (
+            f"; the stage mix differs most in {v['stage']}: {gap}"
+            if v["stage_differs"]
+            else f"; their stage mixes are alike (the widest gap, in {v['stage']}: {gap})"
+        )
+    tests = (
+        f"(Kruskal-Wallis on value p {_p(v['value_p'])}; chi-square on stage p {_p(v['stage_p'])})"
+    )
+    if not v["value_differs"] and not v["stage_differs"]:
+        return (
+            f"**The {attribute} levels do not differ** beyond chance in value or stage mix "
+            f"{tests}: {value}{stage}."
+        )
+    which = join_and(
+        w for w, d in (("value", v["value_differs"]), ("stage mix", v["stage_differs"])) if d
+    )
+    return f"**The {attribute} levels differ in {which}** {tests}: {value}{stage}."
+
+
+def _p(p: float) -> str:
+    shown = p_value(p)
+    return shown if shown.startswith(("<", "n/a")) else f"= {shown}"
+
+
+def attribute_reading(mix: pd.DataFrame, tests: pd.DataFrame, *, currency: str = "$") -> str:
+    """What differs between the levels of each attribute: value per customer, value share
+    against customer share, stage mix; said plainly when the levels do not differ.
+
+    ``mix``: :func:`analysis.segments.attribute_mix`; ``tests``:
+    :func:`analysis.segments.attribute_tests`. A difference counts when its test's
+    p-value is below :data:`ATTRIBUTE_SIGNIFICANCE`; the numbers are the table's.
+    """
+    verdict = attribute_verdict(mix, tests)
+    return "**Reading.** " + " ".join(
+        _attribute_sentence(a, v, mix, currency) for a, v in verdict.items()
+    )
+
+
+def attribute_finding(mix: pd.DataFrame, tests: pd.DataFrame, *, currency: str = "$") -> Finding:
+    """The segments report's finding on the attributes: the one whose levels differ most in value,
+    or that none does."""
+    verdict = attribute_verdict(mix, tests)
+    differing = {a: v for a, v in verdict.items() if v["value_differs"]}
+    names = join_and(verdict)
+    if not differing:
+        stage = [a for a, v in verdict.items() if v["stage_differs"]]
+        return Finding(
+            "attributes",
+            "no value difference",
+            {"attributes": list(verdict), "stage_differs": stage},
+            f"The {'attribute' if len(verdict) == 1 else 'attributes'} {names} "
+            f"{'does' if len(verdict) == 1 else 'do'} not separate value beyond chance"
+            + (f" (the stage mix differs by {join_and(stage)})" if stage else "")
+            + ": target by the forecast value, not by the attribute.",
+        )
+    attribute = min(differing, key=lambda a: differing[a]["value_p"])
+    v = differing[attribute]
+    ratio = (
+        f"{v['mean_ratio']:.2f} times as much on average as {attribute} {v['low']}"
+        if np.isfinite(v["mean_ratio"])
+        else f"more on average than {attribute} {v['low']}"
+    )
+    return Finding(
+        "attributes",
+        f"{attribute} differs",
+        {
+            "attribute": attribute,
+            "high": v["high"],
+            "low": v["low"],
+            "mean_ratio": v["mean_ratio"],
+            "value_p": v["value_p"],
+        },
+        f"{cap(attribute)} {v['high']} customers are worth {ratio} "
+        f"({percent(v['high_share_customers'])} of the customers, "
+        f"{percent(v['high_share_clv'])} of the value; Kruskal-Wallis p {_p(v['value_p'])}).",
+    )

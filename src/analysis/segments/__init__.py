@@ -72,6 +72,7 @@ from .summary import (
     SEGMENTATIONS,
     SUMMARY_COLUMNS,
     attribute_mix,
+    attribute_tests,
     segment_labels,
     segment_summary,
 )
@@ -122,6 +123,7 @@ __all__ = [
     "segment_labels",
     "segment_summary",
     "attribute_mix",
+    "attribute_tests",
     "SEGMENT_LABELS",
     "PROFILE_COLUMNS",
     "REST",

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+import numpy as np
 import pandas as pd
+from scipy import stats
 
 from ..errors import DataValidationError, where_rows
 from ._common import numeric
@@ -21,6 +23,7 @@ __all__ = [
     "SEGMENTATIONS",
     "SUMMARY_COLUMNS",
     "attribute_mix",
+    "attribute_tests",
     "segment_labels",
     "segment_summary",
 ]
@@ -178,4 +181,41 @@ def attribute_mix(
     if not parts:
         raise ValueError("attribute_mix needs at least one attribute column")
     out = pd.concat(parts, names=["attribute", "level"])
+    return out
+
+
+def attribute_tests(
+    table: pd.DataFrame, columns: Sequence[str], *, value: str = "clv_net", stage: str = "stage"
+) -> pd.DataFrame:
+    """Whether the levels of each attribute differ in value and in stage mix beyond chance.
+
+    Value: the Kruskal-Wallis test of equal value distributions across the
+    levels (ranks, so a few very valuable customers do not decide it alone).
+    Stage mix: the chi-square test of independence of level and stage on
+    their counts. Customers without a level are left out.
+
+    Returns
+    -------
+    DataFrame
+        Index ``attribute``; ``levels`` (non-empty levels), ``value_p`` and
+        ``stage_p`` (NaN when a test cannot be run: one level, one stage, no
+        stage column, or every value equal).
+    """
+    rows = {}
+    values = numeric(table, value, "attribute_tests")
+    for col in columns:
+        labels = segment_labels(table, col)
+        known = labels.notna()
+        groups = [g.to_numpy() for _, g in values[known].groupby(labels[known], observed=True)]
+        value_p = float("nan")
+        if len(groups) > 1 and np.unique(values[known].to_numpy()).size > 1:
+            value_p = float(stats.kruskal(*groups).pvalue)
+        stage_p = float("nan")
+        if stage in table.columns:
+            counts = pd.crosstab(labels[known], table.loc[known, stage])
+            if counts.shape[0] > 1 and counts.shape[1] > 1:
+                stage_p = float(stats.chi2_contingency(counts.to_numpy())[1])
+        rows[col] = {"levels": len(groups), "value_p": value_p, "stage_p": stage_p}
+    out = pd.DataFrame.from_dict(rows, orient="index", columns=["levels", "value_p", "stage_p"])
+    out.index.name = "attribute"
     return out
