@@ -179,16 +179,26 @@ class ContinuousCountModel(CovariateMixin, TimeUnitMixin, OnePassModel):
         if not self.dropout_params:
             return None
         # the full model's purchase parameters start the NBD's search: at the no-dropout
-        # boundary they are the NBD's own
+        # boundary they are the NBD's own. With purchase covariates the limit is the NBD with
+        # the same covariates (alpha_i = alpha exp(-g_p' z_i)); dropout covariates vanish there
+        kp = len(self.purchase_covariates)
+        k = len(self.base_param_names)
+        zp = self._covariate_arrays(arrays)[0] if kp else None
         nbd = nbd_max_loglik(
-            arrays["frequency"], arrays["T"], arrays["weight"], start=(params[0], params[1])
+            arrays["frequency"],
+            arrays["T"],
+            arrays["weight"],
+            start=(params[0], params[1], *params[k : k + kp]),
+            covariates=zp,
         )
         if not reduces_to(loglik, nbd):
             return None
-        dropout = ", ".join(self.dropout_params)
-        return self.dropout_params, (
+        names = self.dropout_params + tuple(f"dropout:{c}" for c in self.dropout_covariates)
+        dropout = ", ".join(names)
+        nbd_name = "the NBD with the same purchase covariates" if kp else "the NBD"
+        return names, (
             f"no dropout detected: the log-likelihood ({loglik:.2f}) is no better than that of "
-            f"the NBD, the same purchase process without dropout ({nbd:.2f}), so the model "
+            f"{nbd_name}, the same purchase process without dropout ({nbd:.2f}), so the model "
             f"reduces to the NBD and its dropout parameters ({dropout}) are not identified. "
             "P(alive) is 1 for everyone and CLV assumes that no customer ever leaves: an upper "
             "bound. A longer observation window may reveal dropout."

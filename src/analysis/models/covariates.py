@@ -25,6 +25,10 @@ log-likelihood, its gradient and every prediction to 1e-12). The per-row
 log-likelihood is the plain model's with each row's own scale parameter,
 and its gradient follows by the chain rule through alpha_i, a_i or beta_i.
 
+The no-dropout check after a fit compares with the NBD with the same
+purchase covariates (:func:`analysis.models.degenerate.nbd_max_loglik`);
+the dropout coefficients are then not identified.
+
 :func:`likelihood_ratio_test` compares nested fits;
 :func:`rate_ratios` reads the coefficients as ratios with intervals.
 """

@@ -138,7 +138,7 @@ class NBDRows:
         return float(best)
 
 
-def nbd_max_loglik(frequency, T, weight, start=None) -> float:
+def nbd_max_loglik(frequency, T, weight, start=None, covariates=None) -> float:
     """Maximum log-likelihood of the NBD (no dropout) for repeat purchases ``frequency`` over ``T``.
 
     Per customer, Gamma(r + x) / Gamma(r) * alpha^r / (alpha + T)^(r + x):
@@ -147,9 +147,83 @@ def nbd_max_loglik(frequency, T, weight, start=None) -> float:
     Computed on the distinct (x, T) rows (:class:`NBDRows`) with the
     analytic gradient; ``start`` (r, alpha), e.g. the full model's purchase
     parameters, is tried besides the default starts.
+
+    With ``covariates`` (customers x k, the purchase covariates) the NBD has
+    alpha_i = alpha exp(-g' z_i), the limit of the count models with those
+    purchase covariates (their dropout covariates vanish with the dropout);
+    ``start`` is then (r, alpha, g_1, ..., g_k).
     """
+    if covariates is not None and np.size(covariates):
+        return _nbd_covariates_max_loglik(frequency, T, weight, covariates, start)
     rows = NBDRows(frequency, T, weight)
-    return rows.max_loglik(() if start is None else (np.asarray(start, dtype=float),))
+    return rows.max_loglik(() if start is None else (np.asarray(start, dtype=float)[:2],))
+
+
+def _nbd_covariates_max_loglik(frequency, T, weight, covariates, start) -> float:
+    """The NBD with alpha_i = alpha exp(-g' z_i), maximised on the distinct (x, T, z) rows.
+
+    Searched as the count models' coefficients (:mod:`.coordinates`): log r,
+    the log scale of a customer with the mean covariates, and each g in units
+    of its covariate's spread, with |g| max|z - mean| <= 25.
+    """
+    z = np.asarray(covariates, dtype=float).reshape(len(np.asarray(T)), -1)
+    mat = np.column_stack([np.asarray(frequency, dtype=float), np.asarray(T, dtype=float), z])
+    uniq, _, inverse = unique_rows(mat, return_inverse=True)
+    w = np.bincount(inverse, weights=np.asarray(weight, dtype=float))
+    x, t, z = uniq[:, 0], uniq[:, 1], uniq[:, 2:]
+    center = np.average(z, axis=0, weights=w)
+    spread = np.sqrt(np.average((z - center) ** 2, axis=0, weights=w))
+    zc = (z - center) / np.where(spread > 0, spread, 1.0)
+    reach = np.max(np.abs(zc), axis=0)
+    ux, xi = np.unique(x, return_inverse=True)
+    log_t = np.log(t)
+    scale = 1.0 / max(float(w.sum()), 1.0)
+
+    def loglik(u, gradient=True):
+        r = np.exp(u[0])
+        log_a = u[1] - zc @ u[2:]  # log alpha_i
+        log_at = np.logaddexp(log_a, log_t)  # log(alpha_i + T)
+        ll = (gammaln(r + ux) - gammaln(r))[xi] + r * log_a - (r + x) * log_at
+        if not gradient:
+            return weighted_total(w, ll)
+        d_r = (digamma(r + ux) - digamma(r))[xi] + log_a - log_at
+        d_log_a = r - (r + x) * np.exp(log_a - log_at)
+        grad = np.concatenate(
+            [[r * weighted_total(w, d_r), weighted_total(w, d_log_a)], -(zc.T @ (w * d_log_a))]
+        )
+        return weighted_total(w, ll), grad
+
+    def fun(u):
+        with np.errstate(all="ignore"):
+            value, grad = loglik(u)
+        if not (np.isfinite(value) and np.all(np.isfinite(grad))):
+            return 1e300, np.zeros_like(u)
+        return -value * scale, -grad * scale
+
+    k = z.shape[1]
+    rate = float(weighted_total(w, x) / max(weighted_total(w, t), 1e-300))
+    starts = [np.r_[0.0, -np.log(max(rate, 1e-6)), np.zeros(k)], np.zeros(k + 2)]
+    if start is not None:
+        r0, a0, *g0 = np.asarray(start, dtype=float)
+        g0 = np.asarray(g0, dtype=float)
+        starts.insert(0, np.r_[np.log(r0), np.log(a0) - g0 @ center, g0 * spread])
+    bounds = [(-25.0, 25.0)] * 2 + [(-25.0 / b, 25.0 / b) for b in np.where(reach > 0, reach, 1.0)]
+    best = -np.inf
+    for u0 in starts:
+        u0 = np.clip(u0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
+        res = optimize.minimize(
+            fun,
+            u0,
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 1000},
+        )
+        with np.errstate(all="ignore"):
+            value = loglik(res.x, gradient=False)
+        if np.isfinite(value):
+            best = max(best, float(value))
+    return best
 
 
 def beta_binomial_max_loglik(frequency, n_periods, weight) -> float:
