@@ -42,4 +42,5 @@ __all__ += ["load_model", "model_from_dict", "model_to_dict", "save_model"]
 __all__ += ["period_chi_square", "period_transactions", "tracking_band", "variance_new_customer"]
 __all__ += ["LikelihoodRatioTest", "likelihood_ratio_test", "rate_ratios"]
 from .pareto_nbd_dynamic import ParetoNBDDynamic, dynamic_summary, extend_calendar  # noqa: E402, I001
-__all__ += ["ParetoNBDDynamic", "dynamic_summary", "extend_calendar"]
+from .pareto_nbd_dynamic import extend_paths  # noqa: E402, I001
+__all__ += ["ParetoNBDDynamic", "dynamic_summary", "extend_calendar", "extend_paths"]

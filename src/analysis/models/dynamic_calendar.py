@@ -31,8 +31,11 @@ __all__ = [
     "calendar_runs",
     "check_calendar",
     "check_coverage",
+    "check_paths",
     "dynamic_summary",
     "extend_calendar",
+    "path_lookup",
+    "repeat_lag",
     "run_overlap",
 ]
 
@@ -190,6 +193,67 @@ def _period_of(starts: pd.DatetimeIndex, end: pd.Timestamp, dates: pd.Series, wh
     return pos
 
 
+def check_paths(paths, columns, customer_id_col, period_col) -> pd.DataFrame:
+    """A long path frame (customer, period, covariates) checked, as columns cid, start, ...."""
+    if not isinstance(paths, pd.DataFrame):
+        raise TypeError(f"paths must be a DataFrame, got {type(paths).__name__}")
+    need = [customer_id_col, period_col, *columns]
+    missing = [c for c in need if c not in paths.columns]
+    if missing:
+        raise DataValidationError(
+            f"paths: column(s) {missing} not found; columns: {list(paths.columns)}. A path frame "
+            f"has one row per (customer, period): {customer_id_col!r}, {period_col!r} and the "
+            "covariate columns."
+        )
+    out = pd.DataFrame(
+        {"cid": paths[customer_id_col].to_numpy(), "start": pd.to_datetime(paths[period_col])}
+    )
+    for c in columns:
+        out[c] = pd.to_numeric(paths[c], errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isfinite(out[list(columns)].to_numpy(dtype=float)).all(axis=1) | out["start"].isna()
+    if bad.any():
+        rows = out.loc[bad].head(3)
+        shown = [
+            f"customer {c} period {s}" for c, s in zip(rows["cid"], rows["start"], strict=True)
+        ]
+        raise DataValidationError(
+            f"paths: {int(bad.sum())} row(s) with a missing date or a missing or non-numeric "
+            f"value, e.g. {shown}; give a number for every row (drop the row to leave it missing)."
+        )
+    dup = out.duplicated(["cid", "start"])
+    if dup.any():
+        rows = out.loc[dup].head(3)
+        shown = [
+            f"customer {c} {s:%Y-%m-%d}" for c, s in zip(rows["cid"], rows["start"], strict=True)
+        ]
+        raise DataValidationError(
+            f"paths: (customer, period) repeated, e.g. {shown}; one row each."
+        )
+    return out
+
+
+def path_lookup(paths, columns, starts, pairs_cid, pairs_pos, *, customer_id_col, period_col, fill):
+    """Path values at (customer, calendar period index) pairs, shape (n_pairs, n_columns).
+
+    Missing pairs take ``fill``; without it they raise, naming customers and dates.
+    """
+    columns = list(columns)
+    p = check_paths(paths, columns, customer_id_col, period_col)
+    table = p.set_index(["cid", "start"])[columns]
+    key = pd.MultiIndex.from_arrays([np.asarray(pairs_cid), starts[np.asarray(pairs_pos)]])
+    vals = table.reindex(key).to_numpy(dtype=float, copy=True)
+    miss = np.isnan(vals).any(axis=1)
+    if miss.any():
+        if fill is None:
+            shown = [f"customer {c} week of {s:%Y-%m-%d}" for c, s in list(key[miss])[:5]]
+            raise DataValidationError(
+                f"paths: {int(miss.sum())} repeat purchase(s) fall in periods without a path row, "
+                f"e.g. {shown}; give those rows or a fill value (path_fill=0 for a flag)."
+            )
+        vals[np.isnan(vals)] = float(fill)
+    return vals
+
+
 def dynamic_summary(
     transactions,
     calendar,
@@ -200,6 +264,10 @@ def dynamic_summary(
     time_unit: str = "W",
     attributes: pd.DataFrame | None = None,
     calendar_covariates=None,
+    paths: pd.DataFrame | None = None,
+    path_covariates=(),
+    path_fill: float | None = None,
+    period_col: str = "period_start",
 ) -> pd.DataFrame:
     """Per-customer summary for the Pareto/NBD with time-varying covariates.
 
@@ -220,6 +288,15 @@ def dynamic_summary(
         Static customer covariates indexed by customer id; joined on.
     calendar_covariates : sequence of str, optional
         Calendar columns to sum; all of them by default.
+    paths : DataFrame, optional
+        Covariates that differ by customer: one row per (customer, period)
+        with ``customer_id_col``, ``period_col`` (a calendar period start)
+        and the ``path_covariates`` columns (:mod:`.dynamic_paths`).
+    path_covariates : sequence of str
+        Path columns to sum, each at the customer's own repeat purchases.
+    path_fill : float, optional
+        Value of a (customer, period) without a path row; by default such a
+        period at a repeat purchase raises, naming customers and dates.
 
     Returns
     -------
@@ -267,9 +344,23 @@ def dynamic_summary(
     pos = _period_of(starts, end, repeat["day"], "repeat purchases")
     sums = pd.DataFrame(values[pos], columns=[f"sum:{c}" for c in cols])
     sums["customer_id"] = repeat["customer_id"].to_numpy()
+    path_covariates = list(path_covariates)
+    if path_covariates:
+        own = path_lookup(
+            paths,
+            path_covariates,
+            starts,
+            repeat["customer_id"].to_numpy(),
+            pos,
+            customer_id_col=customer_id_col,
+            period_col=period_col,
+            fill=path_fill,
+        )
+        for k, c in enumerate(path_covariates):
+            sums[f"sum:{c}"] = own[:, k]
     sums = sums.groupby("customer_id", sort=True).sum()
     out = summary.assign(first_purchase=first.reindex(summary.index).to_numpy())
-    out = out.join(sums).fillna({f"sum:{c}": 0.0 for c in cols})
+    out = out.join(sums).fillna({f"sum:{c}": 0.0 for c in cols + path_covariates})
     if attributes is not None:
         missing = out.index.difference(attributes.index)
         if len(missing):
@@ -281,6 +372,19 @@ def dynamic_summary(
     out.index.name = customer_id_col
     out.attrs["time_unit"] = time_unit
     return out
+
+
+def repeat_lag(starts: pd.DatetimeIndex, end: pd.Timestamp, who: str):
+    """The period step and the number of periods in a year (52 weeks, 365 days or 12 months)."""
+    freq = _infer_freq(starts) or pd.tseries.frequencies.to_offset(starts[1] - starts[0])
+    step_days = (end - starts[-1]).days
+    lag = 52 if step_days == 7 else 365 if step_days == 1 else 12 if 28 <= step_days <= 31 else None
+    if lag is None or lag > len(starts):
+        raise DataValidationError(
+            f"{who}: the periods must be daily, weekly or monthly and cover at least "
+            f"a year ({lag or '?'} periods) to repeat last year; there are {len(starts)} periods."
+        )
+    return freq, lag
 
 
 def extend_calendar(calendar, until, rule: str = "same_period_last_year") -> pd.DataFrame:
@@ -306,14 +410,7 @@ def extend_calendar(calendar, until, rule: str = "same_period_last_year") -> pd.
         raise ValueError(f"rule must be 'same_period_last_year', got {rule!r}")
     starts, end, _ = check_calendar(calendar, list(calendar.columns))
     until = pd.Timestamp(until)
-    freq = _infer_freq(starts) or pd.tseries.frequencies.to_offset(starts[1] - starts[0])
-    step_days = (end - starts[-1]).days
-    lag = 52 if step_days == 7 else 365 if step_days == 1 else 12 if 28 <= step_days <= 31 else None
-    if lag is None or lag > len(calendar):
-        raise DataValidationError(
-            "extend_calendar: the calendar must be daily, weekly or monthly and cover at least "
-            f"a year ({lag or '?'} periods) to repeat last year; it has {len(calendar)} periods."
-        )
+    freq, lag = repeat_lag(starts, end, "extend_calendar")
     new = []
     t = end
     while t <= until:

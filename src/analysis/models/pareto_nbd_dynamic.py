@@ -1,54 +1,39 @@
 """Pareto/NBD with time-varying covariates (Bachmann, Meierer & Naef 2021, Marketing Science 40(4)).
 
-The model of CLVTools' ``pnbd`` with dynamic covariates. A calendar gives
-covariates x(u), piecewise constant on regular periods and the same for every
-customer (:mod:`.dynamic_calendar`); customers may also have static
-covariates z_i. Customer i, alive, buys at rate lambda_i a(u) and drops out at
-rate mu_i b(u), with
+CLVTools' ``pnbd`` with dynamic covariates x(u), piecewise constant on calendar periods
+(:mod:`.dynamic_calendar`, :mod:`.dynamic_paths`), and static ones z_i. Customer i, alive,
+buys at rate lambda_i a(u) and drops out at rate mu_i b(u), with
 
     a(u) = exp(g_p' x(u)),  b(u) = exp(g_d' x(u)),
     lambda_i ~ Gamma(r, rate alpha_i),  alpha_i = alpha exp(-h_p' z_i),
     mu_i ~ Gamma(s, rate beta_i),       beta_i = beta exp(-h_d' z_i)
 
-(a static covariate scales the mean rate by exp(h' z), as in the plain models
-of :mod:`.covariates`). Time u runs from her first purchase. With
+(as in :mod:`.covariates`). Time u runs from her first purchase. With
 A(t) = int_0^t a, B(t) = int_0^t b and t_1..t_x her repeat purchases,
 integrating lambda and mu out of the Poisson-exponential likelihood gives
 
-    L_i = Gamma(r+x)/Gamma(r) alpha_i^r beta_i^s prod_j a(t_j)
-          * [ (alpha_i+A(T))^-(r+x) (beta_i+B(T))^-s
-              + s int_{t_x}^T (alpha_i+A(tau))^-(r+x) b(tau) (beta_i+B(tau))^-(s+1) dtau ],
+    L_i = Gamma(r+x)/Gamma(r) alpha_i^r beta_i^s prod_j a(t_j) [ (alpha_i+A(T))^-(r+x)
+          (beta_i+B(T))^-s + s int_{t_x}^T (alpha_i+A)^-(r+x) b (beta_i+B)^-(s+1) dtau ],
 
-the first term alive at T, the second dropout at tau in (t_x, T);
-P(alive at T) is the first term's share. prod_j a(t_j) = exp(g_p' S_i) with
-S_i the covariates summed over her repeat purchases (``sum:<col>``).
+alive at T or dropped out at tau; P(alive at T) is the first term's share;
+prod_j a(t_j) = exp(g_p' S_i), S_i the covariates summed at her repeat purchases (``sum:<col>``).
 
 The integral is exact: on a run of periods where x is constant, A and B are
-linear (slopes a, b) and, with w = beta_i + B(tau), k = a/b and
-d = (alpha_i + A)/k - (beta_i + B) (constant on the run), the integrand is
-k^-(r+x) (w + d)^-(r+x) w^-(s+1) dw: the plain Pareto/NBD's integrand, so
-each run contributes k^-(r+x) [G(w_0) - G(w_1)] with G(w) = int_w^inf
-(v+d)^-(r+x) v^-(s+1) dv = (c)^-(r+s+x) 2F1(...)/(r+s+x), evaluated as the
-plain model does (:func:`._special.pnbd_log_j`, accurate to ~1e-14 relative).
-With every coefficient zero there is one slope and the sum telescopes to the
-plain Pareto/NBD.
+linear and the integrand is the plain Pareto/NBD's, so each run contributes a
+difference of two Gauss hypergeometric tail integrals (:func:`.dynamic_tail.log_g`;
+derivation in docs/covariates_time_varying.md). With every coefficient zero
+the sum telescopes to the plain Pareto/NBD.
 
-Predictions. Given alive at T, lambda ~ Gamma(r+x, alpha_i+A(T)) and
-mu ~ Gamma(s, beta_i+B(T)) independently, so the expected purchases in
-(T, T+t] are
+Covariates that differ by customer (``paths``, :mod:`.dynamic_paths`) cut
+the time axis at every period where the calendar or any customer's path
+changes; each customer's x(u) on those runs is the calendar's and her own.
 
-    P(alive) (r+x)/(alpha_i+A(T)) int_T^{T+t} a(u) ((beta_i+B(T))/(beta_i+B(u)))^s du,
-
-closed form per run: (a/b) Q [1 - (Q/(Q + b h))^(s-1)]/(s-1) times
-((beta_i+B(T))/Q)^s, Q = beta_i + B at the run's start, h its length in the
-window. The calendar must cover the window (:func:`.extend_calendar`). DERT
-is not provided: it needs the covariates' path to infinity.
-
-Fitting maximises the likelihood with BFGS on (log r, log alpha, log s,
-log beta, coefficients) from the plain Pareto/NBD's estimates and zero
-coefficients, with the analytic gradient (the chain rule through the
-hypergeometric function's derivatives), then Newton steps on a Hessian from
-central differences of that gradient, whose inverse gives the standard errors.
+Predictions: expected purchases in (T, T+t] in closed form per run, given the
+covariates over the window (:func:`.extend_calendar`, :func:`.extend_paths`);
+DERT is not provided (it needs the covariates' path to infinity). Fitting:
+BFGS with the analytic gradient, then Newton steps on a Hessian from central
+differences of it, whose inverse gives the standard errors. Formulas and
+checks: docs/covariates_time_varying.md.
 """
 
 from __future__ import annotations
@@ -62,7 +47,7 @@ from scipy.special import digamma, exprel, gammaln
 
 from ..units import unit_days
 from ..validate import DataValidationError
-from ._special import log1mexp, pnbd_log_j
+from ._special import log1mexp
 from .convergence import ConvergenceError, DegenerateDataError
 from .dynamic_calendar import (
     calendar_runs,
@@ -71,50 +56,20 @@ from .dynamic_calendar import (
     extend_calendar,
     run_overlap,
 )
+from .dynamic_paths import extend_paths, path_grid, path_values
+from .dynamic_tail import log_g
 from .pareto_nbd import ParetoNBD
 from .rows import unique_rows
 
-__all__ = ["ParetoNBDDynamic", "dynamic_summary", "extend_calendar"]  # the calendar helpers too
+__all__ = [
+    "ParetoNBDDynamic",
+    "dynamic_summary",
+    "extend_calendar",
+    "extend_paths",
+]  # the calendar helpers too
 
 _NS_PER_DAY = 86_400 * 10**9
 _BASE = ("r", "alpha", "s", "beta")
-
-
-def _log_g(w, wd, m, s):
-    """log int_w^inf (v+d)^-m v^-(s+1) dv with wd = w + d > 0 (d of either sign).
-
-    Returns the value and its partial derivatives in w, wd, m and s (d held as wd - w).
-    """
-    k = m + s
-    out = [np.empty(w.shape) for _ in range(5)]
-    pos = wd >= w
-    for mask, sign in ((pos, True), (~pos, False)):
-        if not mask.any():
-            continue
-        w1, wd1, k1, m1, s1 = w[mask], wd[mask], k[mask], m[mask], s[mask]
-        if sign:  # c = w + d, u = d / (w + d), e = s + 1
-            lc = np.log(wd1)
-            lj, jk, je, ju = pnbd_log_j(k1, s1 + 1.0, (wd1 - w1) / wd1, np.log(w1 / wd1))
-            parts = (
-                -k1 * lc + lj,
-                -ju / wd1,
-                -k1 / wd1 + ju * w1 / wd1**2,
-                -lc + jk,
-                -lc + jk + je,
-            )
-        else:  # c = w, u = -d / w, e = m
-            lc = np.log(w1)
-            lj, jk, je, ju = pnbd_log_j(k1, m1, (w1 - wd1) / w1, np.log(wd1 / w1))
-            parts = (
-                -k1 * lc + lj,
-                -k1 / w1 + ju * wd1 / w1**2,
-                -ju / w1,
-                -lc + jk + je,
-                -lc + jk,
-            )
-        for o, v in zip(out, parts, strict=True):
-            o[mask] = v
-    return out
 
 
 class ParetoNBDDynamic:
@@ -133,6 +88,11 @@ class ParetoNBDDynamic:
         (``purchase:<col>``) and on the dropout rate (``dropout:<col>``).
     time_unit : str, optional
         Unit of ``recency`` and ``T``; by default the frame's ``attrs``, else weeks.
+    paths, path_covariates, path_fill, customer_id_col, period_col
+        Covariates that differ by customer (:mod:`.dynamic_paths`): one row per
+        (customer, period start of the calendar) with the ``path_covariates``
+        columns, coefficients named as the calendar's; ``path_fill`` fills a
+        missing (customer, period), else a gap in her window raises.
     """
 
     def __init__(
@@ -142,16 +102,32 @@ class ParetoNBDDynamic:
         purchase_covariates=(),
         dropout_covariates=(),
         time_unit: str | None = None,
+        *,
+        paths=None,
+        path_covariates=(),
+        path_fill: float | None = None,
+        customer_id_col: str = "customer_id",
+        period_col: str = "period_start",
     ):
         self.calendar = calendar
         self.calendar_covariates = list(calendar_covariates)
         self.purchase_covariates = list(purchase_covariates)
         self.dropout_covariates = list(dropout_covariates)
-        self.runs = calendar_runs(calendar, self.calendar_covariates)
+        self.path_covariates = list(path_covariates)
+        self._tv = self.calendar_covariates + self.path_covariates  # the time-varying ones
+        self._grid = None
+        if self.path_covariates:
+            self._grid = path_grid(
+                calendar, self.calendar_covariates, paths, self.path_covariates,
+                customer_id_col=customer_id_col, period_col=period_col, fill=path_fill,
+            )  # fmt: skip
+            self.runs = self._grid.runs
+        else:
+            self.runs = calendar_runs(calendar, self.calendar_covariates)
         self.time_unit = time_unit
         names = list(_BASE)
-        names += [f"purchase:{c}" for c in self.calendar_covariates]
-        names += [f"dropout:{c}" for c in self.calendar_covariates]
+        names += [f"purchase:{c}" for c in self._tv]
+        names += [f"dropout:{c}" for c in self._tv]
         names += [f"purchase:{c}" for c in self.purchase_covariates]
         names += [f"dropout:{c}" for c in self.dropout_covariates]
         if len(set(names)) != len(names):
@@ -199,7 +175,7 @@ class ParetoNBDDynamic:
         return pd.Series(v, index=list(self.param_names), name="estimate")
 
     def _split(self, theta):
-        k = len(self.calendar_covariates)
+        k = len(self._tv)
         kp = len(self.purchase_covariates)
         r, alpha, s, beta = np.exp(theta[:4])
         gp, gd = theta[4 : 4 + k], theta[4 + k : 4 + 2 * k]
@@ -212,7 +188,7 @@ class ParetoNBDDynamic:
         """Validated per-customer arrays and their position against the calendar's runs."""
         if not isinstance(frame, pd.DataFrame):
             raise TypeError(f"data must be a DataFrame, got {type(frame).__name__}")
-        sums = [f"sum:{c}" for c in self.calendar_covariates]
+        sums = [f"sum:{c}" for c in self._tv]
         needed = ["frequency", "recency", "T", "first_purchase", *sums]
         needed += self.purchase_covariates + self.dropout_covariates
         missing = [c for c in needed if c not in frame.columns]
@@ -256,17 +232,33 @@ class ParetoNBDDynamic:
         check_coverage(runs, d0, end_day, frame.index, prediction=horizon is not None)
         out["d0"] = d0
         out["days"] = days
+        X = runs.values[None]  # (1 or n, n_runs, n_time_varying): shared, else each her own
+        if self._grid is not None:
+            own = path_values(
+                self._grid, frame.index, d0, end_t, days, prediction=horizon is not None
+            )
+            X = np.concatenate([np.broadcast_to(X, own.shape[:2] + X.shape[2:]), own], axis=2)
+        out["X"] = X
         return out
 
     def _compressed(self, arr) -> dict:
         cols = ["frequency", "recency", "T", "d0"]
-        cols += [f"sum:{c}" for c in self.calendar_covariates]
+        cols += [f"sum:{c}" for c in self._tv]
         cols += self.purchase_covariates + self.dropout_covariates
         mat = np.column_stack([arr[c] for c in cols])
-        uniq, counts = unique_rows(mat)
+        X = arr["X"]
+        if X.shape[0] > 1:  # customers with the same path share a row only then
+            path_id = unique_rows(X.reshape(X.shape[0], -1), return_inverse=True)[2]
+            mat = np.column_stack([mat, path_id])
+        uniq, counts, inverse = unique_rows(mat, return_inverse=True)
         out = {c: uniq[:, i] for i, c in enumerate(cols)}
         out["weight"] = counts.astype(float)
         out["days"] = arr["days"]
+        if X.shape[0] > 1:
+            first = np.empty(counts.size, dtype=np.int64)
+            first[inverse[::-1]] = np.arange(inverse.size)[::-1]
+            X = X[first]
+        out["X"] = X
         return self._prepare(out)
 
     def _prepare(self, arr) -> dict:
@@ -274,8 +266,8 @@ class ParetoNBDDynamic:
         zero = np.zeros_like(x)
         arr["pre"] = run_overlap(self.runs, d0, zero, tx, arr["days"])
         arr["seg"] = run_overlap(self.runs, d0, tx, T, arr["days"])
-        arr["S"] = np.column_stack([arr[f"sum:{c}"] for c in self.calendar_covariates] or [zero])
-        arr["S"] = arr["S"][:, : len(self.calendar_covariates)]
+        arr["S"] = np.column_stack([arr[f"sum:{c}"] for c in self._tv] or [zero])
+        arr["S"] = arr["S"][:, : len(self._tv)]
         arr["Zp"] = np.column_stack([arr[c] for c in self.purchase_covariates] or [zero])
         arr["Zp"] = arr["Zp"][:, : len(self.purchase_covariates)]
         arr["Zd"] = np.column_stack([arr[c] for c in self.dropout_covariates] or [zero])
@@ -288,15 +280,15 @@ class ParetoNBDDynamic:
         with ``grad``, the log-likelihood's gradient in theta (log r, log alpha, log s, log beta,
         coefficients), shape (n_rows, n_params)."""
         r, alpha0, s, beta0, gp, gd, hp, hd = self._split(theta)
-        X = self.runs.values
-        a, b = np.exp(X @ gp), np.exp(X @ gd)
+        X = arr["X"]  # (1 or n, n_runs, k)
+        a, b = np.exp(X @ gp), np.exp(X @ gd)  # (1 or n, n_runs)
         Zp, Zd = arr["Zp"], arr["Zd"]
         alpha = alpha0 * np.exp(-(Zp @ hp))
         beta = beta0 * np.exp(-(Zd @ hd))
         x = arr["frequency"]
         pre, seg = arr["pre"], arr["seg"]
         sa, sb = seg * a, seg * b
-        A_tx, B_tx = pre @ a, pre @ b
+        A_tx, B_tx = (pre * a).sum(axis=1), (pre * b).sum(axis=1)
         A_T, B_T = A_tx + sa.sum(axis=1), B_tx + sb.sum(axis=1)
         m = r + x
         i, j = np.nonzero(seg > 0)
@@ -305,11 +297,12 @@ class ParetoNBDDynamic:
         if i.size:
             P = alpha[i] + A_tx[i] + (np.cumsum(sa, axis=1) - sa)[i, j]
             Q = beta[i] + B_tx[i] + (np.cumsum(sb, axis=1) - sb)[i, j]
-            aj, bj, h, mi = a[j], b[j], seg[i, j], m[i]
+            a_n, b_n = np.broadcast_to(a, seg.shape), np.broadcast_to(b, seg.shape)
+            aj, bj, h, mi = a_n[i, j], b_n[i, j], seg[i, j], m[i]
             ratio = bj / aj
             sv = np.full(i.shape, s)
-            g0 = _log_g(Q, P * ratio, mi, sv)
-            g1 = _log_g(Q + bj * h, P * ratio + bj * h, mi, sv)
+            g0 = log_g(Q, P * ratio, mi, sv)
+            g1 = log_g(Q + bj * h, P * ratio + bj * h, mi, sv)
             diff = np.minimum(g1[0] - g0[0], 0.0)
             with np.errstate(divide="ignore"):
                 part = mi * np.log(ratio) + g0[0] + log1mexp(diff)
@@ -326,8 +319,9 @@ class ParetoNBDDynamic:
         out = dict(ll=ll, log_p_alive=u1 - tot, alpha=alpha, beta=beta, A_T=A_T, B_T=B_T, a=a, b=b)
         if not grad:
             return out
-        k = len(self.calendar_covariates)
+        k = len(self._tv)
         kp = len(self.purchase_covariates)
+        X_n = np.broadcast_to(X, seg.shape + X.shape[2:])
         ix = {
             "gp": slice(4, 4 + k),
             "gd": slice(4 + k, 4 + 2 * k),
@@ -352,11 +346,11 @@ class ParetoNBDDynamic:
         g[:, 0] += w1 * r * -np.log(alpha + A_T)
         g[:, 1] += w1 * da * alpha
         g[:, ix["hp"]] += (w1 * da * -alpha)[:, None] * Zp
-        g[:, ix["gp"]] += (w1 * da)[:, None] * ((full * a) @ X)
+        g[:, ix["gp"]] += (w1 * da)[:, None] * np.einsum("nr,nrk->nk", full * a, X_n)
         g[:, 2] += w1 * s * -np.log(beta + B_T)
         g[:, 3] += w1 * db * beta
         g[:, ix["hd"]] += (w1 * db * -beta)[:, None] * Zd
-        g[:, ix["gd"]] += (w1 * db)[:, None] * ((full * b) @ X)
+        g[:, ix["gd"]] += (w1 * db)[:, None] * np.einsum("nr,nrk->nk", full * b, X_n)
         # dropout term u2 = log s + log sum_j exp(part_j)
         g[:, 2] += w2
         if i.size:
@@ -371,13 +365,13 @@ class ParetoNBDDynamic:
             coef_m = np.log(ratio) + c0 * g0[3] + c1 * g1[3]
             coef_s = c0 * g0[4] + c1 * g1[4]
             # integrated multipliers' derivatives at each segment's start
-            aX = a[:, None] * X
-            bX = b[:, None] * X
-            sA = seg[:, :, None] * aX[None]
-            sB = seg[:, :, None] * bX[None]
-            VA = (pre @ aX)[i] + (np.cumsum(sA, axis=1) - sA)[i, j]
-            VB = (pre @ bX)[i] + (np.cumsum(sB, axis=1) - sB)[i, j]
-            Xj = X[j]
+            aX = a[:, :, None] * X_n
+            bX = b[:, :, None] * X_n
+            sA = seg[:, :, None] * aX
+            sB = seg[:, :, None] * bX
+            VA = np.einsum("nr,nrk->nk", pre, aX)[i] + (np.cumsum(sA, axis=1) - sA)[i, j]
+            VB = np.einsum("nr,nrk->nk", pre, bX)[i] + (np.cumsum(sB, axis=1) - sB)[i, j]
+            Xj = X_n[i, j]
             gs = np.zeros((i.size, theta.size))
             gs[:, 0] = coef_m * r
             gs[:, 1] = coef_p * alpha[i]
@@ -397,11 +391,20 @@ class ParetoNBDDynamic:
         return out
 
     def _total_grad(self, theta, arr) -> tuple[float, np.ndarray]:
-        with np.errstate(all="ignore"):
-            pc = self._pieces(theta, arr, grad=True)
-        w = arr["weight"]
-        value = float(np.dot(w, pc["ll"]))
-        grad = w @ pc["grad"]
+        n = arr["weight"].size
+        # blocks of rows keep the (rows, runs, covariates) arrays of the gradient near 16 MB
+        size = max(64, 2_000_000 // max(1, arr["seg"].shape[1] * max(1, len(self._tv))))
+        value, grad = 0.0, np.zeros_like(theta)
+        for lo in range(0, n, size):
+            part = {
+                k: v[lo : lo + size] if isinstance(v, np.ndarray) and v.shape[0] == n else v
+                for k, v in arr.items()
+            }
+            with np.errstate(all="ignore"):
+                pc = self._pieces(theta, part, grad=True)
+            w = part["weight"]
+            value += float(np.dot(w, pc["ll"]))
+            grad = grad + w @ pc["grad"]
         if not (np.isfinite(value) and np.all(np.isfinite(grad))):
             return -1e300, np.zeros_like(theta)
         return value, grad

@@ -47,22 +47,43 @@ def _periods(calendar: pd.DataFrame, cols) -> _Periods:
     return _Periods(starts, np.r_[starts[1:], starts[-1] + step[-1]], values)
 
 
-def _cumulative(runs, coef: np.ndarray, days: float):
-    """Breakpoints (in units) and the integrated multiplier there, and the slope per period."""
-    slope = np.exp(runs.values @ coef)
+def _cumulative(runs, X: np.ndarray, coef: np.ndarray, days: float):
+    """Breakpoints (in units), the integrated multiplier there and the slope per period.
+
+    ``X``: covariates per (row, period, column), one row shared or one per customer; the
+    integrals and slopes have one row each.
+    """
+    slope = np.exp(X @ coef)
     knots = np.r_[runs.start_days, runs.end_days[-1]] / days
-    cum = np.r_[0.0, np.cumsum(slope * np.diff(knots))]
+    cum = np.concatenate([np.zeros((slope.shape[0], 1)), np.cumsum(slope * np.diff(knots), 1)], 1)
     return knots, cum, slope
 
 
-def _value_at(knots, cum, slope, u):
-    j = np.clip(np.searchsorted(knots, u, side="right") - 1, 0, slope.size - 1)
-    return cum[j] + slope[j] * (u - knots[j])
+def _value_at(knots, cum, slope, u, rows):
+    j = np.clip(np.searchsorted(knots, u, side="right") - 1, 0, slope.shape[1] - 1)
+    return cum[rows, j] + slope[rows, j] * (u - knots[j])
 
 
-def _inverse(knots, cum, slope, y):
-    j = np.clip(np.searchsorted(cum, y, side="right") - 1, 0, slope.size - 1)
-    return knots[j] + (y - cum[j]) / slope[j]
+def _inverse(knots, cum, slope, y, rows):
+    if cum.shape[0] == 1:  # shared: one search
+        j = np.searchsorted(cum[0], y, side="right") - 1
+    else:  # each row its own (rows x periods)
+        j = (cum[rows] <= y[:, None]).sum(axis=1) - 1
+    j = np.clip(j, 0, slope.shape[1] - 1)
+    return knots[j] + (y - cum[rows, j]) / slope[rows, j]
+
+
+def _path_cube(paths, cols, calendar, n, fill):
+    """Each customer's path values per calendar period, shape (n, n_periods, n_cols)."""
+    starts = pd.DatetimeIndex(calendar.index)
+    cube = np.full((n, len(starts), len(cols)), float(fill))
+    if cols:
+        pos = starts.get_indexer(pd.to_datetime(paths["period_start"]))
+        who = paths["customer_id"].to_numpy().astype(np.int64) - 1
+        if (pos < 0).any() or (who < 0).any() or (who >= n).any():
+            raise ValueError("paths: customer ids must be 1..n and periods the calendar's starts")
+        cube[who, pos] = paths[cols].to_numpy(dtype=float)
+    return cube
 
 
 def simulate_paretonbd_seasonal(
@@ -83,6 +104,8 @@ def simulate_paretonbd_seasonal(
     observation_end=None,
     time_unit: str = "W",
     seed: int = 0,
+    paths: pd.DataFrame | None = None,
+    path_fill: float = 0.0,
 ) -> Simulation:
     """Simulate Pareto/NBD customers whose rates follow a calendar.
 
@@ -96,8 +119,8 @@ def simulate_paretonbd_seasonal(
     r, alpha, s, beta : float
         Gamma heterogeneity of the purchase and dropout rates (rates per ``time_unit``).
     purchase_coefficients, dropout_coefficients : dict
-        Calendar column -> coefficient on the purchase / dropout rate; the
-        columns named in either act on both (a missing coefficient is 0).
+        Calendar or path column -> coefficient on the purchase / dropout
+        rate; the columns named in either act on both (a missing coefficient is 0).
     static_purchase, static_dropout : dict, optional
         Static covariate name -> coefficient; each such covariate is 0/1 per
         customer, 1 with probability ``static_share``.
@@ -110,6 +133,11 @@ def simulate_paretonbd_seasonal(
         Unit of the summary's times and of the rates.
     seed : int
         Seed of ``np.random.default_rng``.
+    paths : DataFrame, optional
+        Covariates that differ by customer: ``customer_id`` (1..n, the
+        simulated customers' ids), ``period_start`` (calendar period starts)
+        and columns named in the coefficients; a (customer, period) without a
+        row takes ``path_fill``.
 
     Returns
     -------
@@ -125,7 +153,10 @@ def simulate_paretonbd_seasonal(
     purchase_coefficients = dict(purchase_coefficients or {})
     dropout_coefficients = dict(dropout_coefficients or {})
     cols = list(dict.fromkeys([*purchase_coefficients, *dropout_coefficients]))
-    runs = _periods(calendar, cols)
+    path_cols = [c for c in cols if c not in calendar.columns]
+    cal_cols = [c for c in cols if c in calendar.columns]
+    cols = cal_cols + path_cols
+    runs = _periods(calendar, cal_cols)
     gp = np.array([purchase_coefficients.get(c, 0.0) for c in cols], dtype=float)
     gd = np.array([dropout_coefficients.get(c, 0.0) for c in cols], dtype=float)
     cal0 = pd.Timestamp(runs.start_days[0] * _NS_PER_DAY)
@@ -153,20 +184,25 @@ def simulate_paretonbd_seasonal(
     mu = rng.gamma(s, 1.0, n) / beta_i
     u0 = u_start + (u_stop - u_start) * rng.random(n)
     T = u_end - u0
-    kA, cA, sA = _cumulative(runs, gp, days)
-    kB, cB, sB = _cumulative(runs, gd, days)
-    A0, B0 = _value_at(kA, cA, sA, u0), _value_at(kB, cB, sB, u0)
+    X = runs.values[None]
+    if path_cols:
+        own = _path_cube(paths, path_cols, calendar, n, path_fill)
+        X = np.concatenate([np.broadcast_to(X, own.shape[:2] + X.shape[2:]), own], axis=2)
+    rows = np.arange(n) if X.shape[0] > 1 else np.zeros(n, dtype=np.int64)
+    kA, cA, sA = _cumulative(runs, X, gp, days)
+    kB, cB, sB = _cumulative(runs, X, gd, days)
+    A0, B0 = _value_at(kA, cA, sA, u0, rows), _value_at(kB, cB, sB, u0, rows)
     # dropout: mu (B(u0 + tau) - B(u0)) = E
     E = rng.exponential(1.0, n)
-    tau_abs = np.where(
-        B0 + E / mu < cB[-1], _inverse(kB, cB, sB, np.minimum(B0 + E / mu, cB[-1])), np.inf
-    )
+    top = cB[rows, -1]
+    y_drop = np.minimum(B0 + E / mu, top)
+    tau_abs = np.where(B0 + E / mu < top, _inverse(kB, cB, sB, y_drop, rows), np.inf)
     stop_abs = np.minimum(tau_abs, u_end)
-    A_len = _value_at(kA, cA, sA, stop_abs) - A0
+    A_len = _value_at(kA, cA, sA, stop_abs, rows) - A0
     counts = rng.poisson(lam * A_len)
     owner = np.repeat(np.arange(n), counts)
     y = A0[owner] + rng.random(owner.size) * A_len[owner]
-    u_buy = _inverse(kA, cA, sA, y)
+    u_buy = _inverse(kA, cA, sA, y, rows[owner])
     order = np.lexsort((u_buy, owner))
     owner, u_buy = owner[order], u_buy[order]
     ids = np.arange(1, n + 1)
@@ -175,15 +211,17 @@ def simulate_paretonbd_seasonal(
     last = np.full(n, np.nan)
     last[owner] = u_buy  # sorted, so the last write is the latest purchase
     recency = np.where(counts > 0, last - u0, 0.0)
-    X = runs.values
-    idx = np.clip(np.searchsorted(runs.start_days / days, u_buy, side="right") - 1, 0, len(X) - 1)
+    idx = np.clip(
+        np.searchsorted(runs.start_days / days, u_buy, side="right") - 1, 0, X.shape[1] - 1
+    )
+    at_buy = X[rows[owner], idx]
     first_ts = pd.to_datetime(np.round(u0 * days * _NS_PER_DAY).astype(np.int64), unit="ns")
     summary = pd.DataFrame(
         {"frequency": x, "recency": recency, "T": T, "first_purchase": first_ts},
         index=pd.Index(ids, name="customer_id"),
     )
     for k, c in enumerate(cols):
-        summary[f"sum:{c}"] = np.bincount(owner, weights=X[idx, k], minlength=n)
+        summary[f"sum:{c}"] = np.bincount(owner, weights=at_buy[:, k], minlength=n)
     for k, c in enumerate(static_cols):
         summary[c] = Z[:, k]
     summary.attrs["time_unit"] = time_unit
