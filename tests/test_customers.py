@@ -538,6 +538,7 @@ def test_a_fit_on_the_weighted_distinct_rows_is_the_fit_on_the_customers(cdnow_s
     assert len(rows) < len(summary) and rows["weight"].sum() == len(summary)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        whole, compact = cls().fit(summary), cls().fit(rows, time_unit="W")
+        whole, compact = cls().fit(summary), cls().fit(rows)
     np.testing.assert_array_equal(compact.params.to_numpy(), whole.params.to_numpy())
     assert compact.loglik == whole.loglik and compact.n_customers == whole.n_customers
+    assert compact.time_unit == whole.time_unit == "W"  # read from the rows' attrs, as before

@@ -96,10 +96,15 @@ _HOLDOUT_COLUMNS = (*_COUNT_COLUMNS, "frequency_holdout", "duration_holdout")
 
 
 def _weighted_rows(summary: pd.DataFrame, columns) -> pd.DataFrame:
-    """The distinct rows of ``summary[columns]`` (sorted) with ``weight``, their number of customers."""
+    """The distinct rows of ``summary[columns]`` (sorted) with ``weight``, their number of customers.
+
+    The summary's time unit (``attrs["time_unit"]``, which the models read) is kept.
+    """
     uniq, counts = unique_rows(summary[list(columns)].to_numpy(dtype=float))
     out = pd.DataFrame(uniq, columns=list(columns))
     out["weight"] = counts.astype(float)
+    if "time_unit" in summary.attrs:
+        out.attrs["time_unit"] = summary.attrs["time_unit"]
     return out
 
 
@@ -130,9 +135,7 @@ def fit_table_models(
     # found once rather than once per fit (six fits of a million customers).
     if calibration is not None:
         calibration = _weighted_rows(calibration, _HOLDOUT_COLUMNS)
-    choice = choose_count_model(
-        _weighted_rows(summary, _COUNT_COLUMNS), model, calibration, time_unit=time_unit
-    )
+    choice = choose_count_model(_weighted_rows(summary, _COUNT_COLUMNS), model, calibration)
     del calibration
     spend, spend_model, spend_note = spend_per_purchase(
         summary, history, min_spend_buyers, value_per_purchase, currency
