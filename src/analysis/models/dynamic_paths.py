@@ -114,13 +114,17 @@ def path_values(grid: PathGrid, index, d0, end_t, days, *, prediction=False) -> 
     return np.where(used[:, :, None], vals, 0.0)
 
 
-def extend_paths(paths, until, *, customer_id_col="customer_id", period_col="period_start"):
+def extend_paths(
+    paths, until, *, calendar=None, customer_id_col="customer_id", period_col="period_start"
+):
     """Extend every customer's path to ``until`` by repeating her values of last year.
 
     Each new period takes the customer's values of the period 52 weeks before
     (weekly), 365 days (daily) or 12 months (monthly), as
-    :func:`.extend_calendar` does for the calendar. The grid is the paths'
-    own periods, which must be regular. A customer without a row in the
+    :func:`.extend_calendar` does for the calendar. The period grid is the
+    ``calendar``'s index when given (needed when the paths list only some
+    periods, e.g. the weeks a campaign reached someone), else the paths' own
+    periods, which must then be regular. A customer without a row in the
     period a year back gets no row in the new one.
 
     Returns
@@ -128,7 +132,10 @@ def extend_paths(paths, until, *, customer_id_col="customer_id", period_col="per
     DataFrame
         The path rows with the new ones appended.
     """
-    starts = pd.DatetimeIndex(sorted(pd.to_datetime(paths[period_col]).unique()))
+    if calendar is not None:
+        starts = pd.DatetimeIndex(calendar.index)
+    else:
+        starts = pd.DatetimeIndex(sorted(pd.to_datetime(paths[period_col]).unique()))
     starts_, end, _ = check_calendar(pd.DataFrame(index=starts), [])
     freq, lag = repeat_lag(starts_, end, "extend_paths")
     until = pd.Timestamp(until)
