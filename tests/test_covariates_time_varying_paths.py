@@ -183,6 +183,20 @@ def test_extend_paths_repeats_each_customers_last_year():
         fresh = new.loc[new["customer_id"] == cid, "period_start"]
         for t in fresh:
             assert mine[t] == mine[t - pd.Timedelta(weeks=52)]
+    # a campaign frame listing only the weeks reached (irregular): the calendar gives the grid
+    sparse = paths.loc[paths["campaign"] == 1.0]
+    calendar = pd.DataFrame(index=starts)
+    with pytest.raises(DataValidationError, match="not regular"):
+        extend_paths(sparse, until=starts[-1] + pd.Timedelta(weeks=8))
+    grown = extend_paths(sparse, until=starts[-1] + pd.Timedelta(weeks=8), calendar=calendar)
+    later = grown.loc[grown["period_start"] > starts[-1]]
+    for cid, t in zip(later["customer_id"], later["period_start"], strict=True):
+        back = t - pd.Timedelta(weeks=52)
+        assert ((sparse["customer_id"] == cid) & (sparse["period_start"] == back)).any()
+    assert len(later) == sum(
+        (sparse["period_start"] > starts[-1] - pd.Timedelta(weeks=52))
+        & (sparse["period_start"] <= starts[-1] - pd.Timedelta(weeks=44))
+    )
     # customer 8 had no row in week 10; a year later she has none either
     assert (starts[10] + pd.Timedelta(weeks=52)) not in set(
         new.loc[new["customer_id"] == 8, "period_start"]

@@ -304,8 +304,9 @@ def dynamic_summary(
         Indexed by customer id: ``frequency``, ``recency``, ``T`` (as
         :func:`analysis.rfm.summarize`), ``first_purchase`` (date) and, per
         calendar covariate ``c``, ``sum:c``, the sum of ``c`` over the
-        periods of her repeat purchases (purchases on one day count once);
-        then the attribute columns.
+        periods of her repeat purchases (purchases on one day count once),
+        the same for each path covariate read from her own path; then the
+        attribute columns.
     """
     unit_days(time_unit)
     cols = list(calendar.columns if calendar_covariates is None else calendar_covariates)
