@@ -107,6 +107,10 @@ _COPY = re.compile(r"(\*\*|dict\(|\.update\()\s*(?!kpi_table)\w*table\.attrs\b")
 _OTHER_FRAMES = {
     ("analysis/rfm.py", "time_unit"): 1,  # the summary's unit, which the models read (issue 20)
     ("analysis/models/count.py", "time_unit"): 2,
+    ("analysis/customers/valuation.py", "time_unit"): 2,  # the compressed summary's unit
+    ("analysis/models/dynamic_calendar.py", "time_unit"): 1,  # the dynamic summary's unit
+    ("analysis/models/pareto_nbd_dynamic.py", "time_unit"): 1,
+    ("analysis/simulate/seasonal.py", "time_unit"): 1,  # the simulated summary's unit
     ("analysis/data.py", "value"): 1,  # the log's value basis
     ("analysis/describe.py", "value"): 2,
     ("analysis/segments/summary.py", "value"): 1,  # the column a segment summary sums
