@@ -18,6 +18,7 @@ from .covariates import LikelihoodRatioTest, likelihood_ratio_test, rate_ratios
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
+from .pareto_nbd_dynamic import ParetoNBDDynamic, dynamic_summary, extend_calendar, extend_paths
 from .persist import load_model, model_from_dict, model_to_dict, save_model
 from .protocol import CountModel, PurchaseCountDistribution
 from .shifted_beta_geo import ShiftedBetaGeo
@@ -41,6 +42,4 @@ __all__ += ["BetaGeo", "ModifiedBetaGeo", "ParetoNBD"]
 __all__ += ["load_model", "model_from_dict", "model_to_dict", "save_model"]
 __all__ += ["period_chi_square", "period_transactions", "tracking_band", "variance_new_customer"]
 __all__ += ["LikelihoodRatioTest", "likelihood_ratio_test", "rate_ratios"]
-from .pareto_nbd_dynamic import ParetoNBDDynamic, dynamic_summary, extend_calendar  # noqa: E402, I001
-from .pareto_nbd_dynamic import extend_paths  # noqa: E402, I001
 __all__ += ["ParetoNBDDynamic", "dynamic_summary", "extend_calendar", "extend_paths"]
