@@ -125,7 +125,7 @@ def test_ratio_reading_names_clear_effects_with_their_intervals():
     assert "customers with region east buy 0.50 times as often (0.30-0.80)" in text
     assert "gender on purchase include 1" in text
     shown = rc.ratio_table(ratios)
-    assert shown.loc[0, "rate ratio (95% interval)"] == "1.40 (1.10-1.80)"
+    assert shown.loc[("purchase", "channel"), "rate ratio (95% interval)"] == "1.40 (1.10-1.80)"
     none = rc.ratio_reading(ratios.iloc[[2]], model="M")
     assert none == "In M, no rate ratio's 95% interval excludes 1."
 

@@ -193,7 +193,7 @@ def ratio_table(ratios: pd.DataFrame) -> FormattedTable:
             "covariate": ratios["covariate"].astype(str),
             "rate ratio (95% interval)": ratios.apply(_interval, axis=1),
         }
-    ).reset_index(drop=True)
+    ).set_index(["process", "covariate"])  # the rows named, not numbered
     return FormattedTable(out)
 
 
