@@ -281,8 +281,9 @@ def segments_findings(
                 (
                     f"{count(n, f'{top}-tier customer')} ({pct(share)} of the tier) "
                     f"{'is' if n == 1 else 'are'} in decline, holding "
-                    f"{pct(value.loc[decline, top])} of all value: the first names for the "
-                    "early-warning list (report 5)."
+                    f"{pct(value.loc[decline, top])} of all value by the stage rules; report 5's "
+                    "early-warning list, ranked by the model's risk and value, says which of "
+                    "them to contact."
                 )
                 if n
                 else f"No {top}-tier customer is in decline.",
