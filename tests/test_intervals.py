@@ -371,3 +371,22 @@ def test_gamma_gamma_spend_draws_at_once_equal_those_of_its_expected_spend(summa
     got = spend_draws(fast, rows, 50, 7, at_fit)
     assert got.shape == (len(rows), 50)
     np.testing.assert_array_equal(got, spend_draws(slow, rows, 50, 7, at_fit))
+
+
+def test_intervals_of_models_with_covariates_read_each_customers_columns(summary):
+    """A covariate count model and a covariate spend model: points as the table's, inside."""
+    rng = np.random.default_rng(31)
+    data = summary.assign(channel=rng.integers(0, 2, len(summary)).astype(float))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        count = BetaGeo(purchase_covariates=["channel"]).fit(data)
+        gg = GammaGamma(spend_covariates=["channel"]).fit(rfm.repeat_buyers(data))
+    spend = gg.expected_spend(data)
+    out = customer_intervals(count, spend, data, spend_model=gg, n_draws=30, **SETTINGS)
+    value = customer_lifetime_value(count, spend, data, **SETTINGS)
+    np.testing.assert_array_equal(out["clv"], value["discounted_margin"])
+    for col in VALUES:
+        assert (out[f"{col}_low"] <= out[col]).all() and (out[col] <= out[f"{col}_high"]).all()
+    # the spend coefficient is uncertain too: a repeat buyer's CLV interval has width
+    repeat = data["frequency"] > 0
+    assert ((out["clv_high"] - out["clv_low"])[repeat] > 0).all()

@@ -183,7 +183,8 @@ class _Draws:
             uniq, _, self.spend_row = unique_rows(self.point_spend[:, None], True)
             self.spend = uniq
             return
-        cols = list(_SPEND_COLUMNS)
+        # a spend model with covariates reads each customer's covariate columns too
+        cols = list(_SPEND_COLUMNS) + list(getattr(spend_model, "spend_covariates", ()))
         uniq, _, self.spend_row = unique_rows(summary[cols].to_numpy(dtype=float), True)
         self._spend_frame = pd.DataFrame(uniq, columns=cols)
         self._spend_at_fit = spend_model.expected_spend(self._spend_frame).to_numpy(dtype=float)
