@@ -14,6 +14,8 @@ from analysis import report
 _ = report.receive(globals(), "03_clv")  # the values set above, else the defaults; checked
 
 # %%
+import warnings
+
 import numpy as np
 import pandas as pd
 import seaborn as sns
@@ -120,8 +122,11 @@ count_models = {
     "Pareto/NBD": models.ParetoNBD,
     "MBG/NBD": models.ModifiedBetaGeo,
 }
-# each model on its own: one that cannot be fitted on this log is named with its reason
-fitted, not_fitted = clv.fit_models(count_models, calibration)
+# each model on its own: one that cannot be fitted on this log is named with its reason; a
+# boundary fit's warning is not printed here, the fit reading below states it once, in bold
+with warnings.catch_warnings():
+    warnings.simplefilter("ignore", models.BoundaryFitWarning)
+    fitted, not_fitted = clv.fit_models(count_models, calibration)
 # every model sees every customer (the line above counts them)
 tables.format_table(tables.fit_table(fitted).drop(columns="customers", errors="ignore"), decimals=1)
 
