@@ -75,3 +75,27 @@ def test_p_alive_below_chance_is_explained_only_when_it_is():
     assert "among repeat buyers its AUC is 0.700" in text
     text = holdout_stage_reading(ORDERED, _auc(0.60, 0.76, p_alive=0.72, repeat=0.70))
     assert "BG/NBD P(alive) reaches 0.720." in text and "below chance" not in text
+
+
+def test_a_p_alive_without_dropout_is_not_scored():
+    """A no-dropout fit's P(alive) is 1 for everyone: its AUC is not read (its order is noise)."""
+    text = holdout_stage_reading(ORDERED, _auc(0.60, 0.76, p_alive=float("nan")), min_customers=50)
+    assert "P(alive) is not scored: the fit sees no dropout" in text
+    assert "below chance" not in text
+
+
+def test_the_few_repeaters_log_leaves_p_alive_unscored():
+    """The corpus log where the BG/NBD sees no dropout: P(alive) gets no AUC, the others do."""
+    import warnings
+
+    from analysis.lifecycle import holdout_validation
+    from analysis.simulate.corpus import draw_log
+
+    log = draw_log("few_repeaters").rename(
+        columns={"customer": "customer_id", "day": "date", "revenue": "amount"}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check = holdout_validation(log, "2021-09-30", "2022-06-25", period="M")
+    assert pd.isna(check.auc.loc["p_alive", "auc"])
+    assert check.auc.loc[["stage", "expected_purchases"], "auc"].notna().all()

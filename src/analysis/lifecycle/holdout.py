@@ -192,7 +192,9 @@ def stage_order_check(by_stage: pd.DataFrame) -> tuple[bool, tuple[tuple[str, st
     return len(checked) >= 2 and not wrong, wrong
 
 
-def _auc_table(customers: pd.DataFrame, with_bgnbd: bool = True) -> pd.DataFrame:
+def _auc_table(
+    customers: pd.DataFrame, with_bgnbd: bool = True, alive_ranks: bool = True
+) -> pd.DataFrame:
     active = customers["active"].to_numpy()
     repeat = customers["frequency"].to_numpy() > 0
     stage_score = customers["stage"].astype(str).map(STAGE_SCORE).to_numpy(dtype=float)
@@ -210,6 +212,9 @@ def _auc_table(customers: pd.DataFrame, with_bgnbd: bool = True) -> pd.DataFrame
         for name, values in scores.items()
     }
     table = pd.DataFrame.from_dict(rows, orient="index")
+    if "p_alive" in table.index and not alive_ranks:
+        # a fit without dropout: P(alive) is 1 for everyone up to rounding, its order is noise
+        table.loc["p_alive", ["auc", "auc_repeat_buyers"]] = np.nan
     table.index.name = "score"
     return table
 
@@ -299,7 +304,11 @@ def holdout_validation(
     ordered, wrong = stage_order_check(by_stage)
     return HoldoutValidation(
         by_stage=by_stage if model is not None else by_stage.drop(columns="expected_purchases"),
-        auc=_auc_table(customers, with_bgnbd=model is not None),
+        auc=_auc_table(
+            customers,
+            with_bgnbd=model is not None,
+            alive_ranks=model is None or "no dropout" not in model.boundary_note,
+        ),
         ordered=ordered,
         out_of_order=wrong,
         customers=customers,

@@ -88,7 +88,12 @@ def _auc_text(auc: pd.DataFrame, bgnbd_note: str | None = None) -> str:
         better = "stage" if stage > model else "expected_purchases"
         verb = "rank" if better == "expected_purchases" else "ranks"
         text += f": {SCORE_LABELS[better]} {verb} better by {abs(stage - model):.3f}."
-    if "p_alive" in auc.index:
+    if "p_alive" in auc.index and not np.isfinite(float(auc.loc["p_alive", "auc"])):
+        text += (
+            f" {cap(SCORE_LABELS['p_alive'])} is not scored: the fit sees no dropout, so it is 1 "
+            "for every customer and cannot rank them."
+        )
+    elif "p_alive" in auc.index:
         alive = float(auc.loc["p_alive", "auc"])
         text += f" {cap(SCORE_LABELS['p_alive'])} reaches {alive:.3f}"
         repeat = (
