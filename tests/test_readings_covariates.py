@@ -136,6 +136,8 @@ class _Fake:
     def __init__(self, rate, loglik, n_params):
         self.rate, self.loglik, self.n_params = rate, loglik, n_params
         self.aic = 2 * n_params - 2 * loglik
+        self.n_customers = 2  # the two customers of the frames below
+        self.params = pd.Series(0.0, index=[f"p{i}" for i in range(n_params)])
 
     def expected_purchases(self, frame, *, t):
         return pd.Series(self.rate * t, index=frame.index, name="expected_purchases")

@@ -18,24 +18,20 @@ degrees of freedom as extra parameters, read against a chi-square
 
 from __future__ import annotations
 
-import importlib
-import importlib.util
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from ..errors import NotComputable
+from ..models import ParetoNBDDynamic, dynamic_summary, likelihood_ratio_test, rate_ratios
 from ..models.convergence import ConvergenceError
 from ..units import unit_days
 from .scorecard import scorecard
 
 __all__ = [
     "COMPARISON_COLUMNS",
-    "DYNAMIC_DATA_MODULE",
-    "DYNAMIC_MODULE",
     "CovariateFits",
     "coefficient_ratios",
     "covariate_comparison",
@@ -55,10 +51,6 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "mae",
     "bias",
 )
-_PROCESSES = ("purchase", "dropout")
-#: the modules of the time-varying Pareto/NBD and of its data (used when present)
-DYNAMIC_MODULE = "analysis.models.pareto_nbd_dynamic"
-DYNAMIC_DATA_MODULE = "analysis.models.dynamic_calendar"
 
 
 @dataclass
@@ -87,20 +79,13 @@ class CovariateFits:
     not_fitted: dict = field(default_factory=dict)
 
 
-def _dynamic_modules():
-    """The time-varying model's module and its data module; None when either is absent."""
-    if any(importlib.util.find_spec(m) is None for m in (DYNAMIC_MODULE, DYNAMIC_DATA_MODULE)):
-        return None
-    return importlib.import_module(DYNAMIC_MODULE), importlib.import_module(DYNAMIC_DATA_MODULE)
-
-
 def _fit(fits: CovariateFits, name: str, make, frame, words: str, plain: str) -> None:
     try:
         fits.models[name] = make().fit(frame)
     except (ConvergenceError, NotComputable, ValueError) as err:
         fits.not_fitted[name] = str(err).strip().rstrip(".")
         return
-    except TypeError as err:  # a version of the model that takes no covariates
+    except TypeError as err:  # a model class that takes no covariates (e.g. one passed in)
         fits.not_fitted[name] = f"this version of the model takes no covariates ({err})"
         return
     fits.frames[name], fits.covariates[name], fits.plain[name] = frame, words, plain
@@ -159,15 +144,8 @@ def fit_covariate_models(
             )
     if calendar is None or "Pareto/NBD" not in fitted:
         return fits
-    found = _dynamic_modules()
-    if found is None:
-        fits.not_fitted["Pareto/NBD + season"] = (
-            "the time-varying Pareto/NBD is not in this version of the package"
-        )
-        return fits
-    dynamic, data_module = found
     season = list(calendar.columns)
-    frame = data_module.dynamic_summary(
+    frame = dynamic_summary(
         transactions,
         calendar,
         customer_id_col=customer_id,
@@ -185,7 +163,7 @@ def fit_covariate_models(
         _fit(
             fits,
             name,
-            lambda static=static: dynamic.ParetoNBDDynamic(
+            lambda static=static: ParetoNBDDynamic(
                 calendar,
                 calendar_covariates=season,
                 purchase_covariates=static,
@@ -242,17 +220,16 @@ def covariate_comparison(
         plain = fits.models[fits.plain[name]]
         predicted = model.expected_purchases(fits.frames[name], t=t)
         score = scorecard(actual.astype(float), predicted.reindex(actual.index))
-        extra = int(model.n_params - plain.n_params)
-        statistic = 2.0 * (float(model.loglik) - float(plain.loglik))
-        tested = name != fits.plain[name] and extra > 0
+        tested = name != fits.plain[name] and model.n_params > plain.n_params
+        lr = likelihood_ratio_test(plain, model) if tested else None
         rows[name] = {
             "covariates": fits.covariates[name],
             "parameters": int(model.n_params),
             "loglik": float(model.loglik),
             "aic": float(model.aic),
-            "lr_statistic": max(statistic, 0.0) if tested else np.nan,
-            "lr_df": extra if tested else np.nan,
-            "lr_p_value": float(stats.chi2.sf(max(statistic, 0.0), extra)) if tested else np.nan,
+            "lr_statistic": max(lr.statistic, 0.0) if lr else np.nan,
+            "lr_df": lr.df if lr else np.nan,
+            "lr_p_value": lr.p_value if lr else np.nan,
             "mae": float(score["mae"]),
             "bias": float(score["bias"]),
         }
@@ -312,37 +289,5 @@ def holdout_by_quarter(
 
 
 def coefficient_ratios(model, level: float = 0.95) -> pd.DataFrame:
-    """A model's covariate coefficients (``purchase:<col>``, ``dropout:<col>``) as rate ratios.
-
-    :func:`analysis.models.rate_ratios` for the models with covariates; for
-    another model (the time-varying Pareto/NBD) the same columns from its
-    ``params`` and ``standard_errors``: ``ratio = exp(coefficient)`` and the
-    interval ``exp(coefficient -/+ z se)``, ``z`` the normal quantile of ``level``.
-
-    Returns
-    -------
-    DataFrame
-        ``process``, ``covariate``, ``coefficient``, ``se``, ``ratio``, ``lower``, ``upper``.
-    """
-    from .. import models
-
-    if getattr(model, "free_params", None) is not None and hasattr(models, "rate_ratios"):
-        return models.rate_ratios(model, level=level)
-    names = [n for n in model.params.index if ":" in n and n.split(":", 1)[0] in _PROCESSES]
-    se = model.standard_errors
-    se = se() if callable(se) else se
-    z = float(stats.norm.ppf(0.5 + level / 2))
-    coef = model.params[names].astype(float)
-    err = se.reindex(names).astype(float)
-    return pd.DataFrame(
-        {
-            "process": [n.split(":", 1)[0] for n in names],
-            "covariate": [n.split(":", 1)[1] for n in names],
-            "coefficient": coef.to_numpy(),
-            "se": err.to_numpy(),
-            "ratio": np.exp(coef.to_numpy()),
-            "lower": np.exp((coef - z * err).to_numpy()),
-            "upper": np.exp((coef + z * err).to_numpy()),
-        },
-        index=pd.Index(names, name="coefficient_name"),
-    )
+    """A model's covariate coefficients as rate ratios: :func:`analysis.models.rate_ratios`."""
+    return rate_ratios(model, level=level)

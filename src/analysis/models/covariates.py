@@ -397,7 +397,9 @@ def rate_ratios(model, level: float = 0.95) -> pd.DataFrame:
         raise RuntimeError(f"{type(model).__name__} is not fitted: call .fit(data) first")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level!r}")
-    names = list(getattr(model, "free_params", ()))
+    # the covariate coefficients: named process:column (the time-varying Pareto/NBD has no
+    # free_params list, its params carry the same names)
+    names = list(getattr(model, "free_params", None) or [n for n in model.params.index if ":" in n])
     z = float(stats.norm.ppf(0.5 + level / 2))
     se_all = model.standard_errors
     ratio_of = dict(RATIO_OF)
