@@ -15,6 +15,7 @@ breaks down (a near 1, a + b <= 1, long horizons).
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 from scipy.special import betainc, betaln, digamma, expit, gammaln, logsumexp
 
 from ._special import SINH_NODES, TANH_SINH_NODES, bg_h, bg_laplace_h, row_chunks
@@ -207,6 +208,25 @@ class BetaGeo(ContinuousCountModel):
     _extra_dropout = 0
 
     # ----- likelihood -------------------------------------------------------------------------
+    def _precompute(self, arrays, per_row: bool | None = None):
+        arrays = super()._precompute(arrays, per_row)
+        if not (self.has_covariates if per_row is None else per_row):
+            # a summary has a few hundred distinct T and t_x: their logs are taken there
+            for col, name in (("T", "_T"), ("recency", "_tx")):
+                index, values = pd.factorize(arrays[col])
+                arrays[name + "_unique"], arrays[name + "_index"] = values, index
+        return arrays
+
+    @staticmethod
+    def _time_terms(alpha, arrays):
+        """alpha + T, alpha + t_x and their logs per row (on the distinct times when alpha is shared)."""
+        if np.ndim(alpha) == 0 and "_T_index" in arrays:
+            iT, ix = arrays["_T_index"], arrays["_tx_index"]
+            aT, ax = alpha + arrays["_T_unique"], alpha + arrays["_tx_unique"]
+            return aT[iT], ax[ix], np.log(aT)[iT], np.log(ax)[ix]
+        aT, ax = alpha + arrays["T"], alpha + arrays["recency"]
+        return aT, ax, np.log(aT), np.log(ax)
+
     def _row_pieces(self, prm, arrays):
         """Log-likelihood per row and its gradient in (r, alpha, a, b), in one pass.
 
@@ -215,7 +235,7 @@ class BetaGeo(ContinuousCountModel):
         """
         r, alpha, a, b = prm
         d = self._extra_dropout
-        x, tx, T = arrays["frequency"], arrays["recency"], arrays["T"]
+        x = arrays["frequency"]
         ux, xi = arrays["_x_unique"], arrays["_x_index"]
         # functions of x alone: on the unique values
         bx = b + ux + d  # dropout opportunities survived: b + x (+1 for MBG)
@@ -223,8 +243,7 @@ class BetaGeo(ContinuousCountModel):
         has2_x = (ux + d) > 0
         with np.errstate(divide="ignore"):
             c2_x = np.where(has2_x, np.log(a) - np.log(np.where(has2_x, bx - 1.0, 1.0)), -np.inf)
-        lT = np.log(alpha + T)
-        lx = np.log(alpha + tx)
+        aT, ax, lT, lx = self._time_terms(alpha, arrays)
         rx = r + x
         u1 = -rx * lT
         u2 = c2_x[xi] - rx * lx
@@ -243,7 +262,7 @@ class BetaGeo(ContinuousCountModel):
         inv_b_x = np.where(has2_x, 1.0 / np.where(has2_x, bx - 1.0, 1.0), 0.0)
         grad = np.empty((4, x.shape[0]))
         grad[0] = g_r_x[xi] - w1 * lT - w2 * lx
-        grad[1] = r / alpha - rx * (w1 / (alpha + T) + w2 / (alpha + tx))
+        grad[1] = r / alpha - rx * (w1 / aT + w2 / ax)
         grad[2] = g_a_x[xi] + w2 / a
         grad[3] = g_b_x[xi] - w2 * inv_b_x[xi]
         grad = grad.T

@@ -66,9 +66,11 @@ def unique_rows(mat: np.ndarray, return_inverse: bool = False):
     Each unique row is the first of its occurrences in ``mat`` (which matters
     only for -0.0 and 0.0, equal here).
 
-    Each column is factorised by hashing (codes ranked by value), the codes are
-    combined into one integer key per row, and the key is factorised: linear
-    in the rows, where sorting the rows (``np.unique(axis=0)``, or a
+    Each column is numbered by value (a column of small whole numbers
+    directly, others by hashing), the numbers are combined into one integer
+    key per row, and the distinct keys are counted: with a dense table when
+    the keys are few (at most a few per row), else by hashing the keys. Both
+    are linear in the rows, where sorting them (``np.unique(axis=0)``, or a
     lexicographic argsort) is not. At a million rows this matters: every fit
     and prediction compresses its data here.
     """
@@ -82,15 +84,21 @@ def unique_rows(mat: np.ndarray, return_inverse: bool = False):
         return _unique_rows_sorted(mat, return_inverse)
     key = np.zeros(mat.shape[0], dtype=np.int64)
     n_keys = 1
+    columns = []  # (distinct values, their number) per column, while the key stays decodable
     for j in range(mat.shape[1]):
-        # + 0.0 turns -0.0 into 0.0: equal values must share a code
-        codes, values = pd.factorize(mat[:, j] + 0.0, sort=True)
+        codes, values = _column_codes(mat[:, j])
         if n_keys * len(values) >= _KEY_LIMIT:
             # the combined key would overflow int64: renumber the keys so far (at most one per row)
             key, uniq_keys = pd.factorize(key, sort=True)
             n_keys = len(uniq_keys)
+            columns = None
         key = key * len(values) + codes
         n_keys *= len(values)
+        if columns is not None:
+            columns.append(values)
+    if columns is not None and n_keys <= max(_DENSE_ROWS * mat.shape[0], _DENSE_MIN):
+        if not np.any((mat == 0.0) & np.signbit(mat)):  # a -0.0 must come back as it was
+            return _unique_dense(key, n_keys, columns, return_inverse)
     # factorise the key in order of first appearance, then rank the (few) distinct keys
     codes, keys = pd.factorize(key, sort=False)
     seen = np.maximum.accumulate(codes)
@@ -102,6 +110,47 @@ def unique_rows(mat: np.ndarray, return_inverse: bool = False):
     counts = np.bincount(inverse, minlength=len(keys))
     uniq = mat[first[order]]
     return (uniq, counts, inverse) if return_inverse else (uniq, counts)
+
+
+#: a dense table of keys is used up to this many keys per row (or _DENSE_MIN keys)
+_DENSE_ROWS = 4
+_DENSE_MIN = 1 << 16
+
+
+def _column_codes(column: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Codes ranking a column's values (0 for the smallest) and the distinct values, sorted.
+
+    Whole numbers in a short range (counts such as ``frequency``) are
+    numbered by a table; other columns by hashing (``pandas.factorize``).
+    """
+    head = column[:256]
+    lo, hi = float(column.min()), float(column.max())
+    if np.array_equal(head, np.floor(head)) and hi - lo < max(column.shape[0], _DENSE_MIN):
+        shifted = column - lo
+        ints = shifted.astype(np.int64)
+        if np.array_equal(ints, shifted):
+            present = np.bincount(ints, minlength=int(hi - lo) + 1) > 0
+            rank = np.cumsum(present) - 1
+            return rank[ints], np.flatnonzero(present) + lo
+    # + 0.0 turns -0.0 into 0.0: equal values must share a code
+    return pd.factorize(column + 0.0, sort=True)
+
+
+def _unique_dense(key, n_keys: int, columns: list[np.ndarray], return_inverse: bool):
+    """:func:`unique_rows` from row keys below ``n_keys`` counted in a table of ``n_keys``."""
+    table = np.bincount(key, minlength=n_keys)
+    present = np.flatnonzero(table)
+    counts = table[present]
+    uniq = np.empty((present.shape[0], len(columns)))
+    rest = present
+    for j in range(len(columns) - 1, -1, -1):  # the key is mixed-radix, last column fastest
+        rest, code = np.divmod(rest, len(columns[j]))
+        uniq[:, j] = columns[j][code]
+    if not return_inverse:
+        return uniq, counts
+    rank = np.empty(n_keys, dtype=np.int64)
+    rank[present] = np.arange(present.shape[0])
+    return uniq, counts, rank[key]
 
 
 def _unique_rows_sorted(mat: np.ndarray, return_inverse: bool):
