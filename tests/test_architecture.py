@@ -35,6 +35,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "dates": 0,
     "ranks": 0,
+    "threads": 0,
     "engines": 1,
     "simulate": 1,
     "data": 2,

@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import BetaGeo, BoundaryFitWarning, ConvergenceError, ModifiedBetaGeo, ParetoNBD
+from ..threads import each_block
 
 __all__ = ["CHOICE_RULE", "COUNT_MODELS", "HOLDOUT_TOLERANCE", "MODEL_CHOICE_MARGIN"]
 __all__ += ["ModelChoice", "choose_count_model", "fit_count_model", "fit_quietly", "resolve_model"]
@@ -139,18 +140,43 @@ class ModelChoice:
         return iter((self.model, self.name, self.note))
 
 
-def _holdout_errors(calibration, names, time_unit=None) -> tuple[dict[str, float], dict[str, str]]:
-    """Each named model fitted on the calibration summary: mean absolute holdout error."""
+def _fit_all(jobs, time_unit=None) -> list:
+    """Fit each ``(model class, data)`` of ``jobs``: the fitted model, or the ConvergenceError raised.
+
+    The fits are independent and run spread over threads
+    (:func:`analysis.threads.each_block`); each is the same as fitted alone.
+    Their BoundaryFitWarning is held back, as :func:`fit_quietly` does, by one
+    filter set here for all of them (the warnings filter is shared by every
+    thread, so it must not be set and reset inside the threads).
+    """
+    out = [None] * len(jobs)
+
+    def work(sl):
+        for i in range(sl.start, sl.stop):
+            cls, data = jobs[i]
+            try:
+                out[i] = (
+                    cls().fit(data) if time_unit is None else cls().fit(data, time_unit=time_unit)
+                )
+            except ConvergenceError as err:  # DegenerateDataError included
+                out[i] = err
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BoundaryFitWarning)
+        each_block(work, len(jobs), 1)
+    return out
+
+
+def _holdout_errors(calibration, cal_fits) -> tuple[dict[str, float], dict[str, str]]:
+    """Mean absolute holdout error of each model fitted on the calibration summary (by name)."""
     t = _holdout_length(calibration)
     actual = calibration["frequency_holdout"].to_numpy(dtype=float)
     # a compressed calibration summary (distinct rows with their number of customers)
     weight = calibration["weight"].to_numpy(dtype=float) if "weight" in calibration else None
     errors, reasons = {}, {}
-    for name in names:
-        try:
-            fitted = fit_quietly(COUNT_MODELS[name], calibration, time_unit)
-        except ConvergenceError as err:
-            reasons[name] = str(err).strip().rstrip(".")
+    for name, fitted in cal_fits.items():
+        if isinstance(fitted, ConvergenceError):
+            reasons[name] = str(fitted).strip().rstrip(".")
             continue
         predicted = np.asarray(fitted.expected_purchases(calibration, t=t), dtype=float)
         errors[name] = float(np.average(np.abs(predicted - actual), weights=weight))
@@ -202,12 +228,20 @@ def choose_count_model(
         )
         return _with_boundary(ModelChoice(fitted, forced, note, table))
 
+    # every candidate on the whole log and, for the holdout step, on the calibration summary: six
+    # independent fits run together; a calibration fit of a model that drops out is not used
+    names = list(COUNT_MODELS)
+    jobs = [(COUNT_MODELS[k], summary) for k in names]
+    if calibration is not None:
+        _holdout_length(calibration)  # a summary without the holdout columns fails before fitting
+        jobs += [(COUNT_MODELS[k], calibration) for k in names]
+    done = _fit_all(jobs, time_unit)
     fits, errors = {}, {}
-    for name, cls in COUNT_MODELS.items():
-        try:
-            fits[name] = fit_quietly(cls, summary, time_unit)
-        except ConvergenceError as err:  # DegenerateDataError included
-            errors[name] = str(err).strip().rstrip(".")
+    for name, result in zip(names, done, strict=False):
+        if isinstance(result, ConvergenceError):
+            errors[name] = str(result).strip().rstrip(".")
+        else:
+            fits[name] = result
     if not fits:
         raise ConvergenceError(
             "customer_table: none of BG/NBD, Pareto/NBD and MBG/NBD could be fitted: "
@@ -224,7 +258,8 @@ def choose_count_model(
 
     holdout, cal_reasons = {}, {}
     if calibration is not None and len(candidates) > 1:
-        holdout, cal_reasons = _holdout_errors(calibration, list(candidates), time_unit)
+        cal_fits = dict(zip(names, done[len(names) :], strict=True))
+        holdout, cal_reasons = _holdout_errors(calibration, {k: cal_fits[k] for k in candidates})
         if holdout:
             best = min(holdout.values())
             for k in list(candidates):

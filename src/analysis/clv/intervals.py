@@ -41,6 +41,7 @@ from ..models.pareto_nbd import ParetoNBD
 from ..models.protocol import SpendModel
 from ..models.rows import unique_rows
 from ..models.uncertainty import DEFAULT_DRAWS, ParetoNBDDraws, draw_models, spend_draws
+from ..threads import each_block
 from ..units import continuous_rate, units_per_year
 from .model import customer_lifetime_value
 
@@ -159,15 +160,17 @@ class _Draws:
             ratio = np.where(at_coarse > 0, at_fine.to_numpy() / at_coarse, 1.0)
         twins = draw_models(count_model, n, seed)
         if count_model.discrete_time:
-            blocks = _discrete_draws(twins, rows, coarse)
+            block = _discrete_draws(twins, rows, coarse)
         else:
-            blocks = _continuous_draws(count_model, twins, rows, coarse)
+            block = _continuous_draws(count_model, twins, rows, coarse)
         del twins
         self.discounted = np.empty((len(rows), n))
         if level is not None:
             self.p_alive_bounds = (np.empty(len(rows)), np.empty(len(rows)))
             self.purchases_bounds = (np.empty(len(rows)), np.empty(len(rows)))
-        for sl, p_alive, purchases, discounted in blocks:
+
+        def work(sl):  # one block of rows: its slice of every output (threads.each_block)
+            p_alive, purchases, discounted = block(sl)
             np.multiply(discounted, ratio[sl, None], out=self.discounted[sl])
             if level is not None:
                 for bounds, draws in (
@@ -175,6 +178,8 @@ class _Draws:
                     (self.purchases_bounds, purchases),
                 ):
                     bounds[0][sl], bounds[1][sl] = _row_quantiles(draws, level)
+
+        each_block(work, len(rows), _BLOCK)
 
     def _spend_rows(self, spend_model, summary):
         """The distinct spend rows and each customer's (a known spend: held as it is)."""
@@ -218,9 +223,11 @@ class _Draws:
         pairs, pair = np.unique(key, return_inverse=True)
         pair_row, pair_spend = pairs // n_spend, pairs % n_spend
         low, high = np.empty(len(pairs)), np.empty(len(pairs))
-        for start in range(0, len(pairs), _CHUNK):
-            sl = slice(start, min(start + _CHUNK, len(pairs)))
+
+        def work(sl):
             low[sl], high[sl] = _row_quantiles(self._clv(pair_row[sl], pair_spend[sl]), level)
+
+        each_block(work, len(pairs), _CHUNK)
         return np.minimum(low[pair], self.point_clv), np.maximum(high[pair], self.point_clv)
 
     def clv_chunks(self):
@@ -244,7 +251,9 @@ def _step_grid(model, settings) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _continuous_draws(model, twins, rows, settings):
-    """(row slice, P(alive), horizon purchases, discounted purchases), rows x draws, by blocks.
+    """The function giving (P(alive), horizon purchases, discounted purchases) of a slice of rows.
+
+    Each is rows x draws, computed when asked for (a block of rows at a time).
 
     Per draw, the purchases of a customer alive at T are evaluated on the
     distinct (x, T) rows at the step ends (``expected_purchases_grid``, as
@@ -275,15 +284,21 @@ def _continuous_draws(model, twins, rows, settings):
             horizon, discounted = np.empty((len(values), n)), np.empty((len(values), n))
         horizon[:, j] = values[:, -1]
         discounted[:, j] = np.diff(values, axis=1, prepend=0.0) @ factors
-    for start in range(0, n_rows, _BLOCK):
-        sl = slice(start, min(start + _BLOCK, n_rows))
+
+    def block(sl):
         p = draws.p_alive(sl) if fast else p_alive[sl]
         at = inverse[sl]
-        yield sl, p, p * horizon[at], p * discounted[at]
+        return p, p * horizon[at], p * discounted[at]
+
+    return block
 
 
 def _discrete_draws(twins, rows, settings):
-    """(all rows, P(alive), horizon purchases, discounted purchases), rows x draws, in one block."""
+    """The function giving (P(alive), horizon purchases, discounted purchases) of a slice of rows.
+
+    Every draw is evaluated on all rows at once (rows x draws each); the
+    function hands out slices of them.
+    """
     n, n_rows = len(twins), len(rows)
     out = [np.empty((n_rows, n)) for _ in range(3)]
     for j, twin in enumerate(_released(twins)):
@@ -291,7 +306,7 @@ def _discrete_draws(twins, rows, settings):
         out[0][:, j] = twin.p_alive(rows).to_numpy(dtype=float)
         out[1][:, j] = drawn["expected_purchases"].to_numpy()
         out[2][:, j] = drawn["discounted_purchases"].to_numpy()
-    yield (slice(0, n_rows), *out)
+    return lambda sl: (out[0][sl], out[1][sl], out[2][sl])
 
 
 def _released(models: list):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -19,6 +20,7 @@ from .. import rfm
 from ..clv.intervals import INTERVAL_LEVEL, customer_intervals, total_intervals
 from ..data import value_basis
 from ..models import BoundaryFitWarning, model_to_dict
+from ..threads import one_blas_thread
 from ..units import STAGES
 from ..validate import DataValidationError
 from .costs import check_costs, check_table_parameters
@@ -27,7 +29,7 @@ from .info import TableInfo, Valuation
 from .scores import MODEL_COLUMNS, model_columns
 from .spend import MIN_SPEND_BUYERS
 from .stage_runs import latest_stages
-from .valuation import fit_table_models
+from .valuation import calibration_summary, fit_table_models
 
 __all__ = ["COLUMNS", "INTERVAL_COLUMNS", "customer_table", "value_customers", "value_intervals"]
 
@@ -178,71 +180,89 @@ def value_customers(
     basis = value_basis(transactions, margin, currency)
     margin = basis.margin  # 1 when value is counted in purchases
 
-    summary = rfm.summarize(transactions, time_unit, observation_end=end)
-    history = purchase_history(transactions, end, current_days).reindex(summary.index)
-    cost_table = check_costs(costs, summary.index) if costs is not None else None
+    # The stage rules and the holdout step's summary read only the log: they run in other
+    # threads while the whole log's summary, the fits and the model columns run in this one
+    # (numpy and pandas release the GIL in their array loops, so the work overlaps on two
+    # cores; BLAS keeps to one thread meanwhile). Each result is what it is when computed alone.
+    with one_blas_thread(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="table") as pool:
+        early = None
+        if block_size is None:
+            early = pool.submit(latest_stages, transactions, period, end)
+        # the holdout step's summary, beside the whole log's
+        cut = pool.submit(calibration_summary, transactions, time_unit, end, calibration_end)
+        summary = rfm.summarize(transactions, time_unit, observation_end=end)
+        history = purchase_history(transactions, end, current_days).reindex(summary.index)
+        cost_table = check_costs(costs, summary.index) if costs is not None else None
 
-    fitted = fit_table_models(
-        transactions,
-        summary,
-        history,
-        model=model,
-        calibration_end=calibration_end,
-        observation_end=end,
-        time_unit=time_unit,
-        min_spend_buyers=min_spend_buyers,
-        value_per_purchase=basis.value_per_purchase,
-        currency=basis.currency,
-    )
-    for model_fit in (fitted.count_model, fitted.spend_model):
-        if model_fit is not None and model_fit.boundary:
-            warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=stacklevel)
+        fitted = fit_table_models(
+            transactions,
+            summary,
+            history,
+            model=model,
+            calibration_end=calibration_end,
+            observation_end=end,
+            time_unit=time_unit,
+            min_spend_buyers=min_spend_buyers,
+            value_per_purchase=basis.value_per_purchase,
+            currency=basis.currency,
+            calibration=cut.result(),
+        )
+        for model_fit in (fitted.count_model, fitted.spend_model):
+            if model_fit is not None and model_fit.boundary:
+                warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=stacklevel)
 
-    settings = {
-        "time_unit": time_unit,
-        "horizon_years": horizon_years,
-        "annual_discount_rate": annual_discount_rate,
-        "margin": margin,
-    }
-    retention = None
-    if cost_table is not None and "retention_cost" in cost_table.columns:
-        retention = cost_table["retention_cost"].to_numpy()
-    parts = []
-    for block, log in _customer_blocks(transactions, summary.index, block_size):
-        scores = model_columns(
-            fitted.count_model,
-            fitted.spend.iloc[block],
-            summary.iloc[block],
-            period=period,
-            cost_per_purchase=cost_per_purchase,
-            retention_cost=None if retention is None else retention[block],
-            **settings,
-        )
-        part = pd.concat(
-            [summary[rfm.SUMMARY_COLUMNS].iloc[block], history[list(HISTORY_COLUMNS)].iloc[block]],
-            axis=1,
-        )
-        stages = latest_stages(log, period, end).reindex(part.index)
-        part["stage"] = pd.Categorical(stages["stage"], list(STAGES), ordered=True)
-        part["periods_in_stage"] = stages["periods_in_stage"].to_numpy(dtype=np.int64)
-        for col in MODEL_COLUMNS:
-            part[col] = scores[col].to_numpy()
-        part["potential_value"] = scores["clv_net"].to_numpy()
-        part["current_value"] = float(margin) * history["recent_revenue"].iloc[block]
-        part = part[list(COLUMNS)]
-        if interval is not None:
-            bounds = customer_intervals(
+        settings = {
+            "time_unit": time_unit,
+            "horizon_years": horizon_years,
+            "annual_discount_rate": annual_discount_rate,
+            "margin": margin,
+        }
+        retention = None
+        if cost_table is not None and "retention_cost" in cost_table.columns:
+            retention = cost_table["retention_cost"].to_numpy()
+        parts = []
+        for block, log in _customer_blocks(transactions, summary.index, block_size):
+            job = early if early is not None else pool.submit(latest_stages, log, period, end)
+            early = None
+            scores = model_columns(
                 fitted.count_model,
                 fitted.spend.iloc[block],
                 summary.iloc[block],
-                spend_model=fitted.spend_model,
-                level=interval,
-                points=scores,
+                period=period,
+                cost_per_purchase=cost_per_purchase,
+                retention_cost=None if retention is None else retention[block],
                 **settings,
             )
-            for col in INTERVAL_COLUMNS:
-                part[col] = bounds[col].to_numpy()
-        parts.append(part)
+            bounds = None
+            if interval is not None:
+                bounds = customer_intervals(
+                    fitted.count_model,
+                    fitted.spend.iloc[block],
+                    summary.iloc[block],
+                    spend_model=fitted.spend_model,
+                    level=interval,
+                    points=scores,
+                    **settings,
+                )
+            part = pd.concat(
+                [
+                    summary[rfm.SUMMARY_COLUMNS].iloc[block],
+                    history[list(HISTORY_COLUMNS)].iloc[block],
+                ],
+                axis=1,
+            )
+            stages = job.result().reindex(part.index)
+            part["stage"] = pd.Categorical(stages["stage"], list(STAGES), ordered=True)
+            part["periods_in_stage"] = stages["periods_in_stage"].to_numpy(dtype=np.int64)
+            for col in MODEL_COLUMNS:
+                part[col] = scores[col].to_numpy()
+            part["potential_value"] = scores["clv_net"].to_numpy()
+            part["current_value"] = float(margin) * history["recent_revenue"].iloc[block]
+            part = part[list(COLUMNS)]
+            if bounds is not None:
+                for col in INTERVAL_COLUMNS:
+                    part[col] = bounds[col].to_numpy()
+            parts.append(part)
     table = parts[0] if len(parts) == 1 else pd.concat(parts)
     del parts
     if cost_table is not None:

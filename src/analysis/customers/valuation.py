@@ -120,16 +120,19 @@ def fit_table_models(
     min_spend_buyers: int,
     value_per_purchase: float | None,
     currency: str,
+    calibration: tuple | None = None,
 ) -> TableModels:
     """Choose and fit the count model (:func:`analysis.clv.choice.choose_count_model`) and the spend.
 
     ``summary`` is :func:`analysis.rfm.summarize` of ``transactions`` to
     ``observation_end`` and ``history`` its
     :func:`analysis.customers.history.purchase_history` (same index).
+    ``calibration``: the pair :func:`calibration_summary` returns for these
+    arguments when it was computed already (by default it is computed here).
     """
-    calibration, cal_end = calibration_summary(
-        transactions, time_unit, observation_end, calibration_end
-    )
+    if calibration is None:
+        calibration = calibration_summary(transactions, time_unit, observation_end, calibration_end)
+    calibration, cal_end = calibration
     # The count models are fitted on the distinct rows with their number of customers: each
     # model compresses its data so before fitting, so the fits are the same, and the rows are
     # found once rather than once per fit (six fits of a million customers).

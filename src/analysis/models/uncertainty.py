@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit, exprel
 
+from ..threads import each_block
 from ._special import pnbd_log_j
 from .gamma_gamma import GammaGamma
 from .rows import unique_rows
@@ -132,8 +133,12 @@ class ParetoNBDDraws:
         self._i_tx, self._i_T = inv[:n], inv[n:]
         # log F on the pairs, one column per draw
         self._log_f = np.empty((uniq.shape[0], params.shape[0]))
-        for j, p in enumerate(params):
-            self._log_f[:, j] = _pnbd_log_f(p, uniq[:, 0], uniq[:, 1])
+
+        def columns(sl):  # the draws sl (threads.each_block: each writes its own columns)
+            for j in range(sl.start, sl.stop):
+                self._log_f[:, j] = _pnbd_log_f(params[j], uniq[:, 0], uniq[:, 1])
+
+        each_block(columns, params.shape[0], 25)
         # log of the first term less log s, log[(alpha+T)^-(r+x) (beta+T)^-s / s], by (x, T)
         x_t, _, self.xt_index = unique_rows(np.column_stack([self.x, T]), return_inverse=True)
         self.x_t = x_t  # the distinct (x, T) and each customer's (xt_index)
@@ -288,7 +293,9 @@ def _gamma_gamma_draws(spend_model, rows, n, seed, at_fit) -> np.ndarray:
     p, q, g = p[order], q[order], g[order]
     xz = x * z
     out = np.empty((len(rows), n))
-    for start in range(0, len(rows), 10_000):
-        sl = slice(start, min(start + 10_000, len(rows)))
+
+    def work(sl):
         out[sl] = (g + xz[sl, None]) * p / (p * x[sl, None] + q - 1)
+
+    each_block(work, len(rows), 10_000)
     return out
