@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from ..threads import one_blas_thread
 from ..validate import DataValidationError
 from .convergence import (
     BoundaryFitWarning,
@@ -260,111 +261,114 @@ class BaseModel(PairCoordinates):
         -------
         self
         """
-        arrays = self._prepare(data)
-        self.n_customers = int(round(arrays["weight"].sum()))
-        problem = self._degenerate_data(arrays)
-        if problem:
-            raise DegenerateDataError(f"{type(self).__name__}: {problem}")
-        start = self._start(initial_params, arrays)
-        has_grad = self._loglik_grad_rows(np.asarray(start), arrays) is not None
+        # the products here are small (rows x a few parameters): OpenBLAS's threads would only
+        # wait and spin (L-BFGS-B's own small BLAS calls cost 2 ms each with them)
+        with one_blas_thread():
+            arrays = self._prepare(data)
+            self.n_customers = int(round(arrays["weight"].sum()))
+            problem = self._degenerate_data(arrays)
+            if problem:
+                raise DegenerateDataError(f"{type(self).__name__}: {problem}")
+            start = self._start(initial_params, arrays)
+            has_grad = self._loglik_grad_rows(np.asarray(start), arrays) is not None
 
-        # the objective per customer: gradients of order one, so the optimiser's first step
-        # stays in the region where the likelihood is finite (a total over 10,000 customers
-        # sends it to a corner of the box, where the line search collapses)
-        scale = 1.0 / max(float(arrays["weight"].sum()), 1.0)
+            # the objective per customer: gradients of order one, so the optimiser's first step
+            # stays in the region where the likelihood is finite (a total over 10,000 customers
+            # sends it to a corner of the box, where the line search collapses)
+            scale = 1.0 / max(float(arrays["weight"].sum()), 1.0)
 
-        def fun(z):
-            with np.errstate(all="ignore"):
-                value, grad = self._neg_objective(self._from_z(z), arrays)
-                if grad is not None:
-                    grad = self._grad_z(z, grad) * scale
-            value *= scale
-            if not np.isfinite(value):
-                value = 1e300
-                grad = np.zeros_like(z) if has_grad else None
-            return (value, grad) if has_grad else value
+            def fun(z):
+                with np.errstate(all="ignore"):
+                    value, grad = self._neg_objective(self._from_z(z), arrays)
+                    if grad is not None:
+                        grad = self._grad_z(z, grad) * scale
+                value *= scale
+                if not np.isfinite(value):
+                    value = 1e300
+                    grad = np.zeros_like(z) if has_grad else None
+                return (value, grad) if has_grad else value
 
-        bounds = self._z_bounds()
-        z0 = self._to_z(self._searched(start))
-        z0 = np.clip(z0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
-        result = optimize.minimize(
-            fun,
-            z0,
-            jac=has_grad,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-12, "maxcor": 30},
-        )
-        result2 = optimize.minimize(
-            fun,
-            result.x,
-            jac=has_grad,
-            method="L-BFGS-B",
-            bounds=bounds,
-            options={"maxiter": maxiter, "ftol": tol * 1e-3, "gtol": 1e-13, "maxcor": 30},
-        )
-        if np.isfinite(result2.fun) and result2.fun <= result.fun:
-            result2.nit += result.nit
-            result2.nfev += result.nfev
-            result = result2
-        if has_grad and np.isfinite(result.fun) and result.fun < 1e299:
-            # the stationary point itself, not where the path stopped (machine-independent)
-            result.x, result.fun, extra = newton_polish(fun, result.x, bounds)
-            result.nfev += extra
-
-        log_params = self._from_z(result.x)
-        params = self._natural(log_params)
-        at_bound, edges = self._z_at_bound(result.x)
-        loglik = -float(result.fun) / scale + self.penalizer * float(np.sum(params**2))
-        grad_norm = float("nan")
-        if has_grad:
-            _, g = self._neg_objective(log_params, arrays)
-            grad_norm = float(np.max(np.abs(g))) if g is not None else float("nan")
-        if not np.isfinite(loglik) or loglik <= -1e299:
-            raise ConvergenceError(
-                f"{type(self).__name__}: the log-likelihood is not finite at the optimiser's end "
-                f"({result.message}). Try rescaling the time unit (e.g. weeks instead of days) "
-                "or other initial_params."
+            bounds = self._z_bounds()
+            z0 = self._to_z(self._searched(start))
+            z0 = np.clip(z0, [lo for lo, _ in bounds], [hi for _, hi in bounds])
+            result = optimize.minimize(
+                fun,
+                z0,
+                jac=has_grad,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": maxiter, "ftol": tol, "gtol": 1e-12, "maxcor": 30},
             )
-        # A run towards a bound ends wherever the likelihood stops rising measurably, so
-        # "stopped early" and "reached the bound" are the same outcome: judged below from
-        # the standard errors and the model's own boundary check, not from the stop.
-        # L-BFGS-B's own verdict depends on the last bits of its path (a line search that
-        # fails at a true optimum is "ABNORMAL" on one CPU and converged on another): a
-        # stop is accepted when the gradient there is negligible, whatever the message says.
-        accepted = not result.success and self._accept_unconverged(result, arrays)
-        converged = bool(result.success) or accepted
-        # A run towards a boundary the model recognises (no dropout: the NBD) may also stop
-        # short of it with a line-search failure; that is the same boundary fit, said below.
-        heading_to_boundary = (
-            not at_bound
-            and not converged
-            and self._boundary_explanation(params, loglik, arrays) is not None
-        )
-        if not at_bound and not converged and not heading_to_boundary:
-            raise ConvergenceError(
-                f"{type(self).__name__}: the optimiser did not converge ({result.message}) "
-                f"after {result.nit} iterations. Try rescaling the time unit (weeks instead of "
-                "days), other initial_params, or a larger maxiter."
+            result2 = optimize.minimize(
+                fun,
+                result.x,
+                jac=has_grad,
+                method="L-BFGS-B",
+                bounds=bounds,
+                options={"maxiter": maxiter, "ftol": tol * 1e-3, "gtol": 1e-13, "maxcor": 30},
             )
-        self.params = pd.Series(params, index=list(self.param_names), name="estimate")
-        self.loglik = loglik
-        self._cov = self._covariance(params, arrays)
-        self.boundary, self.boundary_note = self._judge_boundary(
-            params, loglik, at_bound, arrays, edges
-        )
-        self.convergence = Convergence(
-            success=(converged or bool(at_bound)) and not self.boundary,
-            message=str(result.message)
-            + ("; accepted: the gradient at the stop is negligible" if accepted else ""),
-            iterations=int(result.nit),
-            function_evaluations=int(result.nfev),
-            gradient_norm=grad_norm,
-            at_bound=at_bound,
-            not_identified=tuple(self.boundary),
-        )
-        if self.boundary:
-            warnings.warn(self.boundary_note, BoundaryFitWarning, stacklevel=2)
+            if np.isfinite(result2.fun) and result2.fun <= result.fun:
+                result2.nit += result.nit
+                result2.nfev += result.nfev
+                result = result2
+            if has_grad and np.isfinite(result.fun) and result.fun < 1e299:
+                # the stationary point itself, not where the path stopped (machine-independent)
+                result.x, result.fun, extra = newton_polish(fun, result.x, bounds)
+                result.nfev += extra
+
+            log_params = self._from_z(result.x)
+            params = self._natural(log_params)
+            at_bound, edges = self._z_at_bound(result.x)
+            loglik = -float(result.fun) / scale + self.penalizer * float(np.sum(params**2))
+            grad_norm = float("nan")
+            if has_grad:
+                _, g = self._neg_objective(log_params, arrays)
+                grad_norm = float(np.max(np.abs(g))) if g is not None else float("nan")
+            if not np.isfinite(loglik) or loglik <= -1e299:
+                raise ConvergenceError(
+                    f"{type(self).__name__}: the log-likelihood is not finite at the optimiser's end "
+                    f"({result.message}). Try rescaling the time unit (e.g. weeks instead of days) "
+                    "or other initial_params."
+                )
+            # A run towards a bound ends wherever the likelihood stops rising measurably, so
+            # "stopped early" and "reached the bound" are the same outcome: judged below from
+            # the standard errors and the model's own boundary check, not from the stop.
+            # L-BFGS-B's own verdict depends on the last bits of its path (a line search that
+            # fails at a true optimum is "ABNORMAL" on one CPU and converged on another): a
+            # stop is accepted when the gradient there is negligible, whatever the message says.
+            accepted = not result.success and self._accept_unconverged(result, arrays)
+            converged = bool(result.success) or accepted
+            # A run towards a boundary the model recognises (no dropout: the NBD) may also stop
+            # short of it with a line-search failure; that is the same boundary fit, said below.
+            heading_to_boundary = (
+                not at_bound
+                and not converged
+                and self._boundary_explanation(params, loglik, arrays) is not None
+            )
+            if not at_bound and not converged and not heading_to_boundary:
+                raise ConvergenceError(
+                    f"{type(self).__name__}: the optimiser did not converge ({result.message}) "
+                    f"after {result.nit} iterations. Try rescaling the time unit (weeks instead of "
+                    "days), other initial_params, or a larger maxiter."
+                )
+            self.params = pd.Series(params, index=list(self.param_names), name="estimate")
+            self.loglik = loglik
+            self._cov = self._covariance(params, arrays)
+            self.boundary, self.boundary_note = self._judge_boundary(
+                params, loglik, at_bound, arrays, edges
+            )
+            self.convergence = Convergence(
+                success=(converged or bool(at_bound)) and not self.boundary,
+                message=str(result.message)
+                + ("; accepted: the gradient at the stop is negligible" if accepted else ""),
+                iterations=int(result.nit),
+                function_evaluations=int(result.nfev),
+                gradient_norm=grad_norm,
+                at_bound=at_bound,
+                not_identified=tuple(self.boundary),
+            )
+            if self.boundary:
+                warnings.warn(self.boundary_note, BoundaryFitWarning, stacklevel=2)
         return self
 
     # ----- degenerate data and boundary fits ----------------------------------------------------

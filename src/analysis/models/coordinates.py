@@ -328,6 +328,7 @@ def newton_polish(fun, z, bounds, steps: int = 3, h: float = 1e-5):
     z = np.array(z, dtype=float)
     f, g = fun(z)
     evaluations = 1
+    hess, hess_free = None, None  # the last Hessian and the coordinates it is on
     for _ in range(steps):
         if g is None or not np.all(np.isfinite(g)):
             break
@@ -342,21 +343,26 @@ def newton_polish(fun, z, bounds, steps: int = 3, h: float = 1e-5):
             evaluations += 1
             if np.isfinite(f_snap) and f_snap <= f + 1e-12 * max(1.0, abs(f)):
                 z, f, g = trial, f_snap, g_snap
+                hess = None
         held = ((z <= lo + 1e-9) & (g > 0)) | ((z >= hi - 1e-9) & (g < 0))
         free = np.flatnonzero(~held)
         if free.size == 0 or np.max(np.abs(g[free])) < 1e-12:
             break
-        hess = np.empty((free.size, free.size))
-        for col, k in enumerate(free):
-            step = np.zeros_like(z)
-            step[k] = h
-            gp = fun(z + step)[1]
-            gm = fun(z - step)[1]
-            evaluations += 2
-            hess[:, col] = (gp[free] - gm[free]) / (2 * h)
-        hess = 0.5 * (hess + hess.T)
+        # after a first step the Hessian barely changes: the later steps reuse it (each new one
+        # costs 2 gradients per coordinate), converging as fast from so close to the optimum
+        fresh = hess is None or not np.array_equal(free, hess_free)
+        if fresh:
+            hess, hess_free = np.empty((free.size, free.size)), free
+            for col, k in enumerate(free):
+                step = np.zeros_like(z)
+                step[k] = h
+                gp = fun(z + step)[1]
+                gm = fun(z - step)[1]
+                evaluations += 2
+                hess[:, col] = (gp[free] - gm[free]) / (2 * h)
+            hess = 0.5 * (hess + hess.T)
         try:
-            if np.min(np.linalg.eigvalsh(hess)) <= 0:
+            if fresh and np.min(np.linalg.eigvalsh(hess)) <= 0:
                 break  # not a minimum in these coordinates: leave it to the optimiser's end
             delta = np.linalg.solve(hess, -g[free])
         except np.linalg.LinAlgError:
