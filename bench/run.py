@@ -61,6 +61,10 @@ STEP_LABELS = {
 }
 MODEL_LABELS = {"bgnbd": "BG/NBD", "paretonbd": "Pareto/NBD", "gammagamma": "Gamma-Gamma"}
 TARGETS = {"end_to_end": 20.0, "paretonbd": 100.0}  # issue 21: at least 20x (goal 30x), 100x
+#: issue 21 at 1,000,000 customers: (wall seconds, peak MiB) of the customer table and of the
+#: hindsight view
+SIZE_TARGETS = {"customers": (10.0, 2048.0), "hindsight": (20.0, 2048.0)}
+TARGET_SIZE = 1_000_000
 
 
 def _child(python, script, args, timeout):
@@ -215,14 +219,39 @@ def _lifecycle_runs(n, args, out_dir) -> dict:
     output = out_dir / f"lifecycle_{n}.md"
     before = _load()
     lifecycle_views.main(["--size", str(n), "--runs", str(args.runs), "--output", str(output)])
-    return {"table": output.read_text(), "load": [before, _load()]}
+    return {
+        "table": output.read_text(),
+        "load": [before, _load()],
+        "hindsight": _hindsight_medians(n, out_dir, args.runs),
+    }
+
+
+def _target_line(what: str, seconds: float | None, peak: float | None) -> str:
+    """Issue 21's verdict on one pipeline at 1,000,000 customers (medians given)."""
+    limit_s, limit_mb = SIZE_TARGETS[what]
+    if seconds is None or peak is None:
+        return ""
+    met = seconds <= limit_s and peak <= limit_mb
+    return (
+        f"Target at {TARGET_SIZE:,} customers: at most {limit_s:g} s and {limit_mb / 1024:g} GiB; "
+        f"measured {seconds:.1f} s wall and {peak:,.0f} MiB: {'met' if met else 'NOT met'}."
+    )
+
+
+def _hindsight_medians(n, out_dir, n_runs) -> tuple[float | None, float | None]:
+    """Median wall seconds and peak MiB of this run's hindsight runs (lifecycle_views' JSON files)."""
+    files = [out_dir / f"lifecycle_{n}_hindsight_{i}.json" for i in range(n_runs)]
+    runs = [common.read_json(p) for p in files if p.exists()]
+    if not runs:
+        return None, None
+    return _median([r["seconds"] for r in runs]), _median([r["peak_mb"] for r in runs])
 
 
 def _lifecycle_lines(res) -> list[str]:
     life = res.get("lifecycle")
     if not life:
         return []
-    return [
+    lines = [
         (
             "Lifecycle stages: `bench/lifecycle_views.py` (owned with the lifecycle engine; its "
             "docstring defines the variants: both stage views, real-time and hindsight, and "
@@ -233,6 +262,9 @@ def _lifecycle_lines(res) -> list[str]:
         life["table"].strip(),
         "",
     ]
+    if res["n"] == TARGET_SIZE and life.get("hindsight"):
+        lines += ["Hindsight view. " + _target_line("hindsight", *life["hindsight"]), ""]
+    return lines
 
 
 SCALE_SIDES = [
@@ -561,6 +593,17 @@ def _customer_lines(res) -> list[str]:
         f"| the playbook's recommendation (stage x tier) | {_fmt_s(med('recommend'))} | "
         f"{_fmt_s(med('recommend', 'cpu_seconds'))} | |",
         "",
+        *(
+            [
+                "Customer table. "
+                + _target_line(
+                    "customers", med("customers"), _median([r["peak_rss_mb"] for r in runs])
+                ),
+                "",
+            ]
+            if res["n"] == TARGET_SIZE
+            else []
+        ),
         "Every run (s): customers ["
         + ", ".join(_fmt_s(r["seconds"]["customers"]) for r in runs)
         + "]; load average after each run: "

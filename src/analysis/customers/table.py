@@ -207,6 +207,7 @@ def value_customers(
             currency=basis.currency,
             calibration=cut.result(),
         )
+        del cut  # the calibration summary: not needed past the fits
         for model_fit in (fitted.count_model, fitted.spend_model):
             if model_fit is not None and model_fit.boundary:
                 warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=stacklevel)
