@@ -43,7 +43,7 @@ import numpy as np
 import pandas as pd
 
 from ..models import BetaGeo, BoundaryFitWarning, ConvergenceError, ModifiedBetaGeo, ParetoNBD
-from ..threads import each_block
+from ..threads import each_block, one_blas_thread
 
 __all__ = ["CHOICE_RULE", "COUNT_MODELS", "HOLDOUT_TOLERANCE", "MODEL_CHOICE_MARGIN"]
 __all__ += ["ModelChoice", "choose_count_model", "fit_count_model", "fit_quietly", "resolve_model"]
@@ -161,7 +161,9 @@ def _fit_all(jobs, time_unit=None) -> list:
             except ConvergenceError as err:  # DegenerateDataError included
                 out[i] = err
 
-    with warnings.catch_warnings():
+    # BLAS is set to one thread here, once, for the same reason: each fit sets it too, and
+    # a fit that restored the setting it found would change it under the other's feet
+    with warnings.catch_warnings(), one_blas_thread():
         warnings.simplefilter("ignore", BoundaryFitWarning)
         each_block(work, len(jobs), 1)
     return out
