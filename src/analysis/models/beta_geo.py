@@ -204,6 +204,8 @@ class BetaGeo(ContinuousCountModel):
         ("a", "b", "beta", "probability of dropping out after a purchase"),
     )
 
+    _cache_alive_now = False  # a few logs per customer: cheaper than hashing x, t_x, T
+
     #: opportunities to drop out besides those after repeat purchases (MBG/NBD: 1, at time 0)
     _extra_dropout = 0
 

@@ -309,8 +309,13 @@ class ContinuousCountModel(CovariateMixin, TimeUnitMixin, OnePassModel):
             )
         return t_arr
 
+    #: cache P(alive now) by its inputs' content (not where that is as cheap as hashing them)
+    _cache_alive_now = True
+
     def _alive_now(self, x, tx, T, prm) -> np.ndarray:
-        """P(alive at T | history) per customer, cached (never modify the result in place)."""
+        """P(alive at T | history) per customer, maybe cached (never modify the result in place)."""
+        if not self._cache_alive_now:
+            return self._p_alive_now(x, tx, T, prm)
         key = (x, tx, T, *(prm[i] for i in self._varying(prm)))
         return self._memo("p_alive_now", key, lambda: self._p_alive_now(x, tx, T, prm))
 

@@ -47,6 +47,7 @@ class ParetoNBD(ContinuousCountModel):
     """
 
     param_names = ("r", "alpha", "s", "beta")
+    _cache_alive_now = False  # its log P(alive) is cached by content (_log_p_alive)
     dropout_params = ("s", "beta")
     dropout_scale = "beta"
     dropout_sign = -1.0
