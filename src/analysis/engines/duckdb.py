@@ -378,8 +378,11 @@ def _summarize(
         totals = customer_totals(new_customer, days, amounts, cal_day)
         return summary_columns(totals, unit, period_end, cal_day)
 
+    # (file, row) as one key, file * 2^40 + row: the same order, and a third of the sort's
+    # time at a million customers goes with the fourth key
     reader = con.sql(
-        "SELECT cid, day, amt FROM analysis_src ORDER BY cid, day, fkey, rn"
+        "SELECT cid, day, amt FROM analysis_src "
+        "ORDER BY cid, day, (CAST(fkey AS BIGINT) << 40) + CAST(rn AS BIGINT)"
     ).to_arrow_reader(batch_rows)
     parts: list[dict] = []
     id_parts = []
