@@ -136,6 +136,13 @@ def scaled(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return a / np.where(total > 0, total, 1.0).reshape(shape), total
 
 
+def _scale_in_place(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`scaled` without a copy: ``a`` (float) is divided in place and returned with its sums."""
+    total = a.reshape(len(a), -1).sum(axis=1)
+    a /= np.where(total > 0, total, 1.0).reshape((len(a),) + (1,) * (a.ndim - 1))
+    return a, total
+
+
 def normalised(a: np.ndarray) -> np.ndarray:
     """``a`` (n, ...) divided by its sum over each row's block (blocks of 0 left as 0)."""
     return scaled(a)[0]
@@ -210,12 +217,17 @@ def forward_pass(levels, transition, emission, begin):
     alpha = None
     for t, (parent, begins) in enumerate(levels):
         b = emission(t)
-        prior = np.zeros(b.shape) if alpha is None else alpha[parent] @ transition
+        if alpha is None:
+            prior = np.zeros(b.shape)
+        elif isinstance(parent, slice):
+            prior = alpha[parent] @ transition
+        else:  # every node continues one of t - 1 (no more of them): the product, then the copies
+            prior = np.take(alpha @ transition, parent, axis=0)
         if begins is not None:
             prior[begins] = begin(t, begins)
         prior *= b
         del b, alpha  # the pass holds one period's arrays at a time
-        alpha, scale = scaled(prior)
+        alpha, scale = _scale_in_place(prior)
         del prior
         yield alpha, scale
 
@@ -254,15 +266,17 @@ def backward_pass(levels, transition, emission, last, scales=None):
     """
     beta = last
     for t, child, size in levels:
-        nxt = emission(t) * beta[child]
+        nxt = emission(t) * (beta[child] if isinstance(child, slice) else np.take(beta, child, 0))
         if scales is not None:
             nxt /= scales(t)[(slice(None),) + (None,) * (nxt.ndim - 1)]
         del beta  # the pass holds one period's arrays at a time
-        beta = nxt @ transition.T
-        if len(beta) < size:  # the nodes that end at t have beta 1
-            beta = np.concatenate([beta, np.ones((size - len(beta),) + beta.shape[1:])])
+        if len(nxt) < size:  # the nodes that end at t have beta 1
+            beta = np.ones((size,) + nxt.shape[1:])
+            np.matmul(nxt, transition.T, out=beta[: len(nxt)])
+        else:
+            beta = nxt @ transition.T
         if scales is None:
-            beta = normalised(beta)
+            _scale_in_place(beta)
             nxt = None
         yield t, beta, nxt
 

@@ -72,15 +72,16 @@ import numpy as np
 from scipy.stats import poisson
 
 from ..panel import PurchaseDays, distinct_sequences, repeat_counts
+from ..threads import each_block, one_blas_thread
 from ..units import DAYS_PER_MONTH
-from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
+from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY, release_freed_memory
 from .hmm_core import (
     PoissonTable,
     backward_pass,
     distinct_pairs,
     distinct_rows,
     forward_pass,
-    posteriors,
+    normalised,
     shared_prefixes,
     shared_suffixes,
     viterbi_path,
@@ -419,6 +420,12 @@ def stage_probabilities(
         ``first``: each customer's first column; ``weights``: the pooled
         grid weights; ``rates``: the grid (per period).
     """
+    return _probabilities(counts, exposure, months_per_period, model, smooth, weights, True)
+
+
+def _probabilities(counts, exposure, months_per_period, model, smooth, weights, every: bool):
+    """:func:`stage_probabilities`; with ``smooth`` and not ``every``, ``filtered`` holds the
+    last period only (the rest 0): what the hindsight view reads."""
     model = model or StageModel()
     y = np.asarray(counts, dtype=float)
     e = np.asarray(exposure, dtype=float)
@@ -448,7 +455,8 @@ def stage_probabilities(
 
     for t, (ids, alpha) in enumerate(_forward(y, e, first, emit, transition, starts, start_of)):
         kept = alpha.astype(np.float32)
-        filtered[:, t] = by_stage(kept)[ids]
+        if every or not smooth or t == m - 1:
+            filtered[:, t] = by_stage(kept)[ids]
         if smooth:
             alphas.append(kept)
             prefixes.append(ids)
@@ -468,8 +476,10 @@ def stage_probabilities(
         for t, beta, _ in backward_pass(levels, transition, ahead, last):
             ids, prefix = suffixes[t][2], prefixes[t]
             pair_rows, pair = distinct_pairs(prefix, ids)
-            post = posteriors(alphas[t][prefix[pair_rows]], beta[ids[pair_rows]], by_stage)
-            smoothed[:, t] = post[pair]
+            # sum over rate points of alpha x beta per state (einsum: one pass, no product array)
+            a = np.take(alphas[t], prefix[pair_rows], axis=0)
+            joint = np.einsum("pgq,pgq->pq", a, np.take(beta, ids[pair_rows], axis=0))
+            smoothed[:, t] = normalised(np.add.reduceat(joint, runs, axis=1))[pair]
             alphas[t] = None
         smoothed[np.arange(m)[None, :] < first[:, None]] = 0.0
     return {
@@ -520,7 +530,10 @@ def decode_realtime(prob: np.ndarray, first: np.ndarray) -> np.ndarray:
 
 
 def model_stage_codes(
-    days: PurchaseDays, view: str, model: StageModel | None = None, step: int = 8192
+    days: PurchaseDays,
+    view: str,
+    model: StageModel | None = None,
+    step: int = 8192,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Stage codes of every distinct history in a view, each code's probability, and each customer's history.
 
@@ -528,6 +541,11 @@ def model_stage_codes(
     date) with :func:`decode_realtime`; ``view="hindsight"`` the smoothed
     ones (whole history) with :func:`decode_hindsight`. The probability is
     the model's (filtered or smoothed) probability of the stage chosen.
+
+    The distinct histories are read in blocks of ``step``, spread over threads
+    (:func:`analysis.threads.each_block`, ``ANALYSIS_THREADS``): every history's
+    values are computed row by row, so they are the same bit for bit whatever
+    the block size or the number of threads.
 
     Returns
     -------
@@ -561,15 +579,21 @@ def model_stage_codes(
     u = len(index)
     codes = np.full((u, m), -1, dtype=np.int8)
     probability = np.full((u, m), np.nan, dtype=np.float32)
-    for lo in range(0, u, step):
-        counts, exposure = repeat_counts(days.panel(index[lo : lo + step]))
-        res = stage_probabilities(
-            counts, exposure, months, model, smooth=hindsight, weights=weights
-        )
+
+    def block(rows: slice) -> None:  # blocks are independent: each writes its own rows
+        lo = rows.start
+        counts, exposure = repeat_counts(days.panel(index[rows]))
+        res = _probabilities(counts, exposure, months, model, hindsight, weights, False)
         prob = res["smoothed"] if hindsight else res["filtered"]
         part = decode(prob, res["first"])
         pick = np.maximum(part, 0)[..., None].astype(np.int64)
         chosen = np.clip(np.take_along_axis(prob, pick, axis=2)[..., 0], 0.0, 1.0)
         codes[lo : lo + step] = part
         probability[lo : lo + step] = np.where(part >= 0, chosen, np.nan)
+
+    # blocks in threads (analysis.threads), BLAS in one: its small products in several
+    # threads of their own only wait on each other
+    with one_blas_thread():
+        each_block(block, u, step)
+    release_freed_memory()
     return codes, probability, history

@@ -300,26 +300,37 @@ def assign_stages(
     stage_codes = np.empty(total, dtype=np.int8)
     reason_codes = np.empty(total, dtype=np.int8)
     chosen = np.empty(total, dtype=np.float32) if method == "model" else None
-    # the signals (and the rules) depend on the purchase days alone: a history that several
-    # customers share is read once, up front; the others as their block comes
+    # the columns read from the histories' signals (and the rules'), each filled by one take
+    targets = {name: out[name] for name in _SIGNAL_COLUMNS}
     rules = method == "rules"
+    if rules:
+        targets |= {"stage": stage_codes, "reason": reason_codes}
+        if p_alive is not None:
+            targets["p_alive"] = out["p_alive"]
+    # the signals (and the rules) depend on the purchase days alone: a history that several
+    # customers share is read once, up front, into the first rows of `store`; the others as
+    # their block comes, into its last _BLOCK rows (in the column's type: the values are cast
+    # as an assignment into the column would cast them)
     if p_alive is None:
         index, history = distinct_sequences(days.offsets, days.day)
         size = np.bincount(history)
         shared = np.flatnonzero(size > 1)
-        slot = np.full(len(index), -1, dtype=np.int32)
+        slot = np.full(len(index), -1, dtype=np.int64)
         slot[shared] = np.arange(len(shared))
         slot = slot[history]
-        store = {}
-        for lo in range(0, len(shared), _BLOCK):
-            part = _history_cells(days, index[shared[lo : lo + _BLOCK]], window, th, None, rules)
-            for name, values in part.items():
-                if name not in store:
-                    store[name] = np.empty((len(shared), m), dtype=values.dtype)
-                store[name][lo : lo + len(values)] = values
-            del part
     else:  # P(alive) is a customer's own
-        slot = np.full(n, -1, dtype=np.int32)
+        shared = np.zeros(0, dtype=np.int64)
+        slot = np.full(n, -1, dtype=np.int64)
+    n_shared = len(shared)
+    store = {
+        name: np.empty((n_shared + _BLOCK, m), dtype=column.dtype)
+        for name, column in targets.items()
+    }
+    for lo in range(0, n_shared, _BLOCK):
+        part = _history_cells(days, index[shared[lo : lo + _BLOCK]], window, th, None, rules)
+        for name in targets:
+            store[name][lo : lo + len(part[name])] = part[name]
+        del part
     for lo in range(0, n, _BLOCK):
         rows = np.arange(lo, min(n, lo + _BLOCK))
         panel = days.panel(rows)
@@ -333,32 +344,20 @@ def assign_stages(
         if not rules:
             # each cell's flat position in the (histories, periods) codes
             flat = model_history[rows][r] * m + c
-            stage_codes[cells] = codes.ravel().take(flat)
-            chosen[cells] = probability.ravel().take(flat)
+            np.take(codes.ravel(), flat, out=stage_codes[cells], mode="clip")
+            np.take(probability.ravel(), flat, out=chosen[cells], mode="clip")
             del flat
-        # each cell's (history, period) as a flat index into the shared or the block's own
+        # the block's own histories go after the shared ones; each cell's flat position
         own = slot[rows] < 0
-        local = _history_cells(days, rows[own], window, th, p_alive, rules) if own.any() else {}
-        at = np.where(own, np.cumsum(own) - 1, slot[rows])[r] * m + c
-        mine = own[r]
-        # the cells of the block's own histories and of the shared ones, found once for all columns
-        parts = []
         if own.any():
-            where = np.flatnonzero(mine)
-            parts.append((local, where, at[where]))
-        if not own.all():
-            where = np.flatnonzero(~mine)
-            parts.append((store, where, at[where]))
-        targets = {name: out[name] for name in _SIGNAL_COLUMNS}
-        if rules:
-            targets |= {"stage": stage_codes, "reason": reason_codes}
-            if p_alive is not None:
-                targets["p_alive"] = out["p_alive"]
-        for name, column in targets.items():
-            into = column[cells]  # a view: the block's rows of the column
-            for source, where, flat in parts:
-                into[where] = source[name].ravel().take(flat)
-        del panel, local, parts
+            local = _history_cells(days, rows[own], window, th, p_alive, rules)
+            for name in targets:
+                store[name][n_shared : n_shared + len(local[name])] = local[name]
+            del local
+        at = np.where(own, n_shared + np.cumsum(own) - 1, slot[rows])[r] * m + c
+        for name, column in targets.items():  # indices are in range: "clip" takes unbuffered
+            np.take(store[name].ravel(), at, out=column[cells], mode="clip")
+        del panel, at
     if method == "model":
         reasons = list(MODEL_REASONS)
         reason_codes[:] = MODEL_REASONS.index(view)
@@ -366,9 +365,9 @@ def assign_stages(
         reasons = list(REASONS)
     out["period"] = pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(days.periods.freq))
     # what the frame does not need goes before the frame is built (its codes are copied)
-    del days, slot, start
+    del days, slot, start, store
     if p_alive is None:
-        del store, history, index
+        del history, index
     if method == "model":
         del codes, probability, model_history
     out["stage"] = pd.Categorical.from_codes(stage_codes, categories=list(STAGES), ordered=True)
