@@ -261,8 +261,7 @@ class BaseModel(PairCoordinates):
         -------
         self
         """
-        # the products here are small (rows x a few parameters): OpenBLAS's threads would only
-        # wait and spin (L-BFGS-B's own small BLAS calls cost 2 ms each with them)
+        # small products (rows x a few parameters): OpenBLAS's threads would only wait and spin
         with one_blas_thread():
             arrays = self._prepare(data)
             self.n_customers = int(round(arrays["weight"].sum()))
@@ -449,13 +448,16 @@ class BaseModel(PairCoordinates):
             )
         return start
 
-    def _covariance(self, params: np.ndarray, arrays) -> np.ndarray:
-        """Inverse observed information in the natural parameters (numerical Hessian).
+    def _loglik_hessian(self, params: np.ndarray, arrays) -> np.ndarray | None:
+        """Optional: the analytic Hessian of the weighted log-likelihood (k x k), or None."""
 
-        With an analytic gradient the Hessian is the central difference of the
-        gradient (2k evaluations, more accurate); otherwise of the log-likelihood.
-        Steps are relative for positive parameters, ``_coef_steps`` for coefficients.
-        """
+    def _covariance(self, params: np.ndarray, arrays) -> np.ndarray:
+        """Inverse observed information in the natural parameters: the model's analytic Hessian,
+        else the central difference of the gradient (2k evaluations) or of the log-likelihood
+        (steps relative for positive parameters, ``_coef_steps`` for coefficients)."""
+        self._hess = self._loglik_hessian(params, arrays)
+        if self._hess is not None and np.all(np.isfinite(self._hess)):
+            return inverse_information(self._hess)
         h = 1e-4 * np.maximum(np.abs(params), 1e-8)
         free = self._free_mask()
         if free.any():
