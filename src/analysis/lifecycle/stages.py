@@ -73,12 +73,15 @@ macro-F1 about 0.87 and 0.81 against the rules' 0.794, and about 0.82 and
 
 from __future__ import annotations
 
+import queue
+
 import numpy as np
 import pandas as pd
 
 from ..panel import Panel, distinct_sequences, purchase_days
+from ..threads import each_block, workers
 from ..units import DAYS_PER_MONTH, STAGES, unit_days
-from ._common import require_stages
+from ._common import release_freed_memory, require_stages
 from .rules import REASONS, run_rules
 from .signals import pace_signals
 from .stage_model import StageModel, model_stage_codes
@@ -309,8 +312,8 @@ def assign_stages(
             targets["p_alive"] = out["p_alive"]
     # the signals (and the rules) depend on the purchase days alone: a history that several
     # customers share is read once, up front, into the first rows of `store`; the others as
-    # their block comes, into its last _BLOCK rows (in the column's type: the values are cast
-    # as an assignment into the column would cast them)
+    # their block comes, into a region of rows after them (in the column's type: the
+    # values are cast as an assignment into the column would cast them)
     if p_alive is None:
         index, history = distinct_sequences(days.offsets, days.day)
         size = np.bincount(history)
@@ -322,20 +325,29 @@ def assign_stages(
         shared = np.zeros(0, dtype=np.int64)
         slot = np.full(n, -1, dtype=np.int64)
     n_shared = len(shared)
+    # blocks run in threads (analysis.threads; P(alive), a pandas lookup, in one): each
+    # thread's own histories take one of the regions after the shared rows; with threads
+    # the blocks are smaller, so that their temporaries together take less than one's
+    threads = workers() if p_alive is None else 1
+    block = _BLOCK if threads == 1 else -(-_BLOCK // (2 * threads))
+    regions = queue.SimpleQueue()
+    for k in range(threads):
+        regions.put(n_shared + k * block)
     store = {
-        name: np.empty((n_shared + _BLOCK, m), dtype=column.dtype)
+        name: np.empty((n_shared + threads * block, m), dtype=column.dtype)
         for name, column in targets.items()
     }
-    for lo in range(0, n_shared, _BLOCK):
-        part = _history_cells(days, index[shared[lo : lo + _BLOCK]], window, th, None, rules)
+
+    def shared_block(part: slice) -> None:
+        cells = _history_cells(days, index[shared[part]], window, th, None, rules)
         for name in targets:
-            store[name][lo : lo + len(part[name])] = part[name]
-        del part
-    for lo in range(0, n, _BLOCK):
-        rows = np.arange(lo, min(n, lo + _BLOCK))
+            store[name][part] = cells[name]
+
+    def customer_block(part: slice) -> None:
+        rows = np.arange(part.start, part.stop)
         panel = days.panel(rows)
         r, c = np.nonzero(panel.active)
-        cells = slice(int(start[lo]), int(start[rows[-1] + 1]))
+        cells = slice(int(start[part.start]), int(start[part.stop]))
         out["customer_id"][cells] = panel.customer_ids[r]
         ordinals[cells] = days.periods.asi8[c]
         out["age"][cells] = c - panel.first_column[r]
@@ -347,17 +359,30 @@ def assign_stages(
             np.take(codes.ravel(), flat, out=stage_codes[cells], mode="clip")
             np.take(probability.ravel(), flat, out=chosen[cells], mode="clip")
             del flat
-        # the block's own histories go after the shared ones; each cell's flat position
+        # the block's own histories go to a free region; each cell's flat position
         own = slot[rows] < 0
-        if own.any():
-            local = _history_cells(days, rows[own], window, th, p_alive, rules)
-            for name in targets:
-                store[name][n_shared : n_shared + len(local[name])] = local[name]
-            del local
-        at = np.where(own, n_shared + np.cumsum(own) - 1, slot[rows])[r] * m + c
-        for name, column in targets.items():  # indices are in range: "clip" takes unbuffered
-            np.take(store[name].ravel(), at, out=column[cells], mode="clip")
-        del panel, at
+        region = regions.get()
+        try:
+            if own.any():
+                local = _history_cells(days, rows[own], window, th, p_alive, rules)
+                for name in targets:
+                    store[name][region : region + len(local[name])] = local[name]
+                del local
+            at = np.where(own, region + np.cumsum(own) - 1, slot[rows])[r] * m + c
+            for name, column in targets.items():  # indices are in range: "clip" is unbuffered
+                np.take(store[name].ravel(), at, out=column[cells], mode="clip")
+        finally:
+            regions.put(region)
+
+    if threads > 1:
+        each_block(shared_block, n_shared, block)
+        each_block(customer_block, n, block)
+        release_freed_memory()
+    else:
+        for lo in range(0, n_shared, block):
+            shared_block(slice(lo, min(n_shared, lo + block)))
+        for lo in range(0, n, block):
+            customer_block(slice(lo, min(n, lo + block)))
     if method == "model":
         reasons = list(MODEL_REASONS)
         reason_codes[:] = MODEL_REASONS.index(view)
@@ -365,9 +390,9 @@ def assign_stages(
         reasons = list(REASONS)
     out["period"] = pd.arrays.PeriodArray(ordinals, dtype=pd.PeriodDtype(days.periods.freq))
     # what the frame does not need goes before the frame is built (its codes are copied)
-    del days, slot, start, store
+    days = slot = start = store = index = None  # the blocks' closures hold them: drop, not del
     if p_alive is None:
-        del history, index
+        del history
     if method == "model":
         del codes, probability, model_history
     out["stage"] = pd.Categorical.from_codes(stage_codes, categories=list(STAGES), ordered=True)
