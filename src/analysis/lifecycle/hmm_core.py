@@ -171,7 +171,7 @@ class PoissonTable:
         y = np.nan_to_num(y)
         e = np.nan_to_num(e)
         full = (e == 1.0) & (y <= self.table_max)
-        out = self.table[np.where(full, y, 0).astype(np.int64)]
+        out = np.take(self.table, np.where(full, y, 0).astype(np.int64), axis=0)
         other = np.flatnonzero(~full)
         if len(other):
             logb = (
@@ -326,14 +326,21 @@ def viterbi_path(
     begin, end = np.asarray(begin), np.asarray(end)
     delta = np.full((n, k), -np.inf)
     back = np.zeros((m, n, k), dtype=np.int8 if k < 128 else np.int64)
+
+    def best(t, rows):  # the best move into each state, and the score with it
+        cand = delta[rows, :, None] + log_transition[None]
+        arg = cand.argmax(axis=1)
+        return arg, np.take_along_axis(cand, arg[:, None], axis=1)[:, 0] + score[t, rows]
+
     for t in range(m):
         running = (begin < t) & (end >= t)
-        if running.any():
-            cand = delta[running, :, None] + log_transition[None]
-            back[t, running] = cand.argmax(axis=1)
-            delta[running] = cand.max(axis=1) + score[t, running]
+        if running.all():  # every row (no copies)
+            back[t], delta = best(t, slice(None))
+        elif running.any():
+            back[t, running], delta[running] = best(t, running)
         starts = begin == t
-        delta[starts] = log_initial[None, :] + score[t, starts]
+        if starts.any():
+            delta[starts] = log_initial[None, :] + score[t, starts]
     path = np.full((n, m), -1, dtype=np.int64)
     cur = delta.argmax(axis=1)
     rows = np.arange(n)
