@@ -11,7 +11,14 @@ periods), each in a fresh process per run, the variants alternating:
   model's forward-backward);
 - ``current``: ``current_stages(log)`` (the last period's stage and its
   length, what the customer table reads);
-- ``realtime, model`` (only with ``--variants``): ``method="model"``.
+- ``realtime, model`` (only with ``--variants``): ``method="model"``;
+- ``current, hindsight`` (only with ``--variants``): ``current_stages(log,
+  view="hindsight")``.
+
+The model's blocks and the long frame's customer blocks run in
+``analysis.threads.workers()`` threads (the cores, or ``ANALYSIS_THREADS``;
+the output is the same whatever the number): the table's first line says how
+many.
 
 Reports medians of wall-clock and CPU seconds and of peak memory
 (``ru_maxrss``, reading the log included; the memory of the process before
@@ -37,6 +44,7 @@ VARIANTS = {
     "hindsight": ("assign_stages", {"view": "hindsight"}),
     "current": ("current_stages", {"view": "realtime"}),
     "realtime, model": ("assign_stages", {"view": "realtime", "method": "model"}),
+    "current, hindsight": ("current_stages", {"view": "hindsight"}),
 }
 DEFAULT_VARIANTS = ["realtime", "hindsight", "current"]
 
@@ -54,7 +62,10 @@ def _child(variant: str, log: str, out: str) -> None:
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     mix = result["stage"].astype(str).value_counts(normalize=True).round(4).to_dict()
+    from analysis.threads import workers
+
     record = {"seconds": wall, "cpu": cpu, "peak_mb": peak, "before_mb": before}
+    record["threads"] = workers()
     Path(out).write_text(json.dumps(record | {"rows": len(result), "mix": mix}))
 
 
@@ -62,6 +73,12 @@ def _median(values):
     values = sorted(values)
     k = len(values)
     return values[k // 2] if k % 2 else 0.5 * (values[k // 2 - 1] + values[k // 2])
+
+
+def _threads(rows) -> str:
+    """The threads the runs used (analysis.threads.workers() in the child processes)."""
+    used = sorted({int(med["threads"]) for _, _, med in rows if "threads" in med})
+    return "/".join(map(str, used)) or "?"
 
 
 def _load() -> str:
@@ -105,7 +122,8 @@ def main(argv=None) -> None:
     lines = [
         f"Lifecycle stages on the benchmark logs (monthly periods), {args.runs} run(s) per "
         f"variant in fresh processes, medians; load average {load_before} before, "
-        f"{_load()} after (1 / 5 / 15 min), {os.cpu_count()} cores.",
+        f"{_load()} after (1 / 5 / 15 min), {os.cpu_count()} cores, "
+        f"{_threads(rows)} thread(s) (analysis.threads).",
         "",
         "| customers | variant | rows out | wall s | CPU s | peak MiB | of which before the call |",
         "|---:|---|---:|---:|---:|---:|---:|",
