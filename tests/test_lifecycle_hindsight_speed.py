@@ -24,10 +24,12 @@ import hashlib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from analysis import data
 from analysis import lifecycle as lc
+from analysis.lifecycle import stages as stages_module
 from analysis.lifecycle.stage_model import model_stage_codes, stage_probabilities
 from analysis.panel import build_panel, purchase_days, repeat_counts
 from analysis.simulate import simulate_lifecycle
@@ -94,6 +96,23 @@ def test_hindsight_equals_the_code_before_the_speed_up(ref, name, threads, monke
         expected = ref[f"{name}_{key}"]
         assert value.dtype == expected.dtype, key
         np.testing.assert_array_equal(value, expected, err_msg=key, strict=True)
+
+
+@pytest.mark.parametrize("threads", ["1", "2"])
+def test_long_frame_in_small_blocks_equals_the_reference(ref, threads, monkeypatch):
+    # customer blocks of 128 (64 with two threads): the frame fills from ~25-50 blocks
+    log = _log("sim_m")
+    monkeypatch.setenv("ANALYSIS_THREADS", "1")
+    whole = lc.assign_stages(log, view="hindsight", period="M")  # one block, one thread
+    monkeypatch.setattr(stages_module, "_BLOCK", 128)
+    monkeypatch.setenv("ANALYSIS_THREADS", threads)
+    stages = lc.assign_stages(log, view="hindsight", period="M")
+    pd.testing.assert_frame_equal(stages, whole, check_exact=True)  # every column
+    np.testing.assert_array_equal(stages["stage"].cat.codes.to_numpy(), ref["sim_m_stage"])
+    np.testing.assert_array_equal(
+        stages["stage_probability"].to_numpy(), ref["sim_m_stage_probability"], strict=True
+    )
+    np.testing.assert_array_equal(stages["customer_id"].to_numpy(), ref["sim_m_customer_id"])
 
 
 @pytest.mark.parametrize("threads", ["1", "2"])
