@@ -112,3 +112,10 @@ def test_the_customer_table_leaves_the_warning_filters_as_they_were(monkeypatch)
     assert list(warnings.filters) == before
     monkeypatch.setenv("ANALYSIS_THREADS", "1")
     pd.testing.assert_frame_equal(table, customer_table(log, interval=None), check_exact=True)
+
+
+def test_release_freed_memory_keeps_the_arrays_in_use():
+    kept = np.arange(1_000_000, dtype=float)
+    threads.each_block(lambda sl: np.sqrt(kept[sl]).sum(), len(kept), 100_000)
+    threads.release_freed_memory()
+    assert kept[-1] == 999_999.0 and kept.sum() == 999_999 * 1_000_000 / 2

@@ -20,7 +20,7 @@ from .. import rfm
 from ..clv.intervals import INTERVAL_LEVEL, customer_intervals, total_intervals
 from ..data import value_basis
 from ..models import BoundaryFitWarning, model_to_dict
-from ..threads import one_blas_thread
+from ..threads import one_blas_thread, release_freed_memory
 from ..units import STAGES
 from ..validate import DataValidationError
 from .costs import check_costs, check_table_parameters
@@ -208,6 +208,7 @@ def value_customers(
             calibration=cut.result(),
         )
         del cut  # the calibration summary: not needed past the fits
+        release_freed_memory()  # what the other threads freed (about 300 MiB at 1M customers)
         for model_fit in (fitted.count_model, fitted.spend_model):
             if model_fit is not None and model_fit.boundary:
                 warnings.warn(model_fit.boundary_note, BoundaryFitWarning, stacklevel=stacklevel)

@@ -72,9 +72,9 @@ import numpy as np
 from scipy.stats import poisson
 
 from ..panel import PurchaseDays, distinct_sequences, repeat_counts
-from ..threads import each_block, one_blas_thread
+from ..threads import each_block, one_blas_thread, release_freed_memory
 from ..units import DAYS_PER_MONTH
-from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY, release_freed_memory
+from ._common import DECLINE, EXPLORATION, FORMATION, STABILITY
 from .hmm_core import (
     PoissonTable,
     backward_pass,

@@ -86,9 +86,9 @@ import numpy as np
 import pandas as pd
 
 from ..panel import Panel, distinct_sequences, purchase_days
-from ..threads import each_block, workers
+from ..threads import each_block, release_freed_memory, workers
 from ..units import DAYS_PER_MONTH, STAGES, unit_days
-from ._common import release_freed_memory, require_stages
+from ._common import require_stages
 from .rules import REASONS, run_rules
 from .signals import pace_signals
 from .stage_model import StageModel, model_stage_codes
