@@ -119,3 +119,21 @@ def test_release_freed_memory_keeps_the_arrays_in_use():
     threads.each_block(lambda sl: np.sqrt(kept[sl]).sum(), len(kept), 100_000)
     threads.release_freed_memory()
     assert kept[-1] == 999_999.0 and kept.sum() == 999_999 * 1_000_000 / 2
+
+
+def test_executor_runs_in_the_calling_thread_with_one_worker(monkeypatch):
+    import threading
+
+    monkeypatch.setenv("ANALYSIS_THREADS", "1")
+    seen = []
+    with threads.executor(2) as pool:
+        first = pool.submit(lambda: seen.append(threading.current_thread()) or 1)
+        assert seen == [threading.current_thread()]  # ran at submit
+        failed = pool.submit(lambda: 1 / 0)
+    assert first.result() == 1
+    with pytest.raises(ZeroDivisionError):
+        failed.result()
+    monkeypatch.setenv("ANALYSIS_THREADS", "2")
+    with threads.executor(2) as pool:
+        other = pool.submit(threading.current_thread).result()
+    assert other is not threading.current_thread()

@@ -17,10 +17,11 @@ from __future__ import annotations
 import ctypes
 import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 
-__all__ = ["MAX_WORKERS", "each_block", "one_blas_thread", "release_freed_memory", "workers"]
+__all__ = ["MAX_WORKERS", "each_block", "executor", "one_blas_thread", "release_freed_memory"]
+__all__ += ["workers"]
 
 #: threads used at most (each holds its own block's temporaries in memory)
 MAX_WORKERS: int = 4
@@ -63,6 +64,35 @@ def each_block(work: Callable[[slice], None], n: int, size: int) -> None:
     with ThreadPoolExecutor(max_workers=threads, thread_name_prefix="analysis") as pool:
         for job in [pool.submit(work, sl) for sl in blocks]:
             job.result()
+
+
+class _InOrder:
+    """An executor that runs each call at once in the calling thread (``ANALYSIS_THREADS=1``)."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, /, *args, **kwargs) -> Future:
+        job = Future()
+        try:
+            job.set_result(fn(*args, **kwargs))
+        except Exception as err:  # raised by job.result(), as a thread's would be
+            job.set_exception(err)
+        return job
+
+
+def executor(max_workers: int):
+    """A pool of up to ``max_workers`` threads for independent calls (``with executor(2) as pool``).
+
+    With :func:`workers` at 1 (``ANALYSIS_THREADS=1``), the calls run at once
+    in the calling thread, in the order submitted.
+    """
+    if workers() <= 1:
+        return _InOrder()
+    return ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix="analysis")
 
 
 @contextmanager

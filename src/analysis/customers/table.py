@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import inspect
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pandas as pd
@@ -20,7 +19,7 @@ from .. import rfm
 from ..clv.intervals import INTERVAL_LEVEL, customer_intervals, total_intervals
 from ..data import value_basis
 from ..models import BoundaryFitWarning, model_to_dict
-from ..threads import one_blas_thread, release_freed_memory
+from ..threads import executor, one_blas_thread, release_freed_memory
 from ..units import STAGES
 from ..validate import DataValidationError
 from .costs import check_costs, check_table_parameters
@@ -184,7 +183,7 @@ def value_customers(
     # threads while the whole log's summary, the fits and the model columns run in this one
     # (numpy and pandas release the GIL in their array loops, so the work overlaps on two
     # cores; BLAS keeps to one thread meanwhile). Each result is what it is when computed alone.
-    with one_blas_thread(), ThreadPoolExecutor(max_workers=2, thread_name_prefix="table") as pool:
+    with one_blas_thread(), executor(2) as pool:
         early = None
         if block_size is None:
             early = pool.submit(latest_stages, transactions, period, end)
