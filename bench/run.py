@@ -575,8 +575,9 @@ def _customer_lines(res) -> list[str]:
     return [
         (
             f"Customer table: `analysis.customers.customer_table` with its defaults (summary, "
-            f"lifecycle stages, BG/NBD and Pareto/NBD fitted and the better kept (here "
-            f"{first['model']}), Gamma-Gamma, 3-year CLV) on the same log read into pandas, "
+            f"lifecycle stages, BG/NBD, Pareto/NBD and MBG/NBD fitted on a calibration cut and "
+            f"the whole log and one chosen (here {first['model']}), Gamma-Gamma, 3-year CLV, "
+            f"90% intervals) on the same log read into pandas, "
             f"{len(runs)} run(s) in fresh processes, medians. Ours only: lifetimes has no "
             "counterpart, so there is no baseline and no ratio."
         ),
