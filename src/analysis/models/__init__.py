@@ -9,7 +9,7 @@ keyword-only, in the model's ``time_unit``), and
 saves to and loads from a small JSON file (:mod:`.persist`).
 """
 
-from .base import BaseModel, OnePassModel
+from .base import BaseModel
 from .beta_geo import BetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom
 from .checks import period_chi_square, period_transactions, tracking_band, variance_new_customer
@@ -17,6 +17,7 @@ from .convergence import BoundaryFitWarning, Convergence, ConvergenceError, Dege
 from .covariates import LikelihoodRatioTest, likelihood_ratio_test, rate_ratios
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
+from .one_pass import OnePassModel
 from .pareto_nbd import ParetoNBD
 from .pareto_nbd_dynamic import ParetoNBDDynamic, dynamic_summary, extend_calendar, extend_paths
 from .persist import load_model, model_from_dict, model_to_dict, save_model

@@ -27,10 +27,11 @@ from scipy.special import betaln, digamma, gammaln, logsumexp
 from ..units import per_period_rate
 from ..validate import DataValidationError
 from .base import BaseModel, as_frame
-from .count import TimeUnitMixin, check_counts
+from .count import check_counts
 from .degenerate import beta_binomial_max_loglik, bgbb_data_degenerate, reduces_to
 from .hypergeometric import hyp2f1_one
 from .rows import CustomerGrid, unique_rows
+from .time_unit import TimeUnitMixin
 
 __all__ = ["BetaGeoBetaBinom"]
 

@@ -1,9 +1,7 @@
 """Shared machinery of the count models: their time unit and the continuous-time plumbing.
 
-- :class:`TimeUnitMixin` gives a model a ``time_unit`` (a keyword of the
-  constructor or of ``fit``; failing both, the ``attrs["time_unit"]`` that
-  :func:`analysis.rfm.summarize` writes on its summary) and converts a yearly
-  discount rate into the model's period with :mod:`analysis.units`.
+- :class:`~analysis.models.time_unit.TimeUnitMixin` (its own module) gives a
+  model its ``time_unit``.
 - :class:`ContinuousCountModel` holds what BG/NBD, MBG/NBD and Pareto/NBD
   share: data checks, starting values, a prediction cache, and every public
   prediction of :class:`~analysis.models.protocol.CountModel` and
@@ -26,14 +24,15 @@ from collections.abc import Mapping
 import numpy as np
 import pandas as pd
 
-from ..units import continuous_rate, unit_days
+from ..units import continuous_rate
 from ..validate import DataValidationError
-from .base import OnePassModel
 from .covariates import CovariateMixin
 from .degenerate import count_data_degenerate, nbd_max_loglik, reduces_to
+from .one_pass import OnePassModel
 from .rows import CustomerGrid, unique_rows, weighted_total
+from .time_unit import TimeUnitMixin
 
-__all__ = ["TimeUnitMixin", "ContinuousCountModel", "check_counts"]
+__all__ = ["ContinuousCountModel", "check_counts"]
 
 
 def check_counts(n, shape: tuple[int, ...] | None = None) -> np.ndarray:
@@ -56,92 +55,6 @@ def check_counts(n, shape: tuple[int, ...] | None = None) -> np.ndarray:
     if not np.all(np.isfinite(n_arr)) or np.any(n_arr < 0) or np.any(n_arr != np.round(n_arr)):
         raise ValueError(f"n (a number of purchases) must hold whole numbers >= 0, got {n!r}")
     return n_arr
-
-
-class TimeUnitMixin:
-    """A model that knows the time unit of its data and parameters.
-
-    Put it before the model base class (``class M(TimeUnitMixin, BaseModel)``).
-    The unit is an argument: the constructor's ``time_unit`` or ``fit``'s;
-    only when neither is given is it taken from the data's
-    ``attrs["time_unit"]`` (which :func:`analysis.rfm.summarize` writes, but
-    which ``concat`` and ``merge`` may drop). Any two that are given must agree.
-    """
-
-    time_unit: str | None
-
-    def __init__(self, penalizer: float = 0.0, time_unit: str | None = None):
-        """Create an unfitted model.
-
-        Parameters
-        ----------
-        penalizer : float
-            L2 penalty on the parameters (0 = maximum likelihood, as in the papers).
-        time_unit : {"D", "W", "M", "Q", "Y"}, optional
-            The unit of the data's times and so of the parameters; may also be
-            given to ``fit``.
-        """
-        super().__init__(penalizer=penalizer)  # type: ignore[call-arg]
-        if time_unit is not None:
-            unit_days(time_unit)
-        self._declared_time_unit = time_unit
-        self.time_unit = time_unit
-
-    def fit(self, data, *args, time_unit: str | None = None, **kwargs):
-        """Estimate the parameters (see :meth:`BaseModel.fit`) and record the data's time unit.
-
-        Parameters
-        ----------
-        data : DataFrame
-            The per-customer summary.
-        time_unit : {"D", "W", "M", "Q", "Y"}, optional
-            The unit of ``data``'s times. By default the constructor's; else
-            ``data.attrs["time_unit"]`` when present.
-        *args, **kwargs
-            Passed to :meth:`BaseModel.fit`.
-        """
-        given = {
-            "the constructor's time_unit": self._declared_time_unit,
-            "fit's time_unit": time_unit,
-            "data.attrs['time_unit']": (
-                data.attrs.get("time_unit") if isinstance(data, pd.DataFrame) else None
-            ),
-        }
-        given = {source: unit for source, unit in given.items() if unit is not None}
-        for unit in given.values():
-            unit_days(unit)
-        if len(set(given.values())) > 1:
-            shown = ", ".join(f"{source}={unit!r}" for source, unit in given.items())
-            raise DataValidationError(
-                f"{type(self).__name__}: the time units disagree ({shown}); the parameters "
-                "take the data's unit, so give the unit of the data's times."
-            )
-        unit = next(iter(given.values()), None)
-        fitted = super().fit(data, *args, **kwargs)  # type: ignore[misc]
-        self.time_unit = unit
-        return fitted
-
-    def resolve_time_unit(self, time_unit: str | None = None) -> str:
-        """``time_unit`` if given, else the model's own, with a clear error when neither is known.
-
-        Parameters
-        ----------
-        time_unit : str, optional
-            An explicit unit ("D", "W", "M", "Q", "Y") that overrides the model's.
-
-        Returns
-        -------
-        str
-        """
-        unit = self.time_unit if time_unit is None else time_unit
-        if unit is None:
-            raise ValueError(
-                f"{type(self).__name__} does not know its time unit: fit it on a summary from "
-                "analysis.rfm.summarize (which records it), create it with time_unit=..., or "
-                "pass time_unit=... here."
-            )
-        unit_days(unit)
-        return unit
 
 
 class ContinuousCountModel(CovariateMixin, TimeUnitMixin, OnePassModel):

@@ -50,10 +50,11 @@ import pandas as pd
 from scipy.special import digamma, gammaln
 
 from ..validate import DataValidationError
-from .base import OnePassModel, as_frame
+from .base import as_frame
 from .coordinates import KAPPA_MIN, LOG_BOUND, MEAN_BOUND
 from .covariates import covariate_matrix
 from .degenerate import spend_data_degenerate
+from .one_pass import OnePassModel
 
 __all__ = ["SPEND_PREFIX", "GammaGamma"]
 

@@ -31,11 +31,11 @@ from .base import BaseModel
 from .beta_geo import BetaGeo
 from .beta_geo_beta_binom import BetaGeoBetaBinom
 from .convergence import Convergence
-from .count import TimeUnitMixin
 from .gamma_gamma import GammaGamma
 from .modified_beta_geo import ModifiedBetaGeo
 from .pareto_nbd import ParetoNBD
 from .shifted_beta_geo import ShiftedBetaGeo
+from .time_unit import TimeUnitMixin
 
 __all__ = [
     "FORMAT",

@@ -28,9 +28,9 @@ from scipy.special import betaln, digamma
 from ..units import per_period_rate
 from ..validate import DataValidationError
 from .base import BaseModel
-from .count import TimeUnitMixin
 from .degenerate import churn_data_degenerate
 from .hypergeometric import hyp2f1_one
+from .time_unit import TimeUnitMixin
 
 __all__ = ["ShiftedBetaGeo", "RETENTION_EXAMPLE"]
 
