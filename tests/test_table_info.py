@@ -106,7 +106,7 @@ _COPY = re.compile(r"(\*\*|dict\(|\.update\()\s*(?!kpi_table)\w*table\.attrs\b")
 #: attrs with a provenance field's name that belong to other frames (file, key): most uses
 _OTHER_FRAMES = {
     ("analysis/rfm.py", "time_unit"): 1,  # the summary's unit, which the models read (issue 20)
-    ("analysis/models/count.py", "time_unit"): 2,
+    ("analysis/models/time_unit.py", "time_unit"): 2,  # a summary's unit, read by the models
     ("analysis/customers/valuation.py", "time_unit"): 2,  # the compressed summary's unit
     ("analysis/models/dynamic_calendar.py", "time_unit"): 1,  # the dynamic summary's unit
     ("analysis/models/pareto_nbd_dynamic.py", "time_unit"): 1,
