@@ -137,3 +137,13 @@ def test_executor_runs_in_the_calling_thread_with_one_worker(monkeypatch):
     with threads.executor(2) as pool:
         other = pool.submit(threading.current_thread).result()
     assert other is not threading.current_thread()
+
+
+def test_each_block_keeps_to_the_threads_it_is_given(monkeypatch):
+    import threading
+
+    monkeypatch.setenv("ANALYSIS_THREADS", "4")
+    seen = []
+    threads.each_block(lambda sl: seen.append((sl.start, threading.current_thread())), 50, 10, 1)
+    assert [start for start, _ in seen] == [0, 10, 20, 30, 40]  # in order, in this thread
+    assert {t for _, t in seen} == {threading.current_thread()}

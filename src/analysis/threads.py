@@ -46,17 +46,21 @@ def workers() -> int:
     return max(1, min(MAX_WORKERS, cores or 1))
 
 
-def each_block(work: Callable[[slice], None], n: int, size: int) -> None:
+def each_block(
+    work: Callable[[slice], None], n: int, size: int, threads: int | None = None
+) -> None:
     """Call ``work(slice)`` on each block of ``size`` of ``range(n)``, the blocks spread over threads.
 
     ``work`` must write its results only into its own slice of arrays that
     exist before the call (nothing it returns is kept). An exception in any
-    block is raised here once the running blocks have finished.
+    block is raised here once the running blocks have finished. ``threads``
+    caps the threads (by default :func:`workers`); 1 runs the blocks in
+    order in the calling thread.
     """
     if int(size) < 1:
         raise ValueError(f"size must be a whole number >= 1, got {size!r}")
     blocks = [slice(lo, min(lo + int(size), n)) for lo in range(0, n, int(size))]
-    threads = min(workers(), len(blocks))
+    threads = min(workers() if threads is None else int(threads), len(blocks))
     if threads <= 1:
         for sl in blocks:
             work(sl)

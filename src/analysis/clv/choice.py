@@ -99,8 +99,12 @@ def fit_quietly(cls, data, time_unit: str | None = None):
     """
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BoundaryFitWarning)
-        # a spend model (Gamma-Gamma) has no time unit
-        return cls().fit(data) if time_unit is None else cls().fit(data, time_unit=time_unit)
+        return _fit(cls, data, time_unit)
+
+
+def _fit(cls, data, time_unit=None):
+    """A fresh ``cls`` fitted to ``data`` (a spend model, Gamma-Gamma, has no time unit)."""
+    return cls().fit(data) if time_unit is None else cls().fit(data, time_unit=time_unit)
 
 
 def _holdout_length(calibration: pd.DataFrame) -> float:
@@ -155,9 +159,7 @@ def _fit_all(jobs, time_unit=None) -> list:
         for i in range(sl.start, sl.stop):
             cls, data = jobs[i]
             try:
-                out[i] = (
-                    cls().fit(data) if time_unit is None else cls().fit(data, time_unit=time_unit)
-                )
+                out[i] = _fit(cls, data, time_unit)
             except ConvergenceError as err:  # DegenerateDataError included
                 out[i] = err
 

@@ -384,15 +384,10 @@ def assign_stages(
             if threads > 1:  # each thread's arena keeps what it freed: 30 MiB of peak at 1M
                 release_freed_memory()
 
+    each_block(shared_block, n_shared, block, threads)
+    each_block(customer_block, n, block, threads)
     if threads > 1:
-        each_block(shared_block, n_shared, block)
-        each_block(customer_block, n, block)
         release_freed_memory()
-    else:
-        for lo in range(0, n_shared, block):
-            shared_block(slice(lo, min(n_shared, lo + block)))
-        for lo in range(0, n, block):
-            customer_block(slice(lo, min(n, lo + block)))
     if method == "model":
         reasons = list(MODEL_REASONS)
         reason_codes[:] = MODEL_REASONS.index(view)
